@@ -1,0 +1,213 @@
+// `datacustoms run`: the appliance's main job.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "appliance/command.hpp"
+#include "appliance/config.hpp"
+#include "appliance/report.hpp"
+#include "dataplane/runtime.hpp"
+
+namespace dc::appliance {
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop.store(true); }
+
+void print_usage(FILE* out) {
+  std::fprintf(out,
+               "usage: datacustoms run --config FILE [options]\n"
+               "  --config FILE       appliance configuration (appliance.toml)\n"
+               "  --out-dir DIR       value of ${out_dir} in device strings (default: .)\n"
+               "  --idle-exit-ms N    stop once no packet arrived for N ms (capture-file runs)\n"
+               "  --max-seconds N     stop after N seconds\n"
+               "  --eal ARG           extra EAL argument (repeatable), e.g. --eal=--no-shconf\n"
+               "  --stats-json FILE   also write the final counters as JSON to FILE\n"
+               "Stops cleanly on SIGINT/SIGTERM and prints the final counters.\n");
+}
+
+int run(const std::vector<std::string>& args) {
+  std::string config_path, out_dir = ".", stats_json;
+  long idle_exit_ms = -1, max_seconds = -1;
+  std::vector<std::string> extra_eal;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const std::string& name) -> const std::string* {
+      if (a.rfind(name + "=", 0) == 0) {
+        static std::string v;
+        v = a.substr(name.size() + 1);
+        return &v;
+      }
+      if (a == name) {
+        if (i + 1 >= args.size()) return nullptr;
+        return &args[++i];
+      }
+      return nullptr;
+    };
+    const std::string* v = nullptr;
+    if (a == "--help" || a == "-h") {
+      print_usage(stdout);
+      return 0;
+    } else if ((v = value("--config"))) {
+      config_path = *v;
+    } else if ((v = value("--out-dir"))) {
+      out_dir = *v;
+    } else if ((v = value("--idle-exit-ms"))) {
+      char* end = nullptr;
+      idle_exit_ms = std::strtol(v->c_str(), &end, 10);
+      if (*end != '\0' || idle_exit_ms <= 0) {
+        std::fprintf(stderr, "datacustoms run: --idle-exit-ms needs a positive integer, got '%s'\n",
+                     v->c_str());
+        return 2;
+      }
+    } else if ((v = value("--max-seconds"))) {
+      char* end = nullptr;
+      max_seconds = std::strtol(v->c_str(), &end, 10);
+      if (*end != '\0' || max_seconds <= 0) {
+        std::fprintf(stderr, "datacustoms run: --max-seconds needs a positive integer, got '%s'\n",
+                     v->c_str());
+        return 2;
+      }
+    } else if ((v = value("--stats-json"))) {
+      stats_json = *v;
+    } else if ((v = value("--eal"))) {
+      extra_eal.push_back(*v);
+    } else {
+      std::fprintf(stderr, "datacustoms run: unknown or incomplete option '%s'\n", a.c_str());
+      print_usage(stderr);
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    std::fprintf(stderr, "datacustoms run: --config FILE is required\n");
+    print_usage(stderr);
+    return 2;
+  }
+  if (!std::filesystem::is_regular_file(config_path)) {
+    std::fprintf(stderr, "datacustoms run: cannot read configuration '%s'\n", config_path.c_str());
+    return 2;
+  }
+  std::vector<Diagnostic> diags;
+  auto cfg = load_appliance_config(config_path, diags);
+  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.str().c_str());
+  if (!cfg) {
+    std::fprintf(stderr, "datacustoms run: %s; nothing started\n", cfg.error().message.c_str());
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+
+  // Zones: each distinct zone name of the ports gets an id. (With a policy, names resolve to the
+  // policy's zones and unknown names are configuration errors.)
+  std::map<std::string, uint16_t> zone_ids;
+  dataplane::DataplaneConfig dc;
+  for (const auto& p : cfg->ports) {
+    auto it = zone_ids.emplace(p.zone, static_cast<uint16_t>(zone_ids.size())).first;
+    dataplane::PortSpec ps;
+    ps.name = p.name;
+    ps.device = expand_device(p.device, cfg->dir, out_dir);
+    ps.zone = it->second;
+    ps.zone_name = p.zone;
+    dc.ports.push_back(ps);
+  }
+  for (auto [a, b] : cfg->pairs) {
+    dc.ports[a].peer = static_cast<uint16_t>(b);
+    dc.ports[b].peer = static_cast<uint16_t>(a);
+  }
+  dc.worker_lcores = cfg->worker_lcores;
+  dc.mbufs = cfg->mbufs;
+  dc.mbuf_cache = cfg->mbuf_cache;
+  dc.rx_descriptors = cfg->rx_descriptors;
+  dc.tx_descriptors = cfg->tx_descriptors;
+  dc.burst = cfg->burst;
+  dc.flow_capacity = cfg->flow_capacity;
+  dc.timeouts = cfg->timeouts;
+  dc.pipeline.forward_unknown_ethertype =
+      cfg->unknown_ethertype == UnknownEtherTypeAction::kForward;
+  dc.pipeline.allow_without_policy = cfg->allow_without_policy;
+  dc.pipeline.expiry_budget = cfg->expiry_budget;
+  if (cfg->policy.empty() && !cfg->allow_without_policy)
+    std::fprintf(stderr,
+                 "datacustoms run: warning: no policy configured: every new flow is dropped "
+                 "(fail closed); set [dataplane] policy\n");
+
+  // EAL: lcores, extra arguments from the file and the command line, one --vdev/-a per port.
+  std::vector<std::string> eal;
+  std::string lcores = std::to_string(cfg->main_lcore);
+  for (unsigned l : cfg->worker_lcores) lcores += "," + std::to_string(l);
+  eal.insert(eal.end(), {"-l", lcores, "--main-lcore", std::to_string(cfg->main_lcore)});
+  eal.insert(eal.end(), cfg->eal_args.begin(), cfg->eal_args.end());
+  eal.insert(eal.end(), extra_eal.begin(), extra_eal.end());
+  for (const auto& p : dc.ports) {
+    auto a = dataplane::eal_device_args(p.device);
+    eal.insert(eal.end(), a.begin(), a.end());
+  }
+  if (auto r = dataplane::eal_init(eal); !r) {
+    std::fprintf(stderr, "datacustoms run: %s\n", r.error().message.c_str());
+    return 2;
+  }
+  int exit_code = 0;
+  {
+    auto dp = dataplane::Dataplane::create(dc);
+    if (!dp) {
+      std::fprintf(stderr, "datacustoms run: %s; nothing started\n", dp.error().message.c_str());
+      dataplane::eal_cleanup();
+      return 2;
+    }
+    auto& plane = *dp.value();
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    for (const auto& pi : plane.ports())
+      std::fprintf(stderr, "datacustoms: port %s: driver %s, %u queue(s)%s\n", pi.name.c_str(),
+                   pi.driver.c_str(), pi.queues, pi.rss ? ", symmetric RSS" : "");
+    if (auto r = plane.start(); !r) {
+      std::fprintf(stderr, "datacustoms run: %s\n", r.error().message.c_str());
+      exit_code = 2;
+    } else {
+      std::fprintf(stderr, "datacustoms: running with %u worker(s); Ctrl-C stops\n", plane.workers());
+      using clock = std::chrono::steady_clock;
+      auto start = clock::now();
+      auto last_change = start;
+      uint64_t last_rx = 0;
+      while (!g_stop.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        auto now = clock::now();
+        uint64_t rx = plane.total_rx();
+        if (rx != last_rx) {
+          last_rx = rx;
+          last_change = now;
+        }
+        if (idle_exit_ms > 0 &&
+            now - last_change >= std::chrono::milliseconds(idle_exit_ms)) {
+          std::fprintf(stderr, "datacustoms: input idle for %ld ms, stopping\n", idle_exit_ms);
+          break;
+        }
+        if (max_seconds > 0 && now - start >= std::chrono::seconds(max_seconds)) break;
+      }
+      plane.stop();
+      print_final_counters(stdout, plane, dc);
+      if (!stats_json.empty()) {
+        std::FILE* f = std::fopen(stats_json.c_str(), "w");
+        std::string j = counters_json(plane, dc);
+        if (f == nullptr || std::fwrite(j.data(), 1, j.size(), f) != j.size()) {
+          std::fprintf(stderr, "datacustoms run: cannot write %s\n", stats_json.c_str());
+          exit_code = 2;
+        }
+        if (f != nullptr) std::fclose(f);
+      }
+    }
+  }
+  dataplane::eal_cleanup();
+  return exit_code;
+}
+
+const CommandRegistrar kReg{"run", "run the appliance (DPDK fast path) from an appliance.toml", &run};
+
+}  // namespace
+}  // namespace dc::appliance

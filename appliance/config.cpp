@@ -1,0 +1,293 @@
+#include "appliance/config.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <tuple>
+#include <set>
+#include <string_view>
+
+namespace dc::appliance {
+
+std::string Diagnostic::str() const {
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
+         (error ? "error: " : "warning: ") + message;
+}
+
+std::string expand_device(const std::string& device, const std::string& config_dir,
+                          const std::string& out_dir) {
+  std::string s = device;
+  auto replace_all = [&](std::string_view from, const std::string& to) {
+    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size()))
+      s.replace(p, from.size(), to);
+  };
+  replace_all("${config_dir}", config_dir);
+  replace_all("${out_dir}", out_dir);
+  return s;
+}
+
+namespace {
+
+class Loader {
+ public:
+  Loader(std::string file, std::vector<Diagnostic>& diags) : file_(std::move(file)), diags_(diags) {}
+
+  void error(const toml::source_region& src, std::string msg) {
+    diags_.push_back(Diagnostic{file_, static_cast<int>(src.begin.line),
+                                static_cast<int>(src.begin.column), true, std::move(msg)});
+  }
+  void error_at(const toml::node& n, std::string msg) { error(n.source(), std::move(msg)); }
+
+  // Rejects keys that are not in `known`, so typos never silently fall back to defaults.
+  void check_keys(const toml::table& t, std::initializer_list<std::string_view> known,
+                  std::string_view where) {
+    for (const auto& [k, v] : t) {
+      bool ok = false;
+      for (auto kn : known) ok |= (k.str() == kn);
+      if (!ok) {
+        std::string expected;
+        for (auto kn : known) expected += (expected.empty() ? "" : ", ") + std::string(kn);
+        std::string hint;
+        if (k.str() == "pairs" || k.str() == "ports")
+          hint = "; top-level keys such as 'pairs' must come before the first [table]";
+        error(k.source(), "unknown key '" + std::string(k.str()) + "' in " + std::string(where) +
+                              " (expected: " + expected + ")" + hint);
+      }
+    }
+  }
+
+  template <class T>
+  void get_uint(const toml::table& t, std::string_view key, T& out, uint64_t min, uint64_t max) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return;
+    auto v = n->value<int64_t>();
+    if (!n->is_integer() || !v) {
+      error_at(*n, "'" + std::string(key) + "' must be an integer");
+      return;
+    }
+    if (*v < 0 || static_cast<uint64_t>(*v) < min || static_cast<uint64_t>(*v) > max) {
+      error_at(*n, "'" + std::string(key) + "' = " + std::to_string(*v) + " is out of range [" +
+                       std::to_string(min) + ", " + std::to_string(max) + "]");
+      return;
+    }
+    out = static_cast<T>(*v);
+  }
+
+  void get_seconds(const toml::table& t, std::string_view key, int64_t& out_ns) {
+    uint64_t s = static_cast<uint64_t>(out_ns / 1'000'000'000);
+    get_uint(t, key, s, 1, 7 * 24 * 3600);
+    out_ns = static_cast<int64_t>(s) * 1'000'000'000;
+  }
+
+  void get_string(const toml::table& t, std::string_view key, std::string& out, bool required,
+                  const toml::node& owner) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) {
+      if (required) error_at(owner, "missing required key '" + std::string(key) + "'");
+      return;
+    }
+    if (!n->is_string()) {
+      error_at(*n, "'" + std::string(key) + "' must be a string");
+      return;
+    }
+    out = *n->value<std::string>();
+    if (required && out.empty()) error_at(*n, "'" + std::string(key) + "' must not be empty");
+  }
+
+  const toml::table* get_table(const toml::table& t, std::string_view key) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return nullptr;
+    if (!n->is_table()) {
+      error_at(*n, "'" + std::string(key) + "' must be a table ([" + std::string(key) + "])");
+      return nullptr;
+    }
+    return n->as_table();
+  }
+
+  void load(const toml::table& root, ApplianceConfig& c) {
+    check_keys(root, {"eal", "memory", "flows", "dataplane", "ports", "pairs"}, "the top level");
+
+    if (const auto* eal = get_table(root, "eal")) {
+      check_keys(*eal, {"args", "main_lcore", "workers"}, "[eal]");
+      if (const toml::node* a = eal->get("args")) {
+        if (!a->is_array()) {
+          error_at(*a, "'args' must be an array of strings");
+        } else {
+          for (const auto& e : *a->as_array()) {
+            if (!e.is_string()) error_at(e, "EAL argument must be a string");
+            else c.eal_args.push_back(*e.value<std::string>());
+          }
+        }
+      }
+      get_uint(*eal, "main_lcore", c.main_lcore, 0, 1023);
+      if (const toml::node* w = eal->get("workers")) {
+        if (!w->is_array() || w->as_array()->empty()) {
+          error_at(*w, "'workers' must be a non-empty array of lcore ids");
+        } else {
+          std::set<int64_t> seen;
+          for (const auto& e : *w->as_array()) {
+            auto v = e.value<int64_t>();
+            if (!e.is_integer() || !v || *v < 0 || *v > 1023) {
+              error_at(e, "worker lcore must be an integer in [0, 1023]");
+            } else if (static_cast<unsigned>(*v) == c.main_lcore) {
+              error_at(e, "worker lcore " + std::to_string(*v) +
+                              " is the main lcore (the control thread runs there)");
+            } else if (!seen.insert(*v).second) {
+              error_at(e, "worker lcore " + std::to_string(*v) + " listed twice");
+            } else {
+              c.worker_lcores.push_back(static_cast<unsigned>(*v));
+            }
+          }
+        }
+      }
+    }
+    if (c.worker_lcores.empty() && c.main_lcore != 1) c.worker_lcores.push_back(1);
+    if (c.worker_lcores.empty()) c.worker_lcores.push_back(0);
+
+    if (const auto* m = get_table(root, "memory")) {
+      check_keys(*m, {"mbufs", "mbuf_cache", "rx_descriptors", "tx_descriptors", "burst"}, "[memory]");
+      get_uint(*m, "mbufs", c.mbufs, 511, 16u << 20);
+      get_uint(*m, "mbuf_cache", c.mbuf_cache, 0, 512);
+      get_uint(*m, "rx_descriptors", c.rx_descriptors, 64, 16384);
+      get_uint(*m, "tx_descriptors", c.tx_descriptors, 64, 16384);
+      get_uint(*m, "burst", c.burst, 1, 256);
+    }
+    if (const auto* f = get_table(root, "flows")) {
+      check_keys(*f, {"capacity", "expiry_budget", "tcp_syn_timeout_s", "tcp_established_timeout_s",
+                      "tcp_closing_timeout_s", "tcp_closed_timeout_s", "udp_timeout_s",
+                      "icmp_timeout_s", "other_timeout_s"},
+                 "[flows]");
+      get_uint(*f, "capacity", c.flow_capacity, 8, 1u << 26);
+      get_uint(*f, "expiry_budget", c.expiry_budget, 1, 1u << 20);
+      get_seconds(*f, "tcp_syn_timeout_s", c.timeouts.tcp_syn_ns);
+      get_seconds(*f, "tcp_established_timeout_s", c.timeouts.tcp_established_ns);
+      get_seconds(*f, "tcp_closing_timeout_s", c.timeouts.tcp_closing_ns);
+      get_seconds(*f, "tcp_closed_timeout_s", c.timeouts.tcp_closed_ns);
+      get_seconds(*f, "udp_timeout_s", c.timeouts.udp_ns);
+      get_seconds(*f, "icmp_timeout_s", c.timeouts.icmp_ns);
+      get_seconds(*f, "other_timeout_s", c.timeouts.other_ns);
+    }
+    if (const auto* d = get_table(root, "dataplane")) {
+      check_keys(*d, {"unknown_ethertype", "policy", "allow_without_policy"}, "[dataplane]");
+      std::string action = "drop";
+      get_string(*d, "unknown_ethertype", action, false, *d);
+      if (action == "drop") c.unknown_ethertype = UnknownEtherTypeAction::kDrop;
+      else if (action == "forward") c.unknown_ethertype = UnknownEtherTypeAction::kForward;
+      else error_at(*d->get("unknown_ethertype"),
+                    "unknown action \"" + action + "\" for unknown_ethertype (expected: drop, forward)");
+      get_string(*d, "policy", c.policy, false, *d);
+      if (const toml::node* n = d->get("allow_without_policy")) {
+        if (!n->is_boolean()) error_at(*n, "'allow_without_policy' must be true or false");
+        else c.allow_without_policy = *n->value<bool>();
+      }
+    }
+
+    const toml::node* ports = root.get("ports");
+    if (ports == nullptr) {
+      diags_.push_back(Diagnostic{file_, 1, 1, true, "no [[ports]] defined (at least two are needed)"});
+    } else if (!ports->is_array_of_tables()) {
+      error_at(*ports, "'ports' must be an array of tables ([[ports]])");
+    } else {
+      for (const auto& pn : *ports->as_array()) {
+        const auto& pt = *pn.as_table();
+        check_keys(pt, {"name", "device", "zone"}, "[[ports]]");
+        PortConfig p;
+        p.line = static_cast<int>(pt.source().begin.line);
+        get_string(pt, "name", p.name, true, pt);
+        get_string(pt, "device", p.device, true, pt);
+        get_string(pt, "zone", p.zone, true, pt);
+        for (const auto& q : c.ports) {
+          if (!p.name.empty() && q.name == p.name)
+            error_at(*pt.get("name"), "port name '" + p.name + "' defined twice (first on line " +
+                                          std::to_string(q.line) + ")");
+          if (!p.device.empty() && q.device == p.device)
+            error_at(*pt.get("device"), "device '" + p.device + "' used by two ports");
+        }
+        c.ports.push_back(std::move(p));
+      }
+    }
+
+    const toml::node* pairs = root.get("pairs");
+    if (pairs == nullptr) {
+      diags_.push_back(Diagnostic{file_, 1, 1, true,
+                                  "no 'pairs' defined (e.g. pairs = [[\"inside\", \"outside\"]])"});
+    } else if (!pairs->is_array()) {
+      error_at(*pairs, "'pairs' must be an array of [port, port] arrays");
+    } else {
+      std::vector<int> used(c.ports.size(), 0);
+      for (const auto& e : *pairs->as_array()) {
+        const auto* arr = e.as_array();
+        if (arr == nullptr || arr->size() != 2 || !(*arr)[0].is_string() || !(*arr)[1].is_string()) {
+          error_at(e, "a pair must be two port names, e.g. [\"inside\", \"outside\"]");
+          continue;
+        }
+        size_t idx[2] = {SIZE_MAX, SIZE_MAX};
+        for (int k = 0; k < 2; ++k) {
+          std::string n = *(*arr)[k].value<std::string>();
+          for (size_t i = 0; i < c.ports.size(); ++i)
+            if (c.ports[i].name == n) idx[k] = i;
+          if (idx[k] == SIZE_MAX) error_at((*arr)[k], "unknown port '" + n + "' in pair");
+        }
+        if (idx[0] == SIZE_MAX || idx[1] == SIZE_MAX) continue;
+        if (idx[0] == idx[1]) {
+          error_at(e, "a port cannot be paired with itself");
+          continue;
+        }
+        bool dup = false;
+        for (size_t k : idx) {
+          if (used[k]++) {
+            error_at(e, "port '" + c.ports[k].name + "' is already in another pair");
+            dup = true;
+          }
+        }
+        if (!dup) c.pairs.emplace_back(idx[0], idx[1]);
+      }
+      for (size_t i = 0; i < c.ports.size(); ++i)
+        if (!used[i])
+          diags_.push_back(Diagnostic{file_, c.ports[i].line, 1, true,
+                                      "port '" + c.ports[i].name +
+                                          "' is not in any pair (every port is one side of a wire)"});
+    }
+    if (c.mbuf_cache > c.mbufs / 1.5)
+      diags_.push_back(Diagnostic{file_, 1, 1, true, "mbuf_cache must be at most mbufs / 1.5"});
+  }
+
+ private:
+  std::string file_;
+  std::vector<Diagnostic>& diags_;
+};
+
+}  // namespace
+
+Result<ApplianceConfig> load_appliance_config(const std::string& path,
+                                              std::vector<Diagnostic>& diags) {
+  size_t before = diags.size();
+  toml::parse_result parsed = toml::parse_file(path);
+  if (!parsed) {
+    const auto& err = parsed.error();
+    diags.push_back(Diagnostic{path, static_cast<int>(err.source().begin.line),
+                               static_cast<int>(err.source().begin.column), true,
+                               std::string(err.description())});
+    return make_error(path + ": cannot load configuration");
+  }
+  ApplianceConfig c;
+  c.path = path;
+  std::error_code ec;
+  auto abs = std::filesystem::absolute(path, ec);
+  c.dir = abs.parent_path().string();
+  Loader(path, diags).load(parsed.table(), c);
+  std::stable_sort(diags.begin() + static_cast<std::ptrdiff_t>(before), diags.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+                   });
+  size_t errors = 0;
+  for (size_t i = before; i < diags.size(); ++i) errors += diags[i].error;
+  if (errors > 0)
+    return make_error(path + ": " + std::to_string(errors) + " error(s) in configuration");
+  if (!c.policy.empty() && std::filesystem::path(c.policy).is_relative())
+    c.policy = (std::filesystem::path(c.dir) / c.policy).lexically_normal().string();
+  return c;
+}
+
+}  // namespace dc::appliance

@@ -1,0 +1,67 @@
+#pragma once
+// appliance.toml: the operator's file (ports, zones of ports, cores, memory, flow table).
+// Separate from the compliance policy (policy/). Loaded once by the control thread at start-up.
+// Every problem is reported as `file:line:col: error: ...`, all of them at once.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dataplane/flow_table.hpp"
+#include "inspect/result.hpp"
+
+namespace dc::appliance {
+
+struct Diagnostic {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  bool error = true;  // false: warning
+  std::string message;
+  std::string str() const;  // "file:line:col: error: message"
+};
+
+struct PortConfig {
+  std::string name;    // operator's name, used in pairs and counters
+  std::string device;  // PCI address (0000:01:00.0) or DPDK vdev string (net_pcap0,rx_pcap=...)
+  std::string zone;    // zone name, resolved against the policy's zones
+  int line = 0;
+};
+
+enum class UnknownEtherTypeAction { kDrop, kForward };
+
+struct ApplianceConfig {
+  std::string path;  // the file it came from
+  std::string dir;   // its directory (for ${config_dir})
+  // [eal]
+  std::vector<std::string> eal_args;  // extra EAL arguments (e.g. --no-huge, -m 512, --no-shconf)
+  unsigned main_lcore = 0;
+  std::vector<unsigned> worker_lcores;
+  // [memory]
+  uint32_t mbufs = 8191;
+  uint32_t mbuf_cache = 256;
+  uint16_t rx_descriptors = 1024;
+  uint16_t tx_descriptors = 1024;
+  uint16_t burst = 32;
+  // [flows]
+  uint32_t flow_capacity = 65536;  // per worker
+  uint32_t expiry_budget = 64;     // flow slots visited per burst by the incremental expiry
+  dataplane::FlowTimeouts timeouts{};
+  // [dataplane]
+  UnknownEtherTypeAction unknown_ethertype = UnknownEtherTypeAction::kDrop;
+  std::string policy;  // path of the compliance policy (relative paths: to this file)
+  bool allow_without_policy = false;  // forward flows when no policy is given (lab use only)
+  // [[ports]] and pairs
+  std::vector<PortConfig> ports;
+  std::vector<std::pair<size_t, size_t>> pairs;  // indexes into ports
+};
+
+// Parses and validates `path`. On failure the Result holds a summary and `diags` every problem.
+Result<ApplianceConfig> load_appliance_config(const std::string& path,
+                                              std::vector<Diagnostic>& diags);
+
+// Expands ${config_dir} and ${out_dir} in a device string.
+std::string expand_device(const std::string& device, const std::string& config_dir,
+                          const std::string& out_dir);
+
+}  // namespace dc::appliance

@@ -1,0 +1,37 @@
+#pragma once
+// Per-worker counters. Single writer (the worker lcore); the control thread sums them.
+#include <cstdint>
+
+#include "inspect/decode.hpp"
+
+namespace dc::dataplane {
+
+inline constexpr uint16_t kMaxPorts = 16;
+inline constexpr uint16_t kReplayPort = kMaxPorts;  // "no physical port" (offline replay)
+
+struct PortCounters {
+  uint64_t rx_packets = 0;
+  uint64_t rx_bytes = 0;
+  uint64_t tx_packets = 0;
+  uint64_t tx_bytes = 0;
+};
+
+struct alignas(64) WorkerCounters {
+  PortCounters port[kMaxPorts + 1]{};
+  uint64_t drops[inspect::kDropReasonCount]{};
+  uint64_t bursts = 0;
+  uint64_t forwarded = 0;
+  uint64_t dropped = 0;
+  uint64_t flows_created = 0;
+  uint64_t flows_expired = 0;
+  uint64_t unknown_ethertype_forwarded = 0;
+  uint64_t fragments = 0;
+
+  void drop(inspect::DropReason r) noexcept {
+    ++drops[static_cast<unsigned>(r)];
+    ++dropped;
+  }
+  void add(const WorkerCounters& o) noexcept;
+};
+
+}  // namespace dc::dataplane

@@ -1,0 +1,172 @@
+#include "dataplane/flow_table.hpp"
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+
+#include <cstring>
+#include <string>
+
+namespace dc::dataplane {
+
+const char* tcp_state_name(TcpState s) noexcept {
+  switch (s) {
+    case TcpState::kNone: return "none";
+    case TcpState::kSynSent: return "syn_sent";
+    case TcpState::kSynReceived: return "syn_received";
+    case TcpState::kEstablished: return "established";
+    case TcpState::kClosing: return "closing";
+    case TcpState::kClosed: return "closed";
+  }
+  return "unknown";
+}
+
+FlowKey make_flow_key(const FlowTuple& t, bool& swapped) noexcept {
+  FlowKey k;
+  std::memset(&k, 0, sizeof k);
+  int c = std::memcmp(t.src.bytes.data(), t.dst.bytes.data(), 16);
+  swapped = c > 0 || (c == 0 && t.sport > t.dport);
+  const auto& lo = swapped ? t.dst : t.src;
+  const auto& hi = swapped ? t.src : t.dst;
+  std::memcpy(k.lo_addr, lo.bytes.data(), 16);
+  std::memcpy(k.hi_addr, hi.bytes.data(), 16);
+  k.lo_port = swapped ? t.dport : t.sport;
+  k.hi_port = swapped ? t.sport : t.dport;
+  k.proto = t.proto;
+  k.vlan = t.vlan;
+  return k;
+}
+
+Result<std::unique_ptr<FlowTable>> FlowTable::create(const char* name, uint32_t capacity,
+                                                     const FlowTimeouts& timeouts, int socket_id) {
+  if (capacity < 8) return make_error("flow table capacity must be at least 8");
+  std::unique_ptr<FlowTable> t(new FlowTable());
+  rte_hash_parameters p{};
+  p.name = name;
+  p.entries = capacity;
+  p.key_len = sizeof(FlowKey);
+  p.hash_func = rte_hash_crc;
+  p.hash_func_init_val = 0x5eed;
+  p.socket_id = socket_id;
+  // EXT_TABLE: the table can hold exactly `capacity` keys even with unlucky bucket collisions,
+  // so "full" means full, not "a cuckoo path failed".
+  p.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+  t->hash_ = rte_hash_create(&p);
+  if (t->hash_ == nullptr)
+    return make_error(std::string("rte_hash_create(") + name + "): " + rte_strerror(rte_errno));
+  t->slots_ = static_cast<Flow*>(
+      rte_zmalloc_socket(name, sizeof(Flow) * capacity, alignof(Flow), socket_id));
+  if (t->slots_ == nullptr)
+    return make_error(std::string("cannot allocate ") + std::to_string(capacity) +
+                      " flow slots: out of DPDK memory (raise -m or lower flows.capacity)");
+  for (uint32_t i = 0; i < capacity; ++i) new (&t->slots_[i]) Flow();
+  t->capacity_ = capacity;
+  t->timeouts_ = timeouts;
+  return t;
+}
+
+FlowTable::~FlowTable() {
+  if (hash_ != nullptr) rte_hash_free(hash_);
+  if (slots_ != nullptr) rte_free(slots_);
+}
+
+Flow* FlowTable::lookup(const FlowTuple& tuple, Direction& dir) noexcept {
+  bool swapped = false;
+  FlowKey key = make_flow_key(tuple, swapped);
+  int32_t pos = rte_hash_lookup(hash_, &key);
+  if (pos < 0) return nullptr;
+  Flow* f = &slots_[pos];
+  // The packet's source is "lo" when !swapped; the initiator is "lo" when initiator_is_lo.
+  bool src_is_lo = !swapped;
+  dir = (src_is_lo == f->initiator_is_lo) ? Direction::kForward : Direction::kReverse;
+  return f;
+}
+
+Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t now_ns) noexcept {
+  bool swapped = false;
+  FlowKey key = make_flow_key(tuple, swapped);
+  int32_t pos = rte_hash_add_key(hash_, &key);
+  if (pos < 0) {
+    ++stats_.full;
+    return nullptr;
+  }
+  Flow* f = &slots_[pos];
+  uint64_t id_seq = stats_.created + 1;
+  *f = Flow();
+  f->initiator = tuple;
+  f->initiator_is_lo = !swapped;
+  f->first_seen_ns = now_ns;
+  f->last_seen_ns = now_ns;
+  f->id = id_seq;
+  f->in_use = true;
+  f->slot = static_cast<uint32_t>(pos);
+  if (tuple.proto == inspect::kProtoTcp) {
+    using namespace inspect::tcpflag;
+    bool bare_syn = (tcp_flags & kSyn) && !(tcp_flags & kAck);
+    f->tcp = bare_syn ? TcpState::kSynSent : TcpState::kEstablished;
+  }
+  ++stats_.created;
+  ++stats_.active;
+  return f;
+}
+
+void FlowTable::remove(Flow* flow) noexcept {
+  if (flow == nullptr || !flow->in_use) return;
+  bool swapped = false;
+  FlowKey key = make_flow_key(flow->initiator, swapped);
+  rte_hash_del_key(hash_, &key);
+  flow->in_use = false;
+  --stats_.active;
+}
+
+void FlowTable::on_packet(Flow& f, Direction dir, uint8_t flags, uint32_t len,
+                          int64_t now_ns) noexcept {
+  auto d = static_cast<unsigned>(dir);
+  f.dir[d].packets++;
+  f.dir[d].bytes += len;
+  if (now_ns > f.last_seen_ns) f.last_seen_ns = now_ns;
+  if (f.initiator.proto != inspect::kProtoTcp) return;
+  using namespace inspect::tcpflag;
+  // A simplified RFC 9293 §3.3.2 state machine, tracking what a middlebox can observe.
+  if (flags & kRst) {
+    f.tcp = TcpState::kClosed;
+    return;
+  }
+  if (flags & kFin) {
+    f.fin_seen |= static_cast<uint8_t>(1u << d);
+    f.tcp = (f.fin_seen == 3) ? TcpState::kClosed : TcpState::kClosing;
+    return;
+  }
+  switch (f.tcp) {
+    case TcpState::kSynSent:
+      if (dir == Direction::kReverse && (flags & kSyn) && (flags & kAck)) f.tcp = TcpState::kSynReceived;
+      break;
+    case TcpState::kSynReceived:
+      if (dir == Direction::kForward && (flags & kAck) && !(flags & kSyn)) f.tcp = TcpState::kEstablished;
+      break;
+    default:
+      break;
+  }
+}
+
+int64_t FlowTable::idle_timeout(const Flow& f) const noexcept {
+  switch (f.initiator.proto) {
+    case inspect::kProtoTcp:
+      switch (f.tcp) {
+        case TcpState::kSynSent:
+        case TcpState::kSynReceived: return timeouts_.tcp_syn_ns;
+        case TcpState::kEstablished: return timeouts_.tcp_established_ns;
+        case TcpState::kClosing: return timeouts_.tcp_closing_ns;
+        case TcpState::kClosed: return timeouts_.tcp_closed_ns;
+        case TcpState::kNone: return timeouts_.other_ns;
+      }
+      return timeouts_.other_ns;
+    case inspect::kProtoUdp: return timeouts_.udp_ns;
+    case inspect::kProtoIcmp:
+    case inspect::kProtoIcmpv6: return timeouts_.icmp_ns;
+    default: return timeouts_.other_ns;
+  }
+}
+
+}  // namespace dc::dataplane

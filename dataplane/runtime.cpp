@@ -1,0 +1,308 @@
+#include "dataplane/runtime.hpp"
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+namespace dc::dataplane {
+
+namespace {
+
+std::string errstr(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
+
+bool looks_like_pci(const std::string& dev) {
+  // DDDD:BB:DD.F or BB:DD.F
+  unsigned a, b, c, d;
+  return std::sscanf(dev.c_str(), "%x:%x:%x.%x", &a, &b, &c, &d) == 4 ||
+         std::sscanf(dev.c_str(), "%x:%x.%x", &a, &b, &c) == 3;
+}
+
+std::string device_name(const std::string& device) {
+  return device.substr(0, device.find(','));
+}
+
+// Time source. The engine never reads the wall clock per packet: a live packet's time is the TSC
+// converted against a wall-clock base taken once at start-up by the control thread. (NIC RX
+// timestamps are in device clock units, not epoch time, so they are not used.) Offline replay
+// uses the capture's own timestamps instead (appliance/replay).
+struct Clock {
+  int64_t base_ns = 0;
+  uint64_t tsc0 = 0;
+  double ns_per_tsc = 1.0;
+
+  void init() {
+    base_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+    tsc0 = rte_get_tsc_cycles();
+    ns_per_tsc = 1e9 / static_cast<double>(rte_get_tsc_hz());
+  }
+  int64_t now() const noexcept {
+    return base_ns + static_cast<int64_t>(static_cast<double>(rte_get_tsc_cycles() - tsc0) * ns_per_tsc);
+  }
+};
+
+}  // namespace
+
+Result<void> eal_init(const std::vector<std::string>& args) {
+  // EAL keeps pointers into argv; keep the strings alive for the process lifetime.
+  static std::vector<std::string> storage;
+  static std::vector<char*> argv;
+  storage.clear();
+  storage.push_back("datacustoms");
+  storage.insert(storage.end(), args.begin(), args.end());
+  argv.clear();
+  for (auto& s : storage) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  int rc = rte_eal_init(static_cast<int>(storage.size()), argv.data());
+  if (rc < 0) return make_error(std::string("EAL initialisation failed: ") + rte_strerror(rte_errno));
+  return {};
+}
+
+void eal_cleanup() { rte_eal_cleanup(); }
+
+std::vector<std::string> eal_device_args(const std::string& device) {
+  if (looks_like_pci(device)) return {"-a", device};
+  return {"--vdev=" + device};
+}
+
+struct Dataplane::WorkerState {
+  Dataplane* dp = nullptr;
+  unsigned lcore = 0;
+  uint16_t index = 0;
+  std::unique_ptr<FlowTable> flows;
+  WorkerCounters counters{};
+  std::unique_ptr<Pipeline> pipeline;
+  Clock clock;
+};
+
+Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& config) {
+  std::unique_ptr<Dataplane> dp(new Dataplane());
+  dp->config_ = config;
+  auto& cfg = dp->config_;
+  if (cfg.ports.empty()) return make_error("no ports configured");
+  if (cfg.ports.size() > kMaxPorts)
+    return make_error("at most " + std::to_string(kMaxPorts) + " ports are supported");
+  for (unsigned l : cfg.worker_lcores)
+    if (!rte_lcore_is_enabled(l))
+      return make_error("worker lcore " + std::to_string(l) + " is not enabled in EAL");
+
+  // Resolve ports and find how many queues every port can give each worker.
+  uint16_t queues = static_cast<uint16_t>(cfg.worker_lcores.size());
+  for (const auto& ps : cfg.ports) {
+    PortInfo pi;
+    pi.name = ps.name;
+    std::string dev = device_name(ps.device);
+    if (rte_eth_dev_get_port_by_name(dev.c_str(), &pi.port_id) != 0)
+      return make_error("port '" + ps.name + "': device '" + dev +
+                        "' not found (not probed by EAL; check the device string)");
+    rte_eth_dev_info info{};
+    int rc = rte_eth_dev_info_get(pi.port_id, &info);
+    if (rc != 0) return make_error("port '" + ps.name + "': cannot read device info: " + errstr(rc));
+    pi.driver = info.driver_name ? info.driver_name : "?";
+    queues = std::min<uint16_t>(queues, std::min(info.max_rx_queues, info.max_tx_queues));
+    dp->ports_.push_back(pi);
+  }
+  if (queues == 0) return make_error("a port offers no RX/TX queue");
+  if (queues < cfg.worker_lcores.size()) {
+    std::fprintf(stderr,
+                 "datacustoms: warning: ports offer %u queue(s); using %u of %zu worker lcores\n",
+                 queues, queues, cfg.worker_lcores.size());
+    cfg.worker_lcores.resize(queues);
+  }
+
+  unsigned socket = rte_socket_id();
+  dp->pool_ = rte_pktmbuf_pool_create("dc_mbufs", cfg.mbufs, cfg.mbuf_cache, 0,
+                                      RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(socket));
+  if (dp->pool_ == nullptr)
+    return make_error(std::string("cannot create mbuf pool: ") + rte_strerror(rte_errno));
+
+  // Symmetric RSS key (the 0x6d5a pattern): hash(src,dst) == hash(dst,src), so both directions
+  // of a connection reach the same queue, hence the same worker and flow table.
+  static uint8_t sym_key[52];
+  for (size_t i = 0; i < sizeof sym_key; i += 2) {
+    sym_key[i] = 0x6d;
+    sym_key[i + 1] = 0x5a;
+  }
+
+  for (auto& pi : dp->ports_) {
+    rte_eth_dev_info info{};
+    (void)rte_eth_dev_info_get(pi.port_id, &info);
+    rte_eth_conf conf{};
+    pi.queues = queues;
+    if (queues > 1 && info.flow_type_rss_offloads != 0) {
+      conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+      conf.rx_adv_conf.rss_conf.rss_key = sym_key;
+      conf.rx_adv_conf.rss_conf.rss_key_len =
+          std::min<uint8_t>(info.hash_key_size ? info.hash_key_size : 40, sizeof sym_key);
+      conf.rx_adv_conf.rss_conf.rss_hf =
+          info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+      pi.rss = true;
+    }
+    int rc = rte_eth_dev_configure(pi.port_id, queues, queues, &conf);
+    if (rc != 0) return make_error("port '" + pi.name + "': configure failed: " + errstr(rc));
+    uint16_t nrx = cfg.rx_descriptors, ntx = cfg.tx_descriptors;
+    (void)rte_eth_dev_adjust_nb_rx_tx_desc(pi.port_id, &nrx, &ntx);
+    int psock = rte_eth_dev_socket_id(pi.port_id);
+    if (psock < 0) psock = static_cast<int>(socket);
+    for (uint16_t q = 0; q < queues; ++q) {
+      rc = rte_eth_rx_queue_setup(pi.port_id, q, nrx, psock, nullptr, dp->pool_);
+      if (rc != 0) return make_error("port '" + pi.name + "': RX queue setup failed: " + errstr(rc));
+      rc = rte_eth_tx_queue_setup(pi.port_id, q, ntx, psock, nullptr);
+      if (rc != 0) return make_error("port '" + pi.name + "': TX queue setup failed: " + errstr(rc));
+    }
+  }
+  for (auto& pi : dp->ports_) {
+    int rc = rte_eth_dev_start(pi.port_id);
+    if (rc != 0) return make_error("port '" + pi.name + "': start failed: " + errstr(rc));
+    // A bump in the wire forwards frames addressed to other hosts.
+    (void)rte_eth_promiscuous_enable(pi.port_id);
+  }
+  dp->ports_started_ = true;
+
+  for (uint16_t p = 0; p < cfg.ports.size(); ++p) cfg.pipeline.port_zone[p] = cfg.ports[p].zone;
+
+  for (uint16_t w = 0; w < cfg.worker_lcores.size(); ++w) {
+    auto ws = std::make_unique<WorkerState>();
+    ws->dp = dp.get();
+    ws->lcore = cfg.worker_lcores[w];
+    ws->index = w;
+    std::string name = "dc_flows_" + std::to_string(w);
+    auto ft = FlowTable::create(name.c_str(), cfg.flow_capacity, cfg.timeouts,
+                                static_cast<int>(rte_lcore_to_socket_id(ws->lcore)));
+    if (!ft) return ft.error();
+    ws->flows = std::move(ft.value());
+    ws->pipeline = std::make_unique<Pipeline>(w, *ws->flows, cfg.pipeline, ws->counters);
+    dp->workers_.push_back(std::move(ws));
+  }
+  return dp;
+}
+
+Dataplane::~Dataplane() {
+  stop();
+  if (ports_started_) {
+    for (auto& pi : ports_) {
+      (void)rte_eth_dev_stop(pi.port_id);
+      (void)rte_eth_dev_close(pi.port_id);
+    }
+  }
+  workers_.clear();
+  if (pool_ != nullptr) rte_mempool_free(pool_);
+}
+
+Result<void> Dataplane::start() {
+  stop_.store(false);
+  for (auto& ws : workers_) {
+    ws->clock.init();
+    int rc = rte_eal_remote_launch(&Dataplane::worker_main, ws.get(), ws->lcore);
+    if (rc != 0) {
+      stop();
+      return make_error("cannot launch worker on lcore " + std::to_string(ws->lcore) + ": " +
+                        errstr(rc));
+    }
+  }
+  running_ = true;
+  return {};
+}
+
+void Dataplane::stop() noexcept {
+  if (!running_) return;
+  stop_.store(true);
+  for (auto& ws : workers_) rte_eal_wait_lcore(ws->lcore);
+  // The workers are gone: their flows can be closed from here (final records, counters).
+  for (auto& ws : workers_) ws->pipeline->expire_all();
+  running_ = false;
+}
+
+int Dataplane::worker_main(void* arg) {
+  auto* ws = static_cast<WorkerState*>(arg);
+  Dataplane* dp = ws->dp;
+  const uint16_t q = ws->index;
+  const uint16_t burst = std::min<uint16_t>(dp->config_.burst, 256);
+  const uint16_t nports = static_cast<uint16_t>(dp->ports_.size());
+  rte_mbuf* pkts[256];
+  PacketAction act[256];
+  rte_mbuf* fwd[256];
+  rte_mbuf* drp[256];
+  WorkerCounters& c = ws->counters;
+
+  while (!dp->stop_.load(std::memory_order_relaxed)) {
+    for (uint16_t p = 0; p < nports; ++p) {
+      const PortInfo& in = dp->ports_[p];
+      uint16_t n = rte_eth_rx_burst(in.port_id, q, pkts, burst);
+      if (n == 0) continue;
+      int64_t now = ws->clock.now();
+      ws->pipeline->process(p, pkts, n, now, act);
+      uint16_t nf = 0, nd = 0;
+      uint64_t fwd_bytes = 0;
+      for (uint16_t i = 0; i < n; ++i) {
+        if (act[i] == PacketAction::kForward) {
+          fwd[nf++] = pkts[i];
+          fwd_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+        } else {
+          drp[nd++] = pkts[i];
+        }
+      }
+      if (nf > 0) {
+        uint16_t peer = dp->config_.ports[p].peer;
+        const PortInfo& out = dp->ports_[peer];
+        uint16_t sent = 0;
+        // A few bounded retries absorb a momentarily full TX ring; then fail closed (drop).
+        for (int attempt = 0; attempt < 4 && sent < nf; ++attempt)
+          sent += rte_eth_tx_burst(out.port_id, q, fwd + sent, nf - sent);
+        for (uint16_t i = sent; i < nf; ++i) {
+          fwd_bytes -= rte_pktmbuf_pkt_len(fwd[i]);
+          c.drop(inspect::DropReason::kTxFull);
+          drp[nd++] = fwd[i];
+        }
+        c.port[peer].tx_packets += sent;
+        c.port[peer].tx_bytes += fwd_bytes;
+      }
+      if (nd > 0) rte_pktmbuf_free_bulk(drp, nd);
+    }
+    ws->pipeline->expire(ws->clock.now());
+  }
+  return 0;
+}
+
+WorkerCounters Dataplane::counters() const noexcept {
+  WorkerCounters sum{};
+  for (const auto& ws : workers_) sum.add(ws->counters);
+  return sum;
+}
+
+std::vector<WorkerCounters> Dataplane::worker_counters() const {
+  std::vector<WorkerCounters> v;
+  for (const auto& ws : workers_) v.push_back(ws->counters);
+  return v;
+}
+
+FlowTableStats Dataplane::flow_stats() const noexcept {
+  FlowTableStats s{};
+  for (const auto& ws : workers_) {
+    const auto& f = ws->flows->stats();
+    s.created += f.created;
+    s.expired += f.expired;
+    s.full += f.full;
+    s.active += f.active;
+  }
+  return s;
+}
+
+uint64_t Dataplane::total_rx() const noexcept {
+  uint64_t n = 0;
+  for (const auto& ws : workers_)
+    for (const auto& p : ws->counters.port) n += p.rx_packets;
+  return n;
+}
+
+}  // namespace dc::dataplane

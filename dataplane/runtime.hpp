@@ -1,0 +1,89 @@
+#pragma once
+// The live dataplane: EAL, mempool, ports and queues, one run-to-completion worker per lcore.
+//
+// Threads: create()/start()/stop()/counters() are called by the control thread (main lcore).
+// Workers run Dataplane::worker_main on their lcores and touch only their own WorkerState.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/counters.hpp"
+#include "dataplane/flow_table.hpp"
+#include "dataplane/pipeline.hpp"
+#include "inspect/result.hpp"
+
+struct rte_mempool;
+
+namespace dc::dataplane {
+
+// Initialises DPDK's EAL once per process. `args` excludes the program name.
+Result<void> eal_init(const std::vector<std::string>& args);
+void eal_cleanup();
+
+struct PortSpec {
+  std::string name;    // operator's name
+  std::string device;  // vdev string or PCI address
+  std::string zone_name;
+  uint16_t zone = kNoZone;
+  uint16_t peer = 0;   // index of the paired port
+};
+
+struct DataplaneConfig {
+  std::vector<PortSpec> ports;
+  std::vector<unsigned> worker_lcores;
+  uint32_t mbufs = 8191;
+  uint32_t mbuf_cache = 256;
+  uint16_t rx_descriptors = 1024;
+  uint16_t tx_descriptors = 1024;
+  uint16_t burst = 32;
+  uint32_t flow_capacity = 65536;
+  FlowTimeouts timeouts{};
+  PipelineSettings pipeline{};
+};
+
+struct PortInfo {
+  std::string name;
+  std::string driver;
+  uint16_t port_id = 0;
+  uint16_t queues = 1;
+  bool rss = false;
+};
+
+// EAL argument for a device: "--vdev=<dev>" for virtual devices, "-a <pci>" for PCI addresses.
+std::vector<std::string> eal_device_args(const std::string& device);
+
+class Dataplane {
+ public:
+  // EAL must be initialised; the devices must have been passed to EAL (eal_device_args).
+  static Result<std::unique_ptr<Dataplane>> create(const DataplaneConfig& config);
+  ~Dataplane();
+
+  Result<void> start();
+  void stop() noexcept;  // signals the workers and waits for them
+  bool running() const noexcept { return running_; }
+
+  // Sums of all workers' counters (may be read while running: values are monotonic).
+  WorkerCounters counters() const noexcept;
+  std::vector<WorkerCounters> worker_counters() const;
+  FlowTableStats flow_stats() const noexcept;
+  uint64_t total_rx() const noexcept;
+  const std::vector<PortInfo>& ports() const noexcept { return ports_; }
+  unsigned workers() const noexcept { return static_cast<unsigned>(workers_.size()); }
+
+  struct WorkerState;  // opaque, per lcore
+
+ private:
+  Dataplane() = default;
+  static int worker_main(void* arg);
+  DataplaneConfig config_;
+  std::vector<PortInfo> ports_;
+  std::vector<std::unique_ptr<WorkerState>> workers_;
+  rte_mempool* pool_ = nullptr;
+  std::atomic<bool> stop_{false};
+  bool running_ = false;
+  bool ports_started_ = false;
+};
+
+}  // namespace dc::dataplane

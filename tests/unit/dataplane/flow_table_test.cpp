@@ -1,0 +1,217 @@
+#include "dataplane/flow_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace dc::dataplane {
+namespace {
+
+using inspect::IpAddr;
+namespace tf = inspect::tcpflag;
+
+constexpr int64_t kSec = 1'000'000'000;
+
+FlowTuple tcp4(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport) {
+  FlowTuple t;
+  t.src = IpAddr::from_v4(src);
+  t.dst = IpAddr::from_v4(dst);
+  t.sport = sport;
+  t.dport = dport;
+  t.proto = inspect::kProtoTcp;
+  return t;
+}
+
+FlowTuple reversed(FlowTuple t) {
+  std::swap(t.src, t.dst);
+  std::swap(t.sport, t.dport);
+  return t;
+}
+
+std::unique_ptr<FlowTable> make_table(uint32_t capacity, const FlowTimeouts& to = {}) {
+  static int n = 0;
+  std::string name = "ft_test_" + std::to_string(n++);
+  auto r = FlowTable::create(name.c_str(), capacity, to, 0);
+  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+  return r ? std::move(r.value()) : nullptr;
+}
+
+TEST(FlowKey, BothDirectionsGiveTheSameKey) {
+  struct Row {
+    FlowTuple t;
+  } rows[] = {
+      {tcp4(0x0a010001, 40000, 0xcb00710a, 443)},
+      {tcp4(0xcb00710a, 443, 0x0a010001, 40000)},
+      {tcp4(0x0a010001, 5000, 0x0a010001, 6000)},  // same address, ports decide
+      {tcp4(0x0a010001, 5000, 0x0a010001, 5000)},  // identical endpoints
+  };
+  for (const auto& row : rows) {
+    bool s1 = false, s2 = false;
+    FlowKey a = make_flow_key(row.t, s1);
+    FlowKey b = make_flow_key(reversed(row.t), s2);
+    EXPECT_EQ(0, std::memcmp(&a, &b, sizeof a));
+    if (!(row.t.src == row.t.dst && row.t.sport == row.t.dport)) EXPECT_NE(s1, s2);
+  }
+}
+
+TEST(FlowKey, VlanAndProtocolSeparateFlows) {
+  FlowTuple a = tcp4(1, 2, 3, 4), b = a, c = a;
+  b.vlan = 100;
+  c.proto = inspect::kProtoUdp;
+  bool s;
+  FlowKey ka = make_flow_key(a, s), kb = make_flow_key(b, s), kc = make_flow_key(c, s);
+  EXPECT_NE(0, std::memcmp(&ka, &kb, sizeof ka));
+  EXPECT_NE(0, std::memcmp(&ka, &kc, sizeof ka));
+}
+
+TEST(FlowTable, BothDirectionsMapToOneFlowWithDirection) {
+  auto ft = make_table(64);
+  FlowTuple fwd = tcp4(0x0a010001, 40000, 0xcb00710a, 443);
+  Direction d;
+  EXPECT_EQ(ft->lookup(fwd, d), nullptr);
+  Flow* f = ft->create_flow(fwd, tf::kSyn, 0);
+  ASSERT_NE(f, nullptr);
+  Flow* g = ft->lookup(fwd, d);
+  EXPECT_EQ(g, f);
+  EXPECT_EQ(d, Direction::kForward);
+  g = ft->lookup(reversed(fwd), d);
+  EXPECT_EQ(g, f);
+  EXPECT_EQ(d, Direction::kReverse);
+  // The orientation holds when the initiator is the "hi" endpoint of the key too.
+  FlowTuple other = tcp4(0xcb00710a, 443, 0x0a010001, 40001);
+  Flow* h = ft->create_flow(other, tf::kSyn, 0);
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(ft->lookup(other, d), h);
+  EXPECT_EQ(d, Direction::kForward);
+  EXPECT_EQ(ft->lookup(reversed(other), d), h);
+  EXPECT_EQ(d, Direction::kReverse);
+  EXPECT_EQ(ft->stats().active, 2u);
+}
+
+TEST(FlowTable, PerDirectionCountersAndTcpStates) {
+  auto ft = make_table(16);
+  FlowTuple t = tcp4(1, 1000, 2, 80);
+  Flow* f = ft->create_flow(t, tf::kSyn, 0);
+  ASSERT_NE(f, nullptr);
+  struct Step {
+    Direction dir;
+    uint8_t flags;
+    uint32_t len;
+    TcpState expect;
+  } steps[] = {
+      {Direction::kForward, tf::kSyn, 60, TcpState::kSynSent},
+      {Direction::kReverse, tf::kSyn | tf::kAck, 60, TcpState::kSynReceived},
+      {Direction::kForward, tf::kAck, 54, TcpState::kEstablished},
+      {Direction::kForward, tf::kAck | tf::kPsh, 1000, TcpState::kEstablished},
+      {Direction::kReverse, tf::kFin | tf::kAck, 54, TcpState::kClosing},
+      {Direction::kForward, tf::kFin | tf::kAck, 54, TcpState::kClosed},
+  };
+  int64_t now = 0;
+  for (const auto& s : steps) {
+    ft->on_packet(*f, s.dir, s.flags, s.len, now += kSec);
+    EXPECT_EQ(f->tcp, s.expect) << tcp_state_name(f->tcp);
+  }
+  EXPECT_EQ(f->dir[0].packets, 4u);
+  EXPECT_EQ(f->dir[0].bytes, 60u + 54 + 1000 + 54);
+  EXPECT_EQ(f->dir[1].packets, 2u);
+  EXPECT_EQ(f->dir[1].bytes, 114u);
+  EXPECT_EQ(f->last_seen_ns, 6 * kSec);
+}
+
+TEST(FlowTable, RstClosesAndMidStreamPickupIsEstablished) {
+  auto ft = make_table(16);
+  Flow* f = ft->create_flow(tcp4(1, 1, 2, 2), tf::kAck, 0);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->tcp, TcpState::kEstablished);
+  ft->on_packet(*f, Direction::kReverse, tf::kRst, 40, 1);
+  EXPECT_EQ(f->tcp, TcpState::kClosed);
+}
+
+TEST(FlowTable, IdleTimeoutsPerProtocolAndState) {
+  FlowTimeouts to;
+  to.tcp_syn_ns = 5 * kSec;
+  to.tcp_established_ns = 100 * kSec;
+  to.udp_ns = 20 * kSec;
+  to.icmp_ns = 7 * kSec;
+  auto ft = make_table(64, to);
+  Flow* syn = ft->create_flow(tcp4(1, 1, 9, 9), tf::kSyn, 0);
+  Flow* est = ft->create_flow(tcp4(2, 2, 9, 9), tf::kAck, 0);
+  FlowTuple u = tcp4(3, 3, 9, 9);
+  u.proto = inspect::kProtoUdp;
+  Flow* udp = ft->create_flow(u, 0, 0);
+  FlowTuple ic = tcp4(4, 0, 9, 0);
+  ic.proto = inspect::kProtoIcmp;
+  Flow* icmp = ft->create_flow(ic, 0, 0);
+  ASSERT_TRUE(syn && est && udp && icmp);
+  EXPECT_EQ(ft->idle_timeout(*syn), 5 * kSec);
+  EXPECT_EQ(ft->idle_timeout(*est), 100 * kSec);
+  EXPECT_EQ(ft->idle_timeout(*udp), 20 * kSec);
+  EXPECT_EQ(ft->idle_timeout(*icmp), 7 * kSec);
+
+  struct Row {
+    int64_t at;
+    uint64_t active_after;
+  } rows[] = {{5 * kSec, 4}, {6 * kSec, 3}, {8 * kSec, 2}, {21 * kSec, 1}, {101 * kSec, 0}};
+  std::vector<uint64_t> expired_ids;
+  for (const auto& r : rows) {
+    ft->expire_some(r.at, 64, [&](Flow& f) { expired_ids.push_back(f.id); });
+    EXPECT_EQ(ft->stats().active, r.active_after) << "at " << r.at / kSec << "s";
+  }
+  EXPECT_EQ(expired_ids.size(), 4u);
+  Direction d;
+  EXPECT_EQ(ft->lookup(tcp4(2, 2, 9, 9), d), nullptr);
+}
+
+TEST(FlowTable, ExpiryIsIncrementalWithinBudget) {
+  FlowTimeouts to;
+  to.udp_ns = kSec;
+  auto ft = make_table(64, to);
+  for (uint32_t i = 0; i < 40; ++i) {
+    FlowTuple t = tcp4(100 + i, 1, 9, 9);
+    t.proto = inspect::kProtoUdp;
+    ASSERT_NE(ft->create_flow(t, 0, 0), nullptr);
+  }
+  uint32_t total = 0, calls = 0;
+  while (ft->stats().active > 0 && calls < 100) {
+    uint32_t n = ft->expire_some(10 * kSec, 8, [](Flow&) {});
+    EXPECT_LE(n, 8u);
+    total += n;
+    ++calls;
+  }
+  EXPECT_EQ(total, 40u);
+  EXPECT_GE(calls, 5u);  // 40 flows, at most 8 per call
+  EXPECT_LE(calls, 8u);  // and never more than one sweep over 64 slots
+}
+
+TEST(FlowTable, FullTableRefusesNewFlowsAndKeepsExisting) {
+  auto ft = make_table(8);
+  std::vector<Flow*> flows;
+  for (uint32_t i = 0; i < 8; ++i) {
+    Flow* f = ft->create_flow(tcp4(i + 1, 1, 9, 9), tf::kSyn, 0);
+    ASSERT_NE(f, nullptr) << i;
+    flows.push_back(f);
+  }
+  EXPECT_EQ(ft->create_flow(tcp4(100, 1, 9, 9), tf::kSyn, 0), nullptr);
+  EXPECT_EQ(ft->create_flow(tcp4(101, 1, 9, 9), tf::kSyn, 0), nullptr);
+  EXPECT_EQ(ft->stats().full, 2u);
+  Direction d;
+  for (uint32_t i = 0; i < 8; ++i) EXPECT_EQ(ft->lookup(tcp4(i + 1, 1, 9, 9), d), flows[i]);
+  // Removing one frees a slot for exactly one new flow.
+  ft->remove(flows[3]);
+  EXPECT_NE(ft->create_flow(tcp4(100, 1, 9, 9), tf::kSyn, 0), nullptr);
+  EXPECT_EQ(ft->create_flow(tcp4(102, 1, 9, 9), tf::kSyn, 0), nullptr);
+}
+
+TEST(FlowTable, ExpireAllEmptiesTheTable) {
+  auto ft = make_table(32);
+  for (uint32_t i = 0; i < 10; ++i) ASSERT_NE(ft->create_flow(tcp4(i, 1, 9, 9), tf::kSyn, 0), nullptr);
+  int seen = 0;
+  ft->expire_all([&](Flow&) { ++seen; });
+  EXPECT_EQ(seen, 10);
+  EXPECT_EQ(ft->stats().active, 0u);
+}
+
+}  // namespace
+}  // namespace dc::dataplane
