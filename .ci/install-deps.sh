@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs every Debian package datacustoms needs to build, test and run (Debian 12, as root).
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+arch=$(dpkg --print-architecture)
+# Hyperscan is x86-64 only; Vectorscan is its API-compatible fork for other CPUs.
+if [ "$arch" = amd64 ]; then hs=libhyperscan-dev; else hs=libvectorscan-dev; fi
+pkgs="build-essential cmake ninja-build pkg-config python3 \
+  libdpdk-dev dpdk $hs libssl-dev libpcap-dev libtomlplusplus-dev nlohmann-json3-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev \
+  iproute2 ethtool procps"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "installing:$missing"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends $missing
+fi
