@@ -38,7 +38,8 @@ namespace dc::inspect {
   X(kTruncatedUdp, "UDP header truncated")                                         \
   X(kBadUdpLength, "UDP length below 8 or beyond the datagram")                    \
   X(kTruncatedIcmp, "ICMP header truncated")                                       \
-  X(kBadSourceAddress, "source address is multicast, broadcast or unspecified")    \
+  X(kBadSourceAddress,                                                              \
+    "source address is multicast, broadcast, loopback, IPv4-mapped or misused unspecified") \
   X(kSpoofedSource, "source address not in the ingress zone's networks")           \
   X(kNoZone, "ingress port has no zone")                                           \
   X(kNoLink, "no link between the zones (isolated)")                               \
@@ -51,7 +52,8 @@ namespace dc::inspect {
   X(kStreamUnavailable, "stream state pool exhausted (fail closed)")               \
   X(kScanError, "content scanner error (fail closed)")                             \
   X(kAuditUnavailable, "audit ring full or audit failing (fail closed)")           \
-  X(kNoPolicy, "no policy loaded (fail closed)")
+  X(kNoPolicy, "no policy loaded (fail closed)")                                  \
+  X(kFrameTooLong, "frame longer than 65535 bytes (offsets are 16-bit)")
 
 enum class DropReason : uint8_t {
 #define DC_X(name, desc) name,
@@ -110,6 +112,13 @@ struct Decoded {
   uint16_t sport = 0, dport = 0;  // host byte order; ICMP: 0
   uint32_t tcp_seq = 0, tcp_ack = 0;  // host byte order
   uint16_t tcp_window = 0;
+  // Bytes after the IP packet (IPv4 total length / IPv6 40+payload length) to the end of the
+  // frame: Ethernet padding or a trailer. Never part of payload_len. Anything beyond the padding
+  // needed for a 60-byte frame is forwarded uninspected unless the caller strips or drops it.
+  uint16_t trailer_len = 0;
+  // IPv6 Routing header "Segments Left" (RFC 8200 4.4); 0 when absent. When non-zero, `dst` is
+  // only the next waypoint, not the final destination: whitelist decisions on `dst` are unsound.
+  uint8_t ipv6_segments_left = 0;
 };
 
 struct DecodeOptions {
