@@ -53,7 +53,14 @@ namespace dc::inspect {
   X(kScanError, "content scanner error (fail closed)")                             \
   X(kAuditUnavailable, "audit ring full or audit failing (fail closed)")           \
   X(kNoPolicy, "no policy loaded (fail closed)")                                  \
-  X(kFrameTooLong, "frame longer than 65535 bytes (offsets are 16-bit)")
+  X(kFrameTooLong, "frame longer than 65535 bytes (offsets are 16-bit)")                      \
+  X(kEthernetTrailer, "bytes after the IP packet beyond minimum-frame padding (smuggling)") \
+  X(kIpv6SourceRoute, "IPv6 routing header with segments left (destination not final)")  \
+  X(kTunnel, "IP-in-IP / GRE encapsulation (inner packet not inspected)")                \
+  X(kStreamEvasion, "TCP bytes differ from inspected bytes (overlap/retransmission evasion)") \
+  X(kUnverifiableRetransmission, "retransmission of bytes older than the inspected window") \
+  X(kTcpOutOfWindow, "TCP segment far outside the expected sequence window")              \
+  X(kMetadataUnavailable, "SNI/Host needed for the whitelist could not be parsed (fail closed)")
 
 enum class DropReason : uint8_t {
 #define DC_X(name, desc) name,

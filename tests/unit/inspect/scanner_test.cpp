@@ -1,0 +1,468 @@
+// Streaming scanner + built-in detector catalogue: split values, boundaries, proximity, GBK,
+// pool exhaustion, custom detector errors, and every built-in detector on realistic text.
+#include "inspect/scanner.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "inspect/detectors.hpp"
+
+namespace dc::inspect {
+namespace {
+
+constexpr CivilDate kToday{2025, 6, 1};
+const std::string kId = "11010519491231002X";
+
+struct Got {
+  std::string detector;
+  uint64_t offset;
+  uint16_t length;
+  Confidence confidence;
+  std::string masked;
+  std::string value;
+};
+
+struct CollectSink : FindingSink {
+  const DetectorDb* db = nullptr;
+  std::vector<Got> got;
+  void on_finding(const Finding& f) noexcept override {
+    got.push_back({db->detector(f.detector).name, f.offset, f.length, f.confidence, f.masked,
+                   std::string(reinterpret_cast<const char*>(f.value), f.value_len)});
+  }
+  std::vector<Got> of(const std::string& det) const {
+    std::vector<Got> r;
+    for (const auto& g : got)
+      if (g.detector == det) r.push_back(g);
+    return r;
+  }
+};
+
+std::shared_ptr<const DetectorDb> builtins() {
+  static const auto db = [] {
+    auto r = DetectorDb::compile_builtins();
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    return r.value();
+  }();
+  return db;
+}
+
+Bytes bytes(const std::string& s) { return as_bytes(s); }
+
+// Feeds `pieces` as successive scan() calls of one stream, then close().
+CollectSink scan_pieces(const std::vector<std::string>& pieces, StreamOptions opt = {},
+                        std::shared_ptr<const DetectorDb> db = builtins()) {
+  CollectSink sink;
+  sink.db = db.get();
+  auto scratch = Scratch::create(db);
+  EXPECT_TRUE(scratch.has_value());
+  scratch->set_today(kToday);
+  auto pool = StreamPool::create(db, 1, opt);
+  EXPECT_TRUE(pool.has_value());
+  Stream* s = (*pool)->acquire();
+  EXPECT_NE(s, nullptr);
+  for (const auto& p : pieces) EXPECT_EQ(scan(*s, *scratch, bytes(p), sink), ScanStatus::kOk);
+  EXPECT_EQ(close(*s, *scratch, sink), ScanStatus::kOk);
+  (*pool)->release(s);
+  return sink;
+}
+
+CollectSink scan_text(const std::string& text) { return scan_pieces({text}); }
+
+TEST(Scanner, CatalogueCompiles) {
+  auto db = builtins();
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->detector_count(), builtin_detector_names().size());
+  EXPECT_GT(db->pattern_count(), 100u);  // candidates + keyword forms
+  EXPECT_GT(db->stream_size(), 0u);
+  for (auto n : builtin_detector_names()) EXPECT_TRUE(describe_builtin(n).has_value()) << n;
+}
+
+TEST(Scanner, IdSplitAtEveryOffsetIsFoundOnce) {
+  const std::string pre = "{\"name\":\"x\",\"v\":\"", post = "\"}";
+  const std::string text = pre + kId + post;
+  for (size_t k = 1; k <= 18; ++k) {
+    SCOPED_TRACE(k);
+    const size_t cut = pre.size() + k;
+    auto sink = scan_pieces({text.substr(0, cut), text.substr(cut)});
+    auto ids = sink.of("cn_resident_id");
+    ASSERT_EQ(ids.size(), 1u);
+    EXPECT_EQ(ids[0].offset, pre.size());
+    EXPECT_EQ(ids[0].length, 18);
+    EXPECT_EQ(ids[0].value, kId);
+    EXPECT_EQ(ids[0].masked, "110105********002X");
+    EXPECT_TRUE(sink.of("cn_uscc").empty());  // the ID interpretation wins
+  }
+}
+
+TEST(Scanner, OneBytePieces) {
+  const std::string text = "phone 13800138000, id " + kId + ", mail zhang.san@example.com.cn.";
+  std::vector<std::string> pieces;
+  for (char c : text) pieces.emplace_back(1, c);
+  auto sink = scan_pieces(pieces);
+  EXPECT_EQ(sink.of("cn_resident_id").size(), 1u);
+  EXPECT_EQ(sink.of("cn_mobile").size(), 1u);
+  ASSERT_EQ(sink.of("email").size(), 1u);
+  EXPECT_EQ(sink.of("email")[0].value, "zhang.san@example.com.cn");
+}
+
+TEST(Scanner, ValueEndingExactlyAtSegmentEnd) {
+  // The boundary byte after the value arrives in a later segment, or never (close()).
+  auto a = scan_pieces({"id:" + kId, "", "x"});
+  EXPECT_EQ(a.of("cn_resident_id").size(), 1u);
+  auto b = scan_pieces({"id:" + kId});
+  EXPECT_EQ(b.of("cn_resident_id").size(), 1u);
+  auto c = scan_pieces({"id:" + kId, "7"});  // continues as a 19-digit run: not an ID
+  EXPECT_TRUE(c.of("cn_resident_id").empty());
+}
+
+TEST(Scanner, LookalikesAndLongRunsAreNotReported) {
+  const std::vector<std::string> kTexts = {
+      "{\"v\":\"110105194912310021\"}",             // checksum
+      "{\"v\":\"110105194902300020\"}",             // 30 Feb
+      "{\"v\":\"1234567" + kId.substr(0, 17) + "89\"}",  // ID inside a 26-digit run
+      "{\"v\":\"1234567" + kId + "\"}",             // ID at the end of a longer run
+      "{\"ts\":1700000000000}",                     // epoch milliseconds, not a mobile
+      "{\"v\":\"12345678901\"}",                    // prefix 12
+      "{\"v\":\"6200000000000006\"}",               // Luhn failure without a keyword
+      "{\"v\":\"4111111111111112\"}",
+  };
+  for (const auto& t : kTexts) {
+    SCOPED_TRACE(t);
+    auto sink = scan_text(t);
+    for (const auto& g : sink.got) ADD_FAILURE() << g.detector << " " << g.masked;
+  }
+}
+
+TEST(Scanner, KeywordProximityRaisesConfidence) {
+  struct Case {
+    std::string text;
+    Confidence want;
+  };
+  const std::string pad(400, ' ');
+  const std::vector<Case> kCases = {
+      {"{\"x\":\"" + kId + "\"}", Confidence::kLikely},
+      {"{\"idCard\":\"" + kId + "\"}", Confidence::kVeryLikely},
+      {"身份证号码：" + kId, Confidence::kVeryLikely},
+      {"\xc9\xed\xb7\xdd\xd6\xa4: " + kId, Confidence::kVeryLikely},  // 身份证 in GBK
+      {"\\u8EAB\\u4EFD\\u8BC1: " + kId, Confidence::kVeryLikely},     // JSON \u escapes
+      {kId + " (居民身份证)", Confidence::kVeryLikely},                 // keyword after the value
+      {"身份证" + pad + kId, Confidence::kLikely},                      // beyond 300 bytes
+      {kId + pad + "身份证", Confidence::kLikely},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.text.substr(0, 60));
+    auto ids = scan_text(c.text).of("cn_resident_id");
+    ASSERT_EQ(ids.size(), 1u);
+    EXPECT_EQ(ids[0].confidence, c.want);
+  }
+}
+
+TEST(Scanner, ForwardKeywordAcrossSegmentsAndWithoutWindow) {
+  auto a = scan_pieces({"v=" + kId + " ", "...", " 身份证"});
+  ASSERT_EQ(a.of("cn_resident_id").size(), 1u);
+  EXPECT_EQ(a.of("cn_resident_id")[0].confidence, Confidence::kVeryLikely);
+  StreamOptions no_hold;
+  no_hold.forward_window = 0;
+  auto b = scan_pieces({"v=" + kId + " 身份证"}, no_hold);
+  ASSERT_EQ(b.of("cn_resident_id").size(), 1u);
+  EXPECT_EQ(b.of("cn_resident_id")[0].confidence, Confidence::kLikely);
+}
+
+TEST(Scanner, NegativeKeywordLowersConfidence) {
+  struct Case {
+    std::string text;
+    Confidence want;
+  };
+  const std::vector<Case> kCases = {
+      {"{\"orderId\":\"" + kId + "\"}", Confidence::kUnlikely},
+      {"订单号：" + kId, Confidence::kUnlikely},
+      {"订单号：A, 身份证：" + kId, Confidence::kVeryLikely},  // the nearer positive label wins
+      {"{\"orderId\":\"1\",\"remark\":\"" + std::string(40, '.') + "\",\"v\":\"" + kId + "\"}",
+       Confidence::kLikely},  // a negative label further than 32 bytes away does not count
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.text);
+    auto ids = scan_text(c.text).of("cn_resident_id");
+    ASSERT_EQ(ids.size(), 1u);
+    EXPECT_EQ(ids[0].confidence, c.want);
+  }
+}
+
+TEST(Scanner, GbkTrailByteBeforeId) {
+  // 證 = D7 43 in GBK: the byte before the ID is 'C'. \b would miss it; the validator does not.
+  auto a = scan_text("\xd7\x43" + kId);
+  ASSERT_EQ(a.of("cn_resident_id").size(), 1u);
+  EXPECT_EQ(a.of("cn_resident_id")[0].offset, 2u);
+  // 身份證 in GBK (c9 ed b7 dd d7 43) is also a keyword.
+  auto b = scan_text("\xc9\xed\xb7\xdd\xd7\x43" + kId);
+  ASSERT_EQ(b.of("cn_resident_id").size(), 1u);
+  EXPECT_EQ(b.of("cn_resident_id")[0].confidence, Confidence::kVeryLikely);
+}
+
+TEST(Scanner, PoolExhaustionIsReported) {
+  auto pool = StreamPool::create(builtins(), 2);
+  ASSERT_TRUE(pool.has_value());
+  Stream* a = (*pool)->acquire();
+  Stream* b = (*pool)->acquire();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ((*pool)->acquire(), nullptr);
+  EXPECT_EQ((*pool)->exhausted(), 1u);
+  EXPECT_EQ((*pool)->in_use(), 2u);
+  (*pool)->release(a);
+  Stream* c = (*pool)->acquire();
+  EXPECT_NE(c, nullptr);
+  EXPECT_GT((*pool)->bytes_per_stream(), sizeof(Stream));
+}
+
+TEST(Scanner, RecycledStreamStartsClean) {
+  auto db = builtins();
+  auto scratch = Scratch::create(db);
+  ASSERT_TRUE(scratch.has_value());
+  auto pool = StreamPool::create(db, 1);
+  ASSERT_TRUE(pool.has_value());
+  CollectSink sink;
+  sink.db = db.get();
+  Stream* s = (*pool)->acquire();
+  // Released mid-value without close(): nothing of it may leak into the next flow.
+  EXPECT_EQ(scan(*s, *scratch, bytes("x" + kId.substr(0, 10)), sink), ScanStatus::kOk);
+  (*pool)->release(s);
+  s = (*pool)->acquire();
+  EXPECT_EQ(scan(*s, *scratch, bytes(kId.substr(10) + " " + kId + " "), sink), ScanStatus::kOk);
+  EXPECT_EQ(close(*s, *scratch, sink), ScanStatus::kOk);
+  EXPECT_EQ(scan(*s, *scratch, bytes("x"), sink), ScanStatus::kClosed);
+  ASSERT_EQ(sink.of("cn_resident_id").size(), 1u);
+  EXPECT_EQ(sink.of("cn_resident_id")[0].offset, 9u);
+}
+
+TEST(Scanner, ScratchForAnotherDatabaseIsRefused) {
+  DetectorSpec email;
+  email.name = "email";
+  auto other = DetectorDb::compile({email}, nullptr);
+  ASSERT_TRUE(other.has_value());
+  auto scratch = Scratch::create(other.value());
+  auto pool = StreamPool::create(builtins(), 1);
+  CollectSink sink;
+  Stream* s = (*pool)->acquire();
+  EXPECT_EQ(scan(*s, *scratch, bytes("a"), sink), ScanStatus::kScratchMismatch);
+}
+
+// Every built-in detector: valid vectors are found inside JSON and CSV, invalid ones are not.
+struct DetectorCase {
+  const char* detector;
+  std::vector<std::string> valid, invalid;
+};
+
+const std::vector<DetectorCase>& detector_cases() {
+  static const std::vector<DetectorCase> k = {
+      {"cn_resident_id",
+       {"11010519491231002X", "440524188001010014", "360426199101010071", "34052419800101001X",
+        "51010420000229221X", "810000199001011230", "911560198506150010"},
+       {"110105194912310021", "110105194902300020", "000000199001010018", "110105209901010012",
+        "1101051949123100", "510104200102292213", "99010119900101001X"}},
+      {"cn_uscc",
+       {"91110000600037341L", "91310000631696382C", "121200004013590816", "91310115MA1K3BTP2B",
+        "91350100M000100Y43", "9144030071526726XG", "92340602MA2UK33127"},
+       {"91110000600037341N", "92340603MA2UK33127", "91350100M000100Y4Z", "9111000060003IOZSV"}},
+      {"bank_card",
+       {"6200000000000005", "6205500000000000004", "6222021234567890128", "6217000010012345677",
+        "6214831234567896", "6222 0212 3456 7890 128"},
+       {"6200000000000006", "6200000000000", "1234567812345678"}},
+      {"payment_card",
+       {"4111111111111111", "5555555555554444", "2223003122003222", "378282246310005",
+        "6011111111111117", "3530111333300000", "4111 1111 1111 1111"},
+       {"4111111111111112", "378282246310006", "6200000000000005"}},
+      {"cn_mobile",
+       {"13800138000", "+8619912345678", "16612345678", "19212345678", "17012345678",
+        "138-0013-8000", "0086 13800138000"},
+       {"12345678901", "14012345678", "1380013800", "19412345678", "15412345678", "8613800138000"}},
+      {"cn_passport",
+       {"E12345678", "EA1234567", "G12345678", "DE1234567", "SE1234567", "PE1234567", "K12345678",
+        "MA1234567", "E123456782CHN7408122F1204159"},
+       {"EI1234567", "E1234567", "X12345678", "E123456789", "E123456781CHN7408122F1204159"}},
+      {"hkmo_permit",
+       {"C12345678", "CA1234567", "H1234567801", "M87654321"},
+       {"W12345678", "H1234567", "CI1234567"}},
+      {"tw_permit", {"L12345678"}, {"L1234567", "L123456789"}},
+      {"hkid",
+       {"A123456(3)", "CA182361(1)", "K034178(9)", "G123456(A)", "AB987654(3)", "Z683365(A)"},
+       {"A123456(4)", "K034178(2)", "CA182361(A)", "A12345(6)"}},
+      {"tw_id",
+       {"A123456789", "F131104093", "A223456781", "B123456780"},
+       {"A123456788", "A323456789", "B123456789"}},
+      {"email", {"zhang.san@example.com.cn", "x+tag@mail.example.org"}, {"a@b", "foo@-bar.com"}},
+      {"cn_coordinates",
+       {"39.9042,116.4074", "31.2304, 121.4737", "118.4330,31.3525", "16.8326,112.3385"},
+       {"35.6762,139.6503", "1.3521,103.8198", "51.5074,-0.1278", "39.904,116.407"}},
+      {"iban",
+       {"GB82 WEST 1234 5698 7654 32", "DE89 3704 0044 0532 0130 00",
+        "FR14 2004 1010 0505 0001 3M02 606", "NL91ABNA0417164300", "CH9300762011623852957"},
+       {"GB82 WEST 1234 5698 7654 31", "DE89 3704 0044 0532 0130 01", "GB82 WEST 1234 5698 7654",
+        "CH93 0076 2011 6238 5295 8"}},
+      {"us_ssn",
+       {"536-90-4399", "123-45-6789", "001-01-0001"},
+       {"000-12-3456", "666-12-3456", "912-34-5678", "123-00-4567", "123-45-0000", "078-05-1120"}},
+      {"medical_keywords", {"病历", "出院小结", "MSH|^~\\&|HIS|"}, {"病", "历史"}},
+  };
+  return k;
+}
+
+TEST(Scanner, EveryBuiltinDetectorHasCases) {
+  for (auto n : builtin_detector_names()) {
+    bool found = false;
+    for (const auto& c : detector_cases()) found |= c.detector == n;
+    EXPECT_TRUE(found) << n;
+  }
+}
+
+TEST(Scanner, BuiltinDetectorsOnRealisticText) {
+  // No keywords in the wrappers: base confidence only.
+  auto json = [](const std::string& v) {
+    return "[{\"seq\":1,\"note\":\"ok\",\"value\":\"" + v + "\",\"ts\":\"2024-05-01T10:00:00Z\"}]";
+  };
+  auto csv = [](const std::string& v) { return "seq,note,value,ts\n1,ok," + v + ",2024-05-01\n"; };
+  for (const auto& c : detector_cases()) {
+    for (const auto& v : c.valid) {
+      for (const auto& text : {json(v), csv(v)}) {
+        SCOPED_TRACE(std::string(c.detector) + " valid: " + text);
+        auto got = scan_text(text).of(c.detector);
+        ASSERT_EQ(got.size(), 1u);
+        EXPECT_EQ(got[0].offset, text.find(v));
+        if (std::string(c.detector) != "medical_keywords") { EXPECT_EQ(got[0].length, v.size()); }
+        if (std::string(c.detector) != "medical_keywords") {  // a term is not a personal value
+          EXPECT_EQ(std::string(got[0].masked).find(v), std::string::npos) << "unmasked";
+        }
+      }
+    }
+    for (const auto& v : c.invalid) {
+      for (const auto& text : {json(v), csv(v)}) {
+        SCOPED_TRACE(std::string(c.detector) + " invalid: " + text);
+        EXPECT_TRUE(scan_text(text).of(c.detector).empty());
+      }
+    }
+  }
+}
+
+TEST(Scanner, ConfidenceRulesPerDetector) {
+  struct Case {
+    std::string text;
+    const char* detector;
+    Confidence want;
+  };
+  const std::vector<Case> kCases = {
+      {"card 6200000000000005", "bank_card", Confidence::kVeryUnlikely},   // test number
+      {"银行卡号 6222021234567890128", "bank_card", Confidence::kVeryLikely},
+      {"卡号 6200000000000006", "bank_card", Confidence::kPossible},       // Luhn fail + keyword
+      {"tel 13800138000", "cn_mobile", Confidence::kPossible},
+      {"手机号 13800138000", "cn_mobile", Confidence::kLikely},
+      {"+86 13800138000", "cn_mobile", Confidence::kLikely},
+      {"E12345678", "cn_passport", Confidence::kUnlikely},
+      {"护照号码 E12345678", "cn_passport", Confidence::kPossible},
+      {"税号 91350211M0000XUF46", "cn_uscc", Confidence::kPossible},       // Fujian pilot code
+      {"A1234563", "hkid", Confidence::kPossible},
+      {"noreply@example.com", "email", Confidence::kUnlikely},
+      {"\"pos\":\"31.2304,121.4737\"", "cn_coordinates", Confidence::kPossible},
+      {"坐标 31.2304,121.4737", "cn_coordinates", Confidence::kLikely},
+      {"SSN 536-90-4399", "us_ssn", Confidence::kLikely},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.text);
+    auto got = scan_text(c.text).of(c.detector);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].confidence, c.want);
+  }
+  // Without a keyword the Fujian code is not reported at all.
+  EXPECT_TRUE(scan_text("x 91350211M0000XUF46").of("cn_uscc").empty());
+}
+
+TEST(Scanner, ScanBufferHelper) {
+  CollectSink sink;
+  sink.db = builtins().get();
+  auto n = scan_buffer(builtins(), bytes("a " + kId + " b"), sink, kToday);
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(n.value(), sink.got.size());
+  EXPECT_EQ(sink.of("cn_resident_id").size(), 1u);
+}
+
+TEST(Scanner, TodayBoundsBirthDates) {
+  std::string born_2025 = "11010520250601001";  // born on "today"
+  born_2025 += gb11643_check_char(as_bytes(born_2025 + "0"));
+  CollectSink a, b;
+  a.db = b.db = builtins().get();
+  ASSERT_TRUE(scan_buffer(builtins(), bytes(" " + born_2025), a, CivilDate{2025, 6, 1}).has_value());
+  ASSERT_TRUE(scan_buffer(builtins(), bytes(" " + born_2025), b, CivilDate{2025, 5, 31}).has_value());
+  EXPECT_EQ(a.of("cn_resident_id").size(), 1u);
+  EXPECT_TRUE(b.of("cn_resident_id").empty());
+}
+
+// ---- Custom detectors and compile diagnostics ----------------------------------------------
+
+TEST(DetectorDb, ReportsEveryError) {
+  std::vector<DetectorSpec> specs(4);
+  specs[0].name = "cn_resident_id";
+  specs[1].name = "nope";  // unknown built-in
+  specs[2].name = "employee";
+  specs[2].builtin = false;
+  specs[2].patterns = {{"EMP-[0-9]{6}"}, {"(abc"}, {"a{2,1}"}, {"lit(eral", true}};
+  specs[3].name = "bad_validator";
+  specs[3].builtin = false;
+  specs[3].validator = "md5";
+  specs[3].patterns = {{"X[0-9]+"}};
+  std::vector<PatternError> errors;
+  auto r = DetectorDb::compile(specs, &errors);
+  ASSERT_FALSE(r.has_value());
+  struct Want {
+    size_t det, pat;
+  };
+  const Want kWant[] = {{1, kNoPattern}, {2, 1}, {2, 2}, {3, kNoPattern}};
+  ASSERT_EQ(errors.size(), std::size(kWant));
+  for (size_t i = 0; i < errors.size(); ++i) {
+    SCOPED_TRACE(errors[i].message);
+    EXPECT_EQ(errors[i].detector_index, kWant[i].det);
+    EXPECT_EQ(errors[i].pattern_index, kWant[i].pat);
+    EXPECT_FALSE(errors[i].message.empty());
+  }
+  EXPECT_NE(errors[0].message.find("cn_resident_id"), std::string::npos);  // lists known names
+}
+
+TEST(DetectorDb, CustomDetectorWithKeywordsAndValidator) {
+  std::vector<DetectorSpec> specs(2);
+  specs[0].name = "employee";
+  specs[0].builtin = false;
+  specs[0].patterns = {{"EMP-[0-9]{6}"}};
+  specs[0].keywords = {"工号"};
+  specs[1].name = "loyalty";
+  specs[1].builtin = false;
+  specs[1].patterns = {{"LC[0-9]{16}"}};
+  specs[1].validator = "none";
+  std::vector<PatternError> errors;
+  auto db = DetectorDb::compile(specs, &errors);
+  ASSERT_TRUE(db.has_value()) << (errors.empty() ? "" : errors[0].message);
+  {
+    StreamOptions backward_only;  // the keyword after the first value would otherwise raise it
+    backward_only.forward_window = 0;
+    auto sink = scan_pieces({"员工 EMP-0012", "34 and xEMP-999999 / 工号 EMP-123456"}, backward_only,
+                            db.value());
+    auto got = sink.of("employee");
+    ASSERT_EQ(got.size(), 2u);  // "xEMP-..." continues a word: rejected
+    EXPECT_EQ(got[0].offset, 7u);
+    EXPECT_EQ(got[0].length, 10u);
+    EXPECT_EQ(got[0].confidence, Confidence::kPossible);
+    EXPECT_EQ(got[1].confidence, Confidence::kLikely);
+  }
+  // "gb11643" as a custom validator.
+  DetectorSpec id;
+  id.name = "staff_id";
+  id.builtin = false;
+  id.patterns = {{"[0-9]{17}[0-9X]"}};
+  id.validator = "gb11643";
+  auto db2 = DetectorDb::compile({id}, &errors);
+  ASSERT_TRUE(db2.has_value());
+  auto sink = scan_pieces({"S:" + kId + " S:110105194912310021 S:1" + kId}, {}, db2.value());
+  EXPECT_EQ(sink.of("staff_id").size(), 1u);
+}
+
+}  // namespace
+}  // namespace dc::inspect
