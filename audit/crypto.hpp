@@ -1,0 +1,75 @@
+#pragma once
+// Hashing, keyed hashing and Ed25519 signing for the audit trail (OpenSSL 3 EVP).
+// Threads: every function is re-entrant; a SigningKey / VerifyKey may be shared read-only.
+// Control-plane / writer-thread code: functions allocate and return dc::Result.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "inspect/result.hpp"
+
+typedef struct evp_pkey_st EVP_PKEY;  // NOLINT: forward declaration of the OpenSSL type
+
+namespace dc::audit {
+
+using Sha256 = std::array<std::uint8_t, 32>;
+
+std::string to_hex(std::span<const std::uint8_t> bytes);
+std::string base64_encode(std::span<const std::uint8_t> bytes);
+// Strict standard base64 (with padding); returns an error on any other character.
+Result<std::string> base64_decode(std::string_view text);
+
+Sha256 sha256(std::string_view bytes);
+std::string sha256_hex(std::string_view bytes);
+// SHA-256 of a whole file, streamed (evidence pcaps can be large).
+Result<std::string> sha256_file_hex(const std::string& path);
+
+// HMAC-SHA-256 (RFC 2104) of `bytes` under `key`, lower-case hex. Used for keyed value hashes in
+// flow records: the same value under the same appliance key gives the same hash, so an auditor
+// holding the key can test "was this ID exported?" without the log ever holding the raw value.
+std::string hmac_sha256_hex(std::string_view key, std::string_view bytes);
+
+struct PkeyDeleter {
+  void operator()(EVP_PKEY* key) const noexcept;
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
+
+// An Ed25519 private key (RFC 8032, "pure" Ed25519: the message is signed as is, no prehash).
+class SigningKey {
+ public:
+  static Result<SigningKey> generate();
+  static Result<SigningKey> from_pem(std::string_view pem);  // PKCS#8 PEM
+  static Result<SigningKey> load(const std::string& path);
+
+  Result<std::string> sign(std::string_view message) const;  // 64 raw bytes
+  std::string private_pem() const;                           // PKCS#8 PEM
+  std::string public_pem() const;                            // SubjectPublicKeyInfo PEM
+  // First 16 hex digits of SHA-256 over the raw 32-byte public key: names the key in checkpoints.
+  std::string key_id() const;
+
+ private:
+  explicit SigningKey(PkeyPtr key) : key_(std::move(key)) {}
+  PkeyPtr key_;
+};
+
+class VerifyKey {
+ public:
+  static Result<VerifyKey> from_pem(std::string_view pem);  // public PEM (or a private one)
+  static Result<VerifyKey> load(const std::string& path);
+
+  bool verify(std::string_view message, std::string_view signature) const;
+  std::string key_id() const;
+
+ private:
+  explicit VerifyKey(PkeyPtr key) : key_(std::move(key)) {}
+  PkeyPtr key_;
+};
+
+// Writes PREFIX.key (mode 0600, PKCS#8 PEM) and PREFIX.pub (PEM). Refuses to overwrite either file
+// (O_EXCL), so an operator can never silently replace the key that sealed an existing log.
+Result<std::string> write_new_keypair(const std::string& prefix);  // returns the key id
+
+}  // namespace dc::audit

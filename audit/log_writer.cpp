@@ -1,0 +1,337 @@
+#include "audit/log_writer.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+namespace dc::audit {
+namespace fs = std::filesystem;
+namespace {
+
+template <class Json>
+std::string dump(const Json& j) {
+  // Invalid UTF-8 in a caller's string must not throw on the writer thread: replace it (U+FFFD).
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The members of a JSON object without its braces: "{\"a\":1}" -> "\"a\":1".
+template <class Json>
+std::string inner_members(const Json& j) {
+  std::string s = dump(j);
+  return s.size() <= 2 ? std::string() : s.substr(1, s.size() - 2);
+}
+
+std::string json_string(const std::string& s) { return dump(nlohmann::json(s)); }
+
+Result<std::string> read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return make_error(p.string() + ": cannot read");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+LogWriter::LogWriter(WriterOptions options, SigningKey key)
+    : opt_(std::move(options)), key_(std::move(key)) {
+  key_id_ = key_.key_id();
+  sink_ = opt_.sink ? std::move(opt_.sink) : make_posix_file_sink();
+  last_hash_ = std::string(kGenesisHash);
+}
+
+LogWriter::~LogWriter() {
+  if (!closed_) (void)close();
+}
+
+Result<std::unique_ptr<LogWriter>> LogWriter::open(WriterOptions options, SigningKey key) {
+  if (!options.clock) return make_error("audit writer: no clock given");
+  if (options.dir.empty()) return make_error("audit writer: no directory given");
+  std::unique_ptr<LogWriter> w(new LogWriter(std::move(options), std::move(key)));
+  if (auto r = w->resume(); !r) {
+    w->closed_ = true;  // nothing was written: do not write stop/close on destruction
+    return r.error();
+  }
+  return w;
+}
+
+Result<void> LogWriter::resume() {
+  std::error_code ec;
+  fs::create_directory(opt_.dir, ec);
+  if (ec) return make_error(opt_.dir + ": cannot create directory: " + ec.message());
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(opt_.dir, ec)) {
+    auto name = e.path().filename().string();
+    if (parse_log_file_name(name)) names.push_back(name);
+  }
+  if (ec) return make_error(opt_.dir + ": cannot list: " + ec.message());
+  std::sort(names.begin(), names.end());
+
+  nlohmann::ordered_json recovered;
+  // Newest file first: find the last complete record to chain from.
+  for (auto it = names.rbegin(); it != names.rend(); ++it) {
+    fs::path p = fs::path(opt_.dir) / *it;
+    auto text = read_file(p);
+    if (!text) return text.error();
+    std::size_t end = text->rfind('\n');
+    std::size_t keep = end == std::string::npos ? 0 : end + 1;
+    if (keep < text->size()) {
+      // A torn line from a crash was never chained; cut it off so the next file starts clean, but
+      // keep its fingerprint in the start record.
+      std::string torn = text->substr(keep);
+      recovered = {{"file", *it}, {"bytes", torn.size()}, {"sha256", sha256_hex(torn)}};
+      if (::truncate(p.c_str(), static_cast<off_t>(keep)) != 0)
+        return make_error(p.string() + ": cannot remove torn final line");
+      text->resize(keep);
+    }
+    if (text->empty()) {
+      fs::remove(p, ec);  // holds nothing; its name may be reused by the new file
+      continue;
+    }
+    std::size_t begin = text->rfind('\n', text->size() - 2);
+    begin = begin == std::string::npos ? 0 : begin + 1;
+    std::string line = text->substr(begin, text->size() - 1 - begin);
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("seq") || !j["seq"].is_number_unsigned())
+      return make_error(p.string() + ": last record is unreadable; refusing to extend this chain " +
+                        "(run 'datacustoms audit verify')");
+    next_seq_ = j["seq"].get<std::uint64_t>() + 1;
+    last_hash_ = sha256_hex(line);
+    resume_info_ = {{"file", *it}, {"seq", next_seq_ - 1}, {"hash", last_hash_}};
+    break;
+  }
+
+  TimePoint now = opt_.clock();
+  last_sync_ = now;
+  last_checkpoint_ = now;
+  file_ = log_file_name(next_seq_);
+  if (fs::exists(fs::path(opt_.dir) / file_, ec))
+    return make_error(opt_.dir + "/" + file_ + ": already exists; refusing to append to it");
+  pending_.push_back(Pending{true, file_, false});
+  cp_first_seq_ = next_seq_;
+
+  nlohmann::ordered_json details = nlohmann::ordered_json::object();
+  details["resumed"] = resume_info_.is_null() ? nlohmann::ordered_json(nullptr) : resume_info_;
+  details["recovered"] = recovered.is_null() ? nlohmann::ordered_json(nullptr) : recovered;
+  details["key_id"] = key_id_;
+  if (opt_.start_details.is_object())
+    for (auto& [k, v] : opt_.start_details.items())
+      if (k != "seq" && k != "prev" && k != "type" && k != "time") details[k] = v;
+  enqueue(RecordType::kStart,
+          "\"time\":" + json_string(format_time(now)) + "," + inner_members(details));
+  flush_pending();
+  after_write(now);
+  return {};
+}
+
+void LogWriter::enqueue(RecordType type, const std::string& members) {
+  std::string line = "{\"seq\":" + std::to_string(next_seq_) + ",\"prev\":\"" + last_hash_ +
+                     "\",\"type\":\"" + std::string(record_type_name(type)) + "\"";
+  if (!members.empty()) line += "," + members;
+  line += "}";
+  last_hash_ = sha256_hex(line);
+  ++next_seq_;
+  file_bytes_ += line.size() + 1;
+  ++file_records_;
+  if (type == RecordType::kFlow) ++cp_flows_;
+  if (cp_files_.empty() || cp_files_.back() != file_) cp_files_.push_back(file_);
+  line += '\n';
+  pending_.push_back(Pending{false, std::move(line), type == RecordType::kCheckpoint});
+}
+
+void LogWriter::enqueue_checkpoint(const char* reason) {
+  TimePoint now = opt_.clock();
+  Checkpoint c;
+  c.seq = next_seq_;
+  c.time = format_time(now);
+  c.first_seq = cp_first_seq_;
+  c.last_seq = next_seq_ - 1;
+  c.last_hash = last_hash_;
+  c.records = c.last_seq + 1 - c.first_seq;
+  c.flows = cp_flows_;
+  c.files = cp_files_;
+  if (c.files.empty() || c.files.back() != file_) c.files.push_back(file_);
+  c.reason = reason;
+  c.key_id = key_id_;
+  auto sig = key_.sign(checkpoint_signing_bytes(c));
+  if (sig) {
+    c.sig =
+        base64_encode(std::span(reinterpret_cast<const std::uint8_t*>(sig->data()), sig->size()));
+  } else {
+    stats_.last_error = sig.error().message;  // an unsigned checkpoint fails verification loudly
+  }
+  enqueue(RecordType::kCheckpoint,
+          "\"time\":" + json_string(c.time) + ",\"checkpoint\":" + dump(checkpoint_to_json(c)));
+  cp_first_seq_ = next_seq_;
+  cp_flows_ = 0;
+  cp_files_.clear();
+  last_checkpoint_ = now;
+  ++stats_.checkpoints;
+}
+
+void LogWriter::maybe_rotate() {
+  bool full = (opt_.max_file_bytes > 0 && file_bytes_ >= opt_.max_file_bytes) ||
+              (opt_.max_file_records > 0 && file_records_ >= opt_.max_file_records);
+  if (!full || file_records_ == 0) return;
+  // rotation event (seq n), checkpoint (n + 1), the new file starts at n + 2.
+  std::string next = log_file_name(next_seq_ + 2);
+  nlohmann::ordered_json details{{"next_file", next}};
+  enqueue(RecordType::kRotation,
+          "\"time\":" + json_string(format_time(opt_.clock())) + "," + inner_members(details));
+  enqueue_checkpoint("rotation");
+  pending_.push_back(Pending{true, next, false});
+  file_ = next;
+  file_bytes_ = 0;
+  file_records_ = 0;
+  ++stats_.rotations;
+}
+
+void LogWriter::flush_pending() {
+  while (!pending_.empty()) {
+    Pending& p = pending_.front();
+    if (p.open_file) {
+      if (unsynced_records_ > 0) sync_now(opt_.clock());
+      sink_->close();
+      auto r = sink_->open((fs::path(opt_.dir) / p.data).string());
+      if (!r) {
+        ++stats_.write_errors;
+        stats_.last_error = r.error().message;
+        return;
+      }
+      stats_.current_file = p.data;
+    } else {
+      auto r = sink_->append(p.data);
+      if (!r) {
+        ++stats_.write_errors;
+        stats_.last_error = r.error().message;
+        return;
+      }
+      ++stats_.records_written;
+      ++unsynced_records_;
+      if (p.sync_after) sync_now(opt_.clock());
+    }
+    pending_.pop_front();
+  }
+  if (dropped_unreported_ > 0) {
+    // Writes work again: say in the log itself how many records were lost meanwhile.
+    enqueue_records_lost();
+    flush_pending();
+  }
+}
+
+void LogWriter::enqueue_records_lost() {
+  nlohmann::ordered_json details{{"count", dropped_unreported_}, {"error", first_drop_error_}};
+  dropped_unreported_ = 0;
+  first_drop_error_.clear();
+  enqueue(RecordType::kRecordsLost,
+          "\"time\":" + json_string(format_time(opt_.clock())) + "," + inner_members(details));
+}
+
+void LogWriter::sync_now(TimePoint now) {
+  auto r = sink_->sync();
+  if (!r) {
+    ++stats_.sync_errors;
+    stats_.last_error = r.error().message;
+    return;
+  }
+  unsynced_records_ = 0;
+  last_sync_ = now;
+}
+
+void LogWriter::after_write(TimePoint now) {
+  if (unsynced_records_ == 0) return;
+  if (opt_.fsync_every_records > 0 && unsynced_records_ >= opt_.fsync_every_records) {
+    sync_now(now);
+  } else if (opt_.fsync_interval.count() > 0 && now - last_sync_ >= opt_.fsync_interval) {
+    sync_now(now);
+  }
+}
+
+AppendStatus LogWriter::append_line(RecordType type, std::string members, bool internal) {
+  if (closed_ || stop_written_) return AppendStatus::kInvalid;  // closing: see close()
+  TimePoint now = opt_.clock();
+  flush_pending();
+  if (!internal && pending_.size() >= opt_.max_pending_records) {
+    ++stats_.records_dropped;
+    if (dropped_unreported_++ == 0) first_drop_error_ = stats_.last_error;
+    return AppendStatus::kDropped;
+  }
+  // Rotation switches files, so only do it when nothing older is still waiting for the old file.
+  if (pending_.empty()) maybe_rotate();
+  enqueue(type, members);
+  if (opt_.checkpoint_every_records > 0 &&
+      next_seq_ - cp_first_seq_ >= opt_.checkpoint_every_records)
+    enqueue_checkpoint("records");
+  flush_pending();
+  after_write(now);
+  return pending_.empty() ? AppendStatus::kWritten : AppendStatus::kQueued;
+}
+
+AppendStatus LogWriter::append_flow(const nlohmann::ordered_json& body) {
+  if (!body.is_object() || body.contains("seq") || body.contains("prev") || body.contains("type"))
+    return AppendStatus::kInvalid;
+  return append_line(RecordType::kFlow, inner_members(body), false);
+}
+
+AppendStatus LogWriter::append_flow(const nlohmann::json& body) {
+  if (!body.is_object() || body.contains("seq") || body.contains("prev") || body.contains("type"))
+    return AppendStatus::kInvalid;
+  return append_line(RecordType::kFlow, inner_members(body), false);
+}
+
+AppendStatus LogWriter::append_event(RecordType type, const nlohmann::ordered_json& details) {
+  if (type == RecordType::kFlow || type == RecordType::kCheckpoint) return AppendStatus::kInvalid;
+  if (!details.is_object() || details.contains("seq") || details.contains("prev") ||
+      details.contains("type") || details.contains("time"))
+    return AppendStatus::kInvalid;
+  std::string members = "\"time\":" + json_string(format_time(opt_.clock()));
+  if (!details.empty()) members += "," + inner_members(details);
+  return append_line(type, std::move(members), false);
+}
+
+void LogWriter::tick() { tick(opt_.clock()); }
+
+void LogWriter::tick(TimePoint now) {
+  if (closed_) return;
+  flush_pending();
+  if (pending_.empty() && !stop_written_ && opt_.checkpoint_interval.count() > 0 &&
+      now - last_checkpoint_ >= opt_.checkpoint_interval && next_seq_ > cp_first_seq_) {
+    enqueue_checkpoint("interval");
+    flush_pending();
+  }
+  after_write(now);
+}
+
+Result<void> LogWriter::close(const nlohmann::ordered_json& stop_details) {
+  if (closed_) return {};
+  if (!stop_written_) {
+    nlohmann::ordered_json details = nlohmann::ordered_json::object();
+    details["records_dropped"] = stats_.records_dropped;
+    details["write_errors"] = stats_.write_errors;
+    if (stop_details.is_object())
+      for (auto& [k, v] : stop_details.items())
+        if (k != "seq" && k != "prev" && k != "type" && k != "time") details[k] = v;
+    // The loss report must be sealed by the closing checkpoint, even if the disk is still full.
+    if (dropped_unreported_ > 0) enqueue_records_lost();
+    enqueue(RecordType::kStop,
+            "\"time\":" + json_string(format_time(opt_.clock())) + "," + inner_members(details));
+    enqueue_checkpoint("close");
+    stop_written_ = true;
+  }
+  flush_pending();
+  if (!pending_.empty()) return make_error("audit writer: cannot close: " + stats_.last_error);
+  sync_now(opt_.clock());
+  sink_->close();
+  closed_ = true;
+  return {};
+}
+
+WriterStats LogWriter::stats() const {
+  WriterStats s = stats_;
+  s.next_seq = next_seq_;
+  s.pending = pending_.size();
+  return s;
+}
+
+}  // namespace dc::audit

@@ -1,0 +1,145 @@
+#pragma once
+// The audit log writer: one JSON line per record, hash-chained, with signed checkpoints, size or
+// count based rotation and an fsync policy. See docs/audit-format.md for the bytes it writes.
+//
+// Threads: single-threaded. The audit writer thread creates it, owns it and is the only caller.
+// Workers never touch it: they push fixed-size events onto a ring; the writer thread turns each
+// into a body and calls append_flow()/append_event(), and calls tick() when the ring is idle.
+//
+// Fault model: a failed write (ENOSPC, EIO...) never breaks the chain. The record keeps its seq and
+// waits in a bounded pending queue; every later call retries the queue first. While the queue is
+// full, new records are refused (kDropped, counted, and never given a seq) and, once writes
+// succeed again, a "records_lost" event states how many were dropped.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "audit/crypto.hpp"
+#include "audit/file_sink.hpp"
+#include "audit/record.hpp"
+#include "inspect/result.hpp"
+
+namespace dc::audit {
+
+struct WriterOptions {
+  std::string dir;                                // created if missing (one level)
+  std::function<TimePoint()> clock;               // required: record and checkpoint times, timers
+  std::uint64_t checkpoint_every_records = 1000;  // 0: off
+  std::chrono::milliseconds checkpoint_interval{60'000};  // 0: off
+  std::uint64_t max_file_bytes = 64ull << 20;             // rotate when reached; 0: no size limit
+  std::uint64_t max_file_records = 0;                     // rotate when reached; 0: no count limit
+  // Crash-loss window: at most fsync_every_records - 1 written records or fsync_interval of
+  // records may be lost on power failure (checkpoints, rotation and close always fsync).
+  std::uint64_t fsync_every_records = 0;           // 0: off (interval only)
+  std::chrono::milliseconds fsync_interval{1000};  // 0: off (checked on append and tick)
+  std::size_t max_pending_records = 4096;          // bound on records held during a write fault
+  nlohmann::ordered_json start_details = nlohmann::ordered_json::object();  // merged into "start"
+  std::unique_ptr<FileSink> sink;  // null: make_posix_file_sink()
+};
+
+enum class AppendStatus {
+  kWritten,  // on disk (not necessarily fsynced yet)
+  kQueued,   // chained and queued: the sink is failing, retried on every later call
+  kDropped,  // refused: the pending queue is full; counted in Stats::records_dropped
+  kInvalid,  // body is not a JSON object, uses a reserved key (seq, prev, type; time for events),
+             // or close() was already called
+};
+
+struct WriterStats {
+  std::uint64_t next_seq = 0;
+  std::uint64_t records_written = 0;
+  std::uint64_t records_dropped = 0;
+  std::uint64_t write_errors = 0;
+  std::uint64_t sync_errors = 0;
+  std::uint64_t checkpoints = 0;
+  std::uint64_t rotations = 0;
+  std::size_t pending = 0;
+  std::string current_file;
+  std::string last_error;
+};
+
+class LogWriter {
+ public:
+  // Opens DIR, resumes the chain from the last complete record of the newest log file (a torn
+  // final line left by a crash is cut off and its SHA-256 noted in the start record), starts a new
+  // file and writes the "start" record.
+  static Result<std::unique_ptr<LogWriter>> open(WriterOptions options, SigningKey key);
+  ~LogWriter();  // best effort close() if the caller did not close
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  // A flow record; `body` must be an object without "seq", "prev" or "type" (see
+  // flow_record_body() for the fields). Its members follow seq/prev/type on the line.
+  AppendStatus append_flow(const nlohmann::ordered_json& body);
+  AppendStatus append_flow(const nlohmann::json& body);
+  // An event record (not kFlow/kCheckpoint: checkpoints are the writer's own). The writer adds
+  // "time" from the clock; `details` members follow it.
+  AppendStatus append_event(
+      RecordType type, const nlohmann::ordered_json& details = nlohmann::ordered_json::object());
+  // Timers: interval checkpoint, interval fsync, retry of pending records.
+  void tick();
+  void tick(TimePoint now);
+  // Writes "stop" (with details) and a closing checkpoint, flushes, fsyncs, closes the file.
+  // On failure the records stay pending and close() may be called again (tick() also retries);
+  // from the first close() on, append_flow()/append_event() return kInvalid.
+  Result<void> close(const nlohmann::ordered_json& stop_details = nlohmann::ordered_json::object());
+
+  WriterStats stats() const;
+
+ private:
+  struct Pending {
+    bool open_file = false;  // true: switch to file `data`; false: append the line `data`
+    std::string data;
+    bool sync_after = false;  // checkpoints are fsynced as soon as they are written
+  };
+
+  explicit LogWriter(WriterOptions options, SigningKey key);
+  Result<void> resume();
+  AppendStatus append_line(RecordType type, std::string members, bool internal);
+  void enqueue(RecordType type, const std::string& members);  // formats, chains, queues
+  void enqueue_checkpoint(const char* reason);
+  void enqueue_records_lost();
+  void maybe_rotate();
+  void flush_pending();
+  void sync_now(TimePoint now);
+  void after_write(TimePoint now);
+
+  WriterOptions opt_;
+  SigningKey key_;
+  std::string key_id_;
+  std::unique_ptr<FileSink> sink_;
+  std::deque<Pending> pending_;
+  bool closed_ = false;
+  bool stop_written_ = false;
+
+  // Chain state: advanced when a record is formatted (queued), so queued lines stay chained.
+  std::uint64_t next_seq_ = 1;
+  std::string last_hash_;
+  std::string file_;  // file receiving newly queued records
+  std::uint64_t file_bytes_ = 0;
+  std::uint64_t file_records_ = 0;
+
+  // Checkpoint state.
+  std::uint64_t cp_first_seq_ = 1;
+  std::uint64_t cp_flows_ = 0;
+  std::vector<std::string> cp_files_;
+  TimePoint last_checkpoint_{};
+
+  // fsync state.
+  std::uint64_t unsynced_records_ = 0;
+  TimePoint last_sync_{};
+
+  // Fault state.
+  std::uint64_t dropped_unreported_ = 0;
+  std::string first_drop_error_;
+  nlohmann::ordered_json resume_info_;
+
+  WriterStats stats_;
+};
+
+}  // namespace dc::audit

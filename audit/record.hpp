@@ -1,0 +1,122 @@
+#pragma once
+// The audit log's vocabulary: file naming, the chain's genesis, record types, timestamps, the
+// checkpoint's signed canonical form, and the flow record schema. docs/audit-format.md is the
+// normative description; this header and that document must agree.
+// Threads: pure functions, re-entrant. Used by the writer thread, the verifier and the reporter.
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "inspect/result.hpp"
+
+namespace dc::audit {
+
+// UTC, nanoseconds since the Unix epoch. The audit writer never reads the wall clock itself: time
+// comes from the injected clock (the appliance passes the system clock, tests a fake one).
+using TimePoint = std::chrono::sys_time<std::chrono::nanoseconds>;
+
+// RFC 3339 UTC with microseconds: "2024-05-01T12:00:00.000123Z".
+std::string format_time(TimePoint t);
+// Accepts RFC 3339 with 'Z' or a numeric offset ("+08:00", "+0800"); returns the UTC date
+// "YYYY-MM-DD" of that instant.
+std::optional<std::string> utc_date(std::string_view rfc3339);
+
+// The first record of a log chains from 64 '0' characters (no record precedes it).
+inline constexpr std::string_view kGenesisHash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+// Log files are "audit-<seq of the file's first record, 12 digits>.jsonl": lexical order is chain
+// order, and the name of a missing file can be computed from its neighbours.
+inline constexpr std::string_view kLogPrefix = "audit-";
+inline constexpr std::string_view kLogSuffix = ".jsonl";
+std::string log_file_name(std::uint64_t first_seq);
+std::optional<std::uint64_t> parse_log_file_name(std::string_view name);
+
+enum class RecordType {
+  kFlow,
+  kStart,
+  kStop,
+  kPolicyReload,
+  kFailOpen,
+  kFailClosed,
+  kRotation,
+  kCheckpoint,
+  kRecordsLost,  // written after a write fault ends: how many records were dropped meanwhile
+};
+std::string_view record_type_name(RecordType t);
+std::optional<RecordType> parse_record_type(std::string_view name);
+
+// A signed checkpoint. It seals every record before it: `last_hash` is the hash of record
+// `seq - 1`, which commits (through the chain) to every earlier record.
+struct Checkpoint {
+  std::uint64_t seq = 0;           // the checkpoint record's own seq
+  std::string time;                // the checkpoint record's "time"
+  std::uint64_t first_seq = 0;     // first record covered by this checkpoint
+  std::uint64_t last_seq = 0;      // == seq - 1
+  std::string last_hash;           // == the record's "prev"
+  std::uint64_t records = 0;       // last_seq - first_seq + 1
+  std::uint64_t flows = 0;         // flow records among them
+  std::vector<std::string> files;  // log files holding records first_seq..seq, in order
+  std::string reason;              // "records" | "interval" | "rotation" | "close"
+  std::string key_id;              // SigningKey::key_id() of the signer
+  std::string sig;                 // base64 Ed25519 signature over checkpoint_signing_bytes()
+};
+
+// The exact bytes that are signed (see docs/audit-format.md, "Checkpoint canonical form").
+std::string checkpoint_signing_bytes(const Checkpoint& c);
+nlohmann::ordered_json checkpoint_to_json(const Checkpoint& c);  // the "checkpoint" member
+// Reads a checkpoint back from a parsed record (top-level seq/time + "checkpoint" member).
+Result<Checkpoint> checkpoint_from_record(const nlohmann::json& record);
+
+// --- Flow records --------------------------------------------------------------------------------
+// Field names follow Suricata EVE where one exists (src_ip, dest_ip, proto, flow.pkts_toserver...).
+struct CategoryCount {
+  std::string name;         // negative-list category id, e.g. "resident_id"
+  std::uint64_t count = 0;  // confirmed findings
+  double confidence = 0;    // 0..1
+};
+struct MaskedValue {
+  std::string category;
+  std::string masked;  // mask_value(raw)
+  std::string hmac;    // hmac_sha256_hex(appliance key, raw)
+};
+struct EvidenceRef {
+  std::string file;  // relative to the log directory: "evidence/<name>.pcap"
+  std::string sha256;
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+  bool truncated = false;  // the per-flow packet/byte bound was reached
+};
+struct FlowRecord {
+  TimePoint time{};  // the verdict's packet timestamp
+  std::uint64_t flow_id = 0;
+  std::string community_id;
+  std::string src_ip;
+  std::uint16_t src_port = 0;
+  std::string dest_ip;
+  std::uint16_t dest_port = 0;
+  std::string proto;  // "TCP", "UDP", ... (EVE spelling)
+  std::string src_zone;
+  std::string dest_zone;
+  std::string counterparty;     // empty: none matched
+  std::string legal_basis;      // "security_assessment" | "standard_contract" | ... ; empty: none
+  std::string legal_basis_ref;  // approval reference number
+  std::string verdict;          // "allow" | "block" | "alert"
+  std::string action;           // "forward" | "drop" | "reset" | "alert"
+  std::vector<std::string> reasons;
+  std::vector<CategoryCount> categories;
+  std::vector<MaskedValue> values;
+  std::uint64_t bytes_toserver = 0, bytes_toclient = 0;
+  std::uint64_t pkts_toserver = 0, pkts_toclient = 0;
+  std::string policy_sha256;
+  std::optional<EvidenceRef> evidence;
+};
+// The body passed to LogWriter::append_flow().
+nlohmann::ordered_json flow_record_body(const FlowRecord& f);
+nlohmann::ordered_json evidence_to_json(const EvidenceRef& e);
+
+}  // namespace dc::audit
