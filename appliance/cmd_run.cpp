@@ -13,6 +13,7 @@
 #include "appliance/config.hpp"
 #include "appliance/report.hpp"
 #include "dataplane/runtime.hpp"
+#include "policy/policy.hpp"
 
 namespace dc::appliance {
 namespace {
@@ -103,19 +104,58 @@ int run(const std::vector<std::string>& args) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
 
-  // Zones: each distinct zone name of the ports gets an id. (With a policy, names resolve to the
-  // policy's zones and unknown names are configuration errors.)
+  // The compliance policy: compiled here, on the control thread, never on a worker.
+  std::shared_ptr<const policy::Snapshot> snapshot;
+  if (!cfg->policy.empty()) {
+    policy::Diagnostics pd(cfg->policy);
+    auto loaded = policy::load_policy_file(cfg->policy, pd);
+    std::string text = pd.format();
+    if (!text.empty()) std::fprintf(stderr, "%s", text.c_str());
+    if (!loaded || loaded.value() == nullptr) {
+      std::fprintf(stderr, "datacustoms run: policy %s not loaded%s%s; nothing started\n",
+                   cfg->policy.c_str(), loaded ? "" : ": ", loaded ? "" : loaded.error().message.c_str());
+      return 2;
+    }
+    snapshot = loaded.value();
+    std::fprintf(stderr, "datacustoms: policy %s (%s %s) sha256 %s\n", cfg->policy.c_str(),
+                 snapshot->policy_id().c_str(), snapshot->policy_version().c_str(),
+                 snapshot->sha256_hex().c_str());
+  }
+
+  // Zones: with a policy, port zones are the policy's zones; without one, each distinct name
+  // gets an id of its own.
   std::map<std::string, uint16_t> zone_ids;
   dataplane::DataplaneConfig dc;
+  bool zone_errors = false;
   for (const auto& p : cfg->ports) {
-    auto it = zone_ids.emplace(p.zone, static_cast<uint16_t>(zone_ids.size())).first;
+    uint16_t zid;
+    if (snapshot) {
+      zid = snapshot->find_zone(p.zone);
+      if (zid == policy::kNoZone) {
+        std::string names;
+        for (size_t z = 0; z < snapshot->zone_count(); ++z)
+          names += (z ? ", " : "") + snapshot->zone(static_cast<policy::ZoneId>(z)).id;
+        std::fprintf(stderr, "%s:%d:1: error: port '%s': zone '%s' is not a zone of the policy (zones: %s)\n",
+                     cfg->path.c_str(), p.line, p.name.c_str(), p.zone.c_str(), names.c_str());
+        zone_errors = true;
+        continue;
+      }
+    } else {
+      zid = zone_ids.emplace(p.zone, static_cast<uint16_t>(zone_ids.size())).first->second;
+    }
     dataplane::PortSpec ps;
     ps.name = p.name;
     ps.device = expand_device(p.device, cfg->dir, out_dir);
-    ps.zone = it->second;
+    ps.zone = zid;
     ps.zone_name = p.zone;
     dc.ports.push_back(ps);
   }
+  if (zone_errors) {
+    std::fprintf(stderr, "datacustoms run: port zones do not match the policy; nothing started\n");
+    return 2;
+  }
+  dc.pipeline.policy = snapshot.get();
+  dc.pipeline.inspect_flows = cfg->inspect_flows;
   for (auto [a, b] : cfg->pairs) {
     dc.ports[a].peer = static_cast<uint16_t>(b);
     dc.ports[b].peer = static_cast<uint16_t>(a);

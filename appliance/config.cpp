@@ -106,7 +106,8 @@ class Loader {
   }
 
   void load(const toml::table& root, ApplianceConfig& c) {
-    check_keys(root, {"eal", "memory", "flows", "dataplane", "ports", "pairs"}, "the top level");
+    check_keys(root, {"eal", "memory", "flows", "inspect", "dataplane", "ports", "pairs"},
+               "the top level");
 
     if (const auto* eal = get_table(root, "eal")) {
       check_keys(*eal, {"args", "main_lcore", "workers"}, "[eal]");
@@ -167,6 +168,10 @@ class Loader {
       get_seconds(*f, "udp_timeout_s", c.timeouts.udp_ns);
       get_seconds(*f, "icmp_timeout_s", c.timeouts.icmp_ns);
       get_seconds(*f, "other_timeout_s", c.timeouts.other_ns);
+    }
+    if (const auto* in = get_table(root, "inspect")) {
+      check_keys(*in, {"flows"}, "[inspect]");
+      get_uint(*in, "flows", c.inspect_flows, 0, 1u << 24);
     }
     if (const auto* d = get_table(root, "dataplane")) {
       check_keys(*d, {"unknown_ethertype", "policy", "allow_without_policy"}, "[dataplane]");

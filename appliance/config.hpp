@@ -47,6 +47,8 @@ struct ApplianceConfig {
   uint32_t flow_capacity = 65536;  // per worker
   uint32_t expiry_budget = 64;     // flow slots visited per burst by the incremental expiry
   dataplane::FlowTimeouts timeouts{};
+  // [inspect]
+  uint32_t inspect_flows = 4096;  // per worker: flows with inspection state at once
   // [dataplane]
   UnknownEtherTypeAction unknown_ethertype = UnknownEtherTypeAction::kDrop;
   std::string policy;  // path of the compliance policy (relative paths: to this file)

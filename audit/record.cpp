@@ -239,6 +239,9 @@ nlohmann::ordered_json flow_record_body(const FlowRecord& f) {
   j["verdict"] = f.verdict;
   j["action"] = f.action;
   j["reasons"] = f.reasons;
+  j["sni"] = f.sni.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.sni);
+  j["http_host"] =
+      f.http_host.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.http_host);
   auto cats = nlohmann::ordered_json::array();
   for (const auto& c : f.categories)
     cats.push_back({{"name", c.name}, {"count", c.count}, {"confidence", c.confidence}});

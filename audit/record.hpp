@@ -77,7 +77,7 @@ Result<Checkpoint> checkpoint_from_record(const nlohmann::json& record);
 struct CategoryCount {
   std::string name;         // negative-list category id, e.g. "resident_id"
   std::uint64_t count = 0;  // confirmed findings
-  double confidence = 0;    // 0..1
+  std::string confidence;   // highest level seen: very_unlikely .. very_likely
 };
 struct MaskedValue {
   std::string category;
@@ -107,7 +107,11 @@ struct FlowRecord {
   std::string legal_basis_ref;  // approval reference number
   std::string verdict;          // "allow" | "block" | "alert"
   std::string action;           // "forward" | "drop" | "reset" | "alert"
-  std::vector<std::string> reasons;
+  // Ordered reasons, most decisive first: {kind, action, category?, detector?, count?,
+  // counterparty?, basis?} objects (docs/audit-format.md).
+  nlohmann::ordered_json reasons = nlohmann::ordered_json::array();
+  std::string sni;        // TLS server name; empty: none
+  std::string http_host;  // HTTP Host; empty: none
   std::vector<CategoryCount> categories;
   std::vector<MaskedValue> values;
   std::uint64_t bytes_toserver = 0, bytes_toclient = 0;

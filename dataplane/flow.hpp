@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "inspect/decode.hpp"
+#include "policy/snapshot.hpp"
 
 namespace dc::dataplane {
 
@@ -49,12 +50,16 @@ struct DirCounters {
   uint64_t bytes = 0;
 };
 
-// One flow slot. Cache-line aligned; the per-flow inspection state lives in later fields.
+inline constexpr uint32_t kNoInspectCtx = 0xffffffff;
+
+// One flow slot, in the worker's flow table. About 0.5 KiB; inspection state (reorder queues,
+// scanner streams, TLS/HTTP parsers) lives in a separate pool (dataplane/inspect_pool.hpp) and
+// only inspected flows take a slot there.
 struct alignas(64) Flow {
   FlowTuple initiator;  // tuple of the first packet seen (its source is the initiator)
   int64_t first_seen_ns = 0;
   int64_t last_seen_ns = 0;
-  uint64_t id = 0;  // unique per worker: (worker << 48) | sequence
+  uint64_t id = 0;  // unique per process: (worker << 48) | sequence
   DirCounters dir[2];
   bool in_use = false;
   bool initiator_is_lo = false;  // key orientation of the initiator
@@ -62,15 +67,18 @@ struct alignas(64) Flow {
   uint8_t fin_seen = 0;  // bit per direction
   uint16_t src_zone = 0xffff;
   uint16_t dst_zone = 0xffff;
-  FlowVerdict verdict = FlowVerdict::kPending;
+  FlowVerdict verdict = FlowVerdict::kPending;  // the flow's sticky outcome so far
+  bool reported = false;  // the flow's record was emitted (a block is final at once)
   uint32_t slot = 0;
-  // Policy facts (filled by the pipeline when a policy is loaded).
-  uint16_t counterparty = 0xffff;
-  uint16_t legal_basis = 0xffff;
-  bool crosses_border = false;
-  bool inspected = false;
-  uint32_t policy_generation = 0;
+  uint32_t inspect_ctx = kNoInspectCtx;
+  uint32_t flags = 0;  // policy::flag bits seen on this flow (evasion, failures, ...)
   inspect::DropReason block_reason = inspect::DropReason::kNone;
+  uint64_t dropped_packets = 0;
+  // Policy facts. `policy` is the snapshot the flow was admitted with (no hot reload yet).
+  const policy::Snapshot* policy = nullptr;
+  policy::Admission adm{};
+  policy::CategoryTally tally{};
+  policy::Verdict last{};  // the latest verdict (reasons of the final record)
 };
 
 }  // namespace dc::dataplane

@@ -2,11 +2,14 @@
 
 #include <rte_mbuf.h>
 
+#include <algorithm>
+#include <cstring>
 #include <span>
 
 namespace dc::dataplane {
 
 using inspect::DropReason;
+namespace pflag = policy::flag;
 
 void WorkerCounters::add(const WorkerCounters& o) noexcept {
   for (unsigned p = 0; p <= kMaxPorts; ++p) {
@@ -23,22 +26,358 @@ void WorkerCounters::add(const WorkerCounters& o) noexcept {
   flows_expired += o.flows_expired;
   unknown_ethertype_forwarded += o.unknown_ethertype_forwarded;
   fragments += o.fragments;
+  verdict_allow += o.verdict_allow;
+  verdict_alert += o.verdict_alert;
+  verdict_block += o.verdict_block;
+  findings += o.findings;
+  held += o.held;
+  events_lost += o.events_lost;
+}
+
+// Routes scanner findings of the flow being scanned into its category tally.
+class Pipeline::Sink final : public inspect::FindingSink {
+ public:
+  Flow* flow = nullptr;
+  InspectCtx* ctx = nullptr;
+  bool is_export = false;
+  WorkerCounters* counters = nullptr;
+
+  void on_finding(const inspect::Finding& f) noexcept override {
+    if (flow == nullptr || ctx == nullptr) return;
+    ++counters->findings;
+    ++ctx->findings;
+    // Only bytes that leave for the foreign end count towards an export verdict.
+    if (!is_export || flow->policy == nullptr) return;
+    flow->policy->add_finding(flow->tally, f.detector, f.confidence);
+    if (ctx->samples_n < kMaxSamples) {
+      FindingSample& s = ctx->samples[ctx->samples_n++];
+      s.detector = f.detector;
+      s.confidence = static_cast<uint8_t>(f.confidence);
+      std::memcpy(s.masked, f.masked, sizeof s.masked);
+      s.value_len = std::min<uint8_t>(f.value_len, sizeof s.value);
+      std::memcpy(s.value, f.value, s.value_len);
+    }
+  }
+};
+
+Pipeline::Pipeline(uint16_t worker_id, FlowTable& flows, const PipelineSettings& settings,
+                   WorkerCounters& counters, FlowEventSink* sink)
+    : worker_id_(worker_id),
+      flows_(flows),
+      settings_(settings),
+      counters_(counters),
+      sink_(sink),
+      reorderer_(settings.reorder),
+      pool_(settings.policy != nullptr ? settings.inspect_flows : 0),
+      finding_sink_(std::make_unique<Sink>()) {
+  finding_sink_->counters = &counters_;
+}
+
+Pipeline::~Pipeline() = default;
+
+Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable& flows,
+                                                   const PipelineSettings& settings,
+                                                   WorkerCounters& counters, FlowEventSink* sink) {
+  std::unique_ptr<Pipeline> p(new Pipeline(worker_id, flows, settings, counters, sink));
+  if (settings.policy != nullptr && settings.policy->detector_db() != nullptr &&
+      settings.inspect_flows > 0) {
+    const auto& db = settings.policy->detector_db();
+    // Findings are emitted as soon as they are confirmed (no wait for a keyword after the
+    // value): a packet is forwarded only after its bytes were judged.
+    inspect::StreamOptions so;
+    so.forward_window = 0;
+    auto pool = inspect::StreamPool::create(db, 2 * static_cast<size_t>(settings.inspect_flows), so);
+    if (!pool) return pool.error();
+    p->streams_ = std::move(pool.value());
+    auto scratch = inspect::Scratch::create(db);
+    if (!scratch) return scratch.error();
+    p->scratch_ = std::make_unique<inspect::Scratch>(std::move(scratch.value()));
+  }
+  return p;
+}
+
+void Pipeline::set_today(int64_t now_ns) noexcept {
+  if (scratch_ == nullptr) return;
+  int64_t days = now_ns / 86'400'000'000'000LL;
+  if (days == today_day_) return;
+  today_day_ = days;
+  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm), UTC+8: the birth dates in
+  // PRC identity numbers are local dates.
+  int64_t z = (now_ns + 8LL * 3'600'000'000'000LL) / 86'400'000'000'000LL + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+  scratch_->set_today(inspect::CivilDate{static_cast<uint16_t>(y), static_cast<uint8_t>(m),
+                                         static_cast<uint8_t>(d)});
 }
 
 void Pipeline::process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int64_t now_ns,
-                       PacketAction* actions) noexcept {
+                       BurstOutput& out) noexcept {
   ++counters_.bursts;
+  set_today(now_ns);
   auto& pc = counters_.port[in_port <= kMaxPorts ? in_port : kMaxPorts];
   for (uint16_t i = 0; i < n; ++i) {
     if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
     pc.rx_packets++;
     pc.rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
-    actions[i] = process_one(in_port, pkts[i], now_ns);
-    if (actions[i] == PacketAction::kForward) ++counters_.forwarded;
+    process_one(in_port, pkts[i], now_ns, out);
   }
 }
 
-PacketAction Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns) noexcept {
+void Pipeline::drop_pkt(rte_mbuf* m, DropReason r, BurstOutput& out) noexcept {
+  counters_.drop(r);
+  out.drop[out.n_drop++] = m;
+}
+
+static inline void forward_pkt(rte_mbuf* m, BurstOutput& out, WorkerCounters& c) noexcept {
+  ++c.forwarded;
+  out.fwd[out.n_fwd++] = m;
+}
+
+// The counter a blocked flow's packets are dropped under: the first (most decisive) reason.
+static DropReason drop_reason_for(const policy::Verdict& v) noexcept {
+  using policy::ReasonKind;
+  for (uint8_t i = 0; i < v.reason_count; ++i) {
+    if (v.reasons[i].action != policy::Action::kBlock) continue;
+    switch (v.reasons[i].kind) {
+      case ReasonKind::kNoLink:
+      case ReasonKind::kUnknownZone: return DropReason::kNoLink;
+      case ReasonKind::kNoCounterparty:
+      case ReasonKind::kCounterpartyNotOnLink:
+      case ReasonKind::kCounterpartySuspended:
+      case ReasonKind::kCounterpartyRevoked:
+      case ReasonKind::kCounterpartyExpired:
+      case ReasonKind::kCounterpartyNotYetValid:
+      case ReasonKind::kBasisExpired:
+      case ReasonKind::kBasisNotYetValid:
+      case ReasonKind::kBasisInactive: return DropReason::kNotWhitelisted;
+      case ReasonKind::kEvasion: return DropReason::kStreamEvasion;
+      case ReasonKind::kStreamUnavailable: return DropReason::kStreamUnavailable;
+      case ReasonKind::kScanError: return DropReason::kScanError;
+      case ReasonKind::kAuditUnavailable: return DropReason::kAuditUnavailable;
+      default: return DropReason::kPolicyBlock;
+    }
+  }
+  return DropReason::kPolicyBlock;
+}
+
+void Pipeline::apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) noexcept {
+  f.last = v;
+  if (v.action == policy::Action::kBlock) {
+    if (f.verdict != FlowVerdict::kBlock) {
+      f.verdict = FlowVerdict::kBlock;
+      f.block_reason = drop_reason_for(v);
+      // A block is final: its record is written now, while the flow may still send packets.
+      emit(f, now_ns, false);
+    }
+  } else if (v.action == policy::Action::kAlert) {
+    if (f.verdict != FlowVerdict::kBlock) f.verdict = FlowVerdict::kAlert;
+  } else if (f.verdict == FlowVerdict::kPending) {
+    f.verdict = FlowVerdict::kAllow;
+  }
+}
+
+void Pipeline::reevaluate(Flow& f, int64_t now_ns) noexcept {
+  if (f.policy == nullptr || f.verdict == FlowVerdict::kBlock) return;
+  if (f.adm.sni_pending) return;  // decided when the ClientHello is complete
+  apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+}
+
+bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept {
+  const policy::Snapshot* snap = settings_.policy;
+  f.policy = snap;
+  policy::FlowQuery q;
+  q.src_zone = f.src_zone;
+  q.dst_zone = f.dst_zone;
+  q.src = d.src;
+  q.dst = d.dst;
+  q.sport = d.sport;
+  q.dport = d.dport;
+  q.proto = d.proto;
+  q.now_ns = now_ns;
+  f.adm = snap->admit(q);
+  apply_verdict(f, f.adm.verdict, now_ns);
+  return f.verdict != FlowVerdict::kBlock;
+}
+
+InspectCtx* Pipeline::ctx_of(Flow& f) noexcept {
+  if (f.inspect_ctx != kNoInspectCtx) return &pool_.at(f.inspect_ctx);
+  uint32_t idx = pool_.acquire();
+  if (idx == InspectPool::kNone) return nullptr;
+  f.inspect_ctx = idx;
+  return &pool_.at(idx);
+}
+
+void Pipeline::scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<const uint8_t> bytes,
+                          int64_t now_ns) noexcept {
+  if (bytes.empty() || streams_ == nullptr || ctx.opaque) return;
+  unsigned di = static_cast<unsigned>(dir);
+  if (ctx.stream[di] == nullptr) {
+    ctx.stream[di] = streams_->acquire();
+    if (ctx.stream[di] == nullptr) {
+      f.flags |= pflag::kStreamUnavailable;
+      return;
+    }
+  }
+  finding_sink_->flow = &f;
+  finding_sink_->ctx = &ctx;
+  finding_sink_->is_export =
+      dir == Direction::kForward ? f.adm.forward_is_export() : f.adm.reverse_is_export();
+  if (inspect::scan(*ctx.stream[di], *scratch_, bytes, *finding_sink_) != inspect::ScanStatus::kOk)
+    f.flags |= pflag::kScanError;
+  finding_sink_->flow = nullptr;
+}
+
+// TLS ClientHello / HTTP request metadata of the opener -> responder stream. The SNI completes
+// admission of endpoints named by server name.
+void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes,
+                          int64_t now_ns) noexcept {
+  if (ctx.meta_done || bytes.empty()) return;
+  inspect::TlsStatus ts = ctx.tls.feed(bytes);
+  inspect::HttpStatus hs = inspect::HttpStatus::kNotHttp;
+  if (ts == inspect::TlsStatus::kNotTls) hs = ctx.http.feed(bytes);
+  bool tls_done = ts != inspect::TlsStatus::kNeedMore;
+  bool http_done = ts != inspect::TlsStatus::kNotTls || hs != inspect::HttpStatus::kNeedMore;
+  if (!(tls_done && http_done)) return;
+  ctx.meta_done = true;
+  if (ctx.tls.complete()) {
+    ctx.opaque = true;
+    f.flags |= pflag::kPayloadOpaque;
+  }
+  if (f.adm.sni_pending && f.policy != nullptr) {
+    policy::FlowQuery q;
+    q.src_zone = f.src_zone;
+    q.dst_zone = f.dst_zone;
+    q.src = f.initiator.src;
+    q.dst = f.initiator.dst;
+    q.sport = f.initiator.sport;
+    q.dport = f.initiator.dport;
+    q.proto = f.initiator.proto;
+    q.now_ns = now_ns;
+    std::string_view sni = ctx.tls.sni();
+    q.sni_state = sni.empty() ? policy::SniState::kAbsent : policy::SniState::kPresent;
+    q.sni = sni;
+    f.adm = f.policy->admit(q);
+    apply_verdict(f, f.adm.verdict, now_ns);
+  }
+}
+
+// Inspected payload: TCP goes through the reorderer so the scanner sees every byte once, in
+// order, before the packet that carries it is forwarded. Returns false when the packet was
+// consumed (held, forwarded with released packets, or dropped) and needs no further handling.
+bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m,
+                               int64_t now_ns, BurstOutput& out) noexcept {
+  const bool forward_dir = dir == Direction::kForward;
+  const bool content = forward_dir ? f.adm.inspect_forward : f.adm.inspect_reverse;
+  const bool want_meta = forward_dir;  // SNI / Host of the opener's stream
+  if (!content && !(want_meta && f.adm.sni_pending)) return true;
+  if (d.proto != inspect::kProtoTcp && d.payload_len == 0) return true;
+  if (d.is_fragment) {
+    // Fragments of inspected flows are never forwarded uninspected (no reassembly yet).
+    drop_pkt(m, DropReason::kFragmentUninspected, out);
+    return false;
+  }
+  InspectCtx* ctx = ctx_of(f);
+  if (ctx == nullptr) {
+    f.flags |= pflag::kStreamUnavailable;
+    reevaluate(f, now_ns);
+    if (f.verdict == FlowVerdict::kBlock) {
+      drop_pkt(m, f.block_reason, out);
+      return false;
+    }
+    return true;  // the policy chose fail-open for this condition
+  }
+  const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  std::span<const uint8_t> payload(data + d.payload_offset, d.payload_len);
+  unsigned di = static_cast<unsigned>(dir);
+
+  if (d.proto != inspect::kProtoTcp) {
+    if (content) scan_bytes(f, *ctx, dir, payload, now_ns);
+    reevaluate(f, now_ns);
+    if (f.verdict == FlowVerdict::kBlock) {
+      drop_pkt(m, f.block_reason, out);
+      return false;
+    }
+    return true;
+  }
+
+  inspect::Release rel;
+  inspect::ReorderAction act =
+      reorderer_.on_segment(ctx->order[di], d.tcp_seq, d.tcp_flags, payload, m, rel);
+  switch (act) {
+    case inspect::ReorderAction::kQueued:
+      ++counters_.held;
+      return false;  // held: neither forwarded nor freed
+    case inspect::ReorderAction::kDuplicate:
+    case inspect::ReorderAction::kNoPayload:
+      return true;
+    case inspect::ReorderAction::kQueueFull:
+      // TCP retransmits a dropped out-of-order segment; nothing uninspected leaves.
+      drop_pkt(m, DropReason::kReorderQueueFull, out);
+      return false;
+    case inspect::ReorderAction::kOutOfWindow:
+      drop_pkt(m, DropReason::kTcpOutOfWindow, out);
+      return false;
+    case inspect::ReorderAction::kUnverifiableRetransmission:
+      drop_pkt(m, DropReason::kUnverifiableRetransmission, out);
+      return false;
+    case inspect::ReorderAction::kEvasion: {
+      f.flags |= pflag::kEvasion;
+      inspect::Release flushed;
+      inspect::Reorderer::flush(ctx->order[di], flushed);
+      for (const auto& dl : flushed.deliveries())
+        drop_pkt(static_cast<rte_mbuf*>(dl.pkt), DropReason::kStreamEvasion, out);
+      // Evasion always blocks (docs/policy-reference.md); decide() records why.
+      f.adm.sni_pending = false;
+      apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+      drop_pkt(m, DropReason::kStreamEvasion, out);
+      return false;
+    }
+    case inspect::ReorderAction::kReset: {
+      inspect::Release flushed;
+      inspect::Reorderer::flush(ctx->order[di], flushed);
+      for (const auto& dl : flushed.deliveries())
+        drop_pkt(static_cast<rte_mbuf*>(dl.pkt), DropReason::kTcpOutOfWindow, out);
+      return true;
+    }
+    case inspect::ReorderAction::kInOrder:
+    case inspect::ReorderAction::kCount:
+      break;
+  }
+  // In order: scan every released segment, in order, then judge, then forward or drop them all.
+  for (const auto& dl : rel.deliveries()) {
+    if (want_meta) meta_bytes(f, *ctx, dl.scan, now_ns);
+    if (content) scan_bytes(f, *ctx, dir, dl.scan, now_ns);
+  }
+  if (rel.fin && ctx->stream[di] != nullptr && scratch_ != nullptr) {
+    finding_sink_->flow = &f;
+    finding_sink_->ctx = ctx;
+    finding_sink_->is_export = forward_dir ? f.adm.forward_is_export() : f.adm.reverse_is_export();
+    (void)inspect::close(*ctx->stream[di], *scratch_, *finding_sink_);
+    finding_sink_->flow = nullptr;
+  }
+  reevaluate(f, now_ns);
+  const bool blocked = f.verdict == FlowVerdict::kBlock;
+  for (const auto& dl : rel.deliveries()) {
+    auto* pm = static_cast<rte_mbuf*>(dl.pkt);  // counted in the flow when it arrived
+    if (blocked) {
+      drop_pkt(pm, f.block_reason, out);
+      ++f.dropped_packets;
+    } else {
+      forward_pkt(pm, out, counters_);
+    }
+  }
+  return false;
+}
+
+void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
+                           BurstOutput& out) noexcept {
   // 1. Decode (headers must be in the first segment; our mempools hold a full frame per mbuf).
   const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
   std::span<const uint8_t> frame(data, rte_pktmbuf_data_len(m));
@@ -47,16 +386,40 @@ PacketAction Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns
   if (r == DropReason::kUnknownEtherType) {
     if (settings_.forward_unknown_ethertype) {
       ++counters_.unknown_ethertype_forwarded;
-      return PacketAction::kForward;
+      forward_pkt(m, out, counters_);
+      return;
     }
-    return drop(r);
+    return drop_pkt(m, r, out);
   }
-  if (r != DropReason::kNone) return drop(r);
+  if (r != DropReason::kNone) return drop_pkt(m, r, out);
+  // Bytes after the IP packet are never inspected: only the padding of a minimum-size frame
+  // (60 bytes without FCS, IEEE 802.3 §3.2.8) is legitimate.
+  if (d.trailer_len > 0 && frame.size() > 60) return drop_pkt(m, DropReason::kEthernetTrailer, out);
+  // With segments left, the destination address is not where the packet ends up (RFC 8200
+  // §4.4), so zone and whitelist checks on it would be meaningless.
+  if (d.ipv6_segments_left != 0) return drop_pkt(m, DropReason::kIpv6SourceRoute, out);
+  // Encapsulated packets carry inner addresses and payloads the policy never sees.
+  if (d.proto == 4 || d.proto == 41 || d.proto == 47) return drop_pkt(m, DropReason::kTunnel, out);
   if (d.is_fragment) ++counters_.fragments;
 
-  // 2. Zone of the ingress port.
-  uint16_t zone = settings_.port_zone[in_port <= kMaxPorts ? in_port : kMaxPorts];
-  if (zone == kNoZone && in_port != kReplayPort) return drop(DropReason::kNoZone);
+  // 2. Zones. Live: the ingress port's zone, whose networks the source must belong to, and the
+  // paired port's zone as the destination. Replay (no ports): zones from the policy's prefixes.
+  const policy::Snapshot* snap = settings_.policy;
+  const bool live = in_port < kMaxPorts;
+  uint16_t src_zone = live ? settings_.port_zone[in_port] : kNoZone;
+  uint16_t dst_zone = live ? settings_.port_peer_zone[in_port] : kNoZone;
+  if (snap != nullptr) {
+    if (live) {
+      if (src_zone == kNoZone) return drop_pkt(m, DropReason::kNoZone, out);
+      if (snap->zone_has_prefixes(src_zone) && !snap->zone_contains(src_zone, d.src))
+        return drop_pkt(m, DropReason::kSpoofedSource, out);
+    } else {
+      src_zone = snap->zone_of(d.src);
+      dst_zone = snap->zone_of(d.dst);
+    }
+  } else if (live && src_zone == kNoZone) {
+    return drop_pkt(m, DropReason::kNoZone, out);
+  }
 
   // 3. Flow lookup / create.
   FlowTuple t;
@@ -70,25 +433,145 @@ PacketAction Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns
   Flow* f = flows_.lookup(t, dir);
   if (f == nullptr) {
     // New flows need a policy (fail closed) unless the operator allowed a transparent lab mode.
-    if (!settings_.allow_without_policy) return drop(DropReason::kNoPolicy);
+    if (snap == nullptr && !settings_.allow_without_policy)
+      return drop_pkt(m, DropReason::kNoPolicy, out);
     f = flows_.create_flow(t, d.tcp_flags, now_ns);
-    if (f == nullptr) return drop(DropReason::kFlowTableFull);
+    if (f == nullptr) return drop_pkt(m, DropReason::kFlowTableFull, out);
     f->id |= static_cast<uint64_t>(worker_id_) << 48;
-    f->src_zone = zone;
+    f->src_zone = src_zone;
+    f->dst_zone = dst_zone;
     ++counters_.flows_created;
+    if (snap != nullptr) admit_new(*f, d, now_ns);
+    else f->verdict = FlowVerdict::kAllow;
+  }
+  if (f->verdict == FlowVerdict::kBlock) {
+    flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
+    ++f->dropped_packets;
+    return drop_pkt(m, f->block_reason, out);
+  }
+  if (f->policy != nullptr) {
+    // Payload back on a one-way link.
+    if (dir == Direction::kReverse && d.payload_len > 0 && !f->adm.reverse_payload_allowed)
+      f->flags |= pflag::kReversePayload;
+    // Expiry and revocation are judged at this packet's time.
+    if (f->adm.border || (f->flags & pflag::kReversePayload)) reevaluate(*f, now_ns);
+    if (f->verdict == FlowVerdict::kBlock) {
+      flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
+      ++f->dropped_packets;
+      return drop_pkt(m, f->block_reason, out);
+    }
+    if (!inspect_payload(*f, dir, d, m, now_ns, out)) {
+      // Held or judged with the reorder release (which did the accounting of released ones).
+      flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
+      return;
+    }
+    if (f->verdict == FlowVerdict::kBlock) {
+      flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
+      ++f->dropped_packets;
+      return drop_pkt(m, f->block_reason, out);
+    }
   }
   flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
-  if (f->verdict == FlowVerdict::kBlock) return drop(f->block_reason);
-  return PacketAction::kForward;
+  forward_pkt(m, out, counters_);
+}
+
+void Pipeline::emit(Flow& f, int64_t now_ns, bool ended) noexcept {
+  if (f.reported) return;
+  f.reported = true;
+  // One outcome per flow, counted when its record is emitted.
+  if (f.verdict == FlowVerdict::kBlock) ++counters_.verdict_block;
+  else if (f.verdict == FlowVerdict::kAlert) ++counters_.verdict_alert;
+  else ++counters_.verdict_allow;
+  if (sink_ == nullptr) return;
+  FlowEvent* ev = sink_->acquire();
+  if (ev == nullptr) {
+    ++counters_.events_lost;
+    return;
+  }
+  ev->flow_id = f.id;
+  ev->first_seen_ns = f.first_seen_ns;
+  ev->last_seen_ns = f.last_seen_ns;
+  ev->time_ns = now_ns;
+  ev->initiator = f.initiator;
+  ev->src_zone = f.src_zone;
+  ev->dst_zone = f.dst_zone;
+  ev->dir[0] = f.dir[0];
+  ev->dir[1] = f.dir[1];
+  ev->dropped_packets = f.dropped_packets;
+  ev->verdict = f.verdict;
+  ev->action = f.verdict == FlowVerdict::kBlock   ? FlowAction::kDrop
+               : f.verdict == FlowVerdict::kAlert ? FlowAction::kAlert
+                                                  : FlowAction::kForward;
+  ev->block_reason = f.block_reason;
+  ev->ended = ended;
+  ev->flags = f.flags;
+  ev->policy = f.policy;
+  ev->adm = f.adm;
+  ev->tally = f.tally;
+  ev->verdict_detail = f.last;
+  ev->samples_n = 0;
+  ev->sni[0] = ev->http_host[0] = ev->http_method[0] = '\0';
+  ev->tls_state = 0;
+  if (f.inspect_ctx != kNoInspectCtx) {
+    const InspectCtx& c = pool_.at(f.inspect_ctx);
+    ev->samples_n = c.samples_n;
+    for (unsigned i = 0; i < c.samples_n; ++i) ev->samples[i] = c.samples[i];
+    ev->tls_state = static_cast<uint8_t>(c.tls.status());
+    auto copy = [](char* dst, size_t cap, std::string_view s) {
+      size_t n = std::min(cap - 1, s.size());
+      std::memcpy(dst, s.data(), n);
+      dst[n] = '\0';
+    };
+    copy(ev->sni, sizeof ev->sni, c.tls.sni());
+    copy(ev->http_host, sizeof ev->http_host, c.http.host());
+    copy(ev->http_method, sizeof ev->http_method, c.http.method());
+  }
+  sink_->commit(ev);
+}
+
+void Pipeline::end_flow(Flow& f, int64_t now_ns) noexcept {
+  if (f.inspect_ctx != kNoInspectCtx) {
+    InspectCtx& c = pool_.at(f.inspect_ctx);
+    for (unsigned di = 0; di < 2; ++di) {
+      if (c.stream[di] != nullptr) {
+        if (scratch_ != nullptr && f.verdict != FlowVerdict::kBlock) {
+          finding_sink_->flow = &f;
+          finding_sink_->ctx = &c;
+          finding_sink_->is_export = di == 0 ? f.adm.forward_is_export() : f.adm.reverse_is_export();
+          (void)inspect::close(*c.stream[di], *scratch_, *finding_sink_);
+          finding_sink_->flow = nullptr;
+        }
+        streams_->release(c.stream[di]);
+        c.stream[di] = nullptr;
+      }
+      // Segments still held never had their bytes inspected: they are dropped.
+      inspect::Release flushed;
+      inspect::Reorderer::flush(c.order[di], flushed);
+      for (const auto& dl : flushed.deliveries()) {
+        counters_.drop(DropReason::kReorderQueueFull);
+        rte_pktmbuf_free(static_cast<rte_mbuf*>(dl.pkt));
+      }
+    }
+  }
+  // The flow's final verdict includes what the stream close flushed.
+  reevaluate(f, now_ns);
+  emit(f, now_ns, true);
+  if (f.inspect_ctx != kNoInspectCtx) {
+    pool_.release(f.inspect_ctx);
+    f.inspect_ctx = kNoInspectCtx;
+  }
 }
 
 void Pipeline::expire(int64_t now_ns) noexcept {
-  counters_.flows_expired +=
-      flows_.expire_some(now_ns, settings_.expiry_budget, [](Flow&) noexcept {});
+  counters_.flows_expired += flows_.expire_some(
+      now_ns, settings_.expiry_budget, [this, now_ns](Flow& f) noexcept { end_flow(f, now_ns); });
 }
 
-void Pipeline::expire_all() noexcept {
-  flows_.expire_all([this](Flow&) noexcept { ++counters_.flows_expired; });
+void Pipeline::expire_all(int64_t now_ns) noexcept {
+  flows_.expire_all([this, now_ns](Flow& f) noexcept {
+    end_flow(f, std::max(now_ns, f.last_seen_ns));
+    ++counters_.flows_expired;
+  });
 }
 
 }  // namespace dc::dataplane

@@ -1,15 +1,20 @@
 #pragma once
 // The per-packet pipeline: one function over a burst of packets, shared by the live workers
 // (mbufs from ports) and offline replay (mbufs built from capture records). Same code, same
-// data structures, same decisions.
+// data structures, same decisions. See docs/architecture.md for the life of a packet.
 //
 // Threads: one Pipeline per worker lcore (or one for replay); never shared.
-// Cost budget: decode ~50 cycles, flow lookup ~100, policy checks per new flow only.
-// Never allocates, locks, throws or does I/O.
+// Never allocates, locks, throws or does I/O on the packet path.
 #include <cstdint>
+#include <memory>
 
 #include "dataplane/counters.hpp"
+#include "dataplane/flow_event.hpp"
 #include "dataplane/flow_table.hpp"
+#include "dataplane/inspect_pool.hpp"
+#include "inspect/reorder.hpp"
+#include "inspect/scanner.hpp"
+#include "inspect/result.hpp"
 
 struct rte_mbuf;
 
@@ -21,45 +26,83 @@ struct PipelineSettings {
   bool forward_unknown_ethertype = false;
   bool allow_without_policy = false;  // no policy: forward (lab) instead of fail-closed drop
   uint32_t expiry_budget = 64;
-  uint16_t port_zone[kMaxPorts + 1];  // ingress port -> zone id (kNoZone: unknown)
+  uint32_t inspect_flows = 4096;      // per worker: flows with inspection state at once
+  inspect::ReorderConfig reorder{};
+  uint16_t port_zone[kMaxPorts + 1];       // ingress port -> zone id (kNoZone: unknown)
+  uint16_t port_peer_zone[kMaxPorts + 1];  // ingress port -> zone of its paired (egress) port
+  const policy::Snapshot* policy = nullptr;  // owned by the caller; outlives the pipeline
   PipelineSettings() {
     for (auto& z : port_zone) z = kNoZone;
+    for (auto& z : port_peer_zone) z = kNoZone;
   }
 };
 
-enum class PacketAction : uint8_t { kForward, kDrop };
+// Packets the caller must transmit (to the paired port of the burst's ingress port) and free.
+// Forwarded packets may include packets held from earlier bursts (out-of-order TCP segments
+// released once the gap filled); held packets appear in neither list.
+struct BurstOutput {
+  static constexpr uint32_t kCapacity = 256 * (1 + inspect::kReorderQueueCapacity);
+  rte_mbuf* fwd[kCapacity];
+  rte_mbuf* drop[kCapacity];
+  uint32_t n_fwd = 0;
+  uint32_t n_drop = 0;
+  void clear() noexcept { n_fwd = n_drop = 0; }
+};
 
 class Pipeline {
  public:
-  Pipeline(uint16_t worker_id, FlowTable& flows, const PipelineSettings& settings,
-           WorkerCounters& counters) noexcept
-      : worker_id_(worker_id), flows_(flows), settings_(settings), counters_(counters) {}
+  // Builds the worker's inspection resources (stream pool, scratch) for settings.policy.
+  static Result<std::unique_ptr<Pipeline>> create(uint16_t worker_id, FlowTable& flows,
+                                                  const PipelineSettings& settings,
+                                                  WorkerCounters& counters, FlowEventSink* sink);
 
-  // Decides every packet of a burst received on `in_port` (kReplayPort in replay) at time
-  // `now_ns` (packet timestamp, ns since the Unix epoch). Writes one action per packet; the
-  // caller transmits the forwarded ones and frees the dropped ones.
+  ~Pipeline();
+
+  // Decides every packet of a burst (at most 256) received on `in_port` (kReplayPort in
+  // replay) at time `now_ns` (ns since the Unix epoch).
   void process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int64_t now_ns,
-               PacketAction* actions) noexcept;
+               BurstOutput& out) noexcept;
 
-  // Incremental expiry; called once per burst (or per replayed packet batch).
+  // Incremental expiry; called once per burst. Held packets of expired flows are freed.
   void expire(int64_t now_ns) noexcept;
-  // Expires all flows (shutdown / end of replay).
-  void expire_all() noexcept;
+  // Ends every flow (shutdown / end of replay), emitting their records.
+  void expire_all(int64_t now_ns) noexcept;
 
   FlowTable& flows() noexcept { return flows_; }
+  const InspectPool& inspect_pool() const noexcept { return pool_; }
 
  private:
-  PacketAction process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns) noexcept;
-  PacketAction drop(inspect::DropReason r) noexcept {
-    counters_.drop(r);
-    return PacketAction::kDrop;
-  }
+  class Sink;
+  Pipeline(uint16_t worker_id, FlowTable& flows, const PipelineSettings& settings,
+           WorkerCounters& counters, FlowEventSink* sink);
+
+  void process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept;
+  void drop_pkt(rte_mbuf* m, inspect::DropReason r, BurstOutput& out) noexcept;
+  bool admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept;
+  void apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) noexcept;
+  void reevaluate(Flow& f, int64_t now_ns) noexcept;
+  bool inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m,
+                       int64_t now_ns, BurstOutput& out) noexcept;
+  void scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<const uint8_t> bytes,
+                  int64_t now_ns) noexcept;
+  void meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes, int64_t now_ns) noexcept;
+  InspectCtx* ctx_of(Flow& f) noexcept;
+  void end_flow(Flow& f, int64_t now_ns) noexcept;
+  void emit(Flow& f, int64_t now_ns, bool ended) noexcept;
+  void set_today(int64_t now_ns) noexcept;
 
   uint16_t worker_id_;
   FlowTable& flows_;
   const PipelineSettings& settings_;
   WorkerCounters& counters_;
+  FlowEventSink* sink_;
   inspect::DecodeOptions decode_opts_{};
+  inspect::Reorderer reorderer_;
+  InspectPool pool_;
+  std::unique_ptr<inspect::StreamPool> streams_;
+  std::unique_ptr<inspect::Scratch> scratch_;
+  std::unique_ptr<Sink> finding_sink_;
+  int64_t today_day_ = -1;
 };
 
 }  // namespace dc::dataplane

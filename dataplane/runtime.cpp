@@ -83,6 +83,7 @@ struct Dataplane::WorkerState {
   WorkerCounters counters{};
   std::unique_ptr<Pipeline> pipeline;
   Clock clock;
+  BurstOutput out;
 };
 
 Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& config) {
@@ -169,7 +170,10 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& conf
   }
   dp->ports_started_ = true;
 
-  for (uint16_t p = 0; p < cfg.ports.size(); ++p) cfg.pipeline.port_zone[p] = cfg.ports[p].zone;
+  for (uint16_t p = 0; p < cfg.ports.size(); ++p) {
+    cfg.pipeline.port_zone[p] = cfg.ports[p].zone;
+    cfg.pipeline.port_peer_zone[p] = cfg.ports[cfg.ports[p].peer].zone;
+  }
 
   for (uint16_t w = 0; w < cfg.worker_lcores.size(); ++w) {
     auto ws = std::make_unique<WorkerState>();
@@ -181,7 +185,10 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& conf
                                 static_cast<int>(rte_lcore_to_socket_id(ws->lcore)));
     if (!ft) return ft.error();
     ws->flows = std::move(ft.value());
-    ws->pipeline = std::make_unique<Pipeline>(w, *ws->flows, cfg.pipeline, ws->counters);
+    FlowEventSink* sink = w < cfg.sinks.size() ? cfg.sinks[w] : nullptr;
+    auto pl = Pipeline::create(w, *ws->flows, cfg.pipeline, ws->counters, sink);
+    if (!pl) return pl.error();
+    ws->pipeline = std::move(pl.value());
     dp->workers_.push_back(std::move(ws));
   }
   return dp;
@@ -219,7 +226,10 @@ void Dataplane::stop() noexcept {
   stop_.store(true);
   for (auto& ws : workers_) rte_eal_wait_lcore(ws->lcore);
   // The workers are gone: their flows can be closed from here (final records, counters).
-  for (auto& ws : workers_) ws->pipeline->expire_all();
+  for (auto& ws : workers_) {
+    ws->pipeline->expire_all(ws->clock.now());
+    // Held packets were freed by expire_all; counters stay as the workers left them.
+  }
   running_ = false;
 }
 
@@ -230,9 +240,6 @@ int Dataplane::worker_main(void* arg) {
   const uint16_t burst = std::min<uint16_t>(dp->config_.burst, 256);
   const uint16_t nports = static_cast<uint16_t>(dp->ports_.size());
   rte_mbuf* pkts[256];
-  PacketAction act[256];
-  rte_mbuf* fwd[256];
-  rte_mbuf* drp[256];
   WorkerCounters& c = ws->counters;
 
   while (!dp->stop_.load(std::memory_order_relaxed)) {
@@ -241,33 +248,33 @@ int Dataplane::worker_main(void* arg) {
       uint16_t n = rte_eth_rx_burst(in.port_id, q, pkts, burst);
       if (n == 0) continue;
       int64_t now = ws->clock.now();
-      ws->pipeline->process(p, pkts, n, now, act);
-      uint16_t nf = 0, nd = 0;
-      uint64_t fwd_bytes = 0;
-      for (uint16_t i = 0; i < n; ++i) {
-        if (act[i] == PacketAction::kForward) {
-          fwd[nf++] = pkts[i];
-          fwd_bytes += rte_pktmbuf_pkt_len(pkts[i]);
-        } else {
-          drp[nd++] = pkts[i];
-        }
-      }
-      if (nf > 0) {
+      BurstOutput& o = ws->out;
+      o.clear();
+      ws->pipeline->process(p, pkts, n, now, o);
+      if (o.n_fwd > 0) {
         uint16_t peer = dp->config_.ports[p].peer;
         const PortInfo& out = dp->ports_[peer];
-        uint16_t sent = 0;
-        // A few bounded retries absorb a momentarily full TX ring; then fail closed (drop).
-        for (int attempt = 0; attempt < 4 && sent < nf; ++attempt)
-          sent += rte_eth_tx_burst(out.port_id, q, fwd + sent, nf - sent);
-        for (uint16_t i = sent; i < nf; ++i) {
-          fwd_bytes -= rte_pktmbuf_pkt_len(fwd[i]);
+        // Lengths are read before TX: once sent, an mbuf belongs to the driver.
+        uint64_t bytes = 0;
+        for (uint32_t i = 0; i < o.n_fwd; ++i) bytes += rte_pktmbuf_pkt_len(o.fwd[i]);
+        uint32_t sent = 0;
+        // Bounded retries absorb a momentarily full TX ring; then fail closed (drop).
+        for (int stalls = 0; sent < o.n_fwd && stalls < 4;) {
+          uint16_t chunk = static_cast<uint16_t>(std::min<uint32_t>(o.n_fwd - sent, 256));
+          uint16_t k = rte_eth_tx_burst(out.port_id, q, o.fwd + sent, chunk);
+          if (k == 0) ++stalls;
+          sent += k;
+        }
+        for (uint32_t i = sent; i < o.n_fwd; ++i) {
+          bytes -= rte_pktmbuf_pkt_len(o.fwd[i]);
           c.drop(inspect::DropReason::kTxFull);
-          drp[nd++] = fwd[i];
+          --c.forwarded;
+          o.drop[o.n_drop++] = o.fwd[i];
         }
         c.port[peer].tx_packets += sent;
-        c.port[peer].tx_bytes += fwd_bytes;
+        c.port[peer].tx_bytes += bytes;
       }
-      if (nd > 0) rte_pktmbuf_free_bulk(drp, nd);
+      if (o.n_drop > 0) rte_pktmbuf_free_bulk(o.drop, o.n_drop);
     }
     ws->pipeline->expire(ws->clock.now());
   }

@@ -41,6 +41,8 @@ struct DataplaneConfig {
   uint32_t flow_capacity = 65536;
   FlowTimeouts timeouts{};
   PipelineSettings pipeline{};
+  // Where each worker's flow records go (index = worker); empty or nullptr: not recorded.
+  std::vector<FlowEventSink*> sinks;
 };
 
 struct PortInfo {

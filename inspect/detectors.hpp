@@ -88,7 +88,11 @@ std::optional<std::string> utf8_to_gbk(std::string_view utf8);
 // How a Hyperscan match becomes a token (start, end) in the stream.
 enum class Extractor : uint8_t {
   kFixed,        // start = end - length (one pattern id per length, no SOM)
-  kMobile,       // kFixed, extended backwards over a "+86" / "0086" prefix
+  kDigitRun,     // shared trigger: a digit run reached 11 digits; token = the maximal run
+  kDigitGroups,  // shared trigger: "ddd[d][ -]dd"; token = digit groups joined by ' ' or '-'
+  kLetterToken,  // shared trigger: 1-2 letters + 6 digits; token = letters, digits, "(c)"
+  kUsccToken,    // USCC: 18 characters after a token start, not all digits
+
   kEmail,        // trigger "x@y": local part extended backwards, domain forwards
   kIban,         // trigger "CCkk[ ]XXXX": read the country's fixed length forwards
   kCoordinates,  // end of "d.dddd , d.dddd": extended both ways
@@ -126,7 +130,6 @@ enum class Validator : uint8_t {
 enum class Boundary : uint8_t {
   kNone,
   kDigits,         // no digit before or after
-  kGroupedDigits,  // kDigits, and not followed by a separator + digit (grouped card numbers)
   kAlnum,          // letter-led tokens: no [0-9A-Za-z] before (GBK trail bytes excepted) or after
   kToken,          // custom: an alnum first/last byte may not continue an alnum run
 };
@@ -147,6 +150,8 @@ struct DetectorInfo {
   std::string name;
   bool builtin = true;
   uint32_t proximity = 300;
+  Validator digits = Validator::kNone;   // digit detectors: validator for digit-run tokens
+  Validator letters = Validator::kNone;  // letter-led detectors: validator for letter tokens
 };
 
 // The outcome of validating one token (see evaluate()).

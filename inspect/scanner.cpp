@@ -84,9 +84,10 @@ struct ScanEngine {
 
   enum class Outcome { kDone, kNeedMore };
 
-  int at(uint64_t o) const noexcept {
+  [[gnu::always_inline]] int at(uint64_t o) const noexcept {
+    const uint64_t i = o - base;  // wraps for bytes before the buffer
+    if (i < len) [[likely]] return buf[i];
     if (o >= base + len) return final ? kNoByte : kNeed;
-    if (o >= base) return buf[o - base];
     if (base - o <= kHistory) return s.history_[o & (kHistory - 1)];
     return kEvicted;
   }
@@ -226,8 +227,7 @@ struct ScanEngine {
     const int p1 = before(start, 1);
     switch (b) {
       case Boundary::kNone: return true;
-      case Boundary::kDigits:
-      case Boundary::kGroupedDigits: return !is_digit(p1);
+      case Boundary::kDigits: return !is_digit(p1);
       case Boundary::kAlnum: return alnum_boundary_ok(before(start, 2), p1, kNoByte);
       case Boundary::kToken: {
         const int first = at(start);
@@ -245,17 +245,6 @@ struct ScanEngine {
     switch (b) {
       case Boundary::kNone: *ok = true; break;
       case Boundary::kDigits: *ok = !is_digit(a); break;
-      case Boundary::kGroupedDigits:
-        if (is_digit(a)) {
-          *ok = false;
-        } else if (a == ' ' || a == '-') {
-          const int a2 = at(end + 1);
-          if (a2 == kNeed) return Outcome::kNeedMore;
-          *ok = !is_digit(a2);
-        } else {
-          *ok = true;
-        }
-        break;
       case Boundary::kAlnum: *ok = !is_alnum(a); break;
       case Boundary::kToken: *ok = !(is_alnum(at(end - 1)) && is_alnum(a)); break;
     }
@@ -284,6 +273,25 @@ struct ScanEngine {
     confirm(det, v, start, end, Bytes(tok, n));
   }
 
+  static constexpr unsigned kMaxDigits = 19;  // ISO/IEC 7812 PAN maximum
+
+  // "+86" / "0086", optionally followed by ' ' or '-', belong to a mobile number (E.164 country
+  // code 86). Returns the extended start.
+  uint64_t mobile_prefix(uint64_t start) const noexcept {
+    auto is = [&](unsigned back, const char* lit) {
+      for (unsigned k = 0; lit[k]; ++k)
+        if (before(start, back - k) != static_cast<uint8_t>(lit[k])) return false;
+      return true;
+    };
+    const int p1 = before(start, 1);
+    const unsigned sep = (p1 == ' ' || p1 == '-') ? 1 : 0;
+    if (is(3 + sep, "+86")) return start - (3 + sep);
+    if (is(4 + sep, "0086")) return start - (4 + sep);
+    // "+8613800138000" arrives as one 13-digit run: the '+' makes it international.
+    if (p1 == '+' && at(start) == '8' && at(start + 1) == '6') return start - 1;
+    return start;
+  }
+
   static bool local_char(int b) noexcept {
     return is_alnum(b) || b == '.' || b == '_' || b == '%' || b == '+' || b == '-';
   }
@@ -293,26 +301,149 @@ struct ScanEngine {
     const PatternInfo& p = db.pattern(c.pattern);
     uint64_t start = c.start, end = c.end;
     switch (p.extractor) {
-      case Extractor::kMobile: {
-        // "+86" / "0086", optionally followed by ' ' or '-', belong to the token (E.164 country
-        // code 86); any other digit before the 11 digits means a longer number.
-        auto is = [&](unsigned back, const char* lit) {
-          for (unsigned k = 0; lit[k]; ++k)
-            if (before(start, back - k) != static_cast<uint8_t>(lit[k])) return false;
-          return true;
-        };
-        const int p1 = before(start, 1);
-        unsigned ext = 0;
-        const unsigned sep = (p1 == ' ' || p1 == '-') ? 1 : 0;
-        if (is(3 + sep, "+86")) ext = 3 + sep;
-        else if (is(4 + sep, "0086")) ext = 4 + sep;
-        start -= ext;
-        if (!before_ok(p.boundary, start)) return Outcome::kDone;
-        [[fallthrough]];
+      case Extractor::kDigitRun:
+      case Extractor::kDigitGroups: {
+        // The trigger's leading [^0-9] already proved the boundary before `start`.
+        uint64_t e = p.extractor == Extractor::kDigitRun ? end : start;
+        unsigned digits = 0;
+        if (p.extractor == Extractor::kDigitRun) {
+          digits = static_cast<unsigned>(end - start);
+          for (;;) {
+            const int b = at(e);
+            if (b == kNeed) return Outcome::kNeedMore;
+            if (!is_digit(b)) break;
+            if (++digits > kMaxDigits) return Outcome::kDone;  // long run: no identifier
+            ++e;
+          }
+          // GB 11643 check character X after 17 digits.
+          if (digits == 17) {
+            const int b = at(e);
+            if (b == 'X' || b == 'x') {
+              const int b2 = at(e + 1);
+              if (b2 == kNeed) return Outcome::kNeedMore;
+              if (is_digit(b2)) return Outcome::kDone;  // "…002X7": not a token
+              ++e;
+            }
+          }
+        } else {
+          // Fires at every group start; only the first group of a token counts.
+          const int p1 = before(start, 1);
+          if ((p1 == ' ' || p1 == '-') && is_digit(before(start, 2))) return Outcome::kDone;
+          // Groups of 1-6 digits joined by single ' ' or '-'.
+          unsigned group = 0;
+          for (;;) {
+            const int b = at(e);
+            if (b == kNeed) return Outcome::kNeedMore;
+            if (is_digit(b)) {
+              if (++group > 6 || ++digits > kMaxDigits) return Outcome::kDone;
+              ++e;
+              continue;
+            }
+            if ((b == ' ' || b == '-') && group > 0) {
+              const int b2 = at(e + 1);
+              if (b2 == kNeed) return Outcome::kNeedMore;
+              if (is_digit(b2)) {
+                group = 0;
+                e += 1;
+                continue;
+              }
+            }
+            break;
+          }
+        }
+        // Copy the token once (with room for a +86/0086 prefix), then offer it to each digit
+        // detector whose length/prefix rules it can meet; most runs (order numbers,
+        // timestamps) are turned away here without a validator call.
+        uint8_t tok[32];
+        const uint64_t pre = start >= 5 ? 5 : start;
+        size_t n = 0;
+        if (!copy(start - pre, e, tok, sizeof tok, &n)) {
+          ++s.stats_.candidates_dropped;
+          return Outcome::kDone;
+        }
+        const Bytes token(tok + pre, n - pre);
+        const uint8_t d0 = token[0], d1 = token.size() > 1 ? token[1] : 0;
+        for (uint16_t det : db.group(p.group)) {
+          const Validator v = db.detector(det).digits;
+          bool plausible = false;
+          switch (v) {
+            case Validator::kResidentId: plausible = token.size() == 18 && digits >= 17; break;
+            case Validator::kUscc: plausible = token.size() == 18 && digits == 18; break;
+            case Validator::kUnionPay: plausible = digits >= 16 && d0 == '6' && d1 == '2'; break;
+            case Validator::kPaymentCard: plausible = digits >= 13 && d0 >= '2' && d0 <= '6'; break;
+            case Validator::kMobile: plausible = digits == 11 || digits == 13 || digits == 15; break;
+            case Validator::kSsn: plausible = digits == 9 && token.size() == 11; break;
+            default: plausible = true;
+          }
+          if (!plausible) continue;
+          if (v == Validator::kMobile) {
+            const uint64_t st = mobile_prefix(start);
+            confirm(det, v, st, e, Bytes(tok + pre - (start - st), n - pre + (start - st)));
+          } else {
+            confirm(det, v, start, e, token);
+          }
+        }
+        return Outcome::kDone;
+      }
+      case Extractor::kLetterToken: {
+        if (!before_ok(Boundary::kAlnum, start)) return Outcome::kDone;
+        unsigned digits = 6;
+        uint64_t e = end;
+        for (;;) {
+          const int b = at(e);
+          if (b == kNeed) return Outcome::kNeedMore;
+          if (!is_digit(b)) break;
+          if (++digits > 10) return Outcome::kDone;
+          ++e;
+        }
+        // HKID check character: "(3)", "(A)", or a bare 'A' after exactly 6 digits.
+        const int b = at(e);
+        if (b == '(') {
+          const int c = at(e + 1), close = at(e + 2);
+          if (c == kNeed || close == kNeed) return Outcome::kNeedMore;
+          if ((is_digit(c) || c == 'A') && close == ')') e += 3;
+        } else if (b == 'A' && digits == 6) {
+          ++e;
+        }
+        bool ok = false;
+        if (after_ok(Boundary::kAlnum, e, &ok) == Outcome::kNeedMore) return Outcome::kNeedMore;
+        if (!ok) return Outcome::kDone;
+        uint8_t tok[24];
+        size_t n = 0;
+        if (!copy(start, e, tok, sizeof tok, &n)) return Outcome::kDone;
+        for (uint16_t det : db.group(p.group)) {
+          const Validator v = db.detector(det).letters;
+          bool plausible = true;
+          switch (v) {
+            case Validator::kPassport:
+            case Validator::kTwPermit: plausible = n == 9; break;
+            case Validator::kHkmoPermit: plausible = n == 9 || n == 11; break;
+            case Validator::kTwId: plausible = n == 10; break;
+            case Validator::kHkid: plausible = n >= 8 && n <= 11; break;
+            default: break;
+          }
+          if (plausible) confirm(det, v, start, e, Bytes(tok, n));
+        }
+        return Outcome::kDone;
+      }
+      case Extractor::kUsccToken: {
+        if (!before_ok(Boundary::kAlnum, start)) return Outcome::kDone;
+        bool all_digits = true;
+        for (uint64_t o = end; o < start + 18; ++o) {
+          const int b = at(o);
+          if (b == kNeed) return Outcome::kNeedMore;
+          if (!(is_digit(b) || is_upper(b))) return Outcome::kDone;
+        }
+        for (uint64_t o = start; o < start + 18 && all_digits; ++o) all_digits = is_digit(at(o));
+        if (all_digits) return Outcome::kDone;  // the digit-run trigger offers those
+        bool ok = false;
+        if (after_ok(Boundary::kAlnum, start + 18, &ok) == Outcome::kNeedMore) return Outcome::kNeedMore;
+        if (ok) finish(p.detector, p.validator, start, start + 18);
+        return Outcome::kDone;
       }
       case Extractor::kFixed:
       case Extractor::kSom: {
-        if (p.extractor != Extractor::kMobile && !before_ok(p.boundary, start)) return Outcome::kDone;
+        if (!before_ok(p.boundary, start)) return Outcome::kDone;
         bool ok = false;
         if (after_ok(p.boundary, end, &ok) == Outcome::kNeedMore) return Outcome::kNeedMore;
         if (ok) finish(p.detector, p.validator, start, end);

@@ -83,8 +83,9 @@ inline FlowRecord sample_flow(std::uint64_t id, TimePoint t) {
   f.verdict = blocked ? "block" : "allow";
   f.action = blocked ? "reset" : "forward";
   if (blocked) {
-    f.reasons = {"category resident_id not covered by legal basis SC-2024-001"};
-    f.categories = {{"resident_id", 2, 0.9}};
+    f.reasons = nlohmann::ordered_json::array(
+        {{{"kind", "personal_without_basis"}, {"action", "block"}, {"category", "resident_id"}}});
+    f.categories = {{"resident_id", 2, "likely"}};
     f.values = {{"resident_id", "340202********1234", std::string(64, 'a')}};
   }
   f.bytes_toserver = 1000 * id;

@@ -127,6 +127,9 @@ TEST(Scanner, LookalikesAndLongRunsAreNotReported) {
       "{\"v\":\"12345678901\"}",                    // prefix 12
       "{\"v\":\"6200000000000006\"}",               // Luhn failure without a keyword
       "{\"v\":\"4111111111111112\"}",
+      "{\"v\":\"000-536-90-4399\"}",              // an SSN shape inside a longer digit group
+      "{\"v\":\"1234 6222 0212 3456 7890 128\"}",  // a card inside a longer group
+      "{\"v\":\"" + kId + "7\"}",                 // "...002X7"
   };
   for (const auto& t : kTexts) {
     SCOPED_TRACE(t);
@@ -199,6 +202,24 @@ TEST(Scanner, GbkTrailByteBeforeId) {
   auto b = scan_text("\xc9\xed\xb7\xdd\xd7\x43" + kId);
   ASSERT_EQ(b.of("cn_resident_id").size(), 1u);
   EXPECT_EQ(b.of("cn_resident_id")[0].confidence, Confidence::kVeryLikely);
+  // Letter-led tokens after a GBK trail letter; an ASCII letter before them is a longer word.
+  struct Case {
+    std::string text;
+    const char* detector;
+    size_t found;
+  };
+  const std::vector<Case> kCases = {
+      {"\xd7\x43" "A123456(3)", "hkid", 1},
+      {"xA123456(3)", "hkid", 0},
+      {"\xd7\x43" "91310115MA1K3BTP2B", "cn_uscc", 1},
+      {"x91310115MA1K3BTP2B", "cn_uscc", 0},
+      {"\xd7\x43" "A123456789", "tw_id", 1},
+      {"\xd7\x43" "13800138000", "cn_mobile", 1},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.text);
+    EXPECT_EQ(scan_text(c.text).of(c.detector).size(), c.found);
+  }
 }
 
 TEST(Scanner, PoolExhaustionIsReported) {

@@ -1,0 +1,243 @@
+// `datacustoms policy check|test|explain FILE`: the compliance officer's tools.
+// Runs without EAL or hugepages: only dc_policy (+ dc_inspect for the detector database).
+// Exit codes: check 0 ok / 1 errors / 2 usage or unreadable file;
+//             test 0 all pass / 1 failures or policy errors / 2 usage or unreadable file.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "appliance/command.hpp"
+#include "policy/policy.hpp"
+#include "policy/test_runner.hpp"
+#include "policy/timeutil.hpp"
+
+namespace {
+
+using namespace dc::policy;
+
+void usage(FILE* out) {
+  std::fprintf(
+      out,
+      "usage: datacustoms policy check FILE [--at TIME]\n"
+      "       datacustoms policy test FILE [--verbose]\n"
+      "       datacustoms policy explain FILE --from ADDR[:PORT] --to ADDR[:PORT]\n"
+      "              [--sni NAME] [--proto tcp|udp] [--direction forward|reverse]\n"
+      "              [--payload TEXT | --payload-file PATH] [--flag NAME]... [--at TIME]\n"
+      "\n"
+      "check    report every error and warning as file:line:col, then a summary and\n"
+      "         the policy's SHA-256. --at (RFC 3339 or YYYY-MM-DD) is the reference\n"
+      "         time for 'expired' warnings (default: now); it never changes verdicts.\n"
+      "test     run the policy's [[test]] cases; show expected vs actual for failures.\n"
+      "explain  decide one flow and print every reason (default time: [policy] test_time).\n");
+}
+
+int64_t wall_clock_ns() {
+  // The only wall-clock read in the policy tooling: advisory expiry warnings of `check`.
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int cmd_check(const std::vector<std::string>& args) {
+  std::string file;
+  std::optional<int64_t> at;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--at" && i + 1 < args.size()) {
+      at = parse_rfc3339(args[++i], 0);
+      if (!at) {
+        std::fprintf(stderr, "policy check: bad --at time '%s'\n", args[i].c_str());
+        return 2;
+      }
+    } else if (file.empty() && !args[i].starts_with("--")) {
+      file = args[i];
+    } else {
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (file.empty()) {
+    usage(stderr);
+    return 2;
+  }
+  Diagnostics diags(file);
+  CompileOptions opts;
+  opts.warn_expired_at_ns = at ? *at : wall_clock_ns();
+  auto snap = load_policy_file(file, diags, nullptr, opts);
+  if (!snap) {
+    std::fprintf(stderr, "datacustoms: %s\n", snap.error().message.c_str());
+    return 2;
+  }
+  std::fputs(diags.format().c_str(), stderr);
+  if (diags.has_errors() || !*snap) {
+    std::fprintf(stderr, "%zu error(s), %zu warning(s)\n", diags.error_count(),
+                 diags.warning_count());
+    return 1;
+  }
+  std::fputs(summarize(**snap).c_str(), stdout);
+  std::printf("ok: %zu warning(s)\n", diags.warning_count());
+  return 0;
+}
+
+int cmd_test(const std::vector<std::string>& args) {
+  std::string file;
+  bool verbose = false;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--verbose" || args[i] == "-v") {
+      verbose = true;
+    } else if (file.empty() && !args[i].starts_with("--")) {
+      file = args[i];
+    } else {
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (file.empty()) {
+    usage(stderr);
+    return 2;
+  }
+  Diagnostics diags(file);
+  PolicyDoc doc;
+  auto snap = load_policy_file(file, diags, &doc);
+  if (!snap) {
+    std::fprintf(stderr, "datacustoms: %s\n", snap.error().message.c_str());
+    return 2;
+  }
+  std::fputs(diags.format().c_str(), stderr);
+  if (diags.has_errors() || !*snap) return 1;
+  if (doc.tests.empty()) {
+    std::printf("no [[test]] cases in %s\n", file.c_str());
+    return 0;
+  }
+  auto results = run_tests(doc, **snap);
+  std::size_t failed = 0;
+  for (const auto& r : results) {
+    std::string where =
+        file + ":" + std::to_string(r.pos.line) + ":" + std::to_string(r.pos.column);
+    if (r.passed) {
+      std::printf("PASS %s\n", r.name.c_str());
+      if (verbose) std::printf("     actual:   %s\n%s", r.actual.c_str(), r.detail.c_str());
+      continue;
+    }
+    ++failed;
+    std::printf("FAIL %s (%s)\n     expected: %s\n     actual:   %s\n%s", r.name.c_str(),
+                where.c_str(), r.expected.c_str(), r.actual.c_str(), r.detail.c_str());
+  }
+  std::printf("%zu/%zu passed, policy sha256 %s\n", results.size() - failed, results.size(),
+              (*snap)->sha256_hex().c_str());
+  return failed ? 1 : 0;
+}
+
+int cmd_explain(const std::vector<std::string>& args) {
+  std::string file;
+  TestDoc t;
+  t.name.value = "explain";
+  t.expect.value = "allow";
+  std::optional<int64_t> at;
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    bool has = i + 1 < args.size();
+    if (a == "--from" && has)
+      t.from.value = args[++i];
+    else if (a == "--to" && has)
+      t.to.value = args[++i];
+    else if (a == "--sni" && has)
+      t.sni.value = args[++i];
+    else if (a == "--proto" && has)
+      t.proto.value = args[++i];
+    else if (a == "--direction" && has)
+      t.direction.value = args[++i];
+    else if (a == "--payload" && has) {
+      t.payload.value = args[++i];
+      t.has_payload = true;
+    } else if (a == "--payload-file" && has) {
+      t.payload_file.value = args[++i];
+      t.has_payload = true;
+    } else if (a == "--flag" && has)
+      t.flags.push_back({args[++i], {}});
+    else if (a == "--at" && has) {
+      at = parse_rfc3339(args[++i], 0);
+      if (!at) {
+        std::fprintf(stderr, "policy explain: bad --at time '%s'\n", args[i].c_str());
+        return 2;
+      }
+    } else if (file.empty() && !a.starts_with("--"))
+      file = a;
+    else {
+      usage(stderr);
+      return 2;
+    }
+  }
+  if (file.empty() || t.from.value.empty() || t.to.value.empty()) {
+    usage(stderr);
+    return 2;
+  }
+  Diagnostics diags(file);
+  PolicyDoc doc;
+  CompileOptions opts;
+  opts.check_tests = false;
+  auto snap = load_policy_file(file, diags, &doc, opts);
+  if (!snap) {
+    std::fprintf(stderr, "datacustoms: %s\n", snap.error().message.c_str());
+    return 2;
+  }
+  std::fputs(diags.format().c_str(), stderr);
+  if (diags.has_errors() || !*snap) return 1;
+  if (at) {
+    t.at.ns = *at;
+    t.at.set = true;
+  } else if (!doc.header.test_time.set) {
+    std::fprintf(stderr, "policy explain: give --at (the policy has no test_time)\n");
+    return 2;
+  }
+  // Payload files given on the command line are relative to the working directory.
+  if (!t.payload_file.value.empty() && t.payload_file.value.front() != '/') {
+    t.payload_file.value = std::filesystem::absolute(t.payload_file.value).string();
+  }
+  Diagnostics tdiags(file);
+  PolicyDoc one = doc;
+  one.tests = {t};
+  validate_tests(one, snap->get(), tdiags);
+  if (tdiags.has_errors()) {
+    for (const auto& d : tdiags.items()) std::fprintf(stderr, "explain: %s\n", d.message.c_str());
+    return 2;
+  }
+  Verdict v;
+  std::string error, log;
+  if (!evaluate_case(doc, t, **snap, v, error, &log)) {
+    std::fprintf(stderr, "explain: %s\n", error.c_str());
+    return 1;
+  }
+  const Snapshot& s = **snap;
+  int64_t now = t.at.set ? t.at.ns : doc.header.test_time.ns;
+  std::printf("verdict: %s%s at %s\n", std::string(action_name(v.action)).c_str(),
+              v.monitored ? " (monitor mode)" : "",
+              format_time(now, doc.header.tz_offset_minutes).c_str());
+  for (std::size_t i = 0; i < v.reason_count; ++i) {
+    std::printf("  %zu. %s\n     %s\n", i + 1, s.describe(v.reasons[i]).c_str(),
+                std::string(reason_text(v.reasons[i].kind)).c_str());
+  }
+  if (v.truncated) std::printf("  (more reasons omitted)\n");
+  std::fputs(log.c_str(), stdout);
+  return 0;
+}
+
+int run(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    usage(args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "check") return cmd_check(args);
+  if (args[0] == "test") return cmd_test(args);
+  if (args[0] == "explain") return cmd_explain(args);
+  std::fprintf(stderr, "datacustoms policy: unknown subcommand '%s'\n", args[0].c_str());
+  usage(stderr);
+  return 2;
+}
+
+const dc::appliance::CommandRegistrar kRegistrar{
+    "policy", "check, test and explain a policy file (no EAL needed)", &run};
+
+}  // namespace

@@ -1,0 +1,43 @@
+#include "dataplane/inspect_pool.hpp"
+
+namespace dc::dataplane {
+
+void InspectCtx::reset() noexcept {
+  uint32_t keep = next_free;
+  order[0] = inspect::DirState{};
+  order[1] = inspect::DirState{};
+  stream[0] = stream[1] = nullptr;
+  tls.reset();
+  http.reset();
+  meta_done = false;
+  opaque = false;
+  samples_n = 0;
+  findings = 0;
+  next_free = keep;
+}
+
+InspectPool::InspectPool(uint32_t capacity) : slots_(capacity) {
+  for (uint32_t i = 0; i < capacity; ++i) slots_[i].next_free = (i + 1 < capacity) ? i + 1 : kNone;
+  free_head_ = capacity > 0 ? 0 : kNone;
+}
+
+uint32_t InspectPool::acquire() noexcept {
+  if (free_head_ == kNone) {
+    ++exhausted_;
+    return kNone;
+  }
+  uint32_t idx = free_head_;
+  free_head_ = slots_[idx].next_free;
+  slots_[idx].reset();
+  ++in_use_;
+  return idx;
+}
+
+void InspectPool::release(uint32_t idx) noexcept {
+  if (idx >= slots_.size()) return;
+  slots_[idx].next_free = free_head_;
+  free_head_ = idx;
+  --in_use_;
+}
+
+}  // namespace dc::dataplane

@@ -1,0 +1,61 @@
+#pragma once
+// Per-flow inspection state, pooled per worker: only flows whose payload is inspected take a
+// slot. Sized at start-up ([inspect] flows); an exhausted pool is the `stream_unavailable`
+// failure condition (fail closed by default). Single-threaded: owned by one worker.
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "inspect/http.hpp"
+#include "inspect/reorder.hpp"
+#include "inspect/scanner.hpp"
+#include "inspect/tls.hpp"
+
+namespace dc::dataplane {
+
+// A value found in the flow, kept for the audit record (masked form and a keyed hash, computed
+// by the audit writer). `value` is the raw normalised value: it never leaves memory unhashed.
+struct FindingSample {
+  uint16_t detector = 0;
+  uint8_t confidence = 0;
+  uint8_t value_len = 0;
+  char masked[40] = {};
+  uint8_t value[48] = {};
+};
+inline constexpr unsigned kMaxSamples = 4;
+
+struct InspectCtx {
+  inspect::DirState order[2];           // per direction, relative to the flow's initiator
+  inspect::Stream* stream[2] = {nullptr, nullptr};
+  inspect::TlsClientHelloParser tls;    // opener -> responder
+  inspect::HttpRequestParser http;      // opener -> responder
+  bool meta_done = false;               // TLS/HTTP metadata settled
+  bool opaque = false;                  // TLS: payload is encrypted
+  uint8_t samples_n = 0;
+  FindingSample samples[kMaxSamples];
+  uint64_t findings = 0;
+  uint32_t next_free = 0;
+
+  void reset() noexcept;
+};
+
+class InspectPool {
+ public:
+  explicit InspectPool(uint32_t capacity);
+  // Index of a fresh context, or kNone when exhausted.
+  uint32_t acquire() noexcept;
+  void release(uint32_t idx) noexcept;
+  InspectCtx& at(uint32_t idx) noexcept { return slots_[idx]; }
+  uint32_t capacity() const noexcept { return static_cast<uint32_t>(slots_.size()); }
+  uint32_t in_use() const noexcept { return in_use_; }
+  uint64_t exhausted() const noexcept { return exhausted_; }
+  static constexpr uint32_t kNone = 0xffffffff;
+
+ private:
+  std::vector<InspectCtx> slots_;  // allocated once at start-up
+  uint32_t free_head_ = kNone;
+  uint32_t in_use_ = 0;
+  uint64_t exhausted_ = 0;
+};
+
+}  // namespace dc::dataplane

@@ -1,0 +1,504 @@
+// The fast-path decision rules: admission of a new flow and the per-flow verdict.
+// This file implements docs/policy-reference.md §4-§5 step by step; the step numbers in comments
+// refer to that document. Everything here is noexcept and allocation-free: reasons are collected
+// in a fixed stack array, sorted in place, and the most decisive kMaxReasons are kept.
+#include <algorithm>
+#include <type_traits>
+
+#include "policy/snapshot.hpp"
+
+namespace dc::policy {
+
+namespace {
+
+// decide() maps failure flag i to the i-th failure reason: keep both lists in the same order.
+static_assert(static_cast<int>(ReasonKind::kEvidenceUnavailable) -
+                  static_cast<int>(ReasonKind::kFlowTableFull) ==
+              kFailureCount - 1);
+static_assert(flag::kEvidenceUnavailable == flag::kFlowTableFull << (kFailureCount - 1));
+
+// Enough for: 2 admission facts + 9 flags + 64 categories + monitor.
+constexpr std::size_t kScratchReasons = 96;
+
+static_assert(std::is_trivially_copyable_v<Reason>, "Collector assigns into raw union storage");
+
+struct Collector {
+  // Uninitialised storage: value-initialising ~96 reasons per call would dominate decide()'s cost.
+  union Slot {
+    Reason r;
+    Slot() noexcept {}
+  };
+  std::array<Slot, kScratchReasons> slots;
+  std::array<uint16_t, kScratchReasons> seq;
+  std::size_t n = 0;
+  const Reason& operator[](std::size_t i) const noexcept { return slots[i].r; }
+  void push(const Reason& x) noexcept {
+    if (n < kScratchReasons) {
+      seq[n] = static_cast<uint16_t>(n);
+      slots[n++].r = x;
+    }
+  }
+};
+
+Reason make(ReasonKind k, Action a) noexcept {
+  Reason r;
+  r.kind = k;
+  r.action = a;
+  return r;
+}
+
+char lower(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Case-insensitive equality of a received name against a lower-case pattern; one trailing dot on
+// the received name is ignored (absolute form).
+bool name_equal(std::string_view got, std::string_view pat) noexcept {
+  if (got.size() == pat.size() + 1 && got.back() == '.') got.remove_suffix(1);
+  if (got.size() != pat.size()) return false;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (lower(got[i]) != pat[i]) return false;
+  }
+  return true;
+}
+
+// "*.example.com" matches any name ending in ".example.com" (any depth), not "example.com".
+bool sni_matches(std::string_view got, std::string_view pat) noexcept {
+  if (pat.size() > 2 && pat[0] == '*' && pat[1] == '.') {
+    if (!got.empty() && got.back() == '.') got.remove_suffix(1);
+    std::string_view suffix = pat.substr(1);  // ".example.com"
+    if (got.size() <= suffix.size()) return false;
+    return name_equal(got.substr(got.size() - suffix.size()), suffix);
+  }
+  return name_equal(got, pat);
+}
+
+}  // namespace
+
+// Sorts the collected reasons (block first, then rule precedence = ReasonKind order, then the
+// order the rules produced them, which follows category precedence), applies monitor mode and
+// keeps the most decisive kMaxReasons. No allocation: std::sort on the stack array.
+static Verdict finalize(Collector& c, bool monitor) noexcept {
+  Verdict v;
+  std::array<uint8_t, kScratchReasons> idx;
+  for (std::size_t i = 0; i < c.n; ++i) idx[i] = static_cast<uint8_t>(i);
+  std::sort(idx.begin(), idx.begin() + c.n, [&](uint8_t a, uint8_t b) {
+    const Reason &x = c[a], &y = c[b];
+    if (x.action != y.action) return x.action > y.action;
+    if (x.kind != y.kind) return x.kind < y.kind;
+    return c.seq[a] < c.seq[b];
+  });
+  Action act = Action::kAllow;
+  for (std::size_t i = 0; i < c.n; ++i) act = std::max(act, c[i].action);
+  std::size_t out = 0;
+  if (monitor && act == Action::kBlock) {
+    // Monitor mode (§5.3): the block is reported, not enforced; the reason says so and the
+    // original reasons keep their "block" action for the audit record.
+    act = Action::kAlert;
+    v.monitored = true;
+    v.reasons[out++] = make(ReasonKind::kMonitorMode, Action::kAlert);
+  }
+  for (std::size_t i = 0; i < c.n; ++i) {
+    if (out == kMaxReasons) {
+      v.truncated = true;
+      break;
+    }
+    v.reasons[out++] = c[idx[i]];
+  }
+  v.reason_count = static_cast<uint8_t>(out);
+  v.action = act;
+  return v;
+}
+
+ZoneId Snapshot::find_zone(std::string_view id) const noexcept {
+  for (std::size_t i = 0; i < zones_.size(); ++i) {
+    if (zones_[i].id == id) return static_cast<ZoneId>(i);
+  }
+  return kNoZone;
+}
+
+ZoneId Snapshot::zone_of(const inspect::IpAddr& a) const noexcept {
+  uint32_t z = zone_table_.lookup(a);
+  return z == RangeTable::kNone ? kNoZone : static_cast<ZoneId>(z);
+}
+
+bool Snapshot::zone_contains(ZoneId z, const inspect::IpAddr& a) const noexcept {
+  return z != kNoZone && zone_of(a) == z;
+}
+
+bool Snapshot::zone_has_prefixes(ZoneId z) const noexcept {
+  return z < zones_.size() && !zones_[z].prefixes.empty();
+}
+
+ZoneKind Snapshot::zone_kind(ZoneId z) const noexcept {
+  return z < zones_.size() ? zones_[z].kind : ZoneKind::kDomestic;
+}
+
+LinkId Snapshot::link_between(ZoneId from, ZoneId to) const noexcept {
+  std::size_t n = zones_.size();
+  if (from >= n || to >= n) return kNoLink;
+  return link_matrix_[static_cast<std::size_t>(from) * n + to];
+}
+
+CategoryId Snapshot::find_category(std::string_view id) const noexcept {
+  for (std::size_t i = 0; i < categories_.size(); ++i) {
+    if (categories_[i].id == id) return static_cast<CategoryId>(i);
+  }
+  return kNoCategory;
+}
+
+CounterpartyId Snapshot::find_counterparty(std::string_view id) const noexcept {
+  for (std::size_t i = 0; i < counterparties_.size(); ++i) {
+    if (counterparties_[i].id == id) return static_cast<CounterpartyId>(i);
+  }
+  return kNoCounterparty;
+}
+
+uint64_t Snapshot::detector_categories(uint32_t detector_index) const noexcept {
+  return detector_index < detector_categories_.size() ? detector_categories_[detector_index] : 0;
+}
+
+void Snapshot::add_finding(CategoryTally& t, uint32_t detector_index, Confidence confidence,
+                           uint32_t n) const noexcept {
+  uint64_t mask = detector_categories(detector_index);
+  while (mask) {
+    unsigned c = static_cast<unsigned>(__builtin_ctzll(mask));
+    mask &= mask - 1;
+    if (confidence < categories_[c].min_confidence) continue;  // §4.1: below the floor
+    uint64_t bit = 1ull << c;
+    t.seen |= bit;
+    CategoryTally::Slot* slot = nullptr;
+    for (auto& s : t.slots) {
+      if (s.category == c || s.category == kNoCategory) {
+        slot = &s;
+        break;
+      }
+    }
+    if (!slot) {
+      t.overflow |= bit;
+      continue;
+    }
+    slot->category = static_cast<CategoryId>(c);
+    slot->count = static_cast<uint16_t>(std::min<uint32_t>(65535u, slot->count + n));
+    slot->max_confidence =
+        std::max<uint8_t>(slot->max_confidence, static_cast<uint8_t>(confidence));
+    if (slot->detector == kNoDetector) slot->detector = static_cast<uint16_t>(detector_index);
+  }
+}
+
+bool Snapshot::counterparty_valid_bases(CounterpartyId cp, int64_t now, uint64_t& valid,
+                                        Reason& why) const noexcept {
+  const CounterpartyInfo& c = counterparties_[cp];
+  why = Reason{};
+  why.counterparty = cp;
+  why.action = Action::kBlock;
+  valid = 0;
+  // §4 A6: the counterparty itself, then its bases, all at the packet's time.
+  if (c.status == Status::kSuspended) {
+    why.kind = ReasonKind::kCounterpartySuspended;
+    return false;
+  }
+  if (c.status == Status::kRevoked) {
+    why.kind = ReasonKind::kCounterpartyRevoked;
+    return false;
+  }
+  if (now < c.valid_from_ns) {
+    why.kind = ReasonKind::kCounterpartyNotYetValid;
+    return false;
+  }
+  if (now >= c.valid_until_ns) {
+    why.kind = ReasonKind::kCounterpartyExpired;
+    return false;
+  }
+  BasisId first_valid = kNoBasis, expired = kNoBasis, not_yet = kNoBasis, inactive = kNoBasis;
+  for (BasisId b : c.bases) {
+    const BasisInfo& bi = bases_[b];
+    if (bi.status != Status::kActive) {
+      if (inactive == kNoBasis) inactive = b;
+    } else if (now < bi.valid_from_ns) {
+      if (not_yet == kNoBasis) not_yet = b;
+    } else if (now >= bi.valid_until_ns) {
+      if (expired == kNoBasis) expired = b;
+    } else {
+      valid |= 1ull << b;
+      if (first_valid == kNoBasis) first_valid = b;
+    }
+  }
+  if (first_valid != kNoBasis) {
+    why.kind = ReasonKind::kWhitelisted;
+    why.action = Action::kAllow;
+    why.basis = first_valid;
+    return true;
+  }
+  if (expired != kNoBasis) {
+    why.kind = ReasonKind::kBasisExpired;
+    why.basis = expired;
+  } else if (not_yet != kNoBasis) {
+    why.kind = ReasonKind::kBasisNotYetValid;
+    why.basis = not_yet;
+  } else {
+    why.kind = ReasonKind::kBasisInactive;
+    why.basis = inactive;
+  }
+  return false;
+}
+
+Admission Snapshot::admit(const FlowQuery& q) const noexcept {
+  Admission a;
+  Collector c;
+  a.src_zone = q.src_zone;
+  a.dst_zone = q.dst_zone;
+  const std::size_t nz = zones_.size();
+  // A1: both ends must be in a zone.
+  if (q.src_zone >= nz || q.dst_zone >= nz) {
+    c.push(make(ReasonKind::kUnknownZone, Action::kBlock));
+    a.verdict = finalize(c, monitor_);
+    return a;
+  }
+  // A2: a zone pair with no link is isolated.
+  a.link = link_between(q.src_zone, q.dst_zone);
+  if (a.link == kNoLink) {
+    c.push(make(ReasonKind::kNoLink, Action::kBlock));
+    a.verdict = finalize(c, monitor_);
+    return a;
+  }
+  const LinkInfo& l = links_[a.link];
+  a.inspect_forward = l.inspect;
+  a.inspect_reverse = l.reply == Reply::kInspected;
+  a.reverse_payload_allowed = l.reply != Reply::kNone;
+  bool src_foreign = zones_[q.src_zone].kind == ZoneKind::kForeign;
+  bool dst_foreign = zones_[q.dst_zone].kind == ZoneKind::kForeign;
+  // A3: a flow crosses the border when exactly one end is foreign.
+  a.border = src_foreign != dst_foreign;
+  if (!a.border) {
+    c.push(make(ReasonKind::kDomesticLink, Action::kAllow));
+    a.verdict = finalize(c, monitor_);
+    return a;
+  }
+  a.foreign = dst_foreign ? Side::kResponder : Side::kOpener;
+  const inspect::IpAddr& foreign_addr = dst_foreign ? q.dst : q.src;
+  const bool foreign_is_server = dst_foreign;
+  uint8_t proto_bit = q.proto == 6 ? 1 : q.proto == 17 ? 2 : 0;
+
+  // A4: find the foreign endpoint. Ports are the responder's (service) port, whoever is foreign;
+  // SNI identifies only a foreign *server* (a foreign client's ClientHello names our server).
+  uint32_t matched = RangeTable::kNone, pending = RangeTable::kNone, off_link = RangeTable::kNone;
+  auto consider = [&](uint32_t eid) noexcept {
+    const EndpointInfo& ep = endpoints_[eid];
+    if (ep.protocols && !(ep.protocols & proto_bit)) return;
+    if (ep.port_begin != ep.port_end) {
+      bool port_ok = false;
+      for (uint32_t i = ep.port_begin; i < ep.port_end && !port_ok; ++i) {
+        port_ok = q.dport >= port_ranges_[i].lo && q.dport <= port_ranges_[i].hi;
+      }
+      if (!port_ok) return;
+    }
+    bool needs_sni = ep.sni_begin != ep.sni_end && foreign_is_server;
+    if (ep.any_address && !foreign_is_server) return;
+    bool ok = true;
+    if (needs_sni) {
+      if (q.sni_state == SniState::kNotYet) {
+        if (pending == RangeTable::kNone) pending = eid;
+        return;
+      }
+      ok = false;
+      if (q.sni_state == SniState::kPresent) {
+        for (uint32_t i = ep.sni_begin; i < ep.sni_end && !ok; ++i)
+          ok = sni_matches(q.sni, sni_patterns_[i]);
+      }
+    }
+    if (!ok) return;
+    if (l.restricts_counterparties) {
+      bool on_link = false;
+      for (CounterpartyId x : l.counterparty_list) on_link = on_link || x == ep.counterparty;
+      if (!on_link) {
+        if (off_link == RangeTable::kNone) off_link = eid;
+        return;
+      }
+    }
+    if (matched == RangeTable::kNone) matched = eid;
+  };
+  for (uint32_t eid : endpoint_table_.candidates(foreign_addr)) consider(eid);
+  for (uint32_t eid : any_address_endpoints_) consider(eid);
+
+  if (matched == RangeTable::kNone) {
+    if (pending != RangeTable::kNone) {
+      // A5: the endpoint is named by SNI: admit the handshake, decide at the ClientHello.
+      a.sni_pending = true;
+      Reason r = make(ReasonKind::kAwaitingSni, Action::kAllow);
+      r.counterparty = endpoints_[pending].counterparty;
+      c.push(r);
+    } else if (off_link != RangeTable::kNone) {
+      Reason r = make(ReasonKind::kCounterpartyNotOnLink, Action::kBlock);
+      r.counterparty = endpoints_[off_link].counterparty;
+      c.push(r);
+    } else {
+      c.push(make(ReasonKind::kNoCounterparty, no_counterparty_action_));
+    }
+    a.verdict = finalize(c, monitor_);
+    return a;
+  }
+  a.endpoint = static_cast<uint16_t>(matched);
+  a.counterparty = endpoints_[matched].counterparty;
+  // A6: counterparty status/validity and a legal basis valid now.
+  uint64_t valid = 0;
+  Reason why;
+  counterparty_valid_bases(a.counterparty, q.now_ns, valid, why);
+  c.push(why);
+  a.verdict = finalize(c, monitor_);
+  return a;
+}
+
+Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t flags,
+                         int64_t now_ns) const noexcept {
+  // V1: zone and link facts do not change with time; an isolated or unknown flow stays blocked.
+  if (a.src_zone >= zones_.size() || a.dst_zone >= zones_.size() || a.link == kNoLink)
+    return a.verdict;
+  Collector c;
+  uint64_t valid = 0;
+  const CounterpartyInfo* cp = nullptr;
+  // V2: whitelist facts re-evaluated at `now_ns` (expiry cuts live flows).
+  if (!a.border) {
+    c.push(make(ReasonKind::kDomesticLink, Action::kAllow));
+  } else if (a.counterparty == kNoCounterparty) {
+    // Not whitelisted (or still waiting for the SNI): the admission reason stands.
+    for (std::size_t i = 0; i < a.verdict.reason_count; ++i) {
+      if (a.verdict.reasons[i].kind != ReasonKind::kMonitorMode) c.push(a.verdict.reasons[i]);
+    }
+  } else {
+    Reason why;
+    counterparty_valid_bases(a.counterparty, now_ns, valid, why);
+    c.push(why);
+    cp = &counterparties_[a.counterparty];
+  }
+  // V3: stream integrity, one-way links and failure conditions.
+  if (flags & flag::kEvasion) c.push(make(ReasonKind::kEvasion, Action::kBlock));
+  if ((flags & flag::kReversePayload) && !a.reverse_payload_allowed) {
+    c.push(make(ReasonKind::kOneWayViolation, Action::kBlock));
+  }
+  for (std::size_t i = 0; i < kFailureCount; ++i) {
+    if (flags & (flag::kFlowTableFull << i)) {
+      c.push(make(static_cast<ReasonKind>(static_cast<std::size_t>(ReasonKind::kFlowTableFull) + i),
+                  failure_action_[i]));
+    }
+  }
+  if (!a.border) return finalize(c, monitor_);
+  if (flags & flag::kPayloadOpaque) c.push(make(ReasonKind::kOpaquePayload, opaque_action_));
+
+  // V4: categories found in exported bytes, in precedence order (core, important, sensitive
+  // personal, personal, general).
+  if (t.overflow) {
+    Reason r = make(ReasonKind::kFindingsOverflow, Action::kAllow);
+    r.count = static_cast<uint32_t>(__builtin_popcountll(t.overflow));
+    c.push(r);
+  }
+  for (CategoryId cat : precedence_) {
+    const CategoryInfo& ci = categories_[cat];
+    uint64_t bit = 1ull << cat;
+    if (!((t.seen | t.overflow) & bit)) continue;
+    Reason r;
+    r.category = cat;
+    r.counterparty = a.counterparty;
+    if (t.overflow & bit) {
+      r.count = ci.threshold;  // not tallied: assume the threshold was reached (fail closed)
+    } else {
+      for (const auto& s : t.slots) {
+        if (s.category == cat) {
+          r.count = s.count;
+          r.detector = s.detector;
+        }
+      }
+    }
+    if (r.count < ci.threshold) continue;  // §4.1: below the per-flow threshold
+    auto first_basis = [&](bool need_assessment) noexcept {
+      if (!cp) return kNoBasis;
+      for (BasisId b : cp->bases) {
+        const BasisInfo& bi = bases_[b];
+        if (!(valid >> b & 1) || !(bi.categories & bit)) continue;
+        if (need_assessment && bi.mechanism != Mechanism::kSecurityAssessment) continue;
+        return b;
+      }
+      return kNoBasis;
+    };
+    if (ci.level == Level::kCore) {
+      r.kind = ReasonKind::kCoreData;  // C1: core data never leaves
+      r.action = Action::kBlock;
+    } else if (cp && (cp->denied & bit)) {
+      r.kind = ReasonKind::kCategoryDenied;  // C2
+      r.action = Action::kBlock;
+    } else if (!cp || (cp->restricts_categories && !(cp->allowed & bit))) {
+      r.kind = ReasonKind::kCategoryNotAllowed;  // C3
+      r.action = ci.action;
+    } else if (ci.level == Level::kImportant) {
+      r.basis = first_basis(true);  // C4: important needs a security assessment covering it
+      r.kind = r.basis != kNoBasis ? ReasonKind::kImportantUnderAssessment
+                                   : ReasonKind::kImportantWithoutAssessment;
+      r.action = r.basis != kNoBasis ? Action::kAllow : ci.action;
+    } else if (ci.personal) {
+      r.basis = first_basis(false);  // C5: personal information needs a basis covering it
+      r.kind =
+          r.basis != kNoBasis ? ReasonKind::kPersonalUnderBasis : ReasonKind::kPersonalWithoutBasis;
+      r.action = r.basis != kNoBasis ? Action::kAllow : ci.action;
+    } else {
+      r.kind = ReasonKind::kGeneralAllowed;  // C6
+      r.action = Action::kAllow;
+    }
+    c.push(r);
+  }
+  return finalize(c, monitor_);
+}
+
+CategoryRemap remap_categories(const Snapshot& from, const Snapshot& to) {
+  CategoryRemap m;
+  m.to.fill(kNoCategory);
+  for (std::size_t c = 0; c < from.category_count() && c < kMaxCategories; ++c) {
+    m.to[c] = to.find_category(from.category(static_cast<CategoryId>(c)).id);
+  }
+  return m;
+}
+
+void apply_remap(const CategoryRemap& m, CategoryTally& t) noexcept {
+  auto remap_mask = [&](uint64_t mask) noexcept {
+    uint64_t out = 0;
+    while (mask) {
+      unsigned c = static_cast<unsigned>(__builtin_ctzll(mask));
+      mask &= mask - 1;
+      if (m.to[c] != kNoCategory) out |= 1ull << m.to[c];
+    }
+    return out;
+  };
+  t.seen = remap_mask(t.seen);
+  t.overflow = remap_mask(t.overflow);
+  for (auto& s : t.slots) {
+    if (s.category == kNoCategory) continue;
+    s.category = m.to[s.category];
+    if (s.category == kNoCategory) s = CategoryTally::Slot{};
+    // The detector index belongs to the old database; keep it only as a hint for the audit.
+  }
+}
+
+std::string Snapshot::describe(const Reason& r) const {
+  std::string s(reason_name(r.kind));
+  std::string args;
+  auto add = [&](const std::string& k, const std::string& v) {
+    args += (args.empty() ? "" : ", ") + k + "=" + v;
+  };
+  if (r.category < categories_.size()) add("category", categories_[r.category].id);
+  if (r.counterparty < counterparties_.size())
+    add("counterparty", counterparties_[r.counterparty].id);
+  if (r.basis < bases_.size()) add("basis", bases_[r.basis].id);
+  if (r.detector < detector_names_.size()) add("detector", detector_names_[r.detector]);
+  if (r.count) add("count", std::to_string(r.count));
+  if (r.kind != ReasonKind::kMonitorMode) add("rule_action", std::string(action_name(r.action)));
+  return s + "(" + args + ")";
+}
+
+std::string Snapshot::describe(const Verdict& v) const {
+  std::string s(action_name(v.action));
+  s += ":";
+  for (std::size_t i = 0; i < v.reason_count; ++i) s += " " + describe(v.reasons[i]);
+  if (v.truncated) s += " ...";
+  return s;
+}
+
+}  // namespace dc::policy

@@ -1,0 +1,19 @@
+#pragma once
+// TOML -> PolicyDoc. The only place toml++ is used (tests/check_includes.sh enforces it).
+// Reports syntax errors (toml++ stops at the first), unknown keys (with "did you mean"), wrong
+// types and missing required fields; everything else (references, prefixes, patterns, dates
+// against each other) is the compiler's job (policy/compile.hpp), which sees the whole file.
+// Control plane only.
+#include <string>
+#include <string_view>
+
+#include "policy/diagnostics.hpp"
+#include "policy/model.hpp"
+
+namespace dc::policy {
+
+// `path` is used for diagnostics and to resolve relative payload files; `text` is the file.
+// Always returns a document (possibly partial); check diags.has_errors().
+PolicyDoc parse_policy(std::string_view text, const std::string& path, Diagnostics& diags);
+
+}  // namespace dc::policy

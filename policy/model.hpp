@@ -1,0 +1,129 @@
+#pragma once
+// The policy file as written: plain data with the source position of every field that a
+// diagnostic may point at. Produced by the loader (policy/loader.hpp), consumed by the compiler
+// (policy/compile.hpp). Control plane only; nothing here is used on the fast path.
+// Field meanings are documented for compliance officers in docs/policy-reference.md.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/diagnostics.hpp"
+
+namespace dc::policy {
+
+template <class T>
+struct Located {
+  T value{};
+  Pos pos{};
+};
+
+using LStr = Located<std::string>;
+using LStrs = std::vector<LStr>;
+
+// A point in time from the file, already converted with the policy timezone.
+struct LTime {
+  int64_t ns = 0;
+  bool set = false;
+  bool date_only = false;
+  Pos pos{};
+};
+
+struct PolicyHeader {
+  LStr id, version, description, timezone;
+  int32_t tz_offset_minutes = 0;
+  LTime test_time;
+  Pos pos;
+};
+
+struct DefaultsDoc {
+  LStr no_counterparty{"block"};
+  LStr opaque_payload{"allow"};
+  Located<bool> monitor{false};
+  std::vector<std::pair<LStr, LStr>> on_failure;  // failure name -> "closed" | "open"
+};
+
+struct ZoneDoc {
+  Pos pos;
+  LStr id, kind, description;
+  LStrs prefixes;
+};
+
+struct LinkDoc {
+  Pos pos;
+  LStr from, to, reply{"inspected"}, description;
+  Located<bool> inspect{true};
+  LStrs counterparties;
+  bool has_counterparties = false;
+};
+
+struct BasisDoc {
+  Pos pos;
+  LStr id, mechanism, exemption, reference, processor, status{"active"}, description;
+  LTime issued, expires;
+  LStrs categories;
+  Located<int64_t> max_persons, max_sensitive_persons;
+};
+
+struct EndpointDoc {
+  Pos pos;
+  LStrs prefixes, sni, protocols;
+  std::vector<Located<std::pair<int64_t, int64_t>>> ports;  // inclusive ranges
+};
+
+struct CounterpartyDoc {
+  Pos pos;
+  LStr id, name, country, status{"active"}, description;
+  LTime valid_from, valid_until;
+  std::vector<EndpointDoc> endpoints;
+  LStrs legal_bases, allowed_categories, denied_categories;
+  bool has_allowed = false;
+};
+
+struct PatternDoc {
+  std::string expression;
+  bool literal = false;
+  Pos pos;
+};
+
+struct DetectorDoc {
+  Pos pos;
+  LStr id, validator, description;
+  std::vector<PatternDoc> patterns;  // regexes and literal words, in file order
+  LStrs keywords, negative_keywords;
+  Located<int64_t> proximity{300};
+};
+
+struct CategoryDoc {
+  Pos pos;
+  LStr id, name, level, min_confidence{"likely"}, action{"block"}, description;
+  Located<bool> personal{false}, sensitive{false};
+  LStrs detectors;
+  Located<int64_t> threshold{1};
+  LStr provenance_list, provenance_item;
+};
+
+struct TestDoc {
+  Pos pos;
+  LStr name, from, to, proto{"tcp"}, sni, direction{"forward"}, payload, payload_file, expect;
+  LTime at;
+  std::vector<std::pair<LStr, Located<int64_t>>> findings;  // category id -> count
+  LStrs flags, expect_reasons;
+  bool has_payload = false, has_findings = false;
+};
+
+struct PolicyDoc {
+  std::string path;   // as given (diagnostics use it)
+  std::string bytes;  // the file's bytes (hashed)
+  PolicyHeader header;
+  DefaultsDoc defaults;
+  std::vector<ZoneDoc> zones;
+  std::vector<LinkDoc> links;
+  std::vector<BasisDoc> bases;
+  std::vector<CounterpartyDoc> counterparties;
+  std::vector<DetectorDoc> detectors;
+  std::vector<CategoryDoc> categories;
+  std::vector<TestDoc> tests;
+};
+
+}  // namespace dc::policy

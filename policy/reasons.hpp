@@ -1,0 +1,98 @@
+#pragma once
+// Verdict vocabulary shared by the policy engine, the audit log and the CLI: actions, reason kinds,
+// failure conditions. Names are stable snake_case strings (they appear in audit JSON and in
+// [[test]] expectations); numeric values are not stable across versions, names are.
+// Pure constants and lookup functions: callable from any thread, noexcept, no allocation.
+#include <cstdint>
+#include <string_view>
+
+namespace dc::policy {
+
+// Ordered by severity so that "the stricter action wins" is std::max.
+enum class Action : uint8_t { kAllow = 0, kAlert = 1, kBlock = 2 };
+
+std::string_view action_name(Action a) noexcept;  // "allow" | "alert" | "block"
+
+// X-macro: enumerator, stable name, human text. The order is the precedence used to sort reasons
+// of equal action (docs/policy-reference.md §5): monitor first (it explains why a block became an
+// alert), then zone/link facts, whitelist facts, stream integrity and failures, then categories
+// core > denied > not allowed > important > personal > general.
+#define DC_POLICY_REASONS(X)                                                                       \
+  X(kMonitorMode, "monitor_mode", "monitor mode: blocks are reported as alerts")                   \
+  X(kUnknownZone, "unknown_zone", "an endpoint address belongs to no zone")                        \
+  X(kNoLink, "no_link", "no link from the source zone to the destination zone (isolated)")         \
+  X(kOneWayViolation, "one_way_violation", "payload sent back on a link whose reply is 'none'")    \
+  X(kNoCounterparty, "no_counterparty",                                                            \
+    "border-crossing flow with no whitelisted foreign endpoint")                                   \
+  X(kCounterpartyNotOnLink, "counterparty_not_on_link",                                            \
+    "counterparty is not permitted on this link")                                                  \
+  X(kAwaitingSni, "awaiting_sni", "the matching endpoint is identified by TLS SNI; not seen yet")  \
+  X(kCounterpartySuspended, "counterparty_suspended", "counterparty status is suspended")          \
+  X(kCounterpartyRevoked, "counterparty_revoked", "counterparty status is revoked")                \
+  X(kCounterpartyExpired, "counterparty_expired", "counterparty validity has ended")               \
+  X(kCounterpartyNotYetValid, "counterparty_not_yet_valid", "counterparty validity has not begun") \
+  X(kBasisExpired, "basis_expired", "no legal basis of the counterparty is valid: expired")        \
+  X(kBasisNotYetValid, "basis_not_yet_valid",                                                      \
+    "no legal basis of the counterparty is valid: not yet issued")                                 \
+  X(kBasisInactive, "basis_inactive",                                                              \
+    "no legal basis of the counterparty is valid: suspended or revoked")                           \
+  X(kWhitelisted, "whitelisted", "whitelisted counterparty under a valid legal basis")             \
+  X(kDomesticLink, "declared_link", "declared link; the flow does not cross the border")           \
+  X(kEvasion, "evasion", "stream evasion detected (inconsistent overlap or retransmission)")       \
+  X(kFlowTableFull, "flow_table_full", "failure: flow table full")                                 \
+  X(kReorderQueueFull, "reorder_queue_full", "failure: TCP out-of-order queue full")               \
+  X(kStreamUnavailable, "stream_unavailable", "failure: stream scanning state unavailable")        \
+  X(kScanError, "scan_error", "failure: content scanner error")                                    \
+  X(kAuditUnavailable, "audit_unavailable", "failure: audit ring full or audit failing")           \
+  X(kEvidenceUnavailable, "evidence_unavailable", "failure: evidence store full or failing")       \
+  X(kFindingsOverflow, "findings_overflow", "more categories found than a flow tally holds")       \
+  X(kCoreData, "core_data", "core data never leaves")                                              \
+  X(kCategoryDenied, "category_denied", "the counterparty is denied this category")                \
+  X(kCategoryNotAllowed, "category_not_allowed",                                                   \
+    "category not among the counterparty's allowed categories")                                    \
+  X(kImportantWithoutAssessment, "important_without_assessment",                                   \
+    "important data without a valid security-assessment basis covering it")                        \
+  X(kPersonalWithoutBasis, "personal_without_basis",                                               \
+    "personal information without a valid legal basis covering its category")                      \
+  X(kOpaquePayload, "opaque_payload",                                                              \
+    "payload cannot be inspected (encrypted); judged by endpoint identity")                        \
+  X(kImportantUnderAssessment, "important_under_assessment",                                       \
+    "important data covered by a valid security assessment")                                       \
+  X(kPersonalUnderBasis, "personal_under_basis",                                                   \
+    "personal information covered by a valid legal basis")                                         \
+  X(kGeneralAllowed, "general_allowed", "general data the counterparty may receive")
+
+enum class ReasonKind : uint8_t {
+#define DC_X(e, name, text) e,
+  DC_POLICY_REASONS(DC_X)
+#undef DC_X
+      kCount
+};
+
+inline constexpr std::size_t kReasonKindCount = static_cast<std::size_t>(ReasonKind::kCount);
+
+std::string_view reason_name(ReasonKind k) noexcept;  // "core_data"
+std::string_view reason_text(ReasonKind k) noexcept;  // "core data never leaves"
+// Reverse lookup for [[test]] expectations; returns kCount when unknown.
+ReasonKind reason_from_name(std::string_view name) noexcept;
+
+// Conditions the dataplane reports to decide() as bits of `flags` (see Snapshot::decide).
+// Each failure maps to the policy's fail-open/closed knob ([defaults.on_failure]).
+namespace flag {
+inline constexpr uint32_t kEvasion = 1u << 0;  // always block
+inline constexpr uint32_t kReversePayload = 1u
+                                            << 1;    // payload seen in a direction the link forbids
+inline constexpr uint32_t kPayloadOpaque = 1u << 2;  // encrypted / uninspectable payload (TLS)
+inline constexpr uint32_t kFlowTableFull = 1u << 3;
+inline constexpr uint32_t kReorderQueueFull = 1u << 4;
+inline constexpr uint32_t kStreamUnavailable = 1u << 5;
+inline constexpr uint32_t kScanError = 1u << 6;
+inline constexpr uint32_t kAuditUnavailable = 1u << 7;
+inline constexpr uint32_t kEvidenceUnavailable = 1u << 8;
+}  // namespace flag
+
+// Failure conditions with a fail-open/closed knob, in flag-bit order starting at kFlowTableFull.
+inline constexpr std::size_t kFailureCount = 6;
+std::string_view failure_name(std::size_t i) noexcept;  // "flow_table_full", ...
+
+}  // namespace dc::policy

@@ -1,0 +1,319 @@
+#pragma once
+// The compiled, immutable policy the fast path uses.
+//
+// Built once on the control thread by dc::policy::load_policy() (policy/policy.hpp) and shared as
+// std::shared_ptr<const Snapshot>; never modified afterwards, so any number of workers may call
+// its const member functions concurrently without locks. Every function marked noexcept below is
+// a fast-path function: no allocation, no locks, no exceptions, no I/O, fixed-size outputs, and it
+// never reads the wall clock ("now" is always the packet timestamp, ns since the Unix epoch).
+//
+// The decision rules implemented by admit() and decide() are written down, in order, in
+// docs/policy-reference.md; that document is the specification and this code follows it.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "inspect/decode.hpp"
+#include "inspect/validators.hpp"
+#include "policy/prefix_table.hpp"
+#include "policy/reasons.hpp"
+
+namespace dc::inspect {
+class DetectorDb;
+}
+
+namespace dc::policy {
+
+using ZoneId = uint16_t;
+using LinkId = uint16_t;
+using CounterpartyId = uint16_t;
+using BasisId = uint16_t;
+using CategoryId = uint8_t;
+inline constexpr ZoneId kNoZone = 0xffff;
+inline constexpr LinkId kNoLink = 0xffff;
+inline constexpr CounterpartyId kNoCounterparty = 0xffff;
+inline constexpr BasisId kNoBasis = 0xffff;
+inline constexpr CategoryId kNoCategory = 0xff;
+inline constexpr uint16_t kNoDetector = 0xffff;
+inline constexpr uint32_t kNoCount = 0;
+
+// Categories are tracked in 64-bit masks on the fast path.
+inline constexpr std::size_t kMaxCategories = 64;
+inline constexpr std::size_t kMaxReasons = 8;
+inline constexpr std::size_t kMaxTallySlots = 8;
+
+enum class ZoneKind : uint8_t {
+  kDomestic,    // data under PRC rules originates here
+  kProcessing,  // offshore processing (来数加工): foreign data processed here, isolated
+  kForeign,     // outside the border; flows to/from here cross the border
+};
+std::string_view zone_kind_name(ZoneKind k) noexcept;
+
+enum class Level : uint8_t { kCore, kImportant, kGeneral };  // GB/T 43697-2024
+std::string_view level_name(Level l) noexcept;
+
+enum class Mechanism : uint8_t {
+  kSecurityAssessment,
+  kStandardContract,
+  kCertification,
+  kExemption,
+};
+std::string_view mechanism_name(Mechanism m) noexcept;
+
+enum class Status : uint8_t { kActive, kSuspended, kRevoked };
+std::string_view status_name(Status s) noexcept;
+
+enum class Reply : uint8_t {
+  kInspected,    // the responder may send payload back; it is inspected
+  kUninspected,  // the responder may send payload back; not inspected (never towards foreign)
+  kNone,         // no payload back (TCP control segments and pure ACKs only): one-way transfer
+};
+
+// Confidence levels are the inspect module's (very_unlikely < ... < very_likely).
+using Confidence = inspect::Confidence;
+std::string_view confidence_name(Confidence c) noexcept;
+
+// ---------------------------------------------------------------------------------------------
+// Read-only descriptions (control plane and audit formatting; stable for the snapshot's life).
+
+struct ZoneInfo {
+  std::string id;
+  ZoneKind kind;
+  std::vector<Prefix> prefixes;
+};
+
+struct LinkInfo {
+  ZoneId from, to;
+  bool inspect;             // bytes from `from` to `to` are inspected
+  Reply reply;              // what the responder may send back
+  uint64_t counterparties;  // unused when !restricts_counterparties
+  bool restricts_counterparties;
+  std::vector<CounterpartyId> counterparty_list;
+};
+
+struct CategoryInfo {
+  std::string id, name;
+  Level level;
+  bool personal, sensitive;
+  Confidence min_confidence;
+  uint32_t threshold;  // findings (at or above min_confidence) per flow before the rule applies
+  Action action;       // what a violated rule does for this category (core: always block)
+  std::string provenance_list, provenance_item;
+};
+
+struct BasisInfo {
+  std::string id, reference, processor, exemption;
+  Mechanism mechanism;
+  Status status;
+  int64_t valid_from_ns, valid_until_ns;        // valid while valid_from <= now < valid_until
+  uint64_t categories;                          // mask of covered categories
+  uint64_t max_persons, max_sensitive_persons;  // 0 = no cap declared (enforced by accounting)
+};
+
+struct PortRange {
+  uint16_t lo, hi;
+};
+
+struct EndpointInfo {
+  CounterpartyId counterparty;
+  uint8_t protocols;              // bit 0 tcp, bit 1 udp; 0 = any
+  uint32_t port_begin, port_end;  // into Snapshot port ranges; empty = any port
+  uint32_t sni_begin, sni_end;    // into Snapshot SNI patterns; empty = identified by address
+  bool any_address;               // no prefixes: identified by SNI alone
+};
+
+struct CounterpartyInfo {
+  std::string id, name, country;
+  Status status;
+  int64_t valid_from_ns, valid_until_ns;
+  std::vector<BasisId> bases;  // in the order written; the first valid covering basis is used
+  uint64_t basis_mask;         // bit b set when the policy's basis b is listed (bases < 64)
+  bool restricts_categories;   // allowed_categories was written
+  uint64_t allowed, denied;    // category masks
+};
+
+// ---------------------------------------------------------------------------------------------
+// Fast-path values.
+
+// One reason of a verdict. Fields that do not apply hold the kNo* sentinel.
+struct Reason {
+  ReasonKind kind = ReasonKind::kCount;
+  Action action = Action::kAllow;  // what this rule asked for (before monitor mode)
+  CategoryId category = kNoCategory;
+  CounterpartyId counterparty = kNoCounterparty;
+  BasisId basis = kNoBasis;
+  uint16_t detector = kNoDetector;  // a detector that produced the category's findings
+  uint32_t count = 0;               // findings counted for the category
+};
+
+struct Verdict {
+  Action action = Action::kAllow;
+  bool monitored = false;  // monitor mode turned at least one block into an alert
+  bool truncated = false;  // more than kMaxReasons reasons; the least severe were dropped
+  uint8_t reason_count = 0;
+  std::array<Reason, kMaxReasons> reasons{};  // most decisive first (docs §5)
+};
+
+enum class SniState : uint8_t {
+  kNotYet,   // no ClientHello seen yet (e.g. at SYN)
+  kAbsent,   // the flow has no SNI (not TLS, or ClientHello without server_name)
+  kPresent,  // `sni` holds the server name
+};
+
+// A new flow as the dataplane sees it. `src` is the opener (initiator), `dst` the responder.
+struct FlowQuery {
+  ZoneId src_zone = kNoZone, dst_zone = kNoZone;
+  inspect::IpAddr src, dst;
+  uint16_t sport = 0, dport = 0;
+  uint8_t proto = 0;  // IP protocol number
+  int64_t now_ns = 0;
+  SniState sni_state = SniState::kNotYet;
+  std::string_view sni;  // only read when sni_state == kPresent; not retained
+};
+
+enum class Side : uint8_t { kNone, kOpener, kResponder };
+
+// Admission facts of one flow (store them on the flow; about 120 bytes).
+struct Admission {
+  ZoneId src_zone = kNoZone, dst_zone = kNoZone;
+  LinkId link = kNoLink;
+  bool border = false;           // one end in a foreign zone, the other not
+  Side foreign = Side::kNone;    // which end is foreign
+  bool inspect_forward = false;  // inspect opener -> responder payload
+  bool inspect_reverse = false;  // inspect responder -> opener payload
+  bool reverse_payload_allowed = true;
+  bool sni_pending = false;  // re-admit with the SNI before forwarding any payload
+  CounterpartyId counterparty = kNoCounterparty;
+  uint16_t endpoint = 0xffff;
+  Verdict verdict;  // admission-time verdict (zone, link, whitelist, basis) at now
+  // Which direction's bytes are exports (leave for the foreign end). Findings from the other
+  // direction must not be added to the tally passed to decide().
+  bool forward_is_export() const noexcept { return border && foreign == Side::kResponder; }
+  bool reverse_is_export() const noexcept { return border && foreign == Side::kOpener; }
+};
+
+// Per-flow findings in exported bytes, per category, at or above each category's
+// min_confidence. 64 bytes, lives on the flow. Filled with Snapshot::add_finding().
+struct CategoryTally {
+  struct Slot {
+    CategoryId category = kNoCategory;
+    uint8_t max_confidence = 0;
+    uint16_t count = 0;  // saturates at 65535
+    uint16_t detector = kNoDetector;
+  };
+  uint64_t seen = 0;      // categories with at least one counted finding
+  uint64_t overflow = 0;  // categories seen after all slots were taken (treated as triggered)
+  std::array<Slot, kMaxTallySlots> slots{};
+};
+
+// Category indices are per snapshot. A flow that started on an older snapshot keeps scanning with
+// that snapshot's detector database (its Hyperscan stream belongs to it) while the newest snapshot
+// decides; remap its tally once when it first meets the new snapshot.
+struct CategoryRemap {
+  std::array<CategoryId, kMaxCategories> to;  // old index -> new index, kNoCategory = dropped
+};
+
+class Snapshot;
+// Control thread, once per swap: maps categories by id.
+CategoryRemap remap_categories(const Snapshot& from, const Snapshot& to);
+// Worker: rewrites `t` in place. noexcept, no allocation.
+void apply_remap(const CategoryRemap& m, CategoryTally& t) noexcept;
+
+class Snapshot {
+ public:
+  // ---- identity (any thread) ----
+  const std::array<uint8_t, 32>& sha256() const noexcept { return sha256_; }
+  const std::string& sha256_hex() const noexcept { return sha256_hex_; }
+  const std::string& policy_id() const noexcept { return policy_id_; }
+  const std::string& policy_version() const noexcept { return policy_version_; }
+  const std::string& source_path() const noexcept { return source_path_; }
+  bool monitor_mode() const noexcept { return monitor_; }
+
+  // ---- zones ----
+  std::size_t zone_count() const noexcept { return zones_.size(); }
+  const ZoneInfo& zone(ZoneId z) const { return zones_[z]; }
+  ZoneId find_zone(std::string_view id) const noexcept;     // kNoZone when unknown
+  ZoneId zone_of(const inspect::IpAddr& a) const noexcept;  // longest prefix over all zones
+  // True when `a`'s longest-prefix zone is `z` (anti-spoofing: a more specific prefix of another
+  // zone inside z's prefixes does not belong to z).
+  bool zone_contains(ZoneId z, const inspect::IpAddr& a) const noexcept;
+  bool zone_has_prefixes(ZoneId z) const noexcept;
+  ZoneKind zone_kind(ZoneId z) const noexcept;
+  LinkId link_between(ZoneId from, ZoneId to) const noexcept;  // kNoLink when isolated
+  std::size_t link_count() const noexcept { return links_.size(); }
+  const LinkInfo& link(LinkId l) const { return links_[l]; }
+
+  // ---- admission: call for a new flow; again when the SNI arrives (sni_pending), and again on
+  // the newest snapshot after a policy swap. ~100-300 ns. ----
+  Admission admit(const FlowQuery& q) const noexcept;
+
+  // ---- findings ----
+  // Categories fed by detector `detector_index` of detector_db() (bit c = category c).
+  uint64_t detector_categories(uint32_t detector_index) const noexcept;
+  // Counts one finding of `detector_index` at `confidence` into `t` for every category the
+  // detector feeds whose min_confidence it reaches.
+  void add_finding(CategoryTally& t, uint32_t detector_index, Confidence confidence,
+                   uint32_t n = 1) const noexcept;
+
+  // ---- verdict: call whenever the tally or flags change, and on each packet of a border flow so
+  // expiry at `now_ns` is seen. `a` must come from admit() on this snapshot. ----
+  Verdict decide(const Admission& a, const CategoryTally& t, uint32_t flags,
+                 int64_t now_ns) const noexcept;
+
+  // ---- names (audit, CLI) ----
+  std::size_t category_count() const noexcept { return categories_.size(); }
+  const CategoryInfo& category(CategoryId c) const { return categories_[c]; }
+  CategoryId find_category(std::string_view id) const noexcept;
+  std::size_t counterparty_count() const noexcept { return counterparties_.size(); }
+  const CounterpartyInfo& counterparty(CounterpartyId c) const { return counterparties_[c]; }
+  CounterpartyId find_counterparty(std::string_view id) const noexcept;
+  std::size_t basis_count() const noexcept { return bases_.size(); }
+  const BasisInfo& basis(BasisId b) const { return bases_[b]; }
+  std::size_t endpoint_count() const noexcept { return endpoints_.size(); }
+
+  // ---- detectors ----
+  // Names of the detectors in detector-index order (built-ins used by the policy, then custom).
+  const std::vector<std::string>& detector_names() const noexcept { return detector_names_; }
+  // The compiled Hyperscan database (nullptr when no detector is used or inspect has none yet).
+  const std::shared_ptr<const inspect::DetectorDb>& detector_db() const noexcept { return db_; }
+
+  // One-line human summary of a verdict ("block: core_data(geo.survey) ...").
+  std::string describe(const Verdict& v) const;
+  std::string describe(const Reason& r) const;
+
+ private:
+  friend class SnapshotBuilder;
+  bool counterparty_valid_bases(CounterpartyId c, int64_t now, uint64_t& valid,
+                                Reason& why) const noexcept;
+
+  std::array<uint8_t, 32> sha256_{};
+  std::string sha256_hex_, policy_id_, policy_version_, source_path_;
+  bool monitor_ = false;
+  Action no_counterparty_action_ = Action::kBlock;
+  Action opaque_action_ = Action::kAllow;
+  std::array<Action, kFailureCount> failure_action_{};
+
+  std::vector<ZoneInfo> zones_;
+  RangeTable zone_table_;
+  std::vector<LinkInfo> links_;
+  std::vector<LinkId> link_matrix_;  // zones x zones
+
+  std::vector<CategoryInfo> categories_;
+  std::vector<CategoryId> precedence_;  // categories in evaluation order (docs §4)
+  std::vector<BasisInfo> bases_;
+  std::vector<CounterpartyInfo> counterparties_;
+  std::vector<EndpointInfo> endpoints_;
+  std::vector<PortRange> port_ranges_;
+  std::vector<std::string> sni_patterns_;        // lower-case; "*.example.com" kept with the "*."
+  RangeTable endpoint_table_;                    // address -> endpoint candidates
+  std::vector<uint32_t> any_address_endpoints_;  // SNI-only endpoints
+
+  std::vector<std::string> detector_names_;
+  std::vector<uint64_t> detector_categories_;
+  std::shared_ptr<const inspect::DetectorDb> db_;
+};
+
+}  // namespace dc::policy
