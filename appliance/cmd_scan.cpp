@@ -17,29 +17,40 @@ namespace {
 using namespace dc::inspect;
 
 void usage(FILE* out) {
-  std::fprintf(out,
-               "usage: datacustoms scan [--detector NAME]... [--today YYYY-MM-DD]\n"
-               "                        [--min-confidence LEVEL] [--list] [INPUT|-]\n"
-               "\n"
-               "Scans INPUT (default: stdin) with the built-in detectors and prints one JSON line\n"
-               "per finding: {\"detector\",\"category\",\"offset\",\"length\",\"confidence\",\"masked\"}.\n"
-               "  --detector NAME        only this built-in detector (repeatable; default: all)\n"
-               "  --today YYYY-MM-DD     date for birth-date checks (default: today, UTC)\n"
-               "  --min-confidence LEVEL very_unlikely|unlikely|possible|likely|very_likely\n"
-               "                         (default: very_unlikely, i.e. every validated finding)\n"
-               "  --list                 list the built-in detectors and exit\n"
-               "Exit status: 0 ok, 2 usage or I/O error.\n");
+  std::fprintf(
+      out,
+      "usage: datacustoms scan [--detector NAME]... [--today YYYY-MM-DD]\n"
+      "                        [--min-confidence LEVEL] [--list] [INPUT|-]\n"
+      "\n"
+      "Scans INPUT (default: stdin) with the built-in detectors and prints one JSON line\n"
+      "per finding: {\"detector\",\"category\",\"offset\",\"length\",\"confidence\",\"masked\"}.\n"
+      "  --detector NAME        only this built-in detector (repeatable; default: all)\n"
+      "  --today YYYY-MM-DD     date for birth-date checks (default: today, UTC)\n"
+      "  --min-confidence LEVEL very_unlikely|unlikely|possible|likely|very_likely\n"
+      "                         (default: very_unlikely, i.e. every validated finding)\n"
+      "  --list                 list the built-in detectors and exit\n"
+      "Exit status: 0 ok, 2 usage or I/O error.\n");
 }
 
 void json_string(std::string& out, std::string_view s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -103,14 +114,16 @@ int run_scan(const std::vector<std::string>& args) {
     } else if (a == "--list") {
       for (auto n : builtin_detector_names()) {
         auto d = describe_builtin(n);
-        std::printf("%-18s %.*s\n", std::string(n).c_str(), static_cast<int>(d->title.size()), d->title.data());
+        std::printf("%-18s %.*s\n", std::string(n).c_str(), static_cast<int>(d->title.size()),
+                    d->title.data());
       }
       return 0;
     } else if (a == "--detector") {
       const std::string* v = value("--detector");
       if (!v) return 2;
       if (!describe_builtin(*v)) {
-        std::fprintf(stderr, "datacustoms scan: unknown detector \"%s\" (see --list)\n", v->c_str());
+        std::fprintf(stderr, "datacustoms scan: unknown detector \"%s\" (see --list)\n",
+                     v->c_str());
         return 2;
       }
       DetectorSpec s;
@@ -120,7 +133,8 @@ int run_scan(const std::vector<std::string>& args) {
       const std::string* v = value("--today");
       if (!v) return 2;
       if (!parse_civil_date(*v, &today)) {
-        std::fprintf(stderr, "datacustoms scan: --today wants a real date YYYY-MM-DD, got \"%s\"\n", v->c_str());
+        std::fprintf(stderr, "datacustoms scan: --today wants a real date YYYY-MM-DD, got \"%s\"\n",
+                     v->c_str());
         return 2;
       }
     } else if (a == "--min-confidence") {
@@ -182,7 +196,8 @@ int run_scan(const std::vector<std::string>& args) {
   int rc = 0;
   for (;;) {
     size_t n = std::fread(buf.data(), 1, buf.size(), in);
-    if (n > 0 && scan(*s, *scratch, std::span<const uint8_t>(buf.data(), n), sink) != ScanStatus::kOk) {
+    if (n > 0 &&
+        scan(*s, *scratch, std::span<const uint8_t>(buf.data(), n), sink) != ScanStatus::kOk) {
       std::fprintf(stderr, "datacustoms scan: scanner error\n");
       rc = 2;
       break;

@@ -441,11 +441,14 @@ void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
     f->src_zone = src_zone;
     f->dst_zone = dst_zone;
     ++counters_.flows_created;
+  }
+  // Every packet counts in its flow, forwarded or not (the record shows what was attempted).
+  flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
+  if (f->verdict == FlowVerdict::kPending) {
     if (snap != nullptr) admit_new(*f, d, now_ns);
     else f->verdict = FlowVerdict::kAllow;
   }
   if (f->verdict == FlowVerdict::kBlock) {
-    flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
     ++f->dropped_packets;
     return drop_pkt(m, f->block_reason, out);
   }
@@ -456,22 +459,16 @@ void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
     // Expiry and revocation are judged at this packet's time.
     if (f->adm.border || (f->flags & pflag::kReversePayload)) reevaluate(*f, now_ns);
     if (f->verdict == FlowVerdict::kBlock) {
-      flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
       ++f->dropped_packets;
       return drop_pkt(m, f->block_reason, out);
     }
-    if (!inspect_payload(*f, dir, d, m, now_ns, out)) {
-      // Held or judged with the reorder release (which did the accounting of released ones).
-      flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
-      return;
-    }
+    // Held, or judged together with the segments the reorderer released.
+    if (!inspect_payload(*f, dir, d, m, now_ns, out)) return;
     if (f->verdict == FlowVerdict::kBlock) {
-      flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
       ++f->dropped_packets;
       return drop_pkt(m, f->block_reason, out);
     }
   }
-  flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
   forward_pkt(m, out, counters_);
 }
 

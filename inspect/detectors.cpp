@@ -75,12 +75,11 @@ std::vector<BuiltinPattern> uscc_patterns() {
 // Shared negative context: order / waybill / serial / trace numbers (detectors.md §2.1, §2.2).
 const std::vector<std::string>& negative_keywords() {
   static const std::vector<std::string> k = {
-      "订单号", "订单编号", "单号", "流水号", "交易号", "序列号", "訂單號", "orderId", "order_id",
-      "orderNo", "order_no", "traceId", "trace_id", "tracking", "serialNo", "serial_no",
-      "txnId", "transactionId"};
+      "订单号",   "订单编号", "单号",     "流水号",    "交易号",   "序列号",
+      "訂單號",   "orderId",  "order_id", "orderNo",   "order_no", "traceId",
+      "trace_id", "tracking", "serialNo", "serial_no", "txnId",    "transactionId"};
   return k;
 }
-
 
 const std::vector<BuiltinDef>& catalogue() {
   using E = Extractor;
@@ -90,7 +89,8 @@ const std::vector<BuiltinDef>& catalogue() {
     std::vector<BuiltinDef> v;
     // Digit detectors share the digit-run triggers (see kDigitTriggers): their `patterns` stay
     // empty and `digits` names the validator applied to every maximal digit run / digit group.
-    v.push_back({"cn_resident_id", "PRC resident identity number (GB 11643-1999)",
+    v.push_back({"cn_resident_id",
+                 "PRC resident identity number (GB 11643-1999)",
                  "maximal digit run of 17 digits + check (0-9/X); province 11-15/21-23/31-37/41-46/"
                  "50-54/61-65/71/81-83 or leading 9; real date 1800..today; ISO 7064 MOD 11-2",
                  "likely; very_likely with a keyword within proximity; -2 after a negative keyword",
@@ -100,80 +100,95 @@ const std::vector<BuiltinDef>& catalogue() {
                  true,
                  {},
                  V::kResidentId});
-    v.push_back({"cn_uscc", "Unified Social Credit Code (GB 32100-2015)",
-                 "alphabet without I O S V Z; GB 32100 MOD 31 check; embedded GB 11714 org-code check; "
-                 "rejected when the value is a valid resident ID (the ID interpretation wins)",
-                 "likely; very_likely with a keyword; check failures (Fujian pilot codes) possible only "
-                 "with a keyword",
-                 uscc_patterns(),
-                 {"统一社会信用代码", "統一社會信用代碼", "信用代码", "纳税人识别号", "税号", "uscc",
-                  "creditCode", "credit_code", "taxNo", "tax_no"},
-                 true,
-                 {},
-                 V::kUscc});
-    v.push_back({"bank_card", "China UnionPay card number (ISO/IEC 7812, prefix 62, 16-19 digits)",
-                 "maximal digit run or 4-4-4-4(-3) group; prefix 62 and length 16-19; Luhn; published "
-                 "test numbers downgraded; an 18-digit value that is a valid resident ID is left to "
-                 "cn_resident_id",
-                 "likely; very_likely with a keyword; test numbers very_unlikely; Luhn failure possible "
-                 "only with a keyword (old domestic BINs)",
-                 {},
-                 {"银行卡", "銀行卡", "卡号", "卡號", "储蓄卡", "借记卡", "信用卡", "开户行", "账号",
-                  "银联", "UnionPay", "cardNo", "card_no", "bankCard", "bank_card", "acctNo"},
-                 true,
-                 {},
-                 V::kUnionPay});
-    v.push_back({"payment_card", "International payment card (Visa, Mastercard, Amex, Discover, JCB, Diners)",
-                 "maximal digit run or digit groups; IIN prefix and length per brand; Luhn; published "
-                 "test numbers downgraded; UnionPay (62) belongs to bank_card",
-                 "likely; very_likely with a keyword; test numbers very_unlikely",
-                 {},
-                 {"信用卡", "卡号", "卡號", "credit card", "creditcard", "card number", "cardNo",
-                  "card_no", "cvv", "expiry", "exp_date", "Visa", "Mastercard", "Amex"},
-                 true,
-                 {},
-                 V::kPaymentCard});
-    v.push_back({"cn_mobile", "PRC mobile number (11 digits, optional +86 / 0086)",
-                 "maximal digit run of 11 (or 3-4-4 group); a +86 / 0086 prefix is part of the token; "
-                 "allocated network prefix",
-                 "possible; likely with a keyword or a +86/0086 prefix; very_likely with both",
-                 {},
-                 {"手机", "手機", "电话", "電話", "联系方式", "mobile", "phone", "telephone", "sjh",
-                  "lxdh", "sjhm"},
-                 true,
-                 {},
-                 V::kMobile});
+    v.push_back(
+        {"cn_uscc",
+         "Unified Social Credit Code (GB 32100-2015)",
+         "alphabet without I O S V Z; GB 32100 MOD 31 check; embedded GB 11714 org-code check; "
+         "rejected when the value is a valid resident ID (the ID interpretation wins)",
+         "likely; very_likely with a keyword; check failures (Fujian pilot codes) possible only "
+         "with a keyword",
+         uscc_patterns(),
+         {"统一社会信用代码", "統一社會信用代碼", "信用代码", "纳税人识别号", "税号", "uscc",
+          "creditCode", "credit_code", "taxNo", "tax_no"},
+         true,
+         {},
+         V::kUscc});
+    v.push_back(
+        {"bank_card",
+         "China UnionPay card number (ISO/IEC 7812, prefix 62, 16-19 digits)",
+         "maximal digit run or 4-4-4-4(-3) group; prefix 62 and length 16-19; Luhn; published "
+         "test numbers downgraded; an 18-digit value that is a valid resident ID is left to "
+         "cn_resident_id",
+         "likely; very_likely with a keyword; test numbers very_unlikely; Luhn failure possible "
+         "only with a keyword (old domestic BINs)",
+         {},
+         {"银行卡", "銀行卡", "卡号", "卡號", "储蓄卡", "借记卡", "信用卡", "开户行", "账号",
+          "银联", "UnionPay", "cardNo", "card_no", "bankCard", "bank_card", "acctNo"},
+         true,
+         {},
+         V::kUnionPay});
+    v.push_back(
+        {"payment_card",
+         "International payment card (Visa, Mastercard, Amex, Discover, JCB, Diners)",
+         "maximal digit run or digit groups; IIN prefix and length per brand; Luhn; published "
+         "test numbers downgraded; UnionPay (62) belongs to bank_card",
+         "likely; very_likely with a keyword; test numbers very_unlikely",
+         {},
+         {"信用卡", "卡号", "卡號", "credit card", "creditcard", "card number", "cardNo", "card_no",
+          "cvv", "expiry", "exp_date", "Visa", "Mastercard", "Amex"},
+         true,
+         {},
+         V::kPaymentCard});
+    v.push_back(
+        {"cn_mobile",
+         "PRC mobile number (11 digits, optional +86 / 0086)",
+         "maximal digit run of 11 (or 3-4-4 group); a +86 / 0086 prefix is part of the token; "
+         "allocated network prefix",
+         "possible; likely with a keyword or a +86/0086 prefix; very_likely with both",
+         {},
+         {"手机", "手機", "电话", "電話", "联系方式", "mobile", "phone", "telephone", "sjh", "lxdh",
+          "sjhm"},
+         true,
+         {},
+         V::kMobile});
     // Letter-led documents share the letter-token triggers (kLetterTriggers).
-    v.push_back({"cn_passport", "PRC / HKSAR / MSAR passport number; ICAO 9303 MRZ (CHN)",
-                 "letter token; E/G/K+8d, E+letter(not I/O)+7d, DE/SE/PE/MA+7d; MRZ line 2: three "
-                 "ICAO 9303 check digits",
-                 "unlikely; possible with a keyword; very_likely for an MRZ whose check digits pass",
-                 {{"[A-Z0-9<]{9}[0-9]CHN[0-9]{6}[0-9][MF<][0-9]{6}[0-9]", 28, E::kFixed, V::kMrz,
-                   B::kNone}},
-                 {"护照", "護照", "passport", "passportNo", "hzhm", "P<CHN"},
-                 false,
-                 {},
-                 V::kNone,
-                 V::kPassport});
-    v.push_back({"hkmo_permit", "Exit-entry permit for Hong Kong and Macao / Home-Return Permit",
-                 "letter token; C+8d or C+letter+7d (往来港澳通行证), H/M+8d or +10d (回乡证); "
-                 "no check digit",
+    v.push_back(
+        {"cn_passport",
+         "PRC / HKSAR / MSAR passport number; ICAO 9303 MRZ (CHN)",
+         "letter token; E/G/K+8d, E+letter(not I/O)+7d, DE/SE/PE/MA+7d; MRZ line 2: three "
+         "ICAO 9303 check digits",
+         "unlikely; possible with a keyword; very_likely for an MRZ whose check digits pass",
+         {{"[A-Z0-9<]{9}[0-9]CHN[0-9]{6}[0-9][MF<][0-9]{6}[0-9]", 28, E::kFixed, V::kMrz,
+           B::kNone}},
+         {"护照", "護照", "passport", "passportNo", "hzhm", "P<CHN"},
+         false,
+         {},
+         V::kNone,
+         V::kPassport});
+    v.push_back(
+        {"hkmo_permit",
+         "Exit-entry permit for Hong Kong and Macao / Home-Return Permit",
+         "letter token; C+8d or C+letter+7d (往来港澳通行证), H/M+8d or +10d (回乡证); "
+         "no check digit",
+         "unlikely; possible with a keyword",
+         {},
+         {"港澳通行证", "往来港澳", "回乡证", "回鄉證", "来往内地通行证", "通行证号", "通行證"},
+         false,
+         {},
+         V::kNone,
+         V::kHkmoPermit});
+    v.push_back({"tw_permit",
+                 "Mainland residents' permit to Taiwan (大陆居民往来台湾通行证)",
+                 "letter token; L+8 digits; no check digit",
                  "unlikely; possible with a keyword",
-                 {},
-                 {"港澳通行证", "往来港澳", "回乡证", "回鄉證", "来往内地通行证", "通行证号", "通行證"},
-                 false,
-                 {},
-                 V::kNone,
-                 V::kHkmoPermit});
-    v.push_back({"tw_permit", "Mainland residents' permit to Taiwan (大陆居民往来台湾通行证)",
-                 "letter token; L+8 digits; no check digit", "unlikely; possible with a keyword",
                  {},
                  {"往来台湾", "台湾通行证", "通行证号"},
                  false,
                  {},
                  V::kNone,
                  V::kTwPermit});
-    v.push_back({"hkid", "Hong Kong identity card number",
+    v.push_back({"hkid",
+                 "Hong Kong identity card number",
                  "letter token; 1-2 letters + 6 digits + check (0-9/A), optionally in parentheses; "
                  "mod 11 with a space worth 36",
                  "likely with the (c) form, possible without; one step higher with a keyword",
@@ -183,7 +198,8 @@ const std::vector<BuiltinDef>& catalogue() {
                  {},
                  V::kNone,
                  V::kHkid});
-    v.push_back({"tw_id", "Taiwan national identification number",
+    v.push_back({"tw_id",
+                 "Taiwan national identification number",
                  "letter token; letter + 1/2 + 8 digits; weighted mod 10",
                  "likely; very_likely with a keyword",
                  {},
@@ -192,15 +208,18 @@ const std::vector<BuiltinDef>& catalogue() {
                  {},
                  V::kNone,
                  V::kTwId});
-    v.push_back({"email", "E-mail address",
-                 "local part <= 64 of [A-Za-z0-9._%+-]; domain labels 1-63, no leading/trailing '-'; "
-                 "alphabetic TLD 2-24",
-                 "likely; role accounts (noreply, admin, postmaster, ...) unlikely",
-                 {{"[A-Za-z0-9._%+\\-]@[A-Za-z0-9]", 0, E::kEmail, V::kEmail, B::kNone}},
-                 {},
-                 false,
-                 {}});
-    v.push_back({"cn_coordinates", "Decimal coordinates inside China (lat,lon or lon,lat)",
+    v.push_back(
+        {"email",
+         "E-mail address",
+         "local part <= 64 of [A-Za-z0-9._%+-]; domain labels 1-63, no leading/trailing '-'; "
+         "alphabetic TLD 2-24",
+         "likely; role accounts (noreply, admin, postmaster, ...) unlikely",
+         {{"[A-Za-z0-9._%+\\-]@[A-Za-z0-9]", 0, E::kEmail, V::kEmail, B::kNone}},
+         {},
+         false,
+         {}});
+    v.push_back({"cn_coordinates",
+                 "Decimal coordinates inside China (lat,lon or lon,lat)",
                  ">= 4 decimals; one reading inside lat 3.8..53.6 N, lon 73.4..135.1 E",
                  "possible; likely with a keyword (lat, lng, 经度, 纬度, 坐标, 轨迹)",
                  {{"[0-9]\\.[0-9]{4,10} {0,2}, {0,2}[0-9]{1,3}\\.[0-9]{4}", 0, E::kCoordinates,
@@ -209,15 +228,18 @@ const std::vector<BuiltinDef>& catalogue() {
                   "longitude", "lat", "lng", "lon", "coordinates", "gps"},
                  false,
                  {}});
-    v.push_back({"iban", "International Bank Account Number (ISO 13616)",
-                 "letter boundary; country length table; optional single spaces between groups of 4; "
-                 "ISO 7064 MOD 97-10",
-                 "likely; very_likely with a keyword",
-                 {{"", 8, E::kIban, V::kIban, B::kAlnum}, {"", 9, E::kIban, V::kIban, B::kAlnum}},
-                 {"IBAN", "SWIFT", "BIC", "beneficiary", "国际银行账号", "收款账户"},
-                 false,
-                 {}});
-    v.push_back({"us_ssn", "US Social Security Number (AAA-GG-SSSS)",
+    v.push_back(
+        {"iban",
+         "International Bank Account Number (ISO 13616)",
+         "letter boundary; country length table; optional single spaces between groups of 4; "
+         "ISO 7064 MOD 97-10",
+         "likely; very_likely with a keyword",
+         {{"", 8, E::kIban, V::kIban, B::kAlnum}, {"", 9, E::kIban, V::kIban, B::kAlnum}},
+         {"IBAN", "SWIFT", "BIC", "beneficiary", "国际银行账号", "收款账户"},
+         false,
+         {}});
+    v.push_back({"us_ssn",
+                 "US Social Security Number (AAA-GG-SSSS)",
                  "3-2-4 digit group with '-'; area not 000/666/9xx, group not 00, serial not 0000; "
                  "SSA blacklist",
                  "unlikely; likely with a keyword",
@@ -226,29 +248,43 @@ const std::vector<BuiltinDef>& catalogue() {
                  true,
                  {},
                  V::kSsn});
-    v.push_back(
-        {"medical_keywords", "Medical and health terms (GB/T 39725 classes), HL7 v2 and VCF headers",
-         "the keyword itself is the finding (UTF-8, GBK and JSON \\u forms)",
-         "possible per term; very_likely for an HL7 v2 MSH header or a VCF header",
-         {},
-         {},
-         false,
-         {{"病案号", Confidence::kPossible},     {"住院号", Confidence::kPossible},
-          {"门诊号", Confidence::kPossible},     {"就诊卡号", Confidence::kPossible},
-          {"医保卡号", Confidence::kPossible},   {"病历", Confidence::kPossible},
-          {"病歷", Confidence::kPossible},       {"病史", Confidence::kPossible},
-          {"主诉", Confidence::kPossible},       {"现病史", Confidence::kPossible},
-          {"既往史", Confidence::kPossible},     {"过敏史", Confidence::kPossible},
-          {"诊断", Confidence::kPossible},       {"診斷", Confidence::kPossible},
-          {"出院小结", Confidence::kPossible},   {"入院记录", Confidence::kPossible},
-          {"医嘱", Confidence::kPossible},       {"处方", Confidence::kPossible},
-          {"检验报告", Confidence::kPossible},   {"检查报告", Confidence::kPossible},
-          {"影像报告", Confidence::kPossible},   {"病理", Confidence::kPossible},
-          {"基因组", Confidence::kPossible},     {"测序", Confidence::kPossible},
-          {"diagnosis", Confidence::kPossible},  {"prescription", Confidence::kPossible},
-          {"discharge summary", Confidence::kPossible},
-          {"medical record", Confidence::kPossible},
-          {"MSH|^~\\&", Confidence::kVeryLikely}, {"##fileformat=VCFv4", Confidence::kVeryLikely}}});
+    v.push_back({"medical_keywords",
+                 "Medical and health terms (GB/T 39725 classes), HL7 v2 and VCF headers",
+                 "the keyword itself is the finding (UTF-8, GBK and JSON \\u forms)",
+                 "possible per term; very_likely for an HL7 v2 MSH header or a VCF header",
+                 {},
+                 {},
+                 false,
+                 {{"病案号", Confidence::kPossible},
+                  {"住院号", Confidence::kPossible},
+                  {"门诊号", Confidence::kPossible},
+                  {"就诊卡号", Confidence::kPossible},
+                  {"医保卡号", Confidence::kPossible},
+                  {"病历", Confidence::kPossible},
+                  {"病歷", Confidence::kPossible},
+                  {"病史", Confidence::kPossible},
+                  {"主诉", Confidence::kPossible},
+                  {"现病史", Confidence::kPossible},
+                  {"既往史", Confidence::kPossible},
+                  {"过敏史", Confidence::kPossible},
+                  {"诊断", Confidence::kPossible},
+                  {"診斷", Confidence::kPossible},
+                  {"出院小结", Confidence::kPossible},
+                  {"入院记录", Confidence::kPossible},
+                  {"医嘱", Confidence::kPossible},
+                  {"处方", Confidence::kPossible},
+                  {"检验报告", Confidence::kPossible},
+                  {"检查报告", Confidence::kPossible},
+                  {"影像报告", Confidence::kPossible},
+                  {"病理", Confidence::kPossible},
+                  {"基因组", Confidence::kPossible},
+                  {"测序", Confidence::kPossible},
+                  {"diagnosis", Confidence::kPossible},
+                  {"prescription", Confidence::kPossible},
+                  {"discharge summary", Confidence::kPossible},
+                  {"medical record", Confidence::kPossible},
+                  {"MSH|^~\\&", Confidence::kVeryLikely},
+                  {"##fileformat=VCFv4", Confidence::kVeryLikely}}});
     return v;
   }();
   return k;
@@ -265,7 +301,8 @@ std::string iban_expression(uint16_t length) {
   // Country codes are checked by the validator (iban_length()): a 49-way alternation of
   // two-letter literals measured ~2x slower for the whole database (short literals flood the
   // literal matcher), a token start + classes does not.
-  return std::string(DC_TOKEN_START) + (length == 8 ? "[A-Z]{2}[0-9]{2}[A-Z0-9]{4}" : "[A-Z]{2}[0-9]{2} [A-Z0-9]{4}");
+  return std::string(DC_TOKEN_START) +
+         (length == 8 ? "[A-Z]{2}[0-9]{2}[A-Z0-9]{4}" : "[A-Z]{2}[0-9]{2} [A-Z0-9]{4}");
 }
 
 std::string expression_of(const BuiltinPattern& p) {
@@ -285,7 +322,8 @@ std::string escape_literal(std::string_view s) {
 }
 
 bool is_ascii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 std::string lower(std::string s) {
@@ -300,10 +338,14 @@ std::optional<std::string> json_escaped(std::string_view s) {
   for (size_t i = 0; i < s.size();) {
     unsigned char c = s[i];
     unsigned cp = 0, n = 0;
-    if (c < 0x80) cp = c, n = 1;
-    else if ((c & 0xE0) == 0xC0) cp = c & 0x1F, n = 2;
-    else if ((c & 0xF0) == 0xE0) cp = c & 0x0F, n = 3;
-    else return std::nullopt;
+    if (c < 0x80)
+      cp = c, n = 1;
+    else if ((c & 0xE0) == 0xC0)
+      cp = c & 0x1F, n = 2;
+    else if ((c & 0xF0) == 0xE0)
+      cp = c & 0x0F, n = 3;
+    else
+      return std::nullopt;
     if (i + n > s.size()) return std::nullopt;
     for (unsigned k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
     i += n;
@@ -345,9 +387,9 @@ const std::vector<std::string_view>& builtin_detector_names() {
 }
 
 const std::vector<std::string_view>& validator_names() {
-  static const std::vector<std::string_view> k = {"none",  "luhn",  "gb11643",   "gb32100",
-                                                  "iban",  "hkid",  "tw_id",     "cn_mobile",
-                                                  "email", "icao9303_passport"};
+  static const std::vector<std::string_view> k = {
+      "none", "luhn",  "gb11643",   "gb32100", "iban",
+      "hkid", "tw_id", "cn_mobile", "email",   "icao9303_passport"};
   return k;
 }
 
@@ -377,9 +419,11 @@ std::optional<BuiltinDescription> describe_builtin(std::string_view name) {
   r.confidence = d->confidence_doc;
   for (const auto& p : d->patterns) r.patterns.push_back(expression_of(p));
   if (d->digits != Validator::kNone)
-    for (const auto& t : kDigitTriggers) r.patterns.push_back(std::string(t.expression) + "  (shared digit trigger)");
+    for (const auto& t : kDigitTriggers)
+      r.patterns.push_back(std::string(t.expression) + "  (shared digit trigger)");
   if (d->letters != Validator::kNone)
-    for (const auto& t : kLetterTriggers) r.patterns.push_back(std::string(t.expression) + "  (shared letter trigger)");
+    for (const auto& t : kLetterTriggers)
+      r.patterns.push_back(std::string(t.expression) + "  (shared letter trigger)");
   r.keywords = d->keywords;
   for (const auto& [kw, c] : d->keyword_findings) r.keywords.push_back(kw);
   if (d->negatives) r.negative_keywords = negative_keywords();
@@ -447,8 +491,8 @@ int DetectorDb::find(std::string_view name) const noexcept {
   return -1;
 }
 
-Result<std::shared_ptr<const DetectorDb>> DetectorDb::compile(const std::vector<DetectorSpec>& specs,
-                                                              std::vector<PatternError>* errors) {
+Result<std::shared_ptr<const DetectorDb>> DetectorDb::compile(
+    const std::vector<DetectorSpec>& specs, std::vector<PatternError>* errors) {
   std::vector<PatternError> errs;
   std::shared_ptr<DetectorDb> db(new DetectorDb());
   DetectorDbBuilder b{*db, {}, {}, {}, {}};
@@ -464,8 +508,10 @@ Result<std::shared_ptr<const DetectorDb>> DetectorDb::compile(const std::vector<
       const BuiltinDef* def = find_builtin(s.name);
       if (!def) {
         std::string known;
-        for (auto n : builtin_detector_names()) known += (known.empty() ? "" : ", ") + std::string(n);
-        errs.push_back({di, kNoPattern, "unknown built-in detector \"" + s.name + "\" (known: " + known + ")"});
+        for (auto n : builtin_detector_names())
+          known += (known.empty() ? "" : ", ") + std::string(n);
+        errs.push_back({di, kNoPattern,
+                        "unknown built-in detector \"" + s.name + "\" (known: " + known + ")"});
         db->detectors_.push_back(info);
         continue;
       }
@@ -486,11 +532,13 @@ Result<std::shared_ptr<const DetectorDb>> DetectorDb::compile(const std::vector<
         pinfo.length = p.length;
         b.add(pinfo, expression_of(p), 0, di, pi);
       }
-      for (const auto& kw : def->keywords) b.add_keyword(det, kw, Role::kKeyword, Confidence::kPossible);
+      for (const auto& kw : def->keywords)
+        b.add_keyword(det, kw, Role::kKeyword, Confidence::kPossible);
       if (def->negatives)
         for (const auto& kw : negative_keywords())
           b.add_keyword(det, kw, Role::kNegativeKeyword, Confidence::kPossible);
-      for (const auto& [kw, c] : def->keyword_findings) b.add_keyword(det, kw, Role::kKeywordFinding, c);
+      for (const auto& [kw, c] : def->keyword_findings)
+        b.add_keyword(det, kw, Role::kKeywordFinding, c);
       if (!def->keywords.empty()) db->max_proximity_ = std::max(db->max_proximity_, info.proximity);
       continue;
     }
@@ -501,9 +549,11 @@ Result<std::shared_ptr<const DetectorDb>> DetectorDb::compile(const std::vector<
     if (!val) {
       std::string known;
       for (auto n : validator_names()) known += (known.empty() ? "" : ", ") + std::string(n);
-      errs.push_back({di, kNoPattern, "unknown validator \"" + s.validator + "\" (known: " + known + ")"});
+      errs.push_back(
+          {di, kNoPattern, "unknown validator \"" + s.validator + "\" (known: " + known + ")"});
     }
-    if (s.patterns.empty()) errs.push_back({di, kNoPattern, "custom detector \"" + s.name + "\" has no patterns"});
+    if (s.patterns.empty())
+      errs.push_back({di, kNoPattern, "custom detector \"" + s.name + "\" has no patterns"});
     for (size_t pi = 0; pi < s.patterns.size(); ++pi) {
       const PatternSpec& ps = s.patterns[pi];
       std::string expr = ps.literal ? escape_literal(ps.expression) : ps.expression;
@@ -516,8 +566,8 @@ Result<std::shared_ptr<const DetectorDb>> DetectorDb::compile(const std::vector<
       const unsigned f = HS_FLAG_SOM_LEFTMOST;
       hs_database_t* one = nullptr;
       hs_compile_error_t* ce = nullptr;
-      if (hs_compile(expr.c_str(), f, HS_MODE_STREAM | HS_MODE_SOM_HORIZON_LARGE, nullptr, &one, &ce) !=
-          HS_SUCCESS) {
+      if (hs_compile(expr.c_str(), f, HS_MODE_STREAM | HS_MODE_SOM_HORIZON_LARGE, nullptr, &one,
+                     &ce) != HS_SUCCESS) {
         errs.push_back({di, pi, ce && ce->message ? ce->message : "pattern does not compile"});
         hs_free_compile_error(ce);
         continue;
@@ -532,7 +582,8 @@ Result<std::shared_ptr<const DetectorDb>> DetectorDb::compile(const std::vector<
       b.add(pinfo, std::move(expr), f, di, pi);
     }
     for (const auto& kw : s.keywords) b.add_keyword(det, kw, Role::kKeyword, Confidence::kPossible);
-    for (const auto& kw : s.negative_keywords) b.add_keyword(det, kw, Role::kNegativeKeyword, Confidence::kPossible);
+    for (const auto& kw : s.negative_keywords)
+      b.add_keyword(det, kw, Role::kNegativeKeyword, Confidence::kPossible);
     if (!s.keywords.empty()) db->max_proximity_ = std::max(db->max_proximity_, s.proximity);
   }
 
@@ -564,20 +615,25 @@ Result<std::shared_ptr<const DetectorDb>> DetectorDb::compile(const std::vector<
     hs_database_t* raw = nullptr;
     hs_compile_error_t* ce = nullptr;
     const unsigned mode = HS_MODE_STREAM | (any_som ? HS_MODE_SOM_HORIZON_LARGE : 0);
-    if (hs_compile_multi(ptrs.data(), b.flags.data(), ids.data(), static_cast<unsigned>(ptrs.size()),
-                         mode, nullptr, &raw, &ce) != HS_SUCCESS) {
+    if (hs_compile_multi(ptrs.data(), b.flags.data(), ids.data(),
+                         static_cast<unsigned>(ptrs.size()), mode, nullptr, &raw,
+                         &ce) != HS_SUCCESS) {
       size_t det = 0, pat = kNoPattern;
       if (ce && ce->expression >= 0 && static_cast<size_t>(ce->expression) < b.origin.size())
         std::tie(det, pat) = b.origin[ce->expression];
-      errs.push_back({det, pat, std::string("database: ") + (ce && ce->message ? ce->message : "compile failed")});
+      errs.push_back(
+          {det, pat,
+           std::string("database: ") + (ce && ce->message ? ce->message : "compile failed")});
       hs_free_compile_error(ce);
     } else {
       db->db_.reset(raw);
-      if (hs_stream_size(raw, &db->stream_size_) != HS_SUCCESS) errs.push_back({0, kNoPattern, "hs_stream_size failed"});
+      if (hs_stream_size(raw, &db->stream_size_) != HS_SUCCESS)
+        errs.push_back({0, kNoPattern, "hs_stream_size failed"});
     }
   }
   if (!errs.empty()) {
-    std::string msg = std::to_string(errs.size()) + " detector error(s); first: " + errs.front().message;
+    std::string msg =
+        std::to_string(errs.size()) + " detector error(s); first: " + errs.front().message;
     if (errors) *errors = std::move(errs);
     return make_error(std::move(msg));
   }
@@ -638,9 +694,9 @@ size_t strip(Bytes t, uint8_t* out, size_t cap, bool upper) noexcept {
 }
 
 bool is_role_account(Bytes local) noexcept {
-  static constexpr std::string_view kRoles[] = {"noreply", "no-reply", "donotreply", "admin",
-                                                "postmaster", "webmaster", "support", "info",
-                                                "hostmaster", "abuse", "root", "mailer-daemon"};
+  static constexpr std::string_view kRoles[] = {
+      "noreply", "no-reply", "donotreply", "admin", "postmaster", "webmaster",
+      "support", "info",     "hostmaster", "abuse", "root",       "mailer-daemon"};
   for (auto r : kRoles) {
     if (r.size() != local.size()) continue;
     bool eq = true;
@@ -683,7 +739,8 @@ void evaluate(Validator v, Bytes t, CivilDate today, Evaluation* e) noexcept {
       mask_keep(e, 6, 4);
       if (c == Check::kValid) accept(e, C::kLikely, C::kVeryLikely);
       // Early pilot codes (Fujian) fail GB 32100 but exist: keep them, keyword-gated.
-      else if (c == Check::kChecksum || c == Check::kOrgCode) accept(e, C::kPossible, C::kPossible, true);
+      else if (c == Check::kChecksum || c == Check::kOrgCode)
+        accept(e, C::kPossible, C::kPossible, true);
       return;
     }
     case Validator::kUnionPay:
@@ -707,8 +764,10 @@ void evaluate(Validator v, Bytes t, CivilDate today, Evaluation* e) noexcept {
       set_value(e, buf, n);
       mask_keep(e, 6, 4);
       if (cc.check == Check::kValid) {
-        if (cc.test_number) accept(e, C::kVeryUnlikely, C::kVeryUnlikely);
-        else accept(e, C::kLikely, C::kVeryLikely);
+        if (cc.test_number)
+          accept(e, C::kVeryUnlikely, C::kVeryUnlikely);
+        else
+          accept(e, C::kLikely, C::kVeryLikely);
       } else if (cc.check == Check::kChecksum && unionpay) {
         // Pre-2002 domestic BINs do not all follow Luhn (detectors.md §2.4): keyword-gated.
         accept(e, C::kPossible, C::kPossible, true);
@@ -721,8 +780,10 @@ void evaluate(Validator v, Bytes t, CivilDate today, Evaluation* e) noexcept {
       set_value(e, out, 11);
       mask_keep(e, 3, 4);
       const bool intl = !t.empty() && (t[0] == '+' || t[0] == '0');
-      if (intl) accept(e, C::kLikely, C::kVeryLikely);
-      else accept(e, C::kPossible, C::kLikely);
+      if (intl)
+        accept(e, C::kLikely, C::kVeryLikely);
+      else
+        accept(e, C::kPossible, C::kLikely);
       return;
     }
     case Validator::kPassport:
@@ -755,8 +816,10 @@ void evaluate(Validator v, Bytes t, CivilDate today, Evaluation* e) noexcept {
       set_value(e, buf, n);
       mask_keep(e, 2, 1);
       const bool paren = !t.empty() && t.back() == ')';
-      if (paren) accept(e, C::kLikely, C::kVeryLikely);
-      else accept(e, C::kPossible, C::kLikely);
+      if (paren)
+        accept(e, C::kLikely, C::kVeryLikely);
+      else
+        accept(e, C::kPossible, C::kLikely);
       return;
     }
     case Validator::kTwId:
@@ -779,10 +842,13 @@ void evaluate(Validator v, Bytes t, CivilDate today, Evaluation* e) noexcept {
       size_t k = 0;
       e->masked[k++] = static_cast<char>(t[0]);
       for (const char* s = "***"; *s; ++s) e->masked[k++] = *s;
-      for (size_t i = at; i < t.size() && k + 1 < sizeof e->masked; ++i) e->masked[k++] = static_cast<char>(t[i]);
+      for (size_t i = at; i < t.size() && k + 1 < sizeof e->masked; ++i)
+        e->masked[k++] = static_cast<char>(t[i]);
       e->masked[k] = '\0';
-      if (is_role_account(t.first(at))) accept(e, C::kUnlikely, C::kUnlikely);
-      else accept(e, C::kLikely, C::kLikely);
+      if (is_role_account(t.first(at)))
+        accept(e, C::kUnlikely, C::kUnlikely);
+      else
+        accept(e, C::kLikely, C::kLikely);
       return;
     }
     case Validator::kCoordinates: {
@@ -795,8 +861,10 @@ void evaluate(Validator v, Bytes t, CivilDate today, Evaluation* e) noexcept {
       int after_dot = -1;
       for (size_t i = 0; i < n && k + 4 < sizeof e->masked; ++i) {
         uint8_t c = buf[i];
-        if (c == '.') after_dot = 0;
-        else if (c == ',') after_dot = -1;
+        if (c == '.')
+          after_dot = 0;
+        else if (c == ',')
+          after_dot = -1;
         else if (after_dot >= 0 && ++after_dot > 1) {
           if (after_dot == 2)
             for (int s = 0; s < 3; ++s) e->masked[k++] = '*';

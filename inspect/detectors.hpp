@@ -64,11 +64,11 @@ const std::vector<std::string_view>& builtin_detector_names();
 
 struct BuiltinDescription {
   std::string_view name;
-  std::string_view title;       // human name, e.g. "PRC resident identity number (GB 11643)"
-  std::string_view validator;   // what confirms a candidate
-  std::string_view confidence;  // the confidence rules in one line
-  std::vector<std::string> patterns;           // Hyperscan expressions as compiled
-  std::vector<std::string> keywords;           // UTF-8 forms (GBK and JSON \u forms are derived)
+  std::string_view title;             // human name, e.g. "PRC resident identity number (GB 11643)"
+  std::string_view validator;         // what confirms a candidate
+  std::string_view confidence;        // the confidence rules in one line
+  std::vector<std::string> patterns;  // Hyperscan expressions as compiled
+  std::vector<std::string> keywords;  // UTF-8 forms (GBK and JSON \u forms are derived)
   std::vector<std::string> negative_keywords;
   uint32_t proximity = 300;
 };
@@ -129,9 +129,9 @@ enum class Validator : uint8_t {
 // Which neighbouring bytes end a token (validators.hpp: digit_boundary_ok / alnum_boundary_ok).
 enum class Boundary : uint8_t {
   kNone,
-  kDigits,         // no digit before or after
-  kAlnum,          // letter-led tokens: no [0-9A-Za-z] before (GBK trail bytes excepted) or after
-  kToken,          // custom: an alnum first/last byte may not continue an alnum run
+  kDigits,  // no digit before or after
+  kAlnum,   // letter-led tokens: no [0-9A-Za-z] before (GBK trail bytes excepted) or after
+  kToken,   // custom: an alnum first/last byte may not continue an alnum run
 };
 
 struct PatternInfo {  // indexed by Hyperscan pattern id
@@ -140,9 +140,9 @@ struct PatternInfo {  // indexed by Hyperscan pattern id
   Extractor extractor = Extractor::kFixed;
   Validator validator = Validator::kNone;
   Boundary boundary = Boundary::kNone;
-  uint16_t length = 0;     // fixed length in bytes (kFixed, keywords, triggers)
-  uint16_t text = 0;       // keywords: index into DetectorDb::text()
-  uint16_t group = 0;      // keywords: index into DetectorDb::group() (detectors it supports)
+  uint16_t length = 0;  // fixed length in bytes (kFixed, keywords, triggers)
+  uint16_t text = 0;    // keywords: index into DetectorDb::text()
+  uint16_t group = 0;   // keywords: index into DetectorDb::group() (detectors it supports)
   Confidence fixed_confidence = Confidence::kPossible;  // keyword findings
 };
 
@@ -157,8 +157,8 @@ struct DetectorInfo {
 // The outcome of validating one token (see evaluate()).
 struct Evaluation {
   bool accept = false;
-  bool keyword_required = false;       // report only when a positive keyword is near
-  Confidence base = Confidence::kVeryUnlikely;          // no keyword near
+  bool keyword_required = false;                // report only when a positive keyword is near
+  Confidence base = Confidence::kVeryUnlikely;  // no keyword near
   Confidence with_keyword = Confidence::kVeryUnlikely;  // a positive keyword near
   uint8_t value_len = 0;
   uint8_t value[48] = {};  // normalised value (digits only, upper case, no separators)

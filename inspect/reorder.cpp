@@ -265,7 +265,9 @@ ReorderAction Reorderer::on_data(DirState& st, int64_t off, uint8_t flags,
     if (st.has_fin && static_cast<int64_t>(st.fin_offset) != end) return evasion();
     if (!st.has_fin && end < next) return evasion();
   }
-  if (st.has_fin && end > static_cast<int64_t>(st.fin_offset)) return evasion();
+  // (A bare ACK after the FIN sits one sequence number beyond it, RFC 9293 §3.4: the FIN
+  // occupies a sequence number. It carries no byte, so it cannot smuggle any.)
+  if (st.has_fin && n > 0 && end > static_cast<int64_t>(st.fin_offset)) return evasion();
   auto record_fin = [&]() noexcept -> bool {
     if (!fin || st.has_fin) return true;
     for (const QueuedSegment& q : st.queue) {

@@ -39,7 +39,8 @@ Result<std::unique_ptr<StreamPool>> StreamPool::create(std::shared_ptr<const Det
     Stream& s = pool->streams_[i];
     hs_stream_t* raw = nullptr;
     if (hs_open_stream(pool->db_->hs(), 0, &raw) != HS_SUCCESS)
-      return make_error("hs_open_stream failed after " + std::to_string(capacity - 1 - i) + " streams");
+      return make_error("hs_open_stream failed after " + std::to_string(capacity - 1 - i) +
+                        " streams");
     s.hs_.reset(raw);
     s.db_ = pool->db_.get();
     s.window_ = pool->window_;
@@ -86,7 +87,8 @@ struct ScanEngine {
 
   [[gnu::always_inline]] int at(uint64_t o) const noexcept {
     const uint64_t i = o - base;  // wraps for bytes before the buffer
-    if (i < len) [[likely]] return buf[i];
+    if (i < len) [[likely]]
+      return buf[i];
     if (o >= base + len) return final ? kNoByte : kNeed;
     if (base - o <= kHistory) return s.history_[o & (kHistory - 1)];
     return kEvicted;
@@ -124,7 +126,8 @@ struct ScanEngine {
     for (uint8_t i = 0; i < s.n_held_;) {
       Stream::Held& h = s.held_[i];
       const uint16_t det = h.finding.detector;
-      if (db.in_group(group, det) && start >= h.end && start - h.end <= db.detector(det).proximity) {
+      if (db.in_group(group, det) && start >= h.end &&
+          start - h.end <= db.detector(det).proximity) {
         h.keyword = true;
         finalise(i);  // its confidence cannot rise further: emit now
       } else {
@@ -133,7 +136,8 @@ struct ScanEngine {
     }
   }
 
-  void context(uint16_t det, uint64_t start, uint64_t end, bool* keyword, bool* negative) const noexcept {
+  void context(uint16_t det, uint64_t start, uint64_t end, bool* keyword,
+               bool* negative) const noexcept {
     const uint32_t prox = db.detector(det).proximity;
     bool pos = false;
     uint64_t pos_end = 0, neg_end = 0;
@@ -178,8 +182,10 @@ struct ScanEngine {
 
   void finalise_due(bool all) noexcept {
     for (uint8_t i = 0; i < s.n_held_;) {
-      if (all || s.offset_ >= s.held_[i].end + s.window_) finalise(i);
-      else ++i;
+      if (all || s.offset_ >= s.held_[i].end + s.window_)
+        finalise(i);
+      else
+        ++i;
     }
   }
 
@@ -226,9 +232,12 @@ struct ScanEngine {
   bool before_ok(Boundary b, uint64_t start) const noexcept {
     const int p1 = before(start, 1);
     switch (b) {
-      case Boundary::kNone: return true;
-      case Boundary::kDigits: return !is_digit(p1);
-      case Boundary::kAlnum: return alnum_boundary_ok(before(start, 2), p1, kNoByte);
+      case Boundary::kNone:
+        return true;
+      case Boundary::kDigits:
+        return !is_digit(p1);
+      case Boundary::kAlnum:
+        return alnum_boundary_ok(before(start, 2), p1, kNoByte);
       case Boundary::kToken: {
         const int first = at(start);
         if (!is_alnum(first)) return true;
@@ -243,10 +252,18 @@ struct ScanEngine {
     const int a = at(end);
     if (a == kNeed) return Outcome::kNeedMore;
     switch (b) {
-      case Boundary::kNone: *ok = true; break;
-      case Boundary::kDigits: *ok = !is_digit(a); break;
-      case Boundary::kAlnum: *ok = !is_alnum(a); break;
-      case Boundary::kToken: *ok = !(is_alnum(at(end - 1)) && is_alnum(a)); break;
+      case Boundary::kNone:
+        *ok = true;
+        break;
+      case Boundary::kDigits:
+        *ok = !is_digit(a);
+        break;
+      case Boundary::kAlnum:
+        *ok = !is_alnum(a);
+        break;
+      case Boundary::kToken:
+        *ok = !(is_alnum(at(end - 1)) && is_alnum(a));
+        break;
     }
     return Outcome::kDone;
   }
@@ -367,13 +384,26 @@ struct ScanEngine {
           const Validator v = db.detector(det).digits;
           bool plausible = false;
           switch (v) {
-            case Validator::kResidentId: plausible = token.size() == 18 && digits >= 17; break;
-            case Validator::kUscc: plausible = token.size() == 18 && digits == 18; break;
-            case Validator::kUnionPay: plausible = digits >= 16 && d0 == '6' && d1 == '2'; break;
-            case Validator::kPaymentCard: plausible = digits >= 13 && d0 >= '2' && d0 <= '6'; break;
-            case Validator::kMobile: plausible = digits == 11 || digits == 13 || digits == 15; break;
-            case Validator::kSsn: plausible = digits == 9 && token.size() == 11; break;
-            default: plausible = true;
+            case Validator::kResidentId:
+              plausible = token.size() == 18 && digits >= 17;
+              break;
+            case Validator::kUscc:
+              plausible = token.size() == 18 && digits == 18;
+              break;
+            case Validator::kUnionPay:
+              plausible = digits >= 16 && d0 == '6' && d1 == '2';
+              break;
+            case Validator::kPaymentCard:
+              plausible = digits >= 13 && d0 >= '2' && d0 <= '6';
+              break;
+            case Validator::kMobile:
+              plausible = digits == 11 || digits == 13 || digits == 15;
+              break;
+            case Validator::kSsn:
+              plausible = digits == 9 && token.size() == 11;
+              break;
+            default:
+              plausible = true;
           }
           if (!plausible) continue;
           if (v == Validator::kMobile) {
@@ -416,11 +446,20 @@ struct ScanEngine {
           bool plausible = true;
           switch (v) {
             case Validator::kPassport:
-            case Validator::kTwPermit: plausible = n == 9; break;
-            case Validator::kHkmoPermit: plausible = n == 9 || n == 11; break;
-            case Validator::kTwId: plausible = n == 10; break;
-            case Validator::kHkid: plausible = n >= 8 && n <= 11; break;
-            default: break;
+            case Validator::kTwPermit:
+              plausible = n == 9;
+              break;
+            case Validator::kHkmoPermit:
+              plausible = n == 9 || n == 11;
+              break;
+            case Validator::kTwId:
+              plausible = n == 10;
+              break;
+            case Validator::kHkid:
+              plausible = n >= 8 && n <= 11;
+              break;
+            default:
+              break;
           }
           if (plausible) confirm(det, v, start, e, Bytes(tok, n));
         }
@@ -437,7 +476,8 @@ struct ScanEngine {
         for (uint64_t o = start; o < start + 18 && all_digits; ++o) all_digits = is_digit(at(o));
         if (all_digits) return Outcome::kDone;  // the digit-run trigger offers those
         bool ok = false;
-        if (after_ok(Boundary::kAlnum, start + 18, &ok) == Outcome::kNeedMore) return Outcome::kNeedMore;
+        if (after_ok(Boundary::kAlnum, start + 18, &ok) == Outcome::kNeedMore)
+          return Outcome::kNeedMore;
         if (ok) finish(p.detector, p.validator, start, start + 18);
         return Outcome::kDone;
       }
@@ -587,8 +627,10 @@ struct ScanEngine {
       }
       case Role::kCandidate: {
         uint64_t start = to;
-        if (p.extractor == Extractor::kSom) start = from;
-        else if (p.length != 0 && p.length <= to) start = to - p.length;
+        if (p.extractor == Extractor::kSom)
+          start = from;
+        else if (p.length != 0 && p.length <= to)
+          start = to - p.length;
         e.candidate(Stream::Candidate{start, to, id});
         return 0;
       }
@@ -605,7 +647,8 @@ struct ScanEngine {
   }
 };
 
-ScanStatus scan(Stream& s, Scratch& scratch, std::span<const uint8_t> bytes, FindingSink& sink) noexcept {
+ScanStatus scan(Stream& s, Scratch& scratch, std::span<const uint8_t> bytes,
+                FindingSink& sink) noexcept {
   if (!s.open_) return ScanStatus::kClosed;
   if (scratch.db() != s.db_) return ScanStatus::kScratchMismatch;
   ScanEngine e{s, *s.db_, sink, scratch.today()};
@@ -618,8 +661,8 @@ ScanStatus scan(Stream& s, Scratch& scratch, std::span<const uint8_t> bytes, Fin
     e.len = n;
     e.base = s.offset_;
     if (s.n_cand_) e.retry_pending();  // candidates that waited for these bytes
-    if (hs_scan_stream(s.hs_.get(), reinterpret_cast<const char*>(e.buf), static_cast<unsigned>(n), 0,
-                       scratch.get(), &ScanEngine::on_match, &e) != HS_SUCCESS)
+    if (hs_scan_stream(s.hs_.get(), reinterpret_cast<const char*>(e.buf), static_cast<unsigned>(n),
+                       0, scratch.get(), &ScanEngine::on_match, &e) != HS_SUCCESS)
       status = ScanStatus::kScanError;
     e.remember(e.buf, n);
     s.offset_ += n;

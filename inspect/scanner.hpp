@@ -44,11 +44,11 @@ using HsStreamPtr = std::unique_ptr<hs_stream_t, HsStreamDeleter>;
 // One confirmed value. `value` (the normalised raw value, e.g. for keyed hashing) is only valid
 // inside FindingSink::on_finding; sinks must never print or store it. `masked` is safe to log.
 struct Finding {
-  uint16_t detector;   // index into the DetectorSpec list given to DetectorDb::compile
-  uint64_t offset;     // stream offset of the first byte of the token
-  uint16_t length;     // token length in bytes (as on the wire, separators included)
+  uint16_t detector;  // index into the DetectorSpec list given to DetectorDb::compile
+  uint64_t offset;    // stream offset of the first byte of the token
+  uint16_t length;    // token length in bytes (as on the wire, separators included)
   Confidence confidence;
-  char masked[40];     // NUL-terminated, e.g. 340202********1234
+  char masked[40];  // NUL-terminated, e.g. 340202********1234
   uint8_t value_len;
   uint8_t value[48];
 };
@@ -171,7 +171,8 @@ class StreamPool {
 };
 
 // Scans the next in-order bytes of a stream. Findings go to `sink` (possibly from earlier bytes).
-ScanStatus scan(Stream& s, Scratch& scratch, std::span<const uint8_t> bytes, FindingSink& sink) noexcept;
+ScanStatus scan(Stream& s, Scratch& scratch, std::span<const uint8_t> bytes,
+                FindingSink& sink) noexcept;
 // End of the stream: resolves pending candidates, emits held findings. The stream then accepts
 // no more bytes until it is released and acquired again.
 ScanStatus close(Stream& s, Scratch& scratch, FindingSink& sink) noexcept;

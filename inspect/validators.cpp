@@ -37,11 +37,16 @@ unsigned num(Bytes v, size_t pos, size_t n) noexcept {
 
 std::string_view to_string(Confidence c) noexcept {
   switch (c) {
-    case Confidence::kVeryUnlikely: return "very_unlikely";
-    case Confidence::kUnlikely: return "unlikely";
-    case Confidence::kPossible: return "possible";
-    case Confidence::kLikely: return "likely";
-    case Confidence::kVeryLikely: return "very_likely";
+    case Confidence::kVeryUnlikely:
+      return "very_unlikely";
+    case Confidence::kUnlikely:
+      return "unlikely";
+    case Confidence::kPossible:
+      return "possible";
+    case Confidence::kLikely:
+      return "likely";
+    case Confidence::kVeryLikely:
+      return "very_likely";
   }
   return "?";
 }
@@ -65,15 +70,24 @@ Confidence shift(Confidence c, int delta) noexcept {
 
 std::string_view to_string(Check c) noexcept {
   switch (c) {
-    case Check::kValid: return "valid";
-    case Check::kFormat: return "format";
-    case Check::kLength: return "length";
-    case Check::kChecksum: return "checksum";
-    case Check::kDate: return "date";
-    case Check::kRegion: return "region";
-    case Check::kOrgCode: return "org-code";
-    case Check::kOutOfRange: return "out-of-range";
-    case Check::kBlacklist: return "blacklist";
+    case Check::kValid:
+      return "valid";
+    case Check::kFormat:
+      return "format";
+    case Check::kLength:
+      return "length";
+    case Check::kChecksum:
+      return "checksum";
+    case Check::kDate:
+      return "date";
+    case Check::kRegion:
+      return "region";
+    case Check::kOrgCode:
+      return "org-code";
+    case Check::kOutOfRange:
+      return "out-of-range";
+    case Check::kBlacklist:
+      return "blacklist";
   }
   return "?";
 }
@@ -192,14 +206,22 @@ Check validate_uscc(Bytes v) noexcept {
 
 std::string_view to_string(CardBrand b) noexcept {
   switch (b) {
-    case CardBrand::kNone: return "none";
-    case CardBrand::kUnionPay: return "unionpay";
-    case CardBrand::kVisa: return "visa";
-    case CardBrand::kMastercard: return "mastercard";
-    case CardBrand::kAmex: return "amex";
-    case CardBrand::kDiscover: return "discover";
-    case CardBrand::kJcb: return "jcb";
-    case CardBrand::kDiners: return "diners";
+    case CardBrand::kNone:
+      return "none";
+    case CardBrand::kUnionPay:
+      return "unionpay";
+    case CardBrand::kVisa:
+      return "visa";
+    case CardBrand::kMastercard:
+      return "mastercard";
+    case CardBrand::kAmex:
+      return "amex";
+    case CardBrand::kDiscover:
+      return "discover";
+    case CardBrand::kJcb:
+      return "jcb";
+    case CardBrand::kDiners:
+      return "diners";
   }
   return "?";
 }
@@ -243,12 +265,12 @@ bool is_test_card(Bytes d) noexcept {
   // Public sandbox numbers (Stripe, Adyen, PayPal/Braintree docs). They appear in source code,
   // fixtures and logs far more often than as real cards.
   static constexpr std::string_view kTest[] = {
-      "4111111111111111", "4012888888881881", "4222222222222",    "4242424242424242",
-      "4000056655665556", "4000000000000002", "4917610000000000", "5555555555554444",
-      "5105105105105100", "5200828282828210", "2223003122003222", "2223000048400011",
-      "378282246310005",  "371449635398431",  "378734493671000",  "6011111111111117",
-      "6011000990139424", "6011000000000004", "3530111333300000", "3566002020360505",
-      "3566111111111113", "30569309025904",   "38520000023237",   "36227206271667",
+      "4111111111111111", "4012888888881881", "4222222222222",       "4242424242424242",
+      "4000056655665556", "4000000000000002", "4917610000000000",    "5555555555554444",
+      "5105105105105100", "5200828282828210", "2223003122003222",    "2223000048400011",
+      "378282246310005",  "371449635398431",  "378734493671000",     "6011111111111117",
+      "6011000990139424", "6011000000000004", "3530111333300000",    "3566002020360505",
+      "3566111111111113", "30569309025904",   "38520000023237",      "36227206271667",
       "6200000000000005", "6200000000000047", "6205500000000000004", "6250941006528599",
   };
   for (auto t : kTest)
@@ -281,14 +303,22 @@ bool cn_mobile_prefix_ok(Bytes p) noexcept {
   // MIIT number plan (VincentSit/ChinaMobilePhoneNumberRegex, 2019) + later 162/190/192/193/
   // 195/196/197. 140-144/146/148 are 13-digit IoT ranges, so not 11-digit mobiles.
   switch (a) {
-    case 3: return true;
-    case 4: return b == 5 || b == 7 || b == 9;
-    case 5: return b != 4;
-    case 6: return b == 2 || b == 5 || b == 6 || b == 7;
-    case 7: return b <= 8;
-    case 8: return true;
-    case 9: return b != 4;
-    default: return false;
+    case 3:
+      return true;
+    case 4:
+      return b == 5 || b == 7 || b == 9;
+    case 5:
+      return b != 4;
+    case 6:
+      return b == 2 || b == 5 || b == 6 || b == 7;
+    case 7:
+      return b <= 8;
+    case 8:
+      return true;
+    case 9:
+      return b != 4;
+    default:
+      return false;
   }
 }
 
@@ -343,7 +373,8 @@ bool letter_not_io(uint8_t b) noexcept { return is_upper(b) && b != 'I' && b != 
 Check validate_cn_passport(Bytes v) noexcept {
   if (v.size() != 9) return Check::kLength;
   const uint8_t a = v[0], b = v[1];
-  if (a == 'E' && letter_not_io(b)) return all_digits(v.subspan(2)) ? Check::kValid : Check::kFormat;
+  if (a == 'E' && letter_not_io(b))
+    return all_digits(v.subspan(2)) ? Check::kValid : Check::kFormat;
   if ((a == 'E' || a == 'G' || a == 'K') && all_digits(v.subspan(1))) return Check::kValid;
   if (((a == 'D' || a == 'S' || a == 'P') && b == 'E') || (a == 'M' && b == 'A'))
     return all_digits(v.subspan(2)) ? Check::kValid : Check::kFormat;

@@ -67,8 +67,9 @@ constexpr bool is_alnum(int b) noexcept { return is_digit(b) || is_alpha(b); }
 inline constexpr int kNoByte = -1;
 
 // Digit detectors (ID, USCC-all-digit, cards, mobile, SSN): the neighbours must not be digits.
-// Letters are allowed on purpose: GBK trail bytes are 0x40..0xFE and include A-Z/a-z, so "證" (D7 43)
-// before an ID puts a 'C' right before it (§3.1); \b would miss it. Trail bytes are never digits.
+// Letters are allowed on purpose: GBK trail bytes are 0x40..0xFE and include A-Z/a-z, so "證" (D7
+// 43) before an ID puts a 'C' right before it (§3.1); \b would miss it. Trail bytes are never
+// digits.
 constexpr bool digit_boundary_ok(int before, int after) noexcept {
   return !is_digit(before) && !is_digit(after);
 }
@@ -102,7 +103,16 @@ char gb11714_check_char(Bytes body8) noexcept;
 Check validate_uscc(Bytes code) noexcept;
 
 // ---- Payment cards, ISO/IEC 7812 -------------------------------------------------------------
-enum class CardBrand : uint8_t { kNone, kUnionPay, kVisa, kMastercard, kAmex, kDiscover, kJcb, kDiners };
+enum class CardBrand : uint8_t {
+  kNone,
+  kUnionPay,
+  kVisa,
+  kMastercard,
+  kAmex,
+  kDiscover,
+  kJcb,
+  kDiners
+};
 std::string_view to_string(CardBrand b) noexcept;
 bool luhn_valid(Bytes digits) noexcept;
 // Brand from the IIN prefix *and* the length (a prefix with a length the brand does not issue
@@ -114,7 +124,8 @@ CardBrand card_brand(Bytes digits) noexcept;
 // downgrades them to kVeryUnlikely rather than dropping them (see docs/detectors.md).
 bool is_test_card(Bytes digits) noexcept;
 struct CardCheck {
-  Check check = Check::kFormat;  // kValid, kFormat (non-digits), kLength/kRegion (no brand), kChecksum
+  Check check =
+      Check::kFormat;  // kValid, kFormat (non-digits), kLength/kRegion (no brand), kChecksum
   CardBrand brand = CardBrand::kNone;
   bool test_number = false;
 };

@@ -4,10 +4,12 @@
   inside-rx.pcap   frames arriving on the domestic port (from hosts in 10.1.0.0/16)
   outside-rx.pcap  frames arriving on the cross-border port (from foreign hosts)
 
-The traffic is deterministic (fixed timestamps, sequence numbers and payloads). It contains:
-  - a TLS connection to a whitelisted counterparty (203.0.113.10:443, SNI api.partner-de.example);
-  - an HTTP upload to 198.51.100.20 carrying a resident ID number (negative list);
-  - a DNS query/answer and an ICMP echo to the foreign side;
+The traffic is deterministic (fixed timestamps, sequence numbers and payloads) and is judged by
+examples/policy/ftz-demo.toml. It contains:
+  - a TLS connection to a whitelisted counterparty (eu-hq: 203.0.113.10:443, SNI api.eu-hq.example);
+  - an HTTP upload to sg-analytics (198.51.100.20:8443) carrying a resident ID number, a category
+    that counterparty may not receive (blocked), and a clean upload to it (allowed);
+  - a DNS query/answer and an ICMP echo to a foreign host that is not whitelisted;
   - a VLAN-tagged connection;
   - a foreign-initiated connection to a domestic SSH server (no link in that direction);
   - one of each malformed packet the decoder names (truncated, bad IHL, bad length, bad TCP data
@@ -50,19 +52,29 @@ def main():
     # 1. TLS to a whitelisted counterparty.
     c = P.TcpConversation("10.1.0.10", "203.0.113.10", 40001, 443, isn_c=100000, isn_s=900000)
     add(c.handshake())
-    add(c.send(True, client_hello("api.partner-de.example")))
+    add(c.send(True, client_hello("api.eu-hq.example")))
     add(c.send(False, b"\x16\x03\x03\x00\x10" + b"\x02" + b"\x00" * 15))
     add(c.send(True, b"\x17\x03\x03\x00\x20" + bytes(32)))
     add(c.close())
 
     # 2. HTTP upload with a resident ID number (GB 11643 valid: 11010519491231002X).
-    c = P.TcpConversation("10.1.0.11", "198.51.100.20", 40002, 80, isn_c=200000, isn_s=800000)
+    c = P.TcpConversation("10.1.0.11", "198.51.100.20", 40002, 8443, isn_c=200000, isn_s=800000)
     body = b'{"name":"\xe5\xbc\xa0\xe4\xb8\x89","idcard":"11010519491231002X","city":"Wuhu"}'
     req = (b"POST /upload HTTP/1.1\r\nHost: collector.example.net\r\nContent-Type: application/json\r\n"
            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
     add(c.handshake())
     add(c.send(True, req))
     add(c.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+    add(c.close())
+
+    # 2b. A clean upload (shipment data, no personal information) to sg-analytics.
+    c = P.TcpConversation("10.1.0.14", "198.51.100.21", 40004, 8443, isn_c=250000, isn_s=850000)
+    body = b'{"shipment":"SH-2026-0001","containers":4,"port":"Wuhu","eta":"2026-01-09"}'
+    req = (b"POST /v1/shipments HTTP/1.1\r\nHost: api.jp-logistics.example\r\n"
+           b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+    add(c.handshake())
+    add(c.send(True, req))
+    add(c.send(False, b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"))
     add(c.close())
 
     # 3. DNS and ICMP.

@@ -7,6 +7,8 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -18,7 +20,7 @@ namespace {
 
 using namespace dc::inspect;
 
-constexpr size_t kSegment = 1460;    // TCP MSS on a 1500-byte Ethernet MTU
+constexpr size_t kSegment = 1460;  // TCP MSS on a 1500-byte Ethernet MTU
 constexpr size_t kFlowBytes = 64 * 1024;
 constexpr size_t kTotalBytes = 4 * 1024 * 1024;
 
@@ -56,8 +58,8 @@ std::string make_payload(int sensitive_percent) {
   for (int n = 0; out.size() < kTotalBytes; ++n) {
     const bool hit = static_cast<int>(rng() % 100) < sensitive_percent;
     out += "{\"seq\":" + std::to_string(n) + ",\"orderId\":\"" + digits(19) +
-           "\",\"ts\":" + std::to_string(1700000000000ull + rng() % 100000000) +
-           ",\"sku\":\"SKU-" + digits(8) + "\",\"price\":\"" + std::to_string(rng() % 10000) +
+           "\",\"ts\":" + std::to_string(1700000000000ull + rng() % 100000000) + ",\"sku\":\"SKU-" +
+           digits(8) + "\",\"price\":\"" + std::to_string(rng() % 10000) +
            ".00\",\"remark\":\"deliver between 9:00 and 18:00, leave at the front desk\"";
     if (hit) {
       out += ",\"name\":\"张三\",\"idCard\":\"" + id() + "\",\"mobile\":\"13" + digits(9) +
@@ -102,13 +104,14 @@ void BM_RawHyperscan(benchmark::State& state) {
     for (size_t flow = 0; flow < p.size(); flow += kFlowBytes) {
       const size_t end = std::min(p.size(), flow + kFlowBytes);
       for (size_t off = flow; off < end; off += kSegment)
-        hs_scan_stream(stream, p.data() + off, static_cast<unsigned>(std::min(kSegment, end - off)), 0,
-                       scratch, noop, &matches);
+        hs_scan_stream(stream, p.data() + off, static_cast<unsigned>(std::min(kSegment, end - off)),
+                       0, scratch, noop, &matches);
       hs_reset_stream(stream, 0, scratch, noop, &matches);
     }
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * p.size()));
-  state.counters["hs_matches/iter"] = benchmark::Counter(static_cast<double>(matches) / state.iterations());
+  state.counters["hs_matches/iter"] =
+      benchmark::Counter(static_cast<double>(matches) / state.iterations());
   hs_close_stream(stream, nullptr, nullptr, nullptr);
   hs_free_scratch(scratch);
 }
@@ -134,14 +137,51 @@ void BM_Scanner(benchmark::State& state) {
     }
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * p.size()));
-  state.counters["findings/iter"] = benchmark::Counter(static_cast<double>(sink.n) / state.iterations());
-  state.counters["stream_bytes"] = benchmark::Counter(static_cast<double>(pool->bytes_per_stream()));
+  state.counters["findings/iter"] =
+      benchmark::Counter(static_cast<double>(sink.n) / state.iterations());
+  state.counters["stream_bytes"] =
+      benchmark::Counter(static_cast<double>(pool->bytes_per_stream()));
 }
 
 // Argument: percentage of records carrying sensitive fields.
 BENCHMARK(BM_RawHyperscan)->Arg(0)->Arg(10)->Arg(50)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Scanner)->Arg(0)->Arg(10)->Arg(50)->Unit(benchmark::kMillisecond);
 
+// Prints the inspection ratio (ours / raw Hyperscan, same payload, same run) after the table.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const auto& r : runs) {
+      if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "median") continue;
+      auto it = r.counters.find("bytes_per_second");
+      if (it == r.counters.end()) continue;
+      std::string name = r.run_name.function_name;  // BM_Scanner / BM_RawHyperscan
+      rate_[name + "/" + r.run_name.args] = it->second.value;
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    for (const char* arg : {"0", "10", "50"}) {
+      auto ours = rate_.find(std::string("BM_Scanner/") + arg);
+      auto raw = rate_.find(std::string("BM_RawHyperscan/") + arg);
+      if (ours == rate_.end() || raw == rate_.end() || raw->second <= 0) continue;
+      std::printf("inspection ratio, %s%% sensitive records: %.1f MB/s / %.1f MB/s = %.2f\n", arg,
+                  ours->second / 1e6, raw->second / 1e6, ours->second / raw->second);
+    }
+  }
+
+ private:
+  std::map<std::string, double> rate_;
+};
+
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}

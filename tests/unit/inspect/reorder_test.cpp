@@ -351,6 +351,18 @@ TEST(Reorder, SynWithDataTfo) {
   EXPECT_TRUE(h.delivered_is_prefix(15));
 }
 
+TEST(Reorder, BareAckAfterFinIsNotEvasionButDataIs) {
+  // The FIN occupies one sequence number: the closing ACK of a normal teardown carries
+  // seq = FIN + 1 and no data.
+  Harness h(1000, true, 100);
+  const std::vector<uint8_t> d(h.stream_.begin(), h.stream_.begin() + 10);
+  EXPECT_EQ(h.feed_raw(1001, kAck, d), A::kInOrder);
+  EXPECT_EQ(h.feed_raw(1011, kF | kAck, {}), A::kInOrder);
+  EXPECT_EQ(h.feed_raw(1012, kAck, {}), A::kNoPayload) << "last ACK of the teardown";
+  const std::vector<uint8_t> more(h.stream_.begin() + 10, h.stream_.begin() + 12);
+  EXPECT_EQ(h.feed_raw(1011, kAck, more), A::kEvasion) << "data beyond the FIN";
+}
+
 TEST(Reorder, EveryActionHasANameAndDescription) {
   for (int i = 0; i < static_cast<int>(A::kCount); ++i) {
     EXPECT_STRNE(reorder_action_name(static_cast<A>(i)), "unknown");

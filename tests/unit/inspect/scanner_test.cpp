@@ -119,17 +119,17 @@ TEST(Scanner, ValueEndingExactlyAtSegmentEnd) {
 
 TEST(Scanner, LookalikesAndLongRunsAreNotReported) {
   const std::vector<std::string> kTexts = {
-      "{\"v\":\"110105194912310021\"}",             // checksum
-      "{\"v\":\"110105194902300020\"}",             // 30 Feb
+      "{\"v\":\"110105194912310021\"}",                  // checksum
+      "{\"v\":\"110105194902300020\"}",                  // 30 Feb
       "{\"v\":\"1234567" + kId.substr(0, 17) + "89\"}",  // ID inside a 26-digit run
-      "{\"v\":\"1234567" + kId + "\"}",             // ID at the end of a longer run
-      "{\"ts\":1700000000000}",                     // epoch milliseconds, not a mobile
-      "{\"v\":\"12345678901\"}",                    // prefix 12
-      "{\"v\":\"6200000000000006\"}",               // Luhn failure without a keyword
+      "{\"v\":\"1234567" + kId + "\"}",                  // ID at the end of a longer run
+      "{\"ts\":1700000000000}",                          // epoch milliseconds, not a mobile
+      "{\"v\":\"12345678901\"}",                         // prefix 12
+      "{\"v\":\"6200000000000006\"}",                    // Luhn failure without a keyword
       "{\"v\":\"4111111111111112\"}",
-      "{\"v\":\"000-536-90-4399\"}",              // an SSN shape inside a longer digit group
+      "{\"v\":\"000-536-90-4399\"}",               // an SSN shape inside a longer digit group
       "{\"v\":\"1234 6222 0212 3456 7890 128\"}",  // a card inside a longer group
-      "{\"v\":\"" + kId + "7\"}",                 // "...002X7"
+      "{\"v\":\"" + kId + "7\"}",                  // "...002X7"
   };
   for (const auto& t : kTexts) {
     SCOPED_TRACE(t);
@@ -150,8 +150,8 @@ TEST(Scanner, KeywordProximityRaisesConfidence) {
       {"身份证号码：" + kId, Confidence::kVeryLikely},
       {"\xc9\xed\xb7\xdd\xd6\xa4: " + kId, Confidence::kVeryLikely},  // 身份证 in GBK
       {"\\u8EAB\\u4EFD\\u8BC1: " + kId, Confidence::kVeryLikely},     // JSON \u escapes
-      {kId + " (居民身份证)", Confidence::kVeryLikely},                 // keyword after the value
-      {"身份证" + pad + kId, Confidence::kLikely},                      // beyond 300 bytes
+      {kId + " (居民身份证)", Confidence::kVeryLikely},               // keyword after the value
+      {"身份证" + pad + kId, Confidence::kLikely},                    // beyond 300 bytes
       {kId + pad + "身份证", Confidence::kLikely},
   };
   for (const auto& c : kCases) {
@@ -209,12 +209,20 @@ TEST(Scanner, GbkTrailByteBeforeId) {
     size_t found;
   };
   const std::vector<Case> kCases = {
-      {"\xd7\x43" "A123456(3)", "hkid", 1},
+      {"\xd7\x43"
+       "A123456(3)",
+       "hkid", 1},
       {"xA123456(3)", "hkid", 0},
-      {"\xd7\x43" "91310115MA1K3BTP2B", "cn_uscc", 1},
+      {"\xd7\x43"
+       "91310115MA1K3BTP2B",
+       "cn_uscc", 1},
       {"x91310115MA1K3BTP2B", "cn_uscc", 0},
-      {"\xd7\x43" "A123456789", "tw_id", 1},
-      {"\xd7\x43" "13800138000", "cn_mobile", 1},
+      {"\xd7\x43"
+       "A123456789",
+       "tw_id", 1},
+      {"\xd7\x43"
+       "13800138000",
+       "cn_mobile", 1},
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.text);
@@ -351,7 +359,9 @@ TEST(Scanner, BuiltinDetectorsOnRealisticText) {
         auto got = scan_text(text).of(c.detector);
         ASSERT_EQ(got.size(), 1u);
         EXPECT_EQ(got[0].offset, text.find(v));
-        if (std::string(c.detector) != "medical_keywords") { EXPECT_EQ(got[0].length, v.size()); }
+        if (std::string(c.detector) != "medical_keywords") {
+          EXPECT_EQ(got[0].length, v.size());
+        }
         if (std::string(c.detector) != "medical_keywords") {  // a term is not a personal value
           EXPECT_EQ(std::string(got[0].masked).find(v), std::string::npos) << "unmasked";
         }
@@ -373,15 +383,15 @@ TEST(Scanner, ConfidenceRulesPerDetector) {
     Confidence want;
   };
   const std::vector<Case> kCases = {
-      {"card 6200000000000005", "bank_card", Confidence::kVeryUnlikely},   // test number
+      {"card 6200000000000005", "bank_card", Confidence::kVeryUnlikely},  // test number
       {"银行卡号 6222021234567890128", "bank_card", Confidence::kVeryLikely},
-      {"卡号 6200000000000006", "bank_card", Confidence::kPossible},       // Luhn fail + keyword
+      {"卡号 6200000000000006", "bank_card", Confidence::kPossible},  // Luhn fail + keyword
       {"tel 13800138000", "cn_mobile", Confidence::kPossible},
       {"手机号 13800138000", "cn_mobile", Confidence::kLikely},
       {"+86 13800138000", "cn_mobile", Confidence::kLikely},
       {"E12345678", "cn_passport", Confidence::kUnlikely},
       {"护照号码 E12345678", "cn_passport", Confidence::kPossible},
-      {"税号 91350211M0000XUF46", "cn_uscc", Confidence::kPossible},       // Fujian pilot code
+      {"税号 91350211M0000XUF46", "cn_uscc", Confidence::kPossible},  // Fujian pilot code
       {"A1234563", "hkid", Confidence::kPossible},
       {"noreply@example.com", "email", Confidence::kUnlikely},
       {"\"pos\":\"31.2304,121.4737\"", "cn_coordinates", Confidence::kPossible},
@@ -412,8 +422,10 @@ TEST(Scanner, TodayBoundsBirthDates) {
   born_2025 += gb11643_check_char(as_bytes(born_2025 + "0"));
   CollectSink a, b;
   a.db = b.db = builtins().get();
-  ASSERT_TRUE(scan_buffer(builtins(), bytes(" " + born_2025), a, CivilDate{2025, 6, 1}).has_value());
-  ASSERT_TRUE(scan_buffer(builtins(), bytes(" " + born_2025), b, CivilDate{2025, 5, 31}).has_value());
+  ASSERT_TRUE(
+      scan_buffer(builtins(), bytes(" " + born_2025), a, CivilDate{2025, 6, 1}).has_value());
+  ASSERT_TRUE(
+      scan_buffer(builtins(), bytes(" " + born_2025), b, CivilDate{2025, 5, 31}).has_value());
   EXPECT_EQ(a.of("cn_resident_id").size(), 1u);
   EXPECT_TRUE(b.of("cn_resident_id").empty());
 }
@@ -464,8 +476,8 @@ TEST(DetectorDb, CustomDetectorWithKeywordsAndValidator) {
   {
     StreamOptions backward_only;  // the keyword after the first value would otherwise raise it
     backward_only.forward_window = 0;
-    auto sink = scan_pieces({"员工 EMP-0012", "34 and xEMP-999999 / 工号 EMP-123456"}, backward_only,
-                            db.value());
+    auto sink = scan_pieces({"员工 EMP-0012", "34 and xEMP-999999 / 工号 EMP-123456"},
+                            backward_only, db.value());
     auto got = sink.of("employee");
     ASSERT_EQ(got.size(), 2u);  // "xEMP-..." continues a word: rejected
     EXPECT_EQ(got[0].offset, 7u);

@@ -44,7 +44,8 @@ const std::map<std::string, std::vector<std::string>>& vectors() {
   return v;
 }
 
-// "VALUE   (True, 'reason') ..." -> value (may contain single spaces, e.g. grouped IBANs), ok, reason.
+// "VALUE   (True, 'reason') ..." -> value (may contain single spaces, e.g. grouped IBANs), ok,
+// reason.
 struct Row {
   std::string value;
   bool ok = false;
@@ -90,12 +91,22 @@ TEST(TestVectors, ResidentId) {
     SCOPED_TRACE(line);
     Check c = validate_cn_resident_id(as_bytes(r.value), kToday);
     EXPECT_EQ(c == Check::kValid, r.ok) << to_string(c);
-    if (r.reason == "checksum") { EXPECT_EQ(c, Check::kChecksum); }
-    if (r.reason == "province") { EXPECT_EQ(c, Check::kRegion); }
-    if (r.reason == "date" || r.reason == "date-range") { EXPECT_EQ(c, Check::kDate); }
-    if (r.reason == "format") { EXPECT_TRUE(c == Check::kFormat || c == Check::kLength); }
+    if (r.reason == "checksum") {
+      EXPECT_EQ(c, Check::kChecksum);
+    }
+    if (r.reason == "province") {
+      EXPECT_EQ(c, Check::kRegion);
+    }
+    if (r.reason == "date" || r.reason == "date-range") {
+      EXPECT_EQ(c, Check::kDate);
+    }
+    if (r.reason == "format") {
+      EXPECT_TRUE(c == Check::kFormat || c == Check::kLength);
+    }
     std::string want = after(r.tail, "expected-check:");
-    if (want.size() == 1 && want != "-") { EXPECT_EQ(gb11643_check_char(as_bytes(r.value)), want[0]); }
+    if (want.size() == 1 && want != "-") {
+      EXPECT_EQ(gb11643_check_char(as_bytes(r.value)), want[0]);
+    }
     ++rows;
   }
   EXPECT_GE(rows, 15u);
@@ -115,10 +126,16 @@ TEST(TestVectors, Uscc) {
     Row r = parse_tuple_row(line);
     Check c = validate_uscc(as_bytes(r.value));
     EXPECT_EQ(c == Check::kValid, r.ok) << to_string(c);
-    if (r.reason == "checksum") { EXPECT_EQ(c, Check::kChecksum); }
-    if (r.reason == "format") { EXPECT_EQ(c, Check::kFormat); }
+    if (r.reason == "checksum") {
+      EXPECT_EQ(c, Check::kChecksum);
+    }
+    if (r.reason == "format") {
+      EXPECT_EQ(c, Check::kFormat);
+    }
     std::string want = after(r.tail, "computed-check:");
-    if (want.size() == 1 && want != "-") { EXPECT_EQ(gb32100_check_char(as_bytes(r.value)), want[0]); }
+    if (want.size() == 1 && want != "-") {
+      EXPECT_EQ(gb32100_check_char(as_bytes(r.value)), want[0]);
+    }
     ++rows;
   }
   EXPECT_GE(rows, 10u);
@@ -126,10 +143,10 @@ TEST(TestVectors, Uscc) {
 
 TEST(TestVectors, PaymentCards) {
   const std::map<std::string, CardBrand> kBrand = {
-      {"None", CardBrand::kNone},         {"UnionPay", CardBrand::kUnionPay},
-      {"Visa", CardBrand::kVisa},         {"Mastercard", CardBrand::kMastercard},
-      {"Amex", CardBrand::kAmex},         {"Discover", CardBrand::kDiscover},
-      {"JCB", CardBrand::kJcb},           {"Diners", CardBrand::kDiners}};
+      {"None", CardBrand::kNone}, {"UnionPay", CardBrand::kUnionPay},
+      {"Visa", CardBrand::kVisa}, {"Mastercard", CardBrand::kMastercard},
+      {"Amex", CardBrand::kAmex}, {"Discover", CardBrand::kDiscover},
+      {"JCB", CardBrand::kJcb},   {"Diners", CardBrand::kDiners}};
   size_t rows = 0;
   for (const auto& line : section("Payment cards (Luhn + brand)")) {
     SCOPED_TRACE(line);
@@ -162,15 +179,9 @@ size_t run_tuple_section(const std::string& name, F validate) {
   return rows;
 }
 
-TEST(TestVectors, Iban) {
-  EXPECT_GE(run_tuple_section("IBAN", validate_iban), 8u);
-}
-TEST(TestVectors, Ssn) {
-  EXPECT_GE(run_tuple_section("US SSN", validate_us_ssn), 9u);
-}
-TEST(TestVectors, TaiwanId) {
-  EXPECT_GE(run_tuple_section("Taiwan ID", validate_tw_id), 6u);
-}
+TEST(TestVectors, Iban) { EXPECT_GE(run_tuple_section("IBAN", validate_iban), 8u); }
+TEST(TestVectors, Ssn) { EXPECT_GE(run_tuple_section("US SSN", validate_us_ssn), 9u); }
+TEST(TestVectors, TaiwanId) { EXPECT_GE(run_tuple_section("Taiwan ID", validate_tw_id), 6u); }
 
 TEST(TestVectors, Hkid) {
   EXPECT_GE(run_tuple_section("HKID", validate_hkid), 8u);
@@ -213,9 +224,11 @@ TEST(TestVectors, PassportsAndPermits) {
     std::string v;
     is >> v;
     if (line.find("passport=") != std::string::npos) {
-      EXPECT_EQ(validate_cn_passport(as_bytes(v)) == Check::kValid, after(line, "passport=") == "True");
+      EXPECT_EQ(validate_cn_passport(as_bytes(v)) == Check::kValid,
+                after(line, "passport=") == "True");
     } else {
-      // {'mainland_to_HKMO_permit (...)': B, 'HKMO_home_return_permit (...)': B, 'TW_compatriot...': B,
+      // {'mainland_to_HKMO_permit (...)': B, 'HKMO_home_return_permit (...)': B,
+      // 'TW_compatriot...': B,
       //  'mainland_to_TW_permit (...)': B}
       auto flag = [&](const std::string& key) {
         size_t p = line.find(key);
@@ -300,10 +313,10 @@ TEST(ResidentId, OwnRows) {
       {"810000199001011230", Check::kValid},  // HK residence permit
       {"911560198506150010", Check::kValid},  // foreign PR, leading 9
       {"110105194912310021", Check::kChecksum},
-      {"110105194902300020", Check::kDate},   // 30 Feb
+      {"110105194902300020", Check::kDate},  // 30 Feb
       {"000000199001010018", Check::kRegion},
-      {"110105209901010012", Check::kDate},   // after today
-      {"110105179901010012", Check::kDate},   // before 1800
+      {"110105209901010012", Check::kDate},    // after today
+      {"110105179901010012", Check::kDate},    // before 1800
       {"720105199001010012", Check::kRegion},  // 72 is not allocated
       {"1101051949123100", Check::kLength},
       {"11010519491231002Y", Check::kFormat},
@@ -387,10 +400,14 @@ TEST(Mrz, SpecimenAndChn) {
 
 TEST(Email, OwnRows) {
   const Case kCases[] = {
-      {"zhang.san@example.com.cn", Check::kValid}, {"a@b", Check::kFormat},
-      {"foo@-bar.com", Check::kFormat},            {"a@b.c", Check::kFormat},
-      {".a@b.com", Check::kFormat},                {"a@b..com", Check::kFormat},
-      {"x+tag@mail.example.org", Check::kValid},   {"a@b@c.com", Check::kFormat},
+      {"zhang.san@example.com.cn", Check::kValid},
+      {"a@b", Check::kFormat},
+      {"foo@-bar.com", Check::kFormat},
+      {"a@b.c", Check::kFormat},
+      {".a@b.com", Check::kFormat},
+      {"a@b..com", Check::kFormat},
+      {"x+tag@mail.example.org", Check::kValid},
+      {"a@b@c.com", Check::kFormat},
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.value);
@@ -400,11 +417,10 @@ TEST(Email, OwnRows) {
 
 TEST(Coordinates, OwnRows) {
   const Case kCases[] = {
-      {"116.4074,39.9042", Check::kValid},     // lng,lat (GeoJSON / AMap order)
-      {"39.9042 , 116.4074", Check::kValid},   // spaces around the comma
-      {"39.904,116.4074", Check::kFormat},     // 3 decimals: prices, versions
-      {"51.5074,-0.1278", Check::kOutOfRange},
-      {"1.2345,2.3456", Check::kOutOfRange},
+      {"116.4074,39.9042", Check::kValid},    // lng,lat (GeoJSON / AMap order)
+      {"39.9042 , 116.4074", Check::kValid},  // spaces around the comma
+      {"39.904,116.4074", Check::kFormat},    // 3 decimals: prices, versions
+      {"51.5074,-0.1278", Check::kOutOfRange}, {"1.2345,2.3456", Check::kOutOfRange},
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.value);

@@ -1,0 +1,364 @@
+// `datacustoms replay`: drives the same pipeline as the live workers over capture files, on one
+// thread, with the capture's own timestamps, and prints one JSON line per flow.
+#include <pcap/pcap.h>
+#include <rte_mbuf.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "appliance/command.hpp"
+#include "appliance/flow_format.hpp"
+#include "dataplane/pipeline.hpp"
+#include "dataplane/runtime.hpp"
+#include "policy/policy.hpp"
+
+namespace dc::appliance {
+namespace {
+
+struct PcapCloser {
+  void operator()(pcap_t* p) const noexcept { pcap_close(p); }
+};
+using PcapPtr = std::unique_ptr<pcap_t, PcapCloser>;
+
+// Collects flow records in emission order.
+class ReplaySink final : public dataplane::FlowEventSink {
+ public:
+  dataplane::FlowEvent* acquire() noexcept override { return &slot_; }
+  void commit(dataplane::FlowEvent* ev) noexcept override {
+    try {
+      records.push_back(to_flow_record(*ev, ""));
+      worthy.push_back(audit_worthy(*ev));
+    } catch (...) {
+      ++lost;  // out of memory while formatting: reported at the end
+    }
+  }
+  std::vector<audit::FlowRecord> records;
+  std::vector<bool> worthy;
+  uint64_t lost = 0;
+
+ private:
+  dataplane::FlowEvent slot_;
+};
+
+void usage(FILE* out) {
+  std::fprintf(out,
+               "usage: datacustoms replay --policy FILE [--audit DIR] [options] CAPTURE...\n"
+               "  --policy FILE     the compliance policy to judge with (the one that was live)\n"
+               "  --audit DIR       compare verdicts with the flow records of this audit log;\n"
+               "                    every difference is reported and the exit code is 1\n"
+               "  --flows N         flow table capacity (default 65536)\n"
+               "  --inspect-flows N flows with inspection state at once (default 4096)\n"
+               "  --quiet           no flow lines (with --audit: only differences)\n"
+               "Reads classic pcap and pcapng (Ethernet). Prints one JSON line per flow.\n"
+               "Exit: 0 ok, 1 differences with the audit log, 2 usage/policy/capture error.\n");
+}
+
+bool parse_u32(const std::string& s, uint32_t& out) {
+  char* end = nullptr;
+  unsigned long v = std::strtoul(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || v == 0 || v > (1u << 26)) return false;
+  out = static_cast<uint32_t>(v);
+  return true;
+}
+
+std::vector<std::string> reason_kinds(const nlohmann::ordered_json& reasons) {
+  std::vector<std::string> v;
+  for (const auto& r : reasons)
+    if (r.is_object() && r.contains("kind") && r["kind"].is_string()) v.push_back(r["kind"]);
+  return v;
+}
+
+// Flow records of an audit log, by Community ID (several flows may share one over time).
+Result<std::map<std::string, std::deque<nlohmann::json>>> load_audit_flows(const std::string& dir) {
+  std::map<std::string, std::deque<nlohmann::json>> by_cid;
+  std::vector<std::filesystem::path> files;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.path().extension() == ".jsonl") files.push_back(e.path());
+  if (ec) return make_error("cannot read audit directory " + dir + ": " + ec.message());
+  if (files.empty()) return make_error("no audit-*.jsonl files in " + dir);
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::string line;
+    size_t n = 0;
+    while (std::getline(in, line)) {
+      ++n;
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_discarded())
+        return make_error(f.string() + ":" + std::to_string(n) + ": not a JSON record");
+      if (!j.contains("type") || j["type"] != "flow") continue;
+      const auto& body = j.contains("flow_record") ? j["flow_record"] : j;
+      std::string cid = body.value("community_id", "");
+      by_cid[cid].push_back(body);
+    }
+  }
+  return by_cid;
+}
+
+int run(const std::vector<std::string>& args) {
+  std::string policy_path, audit_dir;
+  uint32_t flows = 65536, inspect_flows = 4096;
+  bool quiet = false;
+  std::vector<std::string> captures;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto next = [&](std::string& out) {
+      if (i + 1 >= args.size()) return false;
+      out = args[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--help" || a == "-h") {
+      usage(stdout);
+      return 0;
+    } else if (a == "--policy") {
+      if (!next(policy_path)) return usage(stderr), 2;
+    } else if (a == "--audit") {
+      if (!next(audit_dir)) return usage(stderr), 2;
+    } else if (a == "--flows") {
+      if (!next(v) || !parse_u32(v, flows)) {
+        std::fprintf(stderr, "datacustoms replay: --flows needs a positive integer\n");
+        return 2;
+      }
+    } else if (a == "--inspect-flows") {
+      if (!next(v) || !parse_u32(v, inspect_flows)) {
+        std::fprintf(stderr, "datacustoms replay: --inspect-flows needs a positive integer\n");
+        return 2;
+      }
+    } else if (a == "--quiet") {
+      quiet = true;
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "datacustoms replay: unknown option '%s'\n", a.c_str());
+      usage(stderr);
+      return 2;
+    } else {
+      captures.push_back(a);
+    }
+  }
+  if (policy_path.empty() || captures.empty()) {
+    std::fprintf(stderr, "datacustoms replay: --policy FILE and at least one CAPTURE are required\n");
+    usage(stderr);
+    return 2;
+  }
+  policy::Diagnostics pd(policy_path);
+  auto loaded = policy::load_policy_file(policy_path, pd);
+  if (std::string text = pd.format(); !text.empty()) std::fprintf(stderr, "%s", text.c_str());
+  if (!loaded || loaded.value() == nullptr) {
+    std::fprintf(stderr, "datacustoms replay: policy %s not loaded%s%s\n", policy_path.c_str(),
+                 loaded ? "" : ": ", loaded ? "" : loaded.error().message.c_str());
+    return 2;
+  }
+  std::shared_ptr<const policy::Snapshot> snap = loaded.value();
+
+  std::map<std::string, std::deque<nlohmann::json>> audit_flows;
+  if (!audit_dir.empty()) {
+    auto r = load_audit_flows(audit_dir);
+    if (!r) {
+      std::fprintf(stderr, "datacustoms replay: %s\n", r.error().message.c_str());
+      return 2;
+    }
+    audit_flows = std::move(r.value());
+  }
+
+  // EAL without hugepages, devices or shared files: the pipeline's rte_hash and mbufs need it.
+  if (auto r = dataplane::eal_init({"--no-huge", "--no-pci", "--no-shconf", "-m", "512", "-l", "0",
+                                    "--log-level=lib.eal:error", "--log-level=lib.telemetry:error"});
+      !r) {
+    std::fprintf(stderr, "datacustoms replay: %s\n", r.error().message.c_str());
+    return 2;
+  }
+  int exit_code = 0;
+  {
+    // Held out-of-order segments keep their mbufs: size the pool for them.
+    uint32_t nmbufs = 4096 + std::min<uint32_t>(inspect_flows, 8192) * 2 * 8;
+    rte_mempool* pool = rte_pktmbuf_pool_create("replay_mbufs", nmbufs, 0, 0,
+                                                RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    auto ft = dataplane::FlowTable::create("replay_flows", flows, dataplane::FlowTimeouts{}, 0);
+    if (pool == nullptr || !ft) {
+      std::fprintf(stderr, "datacustoms replay: cannot allocate packet buffers / flow table%s%s\n",
+                   ft ? "" : ": ", ft ? "" : ft.error().message.c_str());
+      dataplane::eal_cleanup();
+      return 2;
+    }
+    dataplane::PipelineSettings settings;
+    settings.policy = snap.get();
+    settings.inspect_flows = inspect_flows;
+    dataplane::WorkerCounters counters{};
+    ReplaySink sink;
+    auto pl = dataplane::Pipeline::create(0, *ft.value(), settings, counters, &sink);
+    if (!pl) {
+      std::fprintf(stderr, "datacustoms replay: %s\n", pl.error().message.c_str());
+      exit_code = 2;
+    }
+    auto out = std::make_unique<dataplane::BurstOutput>();
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    auto last_progress = std::chrono::steady_clock::now();
+    uint64_t packets = 0;
+    int64_t last_ts = 0;
+    size_t printed = 0;
+    auto flush_lines = [&]() {
+      for (; printed < sink.records.size(); ++printed) {
+        if (!quiet) std::printf("%s\n", audit::flow_record_body(sink.records[printed]).dump().c_str());
+      }
+    };
+    // Several captures (e.g. one per side of the wire) are merged by timestamp, as one stream.
+    struct Input {
+      std::string path;
+      PcapPtr pc;
+      uint64_t record = 0;
+      pcap_pkthdr* h = nullptr;
+      const u_char* data = nullptr;
+      bool done = false;
+    };
+    std::vector<Input> inputs;
+    for (const auto& path : captures) {
+      char err[PCAP_ERRBUF_SIZE] = {};
+      PcapPtr pc(pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err));
+      if (!pc) {
+        std::fprintf(stderr, "datacustoms replay: %s: %s\n", path.c_str(), err);
+        exit_code = 2;
+        break;
+      }
+      if (pcap_datalink(pc.get()) != DLT_EN10MB) {
+        std::fprintf(stderr, "datacustoms replay: %s: link type %s is not supported (Ethernet only)\n",
+                     path.c_str(), pcap_datalink_val_to_name(pcap_datalink(pc.get())));
+        exit_code = 2;
+        break;
+      }
+      inputs.push_back(Input{path, std::move(pc)});
+    }
+    auto advance = [&](Input& in) {
+      int rc = pcap_next_ex(in.pc.get(), &in.h, &in.data);
+      if (rc == PCAP_ERROR_BREAK) {
+        in.done = true;
+        return true;
+      }
+      if (rc != 1) {
+        std::fprintf(stderr, "datacustoms replay: %s: record %llu: %s\n", in.path.c_str(),
+                     static_cast<unsigned long long>(in.record + 1), pcap_geterr(in.pc.get()));
+        return false;
+      }
+      ++in.record;
+      return true;
+    };
+    auto ts_of = [](const Input& in) {
+      return static_cast<int64_t>(in.h->ts.tv_sec) * 1'000'000'000 + in.h->ts.tv_usec;
+    };
+    for (auto& in : inputs)
+      if (exit_code == 0 && !advance(in)) exit_code = 2;
+    while (exit_code == 0 && pl) {
+      Input* next = nullptr;
+      for (auto& in : inputs)
+        if (!in.done && (next == nullptr || ts_of(in) < ts_of(*next))) next = &in;
+      if (next == nullptr) break;
+      int64_t ts = ts_of(*next);
+      if (ts < last_ts) ts = last_ts;  // time never runs backwards inside the engine
+      last_ts = ts;
+      rte_mbuf* m = rte_pktmbuf_alloc(pool);
+      if (m == nullptr) {
+        std::fprintf(stderr, "datacustoms replay: out of packet buffers at %s record %llu\n",
+                     next->path.c_str(), static_cast<unsigned long long>(next->record));
+        exit_code = 2;
+        break;
+      }
+      uint32_t len = std::min<uint32_t>(next->h->caplen, rte_pktmbuf_tailroom(m));
+      std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), next->data, len);
+      m->data_len = static_cast<uint16_t>(len);
+      m->pkt_len = len;
+      out->clear();
+      pl.value()->process(dataplane::kReplayPort, &m, 1, ts, *out);
+      for (uint32_t i = 0; i < out->n_fwd; ++i) rte_pktmbuf_free(out->fwd[i]);
+      for (uint32_t i = 0; i < out->n_drop; ++i) rte_pktmbuf_free(out->drop[i]);
+      pl.value()->expire(ts);
+      ++packets;
+      flush_lines();
+      if (tty) {
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_progress > std::chrono::milliseconds(500)) {
+          last_progress = now;
+          std::fprintf(stderr, "\r%s: %llu packets, %zu flows", next->path.c_str(),
+                       static_cast<unsigned long long>(packets), sink.records.size());
+        }
+      }
+      if (!advance(*next)) exit_code = 2;
+    }
+    if (pl) pl.value()->expire_all(last_ts);
+    flush_lines();
+    std::fflush(stdout);
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    std::fprintf(stderr,
+                 "datacustoms replay: %llu packets, %zu flows (allow %llu, alert %llu, block %llu), "
+                 "%llu findings, %llu dropped packets\n",
+                 static_cast<unsigned long long>(packets), sink.records.size(),
+                 static_cast<unsigned long long>(counters.verdict_allow),
+                 static_cast<unsigned long long>(counters.verdict_alert),
+                 static_cast<unsigned long long>(counters.verdict_block),
+                 static_cast<unsigned long long>(counters.findings),
+                 static_cast<unsigned long long>(counters.dropped));
+    if (sink.lost > 0) {
+      std::fprintf(stderr, "datacustoms replay: %llu flow records could not be formatted\n",
+                   static_cast<unsigned long long>(sink.lost));
+      exit_code = 2;
+    }
+    if (exit_code == 0 && !audit_dir.empty()) {
+      size_t diffs = 0, compared = 0;
+      for (size_t i = 0; i < sink.records.size(); ++i) {
+        if (!sink.worthy[i]) continue;
+        const auto& r = sink.records[i];
+        auto body = audit::flow_record_body(r);
+        std::string where = r.src_ip + ":" + std::to_string(r.src_port) + " -> " + r.dest_ip + ":" +
+                            std::to_string(r.dest_port) + " " + r.proto;
+        auto it = audit_flows.find(r.community_id);
+        if (it == audit_flows.end() || it->second.empty()) {
+          std::printf("difference: %s (community_id %s): replay %s, not in the audit log\n",
+                      where.c_str(), r.community_id.c_str(), r.verdict.c_str());
+          ++diffs;
+          continue;
+        }
+        nlohmann::json rec = it->second.front();
+        it->second.pop_front();
+        ++compared;
+        std::string logged = rec.value("verdict", "");
+        auto lk = reason_kinds(rec.value("reasons", nlohmann::json::array()));
+        auto rk = reason_kinds(body["reasons"]);
+        if (logged != r.verdict || lk != rk) {
+          auto join = [](const std::vector<std::string>& v) {
+            std::string s;
+            for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+            return s;
+          };
+          std::printf("difference: %s (community_id %s): audit log %s [%s], replay %s [%s]\n",
+                      where.c_str(), r.community_id.c_str(), logged.c_str(), join(lk).c_str(),
+                      r.verdict.c_str(), join(rk).c_str());
+          ++diffs;
+        }
+      }
+      std::fprintf(stderr, "datacustoms replay: compared %zu flows with %s: %zu difference(s)\n",
+                   compared, audit_dir.c_str(), diffs);
+      if (diffs > 0) exit_code = 1;
+    }
+    out.reset();
+    pl = make_error("done");  // destroy the pipeline before its flow table and EAL
+    ft = make_error("done");
+    rte_mempool_free(pool);
+  }
+  dataplane::eal_cleanup();
+  return exit_code;
+}
+
+const CommandRegistrar kReg{"replay", "judge capture files offline with the live engine", &run};
+
+}  // namespace
+}  // namespace dc::appliance
