@@ -46,6 +46,11 @@ void print_final_counters(FILE* out, const dataplane::Dataplane& plane,
                  inspect::drop_reason_description(r));
   }
   if (!any) std::fprintf(out, "(none)\n");
+  std::fprintf(out, "\n== verdicts ==\nallow %" PRIu64 ", alert %" PRIu64 ", block %" PRIu64
+                    ", findings %" PRIu64 ", out-of-order segments held %" PRIu64
+                    ", flow records lost %" PRIu64 "\n",
+               sum.verdict_allow, sum.verdict_alert, sum.verdict_block, sum.findings, sum.held,
+               sum.events_lost);
   auto fs = plane.flow_stats();
   std::fprintf(out, "\n== flows ==\n");
   std::fprintf(out, "created %" PRIu64 ", expired %" PRIu64 ", active %" PRIu64
@@ -86,6 +91,9 @@ std::string counters_json(const dataplane::Dataplane& plane,
   auto fs = plane.flow_stats();
   j["flows"] = {{"created", fs.created}, {"expired", fs.expired}, {"active", fs.active},
                 {"refused_table_full", fs.full}};
+  j["verdicts"] = {{"allow", sum.verdict_allow},   {"alert", sum.verdict_alert},
+                   {"block", sum.verdict_block},   {"findings", sum.findings},
+                   {"held", sum.held},             {"records_lost", sum.events_lost}};
   j["totals"] = {{"forwarded", sum.forwarded},
                  {"dropped", sum.dropped},
                  {"unknown_ethertype_forwarded", sum.unknown_ethertype_forwarded},

@@ -74,6 +74,7 @@ struct alignas(64) Flow {
   uint32_t flags = 0;  // policy::flag bits seen on this flow (evasion, failures, ...)
   inspect::DropReason block_reason = inspect::DropReason::kNone;
   uint64_t dropped_packets = 0;
+  uint32_t evidence_packets = 0;  // packets copied to the evidence store so far
   // Policy facts. `policy` is the snapshot the flow was admitted with (no hot reload yet).
   const policy::Snapshot* policy = nullptr;
   policy::Admission adm{};

@@ -45,6 +45,16 @@ class FlowEventSink {
   virtual ~FlowEventSink() = default;
   virtual FlowEvent* acquire() noexcept = 0;
   virtual void commit(FlowEvent* ev) noexcept = 0;
+  // False while records cannot be written (ring full, writer failing): the `audit_unavailable`
+  // failure condition, applied to new border-crossing flows.
+  virtual bool available() const noexcept { return true; }
+  // Wants evidence packets of this flow? (bounded per flow; border flows only)
+  virtual bool wants_evidence() const noexcept { return false; }
+  // A copy of `frame` for the flow's evidence capture (direction relative to the opener).
+  // Returns false when no copy could be made (evidence store full).
+  virtual bool evidence(uint64_t flow_id, const void* frame, uint32_t len, int64_t ts_ns) noexcept {
+    return true;
+  }
 };
 
 }  // namespace dc::dataplane

@@ -202,7 +202,13 @@ bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noe
   q.proto = d.proto;
   q.now_ns = now_ns;
   f.adm = snap->admit(q);
-  apply_verdict(f, f.adm.verdict, now_ns);
+  // A border-crossing flow must be recordable: otherwise the policy's audit_unavailable
+  // failure action applies (default: block).
+  if (f.adm.border && sink_ != nullptr && !sink_->available()) f.flags |= pflag::kAuditUnavailable;
+  if (f.flags != 0 && f.adm.verdict.action != policy::Action::kBlock && !f.adm.sni_pending)
+    apply_verdict(f, snap->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+  else
+    apply_verdict(f, f.adm.verdict, now_ns);
   return f.verdict != FlowVerdict::kBlock;
 }
 
@@ -444,6 +450,16 @@ void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
   }
   // Every packet counts in its flow, forwarded or not (the record shows what was attempted).
   flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
+  // Evidence: the first packets of every flow that is new, crosses the border or is blocked are
+  // copied to the audit writer, which keeps them only for blocked flows. The copy is made before
+  // the verdict so that a flow blocked by this very packet has it in its capture.
+  if (sink_ != nullptr && settings_.evidence_packets > 0 &&
+      f->evidence_packets < settings_.evidence_packets &&
+      (f->verdict == FlowVerdict::kPending || f->adm.border || f->verdict == FlowVerdict::kBlock)) {
+    ++f->evidence_packets;
+    if (!sink_->evidence(f->id, data, rte_pktmbuf_data_len(m), now_ns) && f->adm.border)
+      f->flags |= pflag::kEvidenceUnavailable;
+  }
   if (f->verdict == FlowVerdict::kPending) {
     if (snap != nullptr) admit_new(*f, d, now_ns);
     else f->verdict = FlowVerdict::kAllow;

@@ -27,6 +27,7 @@ struct PipelineSettings {
   bool allow_without_policy = false;  // no policy: forward (lab) instead of fail-closed drop
   uint32_t expiry_budget = 64;
   uint32_t inspect_flows = 4096;      // per worker: flows with inspection state at once
+  uint32_t evidence_packets = 0;      // per flow: packets copied for evidence (0: none)
   inspect::ReorderConfig reorder{};
   uint16_t port_zone[kMaxPorts + 1];       // ingress port -> zone id (kNoZone: unknown)
   uint16_t port_peer_zone[kMaxPorts + 1];  // ingress port -> zone of its paired (egress) port

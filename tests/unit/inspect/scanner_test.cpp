@@ -117,6 +117,25 @@ TEST(Scanner, ValueEndingExactlyAtSegmentEnd) {
   EXPECT_TRUE(c.of("cn_resident_id").empty());
 }
 
+TEST(Scanner, TokensAtStreamStartAndEnd) {
+  struct Case {
+    std::string text;
+    const char* detector;
+  };
+  const std::vector<Case> kCases = {
+      {kId, "cn_resident_id"},         {"A123456(3)", "hkid"},
+      {"91310115MA1K3BTP2B", "cn_uscc"}, {"GB82WEST12345698765432", "iban"},
+      {"138-0013-8000", "cn_mobile"},  {"zhang.san@example.com.cn", "email"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.text);
+    auto got = scan_text(c.text).of(c.detector);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].offset, 0u);
+    EXPECT_EQ(got[0].length, c.text.size());
+  }
+}
+
 TEST(Scanner, LookalikesAndLongRunsAreNotReported) {
   const std::vector<std::string> kTexts = {
       "{\"v\":\"110105194912310021\"}",                  // checksum

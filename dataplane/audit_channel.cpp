@@ -1,0 +1,120 @@
+#include "dataplane/audit_channel.hpp"
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <cstring>
+#include <new>
+#include <string>
+
+namespace dc::dataplane {
+
+Result<std::unique_ptr<AuditChannel>> AuditChannel::create(const AuditChannelConfig& cfg) {
+  std::unique_ptr<AuditChannel> ch(new AuditChannel());
+  ch->cfg_ = cfg;
+  // Multi-producer (every worker), single-consumer (the writer thread).
+  ch->ring_ = rte_ring_create_elem("dc_audit", sizeof(AuditItem), cfg.ring_size, SOCKET_ID_ANY,
+                                   RING_F_SC_DEQ);
+  if (ch->ring_ == nullptr)
+    return make_error(std::string("cannot create the audit ring: ") + rte_strerror(rte_errno));
+  ch->events_ = rte_mempool_create("dc_audit_events", cfg.events, sizeof(FlowEvent), 0, 0, nullptr,
+                                   nullptr, nullptr, nullptr, SOCKET_ID_ANY, 0);
+  if (ch->events_ == nullptr)
+    return make_error(std::string("cannot create the audit event pool: ") + rte_strerror(rte_errno));
+  if (cfg.evidence_mbufs > 0 && cfg.evidence_packets_per_flow > 0) {
+    ch->evidence_ = rte_pktmbuf_pool_create("dc_evidence", cfg.evidence_mbufs, 0, 0,
+                                            RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    if (ch->evidence_ == nullptr)
+      return make_error(std::string("cannot create the evidence pool: ") + rte_strerror(rte_errno));
+  }
+  return ch;
+}
+
+AuditChannel::~AuditChannel() {
+  if (ring_ != nullptr) {
+    AuditItem it;
+    while (rte_ring_dequeue_elem(ring_, &it, sizeof it) == 0) {
+      if (it.kind == AuditItem::kFlow) release_event(static_cast<FlowEvent*>(it.obj));
+      else release_evidence(it.obj);
+    }
+    rte_ring_free(ring_);
+  }
+  if (events_ != nullptr) rte_mempool_free(events_);
+  if (evidence_ != nullptr) rte_mempool_free(evidence_);
+}
+
+FlowEvent* AuditChannel::get_event() noexcept {
+  void* obj = nullptr;
+  if (rte_mempool_get(events_, &obj) != 0) {
+    lost_events.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  return new (obj) FlowEvent();
+}
+
+bool AuditChannel::put_event(FlowEvent* ev) noexcept {
+  AuditItem it;
+  it.kind = AuditItem::kFlow;
+  it.obj = ev;
+  it.flow_id = ev->flow_id;
+  it.ts_ns = ev->time_ns;
+  if (rte_ring_enqueue_elem(ring_, &it, sizeof it) != 0) {
+    rte_mempool_put(events_, ev);
+    lost_events.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+bool AuditChannel::put_evidence(uint64_t flow_id, const void* frame, uint32_t len,
+                                int64_t ts_ns) noexcept {
+  if (evidence_ == nullptr) return false;
+  rte_mbuf* m = rte_pktmbuf_alloc(evidence_);
+  if (m == nullptr) {
+    lost_evidence.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  uint32_t n = std::min<uint32_t>(len, rte_pktmbuf_tailroom(m));
+  std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), frame, n);
+  m->data_len = static_cast<uint16_t>(n);
+  m->pkt_len = n;
+  AuditItem it;
+  it.kind = AuditItem::kEvidence;
+  it.len = n;
+  it.obj = m;
+  it.flow_id = flow_id;
+  it.ts_ns = ts_ns;
+  if (rte_ring_enqueue_elem(ring_, &it, sizeof it) != 0) {
+    rte_pktmbuf_free(m);
+    lost_evidence.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+bool AuditChannel::available() const noexcept {
+  // Keep headroom so that a flow admitted now can still be recorded when it ends.
+  return writer_ok.load(std::memory_order_relaxed) && rte_ring_free_count(ring_) > 64 &&
+         rte_mempool_avail_count(events_) > 16;
+}
+
+unsigned AuditChannel::dequeue(AuditItem* items, unsigned n) noexcept {
+  return rte_ring_dequeue_burst_elem(ring_, items, sizeof(AuditItem), n, nullptr);
+}
+
+void AuditChannel::release_event(FlowEvent* ev) noexcept {
+  ev->~FlowEvent();
+  rte_mempool_put(events_, ev);
+}
+
+void AuditChannel::release_evidence(void* mbuf) noexcept { rte_pktmbuf_free(static_cast<rte_mbuf*>(mbuf)); }
+
+const uint8_t* AuditChannel::evidence_data(void* mbuf) noexcept {
+  return rte_pktmbuf_mtod(static_cast<rte_mbuf*>(mbuf), const uint8_t*);
+}
+
+}  // namespace dc::dataplane
