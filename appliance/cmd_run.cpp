@@ -4,13 +4,17 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "appliance/command.hpp"
+#include "appliance/audit_thread.hpp"
 #include "appliance/config.hpp"
+#include "audit/crypto.hpp"
 #include "appliance/report.hpp"
 #include "dataplane/runtime.hpp"
 #include "policy/policy.hpp"
@@ -193,6 +197,74 @@ int run(const std::vector<std::string>& args) {
     return 2;
   }
   int exit_code = 0;
+  // The audit trail: a ring from the workers to one writer thread (appliance/audit_thread).
+  std::unique_ptr<dataplane::AuditChannel> channel;
+  std::unique_ptr<AuditThread> auditor;
+  std::vector<std::unique_ptr<dataplane::AuditSink>> sinks;
+  if (cfg->audit.enabled) {
+    const auto& ac = cfg->audit;
+    auto fail = [&](const std::string& msg) {
+      std::fprintf(stderr, "%s:%d:1: error: [audit] %s\n", cfg->path.c_str(), ac.line, msg.c_str());
+      std::fprintf(stderr, "datacustoms run: audit trail not available; nothing started\n");
+      auditor.reset();
+      channel.reset();
+      dataplane::eal_cleanup();
+      return 2;
+    };
+    std::string dir = expand_device(ac.dir, cfg->dir, out_dir);
+    auto key = audit::SigningKey::load(expand_device(ac.signing_key, cfg->dir, out_dir));
+    if (!key) return fail("signing_key: " + key.error().message);
+    std::string hmac_path = expand_device(ac.hmac_key_file, cfg->dir, out_dir);
+    std::ifstream hk(hmac_path, std::ios::binary);
+    std::stringstream hks;
+    hks << hk.rdbuf();
+    std::string hmac_key = hks.str();
+    while (!hmac_key.empty() && (hmac_key.back() == '\n' || hmac_key.back() == '\r')) hmac_key.pop_back();
+    if (!hk || hmac_key.size() < 16)
+      return fail("hmac_key_file " + hmac_path + ": missing, unreadable or shorter than 16 bytes");
+    dataplane::AuditChannelConfig chc;
+    chc.ring_size = ac.ring_size;
+    chc.events = ac.ring_size / 2 - 1;
+    chc.evidence_mbufs = ac.evidence_packets_per_flow > 0 ? ac.ring_size / 2 - 1 : 0;
+    chc.evidence_packets_per_flow = ac.evidence_packets_per_flow;
+    auto ch = dataplane::AuditChannel::create(chc);
+    if (!ch) return fail(ch.error().message);
+    channel = std::move(ch.value());
+    audit::WriterOptions wo;
+    wo.dir = dir;
+    wo.clock = [] { return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now()); };
+    wo.checkpoint_every_records = ac.checkpoint_every_records;
+    wo.checkpoint_interval = std::chrono::seconds(ac.checkpoint_interval_s);
+    wo.max_file_bytes = ac.max_file_mb << 20;
+    wo.fsync_every_records = ac.fsync_every_records;
+    wo.fsync_interval = std::chrono::milliseconds(ac.fsync_interval_ms);
+    wo.start_details = {{"policy_sha256", snapshot ? snapshot->sha256_hex() : ""},
+                        {"policy_id", snapshot ? snapshot->policy_id() : ""},
+                        {"policy_version", snapshot ? snapshot->policy_version() : ""},
+                        {"config", cfg->path}};
+    auto writer = audit::LogWriter::open(std::move(wo), std::move(key.value()));
+    if (!writer) return fail("log " + dir + ": " + writer.error().message);
+    std::unique_ptr<audit::EvidenceStore> evidence;
+    if (ac.evidence_packets_per_flow > 0) {
+      audit::EvidenceLimits lim;
+      lim.max_packets_per_flow = ac.evidence_packets_per_flow;
+      lim.max_total_bytes = ac.evidence_max_mb << 20;
+      auto ev = audit::EvidenceStore::open(dir, lim);
+      if (!ev) return fail("evidence store: " + ev.error().message);
+      evidence = std::move(ev.value());
+    }
+    auditor = std::make_unique<AuditThread>(*channel, std::move(writer.value()), std::move(evidence),
+                                            hmac_key, ac.evidence_packets_per_flow);
+    for (size_t w = 0; w < dc.worker_lcores.size(); ++w) {
+      sinks.push_back(std::make_unique<dataplane::AuditSink>(*channel));
+      dc.sinks.push_back(sinks.back().get());
+    }
+    dc.pipeline.evidence_packets = ac.evidence_packets_per_flow;
+    auditor->start();
+    std::fprintf(stderr, "datacustoms: audit log %s\n", dir.c_str());
+  } else if (snapshot) {
+    std::fprintf(stderr, "datacustoms run: warning: no [audit] table: flow verdicts are not recorded\n");
+  }
   {
     auto dp = dataplane::Dataplane::create(dc);
     if (!dp) {
@@ -232,6 +304,24 @@ int run(const std::vector<std::string>& args) {
       }
       plane.stop();
       print_final_counters(stdout, plane, dc);
+      if (auditor) {
+        auto sum = plane.counters();
+        auto r = auditor->stop({{"forwarded", sum.forwarded}, {"dropped", sum.dropped},
+                                {"flows", plane.flow_stats().created}});
+        auto st = auditor->stats();
+        std::fprintf(stdout,
+                     "\n== audit ==\nflow records %llu, not audit-worthy %llu, refused %llu, "
+                     "evidence files %llu, events lost %llu\n",
+                     static_cast<unsigned long long>(st.records), static_cast<unsigned long long>(st.skipped),
+                     static_cast<unsigned long long>(st.refused),
+                     static_cast<unsigned long long>(st.evidence_files),
+                     static_cast<unsigned long long>(channel->lost_events.load()));
+        if (!r) {
+          std::fprintf(stderr, "datacustoms run: closing the audit log failed: %s\n", r.error().message.c_str());
+          exit_code = 1;
+        }
+        auditor.reset();
+      }
       if (!stats_json.empty()) {
         std::FILE* f = std::fopen(stats_json.c_str(), "w");
         std::string j = counters_json(plane, dc);
@@ -243,6 +333,9 @@ int run(const std::vector<std::string>& args) {
       }
     }
   }
+  auditor.reset();
+  sinks.clear();
+  channel.reset();
   dataplane::eal_cleanup();
   return exit_code;
 }

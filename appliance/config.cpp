@@ -106,7 +106,7 @@ class Loader {
   }
 
   void load(const toml::table& root, ApplianceConfig& c) {
-    check_keys(root, {"eal", "memory", "flows", "inspect", "dataplane", "ports", "pairs"},
+    check_keys(root, {"eal", "memory", "flows", "inspect", "dataplane", "audit", "ports", "pairs"},
                "the top level");
 
     if (const auto* eal = get_table(root, "eal")) {
@@ -172,6 +172,29 @@ class Loader {
     if (const auto* in = get_table(root, "inspect")) {
       check_keys(*in, {"flows"}, "[inspect]");
       get_uint(*in, "flows", c.inspect_flows, 0, 1u << 24);
+    }
+    if (const auto* a = get_table(root, "audit")) {
+      check_keys(*a, {"dir", "signing_key", "hmac_key_file", "checkpoint_every_records",
+                      "checkpoint_interval_s", "max_file_mb", "fsync_every_records",
+                      "fsync_interval_ms", "ring_size", "evidence_packets_per_flow",
+                      "evidence_max_mb"},
+                 "[audit]");
+      auto& ac = c.audit;
+      ac.enabled = true;
+      ac.line = static_cast<int>(a->source().begin.line);
+      get_string(*a, "dir", ac.dir, true, *a);
+      get_string(*a, "signing_key", ac.signing_key, true, *a);
+      get_string(*a, "hmac_key_file", ac.hmac_key_file, true, *a);
+      get_uint(*a, "checkpoint_every_records", ac.checkpoint_every_records, 0, 1u << 30);
+      get_uint(*a, "checkpoint_interval_s", ac.checkpoint_interval_s, 0, 86400);
+      get_uint(*a, "max_file_mb", ac.max_file_mb, 0, 1u << 20);
+      get_uint(*a, "fsync_every_records", ac.fsync_every_records, 0, 1u << 30);
+      get_uint(*a, "fsync_interval_ms", ac.fsync_interval_ms, 0, 3'600'000);
+      get_uint(*a, "ring_size", ac.ring_size, 256, 1u << 24);
+      if ((ac.ring_size & (ac.ring_size - 1)) != 0)
+        error_at(*a->get("ring_size"), "'ring_size' must be a power of two");
+      get_uint(*a, "evidence_packets_per_flow", ac.evidence_packets_per_flow, 0, 100000);
+      get_uint(*a, "evidence_max_mb", ac.evidence_max_mb, 0, 1u << 24);
     }
     if (const auto* d = get_table(root, "dataplane")) {
       check_keys(*d, {"unknown_ethertype", "policy", "allow_without_policy"}, "[dataplane]");
@@ -290,8 +313,14 @@ Result<ApplianceConfig> load_appliance_config(const std::string& path,
   for (size_t i = before; i < diags.size(); ++i) errors += diags[i].error;
   if (errors > 0)
     return make_error(path + ": " + std::to_string(errors) + " error(s) in configuration");
-  if (!c.policy.empty() && std::filesystem::path(c.policy).is_relative())
-    c.policy = (std::filesystem::path(c.dir) / c.policy).lexically_normal().string();
+  auto rel = [&](std::string& p) {
+    if (!p.empty() && p.find("${") == std::string::npos && std::filesystem::path(p).is_relative())
+      p = (std::filesystem::path(c.dir) / p).lexically_normal().string();
+  };
+  rel(c.policy);
+  rel(c.audit.dir);
+  rel(c.audit.signing_key);
+  rel(c.audit.hmac_key_file);
   return c;
 }
 

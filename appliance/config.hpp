@@ -30,6 +30,22 @@ struct PortConfig {
 
 enum class UnknownEtherTypeAction { kDrop, kForward };
 
+struct AuditConfig {
+  bool enabled = false;            // an [audit] table is present
+  std::string dir;                 // log directory (${config_dir}, ${out_dir} expanded later)
+  std::string signing_key;         // Ed25519 private key, PKCS#8 PEM (datacustoms audit keygen)
+  std::string hmac_key_file;       // secret for keyed hashes of sensitive values
+  uint64_t checkpoint_every_records = 1000;
+  uint32_t checkpoint_interval_s = 60;
+  uint64_t max_file_mb = 64;
+  uint64_t fsync_every_records = 0;
+  uint32_t fsync_interval_ms = 1000;
+  uint32_t ring_size = 16384;      // power of two
+  uint32_t evidence_packets_per_flow = 32;
+  uint64_t evidence_max_mb = 1024;
+  int line = 0;
+};
+
 struct ApplianceConfig {
   std::string path;  // the file it came from
   std::string dir;   // its directory (for ${config_dir})
@@ -53,6 +69,7 @@ struct ApplianceConfig {
   UnknownEtherTypeAction unknown_ethertype = UnknownEtherTypeAction::kDrop;
   std::string policy;  // path of the compliance policy (relative paths: to this file)
   bool allow_without_policy = false;  // forward flows when no policy is given (lab use only)
+  AuditConfig audit;
   // [[ports]] and pairs
   std::vector<PortConfig> ports;
   std::vector<std::pair<size_t, size_t>> pairs;  // indexes into ports
