@@ -12,15 +12,26 @@ Result<Scratch> Scratch::create(std::shared_ptr<const DetectorDb> db) {
   hs_scratch_t* raw = nullptr;
   if (hs_alloc_scratch(db->hs(), &raw) != HS_SUCCESS) return make_error("hs_alloc_scratch failed");
   Scratch s;
-  s.db_ = std::move(db);
   s.scratch_.reset(raw);
+  // settle() needs a spare stream only when a pattern can have end-of-data matches: custom
+  // patterns ("$", "\b"). Built-in triggers and literal keywords have none.
+  bool som = false;
+  for (size_t i = 0; i < db->pattern_count() && !som; ++i)
+    som = db->pattern(static_cast<unsigned>(i)).extractor == Extractor::kSom;
+  if (som) {
+    hs_stream_t* probe = nullptr;
+    if (hs_open_stream(db->hs(), 0, &probe) != HS_SUCCESS)
+      return make_error("hs_open_stream failed");
+    s.probe_.reset(probe);
+  }
+  s.db_ = std::move(db);
   return s;
 }
 
 void Stream::reset() noexcept {
   offset_ = 0;
   open_ = true;
-  n_cand_ = n_marks_ = next_mark_ = n_held_ = 0;
+  n_cand_ = n_marks_ = next_mark_ = n_held_ = n_settled_ = 0;
   stats_ = StreamStats{};
 }
 
@@ -78,7 +89,8 @@ struct ScanEngine {
   const uint8_t* buf = nullptr;
   size_t len = 0;
   uint64_t base = 0;   // stream offset of buf[0]; history_ holds [base - kHistory, base)
-  bool final = false;  // no more bytes will come (close)
+  bool final = false;     // no more bytes will come (close), or treated so (settle)
+  bool settling = false;  // inside settle(): report now, remember what was reported
 
   static constexpr int kNeed = -2;     // byte not seen yet
   static constexpr int kEvicted = -3;  // byte no longer in the tail buffer
@@ -163,8 +175,30 @@ struct ScanEngine {
   }
 
   // -- findings --
+  static uint64_t settled_key(uint16_t det, uint64_t start) noexcept {
+    return start << 16 | det;
+  }
+  // True when settle() already reported this detector's token starting at `start`.
+  bool settled(uint16_t det, uint64_t start) const noexcept {
+    const uint64_t k = settled_key(det, start);
+    for (uint8_t i = 0; i < s.n_settled_; ++i)
+      if (s.settled_[i] == k) return true;
+    return false;
+  }
+
   void emit(const Finding& f) noexcept {
     ++s.stats_.findings;
+    if (settling) {
+      ++s.stats_.settled;
+      if (!settled(f.detector, f.offset)) {
+        // Full: forget the oldest (at worst it is reported once more later - fail closed).
+        if (s.n_settled_ == kMaxSettled) {
+          std::memmove(s.settled_, s.settled_ + 1, sizeof(uint64_t) * (kMaxSettled - 1));
+          --s.n_settled_;
+        }
+        s.settled_[s.n_settled_++] = settled_key(f.detector, f.offset);
+      }
+    }
     sink.on_finding(f);
   }
 
@@ -190,6 +224,7 @@ struct ScanEngine {
   }
 
   void confirm(uint16_t det, Validator v, uint64_t start, uint64_t end, Bytes token) noexcept {
+    if (s.n_settled_ && settled(det, start)) return;  // reported by settle() already
     Evaluation ev;
     evaluate(v, token, today, &ev);
     if (!ev.accept) return;
@@ -210,7 +245,7 @@ struct ScanEngine {
     h.keyword = kw;
     h.negative = neg;
     if (ev.base == ev.with_keyword && !ev.keyword_required) kw = true;  // nothing to wait for
-    if (kw || s.window_ == 0) {
+    if (kw || s.window_ == 0 || settling) {
       // Emit directly (same rules as finalise, without queueing).
       if (!(h.keyword_required && !h.keyword)) {
         if (h.keyword) f.confidence = h.with_keyword;
@@ -608,9 +643,13 @@ struct ScanEngine {
     switch (p.role) {
       case Role::kKeyword:
       case Role::kNegativeKeyword:
+        // settle()'s end-of-data probe: literals have no EOD matches, and the probe must not
+        // change the stream's state.
+        if (e.settling) return 0;
         e.add_mark(to - p.length, to, p.group, p.role == Role::kNegativeKeyword);
         return 0;
       case Role::kKeywordFinding: {
+        if (e.s.n_settled_ && e.settled(p.detector, to - p.length)) return 0;
         Finding f{};
         f.detector = p.detector;
         f.offset = to - p.length;
@@ -681,8 +720,51 @@ ScanStatus scan(Stream& s, Scratch& scratch, std::span<const uint8_t> bytes,
         ++i;
       }
     }
+    // settle()d tokens whose start has left the tail buffer cannot be cut out again.
+    for (uint8_t i = 0; i < s.n_settled_;) {
+      if (s.offset_ - (s.settled_[i] >> 16) > kHistory) {
+        std::memmove(s.settled_ + i, s.settled_ + i + 1, sizeof(uint64_t) * (s.n_settled_ - i - 1));
+        --s.n_settled_;
+      } else {
+        ++i;
+      }
+    }
     e.finalise_due(false);
     if (status != ScanStatus::kOk) break;
+  }
+  return status;
+}
+
+ScanStatus settle(Stream& s, Scratch& scratch, FindingSink& sink) noexcept {
+  if (!s.open_) return ScanStatus::kClosed;
+  if (scratch.db() != s.db_) return ScanStatus::kScratchMismatch;
+  if (s.n_cand_ == 0 && s.n_held_ == 0 && !scratch.probe_) return ScanStatus::kOk;  // idle
+  ScanEngine e{s, *s.db_, sink, scratch.today()};
+  e.base = s.offset_;
+  e.final = true;  // "the bytes seen so far" end here
+  e.settling = true;
+  // Resolve each pending candidate as close() would, but leave the queue untouched: the real
+  // following bytes resolve it again later, and emit()'s settled_ record suppresses a repeat.
+  // Under `final` resolve() never asks for more bytes, so nothing is queued here.
+  const uint64_t dropped = s.stats_.candidates_dropped;  // counted when really resolved
+  for (uint8_t i = 0; i < s.n_cand_; ++i) e.resolve(s.cand_[i]);
+  ScanStatus status = ScanStatus::kOk;
+  if (scratch.probe_) {
+    // End-of-data matches, on a copy: the flow's own Hyperscan stream keeps going.
+    if (hs_reset_and_copy_stream(scratch.probe_.get(), s.hs_.get(), nullptr, nullptr, nullptr) !=
+            HS_SUCCESS ||
+        hs_reset_stream(scratch.probe_.get(), 0, scratch.get(), &ScanEngine::on_match, &e) !=
+            HS_SUCCESS)
+      status = ScanStatus::kScanError;
+  }
+  s.stats_.candidates_dropped = dropped;
+  // Held findings: emit what close() would emit; keyword-required ones without a keyword would
+  // be dropped by close() but may still get a forward keyword: they stay held.
+  for (uint8_t i = 0; i < s.n_held_;) {
+    if (s.held_[i].keyword_required && !s.held_[i].keyword)
+      ++i;
+    else
+      e.finalise(i);
   }
   return status;
 }

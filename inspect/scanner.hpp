@@ -7,7 +7,7 @@
 //  * StreamPool: one per worker thread. create() pre-opens `capacity` Hyperscan streams (which
 //    allocates); acquire()/release() then recycle them with hs_reset_stream and never allocate.
 //    An exhausted pool returns nullptr: the caller counts it and fails closed.
-//  * scan()/close(): per-packet calls; noexcept, no allocation, no locks, no I/O.
+//  * scan()/settle()/close(): per-packet calls; noexcept, no allocation, no locks, no I/O.
 //
 // What a Stream remembers between scan() calls (see docs/detectors.md "Streaming"):
 //  * the last kHistory bytes (tail buffer), so a candidate split across segments at any offset
@@ -20,7 +20,10 @@
 //    their confidence; then they are emitted ("finalised"). close() finalises everything.
 //    A full hold queue finalises its oldest entry early (counted in StreamStats::held_early).
 // Findings can therefore reach the sink slightly out of offset order.
-// Memory: sizeof(Stream) = 1,224 bytes + DetectorDb::stream_size() (56 for the built-ins);
+// settle() (below) reports now what would be reported if the stream ended now; the stream
+// remembers up to kMaxSettled (detector, token start) pairs so that those values are never
+// reported again when the stream continues.
+// Memory: sizeof(Stream) = 1,296 bytes + DetectorDb::stream_size() (56 for the built-ins);
 // StreamPool::bytes_per_stream() reports the sum. The raw values of held findings live in the
 // stream until emitted and are not wiped on release.
 #include <hs/hs.h>
@@ -76,6 +79,7 @@ struct StreamStats {
   uint64_t findings = 0;
   uint64_t candidates_dropped = 0;  // pending-candidate queue full or bytes evicted
   uint64_t held_early = 0;          // a held finding emitted before its forward window closed
+  uint64_t settled = 0;             // findings reported early by settle() (included in findings)
 };
 
 struct StreamOptions {
@@ -88,8 +92,12 @@ inline constexpr size_t kHistory = 256;  // tail buffer, power of two
 inline constexpr size_t kMaxPendingCandidates = 8;
 inline constexpr size_t kMaxKeywordMarks = 8;
 inline constexpr size_t kMaxHeld = 4;
+// (detector, token start) pairs already reported by settle(), suppressed when seen again.
+inline constexpr size_t kMaxSettled = 8;
 // A negative keyword counts only when it ends this close before the value ("订单号: 1101...").
 inline constexpr uint32_t kNegativeWindow = 32;
+
+class Stream;
 
 class Scratch {
  public:
@@ -102,8 +110,14 @@ class Scratch {
   const DetectorDb* db() const noexcept { return db_.get(); }
 
  private:
+  friend ScanStatus settle(Stream&, Scratch&, FindingSink&) noexcept;
   std::shared_ptr<const DetectorDb> db_;
   HsScratchPtr scratch_;
+  // Spare Hyperscan stream for settle(): a copy of a flow's stream is reset on it to learn the
+  // end-of-data matches ("$", "\b" at the end of a custom pattern) without ending the flow.
+  // Only opened when the database has custom (SOM) patterns; built-in triggers have no EOD
+  // matches.
+  HsStreamPtr probe_;
   CivilDate today_ = kNoDateLimit;
 };
 
@@ -117,6 +131,7 @@ class Stream {
   friend struct ScanEngine;
   friend ScanStatus scan(Stream&, Scratch&, std::span<const uint8_t>, FindingSink&) noexcept;
   friend ScanStatus close(Stream&, Scratch&, FindingSink&) noexcept;
+  friend ScanStatus settle(Stream&, Scratch&, FindingSink&) noexcept;
   struct Candidate {
     uint64_t start, end;  // token start (or trigger start) and trigger end
     uint32_t pattern;
@@ -142,9 +157,13 @@ class Stream {
   uint64_t window_ = 0;
   bool open_ = true;
   uint8_t n_cand_ = 0, n_marks_ = 0, next_mark_ = 0, n_held_ = 0;
+  uint8_t n_settled_ = 0;
   Candidate cand_[kMaxPendingCandidates];
   Mark marks_[kMaxKeywordMarks];
   Held held_[kMaxHeld];
+  // settle()d findings: token start << 16 | detector (stream offsets stay below 2^48). Dropped
+  // once the start has left the tail buffer (no later token can start there any more).
+  uint64_t settled_[kMaxSettled];
   StreamStats stats_;
   uint8_t history_[kHistory];
 };
@@ -176,6 +195,28 @@ class StreamPool {
 // Scans the next in-order bytes of a stream. Findings go to `sink` (possibly from earlier bytes).
 ScanStatus scan(Stream& s, Scratch& scratch, std::span<const uint8_t> bytes,
                 FindingSink& sink) noexcept;
+// Fail-closed checkpoint, for a caller that forwards bytes right after scanning them: call after
+// scan() and BEFORE forwarding. Treats "end of the bytes seen so far" as the end of the stream,
+// without ending it:
+//  * every pending candidate that would be a confirmed finding if the stream ended now (its
+//    boundary byte or the rest of its token has not arrived) is reported now;
+//  * end-of-data matches of custom patterns ("$", trailing "\b") are found on a scratch copy of
+//    the Hyperscan stream and reported now;
+//  * held findings (forward keyword window) are emitted now at their current confidence, except
+//    keyword-required ones still without a keyword, which stay held (not yet reportable);
+//  * candidates that could not be valid even at end of data (e.g. 17 of 18 ID characters) are not
+//    reported and stay pending: the next scan() reports them if they complete.
+// The stream continues normally. Each (detector, token start) reported here is remembered and
+// never reported again - by later scan()/settle()/close() calls - even if later bytes make the
+// token longer or invalid (an ID followed by a 19th digit, an e-mail whose domain goes on): the
+// accepted fail-closed cost is that such a value was reported in its end-of-segment form. A longer
+// token that is a *different* detector's value (e.g. a valid 19-digit card) is still reported.
+// Findings emitted here do not get a later forward keyword's confidence upgrade.
+// Cost: O(pending candidates + held findings), each resolved once more with end-of-data rules;
+// plus, for databases with custom patterns only, one copy of the Hyperscan stream state
+// (DetectorDb::stream_size() bytes) and its end-of-data check. Idle stream: a few compares.
+// noexcept, allocation-free. Findings reported here count in StreamStats::findings and ::settled.
+ScanStatus settle(Stream& s, Scratch& scratch, FindingSink& sink) noexcept;
 // End of the stream: resolves pending candidates, emits held findings. The stream then accepts
 // no more bytes until it is released and acquired again.
 ScanStatus close(Stream& s, Scratch& scratch, FindingSink& sink) noexcept;

@@ -8,7 +8,7 @@
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  auto r = dc::dataplane::eal_init({"--no-huge", "--no-pci", "-m", "128", "--no-shconf",
+  auto r = dc::dataplane::eal_init({"--no-huge", "--no-pci", "-m", "512", "--no-shconf",
                                     "--log-level=lib.eal:error", "-l", "0"});
   if (!r) {
     std::fprintf(stderr, "%s\n", r.error().message.c_str());

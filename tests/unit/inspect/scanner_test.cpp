@@ -449,6 +449,241 @@ TEST(Scanner, TodayBoundsBirthDates) {
   EXPECT_TRUE(b.of("cn_resident_id").empty());
 }
 
+// ---- settle(): nothing leaves unjudged ---------------------------------------------------
+
+// One flow driven like the gateway: scan a segment, settle, "forward", next segment ...
+struct Flow {
+  std::shared_ptr<const DetectorDb> db;
+  Scratch scratch;
+  std::unique_ptr<StreamPool> pool;
+  Stream* s = nullptr;
+  CollectSink sink;
+
+  explicit Flow(StreamOptions opt = {}, std::shared_ptr<const DetectorDb> d = builtins())
+      : db(std::move(d)), scratch(Scratch::create(db).value()) {
+    scratch.set_today(kToday);
+    pool = std::move(StreamPool::create(db, 1, opt).value());
+    s = pool->acquire();
+    sink.db = db.get();
+  }
+  ~Flow() { pool->release(s); }
+  // Findings reported by this scan() call.
+  size_t scan_seg(const std::string& seg) {
+    const size_t before = sink.got.size();
+    EXPECT_EQ(scan(*s, scratch, bytes(seg), sink), ScanStatus::kOk);
+    return sink.got.size() - before;
+  }
+  // Findings reported by this settle() call.
+  size_t settle_now() {
+    const size_t before = sink.got.size();
+    EXPECT_EQ(settle(*s, scratch, sink), ScanStatus::kOk);
+    return sink.got.size() - before;
+  }
+  size_t close_now() {
+    const size_t before = sink.got.size();
+    EXPECT_EQ(close(*s, scratch, sink), ScanStatus::kOk);
+    return sink.got.size() - before;
+  }
+};
+
+StreamOptions window(int64_t w) {
+  StreamOptions o;
+  o.forward_window = w;
+  return o;
+}
+
+TEST(Settle, IdEndingExactlyAtSegmentEndIsReportedOnce) {
+  const std::string kDigitId = "440524188001010014";  // + '7': a 19-digit run, Luhn fails
+  struct Case {
+    std::string id, next;  // next == "": nothing more, then close()
+  };
+  const std::vector<Case> kCases = {
+      {kId, "\"}"},         {kId, "7\"}"},  // "...002X7": not a token
+      {kId, ""},            {kDigitId, ","},
+      {kDigitId, "7,"},  // 19-digit run: would not be an ID
+      {kDigitId, "7"},      {kDigitId, ""},
+      {kDigitId, "X,"},  // a letter: still the same ID
+  };
+  for (int64_t w : {0, -1}) {
+    for (const auto& c : kCases) {
+      SCOPED_TRACE("window " + std::to_string(w) + ": " + c.id + " | " + c.next);
+      Flow f(window(w));
+      const std::string seg1 = "{\"v\":\"" + c.id;
+      EXPECT_EQ(f.scan_seg(seg1), 0u);  // the boundary byte has not arrived
+      ASSERT_EQ(f.settle_now(), 1u);
+      const auto ids = f.sink.of("cn_resident_id");
+      ASSERT_EQ(ids.size(), 1u);
+      EXPECT_EQ(ids[0].offset, 6u);
+      EXPECT_EQ(ids[0].length, 18u);
+      EXPECT_EQ(ids[0].value, c.id);
+      EXPECT_EQ(f.settle_now(), 0u);  // settle twice: reported once
+      if (!c.next.empty()) {
+        EXPECT_EQ(f.scan_seg(c.next), 0u);
+        EXPECT_EQ(f.settle_now(), 0u);
+      }
+      EXPECT_EQ(f.close_now(), 0u);
+      EXPECT_EQ(f.sink.got.size(), 1u);  // over the whole stream, every detector
+      EXPECT_EQ(f.s->stats().findings, 1u);
+      EXPECT_EQ(f.s->stats().settled, 1u);
+      EXPECT_EQ(f.s->stats().candidates_dropped, 0u);
+    }
+  }
+}
+
+TEST(Settle, IncompleteValueWaitsForTheNextSegment) {
+  struct Case {
+    std::string id;
+    size_t cut;
+  };
+  const std::vector<Case> kCases = {
+      {kId, 17}, {kId, 10}, {kId, 1}, {"440524188001010014", 17}, {"440524188001010014", 11}};
+  for (int64_t w : {0, -1}) {
+    for (const auto& c : kCases) {
+      SCOPED_TRACE("window " + std::to_string(w) + ": " + c.id + " cut " + std::to_string(c.cut));
+      Flow f(window(w));
+      EXPECT_EQ(f.scan_seg("id=" + c.id.substr(0, c.cut)), 0u);
+      EXPECT_EQ(f.settle_now(), 0u);  // not valid even if the stream ended here
+      // The gateway (window 0) sees it from the next scan(); with a hold window, settle() emits it.
+      const size_t next = f.scan_seg(c.id.substr(c.cut) + "&x=1");
+      EXPECT_EQ(next, w == 0 ? 1u : 0u);
+      EXPECT_EQ(next + f.settle_now(), 1u);
+      EXPECT_EQ(f.close_now(), 0u);
+      ASSERT_EQ(f.sink.of("cn_resident_id").size(), 1u);
+      EXPECT_EQ(f.sink.of("cn_resident_id")[0].offset, 3u);
+      EXPECT_EQ(f.sink.got.size(), 1u);
+    }
+  }
+}
+
+TEST(Settle, EveryBuiltinValueAtTheEndOfASegment) {
+  const std::string prefix = "seq,note,value\n1,ok,";
+  for (int64_t w : {0, -1}) {
+    for (const auto& c : detector_cases()) {
+      for (const auto& v : c.valid) {
+        SCOPED_TRACE("window " + std::to_string(w) + ": " + c.detector + " valid " + v);
+        Flow f(window(w));
+        f.scan_seg(prefix + v);
+        f.settle_now();
+        // Everything about the value is known before the segment may leave.
+        auto got = f.sink.of(c.detector);
+        ASSERT_EQ(got.size(), 1u);
+        EXPECT_EQ(got[0].offset, prefix.size());
+        if (std::string(c.detector) != "medical_keywords") {
+          EXPECT_EQ(got[0].length, v.size());
+        }
+        f.scan_seg(",2024-05-01\n");
+        f.settle_now();
+        f.close_now();
+        EXPECT_EQ(f.sink.of(c.detector).size(), 1u);  // no double count
+      }
+      for (const auto& v : c.invalid) {
+        SCOPED_TRACE("window " + std::to_string(w) + ": " + c.detector + " invalid " + v);
+        Flow f(window(w));
+        f.scan_seg(prefix + v);
+        f.settle_now();
+        EXPECT_TRUE(f.sink.of(c.detector).empty());
+      }
+    }
+  }
+}
+
+TEST(Settle, IdleStreamReportsNothing) {
+  Flow f;
+  EXPECT_EQ(f.settle_now(), 0u);  // nothing scanned yet
+  EXPECT_EQ(f.scan_seg("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"), 0u);
+  EXPECT_EQ(f.settle_now(), 0u);
+  EXPECT_EQ(f.settle_now(), 0u);
+  EXPECT_EQ(f.close_now(), 0u);
+  EXPECT_EQ(f.s->stats().settled, 0u);
+  // Closed: refused like scan().
+  EXPECT_EQ(settle(*f.s, f.scratch, f.sink), ScanStatus::kClosed);
+}
+
+TEST(Settle, ScratchForAnotherDatabaseIsRefused) {
+  DetectorSpec email;
+  email.name = "email";
+  auto other = DetectorDb::compile({email}, nullptr);
+  ASSERT_TRUE(other.has_value());
+  auto scratch = Scratch::create(other.value());
+  Flow f;
+  f.scan_seg("a@example.com");
+  EXPECT_EQ(settle(*f.s, *scratch, f.sink), ScanStatus::kScratchMismatch);
+  EXPECT_TRUE(f.sink.got.empty());
+}
+
+TEST(Settle, HeldFindingsAreEmittedOnce) {
+  // Default window: a keyword-less ID whose boundary has arrived is held for a forward keyword.
+  Flow f;
+  EXPECT_EQ(f.scan_seg("v=" + kId + " "), 0u);
+  ASSERT_EQ(f.settle_now(), 1u);
+  EXPECT_EQ(f.sink.got[0].confidence, Confidence::kLikely);
+  // The keyword after it no longer upgrades it (already reported), nor re-emits it.
+  EXPECT_EQ(f.scan_seg(" 身份证"), 0u);
+  EXPECT_EQ(f.settle_now(), 0u);
+  EXPECT_EQ(f.close_now(), 0u);
+  EXPECT_EQ(f.sink.got.size(), 1u);
+}
+
+TEST(Settle, KeywordRequiredValueStaysHeldForAForwardKeyword) {
+  // A Fujian pilot USCC is reported only with a keyword: not reportable at settle time, but a
+  // keyword right after it (next segment) still makes it a finding.
+  Flow f;
+  EXPECT_EQ(f.scan_seg("x 91350211M0000XUF46 "), 0u);
+  EXPECT_EQ(f.settle_now(), 0u);
+  EXPECT_EQ(f.scan_seg("(税号)"), 1u);
+  EXPECT_EQ(f.settle_now(), 0u);
+  EXPECT_EQ(f.close_now(), 0u);
+  ASSERT_EQ(f.sink.of("cn_uscc").size(), 1u);
+  EXPECT_EQ(f.sink.of("cn_uscc")[0].confidence, Confidence::kPossible);
+}
+
+TEST(Settle, LongerTokenAfterSettleIsNotReportedAgain) {
+  // The accepted fail-closed cost: the value is reported in its end-of-segment form.
+  struct Case {
+    std::string seg1, seg2;
+    const char* detector;
+    std::string value;  // as reported by settle()
+  };
+  const std::vector<Case> kCases = {
+      {"mail a@b.co", "m.cn ok", "email", "a@b.co"},
+      {"tel 13800138000", "5 ok", "cn_mobile", "13800138000"},   // becomes a 12-digit run
+      {"tel 138-0013-8000", "-1 ok", "cn_mobile", "13800138000"},  // grows another group
+      {"k NL91ABNA0417164300", "7 ok", "iban", "NL91ABNA0417164300"},
+  };
+  for (int64_t w : {0, -1}) {
+    for (const auto& c : kCases) {
+      SCOPED_TRACE(c.seg1 + " | " + c.seg2);
+      Flow f(window(w));
+      f.scan_seg(c.seg1);
+      EXPECT_EQ(f.settle_now(), 1u);
+      ASSERT_EQ(f.sink.of(c.detector).size(), 1u);
+      EXPECT_EQ(f.sink.of(c.detector)[0].value, c.value);
+      f.scan_seg(c.seg2);
+      f.settle_now();
+      f.close_now();
+      EXPECT_EQ(f.sink.got.size(), 1u);
+    }
+  }
+}
+
+TEST(Settle, OneBytePiecesSettledAfterEveryByte) {
+  const std::string text = "phone 13800138000, id " + kId + ", mail zhang.san@example.com.cn.";
+  for (int64_t w : {0, -1}) {
+    SCOPED_TRACE(w);
+    Flow f(window(w));
+    for (char c : text) {
+      f.scan_seg(std::string(1, c));
+      f.settle_now();
+    }
+    f.close_now();
+    EXPECT_EQ(f.sink.of("cn_resident_id").size(), 1u);
+    EXPECT_EQ(f.sink.of("cn_mobile").size(), 1u);
+    // Settled after every byte: the address is reported as soon as it could end ("zhang.san@ex").
+    ASSERT_EQ(f.sink.of("email").size(), 1u);
+    EXPECT_EQ(f.sink.got.size(), 3u);
+  }
+}
+
 // ---- Custom detectors and compile diagnostics ----------------------------------------------
 
 TEST(DetectorDb, ReportsEveryError) {
@@ -514,6 +749,45 @@ TEST(DetectorDb, CustomDetectorWithKeywordsAndValidator) {
   ASSERT_TRUE(db2.has_value());
   auto sink = scan_pieces({"S:" + kId + " S:110105194912310021 S:1" + kId}, {}, db2.value());
   EXPECT_EQ(sink.of("staff_id").size(), 1u);
+}
+
+TEST(Settle, CustomPatternsWaitingForMoreBytes) {
+  std::vector<DetectorSpec> specs(2);
+  specs[0].name = "employee";  // "\b": Hyperscan itself waits for the next byte or end of data
+  specs[0].builtin = false;
+  specs[0].patterns = {{"EMP-[0-9]{6}\\b"}};
+  specs[1].name = "loyalty";  // unbounded: a new match at every further digit
+  specs[1].builtin = false;
+  specs[1].patterns = {{"LC[0-9]+"}};
+  specs[1].validator = "none";
+  std::vector<PatternError> errors;
+  auto db = DetectorDb::compile(specs, &errors);
+  ASSERT_TRUE(db.has_value()) << (errors.empty() ? "" : errors[0].message);
+  struct Case {
+    std::string seg1, seg2;
+    const char* detector;
+    size_t settled;  // reported by the first settle()
+  };
+  const std::vector<Case> kCases = {
+      {"id EMP-123456", " ok", "employee", 1}, {"id EMP-123456", "", "employee", 1},
+      {"id EMP-123456", "7 ok", "employee", 1}, {"id EMP-12345", "6 ok", "employee", 0},
+      {"no LC1234", "5678 ok", "loyalty", 1},   {"no LC1234", "", "loyalty", 1},
+      {"no LC", "1234 ok", "loyalty", 0},
+  };
+  for (int64_t w : {0, -1}) {
+    for (const auto& c : kCases) {
+      SCOPED_TRACE(c.seg1 + " | " + c.seg2);
+      Flow f(window(w), db.value());
+      f.scan_seg(c.seg1);
+      EXPECT_EQ(f.settle_now(), c.settled);
+      EXPECT_EQ(f.settle_now(), 0u);
+      if (!c.seg2.empty()) f.scan_seg(c.seg2);
+      f.settle_now();
+      f.close_now();
+      EXPECT_EQ(f.sink.of(c.detector).size(), 1u);
+      EXPECT_EQ(f.sink.got.size(), 1u);
+    }
+  }
 }
 
 }  // namespace

@@ -1,0 +1,72 @@
+#pragma once
+// Minimal frame builders for dataplane tests (Ethernet + IPv4 + TCP/UDP, correct checksums).
+#include <arpa/inet.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dc::test {
+
+inline uint32_t ip4(const char* s) {
+  in_addr a{};
+  inet_pton(AF_INET, s, &a);
+  return ntohl(a.s_addr);
+}
+
+inline uint16_t csum(const uint8_t* p, size_t n, uint32_t sum = 0) {
+  for (size_t i = 0; i + 1 < n; i += 2) sum += (p[i] << 8) | p[i + 1];
+  if (n & 1) sum += p[n - 1] << 8;
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+inline void put16(std::vector<uint8_t>& v, size_t at, uint16_t x) {
+  v[at] = x >> 8;
+  v[at + 1] = x & 0xff;
+}
+inline void put32(std::vector<uint8_t>& v, size_t at, uint32_t x) {
+  put16(v, at, x >> 16);
+  put16(v, at + 2, x & 0xffff);
+}
+
+// Ethernet + IPv4 + TCP (flags per RFC 9293) carrying `payload`.
+inline std::vector<uint8_t> tcp4(const char* src, uint16_t sport, const char* dst, uint16_t dport,
+                                 uint32_t seq, uint32_t ack, uint8_t flags,
+                                 std::string_view payload = {}, uint8_t proto = 6) {
+  const bool udp = proto == 17;
+  const size_t l4 = udp ? 8 : 20;
+  std::vector<uint8_t> f(14 + 20 + l4 + payload.size(), 0);
+  f[0] = 0x02; f[5] = 0x02; f[6] = 0x02; f[11] = 0x01;
+  put16(f, 12, 0x0800);
+  f[14] = 0x45;
+  put16(f, 16, static_cast<uint16_t>(20 + l4 + payload.size()));
+  put16(f, 18, 1);
+  f[22] = 64;
+  f[23] = proto;
+  put32(f, 26, ip4(src));
+  put32(f, 30, ip4(dst));
+  put16(f, 24, csum(&f[14], 20));
+  size_t t = 34;
+  put16(f, t, sport);
+  put16(f, t + 2, dport);
+  if (udp) {
+    put16(f, t + 4, static_cast<uint16_t>(8 + payload.size()));
+  } else {
+    put32(f, t + 4, seq);
+    put32(f, t + 8, ack);
+    f[t + 12] = 5 << 4;
+    f[t + 13] = flags;
+    put16(f, t + 14, 65535);
+  }
+  for (size_t i = 0; i < payload.size(); ++i) f[t + l4 + i] = static_cast<uint8_t>(payload[i]);
+  // Pseudo-header checksum.
+  uint32_t sum = 0;
+  for (size_t i = 26; i < 34; i += 2) sum += (f[i] << 8) | f[i + 1];
+  sum += proto + l4 + payload.size();
+  put16(f, t + (udp ? 6 : 16), csum(&f[t], l4 + payload.size(), sum));
+  return f;
+}
+
+}  // namespace dc::test

@@ -1,0 +1,291 @@
+// The per-packet pipeline on real mbufs with the example policy: admission, inspection, stream
+// order, verdicts, flow records and the audit failure condition.
+#include "dataplane/pipeline.hpp"
+
+#include <gtest/gtest.h>
+#include <rte_mbuf.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/audit_channel.hpp"
+#include "policy/policy.hpp"
+#include "tests/unit/dataplane/frames.hpp"
+
+namespace dc::dataplane {
+namespace {
+
+using test::tcp4;
+namespace tf = inspect::tcpflag;
+constexpr int64_t kT0 = 1767225600LL * 1'000'000'000;  // 2026-01-01T00:00:00Z
+constexpr const char* kId = "11010519491231002X";       // GB 11643 valid
+
+class CollectSink final : public FlowEventSink {
+ public:
+  FlowEvent* acquire() noexcept override { return &slot_; }
+  void commit(FlowEvent* ev) noexcept override { events.push_back(*ev); }
+  std::vector<FlowEvent> events;
+
+ private:
+  FlowEvent slot_;
+};
+
+std::string kind_names(const FlowEvent& ev) {
+  std::string s;
+  for (uint8_t i = 0; i < ev.verdict_detail.reason_count; ++i)
+    s += std::string(s.empty() ? "" : ",") +
+         std::string(policy::reason_name(ev.verdict_detail.reasons[i].kind));
+  return s;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pool_ = rte_pktmbuf_pool_create("pl_test_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    ASSERT_NE(pool_, nullptr);
+    policy::Diagnostics d("ftz-demo.toml");
+    auto s = policy::load_policy_file(DC_SOURCE_DIR "/examples/policy/ftz-demo.toml", d);
+    ASSERT_TRUE(s && s.value()) << d.format();
+    snap_ = s.value();
+  }
+  static void TearDownTestSuite() { snap_.reset(); }
+
+  void SetUp() override { build(&sink_); }
+  void TearDown() override {
+    pipeline_->expire_all(now_);
+    pipeline_.reset();
+    flows_.reset();
+  }
+
+  void build(FlowEventSink* sink) {
+    static int n = 0;
+    std::string name = "pl_test_flows_" + std::to_string(n++);
+    auto ft = FlowTable::create(name.c_str(), 1024, FlowTimeouts{}, 0);
+    ASSERT_TRUE(ft);
+    flows_ = std::move(ft.value());
+    settings_.policy = snap_.get();
+    settings_.inspect_flows = 64;
+    auto p = Pipeline::create(0, *flows_, settings_, counters_, sink);
+    ASSERT_TRUE(p) << p.error().message;
+    pipeline_ = std::move(p.value());
+  }
+
+  // Sends one frame (replay mode: zones from the policy's prefixes). Returns the frames the
+  // pipeline forwarded as a result (possibly earlier, held ones) and whether it dropped any.
+  std::vector<std::vector<uint8_t>> send(const std::vector<uint8_t>& frame, int* dropped = nullptr) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    EXPECT_NE(m, nullptr);
+    std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), frame.data(), frame.size());
+    m->data_len = static_cast<uint16_t>(frame.size());
+    m->pkt_len = static_cast<uint32_t>(frame.size());
+    out_.clear();
+    now_ += 1'000'000;
+    pipeline_->process(kReplayPort, &m, 1, now_, out_);
+    std::vector<std::vector<uint8_t>> fwd;
+    for (uint32_t i = 0; i < out_.n_fwd; ++i) {
+      const uint8_t* d = rte_pktmbuf_mtod(out_.fwd[i], const uint8_t*);
+      fwd.emplace_back(d, d + rte_pktmbuf_data_len(out_.fwd[i]));
+      rte_pktmbuf_free(out_.fwd[i]);
+    }
+    if (dropped) *dropped = static_cast<int>(out_.n_drop);
+    for (uint32_t i = 0; i < out_.n_drop; ++i) rte_pktmbuf_free(out_.drop[i]);
+    return fwd;
+  }
+
+  static inline rte_mempool* pool_ = nullptr;
+  static inline std::shared_ptr<const policy::Snapshot> snap_;
+  std::unique_ptr<FlowTable> flows_;
+  PipelineSettings settings_;
+  WorkerCounters counters_{};
+  CollectSink sink_;
+  std::unique_ptr<Pipeline> pipeline_;
+  BurstOutput out_;
+  int64_t now_ = kT0;
+};
+
+// A TCP upload from a domestic host to sg-analytics (198.51.100.20:8443, may receive pi.contact
+// only). Returns the frames in order: SYN, SYN-ACK, ACK, data segments...
+struct Upload {
+  const char* client = "10.1.0.11";
+  const char* server = "198.51.100.20";
+  uint16_t cport = 40000, sport = 8443;
+  uint32_t cseq = 1000, sseq = 5000;
+  std::vector<uint8_t> syn() { return tcp4(client, cport, server, sport, cseq, 0, tf::kSyn); }
+  std::vector<uint8_t> synack() {
+    return tcp4(server, sport, client, cport, sseq, cseq + 1, tf::kSyn | tf::kAck);
+  }
+  std::vector<uint8_t> ack() { return tcp4(client, cport, server, sport, cseq + 1, sseq + 1, tf::kAck); }
+  // Data at stream offset `off` (0 = first byte after the SYN).
+  std::vector<uint8_t> data(uint32_t off, std::string_view bytes) {
+    return tcp4(client, cport, server, sport, cseq + 1 + off, sseq + 1, tf::kAck | tf::kPsh, bytes);
+  }
+};
+
+TEST_F(PipelineTest, CleanUploadToWhitelistedCounterpartyIsForwarded) {
+  Upload u;
+  EXPECT_EQ(send(u.syn()).size(), 1u);
+  EXPECT_EQ(send(u.synack()).size(), 1u);
+  EXPECT_EQ(send(u.ack()).size(), 1u);
+  auto f = send(u.data(0, R"({"shipment":"SH-1","containers":4})"));
+  ASSERT_EQ(f.size(), 1u);
+  pipeline_->expire_all(now_);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kAllow);
+  EXPECT_EQ(kind_names(sink_.events[0]), "whitelisted");
+}
+
+TEST_F(PipelineTest, ResidentIdToCounterpartyWithoutThatCategoryIsBlockedBeforeLeaving) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  std::string body = std::string(R"({"name":"x","idcard":")") + kId + R"(","city":"Wuhu"})";
+  int dropped = 0;
+  auto f = send(u.data(0, body), &dropped);
+  EXPECT_TRUE(f.empty()) << "the segment carrying the ID must not be forwarded";
+  EXPECT_EQ(dropped, 1);
+  ASSERT_EQ(sink_.events.size(), 1u) << "a block is recorded at once";
+  const auto& ev = sink_.events[0];
+  EXPECT_EQ(ev.verdict, FlowVerdict::kBlock);
+  EXPECT_EQ(kind_names(ev), "category_not_allowed,whitelisted");
+  ASSERT_EQ(ev.samples_n, 1u);
+  EXPECT_STREQ(ev.samples[0].masked, "110105********002X");
+  // Later packets of the flow are dropped too.
+  EXPECT_TRUE(send(u.data(static_cast<uint32_t>(body.size()), "more")).empty());
+  EXPECT_EQ(counters_.drops[static_cast<unsigned>(inspect::DropReason::kPolicyBlock)], 2u);
+}
+
+TEST_F(PipelineTest, OutOfOrderSegmentsAreHeldThenReleasedInOrder) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  auto a = u.data(0, "aaaa"), b = u.data(4, "bbbb"), c = u.data(8, "cccc");
+  int dropped = -1;
+  EXPECT_TRUE(send(c, &dropped).empty()) << "held: not forwarded";
+  EXPECT_EQ(dropped, 0) << "held: not dropped either";
+  EXPECT_TRUE(send(b).empty());
+  auto f = send(a);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_EQ(f[0], a);
+  EXPECT_EQ(f[1], b);
+  EXPECT_EQ(f[2], c);
+  EXPECT_EQ(counters_.held, 2u);
+}
+
+TEST_F(PipelineTest, IdSplitAcrossOutOfOrderSegmentsIsBlocked) {
+  for (size_t cut = 1; cut < 18; ++cut) {
+    Upload u;
+    u.cport = static_cast<uint16_t>(41000 + cut);
+    send(u.syn());
+    send(u.synack());
+    send(u.ack());
+    std::string body = std::string(R"({"idcard":")") + kId + R"("})";
+    size_t split = 11 + cut;
+    auto second = u.data(static_cast<uint32_t>(split), body.substr(split));
+    auto first = u.data(0, body.substr(0, split));
+    EXPECT_TRUE(send(second).empty()) << cut;
+    EXPECT_TRUE(send(first).empty()) << "cut " << cut << ": both segments must be dropped";
+  }
+  size_t blocked = 0;
+  for (const auto& ev : sink_.events) blocked += ev.verdict == FlowVerdict::kBlock;
+  EXPECT_EQ(blocked, 17u);
+}
+
+TEST_F(PipelineTest, ChangedRetransmissionIsEvasion) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  EXPECT_EQ(send(u.data(0, "hello world")).size(), 1u);
+  EXPECT_EQ(send(u.data(0, "hello world")).size(), 1u) << "identical retransmission passes";
+  EXPECT_TRUE(send(u.data(0, "HELLO world")).empty());
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
+  EXPECT_NE(kind_names(sink_.events[0]).find("evasion"), std::string::npos);
+}
+
+TEST_F(PipelineTest, NoCounterpartyAndIsolatedZonesAreBlockedAtTheFirstPacket) {
+  struct Row {
+    const char* src;
+    const char* dst;
+    uint16_t dport;
+    const char* reasons;
+  } rows[] = {
+      {"10.1.0.5", "203.0.113.150", 443, "no_counterparty"},  // not whitelisted
+      {"10.1.0.5", "10.2.0.7", 22, "no_link"},               // domestic -> processing: isolated
+      {"192.0.2.1", "203.0.113.10", 443, "unknown_zone"},    // source in no zone
+  };
+  uint16_t port = 42000;
+  for (const auto& r : rows) {
+    int dropped = 0;
+    EXPECT_TRUE(send(tcp4(r.src, port++, r.dst, r.dport, 1, 0, tf::kSyn), &dropped).empty()) << r.dst;
+    EXPECT_EQ(dropped, 1);
+    ASSERT_FALSE(sink_.events.empty());
+    EXPECT_EQ(kind_names(sink_.events.back()), r.reasons);
+  }
+}
+
+TEST_F(PipelineTest, AuditUnavailableBlocksNewBorderFlows) {
+  AuditChannelConfig cfg;
+  cfg.ring_size = 256;
+  cfg.events = 255;
+  cfg.evidence_mbufs = 0;
+  cfg.evidence_packets_per_flow = 0;
+  auto ch = AuditChannel::create(cfg);
+  ASSERT_TRUE(ch) << ch.error().message;
+  AuditSink sink(*ch.value());
+  pipeline_->expire_all(now_);
+  build(&sink);
+  Upload u;
+  EXPECT_EQ(send(u.syn()).size(), 1u) << "writer healthy: admitted";
+  ch.value()->writer_ok.store(false);  // e.g. the disk is full
+  Upload v;
+  v.cport = 40001;
+  int dropped = 0;
+  EXPECT_TRUE(send(v.syn(), &dropped).empty()) << "writer failing: new border flows fail closed";
+  EXPECT_EQ(counters_.drops[static_cast<unsigned>(inspect::DropReason::kAuditUnavailable)], 1u);
+  ch.value()->writer_ok.store(true);
+  Upload w;
+  w.cport = 40002;
+  EXPECT_EQ(send(w.syn()).size(), 1u) << "recovered";
+  pipeline_->expire_all(now_);
+  pipeline_.reset();  // before the channel goes away
+  build(&sink_);
+}
+
+TEST_F(PipelineTest, AuditRingFullBlocksNewBorderFlows) {
+  AuditChannelConfig cfg;
+  cfg.ring_size = 256;
+  cfg.events = 255;
+  cfg.evidence_mbufs = 0;
+  cfg.evidence_packets_per_flow = 0;
+  auto ch = AuditChannel::create(cfg);
+  ASSERT_TRUE(ch);
+  AuditSink sink(*ch.value());
+  pipeline_->expire_all(now_);
+  build(&sink);
+  // Nobody drains the ring: blocked flows' records fill it.
+  int admitted = 0, refused = 0;
+  for (int i = 0; i < 400; ++i) {
+    int dropped = 0;
+    send(tcp4("10.1.0.9", static_cast<uint16_t>(30000 + i), "203.0.113.150", 443, 1, 0, tf::kSyn), &dropped);
+    (void)dropped;
+  }
+  for (int i = 0; i < 5; ++i) {
+    Upload u;
+    u.cport = static_cast<uint16_t>(45000 + i);
+    if (send(u.syn()).empty()) ++refused; else ++admitted;
+  }
+  EXPECT_EQ(admitted, 0);
+  EXPECT_EQ(refused, 5);
+  EXPECT_GE(counters_.drops[static_cast<unsigned>(inspect::DropReason::kAuditUnavailable)], 5u);
+  pipeline_->expire_all(now_);
+  pipeline_.reset();
+  build(&sink_);
+}
+
+}  // namespace
+}  // namespace dc::dataplane
