@@ -144,3 +144,24 @@ def main_for(generate):
     os.makedirs(out, exist_ok=True)
     for name, path in sorted(generate(out).items()):
         print(f"{name}: {path}")
+
+
+def read_pcap(path):
+    """Records of a classic microsecond pcap written by write(): [(t_us, frame), ...]."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert struct.unpack_from("<I", data, 0)[0] == 0xA1B2C3D4, path
+    out, off = [], 24
+    while off < len(data):
+        sec, usec, incl, _ = struct.unpack_from("<IIII", data, off)
+        off += 16
+        out.append((sec * 1000000 + usec, data[off:off + incl]))
+        off += incl
+    return out
+
+
+def ipv4_src(frame):
+    """Source address of an untagged IPv4 Ethernet frame, or None."""
+    if struct.unpack_from("!H", frame, 12)[0] != P.ETH_IPV4:
+        return None
+    return ".".join(str(b) for b in frame[26:30])

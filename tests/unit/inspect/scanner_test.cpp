@@ -678,8 +678,9 @@ TEST(Settle, OneBytePiecesSettledAfterEveryByte) {
     f.close_now();
     EXPECT_EQ(f.sink.of("cn_resident_id").size(), 1u);
     EXPECT_EQ(f.sink.of("cn_mobile").size(), 1u);
-    // Settled after every byte: the address is reported as soon as it could end ("zhang.san@ex").
+    // Settled after every byte: the address is reported as soon as it could end there.
     ASSERT_EQ(f.sink.of("email").size(), 1u);
+    EXPECT_EQ(f.sink.of("email")[0].value, "zhang.san@example.co");
     EXPECT_EQ(f.sink.got.size(), 3u);
   }
 }
