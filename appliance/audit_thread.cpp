@@ -36,7 +36,20 @@ void AuditThread::run() {
   }
 }
 
+void AuditThread::post_event(audit::RecordType type, nlohmann::ordered_json details) {
+  std::lock_guard<std::mutex> lock(posted_mu_);
+  posted_.emplace_back(type, std::move(details));
+}
+
 unsigned AuditThread::drain_once() {
+  std::vector<std::pair<audit::RecordType, nlohmann::ordered_json>> posted;
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    posted.swap(posted_);
+  }
+  for (auto& [type, details] : posted) {
+    if (writer_->append_event(type, details) == audit::AppendStatus::kDropped) ++refused_;
+  }
   dataplane::AuditItem items[64];
   unsigned n = ch_.dequeue(items, 64);
   for (unsigned i = 0; i < n; ++i) {
@@ -49,7 +62,7 @@ unsigned AuditThread::drain_once() {
       ch_.release_evidence(items[i].obj);
     }
   }
-  return n;
+  return n + static_cast<unsigned>(posted.size());
 }
 
 void AuditThread::on_evidence(const dataplane::AuditItem& it) {

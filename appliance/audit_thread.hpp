@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -40,6 +41,8 @@ class AuditThread {
   audit::LogWriter& writer() { return *writer_; }
   // Processes whatever is in the ring now (the thread's loop body; also used by tests).
   unsigned drain_once();
+  // An event record from the control thread (fail-closed episodes, ...); thread-safe.
+  void post_event(audit::RecordType type, nlohmann::ordered_json details);
 
  private:
   void run();
@@ -57,6 +60,8 @@ class AuditThread {
   uint32_t per_flow_;
   std::unordered_map<uint64_t, std::vector<Packet>> pending_;
   std::deque<uint64_t> pending_order_;  // eviction order (oldest first)
+  std::mutex posted_mu_;  // control thread -> writer thread; control plane only
+  std::vector<std::pair<audit::RecordType, nlohmann::ordered_json>> posted_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> records_{0}, skipped_{0}, refused_{0}, evidence_files_{0},

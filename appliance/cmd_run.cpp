@@ -286,7 +286,28 @@ int run(const std::vector<std::string>& args) {
       using clock = std::chrono::steady_clock;
       auto start = clock::now();
       auto last_change = start;
+      auto last_failure_check = start;
       uint64_t last_rx = 0;
+      // Fail-closed episodes become audit records: once a second, the packets each failure
+      // condition dropped since the last look.
+      const inspect::DropReason failures[] = {
+          inspect::DropReason::kFlowTableFull,      inspect::DropReason::kReorderQueueFull,
+          inspect::DropReason::kStreamUnavailable,  inspect::DropReason::kScanError,
+          inspect::DropReason::kAuditUnavailable,   inspect::DropReason::kFragmentUninspected};
+      uint64_t failure_seen[std::size(failures)] = {};
+      auto report_failures = [&](double window_s) {
+        if (!auditor) return;
+        auto sum = plane.counters();
+        for (size_t i = 0; i < std::size(failures); ++i) {
+          uint64_t n = sum.drops[static_cast<unsigned>(failures[i])];
+          if (n == failure_seen[i]) continue;
+          auditor->post_event(audit::RecordType::kFailClosed,
+                              {{"condition", inspect::drop_reason_name(failures[i])},
+                               {"packets_dropped", n - failure_seen[i]},
+                               {"window_s", window_s}});
+          failure_seen[i] = n;
+        }
+      };
       while (!g_stop.load()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         auto now = clock::now();
@@ -301,8 +322,13 @@ int run(const std::vector<std::string>& args) {
           break;
         }
         if (max_seconds > 0 && now - start >= std::chrono::seconds(max_seconds)) break;
+        if (now - last_failure_check >= std::chrono::seconds(1)) {
+          report_failures(std::chrono::duration<double>(now - last_failure_check).count());
+          last_failure_check = now;
+        }
       }
       plane.stop();
+      report_failures(std::chrono::duration<double>(clock::now() - last_failure_check).count());
       print_final_counters(stdout, plane, dc);
       if (auditor) {
         auto sum = plane.counters();

@@ -1,16 +1,22 @@
-// `datacustoms scan`: run the built-in detectors over a file or stdin, one JSON line per finding.
+// `datacustoms scan`: run the built-in detectors (or, with --policy, the policy's compiled
+// detector database) over a file or stdin, one JSON line per finding.
 // The input goes through the same streaming scanner as live traffic, in 64 KiB chunks, so memory
 // stays bounded whatever the input size. Only masked values are printed, never raw values.
+// With --policy, each finding also names the negative-list categories its detector feeds
+// (Snapshot::detector_categories), so an officer sees what the appliance would count it as.
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "appliance/command.hpp"
 #include "inspect/detectors.hpp"
 #include "inspect/scanner.hpp"
+#include "policy/policy.hpp"
 
 namespace {
 
@@ -19,16 +25,22 @@ using namespace dc::inspect;
 void usage(FILE* out) {
   std::fprintf(
       out,
-      "usage: datacustoms scan [--detector NAME]... [--today YYYY-MM-DD]\n"
+      "usage: datacustoms scan [--policy FILE] [--detector NAME]... [--today YYYY-MM-DD]\n"
       "                        [--min-confidence LEVEL] [--list] [INPUT|-]\n"
       "\n"
       "Scans INPUT (default: stdin) with the built-in detectors and prints one JSON line\n"
       "per finding: {\"detector\",\"category\",\"offset\",\"length\",\"confidence\",\"masked\"}.\n"
-      "  --detector NAME        only this built-in detector (repeatable; default: all)\n"
+      "  --policy FILE          scan with the detectors FILE uses (built-in and custom) and\n"
+      "                         name the categories each finding feeds: \"category\" is the\n"
+      "                         first, \"categories\" all of them (without --policy: null, and\n"
+      "                         no \"categories\" field). Policy errors: file:line:col, exit 2.\n"
+      "  --detector NAME        only this detector (repeatable; default: all built-ins, or\n"
+      "                         with --policy all of the policy's detectors)\n"
       "  --today YYYY-MM-DD     date for birth-date checks (default: today, UTC)\n"
       "  --min-confidence LEVEL very_unlikely|unlikely|possible|likely|very_likely\n"
       "                         (default: very_unlikely, i.e. every validated finding)\n"
-      "  --list                 list the built-in detectors and exit\n"
+      "  --list                 list the built-in detectors (with --policy: the policy's\n"
+      "                         detectors and their categories) and exit\n"
       "Exit status: 0 ok, 2 usage or I/O error.\n");
 }
 
@@ -64,18 +76,40 @@ void json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// Category ids of every category a policy detector feeds, in category-index order.
+std::vector<std::string> detector_category_ids(const dc::policy::Snapshot& snap, uint32_t d) {
+  std::vector<std::string> ids;
+  uint64_t mask = snap.detector_categories(d);
+  while (mask) {
+    unsigned c = static_cast<unsigned>(__builtin_ctzll(mask));
+    mask &= mask - 1;
+    if (c < snap.category_count()) ids.push_back(snap.category(static_cast<uint8_t>(c)).id);
+  }
+  return ids;
+}
+
 struct PrintSink : FindingSink {
   const DetectorDb* db = nullptr;
   Confidence min = Confidence::kVeryUnlikely;
+  // Detectors to print (indexed by detector; empty = all).
+  std::vector<bool> only;
+  // With --policy: per detector, the ready-made JSON of its categories:
+  // "\"category\":\"first\",\"categories\":[...]". Empty vector = no policy.
+  std::vector<std::string> category_json;
   std::string line;
   bool write_error = false;
   void on_finding(const Finding& f) noexcept override {
     if (f.confidence < min) return;
+    if (!only.empty() && (f.detector >= only.size() || !only[f.detector])) return;
     line.clear();
     line += "{\"detector\":";
     json_string(line, db->detector(f.detector).name);
-    // Categories come from the policy (negative list); not wired into `scan` yet.
-    line += ",\"category\":null,\"offset\":" + std::to_string(f.offset) +
+    line += ',';
+    if (f.detector < category_json.size())
+      line += category_json[f.detector];
+    else
+      line += "\"category\":null";
+    line += ",\"offset\":" + std::to_string(f.offset) +
             ",\"length\":" + std::to_string(f.length) + ",\"confidence\":";
     json_string(line, to_string(f.confidence));
     line += ",\"masked\":";
@@ -95,6 +129,9 @@ CivilDate utc_today() {
 
 int run_scan(const std::vector<std::string>& args) {
   std::vector<DetectorSpec> specs;
+  std::vector<std::string> only_names;  // --detector NAME (validated after --policy is known)
+  std::string policy_path;
+  bool list = false;
   std::string input = "-";
   bool have_input = false;
   CivilDate today = utc_today();
@@ -112,23 +149,15 @@ int run_scan(const std::vector<std::string>& args) {
       usage(stdout);
       return 0;
     } else if (a == "--list") {
-      for (auto n : builtin_detector_names()) {
-        auto d = describe_builtin(n);
-        std::printf("%-18s %.*s\n", std::string(n).c_str(), static_cast<int>(d->title.size()),
-                    d->title.data());
-      }
-      return 0;
+      list = true;
+    } else if (a == "--policy") {
+      const std::string* v = value("--policy");
+      if (!v) return 2;
+      policy_path = *v;
     } else if (a == "--detector") {
       const std::string* v = value("--detector");
       if (!v) return 2;
-      if (!describe_builtin(*v)) {
-        std::fprintf(stderr, "datacustoms scan: unknown detector \"%s\" (see --list)\n",
-                     v->c_str());
-        return 2;
-      }
-      DetectorSpec s;
-      s.name = *v;
-      specs.push_back(std::move(s));
+      only_names.push_back(*v);
     } else if (a == "--today") {
       const std::string* v = value("--today");
       if (!v) return 2;
@@ -157,22 +186,90 @@ int run_scan(const std::vector<std::string>& args) {
       have_input = true;
     }
   }
-  if (specs.empty()) {
-    for (auto n : builtin_detector_names()) {
+
+  std::shared_ptr<const DetectorDb> db;
+  std::shared_ptr<const dc::policy::Snapshot> snap;
+  std::vector<bool> only;
+  if (!policy_path.empty()) {
+    // The same compilation as `policy check` and `run`, minus the wall-clock expiry warnings
+    // (nothing here depends on "now" except --today).
+    dc::policy::Diagnostics diags(policy_path);
+    auto loaded = dc::policy::load_policy_file(policy_path, diags);
+    if (!loaded) {
+      std::fprintf(stderr, "datacustoms scan: %s\n", loaded.error().message.c_str());
+      return 2;
+    }
+    std::fputs(diags.format().c_str(), stderr);
+    if (diags.has_errors() || !loaded.value()) {
+      std::fprintf(stderr, "datacustoms scan: policy %s has %zu error(s); nothing scanned\n",
+                   policy_path.c_str(), diags.error_count());
+      return 2;
+    }
+    snap = loaded.value();
+    const auto& names = snap->detector_names();
+    if (list) {
+      for (uint32_t d = 0; d < names.size(); ++d) {
+        std::string cats;
+        for (const auto& id : detector_category_ids(*snap, d)) cats += (cats.empty() ? "" : ",") + id;
+        std::printf("%-24s %s\n", names[d].c_str(), cats.empty() ? "-" : cats.c_str());
+      }
+      return 0;
+    }
+    for (const auto& n : only_names) {
+      auto it = std::find(names.begin(), names.end(), n);
+      if (it == names.end()) {
+        std::fprintf(stderr,
+                     "datacustoms scan: detector \"%s\" is not used by %s (see --policy %s "
+                     "--list)\n",
+                     n.c_str(), policy_path.c_str(), policy_path.c_str());
+        return 2;
+      }
+      if (only.empty()) only.assign(names.size(), false);
+      only[static_cast<size_t>(it - names.begin())] = true;
+    }
+    db = snap->detector_db();
+    if (!db) {
+      std::fprintf(stderr, "datacustoms scan: policy %s uses no detectors; nothing to scan\n",
+                   policy_path.c_str());
+      return 0;
+    }
+  } else {
+    if (list) {
+      for (auto n : builtin_detector_names()) {
+        auto d = describe_builtin(n);
+        std::printf("%-18s %.*s\n", std::string(n).c_str(), static_cast<int>(d->title.size()),
+                    d->title.data());
+      }
+      return 0;
+    }
+    for (const auto& n : only_names) {
+      if (!describe_builtin(n)) {
+        std::fprintf(stderr, "datacustoms scan: unknown detector \"%s\" (see --list)\n",
+                     n.c_str());
+        return 2;
+      }
       DetectorSpec s;
-      s.name = std::string(n);
+      s.name = n;
       specs.push_back(std::move(s));
     }
+    if (specs.empty()) {
+      for (auto n : builtin_detector_names()) {
+        DetectorSpec s;
+        s.name = std::string(n);
+        specs.push_back(std::move(s));
+      }
+    }
+    std::vector<PatternError> errors;
+    auto compiled = DetectorDb::compile(specs, &errors);
+    if (!compiled) {
+      std::fprintf(stderr, "datacustoms scan: %s\n", compiled.error().message.c_str());
+      return 2;
+    }
+    db = std::move(compiled.value());
   }
 
-  std::vector<PatternError> errors;
-  auto db = DetectorDb::compile(specs, &errors);
-  if (!db) {
-    std::fprintf(stderr, "datacustoms scan: %s\n", db.error().message.c_str());
-    return 2;
-  }
-  auto scratch = Scratch::create(db.value());
-  auto pool = StreamPool::create(db.value(), 1);
+  auto scratch = Scratch::create(db);
+  auto pool = StreamPool::create(db, 1);
   if (!scratch || !pool) {
     std::fprintf(stderr, "datacustoms scan: %s\n",
                  (!scratch ? scratch.error() : pool.error()).message.c_str());
@@ -189,8 +286,27 @@ int run_scan(const std::vector<std::string>& args) {
     }
   }
   PrintSink sink;
-  sink.db = db.value().get();
+  sink.db = db.get();
   sink.min = min;
+  sink.only = std::move(only);
+  if (snap) {
+    // Detector index i of the policy's database == index i of detector_names() (policy/compile).
+    for (uint32_t d = 0; d < db->detector_count(); ++d) {
+      auto ids = detector_category_ids(*snap, d);
+      std::string j = "\"category\":";
+      if (ids.empty())
+        j += "null";
+      else
+        json_string(j, ids.front());
+      j += ",\"categories\":[";
+      for (size_t k = 0; k < ids.size(); ++k) {
+        if (k) j += ',';
+        json_string(j, ids[k]);
+      }
+      j += ']';
+      sink.category_json.push_back(std::move(j));
+    }
+  }
   Stream* s = (*pool)->acquire();
   std::vector<uint8_t> buf(64 * 1024);
   int rc = 0;
@@ -221,6 +337,7 @@ int run_scan(const std::vector<std::string>& args) {
 }
 
 const dc::appliance::CommandRegistrar reg{
-    "scan", "scan a file or stdin with the built-in detectors (JSON lines)", &run_scan};
+    "scan", "scan a file or stdin with the built-in or a policy's detectors (JSON lines)",
+    &run_scan};
 
 }  // namespace

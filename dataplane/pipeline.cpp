@@ -237,6 +237,10 @@ void Pipeline::scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<con
       dir == Direction::kForward ? f.adm.forward_is_export() : f.adm.reverse_is_export();
   if (inspect::scan(*ctx.stream[di], *scratch_, bytes, *finding_sink_) != inspect::ScanStatus::kOk)
     f.flags |= pflag::kScanError;
+  // A value that ends exactly at the end of these bytes waits for its boundary byte; the packet
+  // is forwarded now, so judge it as if the stream ended here (fail closed, reported once).
+  if (inspect::settle(*ctx.stream[di], *scratch_, *finding_sink_) != inspect::ScanStatus::kOk)
+    f.flags |= pflag::kScanError;
   finding_sink_->flow = nullptr;
 }
 

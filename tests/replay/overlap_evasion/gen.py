@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """overlap_evasion: retransmissions that re-send already-sent sequence space. Run: gen.py OUTDIR.
 
-The "decoy" body has 18 zeros where the real body has the resident ID (same length), so the
+The "decoy" body has 18 x's where the real body has the resident ID (same length), so the
 scanner may see one version and the receiver keep the other (Ptacek/Newsham).
 
   44001  [0,at) + decoy [at,end), then [at,end) retransmitted with the real ID  -> evasion
@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import replaylib as R  # noqa: E402
 
 CLEAN = b'{"shipment":"SH-2026-0001","containers":4,"port":"Wuhu","eta":"2026-01-09"}'
-DECOY_ID = b"0" * len(R.VALID_ID)
+DECOY_ID = b"x" * len(R.VALID_ID)
 
 
 def generate(out):

@@ -157,6 +157,19 @@ TEST_F(PipelineTest, ResidentIdToCounterpartyWithoutThatCategoryIsBlockedBeforeL
   EXPECT_EQ(counters_.drops[static_cast<unsigned>(inspect::DropReason::kPolicyBlock)], 2u);
 }
 
+TEST_F(PipelineTest, IdEndingExactlyAtTheSegmentEndIsBlockedBeforeItLeaves) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  std::string first = std::string(R"({"idcard":")") + kId;  // ends with the ID's last byte
+  int dropped = 0;
+  EXPECT_TRUE(send(u.data(0, first), &dropped).empty());
+  EXPECT_EQ(dropped, 1);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
+}
+
 TEST_F(PipelineTest, OutOfOrderSegmentsAreHeldThenReleasedInOrder) {
   Upload u;
   send(u.syn());
