@@ -17,6 +17,7 @@ expected.json:
       "flows": [ {
           "name": "...",
           "match": {"src_port": 41001},      # a list value expands into one test per element
+          "absent": true,                     # no flow may match (instead of exactly one)
           "verdict": "block" | "verdict_not": "allow",
           "reasons": ["kind:id", ...],        # the flow's complete reason list, in order
           "reasons_include": [...],           # ordered subsequence of the reasons
@@ -79,6 +80,7 @@ class Replay:
         self.expected = json.load(open(os.path.join(case_dir, "expected.json")))
         self.captures = load_gen(case_dir).generate(workdir)
         self.results = {}
+        self.known_bugs = {}  # test name -> expected_failure text
 
     def policy_path(self, run):
         p = run["policy"]
@@ -122,6 +124,8 @@ def make_tests(replay):
         while hasattr(Case, name):
             name += "_"
         setattr(Case, name, fn)
+        if expected_failure:
+            replay.known_bugs[name] = expected_failure
 
     for run in replay.expected["runs"]:
         rn = run["name"]
@@ -167,6 +171,9 @@ def make_tests(replay):
                 def t_flow(self, run=run, exp=exp, m=m):
                     _, flows = replay.run(run)
                     hits = [f for f in flows if all(f.get(k) == v for k, v in m.items())]
+                    if exp.get("absent"):
+                        self.assertEqual(hits, [], "no flow may match %s" % m)
+                        return
                     self.assertEqual(len(hits), 1, "flows matching %s: %d\nall flows:\n%s" % (
                         m, len(hits), "\n".join(json.dumps(f) for f in flows)))
                     f = hits[0]
@@ -212,8 +219,12 @@ def main():
         replay = Replay(case_dir, binary, source_dir, work)
         suite = unittest.defaultTestLoader.loadTestsFromTestCase(make_tests(replay))
         res = unittest.TextTestRunner(verbosity=2 if verbose else 1, stream=sys.stdout).run(suite)
-        for reason in (getattr(t, "_testMethodName", "") for t, _ in res.expectedFailures):
-            print("known engine bug (expected failure): %s" % reason)
+        for name in (getattr(t, "_testMethodName", "") for t, _ in res.expectedFailures):
+            print("expected failure %s: %s" % (name, replay.known_bugs.get(name, "")))
+        for t in res.unexpectedSuccesses:
+            name = getattr(t, "_testMethodName", "")
+            print("UNEXPECTED SUCCESS %s: the engine no longer shows \"%s\" - remove the "
+                  "expected_failure marker" % (name, replay.known_bugs.get(name, "")))
         return 0 if res.wasSuccessful() else 1
 
 

@@ -7,6 +7,7 @@ cut falling inside the ID. Run: gen.py OUTDIR.
   46003  the fragments, then the same segment retransmitted unfragmented (what the sender does
          when the fragments are not acknowledged) -> scanned, blocked for the ID
   46004  control: the same upload unfragmented -> blocked for the ID
+frag_only.pcap holds flow 46001 alone, so the replay summary's drop counter is that flow's.
 """
 import os
 import sys
@@ -48,6 +49,8 @@ def generate(out):
     f1, f2 = fragments(c, req, cut, ident=46001)
     frames += c.handshake() + [f1, f2] + finish(c)
 
+    frag_only = list(frames)
+
     c = conn(46002)
     f1, f2 = fragments(c, req, cut, ident=46002)
     frames += c.handshake() + [f2, f1] + finish(c)
@@ -58,7 +61,8 @@ def generate(out):
 
     c = conn(46004)
     frames += R.upload(c, body)
-    return {"fragments.pcap": R.write(os.path.join(out, "fragments.pcap"), frames)}
+    return {"fragments.pcap": R.write(os.path.join(out, "fragments.pcap"), frames),
+            "frag_only.pcap": R.write(os.path.join(out, "frag_only.pcap"), frag_only)}
 
 
 if __name__ == "__main__":
