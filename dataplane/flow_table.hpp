@@ -90,6 +90,7 @@ class FlowTable {
   }
 
   int64_t idle_timeout(const Flow& f) const noexcept;
+  Flow& slot(uint32_t i) noexcept { return slots_[i < capacity_ ? i : 0]; }
   const FlowTableStats& stats() const noexcept { return stats_; }
   uint32_t capacity() const noexcept { return capacity_; }
 

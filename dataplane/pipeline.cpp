@@ -11,6 +11,8 @@ namespace dc::dataplane {
 using inspect::DropReason;
 namespace pflag = policy::flag;
 
+static inline void forward_pkt(rte_mbuf* m, BurstOutput& out, WorkerCounters& c) noexcept;
+
 void WorkerCounters::add(const WorkerCounters& o) noexcept {
   for (unsigned p = 0; p <= kMaxPorts; ++p) {
     port[p].rx_packets += o.port[p].rx_packets;
@@ -69,8 +71,47 @@ Pipeline::Pipeline(uint16_t worker_id, FlowTable& flows, const PipelineSettings&
       sink_(sink),
       reorderer_(settings.reorder),
       pool_(settings.policy != nullptr ? settings.inspect_flows : 0),
-      finding_sink_(std::make_unique<Sink>()) {
+      finding_sink_(std::make_unique<Sink>()),
+      frags_(std::make_unique<FragEntry[]>(kFragEntries)) {
   finding_sink_->counters = &counters_;
+}
+
+Pipeline::FragEntry* Pipeline::frag_lookup(const inspect::Decoded& d) noexcept {
+  uint32_t h = d.frag_id * 2654435761u;
+  for (int i = 12; i < 16; ++i) h = (h ^ d.src.bytes[i] ^ (d.dst.bytes[i] << 8)) * 16777619u;
+  return &frags_[(h ^ d.proto) & (kFragEntries - 1)];
+}
+
+// A fragment without an L4 header follows its datagram's first fragment: forwarded only when
+// that fragment's flow is forwarded and not inspected; otherwise dropped (never uninspected
+// bytes). Returns true when handled.
+bool Pipeline::non_first_fragment(const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
+                                  BurstOutput& out) noexcept {
+  FragEntry* e = frag_lookup(d);
+  const bool known = e->seen_ns != 0 && now_ns - e->seen_ns < 30'000'000'000LL &&
+                     e->ip_id == d.frag_id && e->proto == d.proto && e->src == d.src &&
+                     e->dst == d.dst;
+  Flow* f = nullptr;
+  if (known) {
+    Direction dir;
+    f = flows_.lookup(flows_.slot(e->slot).initiator, dir);
+    if (f != nullptr && f->id != e->flow_id) f = nullptr;
+  }
+  if (f == nullptr) {
+    drop_pkt(m, DropReason::kFragmentUninspected, out);
+    return true;
+  }
+  Direction dir = static_cast<Direction>(e->dir);
+  flows_.on_packet(*f, dir, 0, rte_pktmbuf_pkt_len(m), now_ns);
+  const bool inspected = dir == Direction::kForward ? f->adm.inspect_forward : f->adm.inspect_reverse;
+  if (f->verdict == FlowVerdict::kBlock || (f->policy != nullptr && inspected)) {
+    ++f->dropped_packets;
+    drop_pkt(m, f->verdict == FlowVerdict::kBlock ? f->block_reason : DropReason::kFragmentUninspected,
+             out);
+    return true;
+  }
+  forward_pkt(m, out, counters_);
+  return true;
 }
 
 Pipeline::~Pipeline() = default;
@@ -289,7 +330,11 @@ bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d
   if (!content && !(want_meta && f.adm.sni_pending)) return true;
   if (d.proto != inspect::kProtoTcp && d.payload_len == 0) return true;
   if (d.is_fragment) {
-    // Fragments of inspected flows are never forwarded uninspected (no reassembly yet).
+    // Fragments of inspected flows are never forwarded uninspected (no reassembly yet): the
+    // flow is blocked and its record says why.
+    f.flags |= pflag::kFragmented;
+    f.adm.sni_pending = false;
+    apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
     drop_pkt(m, DropReason::kFragmentUninspected, out);
     return false;
   }
@@ -431,6 +476,12 @@ void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
     return drop_pkt(m, DropReason::kNoZone, out);
   }
 
+  // Later fragments carry no ports: they follow the flow of their datagram's first fragment.
+  if (d.is_fragment && d.l4_offset == 0) {
+    non_first_fragment(d, m, now_ns, out);
+    return;
+  }
+
   // 3. Flow lookup / create.
   FlowTuple t;
   t.src = d.src;
@@ -454,6 +505,17 @@ void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
   }
   // Every packet counts in its flow, forwarded or not (the record shows what was attempted).
   flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
+  if (d.is_fragment && d.more_fragments) {
+    FragEntry* e = frag_lookup(d);
+    e->src = d.src;
+    e->dst = d.dst;
+    e->ip_id = d.frag_id;
+    e->proto = d.proto;
+    e->dir = static_cast<uint8_t>(dir);
+    e->slot = f->slot;
+    e->flow_id = f->id;
+    e->seen_ns = now_ns;
+  }
   // Evidence: the first packets of every flow that is new, crosses the border or is blocked are
   // copied to the audit writer, which keeps them only for blocked flows. The copy is made before
   // the verdict so that a flow blocked by this very packet has it in its capture.

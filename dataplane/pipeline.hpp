@@ -91,6 +91,24 @@ class Pipeline {
   void end_flow(Flow& f, int64_t now_ns) noexcept;
   void emit(Flow& f, int64_t now_ns, bool ended) noexcept;
   void set_today(int64_t now_ns) noexcept;
+  bool non_first_fragment(const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
+                          BurstOutput& out) noexcept;
+
+  // Which flow a datagram's later fragments belong to (they carry no ports): remembered from its
+  // first fragment, keyed by (src, dst, protocol, IP ID). Direct-mapped, fixed size; a collision
+  // forgets the older datagram, whose later fragments are then dropped (fail closed).
+  struct FragEntry {
+    inspect::IpAddr src, dst;
+    uint32_t ip_id = 0;
+    uint8_t proto = 0;
+    uint8_t dir = 0;
+    uint32_t slot = 0;
+    uint64_t flow_id = 0;
+    int64_t seen_ns = 0;
+  };
+  static constexpr uint32_t kFragEntries = 1024;
+  FragEntry* frag_lookup(const inspect::Decoded& d) noexcept;
+  std::unique_ptr<FragEntry[]> frags_;
 
   uint16_t worker_id_;
   FlowTable& flows_;

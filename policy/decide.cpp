@@ -373,6 +373,8 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
   }
   // V3: stream integrity, one-way links and failure conditions.
   if (flags & flag::kEvasion) c.push(make(ReasonKind::kEvasion, Action::kBlock));
+  // Fragments of an inspected flow are not reassembled: what they carry was never inspected.
+  if (flags & flag::kFragmented) c.push(make(ReasonKind::kFragmentUninspected, Action::kBlock));
   if ((flags & flag::kReversePayload) && !a.reverse_payload_allowed) {
     c.push(make(ReasonKind::kOneWayViolation, Action::kBlock));
   }

@@ -53,6 +53,7 @@ constexpr uint16_t kDefaultServerPort = 443;
 // Flag names accepted in [[test]] flags.
 uint32_t flag_by_name(std::string_view n) {
   if (n == "evasion") return flag::kEvasion;
+  if (n == "fragmented") return flag::kFragmented;
   if (n == "opaque_payload") return flag::kPayloadOpaque;
   if (n == "reverse_payload") return flag::kReversePayload;
   for (std::size_t i = 0; i < kFailureCount; ++i) {
@@ -62,7 +63,7 @@ uint32_t flag_by_name(std::string_view n) {
 }
 
 std::vector<std::string> flag_names() {
-  std::vector<std::string> v = {"evasion", "opaque_payload", "reverse_payload"};
+  std::vector<std::string> v = {"evasion", "fragmented", "opaque_payload", "reverse_payload"};
   for (std::size_t i = 0; i < kFailureCount; ++i) v.emplace_back(failure_name(i));
   return v;
 }

@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""User-facing contract of the `datacustoms` binary (exit codes, messages, masking, key files).
+
+usage: test_cli.py DATACUSTOMS_BINARY SOURCE_DIR [unittest options]
+
+Exit codes (appliance/command.hpp): 0 ok, 1 a check/test/verify found problems, 2 usage or
+configuration error. Hermetic: every file is written to a temporary directory that is removed
+afterwards; dates are fixed with --today / --at so the wall clock never changes a result.
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN = None
+SRC = None
+
+# A resident ID with a valid GB 11643 check digit, and a lookalike whose check digit is wrong.
+VALID_ID = "11010519491231002X"
+LOOKALIKE_ID = "110105194912310021"
+TODAY = "2026-06-15"
+AT = "2026-06-15T00:00:00+08:00"  # the reference time of tests/policy/bad/*.expected
+
+
+def run(args, cwd=None, stdin=None, timeout=120):
+    p = subprocess.run([BIN] + args, cwd=cwd, input=stdin, capture_output=True, timeout=timeout)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+class CliTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="dc-cli-")
+        self.addCleanup(shutil.rmtree, self.tmp, ignore_errors=True)
+        self.demo_policy = os.path.join(SRC, "examples", "policy", "ftz-demo.toml")
+        self.bad_dir = os.path.join(SRC, "tests", "policy", "bad")
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def write(self, name, data):
+        mode = "wb" if isinstance(data, bytes) else "w"
+        with open(self.path(name), mode) as f:
+            f.write(data)
+        return self.path(name)
+
+    def assertExit(self, result, code, what):
+        rc, out, err = result
+        self.assertEqual(rc, code, f"{what}: exit {rc}, want {code}\nstdout:\n{out}\nstderr:\n{err}")
+
+    # ---- top level ------------------------------------------------------------------------
+    def test_no_command(self):
+        r = run([], cwd=self.tmp)
+        self.assertExit(r, 2, "no command")
+        self.assertIn("usage: datacustoms <command>", r[2])
+        self.assertEqual(r[1], "")
+
+    def test_unknown_command(self):
+        r = run(["frobnicate"], cwd=self.tmp)
+        self.assertExit(r, 2, "unknown command")
+        self.assertIn("unknown command 'frobnicate'", r[2])
+        self.assertEqual(r[1], "")
+
+    def test_help(self):
+        r = run(["--help"], cwd=self.tmp)
+        self.assertExit(r, 0, "--help")
+        self.assertIn("usage: datacustoms <command>", r[1])
+        for cmd in ("audit", "policy", "replay", "run", "scan"):
+            self.assertRegex(r[1], r"(?m)^  %s\s" % cmd)
+
+    # ---- run ------------------------------------------------------------------------------
+    def test_run_missing_config(self):
+        missing = self.path("no-such.toml")
+        r = run(["run", "--config", missing], cwd=self.tmp)
+        self.assertExit(r, 2, "run with a missing config")
+        self.assertIn(missing, r[2])
+
+    def test_run_config_errors_are_located(self):
+        cfg = self.write(
+            "appliance.toml",
+            'pairs = [["inside", "outside"]]\n'
+            "[eal]\n"
+            "args = []\n"
+            "bogus = 1\n"
+            "[memory]\n"
+            'mbufs = "many"\n',
+        )
+        r = run(["run", "--config", cfg, "--out-dir", self.path("out")], cwd=self.tmp)
+        self.assertExit(r, 2, "run with a bad config")
+        err = r[2]
+        self.assertRegex(err, r"(?m)^%s:4:1: error: unknown key 'bogus'" % re.escape(cfg))
+        self.assertRegex(err, r"(?m)^%s:6:9: error: 'mbufs' must be an integer" % re.escape(cfg))
+        self.assertIn("nothing started", err)
+        self.assertNotIn("running with", err)
+        # Nothing started: no capture files were written.
+        out = self.path("out")
+        self.assertFalse(os.path.isdir(out) and os.listdir(out), "run wrote output files")
+
+    # ---- policy ---------------------------------------------------------------------------
+    def test_policy_check_demo_prints_file_sha256(self):
+        r = run(["policy", "check", self.demo_policy, "--at", AT], cwd=self.tmp)
+        self.assertExit(r, 0, "policy check ftz-demo")
+        with open(self.demo_policy, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        self.assertRegex(r[1], r"(?m)\bsha256 %s$" % digest)
+        self.assertRegex(r[1], r"(?m)^ok: \d+ warning\(s\)$")
+
+    def test_policy_check_bad_policies_exact_diagnostics(self):
+        cases = sorted(f[:-5] for f in os.listdir(self.bad_dir) if f.endswith(".toml"))
+        self.assertTrue(cases, "no cases in tests/policy/bad")
+        for case in cases:
+            with self.subTest(case=case):
+                with open(os.path.join(self.bad_dir, case + ".expected")) as f:
+                    expected = f.read().splitlines()
+                want_errors = any(": error: " in line for line in expected)
+                # Run in the case's folder with the bare file name: the golden files say
+                # "<case>.toml:line:col: ...".
+                r = run(["policy", "check", case + ".toml", "--at", AT], cwd=self.bad_dir)
+                self.assertExit(r, 1 if want_errors else 0, "policy check " + case)
+                lines = r[2].splitlines()
+                if want_errors:
+                    # The diagnostics, then one summary line.
+                    self.assertRegex(lines[-1], r"^\d+ error\(s\), \d+ warning\(s\)$")
+                    lines = lines[:-1]
+                    self.assertEqual(r[1], "", "a failed check prints no summary on stdout")
+                self.assertEqual(lines, expected)
+                for line in lines:
+                    self.assertRegex(line, r"^%s\.toml:\d+:\d+: (error|warning|note): "
+                                     % re.escape(case))
+
+    def test_policy_check_unreadable_file(self):
+        r = run(["policy", "check", self.path("absent.toml")], cwd=self.tmp)
+        self.assertExit(r, 2, "policy check of a missing file")
+
+    def test_policy_test_demo(self):
+        r = run(["policy", "test", self.demo_policy], cwd=self.tmp)
+        self.assertExit(r, 0, "policy test ftz-demo")
+        m = re.search(r"(?m)^(\d+)/(\d+) passed, policy sha256 ([0-9a-f]{64})$", r[1])
+        self.assertIsNotNone(m, r[1])
+        self.assertEqual(m.group(1), m.group(2))
+        self.assertNotIn("FAIL", r[1])
+
+    # ---- scan -----------------------------------------------------------------------------
+    def scan_sample(self):
+        return self.write(
+            "sample.txt",
+            "customer: Zhang San\n"
+            f"身份证号: {VALID_ID}\n"
+            f"order number {LOOKALIKE_ID} shipped\n",
+        )
+
+    def check_one_masked_finding(self, r, with_policy):
+        self.assertExit(r, 0, "scan")
+        rc, out, err = r
+        for raw in (VALID_ID, LOOKALIKE_ID, VALID_ID[6:14]):
+            self.assertNotIn(raw, out, "raw value on stdout")
+            self.assertNotIn(raw, err, "raw value on stderr")
+        findings = [json.loads(line) for line in out.splitlines() if line.strip()]
+        self.assertEqual(len(findings), 1, out)
+        f = findings[0]
+        self.assertEqual(f["detector"], "cn_resident_id")
+        self.assertEqual(f["masked"], VALID_ID[:6] + "*" * 8 + VALID_ID[14:])
+        self.assertEqual(f["length"], len(VALID_ID))
+        self.assertIn(f["confidence"], ("possible", "likely", "very_likely"))
+        if with_policy:
+            self.assertEqual(f["category"], "pi.identity")
+            self.assertEqual(f["categories"], ["pi.identity"])
+        else:
+            self.assertIsNone(f["category"])
+            self.assertNotIn("categories", f)
+
+    def test_scan_builtins(self):
+        sample = self.scan_sample()
+        self.check_one_masked_finding(run(["scan", "--today", TODAY, sample], cwd=self.tmp), False)
+
+    def test_scan_stdin(self):
+        with open(self.scan_sample(), "rb") as f:
+            data = f.read()
+        r = run(["scan", "--today", TODAY, "-"], cwd=self.tmp, stdin=data)
+        self.check_one_masked_finding(r, False)
+
+    def test_scan_with_policy(self):
+        sample = self.scan_sample()
+        r = run(["scan", "--policy", self.demo_policy, "--today", TODAY, sample], cwd=self.tmp)
+        self.check_one_masked_finding(r, True)
+
+    def test_scan_with_bad_policy(self):
+        bad = os.path.join(self.bad_dir, "unknown_keys.toml")
+        r = run(["scan", "--policy", bad, self.scan_sample()], cwd=self.tmp)
+        self.assertExit(r, 2, "scan with a bad policy")
+        self.assertEqual(r[1], "")
+        self.assertRegex(r[2], r"(?m)^%s:11:1: error: unknown key 'prefixs'" % re.escape(bad))
+        self.assertNotIn(VALID_ID, r[2])
+
+    def test_scan_with_missing_policy(self):
+        r = run(["scan", "--policy", self.path("absent.toml"), self.scan_sample()], cwd=self.tmp)
+        self.assertExit(r, 2, "scan with a missing policy")
+        self.assertIn("absent.toml", r[2])
+
+    def test_scan_unknown_detector(self):
+        r = run(["scan", "--detector", "no_such_detector", self.scan_sample()], cwd=self.tmp)
+        self.assertExit(r, 2, "scan --detector unknown")
+
+    # ---- audit ----------------------------------------------------------------------------
+    def test_audit_keygen(self):
+        prefix = self.path("keys/appliance")
+        os.makedirs(os.path.dirname(prefix))
+        r = run(["audit", "keygen", "--out", prefix], cwd=self.tmp)
+        self.assertExit(r, 0, "audit keygen")
+        key, pub = prefix + ".key", prefix + ".pub"
+        self.assertTrue(os.path.isfile(key) and os.path.isfile(pub))
+        self.assertEqual(stat.S_IMODE(os.stat(key).st_mode), 0o600)
+        with open(key, "rb") as f:
+            key_bytes = f.read()
+        with open(pub, "rb") as f:
+            pub_bytes = f.read()
+        self.assertIn(b"PRIVATE KEY", key_bytes)
+        self.assertNotIn(key_bytes.decode(), r[1] + r[2], "private key printed")
+        # Never overwrites.
+        r2 = run(["audit", "keygen", "--out", prefix], cwd=self.tmp)
+        self.assertExit(r2, 2, "audit keygen over existing keys")
+        self.assertIn("overwrite", r2[2])
+        with open(key, "rb") as f:
+            self.assertEqual(f.read(), key_bytes)
+        with open(pub, "rb") as f:
+            self.assertEqual(f.read(), pub_bytes)
+
+    def test_audit_verify_missing_dir(self):
+        prefix = self.path("k")
+        self.assertExit(run(["audit", "keygen", "--out", prefix], cwd=self.tmp), 0, "keygen")
+        missing = self.path("no-audit-dir")
+        r = run(["audit", "verify", missing, "--pubkey", prefix + ".pub"], cwd=self.tmp)
+        self.assertExit(r, 2, "audit verify of a missing dir")
+        self.assertIn(missing, r[2])
+
+    # ---- replay ---------------------------------------------------------------------------
+    def test_replay_without_captures(self):
+        r = run(["replay", "--policy", self.demo_policy], cwd=self.tmp)
+        self.assertExit(r, 2, "replay without captures")
+        self.assertIn("CAPTURE", r[2])
+
+    def test_replay_corrupt_captures(self):
+        header = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)  # pcap, Ethernet
+        cases = {
+            "garbage.pcap": b"this is not a capture file at all",
+            # A record that claims 60 bytes but the file ends after 20.
+            "truncated.pcap": header + struct.pack("<IIII", 1, 0, 60, 60) + b"\0" * 20,
+        }
+        for name, data in cases.items():
+            with self.subTest(capture=name):
+                cap = self.write(name, data)
+                r = run(["replay", "--policy", self.demo_policy, cap], cwd=self.tmp)
+                self.assertExit(r, 2, "replay of " + name)
+                self.assertIn(cap, r[2])
+
+
+def main():
+    global BIN, SRC
+    if len(sys.argv) < 3:
+        sys.stderr.write(__doc__)
+        return 2
+    BIN = os.path.abspath(sys.argv[1])
+    SRC = os.path.abspath(sys.argv[2])
+    prog = unittest.main(argv=[sys.argv[0]] + sys.argv[3:], exit=False, verbosity=2)
+    return 0 if prog.result.wasSuccessful() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
