@@ -25,7 +25,9 @@ AuditThread::~AuditThread() {
   if (thread_.joinable()) thread_.join();
 }
 
-void AuditThread::start() { thread_ = std::thread([this] { run(); }); }
+void AuditThread::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void AuditThread::run() {
   while (!stop_.load(std::memory_order_relaxed)) {

@@ -20,11 +20,11 @@
 namespace dc::appliance {
 
 struct AuditThreadStats {
-  uint64_t records = 0;          // flow records appended
-  uint64_t skipped = 0;          // flow events not audit-worthy (domestic, allowed)
-  uint64_t refused = 0;          // records the writer refused (kDropped)
+  uint64_t records = 0;  // flow records appended
+  uint64_t skipped = 0;  // flow events not audit-worthy (domestic, allowed)
+  uint64_t refused = 0;  // records the writer refused (kDropped)
   uint64_t evidence_files = 0;
-  uint64_t evidence_dropped = 0; // packets discarded (flow not blocked, or bounds)
+  uint64_t evidence_dropped = 0;  // packets discarded (flow not blocked, or bounds)
 };
 
 class AuditThread {
@@ -60,7 +60,7 @@ class AuditThread {
   uint32_t per_flow_;
   std::unordered_map<uint64_t, std::vector<Packet>> pending_;
   std::deque<uint64_t> pending_order_;  // eviction order (oldest first)
-  std::mutex posted_mu_;  // control thread -> writer thread; control plane only
+  std::mutex posted_mu_;                // control thread -> writer thread; control plane only
   std::vector<std::pair<audit::RecordType, nlohmann::ordered_json>> posted_;
   std::thread thread_;
   std::atomic<bool> stop_{false};

@@ -12,10 +12,9 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "appliance/command.hpp"
 #include "appliance/flow_format.hpp"
@@ -148,7 +147,8 @@ int run(const std::vector<std::string>& args) {
     }
   }
   if (policy_path.empty() || captures.empty()) {
-    std::fprintf(stderr, "datacustoms replay: --policy FILE and at least one CAPTURE are required\n");
+    std::fprintf(stderr,
+                 "datacustoms replay: --policy FILE and at least one CAPTURE are required\n");
     usage(stderr);
     return 2;
   }
@@ -173,8 +173,9 @@ int run(const std::vector<std::string>& args) {
   }
 
   // EAL without hugepages, devices or shared files: the pipeline's rte_hash and mbufs need it.
-  if (auto r = dataplane::eal_init({"--no-huge", "--no-pci", "--no-shconf", "-m", "512", "-l", "0",
-                                    "--log-level=lib.eal:error", "--log-level=lib.telemetry:error"});
+  if (auto r =
+          dataplane::eal_init({"--no-huge", "--no-pci", "--no-shconf", "-m", "512", "-l", "0",
+                               "--log-level=lib.eal:error", "--log-level=lib.telemetry:error"});
       !r) {
     std::fprintf(stderr, "datacustoms replay: %s\n", r.error().message.c_str());
     return 2;
@@ -183,8 +184,8 @@ int run(const std::vector<std::string>& args) {
   {
     // Held out-of-order segments keep their mbufs: size the pool for them.
     uint32_t nmbufs = 4096 + std::min<uint32_t>(inspect_flows, 8192) * 2 * 8;
-    rte_mempool* pool = rte_pktmbuf_pool_create("replay_mbufs", nmbufs, 0, 0,
-                                                RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    rte_mempool* pool =
+        rte_pktmbuf_pool_create("replay_mbufs", nmbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     auto ft = dataplane::FlowTable::create("replay_flows", flows, dataplane::FlowTimeouts{}, 0);
     if (pool == nullptr || !ft) {
       std::fprintf(stderr, "datacustoms replay: cannot allocate packet buffers / flow table%s%s\n",
@@ -210,7 +211,8 @@ int run(const std::vector<std::string>& args) {
     size_t printed = 0;
     auto flush_lines = [&]() {
       for (; printed < sink.records.size(); ++printed) {
-        if (!quiet) std::printf("%s\n", audit::flow_record_body(sink.records[printed]).dump().c_str());
+        if (!quiet)
+          std::printf("%s\n", audit::flow_record_body(sink.records[printed]).dump().c_str());
       }
     };
     // Several captures (e.g. one per side of the wire) are merged by timestamp, as one stream.
@@ -225,14 +227,16 @@ int run(const std::vector<std::string>& args) {
     std::vector<Input> inputs;
     for (const auto& path : captures) {
       char err[PCAP_ERRBUF_SIZE] = {};
-      PcapPtr pc(pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err));
+      PcapPtr pc(
+          pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err));
       if (!pc) {
         std::fprintf(stderr, "datacustoms replay: %s: %s\n", path.c_str(), err);
         exit_code = 2;
         break;
       }
       if (pcap_datalink(pc.get()) != DLT_EN10MB) {
-        std::fprintf(stderr, "datacustoms replay: %s: link type %s is not supported (Ethernet only)\n",
+        std::fprintf(stderr,
+                     "datacustoms replay: %s: link type %s is not supported (Ethernet only)\n",
                      path.c_str(), pcap_datalink_val_to_name(pcap_datalink(pc.get())));
         exit_code = 2;
         break;
@@ -298,15 +302,16 @@ int run(const std::vector<std::string>& args) {
     flush_lines();
     std::fflush(stdout);
     if (tty) std::fprintf(stderr, "\r\033[K");
-    std::fprintf(stderr,
-                 "datacustoms replay: %llu packets, %zu flows (allow %llu, alert %llu, block %llu), "
-                 "%llu findings, %llu dropped packets\n",
-                 static_cast<unsigned long long>(packets), sink.records.size(),
-                 static_cast<unsigned long long>(counters.verdict_allow),
-                 static_cast<unsigned long long>(counters.verdict_alert),
-                 static_cast<unsigned long long>(counters.verdict_block),
-                 static_cast<unsigned long long>(counters.findings),
-                 static_cast<unsigned long long>(counters.dropped));
+    std::fprintf(
+        stderr,
+        "datacustoms replay: %llu packets, %zu flows (allow %llu, alert %llu, block %llu), "
+        "%llu findings, %llu dropped packets\n",
+        static_cast<unsigned long long>(packets), sink.records.size(),
+        static_cast<unsigned long long>(counters.verdict_allow),
+        static_cast<unsigned long long>(counters.verdict_alert),
+        static_cast<unsigned long long>(counters.verdict_block),
+        static_cast<unsigned long long>(counters.findings),
+        static_cast<unsigned long long>(counters.dropped));
     if (sink.lost > 0) {
       std::fprintf(stderr, "datacustoms replay: %llu flow records could not be formatted\n",
                    static_cast<unsigned long long>(sink.lost));

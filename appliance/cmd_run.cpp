@@ -5,17 +5,17 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "appliance/command.hpp"
 #include "appliance/audit_thread.hpp"
+#include "appliance/command.hpp"
 #include "appliance/config.hpp"
-#include "audit/crypto.hpp"
 #include "appliance/report.hpp"
+#include "audit/crypto.hpp"
 #include "dataplane/runtime.hpp"
 #include "policy/policy.hpp"
 
@@ -117,7 +117,8 @@ int run(const std::vector<std::string>& args) {
     if (!text.empty()) std::fprintf(stderr, "%s", text.c_str());
     if (!loaded || loaded.value() == nullptr) {
       std::fprintf(stderr, "datacustoms run: policy %s not loaded%s%s; nothing started\n",
-                   cfg->policy.c_str(), loaded ? "" : ": ", loaded ? "" : loaded.error().message.c_str());
+                   cfg->policy.c_str(), loaded ? "" : ": ",
+                   loaded ? "" : loaded.error().message.c_str());
       return 2;
     }
     snapshot = loaded.value();
@@ -139,8 +140,10 @@ int run(const std::vector<std::string>& args) {
         std::string names;
         for (size_t z = 0; z < snapshot->zone_count(); ++z)
           names += (z ? ", " : "") + snapshot->zone(static_cast<policy::ZoneId>(z)).id;
-        std::fprintf(stderr, "%s:%d:1: error: port '%s': zone '%s' is not a zone of the policy (zones: %s)\n",
-                     cfg->path.c_str(), p.line, p.name.c_str(), p.zone.c_str(), names.c_str());
+        std::fprintf(
+            stderr,
+            "%s:%d:1: error: port '%s': zone '%s' is not a zone of the policy (zones: %s)\n",
+            cfg->path.c_str(), p.line, p.name.c_str(), p.zone.c_str(), names.c_str());
         zone_errors = true;
         continue;
       }
@@ -219,7 +222,8 @@ int run(const std::vector<std::string>& args) {
     std::stringstream hks;
     hks << hk.rdbuf();
     std::string hmac_key = hks.str();
-    while (!hmac_key.empty() && (hmac_key.back() == '\n' || hmac_key.back() == '\r')) hmac_key.pop_back();
+    while (!hmac_key.empty() && (hmac_key.back() == '\n' || hmac_key.back() == '\r'))
+      hmac_key.pop_back();
     if (!hk || hmac_key.size() < 16)
       return fail("hmac_key_file " + hmac_path + ": missing, unreadable or shorter than 16 bytes");
     dataplane::AuditChannelConfig chc;
@@ -232,7 +236,10 @@ int run(const std::vector<std::string>& args) {
     channel = std::move(ch.value());
     audit::WriterOptions wo;
     wo.dir = dir;
-    wo.clock = [] { return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now()); };
+    wo.clock = [] {
+      return std::chrono::time_point_cast<std::chrono::nanoseconds>(
+          std::chrono::system_clock::now());
+    };
     wo.checkpoint_every_records = ac.checkpoint_every_records;
     wo.checkpoint_interval = std::chrono::seconds(ac.checkpoint_interval_s);
     wo.max_file_bytes = ac.max_file_mb << 20;
@@ -253,8 +260,9 @@ int run(const std::vector<std::string>& args) {
       if (!ev) return fail("evidence store: " + ev.error().message);
       evidence = std::move(ev.value());
     }
-    auditor = std::make_unique<AuditThread>(*channel, std::move(writer.value()), std::move(evidence),
-                                            hmac_key, ac.evidence_packets_per_flow);
+    auditor =
+        std::make_unique<AuditThread>(*channel, std::move(writer.value()), std::move(evidence),
+                                      hmac_key, ac.evidence_packets_per_flow);
     for (size_t w = 0; w < dc.worker_lcores.size(); ++w) {
       sinks.push_back(std::make_unique<dataplane::AuditSink>(*channel));
       dc.sinks.push_back(sinks.back().get());
@@ -263,7 +271,8 @@ int run(const std::vector<std::string>& args) {
     auditor->start();
     std::fprintf(stderr, "datacustoms: audit log %s\n", dir.c_str());
   } else if (snapshot) {
-    std::fprintf(stderr, "datacustoms run: warning: no [audit] table: flow verdicts are not recorded\n");
+    std::fprintf(stderr,
+                 "datacustoms run: warning: no [audit] table: flow verdicts are not recorded\n");
   }
   {
     auto dp = dataplane::Dataplane::create(dc);
@@ -282,7 +291,8 @@ int run(const std::vector<std::string>& args) {
       std::fprintf(stderr, "datacustoms run: %s\n", r.error().message.c_str());
       exit_code = 2;
     } else {
-      std::fprintf(stderr, "datacustoms: running with %u worker(s); Ctrl-C stops\n", plane.workers());
+      std::fprintf(stderr, "datacustoms: running with %u worker(s); Ctrl-C stops\n",
+                   plane.workers());
       using clock = std::chrono::steady_clock;
       auto start = clock::now();
       auto last_change = start;
@@ -291,9 +301,9 @@ int run(const std::vector<std::string>& args) {
       // Fail-closed episodes become audit records: once a second, the packets each failure
       // condition dropped since the last look.
       const inspect::DropReason failures[] = {
-          inspect::DropReason::kFlowTableFull,      inspect::DropReason::kReorderQueueFull,
-          inspect::DropReason::kStreamUnavailable,  inspect::DropReason::kScanError,
-          inspect::DropReason::kAuditUnavailable,   inspect::DropReason::kFragmentUninspected};
+          inspect::DropReason::kFlowTableFull,     inspect::DropReason::kReorderQueueFull,
+          inspect::DropReason::kStreamUnavailable, inspect::DropReason::kScanError,
+          inspect::DropReason::kAuditUnavailable,  inspect::DropReason::kFragmentUninspected};
       uint64_t failure_seen[std::size(failures)] = {};
       auto report_failures = [&](double window_s) {
         if (!auditor) return;
@@ -316,8 +326,7 @@ int run(const std::vector<std::string>& args) {
           last_rx = rx;
           last_change = now;
         }
-        if (idle_exit_ms > 0 &&
-            now - last_change >= std::chrono::milliseconds(idle_exit_ms)) {
+        if (idle_exit_ms > 0 && now - last_change >= std::chrono::milliseconds(idle_exit_ms)) {
           std::fprintf(stderr, "datacustoms: input idle for %ld ms, stopping\n", idle_exit_ms);
           break;
         }
@@ -332,18 +341,21 @@ int run(const std::vector<std::string>& args) {
       print_final_counters(stdout, plane, dc);
       if (auditor) {
         auto sum = plane.counters();
-        auto r = auditor->stop({{"forwarded", sum.forwarded}, {"dropped", sum.dropped},
+        auto r = auditor->stop({{"forwarded", sum.forwarded},
+                                {"dropped", sum.dropped},
                                 {"flows", plane.flow_stats().created}});
         auto st = auditor->stats();
         std::fprintf(stdout,
                      "\n== audit ==\nflow records %llu, not audit-worthy %llu, refused %llu, "
                      "evidence files %llu, events lost %llu\n",
-                     static_cast<unsigned long long>(st.records), static_cast<unsigned long long>(st.skipped),
+                     static_cast<unsigned long long>(st.records),
+                     static_cast<unsigned long long>(st.skipped),
                      static_cast<unsigned long long>(st.refused),
                      static_cast<unsigned long long>(st.evidence_files),
                      static_cast<unsigned long long>(channel->lost_events.load()));
         if (!r) {
-          std::fprintf(stderr, "datacustoms run: closing the audit log failed: %s\n", r.error().message.c_str());
+          std::fprintf(stderr, "datacustoms run: closing the audit log failed: %s\n",
+                       r.error().message.c_str());
           exit_code = 1;
         }
         auditor.reset();
@@ -366,7 +378,8 @@ int run(const std::vector<std::string>& args) {
   return exit_code;
 }
 
-const CommandRegistrar kReg{"run", "run the appliance (DPDK fast path) from an appliance.toml", &run};
+const CommandRegistrar kReg{"run", "run the appliance (DPDK fast path) from an appliance.toml",
+                            &run};
 
 }  // namespace
 }  // namespace dc::appliance

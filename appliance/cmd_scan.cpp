@@ -109,8 +109,8 @@ struct PrintSink : FindingSink {
       line += category_json[f.detector];
     else
       line += "\"category\":null";
-    line += ",\"offset\":" + std::to_string(f.offset) +
-            ",\"length\":" + std::to_string(f.length) + ",\"confidence\":";
+    line += ",\"offset\":" + std::to_string(f.offset) + ",\"length\":" + std::to_string(f.length) +
+            ",\"confidence\":";
     json_string(line, to_string(f.confidence));
     line += ",\"masked\":";
     json_string(line, f.masked);
@@ -210,7 +210,8 @@ int run_scan(const std::vector<std::string>& args) {
     if (list) {
       for (uint32_t d = 0; d < names.size(); ++d) {
         std::string cats;
-        for (const auto& id : detector_category_ids(*snap, d)) cats += (cats.empty() ? "" : ",") + id;
+        for (const auto& id : detector_category_ids(*snap, d))
+          cats += (cats.empty() ? "" : ",") + id;
         std::printf("%-24s %s\n", names[d].c_str(), cats.empty() ? "-" : cats.c_str());
       }
       return 0;
@@ -244,8 +245,7 @@ int run_scan(const std::vector<std::string>& args) {
     }
     for (const auto& n : only_names) {
       if (!describe_builtin(n)) {
-        std::fprintf(stderr, "datacustoms scan: unknown detector \"%s\" (see --list)\n",
-                     n.c_str());
+        std::fprintf(stderr, "datacustoms scan: unknown detector \"%s\" (see --list)\n", n.c_str());
         return 2;
       }
       DetectorSpec s;

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <tuple>
 #include <set>
 #include <string_view>
+#include <tuple>
 
 namespace dc::appliance {
 
@@ -31,7 +31,8 @@ namespace {
 
 class Loader {
  public:
-  Loader(std::string file, std::vector<Diagnostic>& diags) : file_(std::move(file)), diags_(diags) {}
+  Loader(std::string file, std::vector<Diagnostic>& diags)
+      : file_(std::move(file)), diags_(diags) {}
 
   void error(const toml::source_region& src, std::string msg) {
     diags_.push_back(Diagnostic{file_, static_cast<int>(src.begin.line),
@@ -116,8 +117,10 @@ class Loader {
           error_at(*a, "'args' must be an array of strings");
         } else {
           for (const auto& e : *a->as_array()) {
-            if (!e.is_string()) error_at(e, "EAL argument must be a string");
-            else c.eal_args.push_back(*e.value<std::string>());
+            if (!e.is_string())
+              error_at(e, "EAL argument must be a string");
+            else
+              c.eal_args.push_back(*e.value<std::string>());
           }
         }
       }
@@ -147,7 +150,8 @@ class Loader {
     if (c.worker_lcores.empty()) c.worker_lcores.push_back(0);
 
     if (const auto* m = get_table(root, "memory")) {
-      check_keys(*m, {"mbufs", "mbuf_cache", "rx_descriptors", "tx_descriptors", "burst"}, "[memory]");
+      check_keys(*m, {"mbufs", "mbuf_cache", "rx_descriptors", "tx_descriptors", "burst"},
+                 "[memory]");
       get_uint(*m, "mbufs", c.mbufs, 511, 16u << 20);
       get_uint(*m, "mbuf_cache", c.mbuf_cache, 0, 512);
       get_uint(*m, "rx_descriptors", c.rx_descriptors, 64, 16384);
@@ -155,9 +159,10 @@ class Loader {
       get_uint(*m, "burst", c.burst, 1, 256);
     }
     if (const auto* f = get_table(root, "flows")) {
-      check_keys(*f, {"capacity", "expiry_budget", "tcp_syn_timeout_s", "tcp_established_timeout_s",
-                      "tcp_closing_timeout_s", "tcp_closed_timeout_s", "udp_timeout_s",
-                      "icmp_timeout_s", "other_timeout_s"},
+      check_keys(*f,
+                 {"capacity", "expiry_budget", "tcp_syn_timeout_s", "tcp_established_timeout_s",
+                  "tcp_closing_timeout_s", "tcp_closed_timeout_s", "udp_timeout_s",
+                  "icmp_timeout_s", "other_timeout_s"},
                  "[flows]");
       get_uint(*f, "capacity", c.flow_capacity, 8, 1u << 26);
       get_uint(*f, "expiry_budget", c.expiry_budget, 1, 1u << 20);
@@ -174,10 +179,10 @@ class Loader {
       get_uint(*in, "flows", c.inspect_flows, 0, 1u << 24);
     }
     if (const auto* a = get_table(root, "audit")) {
-      check_keys(*a, {"dir", "signing_key", "hmac_key_file", "checkpoint_every_records",
-                      "checkpoint_interval_s", "max_file_mb", "fsync_every_records",
-                      "fsync_interval_ms", "ring_size", "evidence_packets_per_flow",
-                      "evidence_max_mb"},
+      check_keys(*a,
+                 {"dir", "signing_key", "hmac_key_file", "checkpoint_every_records",
+                  "checkpoint_interval_s", "max_file_mb", "fsync_every_records",
+                  "fsync_interval_ms", "ring_size", "evidence_packets_per_flow", "evidence_max_mb"},
                  "[audit]");
       auto& ac = c.audit;
       ac.enabled = true;
@@ -200,20 +205,27 @@ class Loader {
       check_keys(*d, {"unknown_ethertype", "policy", "allow_without_policy"}, "[dataplane]");
       std::string action = "drop";
       get_string(*d, "unknown_ethertype", action, false, *d);
-      if (action == "drop") c.unknown_ethertype = UnknownEtherTypeAction::kDrop;
-      else if (action == "forward") c.unknown_ethertype = UnknownEtherTypeAction::kForward;
-      else error_at(*d->get("unknown_ethertype"),
-                    "unknown action \"" + action + "\" for unknown_ethertype (expected: drop, forward)");
+      if (action == "drop")
+        c.unknown_ethertype = UnknownEtherTypeAction::kDrop;
+      else if (action == "forward")
+        c.unknown_ethertype = UnknownEtherTypeAction::kForward;
+      else
+        error_at(
+            *d->get("unknown_ethertype"),
+            "unknown action \"" + action + "\" for unknown_ethertype (expected: drop, forward)");
       get_string(*d, "policy", c.policy, false, *d);
       if (const toml::node* n = d->get("allow_without_policy")) {
-        if (!n->is_boolean()) error_at(*n, "'allow_without_policy' must be true or false");
-        else c.allow_without_policy = *n->value<bool>();
+        if (!n->is_boolean())
+          error_at(*n, "'allow_without_policy' must be true or false");
+        else
+          c.allow_without_policy = *n->value<bool>();
       }
     }
 
     const toml::node* ports = root.get("ports");
     if (ports == nullptr) {
-      diags_.push_back(Diagnostic{file_, 1, 1, true, "no [[ports]] defined (at least two are needed)"});
+      diags_.push_back(
+          Diagnostic{file_, 1, 1, true, "no [[ports]] defined (at least two are needed)"});
     } else if (!ports->is_array_of_tables()) {
       error_at(*ports, "'ports' must be an array of tables ([[ports]])");
     } else {
@@ -246,7 +258,8 @@ class Loader {
       std::vector<int> used(c.ports.size(), 0);
       for (const auto& e : *pairs->as_array()) {
         const auto* arr = e.as_array();
-        if (arr == nullptr || arr->size() != 2 || !(*arr)[0].is_string() || !(*arr)[1].is_string()) {
+        if (arr == nullptr || arr->size() != 2 || !(*arr)[0].is_string() ||
+            !(*arr)[1].is_string()) {
           error_at(e, "a pair must be two port names, e.g. [\"inside\", \"outside\"]");
           continue;
         }
@@ -273,9 +286,10 @@ class Loader {
       }
       for (size_t i = 0; i < c.ports.size(); ++i)
         if (!used[i])
-          diags_.push_back(Diagnostic{file_, c.ports[i].line, 1, true,
-                                      "port '" + c.ports[i].name +
-                                          "' is not in any pair (every port is one side of a wire)"});
+          diags_.push_back(
+              Diagnostic{file_, c.ports[i].line, 1, true,
+                         "port '" + c.ports[i].name +
+                             "' is not in any pair (every port is one side of a wire)"});
     }
     if (c.mbuf_cache > c.mbufs / 1.5)
       diags_.push_back(Diagnostic{file_, 1, 1, true, "mbuf_cache must be at most mbufs / 1.5"});

@@ -31,16 +31,16 @@ struct PortConfig {
 enum class UnknownEtherTypeAction { kDrop, kForward };
 
 struct AuditConfig {
-  bool enabled = false;            // an [audit] table is present
-  std::string dir;                 // log directory (${config_dir}, ${out_dir} expanded later)
-  std::string signing_key;         // Ed25519 private key, PKCS#8 PEM (datacustoms audit keygen)
-  std::string hmac_key_file;       // secret for keyed hashes of sensitive values
+  bool enabled = false;       // an [audit] table is present
+  std::string dir;            // log directory (${config_dir}, ${out_dir} expanded later)
+  std::string signing_key;    // Ed25519 private key, PKCS#8 PEM (datacustoms audit keygen)
+  std::string hmac_key_file;  // secret for keyed hashes of sensitive values
   uint64_t checkpoint_every_records = 1000;
   uint32_t checkpoint_interval_s = 60;
   uint64_t max_file_mb = 64;
   uint64_t fsync_every_records = 0;
   uint32_t fsync_interval_ms = 1000;
-  uint32_t ring_size = 16384;      // power of two
+  uint32_t ring_size = 16384;  // power of two
   uint32_t evidence_packets_per_flow = 32;
   uint64_t evidence_max_mb = 1024;
   int line = 0;

@@ -22,13 +22,20 @@ std::string ip_string(const inspect::IpAddr& a) {
 
 const char* proto_name(uint8_t proto) {
   switch (proto) {
-    case 1: return "ICMP";
-    case 6: return "TCP";
-    case 17: return "UDP";
-    case 58: return "IPv6-ICMP";
-    case 132: return "SCTP";
-    case 50: return "ESP";
-    default: return "OTHER";
+    case 1:
+      return "ICMP";
+    case 6:
+      return "TCP";
+    case 17:
+      return "UDP";
+    case 58:
+      return "IPv6-ICMP";
+    case 132:
+      return "SCTP";
+    case 50:
+      return "ESP";
+    default:
+      return "OTHER";
   }
 }
 
@@ -69,9 +76,15 @@ audit::FlowRecord to_flow_record(const dataplane::FlowEvent& ev, const std::stri
   r.src_zone = zone_name(ev.src_zone);
   r.dest_zone = zone_name(ev.dst_zone);
   switch (ev.verdict) {
-    case dataplane::FlowVerdict::kBlock: r.verdict = "block"; break;
-    case dataplane::FlowVerdict::kAlert: r.verdict = "alert"; break;
-    default: r.verdict = "allow"; break;
+    case dataplane::FlowVerdict::kBlock:
+      r.verdict = "block";
+      break;
+    case dataplane::FlowVerdict::kAlert:
+      r.verdict = "alert";
+      break;
+    default:
+      r.verdict = "allow";
+      break;
   }
   r.action = ev.action == dataplane::FlowAction::kDrop    ? "drop"
              : ev.action == dataplane::FlowAction::kAlert ? "alert"
@@ -105,15 +118,16 @@ audit::FlowRecord to_flow_record(const dataplane::FlowEvent& ev, const std::stri
     for (const auto& slot : ev.tally.slots) {
       if (slot.category == kNoCategory || slot.count == 0 || slot.category >= s->category_count())
         continue;
-      r.categories.push_back(
-          {s->category(slot.category).id, slot.count,
-           std::string(policy::confidence_name(static_cast<policy::Confidence>(slot.max_confidence)))});
+      r.categories.push_back({s->category(slot.category).id, slot.count,
+                              std::string(policy::confidence_name(
+                                  static_cast<policy::Confidence>(slot.max_confidence)))});
     }
     for (unsigned i = 0; i < ev.samples_n; ++i) {
       const auto& smp = ev.samples[i];
       audit::MaskedValue mv;
       uint64_t cats = s->detector_categories(smp.detector);
-      if (cats != 0) mv.category = s->category(static_cast<policy::CategoryId>(std::countr_zero(cats))).id;
+      if (cats != 0)
+        mv.category = s->category(static_cast<policy::CategoryId>(std::countr_zero(cats))).id;
       mv.masked = smp.masked;
       if (!hmac_key.empty())
         mv.hmac = audit::hmac_sha256_hex(

@@ -3,7 +3,6 @@
 #include <rte_ethdev.h>
 
 #include <cinttypes>
-
 #include <nlohmann/json.hpp>
 
 namespace dc::appliance {
@@ -20,8 +19,9 @@ void print_final_counters(FILE* out, const dataplane::Dataplane& plane,
     rte_eth_stats st{};
     (void)rte_eth_stats_get(pi.port_id, &st);
     const auto& pc = sum.port[p];
-    std::fprintf(out, "%-12s %-12s %12" PRIu64 " %14" PRIu64 " %12" PRIu64 " %14" PRIu64
-                      " %10" PRIu64 " %10" PRIu64 "\n",
+    std::fprintf(out,
+                 "%-12s %-12s %12" PRIu64 " %14" PRIu64 " %12" PRIu64 " %14" PRIu64 " %10" PRIu64
+                 " %10" PRIu64 "\n",
                  pi.name.c_str(), config.ports[p].zone_name.c_str(), pc.rx_packets, pc.rx_bytes,
                  pc.tx_packets, pc.tx_bytes, st.imissed, st.ierrors + st.oerrors);
   }
@@ -32,9 +32,9 @@ void print_final_counters(FILE* out, const dataplane::Dataplane& plane,
   for (size_t w = 0; w < per.size(); ++w) {
     uint64_t rx = 0;
     for (const auto& p : per[w].port) rx += p.rx_packets;
-    std::fprintf(out, "%-8zu %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
-                 w, rx, per[w].forwarded, per[w].dropped, per[w].flows_created,
-                 per[w].flows_expired);
+    std::fprintf(out,
+                 "%-8zu %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n", w,
+                 rx, per[w].forwarded, per[w].dropped, per[w].flows_created, per[w].flows_expired);
   }
   std::fprintf(out, "\n== drops by reason ==\n");
   bool any = false;
@@ -46,18 +46,21 @@ void print_final_counters(FILE* out, const dataplane::Dataplane& plane,
                  inspect::drop_reason_description(r));
   }
   if (!any) std::fprintf(out, "(none)\n");
-  std::fprintf(out, "\n== verdicts ==\nallow %" PRIu64 ", alert %" PRIu64 ", block %" PRIu64
-                    ", findings %" PRIu64 ", out-of-order segments held %" PRIu64
-                    ", flow records lost %" PRIu64 "\n",
+  std::fprintf(out,
+               "\n== verdicts ==\nallow %" PRIu64 ", alert %" PRIu64 ", block %" PRIu64
+               ", findings %" PRIu64 ", out-of-order segments held %" PRIu64
+               ", flow records lost %" PRIu64 "\n",
                sum.verdict_allow, sum.verdict_alert, sum.verdict_block, sum.findings, sum.held,
                sum.events_lost);
   auto fs = plane.flow_stats();
   std::fprintf(out, "\n== flows ==\n");
-  std::fprintf(out, "created %" PRIu64 ", expired %" PRIu64 ", active %" PRIu64
-                    ", refused (table full) %" PRIu64 "\n",
+  std::fprintf(out,
+               "created %" PRIu64 ", expired %" PRIu64 ", active %" PRIu64
+               ", refused (table full) %" PRIu64 "\n",
                fs.created, fs.expired, fs.active, fs.full);
-  std::fprintf(out, "\n== totals ==\nforwarded %" PRIu64 ", dropped %" PRIu64
-                    ", unknown EtherType forwarded %" PRIu64 ", fragments %" PRIu64 "\n",
+  std::fprintf(out,
+               "\n== totals ==\nforwarded %" PRIu64 ", dropped %" PRIu64
+               ", unknown EtherType forwarded %" PRIu64 ", fragments %" PRIu64 "\n",
                sum.forwarded, sum.dropped, sum.unknown_ethertype_forwarded, sum.fragments);
 }
 
@@ -69,11 +72,13 @@ std::string counters_json(const dataplane::Dataplane& plane,
     const auto& pc = sum.port[p];
     rte_eth_stats st{};
     (void)rte_eth_stats_get(plane.ports()[p].port_id, &st);
-    j["ports"][plane.ports()[p].name] = {
-        {"zone", config.ports[p].zone_name}, {"rx_packets", pc.rx_packets},
-        {"rx_bytes", pc.rx_bytes},           {"tx_packets", pc.tx_packets},
-        {"tx_bytes", pc.tx_bytes},           {"hw_missed", st.imissed},
-        {"hw_errors", st.ierrors + st.oerrors}};
+    j["ports"][plane.ports()[p].name] = {{"zone", config.ports[p].zone_name},
+                                         {"rx_packets", pc.rx_packets},
+                                         {"rx_bytes", pc.rx_bytes},
+                                         {"tx_packets", pc.tx_packets},
+                                         {"tx_bytes", pc.tx_bytes},
+                                         {"hw_missed", st.imissed},
+                                         {"hw_errors", st.ierrors + st.oerrors}};
   }
   j["workers"] = nlohmann::ordered_json::array();
   for (const auto& w : plane.worker_counters()) {
@@ -89,11 +94,13 @@ std::string counters_json(const dataplane::Dataplane& plane,
   for (size_t i = 1; i < inspect::kDropReasonCount; ++i)
     j["drops"][inspect::drop_reason_name(static_cast<inspect::DropReason>(i))] = sum.drops[i];
   auto fs = plane.flow_stats();
-  j["flows"] = {{"created", fs.created}, {"expired", fs.expired}, {"active", fs.active},
+  j["flows"] = {{"created", fs.created},
+                {"expired", fs.expired},
+                {"active", fs.active},
                 {"refused_table_full", fs.full}};
-  j["verdicts"] = {{"allow", sum.verdict_allow},   {"alert", sum.verdict_alert},
-                   {"block", sum.verdict_block},   {"findings", sum.findings},
-                   {"held", sum.held},             {"records_lost", sum.events_lost}};
+  j["verdicts"] = {{"allow", sum.verdict_allow}, {"alert", sum.verdict_alert},
+                   {"block", sum.verdict_block}, {"findings", sum.findings},
+                   {"held", sum.held},           {"records_lost", sum.events_lost}};
   j["totals"] = {{"forwarded", sum.forwarded},
                  {"dropped", sum.dropped},
                  {"unknown_ethertype_forwarded", sum.unknown_ethertype_forwarded},

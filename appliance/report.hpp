@@ -13,6 +13,7 @@ void print_final_counters(FILE* out, const dataplane::Dataplane& plane,
 
 // The same counters as JSON (for tests and monitoring scripts):
 // {"ports":{name:{zone,rx_packets,...}},"workers":[...],"drops":{reason:n},"flows":{...},"totals":{...}}
-std::string counters_json(const dataplane::Dataplane& plane, const dataplane::DataplaneConfig& config);
+std::string counters_json(const dataplane::Dataplane& plane,
+                          const dataplane::DataplaneConfig& config);
 
 }  // namespace dc::appliance

@@ -24,7 +24,8 @@ Result<std::unique_ptr<AuditChannel>> AuditChannel::create(const AuditChannelCon
   ch->events_ = rte_mempool_create("dc_audit_events", cfg.events, sizeof(FlowEvent), 0, 0, nullptr,
                                    nullptr, nullptr, nullptr, SOCKET_ID_ANY, 0);
   if (ch->events_ == nullptr)
-    return make_error(std::string("cannot create the audit event pool: ") + rte_strerror(rte_errno));
+    return make_error(std::string("cannot create the audit event pool: ") +
+                      rte_strerror(rte_errno));
   if (cfg.evidence_mbufs > 0 && cfg.evidence_packets_per_flow > 0) {
     ch->evidence_ = rte_pktmbuf_pool_create("dc_evidence", cfg.evidence_mbufs, 0, 0,
                                             RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
@@ -38,8 +39,10 @@ AuditChannel::~AuditChannel() {
   if (ring_ != nullptr) {
     AuditItem it;
     while (rte_ring_dequeue_elem(ring_, &it, sizeof it) == 0) {
-      if (it.kind == AuditItem::kFlow) release_event(static_cast<FlowEvent*>(it.obj));
-      else release_evidence(it.obj);
+      if (it.kind == AuditItem::kFlow)
+        release_event(static_cast<FlowEvent*>(it.obj));
+      else
+        release_evidence(it.obj);
     }
     rte_ring_free(ring_);
   }
@@ -111,7 +114,9 @@ void AuditChannel::release_event(FlowEvent* ev) noexcept {
   rte_mempool_put(events_, ev);
 }
 
-void AuditChannel::release_evidence(void* mbuf) noexcept { rte_pktmbuf_free(static_cast<rte_mbuf*>(mbuf)); }
+void AuditChannel::release_evidence(void* mbuf) noexcept {
+  rte_pktmbuf_free(static_cast<rte_mbuf*>(mbuf));
+}
 
 const uint8_t* AuditChannel::evidence_data(void* mbuf) noexcept {
   return rte_pktmbuf_mtod(static_cast<rte_mbuf*>(mbuf), const uint8_t*);

@@ -21,17 +21,17 @@ namespace dc::dataplane {
 struct AuditItem {
   enum Kind : uint32_t { kFlow = 1, kEvidence = 2 };
   uint32_t kind = 0;
-  uint32_t len = 0;       // evidence: frame length
-  void* obj = nullptr;    // FlowEvent* or rte_mbuf* (evidence copy)
+  uint32_t len = 0;     // evidence: frame length
+  void* obj = nullptr;  // FlowEvent* or rte_mbuf* (evidence copy)
   uint64_t flow_id = 0;
   int64_t ts_ns = 0;
 };
 static_assert(sizeof(AuditItem) == 32);
 
 struct AuditChannelConfig {
-  uint32_t ring_size = 16384;        // power of two
-  uint32_t events = 8191;            // FlowEvent slots
-  uint32_t evidence_mbufs = 8191;    // evidence packet copies in flight
+  uint32_t ring_size = 16384;      // power of two
+  uint32_t events = 8191;          // FlowEvent slots
+  uint32_t evidence_mbufs = 8191;  // evidence packet copies in flight
   uint32_t evidence_packets_per_flow = 32;
 };
 

@@ -29,9 +29,9 @@ struct alignas(64) WorkerCounters {
   uint64_t verdict_allow = 0;  // flows whose verdict became allow / alert / block
   uint64_t verdict_alert = 0;
   uint64_t verdict_block = 0;
-  uint64_t findings = 0;       // confirmed detector findings
-  uint64_t held = 0;           // out-of-order segments held until their gap filled
-  uint64_t events_lost = 0;    // flow records that found no free event slot
+  uint64_t findings = 0;     // confirmed detector findings
+  uint64_t held = 0;         // out-of-order segments held until their gap filled
+  uint64_t events_lost = 0;  // flow records that found no free event slot
 
   void drop(inspect::DropReason r) noexcept {
     ++drops[static_cast<unsigned>(r)];

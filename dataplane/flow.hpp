@@ -14,8 +14,8 @@ enum class TcpState : uint8_t {
   kSynSent,      // SYN seen from the initiator
   kSynReceived,  // SYN+ACK seen from the responder
   kEstablished,
-  kClosing,      // a FIN seen
-  kClosed,       // RST, or FIN seen both ways
+  kClosing,  // a FIN seen
+  kClosed,   // RST, or FIN seen both ways
 };
 const char* tcp_state_name(TcpState s) noexcept;
 

@@ -16,15 +16,15 @@ struct FlowEvent {
   uint64_t flow_id = 0;
   int64_t first_seen_ns = 0;
   int64_t last_seen_ns = 0;
-  int64_t time_ns = 0;           // when the verdict became final / the flow ended
+  int64_t time_ns = 0;  // when the verdict became final / the flow ended
   FlowTuple initiator;
   uint16_t src_zone = 0xffff, dst_zone = 0xffff;
-  DirCounters dir[2];            // [0] opener -> responder ("toserver"), [1] back ("toclient")
+  DirCounters dir[2];  // [0] opener -> responder ("toserver"), [1] back ("toclient")
   uint64_t dropped_packets = 0;
   FlowAction action = FlowAction::kForward;
   FlowVerdict verdict = FlowVerdict::kPending;
   inspect::DropReason block_reason = inspect::DropReason::kNone;
-  bool ended = false;            // false: emitted at block time while the flow still exists
+  bool ended = false;  // false: emitted at block time while the flow still exists
   uint32_t flags = 0;
   const policy::Snapshot* policy = nullptr;
   policy::Admission adm{};
@@ -32,8 +32,8 @@ struct FlowEvent {
   policy::Verdict verdict_detail{};
   uint8_t samples_n = 0;
   FindingSample samples[kMaxSamples];
-  char sni[256] = {};            // TLS server name ("" when none)
-  uint8_t tls_state = 0;         // inspect::TlsStatus
+  char sni[256] = {};     // TLS server name ("" when none)
+  uint8_t tls_state = 0;  // inspect::TlsStatus
   char http_host[256] = {};
   char http_method[24] = {};
 };

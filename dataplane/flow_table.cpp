@@ -12,12 +12,18 @@ namespace dc::dataplane {
 
 const char* tcp_state_name(TcpState s) noexcept {
   switch (s) {
-    case TcpState::kNone: return "none";
-    case TcpState::kSynSent: return "syn_sent";
-    case TcpState::kSynReceived: return "syn_received";
-    case TcpState::kEstablished: return "established";
-    case TcpState::kClosing: return "closing";
-    case TcpState::kClosed: return "closed";
+    case TcpState::kNone:
+      return "none";
+    case TcpState::kSynSent:
+      return "syn_sent";
+    case TcpState::kSynReceived:
+      return "syn_received";
+    case TcpState::kEstablished:
+      return "established";
+    case TcpState::kClosing:
+      return "closing";
+    case TcpState::kClosed:
+      return "closed";
   }
   return "unknown";
 }
@@ -140,10 +146,12 @@ void FlowTable::on_packet(Flow& f, Direction dir, uint8_t flags, uint32_t len,
   }
   switch (f.tcp) {
     case TcpState::kSynSent:
-      if (dir == Direction::kReverse && (flags & kSyn) && (flags & kAck)) f.tcp = TcpState::kSynReceived;
+      if (dir == Direction::kReverse && (flags & kSyn) && (flags & kAck))
+        f.tcp = TcpState::kSynReceived;
       break;
     case TcpState::kSynReceived:
-      if (dir == Direction::kForward && (flags & kAck) && !(flags & kSyn)) f.tcp = TcpState::kEstablished;
+      if (dir == Direction::kForward && (flags & kAck) && !(flags & kSyn))
+        f.tcp = TcpState::kEstablished;
       break;
     default:
       break;
@@ -155,17 +163,25 @@ int64_t FlowTable::idle_timeout(const Flow& f) const noexcept {
     case inspect::kProtoTcp:
       switch (f.tcp) {
         case TcpState::kSynSent:
-        case TcpState::kSynReceived: return timeouts_.tcp_syn_ns;
-        case TcpState::kEstablished: return timeouts_.tcp_established_ns;
-        case TcpState::kClosing: return timeouts_.tcp_closing_ns;
-        case TcpState::kClosed: return timeouts_.tcp_closed_ns;
-        case TcpState::kNone: return timeouts_.other_ns;
+        case TcpState::kSynReceived:
+          return timeouts_.tcp_syn_ns;
+        case TcpState::kEstablished:
+          return timeouts_.tcp_established_ns;
+        case TcpState::kClosing:
+          return timeouts_.tcp_closing_ns;
+        case TcpState::kClosed:
+          return timeouts_.tcp_closed_ns;
+        case TcpState::kNone:
+          return timeouts_.other_ns;
       }
       return timeouts_.other_ns;
-    case inspect::kProtoUdp: return timeouts_.udp_ns;
+    case inspect::kProtoUdp:
+      return timeouts_.udp_ns;
     case inspect::kProtoIcmp:
-    case inspect::kProtoIcmpv6: return timeouts_.icmp_ns;
-    default: return timeouts_.other_ns;
+    case inspect::kProtoIcmpv6:
+      return timeouts_.icmp_ns;
+    default:
+      return timeouts_.other_ns;
   }
 }
 

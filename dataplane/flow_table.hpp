@@ -19,10 +19,10 @@ namespace dc::dataplane {
 
 struct FlowTimeouts {
   // Idle timeouts in nanoseconds per protocol/state (see docs/operations.md).
-  int64_t tcp_syn_ns = 30'000'000'000;           // handshake not completed
+  int64_t tcp_syn_ns = 30'000'000'000;  // handshake not completed
   int64_t tcp_established_ns = 3'600'000'000'000;
-  int64_t tcp_closing_ns = 30'000'000'000;       // FIN seen
-  int64_t tcp_closed_ns = 5'000'000'000;         // RST or both FINs
+  int64_t tcp_closing_ns = 30'000'000'000;  // FIN seen
+  int64_t tcp_closed_ns = 5'000'000'000;    // RST or both FINs
   int64_t udp_ns = 120'000'000'000;
   int64_t icmp_ns = 30'000'000'000;
   int64_t other_ns = 60'000'000'000;
@@ -37,7 +37,8 @@ struct FlowTableStats {
 
 class FlowTable {
  public:
-  // capacity: maximum concurrent flows; name must be unique per process (rte_hash names are global).
+  // capacity: maximum concurrent flows; name must be unique per process (rte_hash names are
+  // global).
   static Result<std::unique_ptr<FlowTable>> create(const char* name, uint32_t capacity,
                                                    const FlowTimeouts& timeouts, int socket_id);
   ~FlowTable();
@@ -49,15 +50,16 @@ class FlowTable {
   Flow* lookup(const FlowTuple& tuple, Direction& dir) noexcept;
 
   // Creates a flow whose initiator is tuple's source. A TCP flow first seen without a bare SYN
-  // (picked up mid-stream, e.g. after a restart) starts as established. Returns nullptr when the table is full
-  // (counted in stats().full). The caller must have checked lookup() first.
+  // (picked up mid-stream, e.g. after a restart) starts as established. Returns nullptr when the
+  // table is full (counted in stats().full). The caller must have checked lookup() first.
   Flow* create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t now_ns) noexcept;
 
   // Removes the flow (e.g. verdict final and flow torn down). `flow` must belong to this table.
   void remove(Flow* flow) noexcept;
 
   // Updates TCP state / counters for a packet of `len` bytes in direction `dir`.
-  void on_packet(Flow& flow, Direction dir, uint8_t tcp_flags, uint32_t len, int64_t now_ns) noexcept;
+  void on_packet(Flow& flow, Direction dir, uint8_t tcp_flags, uint32_t len,
+                 int64_t now_ns) noexcept;
 
   // Visits up to `budget` slots (round robin) and expires idle flows; calls on_expire(flow) before
   // removal. Workers call this once per burst so expiry never stops the packet path.

@@ -25,12 +25,12 @@ struct FindingSample {
 inline constexpr unsigned kMaxSamples = 4;
 
 struct InspectCtx {
-  inspect::DirState order[2];           // per direction, relative to the flow's initiator
+  inspect::DirState order[2];  // per direction, relative to the flow's initiator
   inspect::Stream* stream[2] = {nullptr, nullptr};
-  inspect::TlsClientHelloParser tls;    // opener -> responder
-  inspect::HttpRequestParser http;      // opener -> responder
-  bool meta_done = false;               // TLS/HTTP metadata settled
-  bool opaque = false;                  // TLS: payload is encrypted
+  inspect::TlsClientHelloParser tls;  // opener -> responder
+  inspect::HttpRequestParser http;    // opener -> responder
+  bool meta_done = false;             // TLS/HTTP metadata settled
+  bool opaque = false;                // TLS: payload is encrypted
   uint8_t samples_n = 0;
   FindingSample samples[kMaxSamples];
   uint64_t findings = 0;

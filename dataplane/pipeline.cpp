@@ -103,10 +103,12 @@ bool Pipeline::non_first_fragment(const inspect::Decoded& d, rte_mbuf* m, int64_
   }
   Direction dir = static_cast<Direction>(e->dir);
   flows_.on_packet(*f, dir, 0, rte_pktmbuf_pkt_len(m), now_ns);
-  const bool inspected = dir == Direction::kForward ? f->adm.inspect_forward : f->adm.inspect_reverse;
+  const bool inspected =
+      dir == Direction::kForward ? f->adm.inspect_forward : f->adm.inspect_reverse;
   if (f->verdict == FlowVerdict::kBlock || (f->policy != nullptr && inspected)) {
     ++f->dropped_packets;
-    drop_pkt(m, f->verdict == FlowVerdict::kBlock ? f->block_reason : DropReason::kFragmentUninspected,
+    drop_pkt(m,
+             f->verdict == FlowVerdict::kBlock ? f->block_reason : DropReason::kFragmentUninspected,
              out);
     return true;
   }
@@ -127,7 +129,8 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable
     // value): a packet is forwarded only after its bytes were judged.
     inspect::StreamOptions so;
     so.forward_window = 0;
-    auto pool = inspect::StreamPool::create(db, 2 * static_cast<size_t>(settings.inspect_flows), so);
+    auto pool =
+        inspect::StreamPool::create(db, 2 * static_cast<size_t>(settings.inspect_flows), so);
     if (!pool) return pool.error();
     p->streams_ = std::move(pool.value());
     auto scratch = inspect::Scratch::create(db);
@@ -188,7 +191,8 @@ static DropReason drop_reason_for(const policy::Verdict& v) noexcept {
     if (v.reasons[i].action != policy::Action::kBlock) continue;
     switch (v.reasons[i].kind) {
       case ReasonKind::kNoLink:
-      case ReasonKind::kUnknownZone: return DropReason::kNoLink;
+      case ReasonKind::kUnknownZone:
+        return DropReason::kNoLink;
       case ReasonKind::kNoCounterparty:
       case ReasonKind::kCounterpartyNotOnLink:
       case ReasonKind::kCounterpartySuspended:
@@ -197,12 +201,18 @@ static DropReason drop_reason_for(const policy::Verdict& v) noexcept {
       case ReasonKind::kCounterpartyNotYetValid:
       case ReasonKind::kBasisExpired:
       case ReasonKind::kBasisNotYetValid:
-      case ReasonKind::kBasisInactive: return DropReason::kNotWhitelisted;
-      case ReasonKind::kEvasion: return DropReason::kStreamEvasion;
-      case ReasonKind::kStreamUnavailable: return DropReason::kStreamUnavailable;
-      case ReasonKind::kScanError: return DropReason::kScanError;
-      case ReasonKind::kAuditUnavailable: return DropReason::kAuditUnavailable;
-      default: return DropReason::kPolicyBlock;
+      case ReasonKind::kBasisInactive:
+        return DropReason::kNotWhitelisted;
+      case ReasonKind::kEvasion:
+        return DropReason::kStreamEvasion;
+      case ReasonKind::kStreamUnavailable:
+        return DropReason::kStreamUnavailable;
+      case ReasonKind::kScanError:
+        return DropReason::kScanError;
+      case ReasonKind::kAuditUnavailable:
+        return DropReason::kAuditUnavailable;
+      default:
+        return DropReason::kPolicyBlock;
     }
   }
   return DropReason::kPolicyBlock;
@@ -527,8 +537,10 @@ void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
       f->flags |= pflag::kEvidenceUnavailable;
   }
   if (f->verdict == FlowVerdict::kPending) {
-    if (snap != nullptr) admit_new(*f, d, now_ns);
-    else f->verdict = FlowVerdict::kAllow;
+    if (snap != nullptr)
+      admit_new(*f, d, now_ns);
+    else
+      f->verdict = FlowVerdict::kAllow;
   }
   if (f->verdict == FlowVerdict::kBlock) {
     ++f->dropped_packets;
@@ -558,9 +570,12 @@ void Pipeline::emit(Flow& f, int64_t now_ns, bool ended) noexcept {
   if (f.reported) return;
   f.reported = true;
   // One outcome per flow, counted when its record is emitted.
-  if (f.verdict == FlowVerdict::kBlock) ++counters_.verdict_block;
-  else if (f.verdict == FlowVerdict::kAlert) ++counters_.verdict_alert;
-  else ++counters_.verdict_allow;
+  if (f.verdict == FlowVerdict::kBlock)
+    ++counters_.verdict_block;
+  else if (f.verdict == FlowVerdict::kAlert)
+    ++counters_.verdict_alert;
+  else
+    ++counters_.verdict_allow;
   if (sink_ == nullptr) return;
   FlowEvent* ev = sink_->acquire();
   if (ev == nullptr) {
@@ -616,7 +631,8 @@ void Pipeline::end_flow(Flow& f, int64_t now_ns) noexcept {
         if (scratch_ != nullptr && f.verdict != FlowVerdict::kBlock) {
           finding_sink_->flow = &f;
           finding_sink_->ctx = &c;
-          finding_sink_->is_export = di == 0 ? f.adm.forward_is_export() : f.adm.reverse_is_export();
+          finding_sink_->is_export =
+              di == 0 ? f.adm.forward_is_export() : f.adm.reverse_is_export();
           (void)inspect::close(*c.stream[di], *scratch_, *finding_sink_);
           finding_sink_->flow = nullptr;
         }

@@ -13,8 +13,8 @@
 #include "dataplane/flow_table.hpp"
 #include "dataplane/inspect_pool.hpp"
 #include "inspect/reorder.hpp"
-#include "inspect/scanner.hpp"
 #include "inspect/result.hpp"
+#include "inspect/scanner.hpp"
 
 struct rte_mbuf;
 
@@ -26,11 +26,11 @@ struct PipelineSettings {
   bool forward_unknown_ethertype = false;
   bool allow_without_policy = false;  // no policy: forward (lab) instead of fail-closed drop
   uint32_t expiry_budget = 64;
-  uint32_t inspect_flows = 4096;      // per worker: flows with inspection state at once
-  uint32_t evidence_packets = 0;      // per flow: packets copied for evidence (0: none)
+  uint32_t inspect_flows = 4096;  // per worker: flows with inspection state at once
+  uint32_t evidence_packets = 0;  // per flow: packets copied for evidence (0: none)
   inspect::ReorderConfig reorder{};
-  uint16_t port_zone[kMaxPorts + 1];       // ingress port -> zone id (kNoZone: unknown)
-  uint16_t port_peer_zone[kMaxPorts + 1];  // ingress port -> zone of its paired (egress) port
+  uint16_t port_zone[kMaxPorts + 1];         // ingress port -> zone id (kNoZone: unknown)
+  uint16_t port_peer_zone[kMaxPorts + 1];    // ingress port -> zone of its paired (egress) port
   const policy::Snapshot* policy = nullptr;  // owned by the caller; outlives the pipeline
   PipelineSettings() {
     for (auto& z : port_zone) z = kNoZone;
@@ -86,7 +86,8 @@ class Pipeline {
                        int64_t now_ns, BurstOutput& out) noexcept;
   void scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<const uint8_t> bytes,
                   int64_t now_ns) noexcept;
-  void meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes, int64_t now_ns) noexcept;
+  void meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes,
+                  int64_t now_ns) noexcept;
   InspectCtx* ctx_of(Flow& f) noexcept;
   void end_flow(Flow& f, int64_t now_ns) noexcept;
   void emit(Flow& f, int64_t now_ns, bool ended) noexcept;

@@ -26,9 +26,7 @@ bool looks_like_pci(const std::string& dev) {
          std::sscanf(dev.c_str(), "%x:%x.%x", &a, &b, &c) == 3;
 }
 
-std::string device_name(const std::string& device) {
-  return device.substr(0, device.find(','));
-}
+std::string device_name(const std::string& device) { return device.substr(0, device.find(',')); }
 
 // Time source. The engine never reads the wall clock per packet: a live packet's time is the TSC
 // converted against a wall-clock base taken once at start-up by the control thread. (NIC RX
@@ -47,7 +45,8 @@ struct Clock {
     ns_per_tsc = 1e9 / static_cast<double>(rte_get_tsc_hz());
   }
   int64_t now() const noexcept {
-    return base_ns + static_cast<int64_t>(static_cast<double>(rte_get_tsc_cycles() - tsc0) * ns_per_tsc);
+    return base_ns +
+           static_cast<int64_t>(static_cast<double>(rte_get_tsc_cycles() - tsc0) * ns_per_tsc);
   }
 };
 
@@ -64,7 +63,8 @@ Result<void> eal_init(const std::vector<std::string>& args) {
   for (auto& s : storage) argv.push_back(s.data());
   argv.push_back(nullptr);
   int rc = rte_eal_init(static_cast<int>(storage.size()), argv.data());
-  if (rc < 0) return make_error(std::string("EAL initialisation failed: ") + rte_strerror(rte_errno));
+  if (rc < 0)
+    return make_error(std::string("EAL initialisation failed: ") + rte_strerror(rte_errno));
   return {};
 }
 
@@ -108,7 +108,8 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& conf
                         "' not found (not probed by EAL; check the device string)");
     rte_eth_dev_info info{};
     int rc = rte_eth_dev_info_get(pi.port_id, &info);
-    if (rc != 0) return make_error("port '" + ps.name + "': cannot read device info: " + errstr(rc));
+    if (rc != 0)
+      return make_error("port '" + ps.name + "': cannot read device info: " + errstr(rc));
     pi.driver = info.driver_name ? info.driver_name : "?";
     queues = std::min<uint16_t>(queues, std::min(info.max_rx_queues, info.max_tx_queues));
     dp->ports_.push_back(pi);
@@ -157,9 +158,11 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& conf
     if (psock < 0) psock = static_cast<int>(socket);
     for (uint16_t q = 0; q < queues; ++q) {
       rc = rte_eth_rx_queue_setup(pi.port_id, q, nrx, psock, nullptr, dp->pool_);
-      if (rc != 0) return make_error("port '" + pi.name + "': RX queue setup failed: " + errstr(rc));
+      if (rc != 0)
+        return make_error("port '" + pi.name + "': RX queue setup failed: " + errstr(rc));
       rc = rte_eth_tx_queue_setup(pi.port_id, q, ntx, psock, nullptr);
-      if (rc != 0) return make_error("port '" + pi.name + "': TX queue setup failed: " + errstr(rc));
+      if (rc != 0)
+        return make_error("port '" + pi.name + "': TX queue setup failed: " + errstr(rc));
     }
   }
   for (auto& pi : dp->ports_) {

@@ -27,7 +27,7 @@ struct PortSpec {
   std::string device;  // vdev string or PCI address
   std::string zone_name;
   uint16_t zone = kNoZone;
-  uint16_t peer = 0;   // index of the paired port
+  uint16_t peer = 0;  // index of the paired port
 };
 
 struct DataplaneConfig {

@@ -61,9 +61,9 @@ static_assert(std::string_view(kNames.names[static_cast<std::size_t>(DropReason:
 // Wire constants.
 constexpr uint16_t kEtherIpv4 = 0x0800;
 constexpr uint16_t kEtherIpv6 = 0x86DD;
-constexpr uint16_t kEtherVlan = 0x8100;    // IEEE 802.1Q C-tag
-constexpr uint16_t kEtherQinQ = 0x88A8;    // IEEE 802.1ad S-tag
-constexpr uint16_t kEtherQinQOld = 0x9100; // pre-standard S-tag, still emitted by some switches
+constexpr uint16_t kEtherVlan = 0x8100;     // IEEE 802.1Q C-tag
+constexpr uint16_t kEtherQinQ = 0x88A8;     // IEEE 802.1ad S-tag
+constexpr uint16_t kEtherQinQOld = 0x9100;  // pre-standard S-tag, still emitted by some switches
 constexpr std::size_t kEthHeaderLen = 14;
 constexpr std::size_t kVlanTagLen = 4;
 constexpr uint8_t kMaxVlanTags = 2;
@@ -76,9 +76,8 @@ constexpr std::size_t kTcpMinHeader = 20;
 constexpr std::size_t kUdpHeader = 8;
 constexpr std::size_t kIcmpHeader = 8;  // type, code, checksum + 4-byte rest of header
 
-constexpr uint8_t kIp6HopByHop = 0, kIp6Routing = 43, kIp6Fragment = 44,
-                  kIp6Ah = 51, kIp6DestOpts = 60, kIp6Mobility = 135,
-                  kIp6Hip = 139, kIp6Shim6 = 140;
+constexpr uint8_t kIp6HopByHop = 0, kIp6Routing = 43, kIp6Fragment = 44, kIp6Ah = 51,
+                  kIp6DestOpts = 60, kIp6Mobility = 135, kIp6Hip = 139, kIp6Shim6 = 140;
 
 constexpr uint16_t kDhcpClientPort = 68, kDhcpServerPort = 67;
 
@@ -365,7 +364,8 @@ DropReason decode_ipv6(const uint8_t* frame, std::size_t frame_len, std::size_t 
     if (++count > opts.max_ipv6_ext_headers) return DropReason::kTooManyIpv6ExtHeaders;
     // After a first-fragment header, the rest of the chain must be in this fragment
     // (RFC 8200 4.5, RFC 7112 5): a chain cut short is a fragment problem.
-    const DropReason cut = first_fragment ? DropReason::kBadFragment : DropReason::kBadIpv6ExtHeader;
+    const DropReason cut =
+        first_fragment ? DropReason::kBadFragment : DropReason::kBadIpv6ExtHeader;
     // Every extension header is at least 8 octets (AH: 12).
     if (end - off < 8) return cut;
     const uint8_t* h = frame + off;

@@ -14,52 +14,52 @@
 namespace dc::inspect {
 
 // X-macro: name, human-readable description. Order is ABI for counters; append only.
-#define DC_DROP_REASONS(X)                                                          \
-  X(kNone, "not dropped")                                                          \
-  X(kTruncatedEthernet, "frame shorter than an Ethernet header")                   \
-  X(kTruncatedVlan, "VLAN tag truncated")                                          \
-  X(kTooManyVlanTags, "more than two VLAN tags")                                   \
-  X(kUnknownEtherType, "EtherType not IPv4/IPv6 (configured action drop)")         \
-  X(kTruncatedIpv4, "IPv4 header truncated")                                       \
-  X(kBadIpv4Version, "IPv4 version field is not 4")                                \
-  X(kBadIpv4Ihl, "IPv4 IHL below 5 or beyond the frame")                           \
-  X(kBadIpv4TotalLength, "IPv4 total length below IHL or beyond the frame")        \
-  X(kBadIpv4Checksum, "IPv4 header checksum mismatch")                             \
-  X(kBadIpv4Options, "IPv4 options malformed")                                     \
-  X(kTruncatedIpv6, "IPv6 header truncated")                                       \
-  X(kBadIpv6Version, "IPv6 version field is not 6")                                \
-  X(kBadIpv6PayloadLength, "IPv6 payload length beyond the frame")                 \
-  X(kBadIpv6ExtHeader, "IPv6 extension header truncated or malformed")             \
-  X(kTooManyIpv6ExtHeaders, "IPv6 extension header chain too long")                \
-  X(kBadFragment, "IP fragment malformed (offset/length)")                         \
-  X(kTruncatedTcp, "TCP header truncated")                                         \
-  X(kBadTcpDataOffset, "TCP data offset below 5 or beyond the segment")            \
-  X(kBadTcpFlags, "TCP flag combination invalid (e.g. SYN+FIN, SYN+RST, none)")     \
-  X(kTruncatedUdp, "UDP header truncated")                                         \
-  X(kBadUdpLength, "UDP length below 8 or beyond the datagram")                    \
-  X(kTruncatedIcmp, "ICMP header truncated")                                       \
-  X(kBadSourceAddress,                                                              \
-    "source address is multicast, broadcast, loopback, IPv4-mapped or misused unspecified") \
-  X(kSpoofedSource, "source address not in the ingress zone's networks")           \
-  X(kNoZone, "ingress port has no zone")                                           \
-  X(kNoLink, "no link between the zones (isolated)")                               \
-  X(kFlowTableFull, "flow table full (fail closed)")                               \
-  X(kNotWhitelisted, "border-crossing flow without a whitelisted counterparty")    \
-  X(kPolicyBlock, "flow blocked by policy verdict")                                \
-  X(kTxFull, "TX queue full")                                                      \
-  X(kFragmentUninspected, "IP fragment of an inspected flow (fragment policy drop)") \
-  X(kReorderQueueFull, "TCP out-of-order queue full (fail closed)")                \
-  X(kStreamUnavailable, "stream state pool exhausted (fail closed)")               \
-  X(kScanError, "content scanner error (fail closed)")                             \
-  X(kAuditUnavailable, "audit ring full or audit failing (fail closed)")           \
-  X(kNoPolicy, "no policy loaded (fail closed)")                                  \
+#define DC_DROP_REASONS(X)                                                                    \
+  X(kNone, "not dropped")                                                                     \
+  X(kTruncatedEthernet, "frame shorter than an Ethernet header")                              \
+  X(kTruncatedVlan, "VLAN tag truncated")                                                     \
+  X(kTooManyVlanTags, "more than two VLAN tags")                                              \
+  X(kUnknownEtherType, "EtherType not IPv4/IPv6 (configured action drop)")                    \
+  X(kTruncatedIpv4, "IPv4 header truncated")                                                  \
+  X(kBadIpv4Version, "IPv4 version field is not 4")                                           \
+  X(kBadIpv4Ihl, "IPv4 IHL below 5 or beyond the frame")                                      \
+  X(kBadIpv4TotalLength, "IPv4 total length below IHL or beyond the frame")                   \
+  X(kBadIpv4Checksum, "IPv4 header checksum mismatch")                                        \
+  X(kBadIpv4Options, "IPv4 options malformed")                                                \
+  X(kTruncatedIpv6, "IPv6 header truncated")                                                  \
+  X(kBadIpv6Version, "IPv6 version field is not 6")                                           \
+  X(kBadIpv6PayloadLength, "IPv6 payload length beyond the frame")                            \
+  X(kBadIpv6ExtHeader, "IPv6 extension header truncated or malformed")                        \
+  X(kTooManyIpv6ExtHeaders, "IPv6 extension header chain too long")                           \
+  X(kBadFragment, "IP fragment malformed (offset/length)")                                    \
+  X(kTruncatedTcp, "TCP header truncated")                                                    \
+  X(kBadTcpDataOffset, "TCP data offset below 5 or beyond the segment")                       \
+  X(kBadTcpFlags, "TCP flag combination invalid (e.g. SYN+FIN, SYN+RST, none)")               \
+  X(kTruncatedUdp, "UDP header truncated")                                                    \
+  X(kBadUdpLength, "UDP length below 8 or beyond the datagram")                               \
+  X(kTruncatedIcmp, "ICMP header truncated")                                                  \
+  X(kBadSourceAddress,                                                                        \
+    "source address is multicast, broadcast, loopback, IPv4-mapped or misused unspecified")   \
+  X(kSpoofedSource, "source address not in the ingress zone's networks")                      \
+  X(kNoZone, "ingress port has no zone")                                                      \
+  X(kNoLink, "no link between the zones (isolated)")                                          \
+  X(kFlowTableFull, "flow table full (fail closed)")                                          \
+  X(kNotWhitelisted, "border-crossing flow without a whitelisted counterparty")               \
+  X(kPolicyBlock, "flow blocked by policy verdict")                                           \
+  X(kTxFull, "TX queue full")                                                                 \
+  X(kFragmentUninspected, "IP fragment of an inspected flow (fragment policy drop)")          \
+  X(kReorderQueueFull, "TCP out-of-order queue full (fail closed)")                           \
+  X(kStreamUnavailable, "stream state pool exhausted (fail closed)")                          \
+  X(kScanError, "content scanner error (fail closed)")                                        \
+  X(kAuditUnavailable, "audit ring full or audit failing (fail closed)")                      \
+  X(kNoPolicy, "no policy loaded (fail closed)")                                              \
   X(kFrameTooLong, "frame longer than 65535 bytes (offsets are 16-bit)")                      \
-  X(kEthernetTrailer, "bytes after the IP packet beyond minimum-frame padding (smuggling)") \
-  X(kIpv6SourceRoute, "IPv6 routing header with segments left (destination not final)")  \
-  X(kTunnel, "IP-in-IP / GRE encapsulation (inner packet not inspected)")                \
+  X(kEthernetTrailer, "bytes after the IP packet beyond minimum-frame padding (smuggling)")   \
+  X(kIpv6SourceRoute, "IPv6 routing header with segments left (destination not final)")       \
+  X(kTunnel, "IP-in-IP / GRE encapsulation (inner packet not inspected)")                     \
   X(kStreamEvasion, "TCP bytes differ from inspected bytes (overlap/retransmission evasion)") \
-  X(kUnverifiableRetransmission, "retransmission of bytes older than the inspected window") \
-  X(kTcpOutOfWindow, "TCP segment far outside the expected sequence window")              \
+  X(kUnverifiableRetransmission, "retransmission of bytes older than the inspected window")   \
+  X(kTcpOutOfWindow, "TCP segment far outside the expected sequence window")                  \
   X(kMetadataUnavailable, "SNI/Host needed for the whitelist could not be parsed (fail closed)")
 
 enum class DropReason : uint8_t {
@@ -103,20 +103,21 @@ struct Decoded {
   uint16_t ethertype = 0;       // innermost EtherType
   uint16_t vlan_outer = 0;      // VLAN IDs (12 bits); 0 when absent
   uint16_t vlan_inner = 0;
-  uint8_t vlan_count = 0;       // 0, 1 or 2
-  uint8_t ip_version = 0;       // 4 or 6
-  uint8_t proto = 0;            // final upper-layer protocol (after IPv6 extension headers)
+  uint8_t vlan_count = 0;  // 0, 1 or 2
+  uint8_t ip_version = 0;  // 4 or 6
+  uint8_t proto = 0;       // final upper-layer protocol (after IPv6 extension headers)
   uint8_t tcp_flags = 0;
   uint8_t icmp_type = 0;
   uint8_t icmp_code = 0;
-  uint8_t ttl = 0;              // TTL / hop limit
-  bool is_fragment = false;     // any fragment (first or not)
+  uint8_t ttl = 0;           // TTL / hop limit
+  bool is_fragment = false;  // any fragment (first or not)
   bool more_fragments = false;
-  uint16_t frag_offset = 0;     // in bytes
+  uint16_t frag_offset = 0;  // in bytes
   uint32_t frag_id = 0;
-  uint16_t l3_len = 0;          // IP header + payload length as declared (IPv4 total length, IPv6 40+payload)
+  uint16_t l3_len =
+      0;  // IP header + payload length as declared (IPv4 total length, IPv6 40+payload)
   IpAddr src, dst;
-  uint16_t sport = 0, dport = 0;  // host byte order; ICMP: 0
+  uint16_t sport = 0, dport = 0;      // host byte order; ICMP: 0
   uint32_t tcp_seq = 0, tcp_ack = 0;  // host byte order
   uint16_t tcp_window = 0;
   // Bytes after the IP packet (IPv4 total length / IPv6 40+payload length) to the end of the

@@ -88,7 +88,7 @@ struct ScanEngine {
   CivilDate today;
   const uint8_t* buf = nullptr;
   size_t len = 0;
-  uint64_t base = 0;   // stream offset of buf[0]; history_ holds [base - kHistory, base)
+  uint64_t base = 0;      // stream offset of buf[0]; history_ holds [base - kHistory, base)
   bool final = false;     // no more bytes will come (close), or treated so (settle)
   bool settling = false;  // inside settle(): report now, remember what was reported
 
@@ -175,9 +175,7 @@ struct ScanEngine {
   }
 
   // -- findings --
-  static uint64_t settled_key(uint16_t det, uint64_t start) noexcept {
-    return start << 16 | det;
-  }
+  static uint64_t settled_key(uint16_t det, uint64_t start) noexcept { return start << 16 | det; }
   // True when settle() already reported this detector's token starting at `start`.
   bool settled(uint16_t det, uint64_t start) const noexcept {
     const uint64_t k = settled_key(det, start);

@@ -145,8 +145,16 @@ class Reader {
     const toml::node* n = t.get(key);
     if (!n) return false;
     out.pos = pos_of(n->source());
+    // Times are int64 nanoseconds since the epoch: years 1678..2261 only (wider would overflow).
+    auto year_ok = [&](int64_t y) {
+      if (y >= 1678 && y <= 2261) return true;
+      d_.error(out.pos, "'" + std::string(key) + "': year " + std::to_string(y) +
+                            " is out of range (1678 to 2261)");
+      return false;
+    };
     if (auto d = n->as_date()) {
       toml::date v = d->get();
+      if (!year_ok(v.year)) return true;  // present but invalid: reported above
       need_tz(out.pos, key);
       int64_t day = days_from_civil(v.year, v.month, v.day) + (end_of_period ? 1 : 0);
       out.ns = day * kNsPerDay - static_cast<int64_t>(tz_) * 60 * kNsPerSec;
@@ -156,6 +164,7 @@ class Reader {
     }
     if (auto dt = n->as_date_time()) {
       toml::date_time v = dt->get();
+      if (!year_ok(v.date.year)) return true;
       int32_t off = tz_;
       if (v.offset) {
         off = v.offset->minutes;
@@ -511,10 +520,67 @@ void read_tests(Reader& r, const toml::table& root, PolicyDoc& doc) {
 
 }  // namespace
 
+std::optional<Pos> find_non_ascii_outside_strings(std::string_view text) noexcept {
+  // A small TOML lexer: comments, basic/literal strings and their multi-line forms.
+  enum class St { kCode, kComment, kBasic, kLiteral, kMlBasic, kMlLiteral } st = St::kCode;
+  uint32_t line = 1, col = 1;
+  const size_t n = text.size();
+  auto at = [&](size_t i, std::string_view s) { return text.substr(i, s.size()) == s; };
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t skip = 0;
+    switch (st) {
+      case St::kCode:
+        if (c >= 0x80) return Pos{line, col};
+        if (c == '#') st = St::kComment;
+        else if (at(i, "\"\"\"")) st = St::kMlBasic, skip = 2;
+        else if (at(i, "'''")) st = St::kMlLiteral, skip = 2;
+        else if (c == '"') st = St::kBasic;
+        else if (c == '\'') st = St::kLiteral;
+        break;
+      case St::kComment:
+        if (c == '\n') st = St::kCode;
+        break;
+      case St::kBasic:
+        if (c == '\\') skip = 1;
+        else if (c == '"' || c == '\n') st = St::kCode;
+        break;
+      case St::kLiteral:
+        if (c == '\'' || c == '\n') st = St::kCode;
+        break;
+      case St::kMlBasic:
+        if (c == '\\') skip = 1;
+        else if (at(i, "\"\"\"")) st = St::kCode, skip = 2;
+        break;
+      case St::kMlLiteral:
+        if (at(i, "'''")) st = St::kCode, skip = 2;
+        break;
+    }
+    for (size_t k = 0; k <= skip && i + k < n; ++k) {
+      if (text[i + k] == '\n') {
+        ++line;
+        col = 1;
+      } else if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) {
+        ++col;  // columns count characters, not UTF-8 continuation bytes
+      }
+    }
+    i += skip;
+  }
+  return std::nullopt;
+}
+
 PolicyDoc parse_policy(std::string_view text, const std::string& path, Diagnostics& diags) {
   PolicyDoc doc;
   doc.path = path;
   doc.bytes = std::string(text);
+  // toml++ 3.3.0 reaches __builtin_unreachable() (undefined behaviour) on some non-ASCII
+  // characters where it expects whitespace (upstream marzer/tomlplusplus#295, fixed after 3.3.0).
+  // Outside strings and comments TOML allows only ASCII, so refuse such a file before parsing.
+  if (auto bad = find_non_ascii_outside_strings(text)) {
+    diags.error(Pos{bad->line, bad->column},
+                "non-ASCII character outside a string or comment (TOML keys and syntax are ASCII)");
+    return doc;
+  }
   toml::parse_result res = toml::parse(text, path);
   if (!res) {
     const auto& err = res.error();

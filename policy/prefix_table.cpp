@@ -16,7 +16,8 @@ U128 mask_of(uint8_t len) noexcept {
   if (len == 0) return m;
   if (len >= 64) {
     m.hi = ~0ull;
-    m.lo = len >= 128 ? ~0ull : ~0ull << (128 - len);
+    // len == 64: no bit of the low half (a shift by 64 would be undefined behaviour).
+    m.lo = len >= 128 ? ~0ull : len == 64 ? 0 : ~0ull << (128 - len);
   } else {
     m.hi = ~0ull << (64 - len);
   }

@@ -39,7 +39,8 @@ std::string_view action_name(Action a) noexcept;  // "allow" | "alert" | "block"
   X(kWhitelisted, "whitelisted", "whitelisted counterparty under a valid legal basis")             \
   X(kDomesticLink, "declared_link", "declared link; the flow does not cross the border")           \
   X(kEvasion, "evasion", "stream evasion detected (inconsistent overlap or retransmission)")       \
-  X(kFragmentUninspected, "fragment_uninspected", "IP fragments of an inspected flow: its bytes could not be inspected") \
+  X(kFragmentUninspected, "fragment_uninspected",                                                  \
+    "IP fragments of an inspected flow: its bytes could not be inspected")                         \
   X(kFlowTableFull, "flow_table_full", "failure: flow table full")                                 \
   X(kReorderQueueFull, "reorder_queue_full", "failure: TCP out-of-order queue full")               \
   X(kStreamUnavailable, "stream_unavailable", "failure: stream scanning state unavailable")        \
@@ -90,7 +91,7 @@ inline constexpr uint32_t kStreamUnavailable = 1u << 5;
 inline constexpr uint32_t kScanError = 1u << 6;
 inline constexpr uint32_t kAuditUnavailable = 1u << 7;
 inline constexpr uint32_t kEvidenceUnavailable = 1u << 8;
-inline constexpr uint32_t kFragmented = 1u << 9;          // fragments of an inspected flow: always block
+inline constexpr uint32_t kFragmented = 1u << 9;  // fragments of an inspected flow: always block
 }  // namespace flag
 
 // Failure conditions with a fail-open/closed knob, in flag-bit order starting at kFlowTableFull.

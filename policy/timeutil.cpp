@@ -22,6 +22,9 @@ bool valid_date(int64_t y, unsigned m, unsigned d) noexcept {
 
 int64_t to_epoch_ns(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
                     uint32_t nanos, int32_t offset_minutes) noexcept {
+  // int64 nanoseconds cover 1677-09-21 .. 2262-04-11; clamp instead of overflowing.
+  if (y < 1678) return INT64_MIN / 2;
+  if (y > 2261) return INT64_MAX / 2;
   int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s -
                  static_cast<int64_t>(offset_minutes) * 60;
   return secs * kNsPerSec + nanos;

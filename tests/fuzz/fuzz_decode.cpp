@@ -15,12 +15,12 @@ using dc::inspect::Decoded;
 using dc::inspect::DecodeOptions;
 using dc::inspect::DropReason;
 
-#define DC_FUZZ_CHECK(cond)                                             \
-  do {                                                                  \
-    if (!(cond)) {                                                      \
+#define DC_FUZZ_CHECK(cond)                                               \
+  do {                                                                    \
+    if (!(cond)) {                                                        \
       std::fprintf(stderr, "fuzz_decode: invariant failed: %s\n", #cond); \
-      std::abort();                                                     \
-    }                                                                   \
+      std::abort();                                                       \
+    }                                                                     \
   } while (0)
 
 void check_accepted(const Decoded& d, std::size_t size) {
@@ -40,7 +40,8 @@ void check_accepted(const Decoded& d, std::size_t size) {
     DC_FUZZ_CHECK(d.l4_offset <= d.payload_offset);
   }
   DC_FUZZ_CHECK(d.payload_offset >= d.l3_offset);
-  DC_FUZZ_CHECK(std::size_t{d.payload_offset} + d.payload_len <= std::size_t{d.l3_offset} + d.l3_len);
+  DC_FUZZ_CHECK(std::size_t{d.payload_offset} + d.payload_len <=
+                std::size_t{d.l3_offset} + d.l3_len);
   DC_FUZZ_CHECK(!d.more_fragments || d.is_fragment);
 }
 

@@ -206,7 +206,8 @@ TEST(FlowTable, FullTableRefusesNewFlowsAndKeepsExisting) {
 
 TEST(FlowTable, ExpireAllEmptiesTheTable) {
   auto ft = make_table(32);
-  for (uint32_t i = 0; i < 10; ++i) ASSERT_NE(ft->create_flow(tcp4(i, 1, 9, 9), tf::kSyn, 0), nullptr);
+  for (uint32_t i = 0; i < 10; ++i)
+    ASSERT_NE(ft->create_flow(tcp4(i, 1, 9, 9), tf::kSyn, 0), nullptr);
   int seen = 0;
   ft->expire_all([&](Flow&) { ++seen; });
   EXPECT_EQ(seen, 10);

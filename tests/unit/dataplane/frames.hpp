@@ -38,7 +38,10 @@ inline std::vector<uint8_t> tcp4(const char* src, uint16_t sport, const char* ds
   const bool udp = proto == 17;
   const size_t l4 = udp ? 8 : 20;
   std::vector<uint8_t> f(14 + 20 + l4 + payload.size(), 0);
-  f[0] = 0x02; f[5] = 0x02; f[6] = 0x02; f[11] = 0x01;
+  f[0] = 0x02;
+  f[5] = 0x02;
+  f[6] = 0x02;
+  f[11] = 0x01;
   put16(f, 12, 0x0800);
   f[14] = 0x45;
   put16(f, 16, static_cast<uint16_t>(20 + l4 + payload.size()));

@@ -20,7 +20,7 @@ namespace {
 using test::tcp4;
 namespace tf = inspect::tcpflag;
 constexpr int64_t kT0 = 1767225600LL * 1'000'000'000;  // 2026-01-01T00:00:00Z
-constexpr const char* kId = "11010519491231002X";       // GB 11643 valid
+constexpr const char* kId = "11010519491231002X";      // GB 11643 valid
 
 class CollectSink final : public FlowEventSink {
  public:
@@ -74,7 +74,8 @@ class PipelineTest : public ::testing::Test {
 
   // Sends one frame (replay mode: zones from the policy's prefixes). Returns the frames the
   // pipeline forwarded as a result (possibly earlier, held ones) and whether it dropped any.
-  std::vector<std::vector<uint8_t>> send(const std::vector<uint8_t>& frame, int* dropped = nullptr) {
+  std::vector<std::vector<uint8_t>> send(const std::vector<uint8_t>& frame,
+                                         int* dropped = nullptr) {
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
     EXPECT_NE(m, nullptr);
     std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), frame.data(), frame.size());
@@ -116,7 +117,9 @@ struct Upload {
   std::vector<uint8_t> synack() {
     return tcp4(server, sport, client, cport, sseq, cseq + 1, tf::kSyn | tf::kAck);
   }
-  std::vector<uint8_t> ack() { return tcp4(client, cport, server, sport, cseq + 1, sseq + 1, tf::kAck); }
+  std::vector<uint8_t> ack() {
+    return tcp4(client, cport, server, sport, cseq + 1, sseq + 1, tf::kAck);
+  }
   // Data at stream offset `off` (0 = first byte after the SYN).
   std::vector<uint8_t> data(uint32_t off, std::string_view bytes) {
     return tcp4(client, cport, server, sport, cseq + 1 + off, sseq + 1, tf::kAck | tf::kPsh, bytes);
@@ -228,13 +231,14 @@ TEST_F(PipelineTest, NoCounterpartyAndIsolatedZonesAreBlockedAtTheFirstPacket) {
     const char* reasons;
   } rows[] = {
       {"10.1.0.5", "203.0.113.150", 443, "no_counterparty"},  // not whitelisted
-      {"10.1.0.5", "10.2.0.7", 22, "no_link"},               // domestic -> processing: isolated
-      {"192.0.2.1", "203.0.113.10", 443, "unknown_zone"},    // source in no zone
+      {"10.1.0.5", "10.2.0.7", 22, "no_link"},                // domestic -> processing: isolated
+      {"192.0.2.1", "203.0.113.10", 443, "unknown_zone"},     // source in no zone
   };
   uint16_t port = 42000;
   for (const auto& r : rows) {
     int dropped = 0;
-    EXPECT_TRUE(send(tcp4(r.src, port++, r.dst, r.dport, 1, 0, tf::kSyn), &dropped).empty()) << r.dst;
+    EXPECT_TRUE(send(tcp4(r.src, port++, r.dst, r.dport, 1, 0, tf::kSyn), &dropped).empty())
+        << r.dst;
     EXPECT_EQ(dropped, 1);
     ASSERT_FALSE(sink_.events.empty());
     EXPECT_EQ(kind_names(sink_.events.back()), r.reasons);
@@ -284,13 +288,17 @@ TEST_F(PipelineTest, AuditRingFullBlocksNewBorderFlows) {
   int admitted = 0, refused = 0;
   for (int i = 0; i < 400; ++i) {
     int dropped = 0;
-    send(tcp4("10.1.0.9", static_cast<uint16_t>(30000 + i), "203.0.113.150", 443, 1, 0, tf::kSyn), &dropped);
+    send(tcp4("10.1.0.9", static_cast<uint16_t>(30000 + i), "203.0.113.150", 443, 1, 0, tf::kSyn),
+         &dropped);
     (void)dropped;
   }
   for (int i = 0; i < 5; ++i) {
     Upload u;
     u.cport = static_cast<uint16_t>(45000 + i);
-    if (send(u.syn()).empty()) ++refused; else ++admitted;
+    if (send(u.syn()).empty())
+      ++refused;
+    else
+      ++admitted;
   }
   EXPECT_EQ(admitted, 0);
   EXPECT_EQ(refused, 5);

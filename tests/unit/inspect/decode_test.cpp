@@ -284,160 +284,471 @@ std::vector<GoodCase> good_cases() {
   std::vector<GoodCase> c;
   const auto fragment_udp = udp(5353, 53, zeros(40));  // 48-byte datagram, split below
 
-  c.push_back({"tcp4", tcp4_frame(),
-               {.l3_offset = 14, .l4_offset = 34, .payload_offset = 54, .payload_len = 5,
-                .ethertype = 0x0800, .ip_version = 4, .proto = 6, .tcp_flags = 0x18, .ttl = 64,
-                .frag_id = 0x1234, .l3_len = 45, .src = v4(kSrc4), .dst = v4(kDst4),
-                .sport = 40000, .dport = 443, .tcp_seq = 1000, .tcp_ack = 2000,
+  c.push_back({"tcp4",
+               tcp4_frame(),
+               {.l3_offset = 14,
+                .l4_offset = 34,
+                .payload_offset = 54,
+                .payload_len = 5,
+                .ethertype = 0x0800,
+                .ip_version = 4,
+                .proto = 6,
+                .tcp_flags = 0x18,
+                .ttl = 64,
+                .frag_id = 0x1234,
+                .l3_len = 45,
+                .src = v4(kSrc4),
+                .dst = v4(kDst4),
+                .sport = 40000,
+                .dport = 443,
+                .tcp_seq = 1000,
+                .tcp_ack = 2000,
                 .tcp_window = 8192}});
-  c.push_back({"udp4", cat({eth(0x0800), ipv4({}, udp(5353, 53, zeros(12)))}),
-               {.l3_offset = 14, .l4_offset = 34, .payload_offset = 42, .payload_len = 12,
-                .ethertype = 0x0800, .ip_version = 4, .proto = 17, .ttl = 64, .frag_id = 0x1234,
-                .l3_len = 40, .src = v4(kSrc4), .dst = v4(kDst4), .sport = 5353, .dport = 53}});
-  c.push_back({"icmp4_echo", cat({eth(0x0800), ipv4({}, icmp4(8, 0, {0, 1, 0, 1, 'p', 'i', 'n', 'g'}))}),
-               {.l3_offset = 14, .l4_offset = 34, .payload_offset = 42, .payload_len = 4,
-                .ethertype = 0x0800, .ip_version = 4, .proto = 1, .icmp_type = 8, .ttl = 64,
-                .frag_id = 0x1234, .l3_len = 32, .src = v4(kSrc4), .dst = v4(kDst4)}});
-  c.push_back({"icmp4_unreachable", cat({eth(0x0800), ipv4({}, icmp4(3, 4, zeros(4 + 28)))}),
-               {.l3_offset = 14, .l4_offset = 34, .payload_offset = 42, .payload_len = 28,
-                .ethertype = 0x0800, .ip_version = 4, .proto = 1, .icmp_type = 3, .icmp_code = 4,
-                .ttl = 64, .frag_id = 0x1234, .l3_len = 56, .src = v4(kSrc4), .dst = v4(kDst4)}});
-  c.push_back({"tcp6", cat({eth(0x86DD), ipv6({}, {}, tcp(40000, 443, 7, 9, tf::kSyn | tf::kAck, text("hello")))}),
-               {.l3_offset = 14, .l4_offset = 54, .payload_offset = 74, .payload_len = 5,
-                .ethertype = 0x86DD, .ip_version = 6, .proto = 6, .tcp_flags = 0x12, .ttl = 64,
-                .l3_len = 65, .src = v6(kSrc6), .dst = v6(kDst6), .sport = 40000, .dport = 443,
-                .tcp_seq = 7, .tcp_ack = 9, .tcp_window = 8192}});
-  c.push_back({"udp6", cat({eth(0x86DD), ipv6({}, {}, udp(1234, 4321, zeros(3)))}),
-               {.l3_offset = 14, .l4_offset = 54, .payload_offset = 62, .payload_len = 3,
-                .ethertype = 0x86DD, .ip_version = 6, .proto = 17, .ttl = 64, .l3_len = 51,
-                .src = v6(kSrc6), .dst = v6(kDst6), .sport = 1234, .dport = 4321}});
-  c.push_back({"icmp6_echo", cat({eth(0x86DD), ipv6({}, {}, icmp6(128, 0, {0, 1, 0, 2, 'x'}))}),
-               {.l3_offset = 14, .l4_offset = 54, .payload_offset = 62, .payload_len = 1,
-                .ethertype = 0x86DD, .ip_version = 6, .proto = 58, .icmp_type = 128, .ttl = 64,
-                .l3_len = 49, .src = v6(kSrc6), .dst = v6(kDst6)}});
+  c.push_back({"udp4",
+               cat({eth(0x0800), ipv4({}, udp(5353, 53, zeros(12)))}),
+               {.l3_offset = 14,
+                .l4_offset = 34,
+                .payload_offset = 42,
+                .payload_len = 12,
+                .ethertype = 0x0800,
+                .ip_version = 4,
+                .proto = 17,
+                .ttl = 64,
+                .frag_id = 0x1234,
+                .l3_len = 40,
+                .src = v4(kSrc4),
+                .dst = v4(kDst4),
+                .sport = 5353,
+                .dport = 53}});
+  c.push_back({"icmp4_echo",
+               cat({eth(0x0800), ipv4({}, icmp4(8, 0, {0, 1, 0, 1, 'p', 'i', 'n', 'g'}))}),
+               {.l3_offset = 14,
+                .l4_offset = 34,
+                .payload_offset = 42,
+                .payload_len = 4,
+                .ethertype = 0x0800,
+                .ip_version = 4,
+                .proto = 1,
+                .icmp_type = 8,
+                .ttl = 64,
+                .frag_id = 0x1234,
+                .l3_len = 32,
+                .src = v4(kSrc4),
+                .dst = v4(kDst4)}});
+  c.push_back({"icmp4_unreachable",
+               cat({eth(0x0800), ipv4({}, icmp4(3, 4, zeros(4 + 28)))}),
+               {.l3_offset = 14,
+                .l4_offset = 34,
+                .payload_offset = 42,
+                .payload_len = 28,
+                .ethertype = 0x0800,
+                .ip_version = 4,
+                .proto = 1,
+                .icmp_type = 3,
+                .icmp_code = 4,
+                .ttl = 64,
+                .frag_id = 0x1234,
+                .l3_len = 56,
+                .src = v4(kSrc4),
+                .dst = v4(kDst4)}});
+  c.push_back(
+      {"tcp6",
+       cat({eth(0x86DD), ipv6({}, {}, tcp(40000, 443, 7, 9, tf::kSyn | tf::kAck, text("hello")))}),
+       {.l3_offset = 14,
+        .l4_offset = 54,
+        .payload_offset = 74,
+        .payload_len = 5,
+        .ethertype = 0x86DD,
+        .ip_version = 6,
+        .proto = 6,
+        .tcp_flags = 0x12,
+        .ttl = 64,
+        .l3_len = 65,
+        .src = v6(kSrc6),
+        .dst = v6(kDst6),
+        .sport = 40000,
+        .dport = 443,
+        .tcp_seq = 7,
+        .tcp_ack = 9,
+        .tcp_window = 8192}});
+  c.push_back({"udp6",
+               cat({eth(0x86DD), ipv6({}, {}, udp(1234, 4321, zeros(3)))}),
+               {.l3_offset = 14,
+                .l4_offset = 54,
+                .payload_offset = 62,
+                .payload_len = 3,
+                .ethertype = 0x86DD,
+                .ip_version = 6,
+                .proto = 17,
+                .ttl = 64,
+                .l3_len = 51,
+                .src = v6(kSrc6),
+                .dst = v6(kDst6),
+                .sport = 1234,
+                .dport = 4321}});
+  c.push_back({"icmp6_echo",
+               cat({eth(0x86DD), ipv6({}, {}, icmp6(128, 0, {0, 1, 0, 2, 'x'}))}),
+               {.l3_offset = 14,
+                .l4_offset = 54,
+                .payload_offset = 62,
+                .payload_len = 1,
+                .ethertype = 0x86DD,
+                .ip_version = 6,
+                .proto = 58,
+                .icmp_type = 128,
+                .ttl = 64,
+                .l3_len = 49,
+                .src = v6(kSrc6),
+                .dst = v6(kDst6)}});
   c.push_back({"vlan_tcp4",
                cat({eth(0x0800, {{0x8100, 100}}), ipv4({}, tcp(1, 2, 3, 4, tf::kAck))}),
-               {.l3_offset = 18, .l4_offset = 38, .payload_offset = 58, .payload_len = 0,
-                .ethertype = 0x0800, .vlan_outer = 100, .vlan_count = 1, .ip_version = 4,
-                .proto = 6, .tcp_flags = 0x10, .ttl = 64, .frag_id = 0x1234, .l3_len = 40,
-                .src = v4(kSrc4), .dst = v4(kDst4), .sport = 1, .dport = 2, .tcp_seq = 3,
-                .tcp_ack = 4, .tcp_window = 8192}});
+               {.l3_offset = 18,
+                .l4_offset = 38,
+                .payload_offset = 58,
+                .payload_len = 0,
+                .ethertype = 0x0800,
+                .vlan_outer = 100,
+                .vlan_count = 1,
+                .ip_version = 4,
+                .proto = 6,
+                .tcp_flags = 0x10,
+                .ttl = 64,
+                .frag_id = 0x1234,
+                .l3_len = 40,
+                .src = v4(kSrc4),
+                .dst = v4(kDst4),
+                .sport = 1,
+                .dport = 2,
+                .tcp_seq = 3,
+                .tcp_ack = 4,
+                .tcp_window = 8192}});
   c.push_back({"qinq_88a8_udp4",
                cat({eth(0x0800, {{0x88A8, 200}, {0x8100, 300}}), ipv4({}, udp(7, 9, {}))}),
-               {.l3_offset = 22, .l4_offset = 42, .payload_offset = 50, .ethertype = 0x0800,
-                .vlan_outer = 200, .vlan_inner = 300, .vlan_count = 2, .ip_version = 4,
-                .proto = 17, .ttl = 64, .frag_id = 0x1234, .l3_len = 28, .src = v4(kSrc4),
-                .dst = v4(kDst4), .sport = 7, .dport = 9}});
-  c.push_back({"qinq_9100_icmp6",
-               cat({eth(0x86DD, {{0x9100, 4095}, {0x8100, 1}}), ipv6({}, {}, icmp6(129, 0, zeros(4)))}),
-               {.l3_offset = 22, .l4_offset = 62, .payload_offset = 70, .ethertype = 0x86DD,
-                .vlan_outer = 4095, .vlan_inner = 1, .vlan_count = 2, .ip_version = 6,
-                .proto = 58, .icmp_type = 129, .ttl = 64, .l3_len = 48, .src = v6(kSrc6),
-                .dst = v6(kDst6)}});
+               {.l3_offset = 22,
+                .l4_offset = 42,
+                .payload_offset = 50,
+                .ethertype = 0x0800,
+                .vlan_outer = 200,
+                .vlan_inner = 300,
+                .vlan_count = 2,
+                .ip_version = 4,
+                .proto = 17,
+                .ttl = 64,
+                .frag_id = 0x1234,
+                .l3_len = 28,
+                .src = v4(kSrc4),
+                .dst = v4(kDst4),
+                .sport = 7,
+                .dport = 9}});
+  c.push_back(
+      {"qinq_9100_icmp6",
+       cat({eth(0x86DD, {{0x9100, 4095}, {0x8100, 1}}), ipv6({}, {}, icmp6(129, 0, zeros(4)))}),
+       {.l3_offset = 22,
+        .l4_offset = 62,
+        .payload_offset = 70,
+        .ethertype = 0x86DD,
+        .vlan_outer = 4095,
+        .vlan_inner = 1,
+        .vlan_count = 2,
+        .ip_version = 6,
+        .proto = 58,
+        .icmp_type = 129,
+        .ttl = 64,
+        .l3_len = 48,
+        .src = v6(kSrc6),
+        .dst = v6(kDst6)}});
   // NOP, Router Alert (RFC 2113, length 4), NOP, EOL, padding: IHL 7.
-  c.push_back({"ipv4_options",
-               cat({eth(0x0800), ipv4({.options = {1, 0x94, 4, 0, 0, 1, 0, 0}},
-                                      udp(68, 67, zeros(2)))}),
-               {.l3_offset = 14, .l4_offset = 42, .payload_offset = 50, .payload_len = 2,
-                .ethertype = 0x0800, .ip_version = 4, .proto = 17, .ttl = 64, .frag_id = 0x1234,
-                .l3_len = 38, .src = v4(kSrc4), .dst = v4(kDst4), .sport = 68, .dport = 67}});
-  // Hop-by-Hop (8 bytes: one 5-byte option + Pad1) + Destination Options with a 12-byte option (16 bytes) + TCP.
+  c.push_back(
+      {"ipv4_options",
+       cat({eth(0x0800), ipv4({.options = {1, 0x94, 4, 0, 0, 1, 0, 0}}, udp(68, 67, zeros(2)))}),
+       {.l3_offset = 14,
+        .l4_offset = 42,
+        .payload_offset = 50,
+        .payload_len = 2,
+        .ethertype = 0x0800,
+        .ip_version = 4,
+        .proto = 17,
+        .ttl = 64,
+        .frag_id = 0x1234,
+        .l3_len = 38,
+        .src = v4(kSrc4),
+        .dst = v4(kDst4),
+        .sport = 68,
+        .dport = 67}});
+  // Hop-by-Hop (8 bytes: one 5-byte option + Pad1) + Destination Options with a 12-byte option (16
+  // bytes) + TCP.
   c.push_back({"ipv6_hbh_destopts_tcp",
-               cat({eth(0x86DD), ipv6({}, {hbh({0x1E, 3, 1, 2, 3}), dest_opts({0x1E, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10})},
+               cat({eth(0x86DD), ipv6({},
+                                      {hbh({0x1E, 3, 1, 2, 3}),
+                                       dest_opts({0x1E, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10})},
                                       tcp(80, 50000, 1, 1, tf::kFin | tf::kAck, text("bye")))}),
-               {.l3_offset = 14, .l4_offset = 78, .payload_offset = 98, .payload_len = 3,
-                .ethertype = 0x86DD, .ip_version = 6, .proto = 6, .tcp_flags = 0x11, .ttl = 64,
-                .l3_len = 87, .src = v6(kSrc6), .dst = v6(kDst6), .sport = 80, .dport = 50000,
-                .tcp_seq = 1, .tcp_ack = 1, .tcp_window = 8192}});
+               {.l3_offset = 14,
+                .l4_offset = 78,
+                .payload_offset = 98,
+                .payload_len = 3,
+                .ethertype = 0x86DD,
+                .ip_version = 6,
+                .proto = 6,
+                .tcp_flags = 0x11,
+                .ttl = 64,
+                .l3_len = 87,
+                .src = v6(kSrc6),
+                .dst = v6(kDst6),
+                .sport = 80,
+                .dport = 50000,
+                .tcp_seq = 1,
+                .tcp_ack = 1,
+                .tcp_window = 8192}});
   c.push_back({"ipv6_ah_tcp",
                cat({eth(0x86DD), ipv6({}, {ah(4)}, tcp(80, 1025, 5, 6, tf::kRst))}),
-               {.l3_offset = 14, .l4_offset = 78, .payload_offset = 98, .ethertype = 0x86DD,
-                .ip_version = 6, .proto = 6, .tcp_flags = 0x04, .ttl = 64, .l3_len = 84,
-                .src = v6(kSrc6), .dst = v6(kDst6), .sport = 80, .dport = 1025, .tcp_seq = 5,
-                .tcp_ack = 6, .tcp_window = 8192}});
+               {.l3_offset = 14,
+                .l4_offset = 78,
+                .payload_offset = 98,
+                .ethertype = 0x86DD,
+                .ip_version = 6,
+                .proto = 6,
+                .tcp_flags = 0x04,
+                .ttl = 64,
+                .l3_len = 84,
+                .src = v6(kSrc6),
+                .dst = v6(kDst6),
+                .sport = 80,
+                .dport = 1025,
+                .tcp_seq = 5,
+                .tcp_ack = 6,
+                .tcp_window = 8192}});
   c.push_back({"ipv6_routing_type2_segments_left",
                cat({eth(0x86DD), ipv6({}, {routing(2, 1, 1)}, udp(1, 2, {}))}),
-               {.l3_offset = 14, .l4_offset = 78, .payload_offset = 86, .ethertype = 0x86DD,
-                .ip_version = 6, .proto = 17, .ttl = 64, .l3_len = 72, .src = v6(kSrc6),
-                .dst = v6(kDst6), .sport = 1, .dport = 2, .ipv6_segments_left = 1}});
+               {.l3_offset = 14,
+                .l4_offset = 78,
+                .payload_offset = 86,
+                .ethertype = 0x86DD,
+                .ip_version = 6,
+                .proto = 17,
+                .ttl = 64,
+                .l3_len = 72,
+                .src = v6(kSrc6),
+                .dst = v6(kDst6),
+                .sport = 1,
+                .dport = 2,
+                .ipv6_segments_left = 1}});
   // ESP ends the walk; everything after the last header is opaque payload.
-  c.push_back({"ipv6_esp", cat({eth(0x86DD), ipv6({}, {}, raw(50, zeros(24)))}),
-               {.l3_offset = 14, .l4_offset = 54, .payload_offset = 54, .payload_len = 24,
-                .ethertype = 0x86DD, .ip_version = 6, .proto = 50, .ttl = 64, .l3_len = 64,
-                .src = v6(kSrc6), .dst = v6(kDst6)}});
-  c.push_back({"ipv6_no_next_header", cat({eth(0x86DD), ipv6({}, {dest_opts()}, raw(59, {}))}),
-               {.l3_offset = 14, .l4_offset = 62, .payload_offset = 62, .ethertype = 0x86DD,
-                .ip_version = 6, .proto = 59, .ttl = 64, .l3_len = 48, .src = v6(kSrc6),
+  c.push_back({"ipv6_esp",
+               cat({eth(0x86DD), ipv6({}, {}, raw(50, zeros(24)))}),
+               {.l3_offset = 14,
+                .l4_offset = 54,
+                .payload_offset = 54,
+                .payload_len = 24,
+                .ethertype = 0x86DD,
+                .ip_version = 6,
+                .proto = 50,
+                .ttl = 64,
+                .l3_len = 64,
+                .src = v6(kSrc6),
+                .dst = v6(kDst6)}});
+  c.push_back({"ipv6_no_next_header",
+               cat({eth(0x86DD), ipv6({}, {dest_opts()}, raw(59, {}))}),
+               {.l3_offset = 14,
+                .l4_offset = 62,
+                .payload_offset = 62,
+                .ethertype = 0x86DD,
+                .ip_version = 6,
+                .proto = 59,
+                .ttl = 64,
+                .l3_len = 48,
+                .src = v6(kSrc6),
                 .dst = v6(kDst6)}});
   // First fragment: UDP header + 16 of 40 data bytes, MF set (RFC 791 wire value 0x2000).
   c.push_back({"ipv4_first_fragment",
                cat({eth(0x0800), ipv4({.frag = 0x2000}, cut(fragment_udp, 24))}),
-               {.l3_offset = 14, .l4_offset = 34, .payload_offset = 42, .payload_len = 16,
-                .ethertype = 0x0800, .ip_version = 4, .proto = 17, .ttl = 64,
-                .is_fragment = true, .more_fragments = true, .frag_id = 0x1234, .l3_len = 44,
-                .src = v4(kSrc4), .dst = v4(kDst4), .sport = 5353, .dport = 53}});
+               {.l3_offset = 14,
+                .l4_offset = 34,
+                .payload_offset = 42,
+                .payload_len = 16,
+                .ethertype = 0x0800,
+                .ip_version = 4,
+                .proto = 17,
+                .ttl = 64,
+                .is_fragment = true,
+                .more_fragments = true,
+                .frag_id = 0x1234,
+                .l3_len = 44,
+                .src = v4(kSrc4),
+                .dst = v4(kDst4),
+                .sport = 5353,
+                .dport = 53}});
   // First fragment whose UDP length (16) ends inside it: the rest is surplus, not payload.
   c.push_back({"ipv4_first_fragment_udp_surplus",
                cat({eth(0x0800), ipv4({.frag = 0x2000}, udp(1, 2, zeros(16), 16))}),
-               {.l3_offset = 14, .l4_offset = 34, .payload_offset = 42, .payload_len = 8,
-                .ethertype = 0x0800, .ip_version = 4, .proto = 17, .ttl = 64,
-                .is_fragment = true, .more_fragments = true, .frag_id = 0x1234, .l3_len = 44,
-                .src = v4(kSrc4), .dst = v4(kDst4), .sport = 1, .dport = 2}});
+               {.l3_offset = 14,
+                .l4_offset = 34,
+                .payload_offset = 42,
+                .payload_len = 8,
+                .ethertype = 0x0800,
+                .ip_version = 4,
+                .proto = 17,
+                .ttl = 64,
+                .is_fragment = true,
+                .more_fragments = true,
+                .frag_id = 0x1234,
+                .l3_len = 44,
+                .src = v4(kSrc4),
+                .dst = v4(kDst4),
+                .sport = 1,
+                .dport = 2}});
   // Last fragment at offset 24 (3 units): no L4 header, all bytes are payload.
   c.push_back({"ipv4_nonfirst_fragment",
                cat({eth(0x0800), ipv4({.frag = 3}, raw(17, Bytes(24, 0xAB)))}),
-               {.l3_offset = 14, .l4_offset = 0, .payload_offset = 34, .payload_len = 24,
-                .ethertype = 0x0800, .ip_version = 4, .proto = 17, .ttl = 64,
-                .is_fragment = true, .frag_offset = 24, .frag_id = 0x1234, .l3_len = 44,
-                .src = v4(kSrc4), .dst = v4(kDst4)}});
+               {.l3_offset = 14,
+                .l4_offset = 0,
+                .payload_offset = 34,
+                .payload_len = 24,
+                .ethertype = 0x0800,
+                .ip_version = 4,
+                .proto = 17,
+                .ttl = 64,
+                .is_fragment = true,
+                .frag_offset = 24,
+                .frag_id = 0x1234,
+                .l3_len = 44,
+                .src = v4(kSrc4),
+                .dst = v4(kDst4)}});
   c.push_back({"ipv6_first_fragment",
                cat({eth(0x86DD), ipv6({}, {frag6(0, true, 0xABCDEF01)}, cut(fragment_udp, 16))}),
-               {.l3_offset = 14, .l4_offset = 62, .payload_offset = 70, .payload_len = 8,
-                .ethertype = 0x86DD, .ip_version = 6, .proto = 17, .ttl = 64,
-                .is_fragment = true, .more_fragments = true, .frag_id = 0xABCDEF01,
-                .l3_len = 64, .src = v6(kSrc6), .dst = v6(kDst6), .sport = 5353, .dport = 53}});
+               {.l3_offset = 14,
+                .l4_offset = 62,
+                .payload_offset = 70,
+                .payload_len = 8,
+                .ethertype = 0x86DD,
+                .ip_version = 6,
+                .proto = 17,
+                .ttl = 64,
+                .is_fragment = true,
+                .more_fragments = true,
+                .frag_id = 0xABCDEF01,
+                .l3_len = 64,
+                .src = v6(kSrc6),
+                .dst = v6(kDst6),
+                .sport = 5353,
+                .dport = 53}});
   c.push_back({"ipv6_nonfirst_fragment",
                cat({eth(0x86DD), ipv6({}, {frag6(16, false, 7)}, raw(17, zeros(10)))}),
-               {.l3_offset = 14, .l4_offset = 0, .payload_offset = 62, .payload_len = 10,
-                .ethertype = 0x86DD, .ip_version = 6, .proto = 17, .ttl = 64,
-                .is_fragment = true, .frag_offset = 16, .frag_id = 7, .l3_len = 58,
-                .src = v6(kSrc6), .dst = v6(kDst6)}});
+               {.l3_offset = 14,
+                .l4_offset = 0,
+                .payload_offset = 62,
+                .payload_len = 10,
+                .ethertype = 0x86DD,
+                .ip_version = 6,
+                .proto = 17,
+                .ttl = 64,
+                .is_fragment = true,
+                .frag_offset = 16,
+                .frag_id = 7,
+                .l3_len = 58,
+                .src = v6(kSrc6),
+                .dst = v6(kDst6)}});
   // RFC 6946: offset 0 and M=0 is a whole packet, not a fragment.
   c.push_back({"ipv6_atomic_fragment",
                cat({eth(0x86DD), ipv6({}, {frag6(0, false, 9)}, tcp(1, 2, 3, 4, tf::kAck))}),
-               {.l3_offset = 14, .l4_offset = 62, .payload_offset = 82, .ethertype = 0x86DD,
-                .ip_version = 6, .proto = 6, .tcp_flags = 0x10, .ttl = 64, .frag_id = 9,
-                .l3_len = 68, .src = v6(kSrc6), .dst = v6(kDst6), .sport = 1, .dport = 2,
-                .tcp_seq = 3, .tcp_ack = 4, .tcp_window = 8192}});
+               {.l3_offset = 14,
+                .l4_offset = 62,
+                .payload_offset = 82,
+                .ethertype = 0x86DD,
+                .ip_version = 6,
+                .proto = 6,
+                .tcp_flags = 0x10,
+                .ttl = 64,
+                .frag_id = 9,
+                .l3_len = 68,
+                .src = v6(kSrc6),
+                .dst = v6(kDst6),
+                .sport = 1,
+                .dport = 2,
+                .tcp_seq = 3,
+                .tcp_ack = 4,
+                .tcp_window = 8192}});
   {
     Bytes f = cat({eth(0x0800), ipv4({}, udp(9, 10, {'h', 'i'}))});  // 44 bytes
     f.resize(60, 0);  // Ethernet minimum frame (without FCS)
-    c.push_back({"padded_udp4", f,
-                 {.l3_offset = 14, .l4_offset = 34, .payload_offset = 42, .payload_len = 2,
-                  .ethertype = 0x0800, .ip_version = 4, .proto = 17, .ttl = 64, .frag_id = 0x1234,
-                  .l3_len = 30, .src = v4(kSrc4), .dst = v4(kDst4), .sport = 9, .dport = 10,
+    c.push_back({"padded_udp4",
+                 f,
+                 {.l3_offset = 14,
+                  .l4_offset = 34,
+                  .payload_offset = 42,
+                  .payload_len = 2,
+                  .ethertype = 0x0800,
+                  .ip_version = 4,
+                  .proto = 17,
+                  .ttl = 64,
+                  .frag_id = 0x1234,
+                  .l3_len = 30,
+                  .src = v4(kSrc4),
+                  .dst = v4(kDst4),
+                  .sport = 9,
+                  .dport = 10,
                   .trailer_len = 16}});
   }
   // UDP length shorter than the IP payload: the surplus is not payload.
-  c.push_back({"udp4_surplus_area", cat({eth(0x0800), ipv4({}, udp(1, 2, zeros(6), 10))}),
-               {.l3_offset = 14, .l4_offset = 34, .payload_offset = 42, .payload_len = 2,
-                .ethertype = 0x0800, .ip_version = 4, .proto = 17, .ttl = 64, .frag_id = 0x1234,
-                .l3_len = 34, .src = v4(kSrc4), .dst = v4(kDst4), .sport = 1, .dport = 2}});
+  c.push_back({"udp4_surplus_area",
+               cat({eth(0x0800), ipv4({}, udp(1, 2, zeros(6), 10))}),
+               {.l3_offset = 14,
+                .l4_offset = 34,
+                .payload_offset = 42,
+                .payload_len = 2,
+                .ethertype = 0x0800,
+                .ip_version = 4,
+                .proto = 17,
+                .ttl = 64,
+                .frag_id = 0x1234,
+                .l3_len = 34,
+                .src = v4(kSrc4),
+                .dst = v4(kDst4),
+                .sport = 1,
+                .dport = 2}});
   c.push_back({"dhcp_discover_from_0.0.0.0",
                cat({eth(0x0800), ipv4({.src = 0, .dst = 0xFFFFFFFF}, udp(68, 67, zeros(8)))}),
-               {.l3_offset = 14, .l4_offset = 34, .payload_offset = 42, .payload_len = 8,
-                .ethertype = 0x0800, .ip_version = 4, .proto = 17, .ttl = 64, .frag_id = 0x1234,
-                .l3_len = 36, .src = v4(0), .dst = v4(0xFFFFFFFF), .sport = 68, .dport = 67}});
+               {.l3_offset = 14,
+                .l4_offset = 34,
+                .payload_offset = 42,
+                .payload_len = 8,
+                .ethertype = 0x0800,
+                .ip_version = 4,
+                .proto = 17,
+                .ttl = 64,
+                .frag_id = 0x1234,
+                .l3_len = 36,
+                .src = v4(0),
+                .dst = v4(0xFFFFFFFF),
+                .sport = 68,
+                .dport = 67}});
   c.push_back({"icmp6_dad_from_unspecified",
                cat({eth(0x86DD), ipv6({.src = {}}, {}, icmp6(135, 0, zeros(20)))}),
-               {.l3_offset = 14, .l4_offset = 54, .payload_offset = 62, .payload_len = 16,
-                .ethertype = 0x86DD, .ip_version = 6, .proto = 58, .icmp_type = 135, .ttl = 64,
-                .l3_len = 64, .src = IpAddr{}, .dst = v6(kDst6)}});
+               {.l3_offset = 14,
+                .l4_offset = 54,
+                .payload_offset = 62,
+                .payload_len = 16,
+                .ethertype = 0x86DD,
+                .ip_version = 6,
+                .proto = 58,
+                .icmp_type = 135,
+                .ttl = 64,
+                .l3_len = 64,
+                .src = IpAddr{},
+                .dst = v6(kDst6)}});
   c.push_back({"bad_checksum_ignored_when_not_verified",
                cat({eth(0x0800), ipv4({.bad_checksum = true}, raw(47, zeros(4)))}),
-               {.l3_offset = 14, .l4_offset = 34, .payload_offset = 34, .payload_len = 4,
-                .ethertype = 0x0800, .ip_version = 4, .proto = 47, .ttl = 64, .frag_id = 0x1234,
-                .l3_len = 24, .src = v4(kSrc4), .dst = v4(kDst4)},
+               {.l3_offset = 14,
+                .l4_offset = 34,
+                .payload_offset = 34,
+                .payload_len = 4,
+                .ethertype = 0x0800,
+                .ip_version = 4,
+                .proto = 47,
+                .ttl = 64,
+                .frag_id = 0x1234,
+                .l3_len = 24,
+                .src = v4(kSrc4),
+                .dst = v4(kDst4)},
                {.verify_ipv4_checksum = false}});
   return c;
 }
@@ -521,17 +832,18 @@ std::vector<BadCase> bad_cases() {
   c.push_back({"eth_13_bytes", Bytes(tcp4.begin(), tcp4.begin() + 13), R::kTruncatedEthernet});
   c.push_back({"eth_empty", {}, R::kTruncatedEthernet});
   c.push_back({"vlan_tag_cut", cat({eth(0x8100), {0x00, 0x64}}), R::kTruncatedVlan});
-  c.push_back({"vlan_second_tag_cut", cat({eth(0x88A8, {{0x88A8, 1}}), {0x00}}), R::kTruncatedVlan});
+  c.push_back(
+      {"vlan_second_tag_cut", cat({eth(0x88A8, {{0x88A8, 1}}), {0x00}}), R::kTruncatedVlan});
   c.push_back({"vlan_three_tags",
                cat({eth(0x0800, {{0x88A8, 1}, {0x8100, 2}, {0x8100, 3}}), ipv4({}, tcp_ack)}),
                R::kTooManyVlanTags});
   c.push_back({"arp", cat({eth(0x0806), zeros(28)}), R::kUnknownEtherType});
   c.push_back({"vlan_arp", cat({eth(0x0806, {{0x8100, 5}}), zeros(28)}), R::kUnknownEtherType});
   c.push_back({"ipv4_19_bytes", cat({eth(0x0800), zeros(19)}), R::kTruncatedIpv4});
-  c.push_back({"ipv4_version_5", cat({eth(0x0800), ipv4({.version = 5}, tcp_ack)}),
-               R::kBadIpv4Version});
-  c.push_back({"ipv4_version_6_in_0800", cat({eth(0x0800), ipv6({}, {}, tcp_ack)}),
-               R::kBadIpv4Version});
+  c.push_back(
+      {"ipv4_version_5", cat({eth(0x0800), ipv4({.version = 5}, tcp_ack)}), R::kBadIpv4Version});
+  c.push_back(
+      {"ipv4_version_6_in_0800", cat({eth(0x0800), ipv6({}, {}, tcp_ack)}), R::kBadIpv4Version});
   c.push_back({"ipv4_ihl_4", cat({eth(0x0800), ipv4({.ihl_words = 4}, tcp_ack)}), R::kBadIpv4Ihl});
   c.push_back({"ipv4_ihl_beyond_frame",
                cat({eth(0x0800), ipv4({.ihl_words = 15, .total_len = 20}, raw(6, zeros(8)))}),
@@ -543,11 +855,14 @@ std::vector<BadCase> bad_cases() {
   c.push_back({"ipv4_bad_checksum", cat({eth(0x0800), ipv4({.bad_checksum = true}, tcp_ack)}),
                R::kBadIpv4Checksum});
   c.push_back({"ipv4_option_length_1",
-               cat({eth(0x0800), ipv4({.options = {0x94, 1, 0, 0}}, tcp_ack)}), R::kBadIpv4Options});
+               cat({eth(0x0800), ipv4({.options = {0x94, 1, 0, 0}}, tcp_ack)}),
+               R::kBadIpv4Options});
   c.push_back({"ipv4_option_beyond_header",
-               cat({eth(0x0800), ipv4({.options = {1, 0x07, 7, 4}}, tcp_ack)}), R::kBadIpv4Options});
+               cat({eth(0x0800), ipv4({.options = {1, 0x07, 7, 4}}, tcp_ack)}),
+               R::kBadIpv4Options});
   c.push_back({"ipv4_option_without_length",
-               cat({eth(0x0800), ipv4({.options = {1, 1, 1, 0x44}}, tcp_ack)}), R::kBadIpv4Options});
+               cat({eth(0x0800), ipv4({.options = {1, 1, 1, 0x44}}, tcp_ack)}),
+               R::kBadIpv4Options});
   c.push_back({"ipv6_39_bytes", cat({eth(0x86DD), zeros(39)}), R::kTruncatedIpv6});
   c.push_back({"ipv6_version_4_in_86dd", cat({eth(0x86DD), ipv6({.version = 4}, {}, tcp_ack)}),
                R::kBadIpv6Version});
@@ -556,11 +871,11 @@ std::vector<BadCase> bad_cases() {
   {
     Ext long_hbh = hbh();
     long_hbh.bytes[1] = 1;  // claims 16 bytes, 8 present
-    c.push_back({"ipv6_ext_beyond_payload",
-                 cat({eth(0x86DD), ipv6({}, {long_hbh}, raw(59, {}))}), R::kBadIpv6ExtHeader});
+    c.push_back({"ipv6_ext_beyond_payload", cat({eth(0x86DD), ipv6({}, {long_hbh}, raw(59, {}))}),
+                 R::kBadIpv6ExtHeader});
   }
-  c.push_back({"ipv6_ext_shorter_than_8",
-               cat({eth(0x86DD), ipv6({}, {}, raw(60, {59, 0, 1, 2}))}), R::kBadIpv6ExtHeader});
+  c.push_back({"ipv6_ext_shorter_than_8", cat({eth(0x86DD), ipv6({}, {}, raw(60, {59, 0, 1, 2}))}),
+               R::kBadIpv6ExtHeader});
   c.push_back({"ipv6_hbh_not_first", cat({eth(0x86DD), ipv6({}, {dest_opts(), hbh()}, tcp_ack)}),
                R::kBadIpv6ExtHeader});
   {
@@ -589,7 +904,8 @@ std::vector<BadCase> bad_cases() {
                R::kTooManyIpv6ExtHeaders});
   c.push_back({"ipv6_two_ext_headers_max_1",
                cat({eth(0x86DD), ipv6({}, {hbh(), dest_opts()}, tcp_ack)}),
-               R::kTooManyIpv6ExtHeaders, {.max_ipv6_ext_headers = 1}});
+               R::kTooManyIpv6ExtHeaders,
+               {.max_ipv6_ext_headers = 1}});
   c.push_back({"ipv4_mf_length_not_multiple_of_8",
                cat({eth(0x0800), ipv4({.frag = 0x2000}, cut(udp(1, 2, zeros(40)), 20))}),
                R::kBadFragment});
@@ -599,9 +915,10 @@ std::vector<BadCase> bad_cases() {
                R::kBadFragment});
   c.push_back({"ipv4_tcp_fragment_offset_8",
                cat({eth(0x0800), ipv4({.frag = 1}, raw(6, zeros(16)))}), R::kBadFragment});
-  c.push_back({"ipv4_tiny_first_fragment_tcp",
-               cat({eth(0x0800), ipv4({.frag = 0x2000}, cut(tcp(1, 2, 3, 4, tf::kAck, zeros(40)), 16))}),
-               R::kBadFragment});
+  c.push_back(
+      {"ipv4_tiny_first_fragment_tcp",
+       cat({eth(0x0800), ipv4({.frag = 0x2000}, cut(tcp(1, 2, 3, 4, tf::kAck, zeros(40)), 16))}),
+       R::kBadFragment});
   c.push_back({"ipv4_first_fragment_tcp_options_cut",
                cat({eth(0x0800),
                     ipv4({.frag = 0x2000}, cut(tcp(1, 2, 3, 4, tf::kAck, {}, zeros(20)), 24))}),
@@ -638,8 +955,8 @@ std::vector<BadCase> bad_cases() {
   c.push_back({"tcp_syn_fin", tcp4_frame(tf::kSyn | tf::kFin), R::kBadTcpFlags});
   c.push_back({"tcp_null_scan", tcp4_frame(0), R::kBadTcpFlags});
   c.push_back({"udp_7_bytes", cat({eth(0x0800), ipv4({}, cut(udp_small, 7))}), R::kTruncatedUdp});
-  c.push_back({"udp_length_7", cat({eth(0x0800), ipv4({}, udp(1, 2, zeros(4), 7))}),
-               R::kBadUdpLength});
+  c.push_back(
+      {"udp_length_7", cat({eth(0x0800), ipv4({}, udp(1, 2, zeros(4), 7))}), R::kBadUdpLength});
   c.push_back({"udp_length_beyond_datagram",
                cat({eth(0x86DD), ipv6({}, {}, udp(1, 2, zeros(4), 13))}), R::kBadUdpLength});
   c.push_back({"icmp4_7_bytes", cat({eth(0x0800), ipv4({}, cut(icmp4(8, 0, zeros(4)), 7))}),
@@ -660,21 +977,24 @@ std::vector<BadCase> bad_cases() {
                R::kBadSourceAddress});
   c.push_back({"src4_unspecified_udp_not_dhcp",
                cat({eth(0x0800), ipv4({.src = 0}, udp(68, 68, zeros(4)))}), R::kBadSourceAddress});
-  c.push_back({"src4_unspecified_fragment",
-               cat({eth(0x0800), ipv4({.src = 0, .frag = 0x2000}, cut(udp(68, 67, zeros(40)), 16))}),
-               R::kBadSourceAddress});
-  c.push_back({"src6_multicast",
-               cat({eth(0x86DD), ipv6({.src = {0xFF, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}},
-                                      {}, tcp_ack)}),
-               R::kBadSourceAddress});
+  c.push_back(
+      {"src4_unspecified_fragment",
+       cat({eth(0x0800), ipv4({.src = 0, .frag = 0x2000}, cut(udp(68, 67, zeros(40)), 16))}),
+       R::kBadSourceAddress});
+  c.push_back(
+      {"src6_multicast",
+       cat({eth(0x86DD),
+            ipv6({.src = {0xFF, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}, {}, tcp_ack)}),
+       R::kBadSourceAddress});
   c.push_back({"src6_loopback",
-               cat({eth(0x86DD), ipv6({.src = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}},
-                                      {}, tcp_ack)}),
+               cat({eth(0x86DD),
+                    ipv6({.src = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}, {}, tcp_ack)}),
                R::kBadSourceAddress});
-  c.push_back({"src6_ipv4_mapped",
-               cat({eth(0x86DD), ipv6({.src = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 10, 0, 0, 1}},
-                                      {}, tcp_ack)}),
-               R::kBadSourceAddress});
+  c.push_back(
+      {"src6_ipv4_mapped",
+       cat({eth(0x86DD),
+            ipv6({.src = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 10, 0, 0, 1}}, {}, tcp_ack)}),
+       R::kBadSourceAddress});
   c.push_back({"src6_unspecified_udp", cat({eth(0x86DD), ipv6({.src = {}}, {}, udp_small)}),
                R::kBadSourceAddress});
   {
@@ -702,14 +1022,29 @@ INSTANTIATE_TEST_SUITE_P(Frames, DecodeBad, ::testing::ValuesIn(bad_cases()),
 
 // The reasons decode() can return; the others belong to later pipeline stages.
 constexpr DropReason kDecoderReasons[] = {
-    DropReason::kTruncatedEthernet, DropReason::kTruncatedVlan,   DropReason::kTooManyVlanTags,
-    DropReason::kUnknownEtherType,  DropReason::kTruncatedIpv4,   DropReason::kBadIpv4Version,
-    DropReason::kBadIpv4Ihl,        DropReason::kBadIpv4TotalLength, DropReason::kBadIpv4Checksum,
-    DropReason::kBadIpv4Options,    DropReason::kTruncatedIpv6,   DropReason::kBadIpv6Version,
-    DropReason::kBadIpv6PayloadLength, DropReason::kBadIpv6ExtHeader,
-    DropReason::kTooManyIpv6ExtHeaders, DropReason::kBadFragment, DropReason::kTruncatedTcp,
-    DropReason::kBadTcpDataOffset,  DropReason::kBadTcpFlags,     DropReason::kTruncatedUdp,
-    DropReason::kBadUdpLength,      DropReason::kTruncatedIcmp,   DropReason::kBadSourceAddress,
+    DropReason::kTruncatedEthernet,
+    DropReason::kTruncatedVlan,
+    DropReason::kTooManyVlanTags,
+    DropReason::kUnknownEtherType,
+    DropReason::kTruncatedIpv4,
+    DropReason::kBadIpv4Version,
+    DropReason::kBadIpv4Ihl,
+    DropReason::kBadIpv4TotalLength,
+    DropReason::kBadIpv4Checksum,
+    DropReason::kBadIpv4Options,
+    DropReason::kTruncatedIpv6,
+    DropReason::kBadIpv6Version,
+    DropReason::kBadIpv6PayloadLength,
+    DropReason::kBadIpv6ExtHeader,
+    DropReason::kTooManyIpv6ExtHeaders,
+    DropReason::kBadFragment,
+    DropReason::kTruncatedTcp,
+    DropReason::kBadTcpDataOffset,
+    DropReason::kBadTcpFlags,
+    DropReason::kTruncatedUdp,
+    DropReason::kBadUdpLength,
+    DropReason::kTruncatedIcmp,
+    DropReason::kBadSourceAddress,
     DropReason::kFrameTooLong,
 };
 

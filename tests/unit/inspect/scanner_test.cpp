@@ -123,9 +123,9 @@ TEST(Scanner, TokensAtStreamStartAndEnd) {
     const char* detector;
   };
   const std::vector<Case> kCases = {
-      {kId, "cn_resident_id"},         {"A123456(3)", "hkid"},
+      {kId, "cn_resident_id"},           {"A123456(3)", "hkid"},
       {"91310115MA1K3BTP2B", "cn_uscc"}, {"GB82WEST12345698765432", "iban"},
-      {"138-0013-8000", "cn_mobile"},  {"zhang.san@example.com.cn", "email"},
+      {"138-0013-8000", "cn_mobile"},    {"zhang.san@example.com.cn", "email"},
   };
   for (const auto& c : kCases) {
     SCOPED_TRACE(c.text);
@@ -498,11 +498,9 @@ TEST(Settle, IdEndingExactlyAtSegmentEndIsReportedOnce) {
     std::string id, next;  // next == "": nothing more, then close()
   };
   const std::vector<Case> kCases = {
-      {kId, "\"}"},         {kId, "7\"}"},  // "...002X7": not a token
-      {kId, ""},            {kDigitId, ","},
-      {kDigitId, "7,"},  // 19-digit run: would not be an ID
-      {kDigitId, "7"},      {kDigitId, ""},
-      {kDigitId, "X,"},  // a letter: still the same ID
+      {kId, "\"}"},    {kId, "7\"}"},                      // "...002X7": not a token
+      {kId, ""},       {kDigitId, ","}, {kDigitId, "7,"},  // 19-digit run: would not be an ID
+      {kDigitId, "7"}, {kDigitId, ""},  {kDigitId, "X,"},  // a letter: still the same ID
   };
   for (int64_t w : {0, -1}) {
     for (const auto& c : kCases) {
@@ -646,7 +644,7 @@ TEST(Settle, LongerTokenAfterSettleIsNotReportedAgain) {
   };
   const std::vector<Case> kCases = {
       {"mail a@b.co", "m.cn ok", "email", "a@b.co"},
-      {"tel 13800138000", "5 ok", "cn_mobile", "13800138000"},   // becomes a 12-digit run
+      {"tel 13800138000", "5 ok", "cn_mobile", "13800138000"},     // becomes a 12-digit run
       {"tel 138-0013-8000", "-1 ok", "cn_mobile", "13800138000"},  // grows another group
       {"k NL91ABNA0417164300", "7 ok", "iban", "NL91ABNA0417164300"},
   };
@@ -770,7 +768,7 @@ TEST(Settle, CustomPatternsWaitingForMoreBytes) {
     size_t settled;  // reported by the first settle()
   };
   const std::vector<Case> kCases = {
-      {"id EMP-123456", " ok", "employee", 1}, {"id EMP-123456", "", "employee", 1},
+      {"id EMP-123456", " ok", "employee", 1},  {"id EMP-123456", "", "employee", 1},
       {"id EMP-123456", "7 ok", "employee", 1}, {"id EMP-12345", "6 ok", "employee", 0},
       {"no LC1234", "5678 ok", "loyalty", 1},   {"no LC1234", "", "loyalty", 1},
       {"no LC", "1234 ok", "loyalty", 0},

@@ -93,6 +93,27 @@ TEST(RangeTable, AllCoveringListsEveryCandidate) {
   EXPECT_TRUE(got("192.0.2.1").empty());
 }
 
+TEST(RangeTable, PrefixLengthsAroundTheSixtyFourBitHalfCoverTheirHosts) {
+  // Regression (fuzz_policy): /64 used to build its mask with a 64-bit shift by 64.
+  struct Row {
+    const char* prefix;
+    const char* inside;
+    const char* outside;
+  } rows[] = {
+      {"2001:db8:1:2::/63", "2001:db8:1:3:ffff::1", "2001:db8:1:4::"},
+      {"2001:db8:1:2::/64", "2001:db8:1:2:abcd::1", "2001:db8:1:3::"},
+      {"2001:db8:1:2::/65", "2001:db8:1:2:7fff::1", "2001:db8:1:2:8000::"},
+      {"2001:db8:1:2:3::/96", "2001:db8:1:2:3:0:ffff:1", "2001:db8:1:2:3:1::"},
+  };
+  for (const auto& r : rows) {
+    Prefix p;
+    ASSERT_FALSE(parse_prefix(r.prefix, p)) << r.prefix;
+    auto t = RangeTable::longest_prefix({{p, 1}});
+    EXPECT_EQ(t.lookup(ip(r.inside)), 1u) << r.prefix << " " << r.inside;
+    EXPECT_EQ(t.lookup(ip(r.outside)), RangeTable::kNone) << r.prefix << " " << r.outside;
+  }
+}
+
 TEST(RangeTable, EmptyTable) {
   auto t = RangeTable::longest_prefix({});
   EXPECT_EQ(t.lookup(ip("10.0.0.1")), RangeTable::kNone);
