@@ -4,9 +4,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <tuple>
+
+#include "policy/loader.hpp"
 
 namespace dc::appliance {
 
@@ -305,7 +309,22 @@ class Loader {
 Result<ApplianceConfig> load_appliance_config(const std::string& path,
                                               std::vector<Diagnostic>& diags) {
   size_t before = diags.size();
-  toml::parse_result parsed = toml::parse_file(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diags.push_back(Diagnostic{path, 1, 1, true, "cannot open the file"});
+    return make_error(path + ": cannot load configuration");
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string text = buf.str();
+  // Same guard as the policy loader: toml++ 3.3.0 has undefined behaviour on non-ASCII bytes
+  // where it expects whitespace; TOML allows non-ASCII only in strings and comments.
+  if (auto bad = policy::find_non_ascii_outside_strings(text)) {
+    diags.push_back(Diagnostic{path, static_cast<int>(bad->line), static_cast<int>(bad->column),
+                               true, "non-ASCII character outside a string or comment"});
+    return make_error(path + ": cannot load configuration");
+  }
+  toml::parse_result parsed = toml::parse(text, path);
   if (!parsed) {
     const auto& err = parsed.error();
     diags.push_back(Diagnostic{path, static_cast<int>(err.source().begin.line),

@@ -137,7 +137,8 @@ def pid_alive(pid):
 
 
 def remove_stale():
-    """Namespaces/veths of earlier runs that were killed before their cleanup (by name and dead PID)."""
+    """Namespaces, veths and temp dirs of earlier runs killed before their cleanup (ctest's timeout
+    kills with SIGKILL): recognised by this test's names, removed only when that PID is gone."""
     out = sh(["ip", "netns", "list"], check=False).stdout.decode()
     for line in out.splitlines():
         m = re.match(r"^(dcl-(?:in|out)-(\d+))\b", line)
@@ -147,6 +148,11 @@ def remove_stale():
     for m in re.finditer(r"^\d+: (dcl(\d+)[ab])[@:]", out, re.M):
         if not pid_alive(int(m.group(2))):
             sh(["ip", "link", "del", m.group(1)], check=False)
+    tmp = tempfile.gettempdir()
+    for name in os.listdir(tmp):
+        m = re.match(r"^dc-live-(\d+)-", name)
+        if m and not pid_alive(int(m.group(1))):
+            shutil.rmtree(os.path.join(tmp, name), ignore_errors=True)
 
 
 def read_pcap(path):
