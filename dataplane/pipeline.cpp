@@ -443,6 +443,27 @@ bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d
 
 void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
                            BurstOutput& out) noexcept {
+  cur_flow_ = nullptr;
+  process_packet(in_port, m, now_ns, out);
+  Flow* f = cur_flow_;
+  // A TCP flow closed both ways (FINs or RST) with nothing left out of order has ended: its
+  // record is written now and its inspection state goes back to the pool at once, instead of
+  // after the closed-state timeout. The flow entry stays to absorb the last ACKs.
+  if (f != nullptr && !f->finished && f->tcp == TcpState::kClosed) {
+    bool pending = false;
+    if (f->inspect_ctx != kNoInspectCtx) {
+      const InspectCtx& c = pool_.at(f->inspect_ctx);
+      pending = c.order[0].queued != 0 || c.order[1].queued != 0;
+    }
+    if (!pending) {
+      end_flow(*f, now_ns);
+      f->finished = true;
+    }
+  }
+}
+
+void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
+                              BurstOutput& out) noexcept {
   // 1. Decode (headers must be in the first segment; our mempools hold a full frame per mbuf).
   const auto* data = rte_pktmbuf_mtod(m, const uint8_t*);
   std::span<const uint8_t> frame(data, rte_pktmbuf_data_len(m));
@@ -513,6 +534,7 @@ void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
     f->dst_zone = dst_zone;
     ++counters_.flows_created;
   }
+  cur_flow_ = f;
   // Every packet counts in its flow, forwarded or not (the record shows what was attempted).
   flows_.on_packet(*f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
   if (d.is_fragment && d.more_fragments) {
@@ -545,6 +567,11 @@ void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
   if (f->verdict == FlowVerdict::kBlock) {
     ++f->dropped_packets;
     return drop_pkt(m, f->block_reason, out);
+  }
+  if (f->finished) {
+    // After both FINs (or a RST) no byte may follow (RFC 9293 §3.10.7.4); the last ACKs pass.
+    if (d.payload_len > 0) return drop_pkt(m, DropReason::kTcpOutOfWindow, out);
+    return forward_pkt(m, out, counters_);
   }
   if (f->policy != nullptr) {
     // Payload back on a one-way link.

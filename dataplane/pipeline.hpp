@@ -78,6 +78,7 @@ class Pipeline {
            WorkerCounters& counters, FlowEventSink* sink);
 
   void process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept;
+  void process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept;
   void drop_pkt(rte_mbuf* m, inspect::DropReason r, BurstOutput& out) noexcept;
   bool admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept;
   void apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) noexcept;
@@ -123,6 +124,7 @@ class Pipeline {
   std::unique_ptr<inspect::Scratch> scratch_;
   std::unique_ptr<Sink> finding_sink_;
   int64_t today_day_ = -1;
+  Flow* cur_flow_ = nullptr;  // the flow of the packet being processed
 };
 
 }  // namespace dc::dataplane

@@ -532,25 +532,34 @@ std::optional<Pos> find_non_ascii_outside_strings(std::string_view text) noexcep
     switch (st) {
       case St::kCode:
         if (c >= 0x80) return Pos{line, col};
-        if (c == '#') st = St::kComment;
-        else if (at(i, "\"\"\"")) st = St::kMlBasic, skip = 2;
-        else if (at(i, "'''")) st = St::kMlLiteral, skip = 2;
-        else if (c == '"') st = St::kBasic;
-        else if (c == '\'') st = St::kLiteral;
+        if (c == '#')
+          st = St::kComment;
+        else if (at(i, "\"\"\""))
+          st = St::kMlBasic, skip = 2;
+        else if (at(i, "'''"))
+          st = St::kMlLiteral, skip = 2;
+        else if (c == '"')
+          st = St::kBasic;
+        else if (c == '\'')
+          st = St::kLiteral;
         break;
       case St::kComment:
         if (c == '\n') st = St::kCode;
         break;
       case St::kBasic:
-        if (c == '\\') skip = 1;
-        else if (c == '"' || c == '\n') st = St::kCode;
+        if (c == '\\')
+          skip = 1;
+        else if (c == '"' || c == '\n')
+          st = St::kCode;
         break;
       case St::kLiteral:
         if (c == '\'' || c == '\n') st = St::kCode;
         break;
       case St::kMlBasic:
-        if (c == '\\') skip = 1;
-        else if (at(i, "\"\"\"")) st = St::kCode, skip = 2;
+        if (c == '\\')
+          skip = 1;
+        else if (at(i, "\"\"\""))
+          st = St::kCode, skip = 2;
         break;
       case St::kMlLiteral:
         if (at(i, "'''")) st = St::kCode, skip = 2;

@@ -106,19 +106,7 @@ std::string_view status_name(Status s) noexcept {
 }
 
 std::string_view confidence_name(Confidence c) noexcept {
-  switch (c) {
-    case Confidence::kVeryUnlikely:
-      return "very_unlikely";
-    case Confidence::kUnlikely:
-      return "unlikely";
-    case Confidence::kPossible:
-      return "possible";
-    case Confidence::kLikely:
-      return "likely";
-    case Confidence::kVeryLikely:
-      return "very_likely";
-  }
-  return "?";
+  return inspect::to_string(c);  // one spelling: the detectors' (docs/detectors.md)
 }
 
 }  // namespace dc::policy
