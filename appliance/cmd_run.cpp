@@ -278,6 +278,10 @@ int run(const std::vector<std::string>& args) {
     auto dp = dataplane::Dataplane::create(dc);
     if (!dp) {
       std::fprintf(stderr, "datacustoms run: %s; nothing started\n", dp.error().message.c_str());
+      // The audit thread and its ring live in EAL memory: stop them before EAL goes away.
+      auditor.reset();
+      sinks.clear();
+      channel.reset();
       dataplane::eal_cleanup();
       return 2;
     }

@@ -72,7 +72,8 @@ struct alignas(64) Flow {
   bool finished = false;  // TCP closed both ways: inspection ended, record emitted
   uint32_t slot = 0;
   uint32_t inspect_ctx = kNoInspectCtx;
-  uint32_t flags = 0;  // policy::flag bits seen on this flow (evasion, failures, ...)
+  uint32_t flags = 0;      // policy::flag bits seen on this flow (evasion, failures, ...)
+  int64_t recheck_ns = 0;  // re-decide by time alone from here on (Snapshot::next_change_ns)
   inspect::DropReason block_reason = inspect::DropReason::kNone;
   uint64_t dropped_packets = 0;
   uint32_t evidence_packets = 0;  // packets copied to the evidence store so far

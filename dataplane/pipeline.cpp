@@ -238,6 +238,7 @@ void Pipeline::reevaluate(Flow& f, int64_t now_ns) noexcept {
   if (f.policy == nullptr || f.verdict == FlowVerdict::kBlock) return;
   if (f.adm.sni_pending) return;  // decided when the ClientHello is complete
   apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+  f.recheck_ns = f.policy->next_change_ns(f.adm, now_ns);
 }
 
 bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept {
@@ -260,6 +261,7 @@ bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noe
     apply_verdict(f, snap->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
   else
     apply_verdict(f, f.adm.verdict, now_ns);
+  f.recheck_ns = snap->next_change_ns(f.adm, now_ns);
   return f.verdict != FlowVerdict::kBlock;
 }
 
@@ -326,6 +328,7 @@ void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> byt
     q.sni = sni;
     f.adm = f.policy->admit(q);
     apply_verdict(f, f.adm.verdict, now_ns);
+    f.recheck_ns = f.policy->next_change_ns(f.adm, now_ns);
   }
 }
 
@@ -577,8 +580,11 @@ void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
     // Payload back on a one-way link.
     if (dir == Direction::kReverse && d.payload_len > 0 && !f->adm.reverse_payload_allowed)
       f->flags |= pflag::kReversePayload;
-    // Expiry and revocation are judged at this packet's time.
-    if (f->adm.border || (f->flags & pflag::kReversePayload)) reevaluate(*f, now_ns);
+    // Expiry is judged at this packet's time: decide() again whenever a validity window of the
+    // flow's counterparty or bases may have opened or closed since the last decision (the
+    // result is the same as deciding on every packet, at a fraction of the cost).
+    if ((f->adm.border && now_ns >= f->recheck_ns) || (f->flags & pflag::kReversePayload))
+      reevaluate(*f, now_ns);
     if (f->verdict == FlowVerdict::kBlock) {
       ++f->dropped_packets;
       return drop_pkt(m, f->block_reason, out);

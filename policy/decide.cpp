@@ -349,6 +349,24 @@ Admission Snapshot::admit(const FlowQuery& q) const noexcept {
   return a;
 }
 
+int64_t Snapshot::next_change_ns(const Admission& a, int64_t now_ns) const noexcept {
+  int64_t next = INT64_MAX;
+  auto consider = [&](int64_t t) noexcept {
+    if (t > now_ns && t < next) next = t;
+  };
+  if (!a.border || a.counterparty == kNoCounterparty || a.counterparty >= counterparties_.size())
+    return next;
+  const CounterpartyInfo& cp = counterparties_[a.counterparty];
+  consider(cp.valid_from_ns);
+  consider(cp.valid_until_ns);
+  for (BasisId b : cp.bases) {
+    if (b >= bases_.size()) continue;
+    consider(bases_[b].valid_from_ns);
+    consider(bases_[b].valid_until_ns);
+  }
+  return next;
+}
+
 Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t flags,
                          int64_t now_ns) const noexcept {
   // V1: zone and link facts do not change with time; an isolated or unknown flow stays blocked.

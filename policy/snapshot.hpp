@@ -262,6 +262,11 @@ class Snapshot {
   // expiry at `now_ns` is seen. `a` must come from admit() on this snapshot. ----
   Verdict decide(const Admission& a, const CategoryTally& t, uint32_t flags,
                  int64_t now_ns) const noexcept;
+  // The earliest time after `now_ns` at which decide() on this admission can change by time
+  // alone (a validity window of its counterparty or of one of its legal bases opens or closes);
+  // INT64_MAX when nothing is time-dependent. Lets the dataplane re-decide a quiet flow only when
+  // something can have changed, with the same result as deciding on every packet.
+  int64_t next_change_ns(const Admission& a, int64_t now_ns) const noexcept;
 
   // ---- names (audit, CLI) ----
   std::size_t category_count() const noexcept { return categories_.size(); }

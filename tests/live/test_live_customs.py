@@ -381,8 +381,11 @@ class LiveCustomsTest(unittest.TestCase):
                 if name.endswith(".jsonl"):
                     with open(os.path.join(cls.log, name)) as f:
                         cls.records += [json.loads(l) for l in f if l.strip()]
-        sys.stderr.write("live: network+server %.1fs, clients %.1fs\n" % (
-            cls.t_running - cls.t_start, cls.t_clients - cls.t_running))
+        sys.stderr.write("live: network+server+appliance %.1fs, clients %.1fs (%s)\n" % (
+            cls.t_running - cls.t_start, cls.t_clients - cls.t_running, ", ".join(
+                "%s rc %d %.1fs" % (n, c[0], c[3]) for n, c in (
+                    ("clean", cls.clean1), ("id", cls.id_post), ("get-port", cls.get_port),
+                    ("get-addr", cls.get_addr), ("clean", cls.clean2)))))
 
     @classmethod
     def tearDownClass(cls):
@@ -452,8 +455,11 @@ class LiveCustomsTest(unittest.TestCase):
         self.assertEqual(self.app_rc, 0, self.describe())
         self.assertIsNotNone(self.stats, "no --stats-json written" + self.describe())
         s = self.stats
-        self.assertGreaterEqual(s["verdicts"]["allow"], 2, s)
-        self.assertGreaterEqual(s["verdicts"]["block"], 3, s)
+        # The wire carries only the test's five connections (IPv6 off, static neighbours, no ARP).
+        self.assertEqual(s["flows"]["created"], 5, s)
+        self.assertEqual(s["verdicts"]["allow"], 2, s)
+        self.assertEqual(s["verdicts"]["block"], 3, s)
+        self.assertGreaterEqual(s["drops"].get("not_whitelisted", 0), 2, s)
         self.assertGreater(s["drops"].get("policy_block", 0), 0, s)
         self.assertEqual(s["drops"].get("spoofed_source", 0), 0, s)
         self.assertEqual(s["drops"].get("unknown_ether_type", 0), 0, "non-IP noise on the wire: %s" % s)
