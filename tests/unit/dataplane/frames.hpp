@@ -72,4 +72,38 @@ inline std::vector<uint8_t> tcp4(const char* src, uint16_t sport, const char* ds
   return f;
 }
 
+// A TLS 1.3-shaped ClientHello record (RFC 8446 §4.1.2) with an optional server_name extension
+// (RFC 6066 §3).
+inline std::string client_hello(std::string_view sni) {
+  auto u16 = [](std::string& s, size_t v) {
+    s.push_back(static_cast<char>(v >> 8));
+    s.push_back(static_cast<char>(v & 0xff));
+  };
+  std::string ext;
+  if (!sni.empty()) {
+    u16(ext, 0);  // server_name
+    u16(ext, sni.size() + 5);
+    u16(ext, sni.size() + 3);
+    ext.push_back(0);  // host_name
+    u16(ext, sni.size());
+    ext += sni;
+  }
+  u16(ext, 43);  // supported_versions: TLS 1.3
+  u16(ext, 3);
+  ext += std::string("\x02\x03\x04", 3);
+  std::string body = std::string("\x03\x03", 2) + std::string(32, '\x11') + std::string(1, '\0');
+  u16(body, 2);
+  body += std::string("\x13\x01", 2);
+  body += std::string("\x01\x00", 2);
+  u16(body, ext.size());
+  body += ext;
+  std::string hs(1, '\x01');
+  hs.push_back(0);
+  u16(hs, body.size());
+  hs += body;
+  std::string rec("\x16\x03\x01", 3);
+  u16(rec, hs.size());
+  return rec + hs;
+}
+
 }  // namespace dc::test

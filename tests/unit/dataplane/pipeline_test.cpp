@@ -173,6 +173,41 @@ TEST_F(PipelineTest, IdEndingExactlyAtTheSegmentEndIsBlockedBeforeItLeaves) {
   EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
 }
 
+TEST_F(PipelineTest, EndpointsNamedBySniAreDecidedAtTheClientHello) {
+  // eu-hq: 203.0.113.10:443 with sni = api.eu-hq.example; us-travel: 203.0.113.64/26 with
+  // sni = *.booking.example. Encrypted payload to a whitelisted endpoint is an alert
+  // (defaults.opaque_payload); a wrong or missing name is not whitelisted.
+  struct Row {
+    const char* server;
+    const char* sni;
+    bool forwarded;
+    const char* reasons;
+  } rows[] = {
+      {"203.0.113.10", "api.eu-hq.example", true, "opaque_payload,whitelisted"},
+      {"203.0.113.10", "files.attacker.example", false, "no_counterparty"},
+      {"203.0.113.10", "", false, "no_counterparty"},
+      {"203.0.113.70", "www.booking.example", true, "opaque_payload,whitelisted"},
+      {"203.0.113.70", "booking.example.evil", false, "no_counterparty"},
+  };
+  uint16_t port = 43000;
+  for (const auto& r : rows) {
+    Upload u;
+    u.server = r.server;
+    u.sport = 443;
+    u.cport = port++;
+    EXPECT_EQ(send(u.syn()).size(), 1u) << "the handshake passes while the name is not known";
+    send(u.synack());
+    send(u.ack());
+    auto f = send(u.data(0, test::client_hello(r.sni)));
+    EXPECT_EQ(!f.empty(), r.forwarded) << r.sni;
+    pipeline_->expire_all(now_);
+    ASSERT_FALSE(sink_.events.empty());
+    const auto& ev = sink_.events.back();
+    EXPECT_EQ(kind_names(ev), r.reasons) << r.sni;
+    EXPECT_STREQ(ev.sni, r.sni);
+  }
+}
+
 TEST_F(PipelineTest, OutOfOrderSegmentsAreHeldThenReleasedInOrder) {
   Upload u;
   send(u.syn());
