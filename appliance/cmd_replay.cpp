@@ -285,6 +285,7 @@ int run(const std::vector<std::string>& args) {
       pl.value()->process(dataplane::kReplayPort, &m, 1, ts, *out);
       for (uint32_t i = 0; i < out->n_fwd; ++i) rte_pktmbuf_free(out->fwd[i]);
       for (uint32_t i = 0; i < out->n_drop; ++i) rte_pktmbuf_free(out->drop[i]);
+      for (uint32_t i = 0; i < out->n_back; ++i) rte_pktmbuf_free(out->back[i]);
       pl.value()->expire(ts);
       ++packets;
       flush_lines();

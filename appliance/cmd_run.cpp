@@ -178,6 +178,7 @@ int run(const std::vector<std::string>& args) {
   dc.pipeline.forward_unknown_ethertype =
       cfg->unknown_ethertype == UnknownEtherTypeAction::kForward;
   dc.pipeline.allow_without_policy = cfg->allow_without_policy;
+  dc.pipeline.reset_on_block = cfg->reset_on_block;
   dc.pipeline.expiry_budget = cfg->expiry_budget;
   if (cfg->policy.empty() && !cfg->allow_without_policy)
     std::fprintf(stderr,

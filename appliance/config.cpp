@@ -206,7 +206,15 @@ class Loader {
       get_uint(*a, "evidence_max_mb", ac.evidence_max_mb, 0, 1u << 24);
     }
     if (const auto* d = get_table(root, "dataplane")) {
-      check_keys(*d, {"unknown_ethertype", "policy", "allow_without_policy"}, "[dataplane]");
+      check_keys(*d, {"unknown_ethertype", "policy", "allow_without_policy", "block_action"},
+                 "[dataplane]");
+      std::string block = "drop";
+      get_string(*d, "block_action", block, false, *d);
+      if (block == "reset")
+        c.reset_on_block = true;
+      else if (block != "drop")
+        error_at(*d->get("block_action"),
+                 "unknown block_action \"" + block + "\" (expected: drop, reset)");
       std::string action = "drop";
       get_string(*d, "unknown_ethertype", action, false, *d);
       if (action == "drop")

@@ -69,6 +69,7 @@ struct ApplianceConfig {
   UnknownEtherTypeAction unknown_ethertype = UnknownEtherTypeAction::kDrop;
   std::string policy;  // path of the compliance policy (relative paths: to this file)
   bool allow_without_policy = false;  // forward flows when no policy is given (lab use only)
+  bool reset_on_block = false;        // block_action = "reset": RST both ends of blocked TCP flows
   AuditConfig audit;
   // [[ports]] and pairs
   std::vector<PortConfig> ports;

@@ -86,7 +86,8 @@ audit::FlowRecord to_flow_record(const dataplane::FlowEvent& ev, const std::stri
       r.verdict = "allow";
       break;
   }
-  r.action = ev.action == dataplane::FlowAction::kDrop    ? "drop"
+  r.action = ev.action == dataplane::FlowAction::kReset   ? "reset"
+             : ev.action == dataplane::FlowAction::kDrop  ? "drop"
              : ev.action == dataplane::FlowAction::kAlert ? "alert"
                                                           : "forward";
   if (s != nullptr) {

@@ -51,7 +51,7 @@ void print_final_counters(FILE* out, const dataplane::Dataplane& plane,
                ", findings %" PRIu64 ", out-of-order segments held %" PRIu64
                ", flow records lost %" PRIu64 "\n",
                sum.verdict_allow, sum.verdict_alert, sum.verdict_block, sum.findings, sum.held,
-               sum.events_lost);
+               sum.events_lost, sum.resets_sent);
   auto fs = plane.flow_stats();
   std::fprintf(out, "\n== flows ==\n");
   std::fprintf(out,
@@ -98,9 +98,13 @@ std::string counters_json(const dataplane::Dataplane& plane,
                 {"expired", fs.expired},
                 {"active", fs.active},
                 {"refused_table_full", fs.full}};
-  j["verdicts"] = {{"allow", sum.verdict_allow}, {"alert", sum.verdict_alert},
-                   {"block", sum.verdict_block}, {"findings", sum.findings},
-                   {"held", sum.held},           {"records_lost", sum.events_lost}};
+  j["verdicts"] = {{"allow", sum.verdict_allow},
+                   {"alert", sum.verdict_alert},
+                   {"block", sum.verdict_block},
+                   {"findings", sum.findings},
+                   {"held", sum.held},
+                   {"records_lost", sum.events_lost},
+                   {"resets_sent", sum.resets_sent}};
   j["totals"] = {{"forwarded", sum.forwarded},
                  {"dropped", sum.dropped},
                  {"unknown_ethertype_forwarded", sum.unknown_ethertype_forwarded},

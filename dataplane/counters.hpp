@@ -32,6 +32,7 @@ struct alignas(64) WorkerCounters {
   uint64_t findings = 0;     // confirmed detector findings
   uint64_t held = 0;         // out-of-order segments held until their gap filled
   uint64_t events_lost = 0;  // flow records that found no free event slot
+  uint64_t resets_sent = 0;  // TCP RSTs sent for blocked flows
 
   void drop(inspect::DropReason r) noexcept {
     ++drops[static_cast<unsigned>(r)];

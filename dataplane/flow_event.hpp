@@ -10,7 +10,7 @@
 
 namespace dc::dataplane {
 
-enum class FlowAction : uint8_t { kForward, kDrop, kAlert };
+enum class FlowAction : uint8_t { kForward, kDrop, kAlert, kReset };
 
 struct FlowEvent {
   uint64_t flow_id = 0;

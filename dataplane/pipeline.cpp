@@ -174,6 +174,122 @@ void Pipeline::process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int6
   }
 }
 
+// A bare RST for the connection of the packet described by `d` (RFC 9293 §3.10.7.1/§3.5.2):
+//  - to the packet's sender, out of the ingress port: seq = SEG.ACK (its RCV.NXT), or for a
+//    segment without ACK seq 0 with ACK = SEG.SEQ + SEG.LEN;
+//  - to the packet's receiver, on towards the paired port: seq = SEG.SEQ, which is exactly the
+//    receiver's RCV.NXT since this segment was dropped (RFC 5961 §3.2 accepts it).
+// The layer-2 header (with any VLAN tags) is copied from the packet, MACs swapped for the sender.
+// ~100 ns; allocates one mbuf from the TX pool (no heap); nullptr when the pool is empty.
+rte_mbuf* Pipeline::make_rst(const uint8_t* frame, const inspect::Decoded& d,
+                             bool to_sender) noexcept {
+  rte_mbuf* r = rte_pktmbuf_alloc(settings_.tx_pool);
+  if (r == nullptr) return nullptr;
+  const bool v4 = d.ip_version == 4;
+  const uint16_t l2 = d.l3_offset, l3 = v4 ? 20 : 40;
+  const uint16_t len = static_cast<uint16_t>(l2 + l3 + 20);
+  uint8_t* p = rte_pktmbuf_mtod(r, uint8_t*);
+  std::memcpy(p, frame, l2);
+  if (to_sender) {
+    uint8_t mac[6];
+    std::memcpy(mac, p, 6);
+    std::memcpy(p, p + 6, 6);
+    std::memcpy(p + 6, mac, 6);
+  }
+  const inspect::IpAddr& src = to_sender ? d.dst : d.src;
+  const inspect::IpAddr& dst = to_sender ? d.src : d.dst;
+  uint8_t* ip = p + l2;
+  std::memset(ip, 0, l3 + 20);
+  auto put16 = [](uint8_t* q, uint16_t v) {
+    q[0] = static_cast<uint8_t>(v >> 8);
+    q[1] = static_cast<uint8_t>(v);
+  };
+  auto put32 = [&](uint8_t* q, uint32_t v) {
+    put16(q, static_cast<uint16_t>(v >> 16));
+    put16(q + 2, static_cast<uint16_t>(v));
+  };
+  uint32_t sum = 0;
+  auto add = [&](const uint8_t* q, size_t n) {
+    for (size_t i = 0; i + 1 < n; i += 2) sum += (q[i] << 8) | q[i + 1];
+  };
+  if (v4) {
+    ip[0] = 0x45;
+    put16(ip + 2, 40);
+    ip[6] = 0x40;  // DF
+    ip[8] = 64;
+    ip[9] = inspect::kProtoTcp;
+    std::memcpy(ip + 12, src.bytes.data() + 12, 4);
+    std::memcpy(ip + 16, dst.bytes.data() + 12, 4);
+    uint32_t h = 0;
+    for (int i = 0; i < 20; i += 2) h += (ip[i] << 8) | ip[i + 1];
+    while (h >> 16) h = (h & 0xffff) + (h >> 16);
+    put16(ip + 10, static_cast<uint16_t>(~h));
+    add(ip + 12, 8);
+  } else {
+    ip[0] = 0x60;
+    put16(ip + 4, 20);
+    ip[6] = inspect::kProtoTcp;
+    ip[7] = 64;
+    std::memcpy(ip + 8, src.bytes.data(), 16);
+    std::memcpy(ip + 24, dst.bytes.data(), 16);
+    add(ip + 8, 32);
+  }
+  uint8_t* tcp = ip + l3;
+  put16(tcp, to_sender ? d.dport : d.sport);
+  put16(tcp + 2, to_sender ? d.sport : d.dport);
+  using namespace inspect::tcpflag;
+  uint8_t flags = kRst;
+  if (to_sender) {
+    if (d.tcp_flags & kAck) {
+      put32(tcp + 4, d.tcp_ack);
+    } else {
+      uint32_t seg_len =
+          d.payload_len + ((d.tcp_flags & kSyn) ? 1 : 0) + ((d.tcp_flags & kFin) ? 1 : 0);
+      put32(tcp + 8, d.tcp_seq + seg_len);
+      flags |= kAck;
+    }
+  } else {
+    put32(tcp + 4, d.tcp_seq);
+    if (d.tcp_flags & kAck) {
+      put32(tcp + 8, d.tcp_ack);
+      flags |= kAck;
+    }
+  }
+  tcp[12] = 5 << 4;
+  tcp[13] = flags;
+  sum += inspect::kProtoTcp + 20;
+  add(tcp, 20);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  put16(tcp + 16, static_cast<uint16_t>(~sum));
+  r->data_len = len;
+  r->pkt_len = len;
+  return r;
+}
+
+void Pipeline::drop_blocked(Flow& f, const inspect::Decoded& d, rte_mbuf* m,
+                            BurstOutput& out) noexcept {
+  ++f.dropped_packets;
+  using namespace inspect::tcpflag;
+  if (settings_.reset_on_block && settings_.tx_pool != nullptr && !f.reset_sent &&
+      d.proto == inspect::kProtoTcp && !(d.tcp_flags & kRst) && out.n_back < 256) {
+    f.reset_sent = true;
+    const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+    if (rte_mbuf* r = make_rst(frame, d, true)) {
+      out.back[out.n_back++] = r;
+      ++counters_.resets_sent;
+    }
+    // A SYN dropped here never reached the receiver: there is nothing to reset on that side.
+    const bool bare_syn = (d.tcp_flags & kSyn) && !(d.tcp_flags & kAck);
+    if (!bare_syn) {
+      if (rte_mbuf* r = make_rst(frame, d, false)) {
+        out.fwd[out.n_fwd++] = r;
+        ++counters_.resets_sent;
+      }
+    }
+  }
+  drop_pkt(m, f.block_reason, out);
+}
+
 void Pipeline::drop_pkt(rte_mbuf* m, DropReason r, BurstOutput& out) noexcept {
   counters_.drop(r);
   out.drop[out.n_drop++] = m;
@@ -435,8 +551,12 @@ bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d
   for (const auto& dl : rel.deliveries()) {
     auto* pm = static_cast<rte_mbuf*>(dl.pkt);  // counted in the flow when it arrived
     if (blocked) {
-      drop_pkt(pm, f.block_reason, out);
-      ++f.dropped_packets;
+      if (pm == m) {
+        drop_blocked(f, d, pm, out);  // resets (if configured) from the packet that decided
+      } else {
+        drop_pkt(pm, f.block_reason, out);
+        ++f.dropped_packets;
+      }
     } else {
       forward_pkt(pm, out, counters_);
     }
@@ -567,10 +687,7 @@ void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
     else
       f->verdict = FlowVerdict::kAllow;
   }
-  if (f->verdict == FlowVerdict::kBlock) {
-    ++f->dropped_packets;
-    return drop_pkt(m, f->block_reason, out);
-  }
+  if (f->verdict == FlowVerdict::kBlock) return drop_blocked(*f, d, m, out);
   if (f->finished) {
     // After both FINs (or a RST) no byte may follow (RFC 9293 §3.10.7.4); the last ACKs pass.
     if (d.payload_len > 0) return drop_pkt(m, DropReason::kTcpOutOfWindow, out);
@@ -585,16 +702,10 @@ void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
     // result is the same as deciding on every packet, at a fraction of the cost).
     if ((f->adm.border && now_ns >= f->recheck_ns) || (f->flags & pflag::kReversePayload))
       reevaluate(*f, now_ns);
-    if (f->verdict == FlowVerdict::kBlock) {
-      ++f->dropped_packets;
-      return drop_pkt(m, f->block_reason, out);
-    }
+    if (f->verdict == FlowVerdict::kBlock) return drop_blocked(*f, d, m, out);
     // Held, or judged together with the segments the reorderer released.
     if (!inspect_payload(*f, dir, d, m, now_ns, out)) return;
-    if (f->verdict == FlowVerdict::kBlock) {
-      ++f->dropped_packets;
-      return drop_pkt(m, f->block_reason, out);
-    }
+    if (f->verdict == FlowVerdict::kBlock) return drop_blocked(*f, d, m, out);
   }
   forward_pkt(m, out, counters_);
 }
@@ -626,7 +737,13 @@ void Pipeline::emit(Flow& f, int64_t now_ns, bool ended) noexcept {
   ev->dir[1] = f.dir[1];
   ev->dropped_packets = f.dropped_packets;
   ev->verdict = f.verdict;
-  ev->action = f.verdict == FlowVerdict::kBlock   ? FlowAction::kDrop
+  // A blocked TCP flow is reset when the operator chose that action (the RSTs go out with the
+  // packet that decided, right after this record is made).
+  const bool resets =
+      f.reset_sent || (settings_.reset_on_block && settings_.tx_pool != nullptr &&
+                       f.initiator.proto == inspect::kProtoTcp && f.verdict == FlowVerdict::kBlock);
+  ev->action = resets                             ? FlowAction::kReset
+               : f.verdict == FlowVerdict::kBlock ? FlowAction::kDrop
                : f.verdict == FlowVerdict::kAlert ? FlowAction::kAlert
                                                   : FlowAction::kForward;
   ev->block_reason = f.block_reason;

@@ -17,6 +17,7 @@
 #include "inspect/scanner.hpp"
 
 struct rte_mbuf;
+struct rte_mempool;
 
 namespace dc::dataplane {
 
@@ -28,6 +29,10 @@ struct PipelineSettings {
   uint32_t expiry_budget = 64;
   uint32_t inspect_flows = 4096;  // per worker: flows with inspection state at once
   uint32_t evidence_packets = 0;  // per flow: packets copied for evidence (0: none)
+  // Blocked TCP flows: also reset both ends (RFC 9293 §3.10.7), once per flow, so applications
+  // fail at once instead of waiting for a timeout. RSTs come from `tx_pool`.
+  bool reset_on_block = false;
+  ::rte_mempool* tx_pool = nullptr;
   inspect::ReorderConfig reorder{};
   uint16_t port_zone[kMaxPorts + 1];         // ingress port -> zone id (kNoZone: unknown)
   uint16_t port_peer_zone[kMaxPorts + 1];    // ingress port -> zone of its paired (egress) port
@@ -41,13 +46,18 @@ struct PipelineSettings {
 // Packets the caller must transmit (to the paired port of the burst's ingress port) and free.
 // Forwarded packets may include packets held from earlier bursts (out-of-order TCP segments
 // released once the gap filled); held packets appear in neither list.
+//
+// `back` holds packets the pipeline made to go back out of the ingress port (TCP resets towards
+// the sender of a blocked flow's packet).
 struct BurstOutput {
-  static constexpr uint32_t kCapacity = 256 * (1 + inspect::kReorderQueueCapacity);
+  static constexpr uint32_t kCapacity = 256 * (3 + inspect::kReorderQueueCapacity);
   rte_mbuf* fwd[kCapacity];
   rte_mbuf* drop[kCapacity];
+  rte_mbuf* back[256];
   uint32_t n_fwd = 0;
   uint32_t n_drop = 0;
-  void clear() noexcept { n_fwd = n_drop = 0; }
+  uint32_t n_back = 0;
+  void clear() noexcept { n_fwd = n_drop = n_back = 0; }
 };
 
 class Pipeline {
@@ -80,6 +90,9 @@ class Pipeline {
   void process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept;
   void process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept;
   void drop_pkt(rte_mbuf* m, inspect::DropReason r, BurstOutput& out) noexcept;
+  // Drops a packet of a blocked flow; with reset_on_block, first resets both ends of a TCP flow.
+  void drop_blocked(Flow& f, const inspect::Decoded& d, rte_mbuf* m, BurstOutput& out) noexcept;
+  rte_mbuf* make_rst(const uint8_t* frame, const inspect::Decoded& d, bool to_sender) noexcept;
   bool admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept;
   void apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) noexcept;
   void reevaluate(Flow& f, int64_t now_ns) noexcept;

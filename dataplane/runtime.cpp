@@ -173,6 +173,7 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& conf
   }
   dp->ports_started_ = true;
 
+  cfg.pipeline.tx_pool = dp->pool_;  // TCP resets of blocked flows
   for (uint16_t p = 0; p < cfg.ports.size(); ++p) {
     cfg.pipeline.port_zone[p] = cfg.ports[p].zone;
     cfg.pipeline.port_peer_zone[p] = cfg.ports[cfg.ports[p].peer].zone;
@@ -276,6 +277,15 @@ int Dataplane::worker_main(void* arg) {
         }
         c.port[peer].tx_packets += sent;
         c.port[peer].tx_bytes += bytes;
+      }
+      if (o.n_back > 0) {
+        // Resets towards the sender go back out of the port the packet came in on.
+        uint16_t k = rte_eth_tx_burst(in.port_id, q, o.back, static_cast<uint16_t>(o.n_back));
+        c.port[p].tx_packets += k;
+        for (uint32_t i = k; i < o.n_back; ++i) {
+          c.drop(inspect::DropReason::kTxFull);
+          o.drop[o.n_drop++] = o.back[i];
+        }
       }
       if (o.n_drop > 0) rte_pktmbuf_free_bulk(o.drop, o.n_drop);
     }

@@ -90,6 +90,12 @@ class PipelineTest : public ::testing::Test {
       fwd.emplace_back(d, d + rte_pktmbuf_data_len(out_.fwd[i]));
       rte_pktmbuf_free(out_.fwd[i]);
     }
+    back_.clear();
+    for (uint32_t i = 0; i < out_.n_back; ++i) {
+      const uint8_t* d = rte_pktmbuf_mtod(out_.back[i], const uint8_t*);
+      back_.emplace_back(d, d + rte_pktmbuf_data_len(out_.back[i]));
+      rte_pktmbuf_free(out_.back[i]);
+    }
     if (dropped) *dropped = static_cast<int>(out_.n_drop);
     for (uint32_t i = 0; i < out_.n_drop; ++i) rte_pktmbuf_free(out_.drop[i]);
     return fwd;
@@ -103,6 +109,7 @@ class PipelineTest : public ::testing::Test {
   CollectSink sink_;
   std::unique_ptr<Pipeline> pipeline_;
   BurstOutput out_;
+  std::vector<std::vector<uint8_t>> back_;  // frames sent back out of the ingress port
   int64_t now_ = kT0;
 };
 
@@ -206,6 +213,58 @@ TEST_F(PipelineTest, EndpointsNamedBySniAreDecidedAtTheClientHello) {
     EXPECT_EQ(kind_names(ev), r.reasons) << r.sni;
     EXPECT_STREQ(ev.sni, r.sni);
   }
+}
+
+// Decodes a frame the pipeline made and checks its IPv4 and TCP checksums.
+inspect::Decoded decode_checked(const std::vector<uint8_t>& f) {
+  inspect::Decoded d;
+  EXPECT_EQ(inspect::decode(f, d), inspect::DropReason::kNone);  // verifies the IPv4 checksum
+  uint32_t sum = 0;
+  for (size_t i = 26; i < 34; i += 2) sum += (f[i] << 8) | f[i + 1];
+  sum += 6 + 20;
+  EXPECT_EQ(test::csum(&f[d.l4_offset], 20, sum), 0) << "TCP checksum";
+  return d;
+}
+
+TEST_F(PipelineTest, BlockActionResetSendsRstToBothEndsOnce) {
+  pipeline_->expire_all(now_);
+  settings_.reset_on_block = true;
+  settings_.tx_pool = pool_;
+  build(&sink_);
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  std::string body = std::string(R"({"idcard":")") + kId + R"("})";
+  auto data = u.data(0, body);
+  auto fwd = send(data);
+  // Towards the server (on through the paired port): seq = the dropped segment's seq.
+  ASSERT_EQ(fwd.size(), 1u);
+  auto to_server = decode_checked(fwd[0]);
+  EXPECT_EQ(to_server.tcp_flags & tf::kRst, tf::kRst);
+  EXPECT_EQ(to_server.tcp_seq, u.cseq + 1);
+  EXPECT_EQ(to_server.dport, u.sport);
+  EXPECT_EQ(to_server.payload_len, 0);
+  // Towards the client (back out of the ingress port): seq = the client's ACK, MACs swapped.
+  ASSERT_EQ(back_.size(), 1u);
+  auto to_client = decode_checked(back_[0]);
+  EXPECT_EQ(to_client.tcp_flags & tf::kRst, tf::kRst);
+  EXPECT_EQ(to_client.tcp_seq, u.sseq + 1);
+  EXPECT_EQ(to_client.dport, u.cport);
+  EXPECT_EQ(to_client.dst, inspect::IpAddr::from_v4(test::ip4(u.client)));
+  EXPECT_TRUE(std::equal(back_[0].begin(), back_[0].begin() + 6, data.begin() + 6));
+  // Once per flow: the retransmission is only dropped.
+  EXPECT_TRUE(send(data).empty());
+  EXPECT_TRUE(back_.empty());
+  EXPECT_EQ(counters_.resets_sent, 2u);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].action, FlowAction::kReset);
+  // A SYN blocked at admission only gets a RST back (the server never saw it).
+  send(tcp4("10.1.0.5", 42500, "203.0.113.150", 443, 777, 0, tf::kSyn));
+  ASSERT_EQ(back_.size(), 1u);
+  auto syn_rst = decode_checked(back_[0]);
+  EXPECT_EQ(syn_rst.tcp_flags, tf::kRst | tf::kAck);
+  EXPECT_EQ(syn_rst.tcp_ack, 778u);
 }
 
 TEST_F(PipelineTest, OutOfOrderSegmentsAreHeldThenReleasedInOrder) {
