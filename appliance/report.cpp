@@ -49,7 +49,7 @@ void print_final_counters(FILE* out, const dataplane::Dataplane& plane,
   std::fprintf(out,
                "\n== verdicts ==\nallow %" PRIu64 ", alert %" PRIu64 ", block %" PRIu64
                ", findings %" PRIu64 ", out-of-order segments held %" PRIu64
-               ", flow records lost %" PRIu64 "\n",
+               ", flow records lost %" PRIu64 ", TCP resets sent %" PRIu64 "\n",
                sum.verdict_allow, sum.verdict_alert, sum.verdict_block, sum.findings, sum.held,
                sum.events_lost, sum.resets_sent);
   auto fs = plane.flow_stats();
