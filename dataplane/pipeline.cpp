@@ -34,6 +34,7 @@ void WorkerCounters::add(const WorkerCounters& o) noexcept {
   findings += o.findings;
   held += o.held;
   events_lost += o.events_lost;
+  resets_sent += o.resets_sent;
 }
 
 // Routes scanner findings of the flow being scanned into its category tally.
