@@ -15,6 +15,7 @@
 #include "appliance/command.hpp"
 #include "appliance/config.hpp"
 #include "appliance/report.hpp"
+#include "appliance/telemetry.hpp"
 #include "audit/crypto.hpp"
 #include "dataplane/runtime.hpp"
 #include "policy/policy.hpp"
@@ -296,6 +297,7 @@ int run(const std::vector<std::string>& args) {
       std::fprintf(stderr, "datacustoms run: %s\n", r.error().message.c_str());
       exit_code = 2;
     } else {
+      telemetry_attach(&plane, &dc, snapshot.get());
       std::fprintf(stderr, "datacustoms: running with %u worker(s); Ctrl-C stops\n",
                    plane.workers());
       using clock = std::chrono::steady_clock;
@@ -341,6 +343,7 @@ int run(const std::vector<std::string>& args) {
           last_failure_check = now;
         }
       }
+      telemetry_detach();  // before the counters it reads go away
       plane.stop();
       report_failures(std::chrono::duration<double>(clock::now() - last_failure_check).count());
       print_final_counters(stdout, plane, dc);

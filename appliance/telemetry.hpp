@@ -1,0 +1,21 @@
+#pragma once
+// DPDK telemetry commands for operators (`dpdk-telemetry.py`, or any client of the telemetry
+// socket /var/run/dpdk/<file-prefix>/dpdk_telemetry.v2):
+//   /datacustoms/info      policy id, version and SHA-256, workers, ports
+//   /datacustoms/ports     per port: zone, RX/TX packets and bytes
+//   /datacustoms/drops     every named drop reason and its counter
+//   /datacustoms/verdicts  flows allowed/alerted/blocked, findings, held segments, resets, flows
+// Callbacks run on DPDK's telemetry thread and read the workers' monotonic counters; the
+// control thread attaches the running dataplane and detaches it before destroying it.
+// (Telemetry needs EAL's shared runtime directory: give the process a --file-prefix instead of
+// --no-shconf.)
+#include "dataplane/runtime.hpp"
+#include "policy/snapshot.hpp"
+
+namespace dc::appliance {
+
+void telemetry_attach(const dataplane::Dataplane* plane, const dataplane::DataplaneConfig* config,
+                      const policy::Snapshot* policy);
+void telemetry_detach();
+
+}  // namespace dc::appliance
