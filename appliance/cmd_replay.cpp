@@ -1,7 +1,5 @@
 // `datacustoms replay`: drives the same pipeline as the live workers over capture files, on one
 // thread, with the capture's own timestamps, and prints one JSON line per flow.
-#include <pcap/pcap.h>
-#include <rte_mbuf.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,37 +16,13 @@
 
 #include "appliance/command.hpp"
 #include "appliance/flow_format.hpp"
+#include "appliance/replay_engine.hpp"
 #include "dataplane/pipeline.hpp"
 #include "dataplane/runtime.hpp"
 #include "policy/policy.hpp"
 
 namespace dc::appliance {
 namespace {
-
-struct PcapCloser {
-  void operator()(pcap_t* p) const noexcept { pcap_close(p); }
-};
-using PcapPtr = std::unique_ptr<pcap_t, PcapCloser>;
-
-// Collects flow records in emission order.
-class ReplaySink final : public dataplane::FlowEventSink {
- public:
-  dataplane::FlowEvent* acquire() noexcept override { return &slot_; }
-  void commit(dataplane::FlowEvent* ev) noexcept override {
-    try {
-      records.push_back(to_flow_record(*ev, ""));
-      worthy.push_back(audit_worthy(*ev));
-    } catch (...) {
-      ++lost;  // out of memory while formatting: reported at the end
-    }
-  }
-  std::vector<audit::FlowRecord> records;
-  std::vector<bool> worthy;
-  uint64_t lost = 0;
-
- private:
-  dataplane::FlowEvent slot_;
-};
 
 void usage(FILE* out) {
   std::fprintf(out,
@@ -172,152 +146,50 @@ int run(const std::vector<std::string>& args) {
     audit_flows = std::move(r.value());
   }
 
-  // EAL without hugepages, devices or shared files: the pipeline's rte_hash and mbufs need it.
-  if (auto r =
-          dataplane::eal_init({"--no-huge", "--no-pci", "--no-shconf", "-m", "512", "-l", "0",
-                               "--log-level=lib.eal:error", "--log-level=lib.telemetry:error"});
-      !r) {
+  if (auto r = replay_eal_init(); !r) {
     std::fprintf(stderr, "datacustoms replay: %s\n", r.error().message.c_str());
     return 2;
   }
   int exit_code = 0;
   {
-    // Held out-of-order segments keep their mbufs: size the pool for them.
-    uint32_t nmbufs = 4096 + std::min<uint32_t>(inspect_flows, 8192) * 2 * 8;
-    rte_mempool* pool =
-        rte_pktmbuf_pool_create("replay_mbufs", nmbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-    auto ft = dataplane::FlowTable::create("replay_flows", flows, dataplane::FlowTimeouts{}, 0);
-    if (pool == nullptr || !ft) {
-      std::fprintf(stderr, "datacustoms replay: cannot allocate packet buffers / flow table%s%s\n",
-                   ft ? "" : ": ", ft ? "" : ft.error().message.c_str());
-      dataplane::eal_cleanup();
-      return 2;
-    }
-    dataplane::PipelineSettings settings;
-    settings.policy = snap.get();
-    settings.inspect_flows = inspect_flows;
-    dataplane::WorkerCounters counters{};
-    ReplaySink sink;
-    auto pl = dataplane::Pipeline::create(0, *ft.value(), settings, counters, &sink);
-    if (!pl) {
-      std::fprintf(stderr, "datacustoms replay: %s\n", pl.error().message.c_str());
-      exit_code = 2;
-    }
-    auto out = std::make_unique<dataplane::BurstOutput>();
+    std::vector<audit::FlowRecord> records;
+    std::vector<bool> worthy;
     const bool tty = isatty(STDERR_FILENO) != 0;
-    auto last_progress = std::chrono::steady_clock::now();
-    uint64_t packets = 0;
-    int64_t last_ts = 0;
-    size_t printed = 0;
-    auto flush_lines = [&]() {
-      for (; printed < sink.records.size(); ++printed) {
-        if (!quiet)
-          std::printf("%s\n", audit::flow_record_body(sink.records[printed]).dump().c_str());
-      }
-    };
-    // Several captures (e.g. one per side of the wire) are merged by timestamp, as one stream.
-    struct Input {
-      std::string path;
-      PcapPtr pc;
-      uint64_t record = 0;
-      pcap_pkthdr* h = nullptr;
-      const u_char* data = nullptr;
-      bool done = false;
-    };
-    std::vector<Input> inputs;
-    for (const auto& path : captures) {
-      char err[PCAP_ERRBUF_SIZE] = {};
-      PcapPtr pc(
-          pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err));
-      if (!pc) {
-        std::fprintf(stderr, "datacustoms replay: %s: %s\n", path.c_str(), err);
-        exit_code = 2;
-        break;
-      }
-      if (pcap_datalink(pc.get()) != DLT_EN10MB) {
-        std::fprintf(stderr,
-                     "datacustoms replay: %s: link type %s is not supported (Ethernet only)\n",
-                     path.c_str(), pcap_datalink_val_to_name(pcap_datalink(pc.get())));
-        exit_code = 2;
-        break;
-      }
-      inputs.push_back(Input{path, std::move(pc)});
+    ReplayOptions ro;
+    ro.flows = flows;
+    ro.inspect_flows = inspect_flows;
+    if (tty) {
+      ro.progress = [&](uint64_t packets, const std::string& file) {
+        std::fprintf(stderr, "\r%s: %llu packets, %zu flows", file.c_str(),
+                     static_cast<unsigned long long>(packets), records.size());
+      };
     }
-    auto advance = [&](Input& in) {
-      int rc = pcap_next_ex(in.pc.get(), &in.h, &in.data);
-      if (rc == PCAP_ERROR_BREAK) {
-        in.done = true;
-        return true;
-      }
-      if (rc != 1) {
-        std::fprintf(stderr, "datacustoms replay: %s: record %llu: %s\n", in.path.c_str(),
-                     static_cast<unsigned long long>(in.record + 1), pcap_geterr(in.pc.get()));
-        return false;
-      }
-      ++in.record;
-      return true;
-    };
-    auto ts_of = [](const Input& in) {
-      return static_cast<int64_t>(in.h->ts.tv_sec) * 1'000'000'000 + in.h->ts.tv_usec;
-    };
-    for (auto& in : inputs)
-      if (exit_code == 0 && !advance(in)) exit_code = 2;
-    while (exit_code == 0 && pl) {
-      Input* next = nullptr;
-      for (auto& in : inputs)
-        if (!in.done && (next == nullptr || ts_of(in) < ts_of(*next))) next = &in;
-      if (next == nullptr) break;
-      int64_t ts = ts_of(*next);
-      if (ts < last_ts) ts = last_ts;  // time never runs backwards inside the engine
-      last_ts = ts;
-      rte_mbuf* m = rte_pktmbuf_alloc(pool);
-      if (m == nullptr) {
-        std::fprintf(stderr, "datacustoms replay: out of packet buffers at %s record %llu\n",
-                     next->path.c_str(), static_cast<unsigned long long>(next->record));
-        exit_code = 2;
-        break;
-      }
-      uint32_t len = std::min<uint32_t>(next->h->caplen, rte_pktmbuf_tailroom(m));
-      std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), next->data, len);
-      m->data_len = static_cast<uint16_t>(len);
-      m->pkt_len = len;
-      out->clear();
-      pl.value()->process(dataplane::kReplayPort, &m, 1, ts, *out);
-      for (uint32_t i = 0; i < out->n_fwd; ++i) rte_pktmbuf_free(out->fwd[i]);
-      for (uint32_t i = 0; i < out->n_drop; ++i) rte_pktmbuf_free(out->drop[i]);
-      for (uint32_t i = 0; i < out->n_back; ++i) rte_pktmbuf_free(out->back[i]);
-      pl.value()->expire(ts);
-      ++packets;
-      flush_lines();
-      if (tty) {
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_progress > std::chrono::milliseconds(500)) {
-          last_progress = now;
-          std::fprintf(stderr, "\r%s: %llu packets, %zu flows", next->path.c_str(),
-                       static_cast<unsigned long long>(packets), sink.records.size());
-        }
-      }
-      if (!advance(*next)) exit_code = 2;
-    }
-    if (pl) pl.value()->expire_all(last_ts);
-    flush_lines();
+    auto stats = replay_captures(*snap, captures, ro, [&](const dataplane::FlowEvent& ev) {
+      records.push_back(to_flow_record(ev, ""));
+      worthy.push_back(audit_worthy(ev));
+      if (!quiet) std::printf("%s\n", audit::flow_record_body(records.back()).dump().c_str());
+    });
     std::fflush(stdout);
     if (tty) std::fprintf(stderr, "\r\033[K");
-    std::fprintf(
-        stderr,
-        "datacustoms replay: %llu packets, %zu flows (allow %llu, alert %llu, block %llu), "
-        "%llu findings, %llu dropped packets\n",
-        static_cast<unsigned long long>(packets), sink.records.size(),
-        static_cast<unsigned long long>(counters.verdict_allow),
-        static_cast<unsigned long long>(counters.verdict_alert),
-        static_cast<unsigned long long>(counters.verdict_block),
-        static_cast<unsigned long long>(counters.findings),
-        static_cast<unsigned long long>(counters.dropped));
-    if (sink.lost > 0) {
-      std::fprintf(stderr, "datacustoms replay: %llu flow records could not be formatted\n",
-                   static_cast<unsigned long long>(sink.lost));
+    if (!stats) {
+      std::fprintf(stderr, "datacustoms replay: %s\n", stats.error().message.c_str());
       exit_code = 2;
+    } else {
+      const auto& c = stats->counters;
+      std::fprintf(stderr,
+                   "datacustoms replay: %llu packets, %zu flows (allow %llu, alert %llu, block "
+                   "%llu), %llu findings, %llu dropped packets\n",
+                   static_cast<unsigned long long>(stats->packets), records.size(),
+                   static_cast<unsigned long long>(c.verdict_allow),
+                   static_cast<unsigned long long>(c.verdict_alert),
+                   static_cast<unsigned long long>(c.verdict_block),
+                   static_cast<unsigned long long>(c.findings),
+                   static_cast<unsigned long long>(c.dropped));
     }
+    struct {
+      std::vector<audit::FlowRecord>& records;
+      std::vector<bool>& worthy;
+    } sink{records, worthy};
     if (exit_code == 0 && !audit_dir.empty()) {
       size_t diffs = 0, compared = 0;
       for (size_t i = 0; i < sink.records.size(); ++i) {
@@ -355,10 +227,6 @@ int run(const std::vector<std::string>& args) {
                    compared, audit_dir.c_str(), diffs);
       if (diffs > 0) exit_code = 1;
     }
-    out.reset();
-    pl = make_error("done");  // destroy the pipeline before its flow table and EAL
-    ft = make_error("done");
-    rte_mempool_free(pool);
   }
   dataplane::eal_cleanup();
   return exit_code;

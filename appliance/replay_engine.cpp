@@ -1,0 +1,164 @@
+#include "appliance/replay_engine.hpp"
+
+#include <pcap/pcap.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <memory>
+
+#include "dataplane/pipeline.hpp"
+#include "dataplane/runtime.hpp"
+
+namespace dc::appliance {
+namespace {
+
+struct PcapCloser {
+  void operator()(pcap_t* p) const noexcept { pcap_close(p); }
+};
+using PcapPtr = std::unique_ptr<pcap_t, PcapCloser>;
+
+struct MempoolFree {
+  void operator()(rte_mempool* p) const noexcept { rte_mempool_free(p); }
+};
+
+// Hands every flow record to the caller as it is produced.
+class CallbackSink final : public dataplane::FlowEventSink {
+ public:
+  explicit CallbackSink(const std::function<void(const dataplane::FlowEvent&)>& fn) : fn_(fn) {}
+  dataplane::FlowEvent* acquire() noexcept override { return &slot_; }
+  void commit(dataplane::FlowEvent* ev) noexcept override {
+    try {
+      fn_(*ev);
+    } catch (...) {
+      ++lost;
+    }
+  }
+  uint64_t lost = 0;
+
+ private:
+  const std::function<void(const dataplane::FlowEvent&)>& fn_;
+  dataplane::FlowEvent slot_;
+};
+
+struct Input {
+  std::string path;
+  PcapPtr pc;
+  uint64_t record = 0;
+  pcap_pkthdr* h = nullptr;
+  const u_char* data = nullptr;
+  bool done = false;
+  int64_t ts() const { return static_cast<int64_t>(h->ts.tv_sec) * 1'000'000'000 + h->ts.tv_usec; }
+};
+
+}  // namespace
+
+Result<void> replay_eal_init() {
+  static bool done = false;
+  if (done) return {};
+  auto r = dataplane::eal_init({"--no-huge", "--no-pci", "--no-shconf", "-m", "512", "-l", "0",
+                                "--log-level=lib.eal:error", "--log-level=lib.telemetry:error"});
+  if (r) done = true;
+  return r;
+}
+
+Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
+                                    const std::vector<std::string>& captures,
+                                    const ReplayOptions& options,
+                                    const std::function<void(const dataplane::FlowEvent&)>& on_flow) {
+  static int instance = 0;  // DPDK object names are process-wide
+  ++instance;
+  std::vector<Input> inputs;
+  for (const auto& path : captures) {
+    char err[PCAP_ERRBUF_SIZE] = {};
+    PcapPtr pc(
+        pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err));
+    if (!pc) return make_error(path + ": " + err);
+    if (pcap_datalink(pc.get()) != DLT_EN10MB)
+      return make_error(path + ": link type " +
+                        pcap_datalink_val_to_name(pcap_datalink(pc.get())) +
+                        " is not supported (Ethernet only)");
+    inputs.push_back(Input{path, std::move(pc)});
+  }
+  // Held out-of-order segments keep their mbufs: size the pool for them.
+  uint32_t nmbufs = 4096 + std::min<uint32_t>(options.inspect_flows, 8192) * 2 * 8;
+  std::string pool_name = "replay_mbufs_" + std::to_string(instance);
+  std::unique_ptr<rte_mempool, MempoolFree> pool(
+      rte_pktmbuf_pool_create(pool_name.c_str(), nmbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0));
+  if (!pool) return make_error("cannot allocate packet buffers");
+  std::string flows_name = "replay_flows_" + std::to_string(instance);
+  auto ft = dataplane::FlowTable::create(flows_name.c_str(), options.flows,
+                                         dataplane::FlowTimeouts{}, 0);
+  if (!ft) return ft.error();
+  dataplane::PipelineSettings settings;
+  settings.policy = &policy;
+  settings.inspect_flows = options.inspect_flows;
+  settings.tx_pool = pool.get();
+  ReplayStats stats;
+  CallbackSink sink(on_flow);
+  auto pl = dataplane::Pipeline::create(0, *ft.value(), settings, stats.counters, &sink);
+  if (!pl) return pl.error();
+  auto out = std::make_unique<dataplane::BurstOutput>();
+  auto free_out = [&]() {
+    for (uint32_t i = 0; i < out->n_fwd; ++i) rte_pktmbuf_free(out->fwd[i]);
+    for (uint32_t i = 0; i < out->n_drop; ++i) rte_pktmbuf_free(out->drop[i]);
+    for (uint32_t i = 0; i < out->n_back; ++i) rte_pktmbuf_free(out->back[i]);
+    out->clear();
+  };
+  auto advance = [&](Input& in) -> Result<void> {
+    int rc = pcap_next_ex(in.pc.get(), &in.h, &in.data);
+    if (rc == PCAP_ERROR_BREAK) {
+      in.done = true;
+      return {};
+    }
+    if (rc != 1)
+      return make_error(in.path + ": record " + std::to_string(in.record + 1) + ": " +
+                        pcap_geterr(in.pc.get()));
+    ++in.record;
+    return {};
+  };
+  Result<void> status;
+  for (auto& in : inputs)
+    if (status) status = advance(in);
+  int64_t last_ts = 0;
+  auto last_progress = std::chrono::steady_clock::now();
+  while (status) {
+    Input* next = nullptr;
+    for (auto& in : inputs)
+      if (!in.done && (next == nullptr || in.ts() < next->ts())) next = &in;
+    if (next == nullptr) break;
+    int64_t ts = std::max(next->ts(), last_ts);  // time never runs backwards in the engine
+    last_ts = ts;
+    rte_mbuf* m = rte_pktmbuf_alloc(pool.get());
+    if (m == nullptr) {
+      status = make_error("out of packet buffers at " + next->path + " record " +
+                          std::to_string(next->record));
+      break;
+    }
+    uint32_t len = std::min<uint32_t>(next->h->caplen, rte_pktmbuf_tailroom(m));
+    std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), next->data, len);
+    m->data_len = static_cast<uint16_t>(len);
+    m->pkt_len = len;
+    pl.value()->process(dataplane::kReplayPort, &m, 1, ts, *out);
+    free_out();
+    pl.value()->expire(ts);
+    ++stats.packets;
+    if (options.progress) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_progress > std::chrono::milliseconds(500)) {
+        last_progress = now;
+        options.progress(stats.packets, next->path);
+      }
+    }
+    status = advance(*next);
+  }
+  pl.value()->expire_all(last_ts);
+  free_out();
+  if (!status) return status.error();
+  if (sink.lost > 0)
+    return make_error(std::to_string(sink.lost) + " flow records could not be processed");
+  return stats;
+}
+
+}  // namespace dc::appliance

@@ -1,0 +1,41 @@
+#pragma once
+// Offline replay: the live packet pipeline (dataplane::Pipeline) driven on the calling thread
+// over capture files read with libpcap (classic pcap and pcapng; several files are merged by
+// timestamp), with the captures' own time. Used by `datacustoms replay` and by capture cases of
+// `datacustoms policy test`. Control plane; needs EAL (replay_eal_init).
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dataplane/counters.hpp"
+#include "dataplane/flow_event.hpp"
+#include "inspect/result.hpp"
+#include "policy/snapshot.hpp"
+
+namespace dc::appliance {
+
+// EAL without hugepages, devices or shared files, once per process.
+Result<void> replay_eal_init();
+
+struct ReplayOptions {
+  uint32_t flows = 65536;         // flow table capacity
+  uint32_t inspect_flows = 4096;  // flows with inspection state at once
+  // Called every ~0.5 s of wall time with (packets so far, current file); may be empty.
+  std::function<void(uint64_t, const std::string&)> progress;
+};
+
+struct ReplayStats {
+  uint64_t packets = 0;
+  dataplane::WorkerCounters counters{};
+};
+
+// Replays `captures` against `policy`; `on_flow` gets every flow record in emission order (the
+// event is valid during the call only). A corrupt or truncated capture is an error naming the
+// file and record; records already delivered stay delivered.
+Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
+                                    const std::vector<std::string>& captures,
+                                    const ReplayOptions& options,
+                                    const std::function<void(const dataplane::FlowEvent&)>& on_flow);
+
+}  // namespace dc::appliance
