@@ -2,6 +2,9 @@
 // Runs without EAL or hugepages: only dc_policy (+ dc_inspect for the detector database).
 // Exit codes: check 0 ok / 1 errors / 2 usage or unreadable file;
 //             test 0 all pass / 1 failures or policy errors / 2 usage or unreadable file.
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +13,8 @@
 #include <vector>
 
 #include "appliance/command.hpp"
+#include "appliance/replay_engine.hpp"
+#include "dataplane/runtime.hpp"
 #include "policy/policy.hpp"
 #include "policy/test_runner.hpp"
 #include "policy/timeutil.hpp"
@@ -17,6 +22,82 @@
 namespace {
 
 using namespace dc::policy;
+
+// "addr", "addr:port", "[v6]" or "[v6]:port" of a capture case; port 0 = any.
+bool parse_endpoint(const std::string& s, dc::inspect::IpAddr& addr, uint16_t& port) {
+  std::string host = s;
+  port = 0;
+  if (!s.empty() && s[0] == '[') {
+    auto close = s.find(']');
+    if (close == std::string::npos) return false;
+    host = s.substr(1, close - 1);
+    if (close + 1 < s.size()) {
+      if (s[close + 1] != ':') return false;
+      port = static_cast<uint16_t>(std::stoul(s.substr(close + 2)));
+    }
+  } else if (std::count(s.begin(), s.end(), ':') == 1) {
+    host = s.substr(0, s.find(':'));
+    port = static_cast<uint16_t>(std::stoul(s.substr(s.find(':') + 1)));
+  }
+  uint8_t buf[16];
+  if (inet_pton(AF_INET, host.c_str(), buf) == 1) {
+    addr = dc::inspect::IpAddr::from_v4((uint32_t(buf[0]) << 24) | (buf[1] << 16) | (buf[2] << 8) |
+                                        buf[3]);
+    return true;
+  }
+  if (inet_pton(AF_INET6, host.c_str(), buf) == 1) {
+    addr = dc::inspect::IpAddr::from_v6(buf);
+    return true;
+  }
+  return false;
+}
+
+// Capture cases: the real packet pipeline over the capture, the verdict of the case's flow.
+CaptureEvaluator capture_evaluator(const Snapshot& snap, bool& eal_started) {
+  return [&snap, &eal_started](const TestDoc& t, const std::vector<std::string>& paths,
+                               Verdict& out, std::string& error) {
+    dc::inspect::IpAddr from, to;
+    uint16_t from_port = 0, to_port = 0;
+    try {
+      if (!parse_endpoint(t.from.value, from, from_port) ||
+          !parse_endpoint(t.to.value, to, to_port)) {
+        error = "from/to must be addresses (with optional :port) for a capture case";
+        return false;
+      }
+    } catch (...) {
+      error = "bad port in from/to";
+      return false;
+    }
+    if (!eal_started) {
+      if (auto r = dc::appliance::replay_eal_init(); !r) {
+        error = r.error().message;
+        return false;
+      }
+      eal_started = true;
+    }
+    bool found = false;
+    auto st =
+        dc::appliance::replay_captures(snap, paths, {}, [&](const dc::dataplane::FlowEvent& ev) {
+          const auto& i = ev.initiator;
+          if (found || !(i.src == from) || !(i.dst == to)) return;
+          if ((from_port && i.sport != from_port) || (to_port && i.dport != to_port)) return;
+          found = true;
+          out = ev.verdict_detail;
+          out.action = ev.verdict == dc::dataplane::FlowVerdict::kBlock   ? Action::kBlock
+                       : ev.verdict == dc::dataplane::FlowVerdict::kAlert ? Action::kAlert
+                                                                          : Action::kAllow;
+        });
+    if (!st) {
+      error = st.error().message;
+      return false;
+    }
+    if (!found) {
+      error = "no flow from " + t.from.value + " to " + t.to.value + " in the capture";
+      return false;
+    }
+    return true;
+  };
+}
 
 void usage(FILE* out) {
   std::fprintf(
@@ -111,7 +192,10 @@ int cmd_test(const std::vector<std::string>& args) {
     std::printf("no [[test]] cases in %s\n", file.c_str());
     return 0;
   }
-  auto results = run_tests(doc, **snap);
+  bool eal_started = false;
+  const CaptureEvaluator eval = capture_evaluator(**snap, eal_started);
+  auto results = run_tests(doc, **snap, &eval);
+  if (eal_started) dc::dataplane::eal_cleanup();
   std::size_t failed = 0;
   for (const auto& r : results) {
     std::string where =

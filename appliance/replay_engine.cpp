@@ -63,10 +63,9 @@ Result<void> replay_eal_init() {
   return r;
 }
 
-Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
-                                    const std::vector<std::string>& captures,
-                                    const ReplayOptions& options,
-                                    const std::function<void(const dataplane::FlowEvent&)>& on_flow) {
+Result<ReplayStats> replay_captures(
+    const policy::Snapshot& policy, const std::vector<std::string>& captures,
+    const ReplayOptions& options, const std::function<void(const dataplane::FlowEvent&)>& on_flow) {
   static int instance = 0;  // DPDK object names are process-wide
   ++instance;
   std::vector<Input> inputs;
@@ -76,8 +75,7 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
         pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err));
     if (!pc) return make_error(path + ": " + err);
     if (pcap_datalink(pc.get()) != DLT_EN10MB)
-      return make_error(path + ": link type " +
-                        pcap_datalink_val_to_name(pcap_datalink(pc.get())) +
+      return make_error(path + ": link type " + pcap_datalink_val_to_name(pcap_datalink(pc.get())) +
                         " is not supported (Ethernet only)");
     inputs.push_back(Input{path, std::move(pc)});
   }
@@ -88,8 +86,8 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
       rte_pktmbuf_pool_create(pool_name.c_str(), nmbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0));
   if (!pool) return make_error("cannot allocate packet buffers");
   std::string flows_name = "replay_flows_" + std::to_string(instance);
-  auto ft = dataplane::FlowTable::create(flows_name.c_str(), options.flows,
-                                         dataplane::FlowTimeouts{}, 0);
+  auto ft =
+      dataplane::FlowTable::create(flows_name.c_str(), options.flows, dataplane::FlowTimeouts{}, 0);
   if (!ft) return ft.error();
   dataplane::PipelineSettings settings;
   settings.policy = &policy;

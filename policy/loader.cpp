@@ -489,12 +489,11 @@ void read_tests(Reader& r, const toml::table& root, PolicyDoc& doc) {
     r.str(t, "direction", c.direction, false, "[[test]]");
     c.has_payload = r.str(t, "payload", c.payload, false, "[[test]]");
     c.has_payload = r.str(t, "payload_file", c.payload_file, false, "[[test]]") || c.has_payload;
-    if (const toml::node* cap = t.get("capture")) {
-      // Captures are decided by the real pipeline: `datacustoms replay` (dataplane), not here.
-      r.diags().error(pos_of(cap->source()),
-                      "'capture' cases are run by `datacustoms replay`; use payload or "
-                      "payload_file in [[test]]");
-    }
+    // A capture is decided by the real packet pipeline (the appliance runs it for `policy test`).
+    r.strs(t, "capture", c.capture);
+    if (!c.capture.empty() && (c.has_payload || t.get("findings") || t.get("flags")))
+      r.diags().error(c.capture.front().pos,
+                      "'capture' cannot be combined with payload, payload_file, findings or flags");
     r.str(t, "expect", c.expect, true, "[[test]]");
     r.strs(t, "expect_reasons", c.expect_reasons);
     r.strs(t, "flags", c.flags);

@@ -109,6 +109,7 @@ struct TestDoc {
   LTime at;
   std::vector<std::pair<LStr, Located<int64_t>>> findings;  // category id -> count
   LStrs flags, expect_reasons;
+  LStrs capture;  // capture files (relative to the policy file), merged by timestamp
   bool has_payload = false, has_findings = false;
 };
 

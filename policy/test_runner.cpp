@@ -244,7 +244,8 @@ bool evaluate_case(const PolicyDoc& doc, const TestDoc& t, const Snapshot& snap,
   return true;
 }
 
-std::vector<TestOutcome> run_tests(const PolicyDoc& doc, const Snapshot& snap) {
+std::vector<TestOutcome> run_tests(const PolicyDoc& doc, const Snapshot& snap,
+                                   const CaptureEvaluator* capture) {
   std::vector<TestOutcome> results;
   for (const auto& t : doc.tests) {
     TestOutcome o;
@@ -257,7 +258,26 @@ std::vector<TestOutcome> run_tests(const PolicyDoc& doc, const Snapshot& snap) {
     }
     Verdict v;
     std::string error, log;
-    if (!evaluate_case(doc, t, snap, v, error, &log)) {
+    bool evaluated;
+    if (!t.capture.empty()) {
+      if (capture == nullptr) {
+        o.skipped = true;
+        o.actual = "skipped: capture cases run in `datacustoms policy test` (packet engine)";
+        results.push_back(std::move(o));
+        continue;
+      }
+      std::vector<std::string> paths;
+      std::filesystem::path base = std::filesystem::path(doc.path).parent_path();
+      for (const auto& c : t.capture) {
+        std::filesystem::path p(c.value);
+        paths.push_back((p.is_relative() ? base / p : p).string());
+      }
+      evaluated = (*capture)(t, paths, v, error);
+      log = "  replayed " + std::to_string(paths.size()) + " capture(s)\n";
+    } else {
+      evaluated = evaluate_case(doc, t, snap, v, error, &log);
+    }
+    if (!evaluated) {
       o.actual = "error: " + error;
       o.detail = log;
       results.push_back(std::move(o));

@@ -146,6 +146,26 @@ class CliTest(unittest.TestCase):
         self.assertEqual(m.group(1), m.group(2))
         self.assertNotIn("FAIL", r[1])
 
+    def test_policy_test_capture_case_can_fail(self):
+        # The demo policy's capture case, with the wrong expectation: the packet engine's verdict
+        # (block) must be reported as a failure with expected vs actual.
+        demo_dir = os.path.dirname(self.demo_policy)
+        text = open(self.demo_policy, encoding="utf-8").read()
+        marker = 'name = "capture: an upload with a resident ID to sg-analytics is blocked"'
+        self.assertIn(marker, text)
+        head, tail = text.split(marker, 1)
+        tail = tail.replace('expect = "block"', 'expect = "allow"', 1)
+        bad = os.path.join(demo_dir, ".capture-fail-%d.toml" % os.getpid())
+        try:
+            with open(bad, "w", encoding="utf-8") as f:
+                f.write(head + marker + tail)
+            r = run(["policy", "test", bad], cwd=self.tmp)
+            self.assertExit(r, 1, "policy test with a wrong capture expectation")
+            self.assertIn("FAIL capture: an upload with a resident ID", r[1])
+            self.assertRegex(r[1], r"actual:\s+block")
+        finally:
+            os.unlink(bad)
+
     # ---- scan -----------------------------------------------------------------------------
     def scan_sample(self):
         return self.write(

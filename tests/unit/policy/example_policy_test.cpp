@@ -36,9 +36,9 @@ TEST(ExamplePolicy, AllItsCasesPass) {
   auto results = run_tests(doc, **snap);
   ASSERT_GE(results.size(), 25u);
   for (const auto& r : results) {
-    EXPECT_TRUE(r.passed) << r.name << "\n expected: " << r.expected << "\n actual:   " << r.actual
-                          << "\n"
-                          << r.detail;
+    EXPECT_TRUE(r.passed || r.skipped)
+        << r.name << "\n expected: " << r.expected << "\n actual:   " << r.actual << "\n"
+        << r.detail;
   }
 }
 
