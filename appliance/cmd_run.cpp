@@ -14,6 +14,7 @@
 #include "appliance/audit_thread.hpp"
 #include "appliance/command.hpp"
 #include "appliance/config.hpp"
+#include "appliance/metrics.hpp"
 #include "appliance/report.hpp"
 #include "appliance/telemetry.hpp"
 #include "audit/crypto.hpp"
@@ -298,6 +299,18 @@ int run(const std::vector<std::string>& args) {
       exit_code = 2;
     } else {
       telemetry_attach(&plane, &dc, snapshot.get());
+      std::unique_ptr<MetricsServer> metrics;
+      if (!cfg->metrics_listen.empty()) {
+        auto ms = MetricsServer::start(cfg->metrics_listen);
+        if (ms) {
+          metrics = std::move(ms.value());
+          std::fprintf(stderr, "datacustoms: Prometheus metrics on http://%s/metrics\n",
+                       cfg->metrics_listen.c_str());
+        } else {
+          // Observability is not worth stopping the border for: warn and run without it.
+          std::fprintf(stderr, "datacustoms run: warning: %s\n", ms.error().message.c_str());
+        }
+      }
       std::fprintf(stderr, "datacustoms: running with %u worker(s); Ctrl-C stops\n",
                    plane.workers());
       using clock = std::chrono::steady_clock;
@@ -343,6 +356,7 @@ int run(const std::vector<std::string>& args) {
           last_failure_check = now;
         }
       }
+      metrics.reset();
       telemetry_detach();  // before the counters it reads go away
       plane.stop();
       report_failures(std::chrono::duration<double>(clock::now() - last_failure_check).count());

@@ -111,8 +111,10 @@ class Loader {
   }
 
   void load(const toml::table& root, ApplianceConfig& c) {
-    check_keys(root, {"eal", "memory", "flows", "inspect", "dataplane", "audit", "ports", "pairs"},
-               "the top level");
+    check_keys(
+        root,
+        {"eal", "memory", "flows", "inspect", "dataplane", "audit", "metrics", "ports", "pairs"},
+        "the top level");
 
     if (const auto* eal = get_table(root, "eal")) {
       check_keys(*eal, {"args", "main_lcore", "workers"}, "[eal]");
@@ -181,6 +183,10 @@ class Loader {
     if (const auto* in = get_table(root, "inspect")) {
       check_keys(*in, {"flows"}, "[inspect]");
       get_uint(*in, "flows", c.inspect_flows, 0, 1u << 24);
+    }
+    if (const auto* m = get_table(root, "metrics")) {
+      check_keys(*m, {"listen"}, "[metrics]");
+      get_string(*m, "listen", c.metrics_listen, true, *m);
     }
     if (const auto* a = get_table(root, "audit")) {
       check_keys(*a,

@@ -71,6 +71,8 @@ struct ApplianceConfig {
   bool allow_without_policy = false;  // forward flows when no policy is given (lab use only)
   bool reset_on_block = false;        // block_action = "reset": RST both ends of blocked TCP flows
   AuditConfig audit;
+  // [metrics]
+  std::string metrics_listen;  // "127.0.0.1:9464": Prometheus GET /metrics; empty: off
   // [[ports]] and pairs
   std::vector<PortConfig> ports;
   std::vector<std::pair<size_t, size_t>> pairs;  // indexes into ports

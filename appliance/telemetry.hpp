@@ -9,6 +9,8 @@
 // control thread attaches the running dataplane and detaches it before destroying it.
 // (Telemetry needs EAL's shared runtime directory: give the process a --file-prefix instead of
 // --no-shconf.)
+#include <string>
+
 #include "dataplane/runtime.hpp"
 #include "policy/snapshot.hpp"
 
@@ -17,5 +19,9 @@ namespace dc::appliance {
 void telemetry_attach(const dataplane::Dataplane* plane, const dataplane::DataplaneConfig* config,
                       const policy::Snapshot* policy);
 void telemetry_detach();
+
+// The same counters in the Prometheus text exposition format (version 0.0.4); empty when no
+// dataplane is attached. Any thread (it takes the registry's lock).
+std::string prometheus_metrics();
 
 }  // namespace dc::appliance

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""DPDK telemetry: while `datacustoms run` forwards the demo traffic, the /datacustoms/* commands
-on the telemetry socket report the live policy and the same counters the final table prints.
+"""Live counters: while `datacustoms run` forwards the demo traffic, the /datacustoms/* commands
+on the DPDK telemetry socket and the Prometheus endpoint (GET /metrics) report the live policy
+and the same counters the final table prints.
 Usage: test_telemetry.py DATACUSTOMS_BINARY SOURCE_DIR
 """
 import json
@@ -12,6 +13,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "datacustoms"
 SRC = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "..")
@@ -24,6 +26,8 @@ pairs = [["inside", "outside"]]
 args = ["--no-huge", "--no-pci", "-m", "256", "--file-prefix={prefix}", "--log-level=lib.eal:error"]
 main_lcore = 0
 workers = [1]
+[metrics]
+listen = "127.0.0.1:{metrics_port}"
 [dataplane]
 policy = "{policy}"
 [[ports]]
@@ -48,7 +52,11 @@ class TelemetryTest(unittest.TestCase):
                            check=True, stdout=subprocess.DEVNULL)
             cfg = os.path.join(d, "appliance.toml")
             with open(cfg, "w") as f:
-                f.write(CONFIG.format(prefix=prefix, policy=POLICY))
+                probe = socket.socket()
+                probe.bind(("127.0.0.1", 0))  # a free port for the metrics endpoint
+                metrics_port = probe.getsockname()[1]
+                probe.close()
+                f.write(CONFIG.format(prefix=prefix, policy=POLICY, metrics_port=metrics_port))
             stats = os.path.join(d, "stats.json")
             proc = subprocess.Popen([BIN, "run", "--config", cfg, "--out-dir", d, "--max-seconds", "30",
                                      "--stats-json", stats], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -86,6 +94,10 @@ class TelemetryTest(unittest.TestCase):
                 time.sleep(0.05)
             drops = query("/datacustoms/drops")
             verdicts = query("/datacustoms/verdicts")
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port, timeout=10) as resp:
+                self.assertEqual(resp.status, 200)
+                self.assertIn("text/plain", resp.headers["Content-Type"])
+                metrics = resp.read().decode()
             s.close()
             proc.send_signal(2)
             out, err = proc.communicate(timeout=30)
@@ -98,6 +110,19 @@ class TelemetryTest(unittest.TestCase):
                 self.assertEqual(drops[reason], n, reason)
             self.assertEqual(verdicts["forwarded"], final["totals"]["forwarded"])
             self.assertEqual(verdicts["flows_created"], final["flows"]["created"])
+            # Prometheus text format: the same numbers.
+            samples = {}
+            for line in metrics.splitlines():
+                if line and not line.startswith("#"):
+                    name, value = line.rsplit(" ", 1)
+                    samples[name] = int(value)
+            self.assertEqual(samples['datacustoms_drops_total{reason="spoofed_source"}'],
+                             final["drops"]["spoofed_source"])
+            self.assertEqual(samples['datacustoms_port_rx_packets_total{port="inside",zone="domestic"}'],
+                             final["ports"]["inside"]["rx_packets"])
+            self.assertEqual(samples["datacustoms_forwarded_packets_total"], final["totals"]["forwarded"])
+            self.assertIn('datacustoms_policy_info{id="ftz-demo"', metrics)
+            self.assertIn("# TYPE datacustoms_drops_total counter", metrics)
         finally:
             if proc and proc.poll() is None:
                 proc.kill()
