@@ -18,6 +18,7 @@
 #include "appliance/report.hpp"
 #include "appliance/telemetry.hpp"
 #include "audit/crypto.hpp"
+#include "dataplane/policy_epoch.hpp"
 #include "dataplane/runtime.hpp"
 #include "policy/policy.hpp"
 
@@ -25,7 +26,9 @@ namespace dc::appliance {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
 extern "C" void on_signal(int) { g_stop.store(true); }
+extern "C" void on_hup(int) { g_reload.store(true); }
 
 void print_usage(FILE* out) {
   std::fprintf(out,
@@ -169,6 +172,26 @@ int run(const std::vector<std::string>& args) {
     dc.ports[a].peer = static_cast<uint16_t>(b);
     dc.ports[b].peer = static_cast<uint16_t>(a);
   }
+  // Published policy generations (hot reload on SIGHUP). Every generation stays alive until the
+  // end: live flows keep scanning with the engine they started with and records point at it.
+  std::atomic<const dataplane::PolicyEpoch*> live_epoch{nullptr};
+  std::vector<std::unique_ptr<dataplane::PolicyEpoch>> epochs;
+  std::vector<uint16_t> port_peers;
+  for (const auto& p : dc.ports) port_peers.push_back(p.peer);
+  if (snapshot) {
+    std::vector<uint16_t> zones;
+    for (const auto& p : dc.ports) zones.push_back(p.zone);
+    auto ep = dataplane::PolicyEpoch::build(1, snapshot, zones, port_peers,
+                                            static_cast<unsigned>(cfg->worker_lcores.size()),
+                                            cfg->inspect_flows);
+    if (!ep) {
+      std::fprintf(stderr, "datacustoms run: %s; nothing started\n", ep.error().message.c_str());
+      return 2;
+    }
+    epochs.push_back(std::move(ep.value()));
+    live_epoch.store(epochs.back().get(), std::memory_order_release);
+    dc.pipeline.epoch = &live_epoch;
+  }
   dc.worker_lcores = cfg->worker_lcores;
   dc.mbufs = cfg->mbufs;
   dc.mbuf_cache = cfg->mbuf_cache;
@@ -291,6 +314,7 @@ int run(const std::vector<std::string>& args) {
     auto& plane = *dp.value();
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::signal(SIGHUP, on_hup);
     for (const auto& pi : plane.ports())
       std::fprintf(stderr, "datacustoms: port %s: driver %s, %u queue(s)%s\n", pi.name.c_str(),
                    pi.driver.c_str(), pi.queues, pi.rss ? ", symmetric RSS" : "");
@@ -338,8 +362,54 @@ int run(const std::vector<std::string>& args) {
           failure_seen[i] = n;
         }
       };
+      // SIGHUP: load, check and compile the policy file again, build every worker's engine for
+      // it, then publish it with one atomic store; workers switch at their next burst. A policy
+      // with errors changes nothing (the old one stays live); both outcomes are audit records.
+      auto reload = [&]() {
+        const std::string old_sha = snapshot ? snapshot->sha256_hex() : "";
+        nlohmann::ordered_json rec = {{"file", cfg->policy}, {"previous_sha256", old_sha}};
+        auto fail = [&](const std::string& why) {
+          std::fprintf(stderr, "datacustoms: policy reload failed: %s; policy %s stays live\n",
+                       why.c_str(), old_sha.c_str());
+          rec["result"] = "failed";
+          rec["error"] = why;
+          if (auditor) auditor->post_event(audit::RecordType::kPolicyReload, rec);
+        };
+        if (!snapshot) return fail("no policy configured ([dataplane] policy)");
+        policy::Diagnostics pd(cfg->policy);
+        auto loaded = policy::load_policy_file(cfg->policy, pd);
+        if (std::string text = pd.format(); !text.empty()) std::fprintf(stderr, "%s", text.c_str());
+        if (!loaded) return fail(loaded.error().message);
+        if (loaded.value() == nullptr)
+          return fail(std::to_string(pd.error_count()) + " error(s) in " + cfg->policy);
+        std::vector<uint16_t> zones;
+        for (size_t p = 0; p < cfg->ports.size(); ++p) {
+          uint16_t z = loaded.value()->find_zone(cfg->ports[p].zone);
+          if (z == policy::kNoZone)
+            return fail("port '" + cfg->ports[p].name + "': zone '" + cfg->ports[p].zone +
+                        "' is not a zone of the new policy");
+          zones.push_back(z);
+        }
+        auto ep = dataplane::PolicyEpoch::build(
+            static_cast<uint32_t>(epochs.size() + 1), loaded.value(), zones, port_peers,
+            static_cast<unsigned>(cfg->worker_lcores.size()), cfg->inspect_flows);
+        if (!ep) return fail(ep.error().message);
+        epochs.push_back(std::move(ep.value()));
+        live_epoch.store(epochs.back().get(), std::memory_order_release);
+        snapshot = loaded.value();
+        telemetry_attach(&plane, &dc, snapshot.get());
+        rec["result"] = "ok";
+        rec["generation"] = epochs.size();
+        rec["policy_sha256"] = snapshot->sha256_hex();
+        rec["policy_version"] = snapshot->policy_version();
+        if (auditor) auditor->post_event(audit::RecordType::kPolicyReload, rec);
+        std::fprintf(stderr, "datacustoms: policy reloaded: %s %s sha256 %s (generation %zu)\n",
+                     snapshot->policy_id().c_str(), snapshot->policy_version().c_str(),
+                     snapshot->sha256_hex().c_str(), epochs.size());
+      };
       while (!g_stop.load()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (g_reload.exchange(false)) reload();
         auto now = clock::now();
         uint64_t rx = plane.total_rx();
         if (rx != last_rx) {

@@ -51,6 +51,7 @@ struct DirCounters {
 };
 
 inline constexpr uint32_t kNoInspectCtx = 0xffffffff;
+struct InspectEngine;
 
 // One flow slot, in the worker's flow table. About 0.5 KiB; inspection state (reorder queues,
 // scanner streams, TLS/HTTP parsers) lives in a separate pool (dataplane/inspect_pool.hpp) and
@@ -78,8 +79,12 @@ struct alignas(64) Flow {
   inspect::DropReason block_reason = inspect::DropReason::kNone;
   uint64_t dropped_packets = 0;
   uint32_t evidence_packets = 0;  // packets copied to the evidence store so far
-  // Policy facts. `policy` is the snapshot the flow was admitted with (no hot reload yet).
+  // Policy facts. `policy` is the snapshot the flow was admitted with; `engine` scans with that
+  // snapshot's detector database. After a policy reload the flow is re-admitted once under the
+  // newest snapshot (`readmitted`): if that blocks it, it is blocked.
   const policy::Snapshot* policy = nullptr;
+  InspectEngine* engine = nullptr;
+  const policy::Snapshot* readmitted = nullptr;
   policy::Admission adm{};
   policy::CategoryTally tally{};
   policy::Verdict last{};  // the latest verdict (reasons of the final record)

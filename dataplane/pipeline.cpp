@@ -123,26 +123,38 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable
                                                    const PipelineSettings& settings,
                                                    WorkerCounters& counters, FlowEventSink* sink) {
   std::unique_ptr<Pipeline> p(new Pipeline(worker_id, flows, settings, counters, sink));
-  if (settings.policy != nullptr && settings.policy->detector_db() != nullptr &&
-      settings.inspect_flows > 0) {
-    const auto& db = settings.policy->detector_db();
-    // Findings are emitted as soon as they are confirmed (no wait for a keyword after the
-    // value): a packet is forwarded only after its bytes were judged.
-    inspect::StreamOptions so;
-    so.forward_window = 0;
-    auto pool =
-        inspect::StreamPool::create(db, 2 * static_cast<size_t>(settings.inspect_flows), so);
-    if (!pool) return pool.error();
-    p->streams_ = std::move(pool.value());
-    auto scratch = inspect::Scratch::create(db);
-    if (!scratch) return scratch.error();
-    p->scratch_ = std::make_unique<inspect::Scratch>(std::move(scratch.value()));
+  p->port_zone_ = settings.port_zone;
+  p->port_peer_zone_ = settings.port_peer_zone;
+  if (settings.epoch != nullptr) {
+    const PolicyEpoch* e = settings.epoch->load(std::memory_order_acquire);
+    if (e == nullptr || worker_id >= e->engines.size())
+      return make_error("no policy generation published for worker " + std::to_string(worker_id));
+    p->adopt(e);
+  } else if (settings.policy != nullptr) {
+    auto e = InspectEngine::create(*settings.policy, settings.inspect_flows);
+    if (!e) return e.error();
+    p->own_engine_ = std::move(e.value());
+    p->engine_ = p->own_engine_.get();
+    p->snap_ = settings.policy;
   }
   return p;
 }
 
+void Pipeline::adopt(const PolicyEpoch* e) noexcept {
+  epoch_seen_ = e;
+  snap_ = e->snapshot.get();
+  engine_ = e->engines[worker_id_].get();
+  port_zone_ = e->port_zone;
+  port_peer_zone_ = e->port_peer_zone;
+}
+
+inspect::Scratch* Pipeline::scratch_for(Flow& f) noexcept {
+  if (f.engine == nullptr || f.engine->scratch == nullptr) return nullptr;
+  f.engine->scratch->set_today(today_);
+  return f.engine->scratch.get();
+}
+
 void Pipeline::set_today(int64_t now_ns) noexcept {
-  if (scratch_ == nullptr) return;
   int64_t days = now_ns / 86'400'000'000'000LL;
   if (days == today_day_) return;
   today_day_ = days;
@@ -158,13 +170,18 @@ void Pipeline::set_today(int64_t now_ns) noexcept {
   int64_t d = doy - (153 * mp + 2) / 5 + 1;
   int64_t m = mp < 10 ? mp + 3 : mp - 9;
   if (m <= 2) ++y;
-  scratch_->set_today(inspect::CivilDate{static_cast<uint16_t>(y), static_cast<uint8_t>(m),
-                                         static_cast<uint8_t>(d)});
+  today_ = inspect::CivilDate{static_cast<uint16_t>(y), static_cast<uint8_t>(m),
+                              static_cast<uint8_t>(d)};
 }
 
 void Pipeline::process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int64_t now_ns,
                        BurstOutput& out) noexcept {
   ++counters_.bursts;
+  if (settings_.epoch != nullptr) {
+    // A newly published policy generation applies from this burst on.
+    const PolicyEpoch* e = settings_.epoch->load(std::memory_order_acquire);
+    if (e != epoch_seen_ && e != nullptr) adopt(e);
+  }
   set_today(now_ns);
   auto& pc = counters_.port[in_port <= kMaxPorts ? in_port : kMaxPorts];
   for (uint16_t i = 0; i < n; ++i) {
@@ -359,8 +376,9 @@ void Pipeline::reevaluate(Flow& f, int64_t now_ns) noexcept {
 }
 
 bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept {
-  const policy::Snapshot* snap = settings_.policy;
+  const policy::Snapshot* snap = snap_;
   f.policy = snap;
+  f.engine = engine_;
   policy::FlowQuery q;
   q.src_zone = f.src_zone;
   q.dst_zone = f.dst_zone;
@@ -382,6 +400,40 @@ bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noe
   return f.verdict != FlowVerdict::kBlock;
 }
 
+// Whitelist facts always come from the newest policy (docs/architecture.md "Policy reload"): a
+// flow admitted under an older generation is admitted again under the current one, once, at its
+// next packet. If that refuses it (counterparty revoked or expired, link removed, basis gone), the
+// flow is blocked with the new policy's reasons; otherwise it keeps its original policy and
+// detector engine for content decisions until it ends (its Hyperscan streams belong to them).
+void Pipeline::readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns) noexcept {
+  f.readmitted = snap_;
+  policy::FlowQuery q;
+  if (in_port < kMaxPorts) {
+    uint16_t here = port_zone_[in_port], there = port_peer_zone_[in_port];
+    q.src_zone = dir == Direction::kForward ? here : there;
+    q.dst_zone = dir == Direction::kForward ? there : here;
+  } else {
+    q.src_zone = snap_->zone_of(f.initiator.src);
+    q.dst_zone = snap_->zone_of(f.initiator.dst);
+  }
+  q.src = f.initiator.src;
+  q.dst = f.initiator.dst;
+  q.sport = f.initiator.sport;
+  q.dport = f.initiator.dport;
+  q.proto = f.initiator.proto;
+  q.now_ns = now_ns;
+  if (f.inspect_ctx != kNoInspectCtx && pool_.at(f.inspect_ctx).tls.complete()) {
+    q.sni = pool_.at(f.inspect_ctx).tls.sni();
+    q.sni_state = q.sni.empty() ? policy::SniState::kAbsent : policy::SniState::kPresent;
+  }
+  policy::Admission a = snap_->admit(q);
+  if (a.verdict.action != policy::Action::kBlock) return;
+  f.policy = snap_;
+  f.adm = a;
+  f.tally = policy::CategoryTally{};  // category ids of the old policy mean nothing here
+  apply_verdict(f, a.verdict, now_ns);
+}
+
 InspectCtx* Pipeline::ctx_of(Flow& f) noexcept {
   if (f.inspect_ctx != kNoInspectCtx) return &pool_.at(f.inspect_ctx);
   uint32_t idx = pool_.acquire();
@@ -392,10 +444,11 @@ InspectCtx* Pipeline::ctx_of(Flow& f) noexcept {
 
 void Pipeline::scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<const uint8_t> bytes,
                           int64_t now_ns) noexcept {
-  if (bytes.empty() || streams_ == nullptr || ctx.opaque) return;
+  if (bytes.empty() || f.engine == nullptr || f.engine->streams == nullptr || ctx.opaque) return;
+  inspect::Scratch* scratch = scratch_for(f);
   unsigned di = static_cast<unsigned>(dir);
   if (ctx.stream[di] == nullptr) {
-    ctx.stream[di] = streams_->acquire();
+    ctx.stream[di] = f.engine->streams->acquire();
     if (ctx.stream[di] == nullptr) {
       f.flags |= pflag::kStreamUnavailable;
       return;
@@ -405,11 +458,11 @@ void Pipeline::scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<con
   finding_sink_->ctx = &ctx;
   finding_sink_->is_export =
       dir == Direction::kForward ? f.adm.forward_is_export() : f.adm.reverse_is_export();
-  if (inspect::scan(*ctx.stream[di], *scratch_, bytes, *finding_sink_) != inspect::ScanStatus::kOk)
+  if (inspect::scan(*ctx.stream[di], *scratch, bytes, *finding_sink_) != inspect::ScanStatus::kOk)
     f.flags |= pflag::kScanError;
   // A value that ends exactly at the end of these bytes waits for its boundary byte; the packet
   // is forwarded now, so judge it as if the stream ended here (fail closed, reported once).
-  if (inspect::settle(*ctx.stream[di], *scratch_, *finding_sink_) != inspect::ScanStatus::kOk)
+  if (inspect::settle(*ctx.stream[di], *scratch, *finding_sink_) != inspect::ScanStatus::kOk)
     f.flags |= pflag::kScanError;
   finding_sink_->flow = nullptr;
 }
@@ -540,11 +593,11 @@ bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d
     if (want_meta) meta_bytes(f, *ctx, dl.scan, now_ns);
     if (content) scan_bytes(f, *ctx, dir, dl.scan, now_ns);
   }
-  if (rel.fin && ctx->stream[di] != nullptr && scratch_ != nullptr) {
+  if (rel.fin && ctx->stream[di] != nullptr && scratch_for(f) != nullptr) {
     finding_sink_->flow = &f;
     finding_sink_->ctx = ctx;
     finding_sink_->is_export = forward_dir ? f.adm.forward_is_export() : f.adm.reverse_is_export();
-    (void)inspect::close(*ctx->stream[di], *scratch_, *finding_sink_);
+    (void)inspect::close(*ctx->stream[di], *scratch_for(f), *finding_sink_);
     finding_sink_->flow = nullptr;
   }
   reevaluate(f, now_ns);
@@ -614,10 +667,10 @@ void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
 
   // 2. Zones. Live: the ingress port's zone, whose networks the source must belong to, and the
   // paired port's zone as the destination. Replay (no ports): zones from the policy's prefixes.
-  const policy::Snapshot* snap = settings_.policy;
+  const policy::Snapshot* snap = snap_;
   const bool live = in_port < kMaxPorts;
-  uint16_t src_zone = live ? settings_.port_zone[in_port] : kNoZone;
-  uint16_t dst_zone = live ? settings_.port_peer_zone[in_port] : kNoZone;
+  uint16_t src_zone = live ? port_zone_[in_port] : kNoZone;
+  uint16_t dst_zone = live ? port_peer_zone_[in_port] : kNoZone;
   if (snap != nullptr) {
     if (live) {
       if (src_zone == kNoZone) return drop_pkt(m, DropReason::kNoZone, out);
@@ -682,6 +735,10 @@ void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
     if (!sink_->evidence(f->id, data, rte_pktmbuf_data_len(m), now_ns) && f->adm.border)
       f->flags |= pflag::kEvidenceUnavailable;
   }
+  // A policy reload since this flow was admitted: the newest policy may refuse it.
+  if (f->policy != nullptr && snap_ != nullptr && f->policy != snap_ && f->readmitted != snap_ &&
+      f->verdict != FlowVerdict::kBlock)
+    readmit(*f, dir, in_port, now_ns);
   if (f->verdict == FlowVerdict::kPending) {
     if (snap != nullptr)
       admit_new(*f, d, now_ns);
@@ -779,15 +836,15 @@ void Pipeline::end_flow(Flow& f, int64_t now_ns) noexcept {
     InspectCtx& c = pool_.at(f.inspect_ctx);
     for (unsigned di = 0; di < 2; ++di) {
       if (c.stream[di] != nullptr) {
-        if (scratch_ != nullptr && f.verdict != FlowVerdict::kBlock) {
+        if (scratch_for(f) != nullptr && f.verdict != FlowVerdict::kBlock) {
           finding_sink_->flow = &f;
           finding_sink_->ctx = &c;
           finding_sink_->is_export =
               di == 0 ? f.adm.forward_is_export() : f.adm.reverse_is_export();
-          (void)inspect::close(*c.stream[di], *scratch_, *finding_sink_);
+          (void)inspect::close(*c.stream[di], *scratch_for(f), *finding_sink_);
           finding_sink_->flow = nullptr;
         }
-        streams_->release(c.stream[di]);
+        f.engine->streams->release(c.stream[di]);
         c.stream[di] = nullptr;
       }
       // Segments still held never had their bytes inspected: they are dropped.

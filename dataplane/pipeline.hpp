@@ -5,6 +5,7 @@
 //
 // Threads: one Pipeline per worker lcore (or one for replay); never shared.
 // Never allocates, locks, throws or does I/O on the packet path.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -12,6 +13,7 @@
 #include "dataplane/flow_event.hpp"
 #include "dataplane/flow_table.hpp"
 #include "dataplane/inspect_pool.hpp"
+#include "dataplane/policy_epoch.hpp"
 #include "inspect/reorder.hpp"
 #include "inspect/result.hpp"
 #include "inspect/scanner.hpp"
@@ -34,9 +36,12 @@ struct PipelineSettings {
   bool reset_on_block = false;
   ::rte_mempool* tx_pool = nullptr;
   inspect::ReorderConfig reorder{};
-  uint16_t port_zone[kMaxPorts + 1];         // ingress port -> zone id (kNoZone: unknown)
-  uint16_t port_peer_zone[kMaxPorts + 1];    // ingress port -> zone of its paired (egress) port
+  uint16_t port_zone[kMaxPorts + 1];       // ingress port -> zone id (kNoZone: unknown)
+  uint16_t port_peer_zone[kMaxPorts + 1];  // ingress port -> zone of its paired (egress) port
+  // The policy: either fixed (`policy`, replay and tests: the pipeline builds its own engine) or
+  // published generations (`epoch`, the live appliance: switched at the next burst).
   const policy::Snapshot* policy = nullptr;  // owned by the caller; outlives the pipeline
+  const std::atomic<const PolicyEpoch*>* epoch = nullptr;
   PipelineSettings() {
     for (auto& z : port_zone) z = kNoZone;
     for (auto& z : port_peer_zone) z = kNoZone;
@@ -133,8 +138,18 @@ class Pipeline {
   inspect::DecodeOptions decode_opts_{};
   inspect::Reorderer reorderer_;
   InspectPool pool_;
-  std::unique_ptr<inspect::StreamPool> streams_;
-  std::unique_ptr<inspect::Scratch> scratch_;
+  void adopt(const PolicyEpoch* e) noexcept;
+  void readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns) noexcept;
+  inspect::Scratch* scratch_for(Flow& f) noexcept;
+
+  // The current policy generation (fixed mode: settings.policy and an own engine).
+  const policy::Snapshot* snap_ = nullptr;
+  InspectEngine* engine_ = nullptr;
+  const uint16_t* port_zone_ = nullptr;
+  const uint16_t* port_peer_zone_ = nullptr;
+  const PolicyEpoch* epoch_seen_ = nullptr;
+  std::unique_ptr<InspectEngine> own_engine_;
+  inspect::CivilDate today_ = inspect::kNoDateLimit;
   std::unique_ptr<Sink> finding_sink_;
   int64_t today_day_ = -1;
   Flow* cur_flow_ = nullptr;  // the flow of the packet being processed

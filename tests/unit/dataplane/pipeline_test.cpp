@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 #include <rte_mbuf.h>
 
+#include <atomic>
 #include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -265,6 +268,51 @@ TEST_F(PipelineTest, BlockActionResetSendsRstToBothEndsOnce) {
   auto syn_rst = decode_checked(back_[0]);
   EXPECT_EQ(syn_rst.tcp_flags, tf::kRst | tf::kAck);
   EXPECT_EQ(syn_rst.tcp_ack, 778u);
+}
+
+TEST_F(PipelineTest, PolicyReloadCutsFlowsTheNewPolicyRefuses) {
+  // Generation 2 revokes sg-analytics. A flow admitted under generation 1 is re-admitted under
+  // generation 2 at its next packet and cut; new flows follow generation 2 from the next burst.
+  std::ifstream in(DC_SOURCE_DIR "/examples/policy/ftz-demo.toml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string revoked = text.str();
+  const std::string cp = "id = \"sg-analytics\"";
+  size_t at = revoked.find(cp);
+  ASSERT_NE(at, std::string::npos);
+  revoked.insert(at + cp.size(), "\nstatus = \"revoked\"");
+  policy::Diagnostics d("revoked.toml");
+  auto snap2 =
+      policy::compile_policy_text(revoked, DC_SOURCE_DIR "/examples/policy/revoked.toml", d);
+  ASSERT_NE(snap2, nullptr) << d.format();
+
+  std::vector<uint16_t> no_ports;
+  auto e1 = PolicyEpoch::build(1, snap_, no_ports, no_ports, 1, 16);
+  auto e2 = PolicyEpoch::build(2, snap2, no_ports, no_ports, 1, 16);
+  ASSERT_TRUE(e1 && e2);
+  std::atomic<const PolicyEpoch*> live{e1.value().get()};
+  pipeline_->expire_all(now_);
+  settings_.epoch = &live;
+  build(&sink_);
+
+  Upload u;
+  EXPECT_EQ(send(u.syn()).size(), 1u);
+  send(u.synack());
+  send(u.ack());
+  EXPECT_EQ(send(u.data(0, "{\"shipment\":1}")).size(), 1u) << "generation 1: whitelisted";
+  live.store(e2.value().get());
+  EXPECT_TRUE(send(u.data(14, "{\"shipment\":2}")).empty()) << "generation 2 revoked it";
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
+  EXPECT_EQ(kind_names(sink_.events[0]), "counterparty_revoked");
+  EXPECT_EQ(sink_.events[0].policy, snap2.get());
+  Upload v;
+  v.cport = 40100;
+  EXPECT_TRUE(send(v.syn()).empty()) << "new flows follow generation 2";
+  pipeline_->expire_all(now_);
+  pipeline_.reset();
+  settings_.epoch = nullptr;
+  build(&sink_);
 }
 
 TEST_F(PipelineTest, OutOfOrderSegmentsAreHeldThenReleasedInOrder) {

@@ -1,0 +1,44 @@
+#include "dataplane/policy_epoch.hpp"
+
+namespace dc::dataplane {
+
+Result<std::unique_ptr<InspectEngine>> InspectEngine::create(const policy::Snapshot& snapshot,
+                                                             uint32_t inspect_flows) {
+  auto e = std::make_unique<InspectEngine>();
+  const auto& db = snapshot.detector_db();
+  if (db == nullptr || inspect_flows == 0) return e;
+  // Findings are emitted as soon as they are confirmed (no wait for a keyword after the
+  // value): a packet is forwarded only after its bytes were judged.
+  inspect::StreamOptions so;
+  so.forward_window = 0;
+  auto pool = inspect::StreamPool::create(db, 2 * static_cast<size_t>(inspect_flows), so);
+  if (!pool) return pool.error();
+  e->streams = std::move(pool.value());
+  auto scratch = inspect::Scratch::create(db);
+  if (!scratch) return scratch.error();
+  e->scratch = std::make_unique<inspect::Scratch>(std::move(scratch.value()));
+  return e;
+}
+
+Result<std::unique_ptr<PolicyEpoch>> PolicyEpoch::build(
+    uint32_t generation, std::shared_ptr<const policy::Snapshot> snapshot,
+    const std::vector<uint16_t>& zones, const std::vector<uint16_t>& peers, unsigned workers,
+    uint32_t inspect_flows) {
+  if (zones.size() != peers.size() || zones.size() > kMaxPorts)
+    return make_error("policy epoch: bad port table");
+  auto ep = std::make_unique<PolicyEpoch>();
+  ep->generation = generation;
+  for (size_t p = 0; p < zones.size(); ++p) {
+    ep->port_zone[p] = zones[p];
+    ep->port_peer_zone[p] = zones[peers[p]];
+  }
+  for (unsigned w = 0; w < workers; ++w) {
+    auto e = InspectEngine::create(*snapshot, inspect_flows);
+    if (!e) return e.error();
+    ep->engines.push_back(std::move(e.value()));
+  }
+  ep->snapshot = std::move(snapshot);
+  return ep;
+}
+
+}  // namespace dc::dataplane

@@ -1,0 +1,49 @@
+#pragma once
+// A published policy generation: the compiled snapshot plus what each worker needs to use it
+// (its Hyperscan stream pool and scratch for the snapshot's detector database) and the ports'
+// zone ids under it. Built entirely on the control thread — compiling and opening streams
+// allocate — then published with one atomic store; workers switch at their next burst.
+//
+// Lifetime: a flow keeps scanning with the engine of the generation it was admitted under (a
+// Hyperscan stream belongs to its database), and flow records point at their snapshot, so
+// published epochs are kept until the appliance stops (each costs ~2 x [inspect] flows streams
+// per worker; see docs/operations.md "Reloading the policy").
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dataplane/counters.hpp"
+#include "inspect/result.hpp"
+#include "inspect/scanner.hpp"
+#include "policy/snapshot.hpp"
+
+namespace dc::dataplane {
+
+// One worker's scanning resources for one detector database.
+struct InspectEngine {
+  std::unique_ptr<inspect::StreamPool> streams;  // null: the policy has no detectors
+  std::unique_ptr<inspect::Scratch> scratch;
+  // Pre-opens 2 x inspect_flows streams (one per direction). Control plane only.
+  static Result<std::unique_ptr<InspectEngine>> create(const policy::Snapshot& snapshot,
+                                                       uint32_t inspect_flows);
+};
+
+struct PolicyEpoch {
+  uint32_t generation = 0;
+  std::shared_ptr<const policy::Snapshot> snapshot;
+  uint16_t port_zone[kMaxPorts + 1];       // ingress port -> zone id under this snapshot
+  uint16_t port_peer_zone[kMaxPorts + 1];  // ingress port -> zone of its paired port
+  std::vector<std::unique_ptr<InspectEngine>> engines;  // one per worker
+
+  PolicyEpoch() {
+    for (auto& z : port_zone) z = 0xffff;
+    for (auto& z : port_peer_zone) z = 0xffff;
+  }
+  // `zones[p]` is port p's zone id in `snapshot`, `peers[p]` its paired port.
+  static Result<std::unique_ptr<PolicyEpoch>> build(
+      uint32_t generation, std::shared_ptr<const policy::Snapshot> snapshot,
+      const std::vector<uint16_t>& zones, const std::vector<uint16_t>& peers, unsigned workers,
+      uint32_t inspect_flows);
+};
+
+}  // namespace dc::dataplane
