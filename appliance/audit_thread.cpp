@@ -26,15 +26,21 @@ AuditThread::~AuditThread() {
 }
 
 void AuditThread::start() {
+  // A log that cannot even write its start record (disk full, read-only) is unavailable from the
+  // first packet on: border-crossing flows meet the audit_unavailable failure action.
+  ch_.writer_ok.store(writer_->stats().pending == 0);
   thread_ = std::thread([this] { run(); });
 }
 
 void AuditThread::run() {
   while (!stop_.load(std::memory_order_relaxed)) {
     if (drain_once() == 0) {
-      writer_->tick();
+      writer_->tick();  // retries pending records
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    // Healthy exactly while nothing waits to be written: a write fault (disk full, I/O error)
+    // keeps records pending; once the retries succeed, new border flows are admitted again.
+    ch_.writer_ok.store(writer_->stats().pending == 0, std::memory_order_relaxed);
   }
 }
 

@@ -497,7 +497,11 @@ void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> byt
     q.sni_state = sni.empty() ? policy::SniState::kAbsent : policy::SniState::kPresent;
     q.sni = sni;
     f.adm = f.policy->admit(q);
-    apply_verdict(f, f.adm.verdict, now_ns);
+    // Conditions already raised on the flow (audit unavailable, evasion, ...) still apply.
+    if (f.flags != 0 && f.adm.verdict.action != policy::Action::kBlock && !f.adm.sni_pending)
+      apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+    else
+      apply_verdict(f, f.adm.verdict, now_ns);
     f.recheck_ns = f.policy->next_change_ns(f.adm, now_ns);
   }
 }
