@@ -214,7 +214,12 @@ int run(const std::vector<std::string>& args) {
   std::vector<std::string> eal;
   std::string lcores = std::to_string(cfg->main_lcore);
   for (unsigned l : cfg->worker_lcores) lcores += "," + std::to_string(l);
-  eal.insert(eal.end(), {"-l", lcores, "--main-lcore", std::to_string(cfg->main_lcore)});
+  // An explicit --lcores mapping in [eal] args (e.g. "--lcores=0@0,1@1,2@1": more lcores than
+  // CPUs, for tests) replaces the plain list; it must name the same lcore ids.
+  bool lcore_map = false;
+  for (const auto& a : cfg->eal_args) lcore_map |= a.rfind("--lcores", 0) == 0;
+  if (!lcore_map) eal.insert(eal.end(), {"-l", lcores});
+  eal.insert(eal.end(), {"--main-lcore", std::to_string(cfg->main_lcore)});
   eal.insert(eal.end(), cfg->eal_args.begin(), cfg->eal_args.end());
   eal.insert(eal.end(), extra_eal.begin(), extra_eal.end());
   for (const auto& p : dc.ports) {
