@@ -444,7 +444,9 @@ InspectCtx* Pipeline::ctx_of(Flow& f) noexcept {
 
 void Pipeline::scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<const uint8_t> bytes,
                           int64_t now_ns) noexcept {
-  if (bytes.empty() || f.engine == nullptr || f.engine->streams == nullptr || ctx.opaque) return;
+  // TLS payload is scanned too: ciphertext yields no validated findings, and a fake ClientHello
+  // must not switch inspection off for plaintext that follows it.
+  if (bytes.empty() || f.engine == nullptr || f.engine->streams == nullptr) return;
   inspect::Scratch* scratch = scratch_for(f);
   unsigned di = static_cast<unsigned>(dir);
   if (ctx.stream[di] == nullptr) {

@@ -315,6 +315,22 @@ TEST_F(PipelineTest, PolicyReloadCutsFlowsTheNewPolicyRefuses) {
   build(&sink_);
 }
 
+TEST_F(PipelineTest, AFakeClientHelloDoesNotSwitchInspectionOff) {
+  // sg-analytics (no server name required) may not receive identity numbers: plaintext after a
+  // TLS-looking preface is still scanned.
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  std::string hello = test::client_hello("collector.example");
+  EXPECT_EQ(send(u.data(0, hello)).size(), 1u);
+  std::string body = std::string(R"({"idcard":")") + kId + R"("})";
+  EXPECT_TRUE(send(u.data(static_cast<uint32_t>(hello.size()), body)).empty());
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
+  EXPECT_NE(kind_names(sink_.events[0]).find("category_not_allowed"), std::string::npos);
+}
+
 TEST_F(PipelineTest, OutOfOrderSegmentsAreHeldThenReleasedInOrder) {
   Upload u;
   send(u.syn());
