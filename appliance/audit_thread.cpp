@@ -28,7 +28,7 @@ AuditThread::~AuditThread() {
 void AuditThread::start() {
   // A log that cannot even write its start record (disk full, read-only) is unavailable from the
   // first packet on: border-crossing flows meet the audit_unavailable failure action.
-  ch_.writer_ok.store(writer_->stats().pending == 0);
+  ch_.writer_ok.store(writer_->pending() == 0);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -40,7 +40,7 @@ void AuditThread::run() {
     }
     // Healthy exactly while nothing waits to be written: a write fault (disk full, I/O error)
     // keeps records pending; once the retries succeed, new border flows are admitted again.
-    ch_.writer_ok.store(writer_->stats().pending == 0, std::memory_order_relaxed);
+    ch_.writer_ok.store(writer_->pending() == 0, std::memory_order_relaxed);
   }
 }
 
@@ -132,17 +132,12 @@ void AuditThread::on_flow(dataplane::FlowEvent& ev) {
   }
   if (pend != pending_.end()) pending_.erase(pend);
   audit::AppendStatus st = writer_->append_flow(audit::flow_record_body(rec));
-  if (st == audit::AppendStatus::kWritten) {
-    ++records_;
-    ch_.writer_ok.store(true);
-  } else if (st == audit::AppendStatus::kQueued) {
-    // Chained and kept; the disk is failing. New border flows fail closed until it recovers.
-    ++records_;
-    ch_.writer_ok.store(false);
-  } else {
+  if (st == audit::AppendStatus::kWritten || st == audit::AppendStatus::kQueued)
+    ++records_;  // kQueued: chained and kept while a write fault is retried
+  else
     ++refused_;
-    ch_.writer_ok.store(false);
-  }
+  // Health is "nothing waits to be written" (also refreshed by run() after every drain).
+  ch_.writer_ok.store(writer_->pending() == 0, std::memory_order_relaxed);
 }
 
 Result<void> AuditThread::stop(const nlohmann::ordered_json& stop_details) {

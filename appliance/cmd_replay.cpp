@@ -186,15 +186,11 @@ int run(const std::vector<std::string>& args) {
                    static_cast<unsigned long long>(c.findings),
                    static_cast<unsigned long long>(c.dropped));
     }
-    struct {
-      std::vector<audit::FlowRecord>& records;
-      std::vector<bool>& worthy;
-    } sink{records, worthy};
     if (exit_code == 0 && !audit_dir.empty()) {
       size_t diffs = 0, compared = 0;
-      for (size_t i = 0; i < sink.records.size(); ++i) {
-        if (!sink.worthy[i]) continue;
-        const auto& r = sink.records[i];
+      for (size_t i = 0; i < records.size(); ++i) {
+        if (!worthy[i]) continue;
+        const auto& r = records[i];
         auto body = audit::flow_record_body(r);
         std::string where = r.src_ip + ":" + std::to_string(r.src_port) + " -> " + r.dest_ip + ":" +
                             std::to_string(r.dest_port) + " " + r.proto;

@@ -90,6 +90,8 @@ class LogWriter {
   Result<void> close(const nlohmann::ordered_json& stop_details = nlohmann::ordered_json::object());
 
   WriterStats stats() const;
+  // Records chained but not yet on disk (a write fault is being retried). Cheap: no copies.
+  std::size_t pending() const noexcept { return pending_.size(); }
 
  private:
   struct Pending {

@@ -46,7 +46,7 @@ class FlowTable {
   FlowTable& operator=(const FlowTable&) = delete;
 
   // Looks up the flow of `tuple`. Returns nullptr if absent. `dir` is set to the packet's
-  // direction relative to the flow's initiator. Cost: one rte_hash lookup (~50-100 cycles).
+  // direction relative to the flow's initiator. Cost: one rte_hash lookup.
   Flow* lookup(const FlowTuple& tuple, Direction& dir) noexcept;
 
   // Creates a flow whose initiator is tuple's source. A TCP flow first seen without a bare SYN

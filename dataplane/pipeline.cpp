@@ -198,7 +198,7 @@ void Pipeline::process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int6
 //  - to the packet's receiver, on towards the paired port: seq = SEG.SEQ, which is exactly the
 //    receiver's RCV.NXT since this segment was dropped (RFC 5961 §3.2 accepts it).
 // The layer-2 header (with any VLAN tags) is copied from the packet, MACs swapped for the sender.
-// ~100 ns; allocates one mbuf from the TX pool (no heap); nullptr when the pool is empty.
+// Allocates one mbuf from the TX pool (no heap); nullptr when the pool is empty.
 rte_mbuf* Pipeline::make_rst(const uint8_t* frame, const inspect::Decoded& d,
                              bool to_sender) noexcept {
   rte_mbuf* r = rte_pktmbuf_alloc(settings_.tx_pool);

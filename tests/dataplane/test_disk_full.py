@@ -17,30 +17,8 @@ BIN = sys.argv[1] if len(sys.argv) > 1 else "datacustoms"
 SRC = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "..")
 sys.path.insert(0, os.path.join(SRC, "tests", "dataplane"))
 from test_forwarding import read_pcap  # noqa: E402
+from dplib import demo_config, prepare_demo  # noqa: E402
 
-CONFIG = """
-pairs = [["inside", "outside"]]
-[eal]
-args = ["--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--log-level=lib.eal:error"]
-main_lcore = 0
-workers = [1]
-[inspect]
-flows = 64
-[audit]
-dir = "{audit}"
-signing_key = "${{out_dir}}/audit.key"
-hmac_key_file = "${{out_dir}}/hmac.key"
-[dataplane]
-policy = "{policy}"
-[[ports]]
-name = "inside"
-device = "net_pcap0,rx_pcap=${{out_dir}}/inside-rx.pcap,tx_pcap=${{out_dir}}/inside-tx.pcap"
-zone = "domestic"
-[[ports]]
-name = "outside"
-device = "net_pcap1,rx_pcap=${{out_dir}}/outside-rx.pcap,tx_pcap=${{out_dir}}/outside-tx.pcap"
-zone = "crossborder"
-"""
 
 
 class DiskFullTest(unittest.TestCase):
@@ -62,16 +40,11 @@ class DiskFullTest(unittest.TestCase):
                 pass
             finally:
                 os.close(fd)
-            subprocess.run([sys.executable, os.path.join(SRC, "examples", "demo", "gen_demo_captures.py"), d],
-                           check=True, stdout=subprocess.DEVNULL)
-            subprocess.run([BIN, "audit", "keygen", "--out", os.path.join(d, "audit")], check=True,
-                           stdout=subprocess.DEVNULL)
-            with open(os.path.join(d, "hmac.key"), "w") as f:
-                f.write("disk-full-test-hmac-key-012345")
+            prepare_demo(BIN, SRC, d)
             cfg = os.path.join(d, "appliance.toml")
             with open(cfg, "w") as f:
-                f.write(CONFIG.format(audit=os.path.join(mnt, "audit"),
-                                      policy=os.path.join(SRC, "examples", "policy", "ftz-demo.toml")))
+                f.write(demo_config(os.path.join(SRC, "examples", "policy", "ftz-demo.toml"),
+                                    audit_dir=os.path.join(mnt, "audit"), sections="[inspect]\nflows = 64"))
             stats = os.path.join(d, "stats.json")
             p = subprocess.run([BIN, "run", "--config", cfg, "--out-dir", d, "--idle-exit-ms", "400",
                                 "--max-seconds", "60", "--stats-json", stats],

@@ -24,38 +24,11 @@ BIN = sys.argv[1] if len(sys.argv) > 1 else "datacustoms"
 SRC = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "..")
 sys.path.insert(0, os.path.join(SRC, "tests", "dataplane"))
 from test_forwarding import read_pcap  # noqa: E402
+from dplib import demo_config, prepare_demo  # noqa: E402
 
 POLICY = os.path.join(SRC, "examples", "policy", "ftz-demo.toml")
 RESIDENT_ID = b"11010519491231002X"
 
-CONFIG = """
-pairs = [["inside", "outside"]]
-[eal]
-args = ["--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--log-level=lib.eal:error"]
-main_lcore = 0
-workers = [1]
-[flows]
-capacity = 4096
-[inspect]
-flows = 256
-[audit]
-dir = "${{out_dir}}/audit"
-signing_key = "${{out_dir}}/audit.key"
-hmac_key_file = "${{out_dir}}/hmac.key"
-checkpoint_every_records = 3
-ring_size = 1024
-evidence_packets_per_flow = 32
-[dataplane]
-policy = "{policy}"
-[[ports]]
-name = "inside"
-device = "net_pcap0,rx_pcap=${{out_dir}}/inside-rx.pcap,tx_pcap=${{out_dir}}/inside-tx.pcap"
-zone = "domestic"
-[[ports]]
-name = "outside"
-device = "net_pcap1,rx_pcap=${{out_dir}}/outside-rx.pcap,tx_pcap=${{out_dir}}/outside-tx.pcap"
-zone = "crossborder"
-"""
 
 
 def sh(args, expect=0):
@@ -71,13 +44,12 @@ class PolicyAuditTest(unittest.TestCase):
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="dc-audit-")
         d = cls.dir
-        sh([sys.executable, os.path.join(SRC, "examples", "demo", "gen_demo_captures.py"), d])
-        sh([BIN, "audit", "keygen", "--out", os.path.join(d, "audit")])
-        with open(os.path.join(d, "hmac.key"), "w") as f:
-            f.write("test-hmac-key-0123456789abcdef")
+        prepare_demo(BIN, SRC, d)
         cfg = os.path.join(d, "appliance.toml")
         with open(cfg, "w") as f:
-            f.write(CONFIG.format(policy=POLICY))
+            f.write(demo_config(POLICY, sections="[flows]\ncapacity = 4096\n[inspect]\nflows = 256",
+                                audit_extra="checkpoint_every_records = 3\nring_size = 1024\n"
+                                            "evidence_packets_per_flow = 32"))
         cls.result = sh([BIN, "run", "--config", cfg, "--out-dir", d, "--idle-exit-ms", "400", "--max-seconds", "60",
                       "--stats-json", os.path.join(d, "stats.json")])
         with open(os.path.join(d, "stats.json")) as f:

@@ -19,30 +19,9 @@ import unittest
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "datacustoms"
 SRC = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "..")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dplib import demo_config, prepare_demo  # noqa: E402
 
-CONFIG = """
-pairs = [["inside", "outside"]]
-[eal]
-args = ["--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--log-level=lib.eal:error"]
-main_lcore = 0
-workers = [1]
-[inspect]
-flows = 64
-[audit]
-dir = "${{out_dir}}/audit"
-signing_key = "${{out_dir}}/audit.key"
-hmac_key_file = "${{out_dir}}/hmac.key"
-[dataplane]
-policy = "{policy}"
-[[ports]]
-name = "inside"
-device = "net_pcap0,rx_pcap=${{out_dir}}/inside-rx.pcap,tx_pcap=${{out_dir}}/inside-tx.pcap"
-zone = "domestic"
-[[ports]]
-name = "outside"
-device = "net_pcap1,rx_pcap=${{out_dir}}/outside-rx.pcap,tx_pcap=${{out_dir}}/outside-tx.pcap"
-zone = "crossborder"
-"""
 
 
 class ReloadTest(unittest.TestCase):
@@ -52,16 +31,11 @@ class ReloadTest(unittest.TestCase):
         try:
             shutil.copytree(os.path.join(SRC, "examples", "policy"), os.path.join(d, "policy"))
             shutil.copytree(os.path.join(SRC, "examples", "demo"), os.path.join(d, "demo"))
-            subprocess.run([sys.executable, os.path.join(SRC, "examples", "demo", "gen_demo_captures.py"), d],
-                           check=True, stdout=subprocess.DEVNULL)
-            subprocess.run([BIN, "audit", "keygen", "--out", os.path.join(d, "audit")], check=True,
-                           stdout=subprocess.DEVNULL)
-            with open(os.path.join(d, "hmac.key"), "w") as f:
-                f.write("reload-test-hmac-key-0123456789")
+            prepare_demo(BIN, SRC, d)
             pol = os.path.join(d, "policy", "ftz-demo.toml")
             cfg = os.path.join(d, "appliance.toml")
             with open(cfg, "w") as f:
-                f.write(CONFIG.format(policy=pol))
+                f.write(demo_config(pol, sections="[inspect]\nflows = 64"))
             proc = subprocess.Popen([BIN, "run", "--config", cfg, "--out-dir", d, "--max-seconds", "60"],
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             lines = queue.Queue()

@@ -18,27 +18,9 @@ import urllib.request
 BIN = sys.argv[1] if len(sys.argv) > 1 else "datacustoms"
 SRC = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "..")
 POLICY = os.path.join(SRC, "examples", "policy", "ftz-demo.toml")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dplib import demo_config, prepare_demo  # noqa: E402
 
-# Telemetry needs EAL's runtime directory: a unique --file-prefix instead of --no-shconf.
-CONFIG = """
-pairs = [["inside", "outside"]]
-[eal]
-args = ["--no-huge", "--no-pci", "-m", "256", "--file-prefix={prefix}", "--log-level=lib.eal:error"]
-main_lcore = 0
-workers = [1]
-[metrics]
-listen = "127.0.0.1:{metrics_port}"
-[dataplane]
-policy = "{policy}"
-[[ports]]
-name = "inside"
-device = "net_pcap0,rx_pcap=${{out_dir}}/inside-rx.pcap,tx_pcap=${{out_dir}}/inside-tx.pcap"
-zone = "domestic"
-[[ports]]
-name = "outside"
-device = "net_pcap1,rx_pcap=${{out_dir}}/outside-rx.pcap,tx_pcap=${{out_dir}}/outside-tx.pcap"
-zone = "crossborder"
-"""
 
 
 class TelemetryTest(unittest.TestCase):
@@ -48,15 +30,16 @@ class TelemetryTest(unittest.TestCase):
         sock_path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
         proc = None
         try:
-            subprocess.run([sys.executable, os.path.join(SRC, "examples", "demo", "gen_demo_captures.py"), d],
-                           check=True, stdout=subprocess.DEVNULL)
+            prepare_demo(BIN, SRC, d, keys=False)
             cfg = os.path.join(d, "appliance.toml")
             with open(cfg, "w") as f:
                 probe = socket.socket()
                 probe.bind(("127.0.0.1", 0))  # a free port for the metrics endpoint
                 metrics_port = probe.getsockname()[1]
                 probe.close()
-                f.write(CONFIG.format(prefix=prefix, policy=POLICY, metrics_port=metrics_port))
+                # Telemetry needs EAL's runtime directory: a unique --file-prefix, not --no-shconf.
+                f.write(demo_config(POLICY, audit_dir=None, eal=('"--file-prefix=%s"' % prefix,),
+                                    sections='[metrics]\nlisten = "127.0.0.1:%d"' % metrics_port))
             stats = os.path.join(d, "stats.json")
             proc = subprocess.Popen([BIN, "run", "--config", cfg, "--out-dir", d, "--max-seconds", "30",
                                      "--stats-json", stats], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
