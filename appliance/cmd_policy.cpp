@@ -14,10 +14,10 @@
 
 #include "appliance/command.hpp"
 #include "appliance/replay_engine.hpp"
+#include "base/time.hpp"
 #include "dataplane/runtime.hpp"
 #include "policy/policy.hpp"
 #include "policy/test_runner.hpp"
-#include "policy/timeutil.hpp"
 
 namespace {
 
@@ -127,7 +127,7 @@ int cmd_check(const std::vector<std::string>& args) {
   std::optional<int64_t> at;
   for (std::size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--at" && i + 1 < args.size()) {
-      at = parse_rfc3339(args[++i], 0);
+      at = dc::base::parse_rfc3339(args[++i], 0);
       if (!at) {
         std::fprintf(stderr, "policy check: bad --at time '%s'\n", args[i].c_str());
         return 2;
@@ -242,7 +242,7 @@ int cmd_explain(const std::vector<std::string>& args) {
     } else if (a == "--flag" && has)
       t.flags.push_back({args[++i], {}});
     else if (a == "--at" && has) {
-      at = parse_rfc3339(args[++i], 0);
+      at = dc::base::parse_rfc3339(args[++i], 0);
       if (!at) {
         std::fprintf(stderr, "policy explain: bad --at time '%s'\n", args[i].c_str());
         return 2;
@@ -298,7 +298,7 @@ int cmd_explain(const std::vector<std::string>& args) {
   int64_t now = t.at.set ? t.at.ns : doc.header.test_time.ns;
   std::printf("verdict: %s%s at %s\n", std::string(action_name(v.action)).c_str(),
               v.monitored ? " (monitor mode)" : "",
-              format_time(now, doc.header.tz_offset_minutes).c_str());
+              dc::base::format_rfc3339(now, doc.header.tz_offset_minutes).c_str());
   for (std::size_t i = 0; i < v.reason_count; ++i) {
     std::printf("  %zu. %s\n     %s\n", i + 1, s.describe(v.reasons[i]).c_str(),
                 std::string(reason_text(v.reasons[i].kind)).c_str());

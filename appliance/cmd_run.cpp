@@ -18,6 +18,7 @@
 #include "appliance/report.hpp"
 #include "appliance/telemetry.hpp"
 #include "audit/crypto.hpp"
+#include "base/file.hpp"
 #include "dataplane/policy_epoch.hpp"
 #include "dataplane/runtime.hpp"
 #include "policy/policy.hpp"
@@ -249,14 +250,12 @@ int run(const std::vector<std::string>& args) {
     auto key = audit::SigningKey::load(expand_device(ac.signing_key, cfg->dir, out_dir));
     if (!key) return fail("signing_key: " + key.error().message);
     std::string hmac_path = expand_device(ac.hmac_key_file, cfg->dir, out_dir);
-    std::ifstream hk(hmac_path, std::ios::binary);
-    std::stringstream hks;
-    hks << hk.rdbuf();
-    std::string hmac_key = hks.str();
+    auto hk = base::read_file(hmac_path, {.max_bytes = base::kMaxKeyBytes});
+    if (!hk) return fail("hmac_key_file: " + hk.error().message);
+    std::string hmac_key = std::move(*hk);
     while (!hmac_key.empty() && (hmac_key.back() == '\n' || hmac_key.back() == '\r'))
       hmac_key.pop_back();
-    if (!hk || hmac_key.size() < 16)
-      return fail("hmac_key_file " + hmac_path + ": missing, unreadable or shorter than 16 bytes");
+    if (hmac_key.size() < 16) return fail("hmac_key_file " + hmac_path + ": shorter than 16 bytes");
     dataplane::AuditChannelConfig chc;
     chc.ring_size = ac.ring_size;
     chc.events = ac.ring_size / 2 - 1;

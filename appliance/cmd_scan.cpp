@@ -6,6 +6,7 @@
 // (Snapshot::detector_categories), so an officer sees what the appliance would count it as.
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -14,8 +15,9 @@
 #include <vector>
 
 #include "appliance/command.hpp"
-#include "inspect/detectors.hpp"
-#include "inspect/scanner.hpp"
+#include "base/time.hpp"
+#include "inspect/detect/detectors.hpp"
+#include "inspect/detect/scanner.hpp"
 #include "policy/policy.hpp"
 
 namespace {
@@ -120,11 +122,9 @@ struct PrintSink : FindingSink {
 };
 
 CivilDate utc_today() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return CivilDate{static_cast<uint16_t>(tm.tm_year + 1900), static_cast<uint8_t>(tm.tm_mon + 1),
-                   static_cast<uint8_t>(tm.tm_mday)};
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  return dc::base::civil_date_at(std::chrono::duration_cast<std::chrono::nanoseconds>(now).count(),
+                                 0);
 }
 
 int run_scan(const std::vector<std::string>& args) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "base/file.hpp"
 #include "policy/loader.hpp"
 
 namespace dc::appliance {
@@ -323,14 +324,12 @@ class Loader {
 Result<ApplianceConfig> load_appliance_config(const std::string& path,
                                               std::vector<Diagnostic>& diags) {
   size_t before = diags.size();
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diags.push_back(Diagnostic{path, 1, 1, true, "cannot open the file"});
-    return make_error(path + ": cannot load configuration");
+  auto read = base::read_file(path, {.max_bytes = base::kMaxPolicyBytes});
+  if (!read) {
+    diags.push_back(Diagnostic{path, 1, 1, true, read.error().message});
+    return make_error(read.error().code, path + ": cannot load configuration");
   }
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string text = buf.str();
+  const std::string text = std::move(*read);
   // Same guard as the policy loader: toml++ 3.3.0 has undefined behaviour on non-ASCII bytes
   // where it expects whitespace; TOML allows non-ASCII only in strings and comments.
   if (auto bad = policy::find_non_ascii_outside_strings(text)) {

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/result.hpp"
 #include "dataplane/flow_table.hpp"
-#include "inspect/result.hpp"
 
 namespace dc::appliance {
 

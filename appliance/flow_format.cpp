@@ -7,6 +7,7 @@
 #include "audit/community_id.hpp"
 #include "audit/crypto.hpp"
 #include "audit/mask.hpp"
+#include "base/hash.hpp"
 
 namespace dc::appliance {
 
@@ -131,7 +132,7 @@ audit::FlowRecord to_flow_record(const dataplane::FlowEvent& ev, const std::stri
         mv.category = s->category(static_cast<policy::CategoryId>(std::countr_zero(cats))).id;
       mv.masked = smp.masked;
       if (!hmac_key.empty())
-        mv.hmac = audit::hmac_sha256_hex(
+        mv.hmac = base::hmac_sha256_hex(
             hmac_key, std::string_view(reinterpret_cast<const char*>(smp.value), smp.value_len));
       r.values.push_back(std::move(mv));
     }

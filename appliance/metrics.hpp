@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "inspect/result.hpp"
+#include "base/result.hpp"
 
 struct mg_context;
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "base/result.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/flow_event.hpp"
-#include "inspect/result.hpp"
 #include "policy/snapshot.hpp"
 
 namespace dc::appliance {

@@ -14,6 +14,9 @@
 #include <fstream>
 #include <vector>
 
+#include "base/file.hpp"
+#include "base/hash.hpp"
+
 namespace dc::audit {
 namespace {
 
@@ -38,18 +41,12 @@ std::string bio_to_string(BIO* bio) {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
-Result<std::string> read_small_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(path + ": cannot open: " + std::strerror(errno));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return text;
-}
-
 std::string raw_public_key_id(EVP_PKEY* key) {
   std::array<std::uint8_t, 32> raw{};
   std::size_t len = raw.size();
   if (EVP_PKEY_get_raw_public_key(key, raw.data(), &len) != 1) return "";
-  return sha256_hex(std::string_view(reinterpret_cast<const char*>(raw.data()), len)).substr(0, 16);
+  return base::sha256_hex(std::string_view(reinterpret_cast<const char*>(raw.data()), len))
+      .substr(0, 16);
 }
 
 Result<void> write_exclusive(const std::string& path, const std::string& text, mode_t mode) {
@@ -83,16 +80,6 @@ Result<void> write_exclusive(const std::string& path, const std::string& text, m
 
 void PkeyDeleter::operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
 
-std::string to_hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
-  }
-  return out;
-}
-
 std::string base64_encode(std::span<const std::uint8_t> bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), bytes.data(),
@@ -121,41 +108,6 @@ Result<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
-Sha256 sha256(std::string_view bytes) {
-  Sha256 out{};
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, EVP_sha256(), nullptr);
-  return out;
-}
-
-std::string sha256_hex(std::string_view bytes) { return to_hex(sha256(bytes)); }
-
-Result<std::string> sha256_file_hex(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return make_error(path + ": cannot open: " + std::strerror(errno));
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 16);
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0)
-    EVP_DigestUpdate(ctx.get(), buf.data(), n);
-  bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return make_error(path + ": read error");
-  Sha256 out{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
-  return to_hex(out);
-}
-
-std::string hmac_sha256_hex(std::string_view key, std::string_view bytes) {
-  Sha256 out{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data(), &len);
-  return to_hex(out);
-}
-
 // --- SigningKey ---------------------------------------------------------------------------------
 
 Result<SigningKey> SigningKey::generate() {
@@ -176,7 +128,7 @@ Result<SigningKey> SigningKey::from_pem(std::string_view pem) {
 }
 
 Result<SigningKey> SigningKey::load(const std::string& path) {
-  auto text = read_small_file(path);
+  auto text = base::read_file(path, {.max_bytes = base::kMaxKeyBytes});
   if (!text) return text.error();
   auto key = from_pem(*text);
   if (!key) return make_error(path + ": " + key.error().message);
@@ -226,7 +178,7 @@ Result<VerifyKey> VerifyKey::from_pem(std::string_view pem) {
 }
 
 Result<VerifyKey> VerifyKey::load(const std::string& path) {
-  auto text = read_small_file(path);
+  auto text = base::read_file(path, {.max_bytes = base::kMaxKeyBytes});
   if (!text) return text.error();
   auto key = from_pem(*text);
   if (!key) return make_error(path + ": " + key.error().message);

@@ -9,28 +9,15 @@
 #include <string>
 #include <string_view>
 
-#include "inspect/result.hpp"
+#include "base/result.hpp"
 
 typedef struct evp_pkey_st EVP_PKEY;  // NOLINT: forward declaration of the OpenSSL type
 
 namespace dc::audit {
 
-using Sha256 = std::array<std::uint8_t, 32>;
-
-std::string to_hex(std::span<const std::uint8_t> bytes);
 std::string base64_encode(std::span<const std::uint8_t> bytes);
 // Strict standard base64 (with padding); returns an error on any other character.
 Result<std::string> base64_decode(std::string_view text);
-
-Sha256 sha256(std::string_view bytes);
-std::string sha256_hex(std::string_view bytes);
-// SHA-256 of a whole file, streamed (evidence pcaps can be large).
-Result<std::string> sha256_file_hex(const std::string& path);
-
-// HMAC-SHA-256 (RFC 2104) of `bytes` under `key`, lower-case hex. Used for keyed value hashes in
-// flow records: the same value under the same appliance key gives the same hash, so an auditor
-// holding the key can test "was this ID exported?" without the log ever holding the raw value.
-std::string hmac_sha256_hex(std::string_view key, std::string_view bytes);
 
 struct PkeyDeleter {
   void operator()(EVP_PKEY* key) const noexcept;

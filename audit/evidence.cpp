@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "audit/crypto.hpp"
+#include "base/hash.hpp"
 
 namespace dc::audit {
 namespace fs = std::filesystem;
@@ -99,7 +100,7 @@ Result<EvidenceRef> FlowCapture::finish() {
   dumper_.reset();  // pcap_dump_close closes the FILE
   pcap_.reset();
   if (!ok) return make_error(abs_path_ + ": write failed: " + std::strerror(err));
-  auto hash = sha256_file_hex(abs_path_);
+  auto hash = base::sha256_file_hex(abs_path_);
   if (!hash) return hash.error();
   ref_.sha256 = *hash;
   return ref_;

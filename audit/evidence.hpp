@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "audit/record.hpp"
-#include "inspect/result.hpp"
+#include "base/result.hpp"
 
 typedef struct pcap pcap_t;                // NOLINT: libpcap forward declarations
 typedef struct pcap_dumper pcap_dumper_t;  // NOLINT

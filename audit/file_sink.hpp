@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "inspect/result.hpp"
+#include "base/result.hpp"
 
 namespace dc::audit {
 

@@ -7,9 +7,15 @@
 #include <fstream>
 #include <system_error>
 
+#include "base/file.hpp"
+#include "base/hash.hpp"
+
 namespace dc::audit {
 namespace fs = std::filesystem;
 namespace {
+
+// A log file is rotated at max_file_mb; this only bounds what a damaged or foreign file costs.
+constexpr std::size_t kMaxLogFileBytes = std::size_t{4} << 30;
 
 template <class Json>
 std::string dump(const Json& j) {
@@ -25,12 +31,6 @@ std::string inner_members(const Json& j) {
 }
 
 std::string json_string(const std::string& s) { return dump(nlohmann::json(s)); }
-
-Result<std::string> read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return make_error(p.string() + ": cannot read");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 }  // namespace
 
@@ -72,7 +72,7 @@ Result<void> LogWriter::resume() {
   // Newest file first: find the last complete record to chain from.
   for (auto it = names.rbegin(); it != names.rend(); ++it) {
     fs::path p = fs::path(opt_.dir) / *it;
-    auto text = read_file(p);
+    auto text = base::read_file(p.string(), {.max_bytes = kMaxLogFileBytes});
     if (!text) return text.error();
     std::size_t end = text->rfind('\n');
     std::size_t keep = end == std::string::npos ? 0 : end + 1;
@@ -80,7 +80,7 @@ Result<void> LogWriter::resume() {
       // A torn line from a crash was never chained; cut it off so the next file starts clean, but
       // keep its fingerprint in the start record.
       std::string torn = text->substr(keep);
-      recovered = {{"file", *it}, {"bytes", torn.size()}, {"sha256", sha256_hex(torn)}};
+      recovered = {{"file", *it}, {"bytes", torn.size()}, {"sha256", base::sha256_hex(torn)}};
       if (::truncate(p.c_str(), static_cast<off_t>(keep)) != 0)
         return make_error(p.string() + ": cannot remove torn final line");
       text->resize(keep);
@@ -97,7 +97,7 @@ Result<void> LogWriter::resume() {
       return make_error(p.string() + ": last record is unreadable; refusing to extend this chain " +
                         "(run 'datacustoms audit verify')");
     next_seq_ = j["seq"].get<std::uint64_t>() + 1;
-    last_hash_ = sha256_hex(line);
+    last_hash_ = base::sha256_hex(line);
     resume_info_ = {{"file", *it}, {"seq", next_seq_ - 1}, {"hash", last_hash_}};
     break;
   }
@@ -130,7 +130,7 @@ void LogWriter::enqueue(RecordType type, const std::string& members) {
                      "\",\"type\":\"" + std::string(record_type_name(type)) + "\"";
   if (!members.empty()) line += "," + members;
   line += "}";
-  last_hash_ = sha256_hex(line);
+  last_hash_ = base::sha256_hex(line);
   ++next_seq_;
   file_bytes_ += line.size() + 1;
   ++file_records_;

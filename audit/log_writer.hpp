@@ -22,7 +22,7 @@
 #include "audit/crypto.hpp"
 #include "audit/file_sink.hpp"
 #include "audit/record.hpp"
-#include "inspect/result.hpp"
+#include "base/result.hpp"
 
 namespace dc::audit {
 

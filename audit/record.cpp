@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "base/time.hpp"
+
 namespace dc::audit {
 namespace {
 
@@ -18,69 +20,19 @@ std::optional<std::string> get_str(const nlohmann::json& j, const char* key) {
   return it->get<std::string>();
 }
 
-bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
-  if (pos + n > s.size()) return false;
-  out = 0;
-  for (std::size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    out = out * 10 + (s[i] - '0');
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string format_time(TimePoint t) {
-  using namespace std::chrono;
-  auto secs = floor<seconds>(t);
-  auto micros = duration_cast<microseconds>(t - secs).count();
-  std::time_t tt = static_cast<std::time_t>(secs.time_since_epoch().count());
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(micros));
-  return buf;
+  return base::format_rfc3339_utc_micros(t.time_since_epoch().count());
 }
 
 std::optional<std::string> utc_date(std::string_view s) {
-  using namespace std::chrono;
-  int y, mo, d, h, mi, sec;
-  if (!digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
-      !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != ' ') || !digits(s, 11, 2, h) ||
-      s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, sec))
-    return std::nullopt;
-  std::size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-  }
-  int offset_min = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
-    ++pos;
-  } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
-    int sign = s[pos] == '-' ? -1 : 1;
-    int oh = 0, om = 0;
-    if (!digits(s, pos + 1, 2, oh)) return std::nullopt;
-    std::size_t mpos = pos + 3;
-    if (mpos < s.size() && s[mpos] == ':') ++mpos;
-    if (!digits(s, mpos, 2, om)) return std::nullopt;
-    offset_min = sign * (oh * 60 + om);
-    pos = mpos + 2;
-  } else {
-    return std::nullopt;  // no zone: refuse to guess
-  }
-  if (pos != s.size()) return std::nullopt;
-  year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok()) return std::nullopt;
-  auto local = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec};
-  auto utc = local - minutes{offset_min};
-  year_month_day out{floor<days>(utc)};
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(out.year()),
-                static_cast<unsigned>(out.month()), static_cast<unsigned>(out.day()));
-  return std::string(buf);
+  // A date-time with an explicit zone only: without one the instant is unknown (refuse to guess).
+  if (s.size() < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')) return std::nullopt;
+  bool zoned = s.back() == 'Z' || s.back() == 'z' || s.find_first_of("+-", 19) != s.npos;
+  auto ns = zoned ? base::parse_rfc3339(s, 0) : std::nullopt;
+  if (!ns) return std::nullopt;
+  return base::format_rfc3339(*ns, 0).substr(0, 10);
 }
 
 std::string log_file_name(std::uint64_t first_seq) {

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "inspect/result.hpp"
+#include "base/result.hpp"
 
 namespace dc::audit {
 

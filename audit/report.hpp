@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "inspect/result.hpp"
+#include "base/result.hpp"
 
 namespace dc::audit {
 

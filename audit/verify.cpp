@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "audit/record.hpp"
+#include "base/hash.hpp"
 
 namespace dc::audit {
 namespace fs = std::filesystem;
@@ -122,7 +123,7 @@ class Verifier {
   }
 
   static void parse(Entry& e) {
-    e.hash = sha256_hex(e.raw);
+    e.hash = base::sha256_hex(e.raw);
     if (!e.complete) return;
     e.json = nlohmann::json::parse(e.raw, nullptr, false);
     if (e.json.is_discarded() || !e.json.is_object()) return;
@@ -337,7 +338,7 @@ class Verifier {
                 "\" is outside the log directory");
         continue;
       }
-      auto have = sha256_file_hex((fs::path(opt_.dir) / rel).string());
+      auto have = base::sha256_file_hex((fs::path(opt_.dir) / rel).string());
       if (!have) {
         add(e, FindingKind::kEvidenceMissing, seq,
             "record " + std::to_string(seq) + ": evidence " + file + " missing");

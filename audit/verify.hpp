@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "audit/crypto.hpp"
-#include "inspect/result.hpp"
+#include "base/result.hpp"
 
 namespace dc::audit {
 

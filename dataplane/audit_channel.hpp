@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "base/result.hpp"
 #include "dataplane/flow_event.hpp"
-#include "inspect/result.hpp"
 
 struct rte_ring;
 struct rte_mempool;

@@ -2,7 +2,7 @@
 // Per-worker counters. Single writer (the worker lcore); the control thread sums them.
 #include <cstdint>
 
-#include "inspect/decode.hpp"
+#include "inspect/packet/decode.hpp"
 
 namespace dc::dataplane {
 

@@ -2,7 +2,7 @@
 // A flow: both directions of one connection, keyed symmetrically.
 #include <cstdint>
 
-#include "inspect/decode.hpp"
+#include "inspect/packet/decode.hpp"
 #include "policy/snapshot.hpp"
 
 namespace dc::dataplane {

@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "base/result.hpp"
 #include "dataplane/flow.hpp"
-#include "inspect/result.hpp"
 
 struct rte_hash;
 

@@ -6,10 +6,10 @@
 #include <memory>
 #include <vector>
 
-#include "inspect/http.hpp"
-#include "inspect/reorder.hpp"
-#include "inspect/scanner.hpp"
-#include "inspect/tls.hpp"
+#include "inspect/detect/scanner.hpp"
+#include "inspect/protocol/http.hpp"
+#include "inspect/protocol/tls.hpp"
+#include "inspect/stream/reorder.hpp"
 
 namespace dc::dataplane {
 

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <span>
 
+#include "base/time.hpp"
+
 namespace dc::dataplane {
 
 using inspect::DropReason;
@@ -155,23 +157,13 @@ inspect::Scratch* Pipeline::scratch_for(Flow& f) noexcept {
 }
 
 void Pipeline::set_today(int64_t now_ns) noexcept {
-  int64_t days = now_ns / 86'400'000'000'000LL;
+  // UTC+8: the birth dates in PRC identity numbers are local dates. The cache key is the local
+  // day, so the date turns at local midnight (16:00 UTC), not at UTC midnight.
+  constexpr int64_t kOffsetNs = int64_t{base::kChinaOffsetMinutes} * 60 * base::kNsPerSec;
+  int64_t days = (now_ns + kOffsetNs) / base::kNsPerDay;
   if (days == today_day_) return;
   today_day_ = days;
-  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm), UTC+8: the birth dates in
-  // PRC identity numbers are local dates.
-  int64_t z = (now_ns + 8LL * 3'600'000'000'000LL) / 86'400'000'000'000LL + 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = yoe + era * 400;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  int64_t d = doy - (153 * mp + 2) / 5 + 1;
-  int64_t m = mp < 10 ? mp + 3 : mp - 9;
-  if (m <= 2) ++y;
-  today_ = inspect::CivilDate{static_cast<uint16_t>(y), static_cast<uint8_t>(m),
-                              static_cast<uint8_t>(d)};
+  today_ = base::civil_date_at(now_ns, base::kChinaOffsetMinutes);
 }
 
 void Pipeline::process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int64_t now_ns,

@@ -9,14 +9,14 @@
 #include <cstdint>
 #include <memory>
 
+#include "base/result.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/flow_event.hpp"
 #include "dataplane/flow_table.hpp"
 #include "dataplane/inspect_pool.hpp"
 #include "dataplane/policy_epoch.hpp"
-#include "inspect/reorder.hpp"
-#include "inspect/result.hpp"
-#include "inspect/scanner.hpp"
+#include "inspect/detect/scanner.hpp"
+#include "inspect/stream/reorder.hpp"
 
 struct rte_mbuf;
 struct rte_mempool;

@@ -12,9 +12,9 @@
 #include <memory>
 #include <vector>
 
+#include "base/result.hpp"
 #include "dataplane/counters.hpp"
-#include "inspect/result.hpp"
-#include "inspect/scanner.hpp"
+#include "inspect/detect/scanner.hpp"
 #include "policy/snapshot.hpp"
 
 namespace dc::dataplane {

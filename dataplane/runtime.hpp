@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "base/result.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/flow_table.hpp"
 #include "dataplane/pipeline.hpp"
-#include "inspect/result.hpp"
 
 struct rte_mempool;
 

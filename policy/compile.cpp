@@ -1,44 +1,21 @@
 // Semantic checks and compilation: PolicyDoc -> Snapshot. Every problem is reported with the
 // position of the offending value, and checking continues so that one run reports all of them.
 #include <hs/hs.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
-#include "inspect/detectors.hpp"
+#include "base/file.hpp"
+#include "base/hash.hpp"
+#include "base/time.hpp"
+#include "inspect/detect/detectors.hpp"
 #include "policy/loader.hpp"
 #include "policy/policy.hpp"
 #include "policy/test_runner.hpp"
-#include "policy/timeutil.hpp"
 
 namespace dc::policy {
-
-std::array<uint8_t, 32> sha256_of(std::string_view bytes) {
-  std::array<uint8_t, 32> out{};
-  unsigned int len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
-      EVP_DigestUpdate(ctx, bytes.data(), bytes.size()) == 1) {
-    EVP_DigestFinal_ex(ctx, out.data(), &len);
-  }
-  EVP_MD_CTX_free(ctx);
-  return out;
-}
-
-std::string to_hex(const uint8_t* data, std::size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s;
-  s.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    s += kHex[data[i] >> 4];
-    s += kHex[data[i] & 15];
-  }
-  return s;
-}
 
 // The SnapshotBuilder is the only writer of Snapshot's private members.
 class SnapshotBuilder {
@@ -61,10 +38,12 @@ class SnapshotBuilder {
   void counterparties();
   void links();
   void detector_db();
-  std::string tz_time(int64_t ns) const { return format_time(ns, doc_.header.tz_offset_minutes); }
+  std::string tz_time(int64_t ns) const {
+    return base::format_rfc3339(ns, doc_.header.tz_offset_minutes);
+  }
   // "at the end of 2025-12-31" for a date-only end, "at 2026-...T..." otherwise.
   std::string ended(const LTime& t) const {
-    if (t.date_only) return "at the end of " + tz_time(t.ns - kNsPerDay).substr(0, 10);
+    if (t.date_only) return "at the end of " + tz_time(t.ns - base::kNsPerDay).substr(0, 10);
     return "at " + tz_time(t.ns);
   }
 
@@ -197,8 +176,8 @@ void SnapshotBuilder::header_and_defaults() {
   s_->policy_id_ = h.id.value;
   s_->policy_version_ = h.version.value;
   s_->source_path_ = doc_.path;
-  s_->sha256_ = sha256_of(doc_.bytes);
-  s_->sha256_hex_ = to_hex(s_->sha256_.data(), 32);
+  s_->sha256_ = base::sha256(doc_.bytes);
+  s_->sha256_hex_ = base::to_hex(s_->sha256_);
   if (!h.id.value.empty()) check_id(h.id, "policy");
 
   const auto& df = doc_.defaults;
@@ -843,12 +822,10 @@ std::shared_ptr<const Snapshot> compile_policy_text(std::string_view text, const
 dc::Result<std::shared_ptr<const Snapshot>> load_policy_file(const std::string& path,
                                                              Diagnostics& diags, PolicyDoc* doc_out,
                                                              const CompileOptions& opts) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return dc::make_error("cannot read policy file '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return dc::make_error("error reading policy file '" + path + "'");
-  auto snap = compile_policy_text(ss.str(), path, diags, doc_out, opts);
+  auto text = base::read_file(path, {.max_bytes = base::kMaxPolicyBytes});
+  if (!text)
+    return dc::make_error(text.error().code, "cannot read policy file: " + text.error().message);
+  auto snap = compile_policy_text(*text, path, diags, doc_out, opts);
   return snap;
 }
 

@@ -6,7 +6,7 @@
 
 #include <initializer_list>
 
-#include "policy/timeutil.hpp"
+#include "base/time.hpp"
 
 namespace dc::policy {
 namespace {
@@ -156,8 +156,8 @@ class Reader {
       toml::date v = d->get();
       if (!year_ok(v.year)) return true;  // present but invalid: reported above
       need_tz(out.pos, key);
-      int64_t day = days_from_civil(v.year, v.month, v.day) + (end_of_period ? 1 : 0);
-      out.ns = day * kNsPerDay - static_cast<int64_t>(tz_) * 60 * kNsPerSec;
+      int64_t day = base::days_from_civil(v.year, v.month, v.day) + (end_of_period ? 1 : 0);
+      out.ns = day * base::kNsPerDay - static_cast<int64_t>(tz_) * 60 * base::kNsPerSec;
       out.set = true;
       out.date_only = true;
       return true;
@@ -171,8 +171,8 @@ class Reader {
       } else {
         need_tz(out.pos, key);
       }
-      out.ns = to_epoch_ns(v.date.year, v.date.month, v.date.day, v.time.hour, v.time.minute,
-                           v.time.second, v.time.nanosecond, off);
+      out.ns = base::to_epoch_ns(v.date.year, v.date.month, v.date.day, v.time.hour, v.time.minute,
+                                 v.time.second, v.time.nanosecond, off);
       out.set = true;
       return true;
     }
@@ -266,7 +266,7 @@ void read_header(Reader& r, const toml::table& root, PolicyDoc& doc) {
   r.str(*t, "version", h.version, true, "[policy]");
   r.str(*t, "description", h.description, false, "[policy]");
   if (r.str(*t, "timezone", h.timezone, false, "[policy]")) {
-    if (auto off = parse_utc_offset(h.timezone.value)) {
+    if (auto off = base::parse_utc_offset(h.timezone.value)) {
       h.tz_offset_minutes = *off;
       r.set_timezone(*off);
     } else {

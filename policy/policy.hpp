@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "inspect/result.hpp"
+#include "base/result.hpp"
 #include "policy/diagnostics.hpp"
 #include "policy/model.hpp"
 #include "policy/snapshot.hpp"
@@ -39,10 +39,6 @@ dc::Result<std::shared_ptr<const Snapshot>> load_policy_file(const std::string& 
                                                              Diagnostics& diags,
                                                              PolicyDoc* doc_out = nullptr,
                                                              const CompileOptions& opts = {});
-
-// SHA-256 (OpenSSL EVP) of the policy file bytes, lower-case hex.
-std::array<uint8_t, 32> sha256_of(std::string_view bytes);
-std::string to_hex(const uint8_t* data, std::size_t n);
 
 // Names of the built-in detectors the policy may reference (from dc::inspect when available).
 const std::vector<std::string>& builtin_detectors();

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "inspect/decode.hpp"
+#include "inspect/packet/decode.hpp"
 
 namespace dc::policy {
 

@@ -16,8 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include "inspect/decode.hpp"
-#include "inspect/validators.hpp"
+#include "inspect/detect/validators.hpp"
+#include "inspect/packet/decode.hpp"
 #include "policy/prefix_table.hpp"
 #include "policy/reasons.hpp"
 

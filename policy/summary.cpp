@@ -1,5 +1,5 @@
 // One-screen summary printed by `datacustoms policy check`.
-#include "inspect/detectors.hpp"
+#include "inspect/detect/detectors.hpp"
 #include "policy/policy.hpp"
 
 namespace dc::policy {

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "inspect/scanner.hpp"
-#include "policy/timeutil.hpp"
+#include "base/time.hpp"
+#include "inspect/detect/scanner.hpp"
 
 namespace dc::policy {
 
@@ -225,9 +225,7 @@ bool evaluate_case(const PolicyDoc& doc, const TestDoc& t, const Snapshot& snap,
     if (exported && inspected && snap.detector_db() && !bytes.empty()) {
       TallySink sink(snap, tally, log);
       // Birth dates may not lie after the case's own date (the validators' "today").
-      std::string day = format_time(now, doc.header.tz_offset_minutes).substr(0, 10);
-      inspect::CivilDate today;
-      if (!inspect::parse_civil_date(day, &today)) today = inspect::kNoDateLimit;
+      base::CivilDate today = base::civil_date_at(now, doc.header.tz_offset_minutes);
       auto r = inspect::scan_buffer(snap.detector_db(),
                                     {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()},
                                     sink, today);

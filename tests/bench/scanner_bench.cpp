@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "inspect/detectors.hpp"
-#include "inspect/scanner.hpp"
+#include "inspect/detect/detectors.hpp"
+#include "inspect/detect/scanner.hpp"
 
 namespace {
 

@@ -1,4 +1,4 @@
-// libFuzzer target for the packet decoder (inspect/decode.hpp).
+// libFuzzer target for the packet decoder (inspect/packet/decode.hpp).
 //
 // Beyond "no crash, no sanitizer report", it checks the layout invariants the dataplane relies on
 // for every accepted frame, so a decoder bug that returns kNone with bad offsets is a crash too.
@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "inspect/decode.hpp"
+#include "inspect/packet/decode.hpp"
 
 namespace {
 

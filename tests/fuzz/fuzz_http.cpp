@@ -1,4 +1,4 @@
-// libFuzzer target for inspect/http.hpp.
+// libFuzzer target for inspect/protocol/http.hpp.
 //
 // Byte 0 picks a split point; the rest is the client-to-server stream. The parser must give
 // the same answer fed whole, split in two, and byte by byte, and what it reports must respect
@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "inspect/http.hpp"
+#include "inspect/protocol/http.hpp"
 
 using dc::inspect::HttpRequestParser;
 using dc::inspect::HttpStatus;

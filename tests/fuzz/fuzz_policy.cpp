@@ -18,7 +18,8 @@
 #include <string>
 #include <string_view>
 
-#include "inspect/detectors.hpp"
+#include "base/hash.hpp"
+#include "inspect/detect/detectors.hpp"
 #include "policy/policy.hpp"
 
 #define CHECK(c)                                                                   \
@@ -46,9 +47,9 @@ bool is_lower_hex(const std::string& s) {
 void check_snapshot(const Snapshot& s, std::string_view text) {
   CHECK(s.sha256_hex().size() == 64);
   CHECK(is_lower_hex(s.sha256_hex()));
-  auto expect = sha256_of(text);
+  auto expect = dc::base::sha256(text);
   CHECK(s.sha256() == expect);
-  CHECK(s.sha256_hex() == to_hex(expect.data(), expect.size()));
+  CHECK(s.sha256_hex() == dc::base::to_hex(expect));
 
   CHECK(s.category_count() <= kMaxCategories);
   const auto& names = s.detector_names();

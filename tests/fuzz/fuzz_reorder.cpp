@@ -1,4 +1,4 @@
-// libFuzzer target for inspect/reorder.hpp.
+// libFuzzer target for inspect/stream/reorder.hpp.
 //
 // Input: byte 0 = config (bits 0-2: queue_limit - 1, bit 3: trust_unverifiable), bytes 1-4 =
 // ISN (big endian; values near 2^32 exercise the wrap), then segments of
@@ -21,8 +21,8 @@
 #include <cstring>
 #include <vector>
 
-#include "inspect/decode.hpp"
-#include "inspect/reorder.hpp"
+#include "inspect/packet/decode.hpp"
+#include "inspect/stream/reorder.hpp"
 
 using dc::inspect::DirState;
 using dc::inspect::Release;

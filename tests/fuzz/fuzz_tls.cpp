@@ -1,4 +1,4 @@
-// libFuzzer target for inspect/tls.hpp.
+// libFuzzer target for inspect/protocol/tls.hpp.
 //
 // Byte 0 picks a split point; the rest is the client-to-server stream. The parser must give
 // the same answer fed whole, split in two at that point, and byte by byte (a streaming parser
@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "inspect/tls.hpp"
+#include "inspect/protocol/tls.hpp"
 
 using dc::inspect::TlsClientHelloParser;
 using dc::inspect::TlsStatus;

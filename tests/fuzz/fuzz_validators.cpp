@@ -1,12 +1,12 @@
-// libFuzzer target: every validator of inspect/validators.hpp on arbitrary bytes. Validators see
-// attacker-controlled candidates cut out of traffic, so they must never read out of bounds, and
+// libFuzzer target: every validator of inspect/detect/validators.hpp on arbitrary bytes. Validators
+// see attacker-controlled candidates cut out of traffic, so they must never read out of bounds, and
 // their answers must be deterministic and consistent with each other.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
-#include "inspect/validators.hpp"
+#include "inspect/detect/validators.hpp"
 
 using namespace dc::inspect;
 

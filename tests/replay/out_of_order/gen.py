@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """out_of_order: the request carrying the resident ID is cut into segments that are sent out of
 order. The reorderer holds at most 8 out-of-order segments per direction
-(inspect/reorder.hpp kReorderQueueCapacity), so the reordered variants use at most 9 segments
+(inspect/stream/reorder.hpp kReorderQueueCapacity), so the reordered variants use at most 9 segments
 unless stated. Run: gen.py OUTDIR.
 
   43001  9 segments, all in reverse order

@@ -5,6 +5,7 @@
 #include <pcap/pcap.h>
 
 #include "audit/crypto.hpp"
+#include "base/hash.hpp"
 #include "tests/unit/audit/audit_fixture.hpp"
 
 namespace dc::audit {
@@ -41,7 +42,8 @@ TEST(Evidence, BoundsPacketsAndBytes) {
     EXPECT_EQ(ref->file, "evidence/flow_1_.._x.pcap") << c.name;
     EXPECT_EQ(ref->packets, c.packets) << c.name;
     EXPECT_EQ(ref->truncated, c.truncated) << c.name;
-    EXPECT_EQ(ref->sha256, sha256_file_hex(dir.str() + "/" + ref->file).value()) << c.name;
+    EXPECT_EQ(ref->sha256, dc::base::sha256_file_hex(dir.str() + "/" + ref->file).value())
+        << c.name;
   }
 }
 

@@ -11,6 +11,7 @@
 #include "audit/crypto.hpp"
 #include "audit/mask.hpp"
 #include "audit/record.hpp"
+#include "base/hash.hpp"
 
 namespace dc::audit {
 namespace {
@@ -33,11 +34,13 @@ TEST(Hmac, Rfc4231Vectors) {
       {std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First",
        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
   };
-  for (const auto& c : cases) EXPECT_EQ(hmac_sha256_hex(c.key, c.data), c.expected) << c.data;
+  for (const auto& c : cases)
+    EXPECT_EQ(dc::base::hmac_sha256_hex(c.key, c.data), c.expected) << c.data;
 }
 
 TEST(Sha256, KnownDigest) {
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(dc::base::sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 struct CidCase {

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include "audit/verify.hpp"
+#include "base/hash.hpp"
 #include "tests/unit/audit/audit_fixture.hpp"
 
 namespace dc::audit {
@@ -83,7 +84,8 @@ TEST(LogWriter, FirstRecordChainsFromGenesisAndSeqIsContiguous) {
   for (std::size_t i = 0; i < lines.size(); ++i) {
     EXPECT_EQ(lines[i].seq, i + 1);
     if (i > 0) {
-      EXPECT_EQ(nlohmann::json::parse(lines[i].raw)["prev"], sha256_hex(lines[i - 1].raw));
+      EXPECT_EQ(nlohmann::json::parse(lines[i].raw)["prev"],
+                dc::base::sha256_hex(lines[i - 1].raw));
     }
   }
   expect_intact(dir.str());

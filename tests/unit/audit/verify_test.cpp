@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "base/hash.hpp"
 #include "tests/unit/audit/audit_fixture.hpp"
 
 namespace dc::audit {
@@ -53,7 +54,7 @@ void rechain_and_resign(std::vector<Line>& lines, const SigningKey& key,
       j["checkpoint"] = checkpoint_to_json(c);
     }
     l.raw = j.dump();
-    prev = sha256_hex(l.raw);
+    prev = dc::base::sha256_hex(l.raw);
   }
 }
 

@@ -1,10 +1,10 @@
-// Table-driven tests of the packet decoder (inspect/decode.hpp).
+// Table-driven tests of the packet decoder (inspect/packet/decode.hpp).
 //
 // Frames are built by a small byte builder below (Ethernet, VLAN tags, IPv4 with options, IPv6
 // with extension headers, TCP/UDP/ICMP/ICMPv6 with correct checksums). Each well-formed row lists
 // the complete expected Decoded; each malformed row carries exactly one defect and the exact
 // DropReason it must produce.
-#include "inspect/decode.hpp"
+#include "inspect/packet/decode.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
-// Tests for inspect/http.hpp: request heads fed whole, split at every byte offset and byte by
-// byte must give the same answer.
-#include "inspect/http.hpp"
+// Tests for inspect/protocol/http.hpp: request heads fed whole, split at every byte offset and byte
+// by byte must give the same answer.
+#include "inspect/protocol/http.hpp"
 
 #include <gtest/gtest.h>
 

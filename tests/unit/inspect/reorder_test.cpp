@@ -1,6 +1,6 @@
-// Tests for inspect/reorder.hpp: in-order delivery, reordering, retransmissions, overlaps,
+// Tests for inspect/stream/reorder.hpp: in-order delivery, reordering, retransmissions, overlaps,
 // sequence wrap, queue bounds, FIN/RST/SYN, and a seeded property test.
-#include "inspect/reorder.hpp"
+#include "inspect/stream/reorder.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "inspect/decode.hpp"
+#include "inspect/packet/decode.hpp"
 
 namespace dc::inspect {
 namespace {

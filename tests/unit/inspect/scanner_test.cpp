@@ -1,13 +1,13 @@
 // Streaming scanner + built-in detector catalogue: split values, boundaries, proximity, GBK,
 // pool exhaustion, custom detector errors, and every built-in detector on realistic text.
-#include "inspect/scanner.hpp"
+#include "inspect/detect/scanner.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "inspect/detectors.hpp"
+#include "inspect/detect/detectors.hpp"
 
 namespace dc::inspect {
 namespace {

@@ -1,6 +1,6 @@
-// Tests for inspect/tls.hpp: ClientHellos built here in TLS 1.2 and TLS 1.3 shapes, fed whole,
-// split at every byte offset, byte by byte and across many small records.
-#include "inspect/tls.hpp"
+// Tests for inspect/protocol/tls.hpp: ClientHellos built here in TLS 1.2 and TLS 1.3 shapes, fed
+// whole, split at every byte offset, byte by byte and across many small records.
+#include "inspect/protocol/tls.hpp"
 
 #include <gtest/gtest.h>
 

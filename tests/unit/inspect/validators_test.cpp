@@ -1,6 +1,6 @@
-// Validators, driven by /work/shared/reference/test-vectors.txt (parsed at test time) plus our own
-// rows per detector (detectors.md §2.2-§2.15 and edge cases).
-#include "inspect/validators.hpp"
+// Validators, driven by tests/data/test-vectors.txt (a copy of the reference vectors) (parsed at
+// test time) plus our own rows per detector (detectors.md §2.2-§2.15 and edge cases).
+#include "inspect/detect/validators.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "inspect/detectors.hpp"
+#include "inspect/detect/detectors.hpp"
 
 namespace dc::inspect {
 namespace {
@@ -26,7 +26,7 @@ std::string trim(const std::string& s) {
 
 // test-vectors.txt: "=== Section ===" headers, then one row per line.
 std::map<std::string, std::vector<std::string>> load_vectors() {
-  std::ifstream in(DC_SHARED_DIR "/reference/test-vectors.txt");
+  std::ifstream in(DC_SOURCE_DIR "/tests/data/test-vectors.txt");
   std::map<std::string, std::vector<std::string>> out;
   std::string line, section;
   while (std::getline(in, line)) {
@@ -448,8 +448,8 @@ TEST(Dates, ParseCivilDate) {
   EXPECT_EQ(d, (CivilDate{2024, 2, 29}));
   EXPECT_FALSE(parse_civil_date("2023-02-29", &d));
   EXPECT_FALSE(parse_civil_date("2023-2-28", &d));
-  EXPECT_TRUE(is_real_date(2000, 2, 29));
-  EXPECT_FALSE(is_real_date(1900, 2, 29));
+  EXPECT_TRUE(dc::base::valid_date(2000, 2, 29));
+  EXPECT_FALSE(dc::base::valid_date(1900, 2, 29));
 }
 
 TEST(Boundaries, GbkTrailLetters) {

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/time.hpp"
 #include "policy/policy.hpp"
-#include "policy/timeutil.hpp"
 
 namespace {
 
@@ -43,7 +43,7 @@ TEST_P(BadPolicy, DiagnosticsMatchGolden) {
   dc::policy::Diagnostics diags(name + ".toml");
   dc::policy::CompileOptions opts;
   // Fixed reference time for "expired" warnings: golden files must not depend on the date.
-  opts.warn_expired_at_ns = *dc::policy::parse_rfc3339("2026-06-15T00:00:00+08:00", 0);
+  opts.warn_expired_at_ns = *dc::base::parse_rfc3339("2026-06-15T00:00:00+08:00", 0);
   auto snap = dc::policy::compile_policy_text(text, name + ".toml", diags, nullptr, opts);
   const std::string actual = diags.format();
   const fs::path golden = kDir / (name + ".expected");

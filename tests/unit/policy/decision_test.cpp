@@ -7,8 +7,8 @@
 #include <new>
 #include <set>
 
+#include "base/time.hpp"
 #include "policy/policy.hpp"
-#include "policy/timeutil.hpp"
 
 // Allocation counter: the fast-path functions must not allocate (checked below). Both new and
 // delete are replaced, so malloc/free pair up; GCC cannot see that across the replacement.
@@ -236,7 +236,7 @@ const Snapshot& snap() {
   return *s;
 }
 
-int64_t at(const char* t) { return *parse_rfc3339(t, 8 * 60); }
+int64_t at(const char* t) { return *dc::base::parse_rfc3339(t, 8 * 60); }
 constexpr const char* kNow = "2026-06-15T10:00:00+08:00";
 
 dc::inspect::IpAddr ip(const char* s) {

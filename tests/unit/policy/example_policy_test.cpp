@@ -4,9 +4,9 @@
 
 #include <set>
 
+#include "base/time.hpp"
 #include "policy/policy.hpp"
 #include "policy/test_runner.hpp"
-#include "policy/timeutil.hpp"
 
 namespace {
 
@@ -16,7 +16,7 @@ const std::string kExample = std::string(DC_SOURCE_DIR) + "/examples/policy/ftz-
 TEST(ExamplePolicy, ChecksWithoutErrors) {
   Diagnostics d(kExample);
   CompileOptions o;
-  o.warn_expired_at_ns = *parse_rfc3339("2026-06-15", 8 * 60);
+  o.warn_expired_at_ns = *dc::base::parse_rfc3339("2026-06-15", 8 * 60);
   auto snap = load_policy_file(kExample, d, nullptr, o);
   ASSERT_TRUE(snap) << snap.error().message;
   ASSERT_TRUE(*snap) << d.format();

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "policy/timeutil.hpp"
+#include "base/time.hpp"
 
 namespace {
 
@@ -129,12 +129,12 @@ class Rfc3339 : public ::testing::TestWithParam<TimeRow> {};
 
 TEST_P(Rfc3339, Table) {
   auto r = GetParam();
-  auto ns = parse_rfc3339(r.text, 8 * 60);  // default offset +08:00 for date-only / local
+  auto ns = dc::base::parse_rfc3339(r.text, 8 * 60);  // default offset +08:00 for date-only / local
   if (r.epoch_seconds < 0) {
     EXPECT_FALSE(ns.has_value()) << r.text;
   } else {
     ASSERT_TRUE(ns.has_value()) << r.text;
-    EXPECT_EQ(*ns, r.epoch_seconds * kNsPerSec) << r.text;
+    EXPECT_EQ(*ns, r.epoch_seconds * dc::base::kNsPerSec) << r.text;
   }
 }
 
@@ -149,12 +149,12 @@ INSTANTIATE_TEST_SUITE_P(
                       TimeRow{"yesterday", -1}));
 
 TEST(TimeFormat, RoundTripsAtOffset) {
-  int64_t ns = *parse_rfc3339("2026-12-31T23:59:59+08:00", 0);
-  EXPECT_EQ(format_time(ns, 8 * 60), "2026-12-31T23:59:59+08:00");
-  EXPECT_EQ(format_time(ns, 0), "2026-12-31T15:59:59Z");
-  EXPECT_EQ(format_time(0, -330), "1969-12-31T18:30:00-05:30");
-  EXPECT_EQ(parse_utc_offset("-05:30"), -330);
-  EXPECT_FALSE(parse_utc_offset("+15:00").has_value());
+  int64_t ns = *dc::base::parse_rfc3339("2026-12-31T23:59:59+08:00", 0);
+  EXPECT_EQ(dc::base::format_rfc3339(ns, 8 * 60), "2026-12-31T23:59:59+08:00");
+  EXPECT_EQ(dc::base::format_rfc3339(ns, 0), "2026-12-31T15:59:59Z");
+  EXPECT_EQ(dc::base::format_rfc3339(0, -330), "1969-12-31T18:30:00-05:30");
+  EXPECT_EQ(dc::base::parse_utc_offset("-05:30"), -330);
+  EXPECT_FALSE(dc::base::parse_utc_offset("+15:00").has_value());
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "inspect/validators.hpp"
+#include "inspect/detect/validators.hpp"
 
 #include <array>
 
@@ -92,25 +92,6 @@ std::string_view to_string(Check c) noexcept {
   return "?";
 }
 
-bool is_real_date(unsigned y, unsigned m, unsigned d) noexcept {
-  if (m < 1 || m > 12 || d < 1) return false;
-  static constexpr std::array<uint8_t, 12> kDays{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  unsigned max = kDays[m - 1] + (m == 2 && leap ? 1 : 0);
-  return d <= max;
-}
-
-bool parse_civil_date(std::string_view s, CivilDate* out) noexcept {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  Bytes b = as_bytes(s);
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-    if (!is_digit(b[i])) return false;
-  unsigned y = num(b, 0, 4), m = num(b, 5, 2), d = num(b, 8, 2);
-  if (!is_real_date(y, m, d)) return false;
-  *out = CivilDate{static_cast<uint16_t>(y), static_cast<uint8_t>(m), static_cast<uint8_t>(d)};
-  return true;
-}
-
 // ---- GB 11643 ------------------------------------------------------------------------------
 
 char gb11643_check_char(Bytes body) noexcept {
@@ -144,7 +125,7 @@ Check validate_cn_resident_id(Bytes v, CivilDate today) noexcept {
   if (!is_digit(last) && last != 'X') return Check::kFormat;
   if (!gb11643_region_ok(v[0], v[1])) return Check::kRegion;
   const unsigned y = num(v, 6, 4), m = num(v, 10, 2), d = num(v, 12, 2);
-  if (y < 1800 || !is_real_date(y, m, d)) return Check::kDate;
+  if (y < 1800 || !base::valid_date(y, m, d)) return Check::kDate;
   if (CivilDate{static_cast<uint16_t>(y), static_cast<uint8_t>(m), static_cast<uint8_t>(d)} > today)
     return Check::kDate;
   return gb11643_check_char(v) == static_cast<char>(last) ? Check::kValid : Check::kChecksum;

@@ -3,14 +3,40 @@
 // std::expected needs C++23 with g++ 12 and does not build with clang 14 (our fuzzing compiler),
 // so this is a small std::expected-shaped type. Not for the per-packet path (it may allocate):
 // fast-path functions return enums and bump counters instead.
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <variant>
 
 namespace dc {
 
+// What kind of failure an Error is, for callers that branch on it (exit codes, retries). The
+// message is for people; the code is for programs.
+enum class ErrorCode : uint8_t {
+  kFailed,       // generic
+  kNotFound,     // a file, key, name that does not exist
+  kInvalid,      // malformed or out-of-range input
+  kTooLarge,     // input above its size limit
+  kNotRegular,   // a directory, device, FIFO or symlink where a regular file was expected
+  kIo,           // the operating system refused a read or write
+  kUnavailable,  // a resource (memory, pool, device) could not be had
+};
+const char* error_code_name(ErrorCode c) noexcept;
+
+// Where in an input an error is: a file and, when known, a 1-based line and column.
+struct Position {
+  std::string file;
+  uint32_t line = 0;    // 0: no line
+  uint32_t column = 0;  // 0: no column
+  bool empty() const noexcept { return file.empty() && line == 0; }
+};
+
 struct Error {
   std::string message;
+  ErrorCode code = ErrorCode::kFailed;
+  Position where{};
+  // "file:line:col: message" (as much of the position as is known, then the message).
+  std::string str() const;
 };
 
 template <class T>
@@ -48,5 +74,8 @@ class [[nodiscard]] Result<void> {
 };
 
 inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(ErrorCode code, std::string message, Position where = {}) {
+  return Error{std::move(message), code, std::move(where)};
+}
 
 }  // namespace dc

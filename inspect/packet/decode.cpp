@@ -4,7 +4,7 @@
 // L2/L3 headers, the IP packet end for everything inside IP), so trailing Ethernet padding is never
 // parsed as protocol data. Offsets are size_t internally and only narrowed to uint16_t once the
 // frame is known to be at most 65535 bytes long.
-#include "inspect/decode.hpp"
+#include "inspect/packet/decode.hpp"
 
 #include <algorithm>
 #include <string_view>

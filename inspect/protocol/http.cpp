@@ -1,4 +1,4 @@
-#include "inspect/http.hpp"
+#include "inspect/protocol/http.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "inspect/tls.hpp"
+#include "inspect/protocol/tls.hpp"
 
 #include <algorithm>
 #include <cstring>

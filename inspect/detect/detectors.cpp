@@ -1,4 +1,4 @@
-#include "inspect/detectors.hpp"
+#include "inspect/detect/detectors.hpp"
 
 #include <iconv.h>
 

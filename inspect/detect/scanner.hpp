@@ -2,7 +2,7 @@
 // Streaming content scanner: one Hyperscan stream per flow direction, one scratch per worker.
 //
 // Threads and ownership
-//  * DetectorDb (inspect/detectors.hpp): immutable, shared by all workers.
+//  * DetectorDb (inspect/detect/detectors.hpp): immutable, shared by all workers.
 //  * Scratch: one per worker thread (hs_scratch_t is not thread-safe). Created off the fast path.
 //  * StreamPool: one per worker thread. create() pre-opens `capacity` Hyperscan streams (which
 //    allocates); acquire()/release() then recycle them with hs_reset_stream and never allocate.
@@ -33,8 +33,8 @@
 #include <span>
 #include <vector>
 
-#include "inspect/detectors.hpp"
-#include "inspect/result.hpp"
+#include "base/result.hpp"
+#include "inspect/detect/detectors.hpp"
 
 namespace dc::inspect {
 

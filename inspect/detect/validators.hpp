@@ -8,11 +8,13 @@
 //
 // Inputs are the candidate bytes only (already cut to the token). Boundary rules (the byte before
 // and after the candidate) are separate helpers because they need the neighbouring bytes, which
-// the streaming scanner keeps in its per-stream tail buffer (see inspect/scanner.hpp).
+// the streaming scanner keeps in its per-stream tail buffer (see inspect/detect/scanner.hpp).
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string_view>
+
+#include "base/time.hpp"
 
 namespace dc::inspect {
 
@@ -43,18 +45,10 @@ enum class Check : uint8_t {
 };
 std::string_view to_string(Check c) noexcept;
 
-// A proleptic Gregorian calendar date. {0,0,0} is "unset".
-struct CivilDate {
-  uint16_t year = 0;
-  uint8_t month = 0;
-  uint8_t day = 0;
-  friend constexpr auto operator<=>(const CivilDate&, const CivilDate&) = default;
-};
-// Parses "YYYY-MM-DD" (and checks it is a real date).
-bool parse_civil_date(std::string_view s, CivilDate* out) noexcept;
-bool is_real_date(unsigned year, unsigned month, unsigned day) noexcept;
-// A date far in the future: disables the "not after today" check when the caller has no date.
-inline constexpr CivilDate kNoDateLimit{9999, 12, 31};
+// Dates come from base/time.hpp (one calendar for the whole product).
+using base::CivilDate;
+using base::kNoDateLimit;
+using base::parse_civil_date;
 
 // ---- Byte classes and boundary rules (detectors.md §2.0, §3.1) -----------------------------
 constexpr bool is_digit(int b) noexcept { return b >= '0' && b <= '9'; }

@@ -1,4 +1,4 @@
-#include "inspect/scanner.hpp"
+#include "inspect/detect/scanner.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "inspect/result.hpp"
-#include "inspect/validators.hpp"
+#include "base/result.hpp"
+#include "inspect/detect/validators.hpp"
 
 namespace dc::inspect {
 
@@ -83,7 +83,7 @@ const std::vector<std::string_view>& validator_names();
 // Control plane only (allocates).
 std::optional<std::string> utf8_to_gbk(std::string_view utf8);
 
-// ---- The compiled database (consumed by inspect/scanner.hpp) -----------------------------
+// ---- The compiled database (consumed by inspect/detect/scanner.hpp) -----------------------------
 
 // How a Hyperscan match becomes a token (start, end) in the stream.
 enum class Extractor : uint8_t {

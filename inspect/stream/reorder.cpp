@@ -1,10 +1,10 @@
-#include "inspect/reorder.hpp"
+#include "inspect/stream/reorder.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
 
-#include "inspect/decode.hpp"
+#include "inspect/packet/decode.hpp"
 
 namespace dc::inspect {
 
