@@ -18,66 +18,26 @@ constexpr std::uint8_t kUdp = 17;
 constexpr std::uint8_t kIcmp6 = 58;
 constexpr std::uint8_t kSctp = 132;
 
-// Request/reply type pairs from the spec (ICMPv4: echo, router, timestamp, info, address mask).
-int icmp4_counterpart(std::uint16_t type) {
-  switch (type) {
-    case 8:
-      return 0;
-    case 0:
-      return 8;
-    case 13:
-      return 14;
-    case 14:
-      return 13;
-    case 15:
-      return 16;
-    case 16:
-      return 15;
-    case 10:
-      return 9;
-    case 9:
-      return 10;
-    case 17:
-      return 18;
-    case 18:
-      return 17;
-    default:
-      return -1;
-  }
-}
-
+// Request/reply type pairs from the spec. ICMPv4: echo, timestamp, info, router, address mask.
 // ICMPv6: echo, MLD query/report, router/neighbor solicitation/advertisement, node information,
-// home agent address discovery.
-int icmp6_counterpart(std::uint16_t type) {
-  switch (type) {
-    case 128:
-      return 129;
-    case 129:
-      return 128;
-    case 130:
-      return 131;
-    case 131:
-      return 130;
-    case 133:
-      return 134;
-    case 134:
-      return 133;
-    case 135:
-      return 136;
-    case 136:
-      return 135;
-    case 139:
-      return 140;
-    case 140:
-      return 139;
-    case 144:
-      return 145;
-    case 145:
-      return 144;
-    default:
-      return -1;
+// home agent address discovery. Each pair works both ways.
+struct TypePair {
+  std::uint16_t a, b;
+};
+constexpr TypePair kIcmp4Pairs[] = {{8, 0}, {13, 14}, {15, 16}, {10, 9}, {17, 18}};
+constexpr TypePair kIcmp6Pairs[] = {{128, 129}, {130, 131}, {133, 134},
+                                    {135, 136}, {139, 140}, {144, 145}};
+
+template <std::size_t N>
+int counterpart(const TypePair (&pairs)[N], std::uint16_t type) {
+  for (const auto& p : pairs) {
+    if (p.a == type) return p.b;
+    if (p.b == type) return p.a;
   }
+  return -1;
 }
+int icmp4_counterpart(std::uint16_t type) { return counterpart(kIcmp4Pairs, type); }
+int icmp6_counterpart(std::uint16_t type) { return counterpart(kIcmp6Pairs, type); }
 
 Result<std::vector<std::uint8_t>> parse_ip(std::string_view text) {
   std::string s(text);

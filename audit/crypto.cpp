@@ -41,6 +41,16 @@ std::string bio_to_string(BIO* bio) {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
+// A key file: bounded read (keys are small; /dev/zero or a directory is a clear error), then PEM.
+template <class Key>
+Result<Key> load_pem_file(const std::string& path) {
+  auto text = base::read_file(path, {.max_bytes = base::kMaxKeyBytes});
+  if (!text) return text.error();
+  auto key = Key::from_pem(*text);
+  if (!key) return make_error(path + ": " + key.error().message);
+  return key;
+}
+
 std::string raw_public_key_id(EVP_PKEY* key) {
   std::array<std::uint8_t, 32> raw{};
   std::size_t len = raw.size();
@@ -128,11 +138,7 @@ Result<SigningKey> SigningKey::from_pem(std::string_view pem) {
 }
 
 Result<SigningKey> SigningKey::load(const std::string& path) {
-  auto text = base::read_file(path, {.max_bytes = base::kMaxKeyBytes});
-  if (!text) return text.error();
-  auto key = from_pem(*text);
-  if (!key) return make_error(path + ": " + key.error().message);
-  return key;
+  return load_pem_file<SigningKey>(path);
 }
 
 Result<std::string> SigningKey::sign(std::string_view message) const {
@@ -178,11 +184,7 @@ Result<VerifyKey> VerifyKey::from_pem(std::string_view pem) {
 }
 
 Result<VerifyKey> VerifyKey::load(const std::string& path) {
-  auto text = base::read_file(path, {.max_bytes = base::kMaxKeyBytes});
-  if (!text) return text.error();
-  auto key = from_pem(*text);
-  if (!key) return make_error(path + ": " + key.error().message);
-  return key;
+  return load_pem_file<VerifyKey>(path);
 }
 
 bool VerifyKey::verify(std::string_view message, std::string_view signature) const {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <type_traits>
 
 #include "base/time.hpp"
 
@@ -86,39 +87,62 @@ std::optional<RecordType> parse_record_type(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+// The signed members of a checkpoint, in their one order: the canonical signing form lists them
+// after seq and time, the JSON "checkpoint" member lists them and then "sig" (audit-format.md).
+// `files` is the only list and is handled beside the table.
+struct U64Member {
+  const char* name;
+  std::uint64_t Checkpoint::*field;
+};
+struct StrMember {
+  const char* name;
+  std::string Checkpoint::*field;
+};
+constexpr U64Member kCountsBeforeHash[] = {{"first_seq", &Checkpoint::first_seq},
+                                           {"last_seq", &Checkpoint::last_seq}};
+constexpr U64Member kCountsAfterHash[] = {{"records", &Checkpoint::records},
+                                          {"flows", &Checkpoint::flows}};
+constexpr StrMember kTrailer[] = {{"reason", &Checkpoint::reason}, {"key_id", &Checkpoint::key_id}};
+
+// Calls u64(name, field&), str(name, field&) and files(list&) in the canonical member order.
+template <class C, class U, class S, class F>
+void for_each_member(C& c, U&& u64, S&& str, F&& files) {
+  for (const auto& m : kCountsBeforeHash) u64(m.name, c.*m.field);
+  str("last_hash", c.last_hash);
+  for (const auto& m : kCountsAfterHash) u64(m.name, c.*m.field);
+  files(c.files);
+  for (const auto& m : kTrailer) str(m.name, c.*m.field);
+}
+
+}  // namespace
+
 std::string checkpoint_signing_bytes(const Checkpoint& c) {
   // One "key=value\n" line per field in a fixed order; no field can contain '\n' (seqs are
   // decimal, hashes hex, file names are generated, reason and key id are fixed alphabets, time is
   // RFC 3339). Independent of JSON serialisation, so any JSON library can verify.
-  std::string files;
-  for (std::size_t i = 0; i < c.files.size(); ++i) {
-    if (i) files += ',';
-    files += c.files[i];
-  }
   std::string out = "datacustoms-audit-checkpoint-v1\n";
   out += "seq=" + std::to_string(c.seq) + "\n";
   out += "time=" + c.time + "\n";
-  out += "first_seq=" + std::to_string(c.first_seq) + "\n";
-  out += "last_seq=" + std::to_string(c.last_seq) + "\n";
-  out += "last_hash=" + c.last_hash + "\n";
-  out += "records=" + std::to_string(c.records) + "\n";
-  out += "flows=" + std::to_string(c.flows) + "\n";
-  out += "files=" + files + "\n";
-  out += "reason=" + c.reason + "\n";
-  out += "key_id=" + c.key_id + "\n";
+  for_each_member(
+      c,
+      [&](const char* n, std::uint64_t v) {
+        out += std::string(n) + "=" + std::to_string(v) + "\n";
+      },
+      [&](const char* n, const std::string& v) { out += std::string(n) + "=" + v + "\n"; },
+      [&](const std::vector<std::string>& files) {
+        out += "files=";
+        for (std::size_t i = 0; i < files.size(); ++i) out += (i ? "," : "") + files[i];
+        out += "\n";
+      });
   return out;
 }
 
 nlohmann::ordered_json checkpoint_to_json(const Checkpoint& c) {
   nlohmann::ordered_json j;
-  j["first_seq"] = c.first_seq;
-  j["last_seq"] = c.last_seq;
-  j["last_hash"] = c.last_hash;
-  j["records"] = c.records;
-  j["flows"] = c.flows;
-  j["files"] = c.files;
-  j["reason"] = c.reason;
-  j["key_id"] = c.key_id;
+  auto put = [&](const char* n, const auto& v) { j[n] = v; };
+  for_each_member(c, put, put, [&](const std::vector<std::string>& f) { j["files"] = f; });
   j["sig"] = c.sig;
   return j;
 }
@@ -130,33 +154,39 @@ Result<Checkpoint> checkpoint_from_record(const nlohmann::json& record) {
   auto it = record.find("checkpoint");
   if (!seq || !time || it == record.end() || !it->is_object())
     return make_error("checkpoint record lacks seq, time or checkpoint");
-  const auto& cp = *it;
-  auto first = get_u64(cp, "first_seq");
-  auto last = get_u64(cp, "last_seq");
-  auto last_hash = get_str(cp, "last_hash");
-  auto records = get_u64(cp, "records");
-  auto flows = get_u64(cp, "flows");
-  auto reason = get_str(cp, "reason");
-  auto key_id = get_str(cp, "key_id");
-  auto sig = get_str(cp, "sig");
-  auto files = cp.find("files");
-  if (!first || !last || !last_hash || !records || !flows || !reason || !key_id || !sig ||
-      files == cp.end() || !files->is_array())
-    return make_error("checkpoint member lacks a field");
   c.seq = *seq;
   c.time = *time;
-  c.first_seq = *first;
-  c.last_seq = *last;
-  c.last_hash = *last_hash;
-  c.records = *records;
-  c.flows = *flows;
-  c.reason = *reason;
-  c.key_id = *key_id;
+  const auto& cp = *it;
+  bool complete = true;
+  bool files_ok = true;
+  auto take = [&](const char* n, auto& field) {
+    std::optional<std::decay_t<decltype(field)>> v;
+    if constexpr (std::is_same_v<std::decay_t<decltype(field)>, std::string>) {
+      v = get_str(cp, n);
+    } else {
+      v = get_u64(cp, n);
+    }
+    if (v) field = *v;
+    complete = complete && v.has_value();
+  };
+  for_each_member(c, take, take, [&](std::vector<std::string>& files) {
+    auto f = cp.find("files");
+    if (f == cp.end() || !f->is_array()) {
+      complete = false;
+      return;
+    }
+    for (const auto& name : *f) {
+      if (!name.is_string()) {
+        files_ok = false;
+        return;
+      }
+      files.push_back(name.get<std::string>());
+    }
+  });
+  auto sig = get_str(cp, "sig");
+  if (!complete || !sig) return make_error("checkpoint member lacks a field");
+  if (!files_ok) return make_error("checkpoint files must be strings");
   c.sig = *sig;
-  for (const auto& f : *files) {
-    if (!f.is_string()) return make_error("checkpoint files must be strings");
-    c.files.push_back(f.get<std::string>());
-  }
   return c;
 }
 
