@@ -109,106 +109,123 @@ HttpStatus HttpRequestParser::feed(std::span<const uint8_t> bytes) noexcept {
 void HttpRequestParser::step(uint8_t c) noexcept {
   switch (st_) {
     case St::kMethod:
-      // Registered methods are upper-case tokens (RFC 9110 §9, IANA registry); accepting only
-      // those rejects TLS, SSH and binary protocols at their first byte.
-      if (c == ' ' && method_len_ > 0) {
-        st_ = St::kTarget;
-      } else if ((c >= 'A' && c <= 'Z') || (method_len_ > 0 && (c == '-' || c == '_'))) {
-        if (method_len_ == kMaxHttpMethod) return fail(HttpStatus::kNotHttp);
-        method_[method_len_++] = static_cast<char>(c);
-      } else {
-        return fail(HttpStatus::kNotHttp);
-      }
-      return;
+      return on_method(c);
     case St::kTarget:
-      // RFC 9112 §3.2: no whitespace or CTL in the request-target, and no fragment (§3.2.2).
-      if (c == ' ') {
-        if (target_len_ == 0) return fail(HttpStatus::kMalformed);
-        st_ = St::kVersion;
-        return;
-      }
-      if (c < 0x21 || c > 0x7e || c == '#') return fail(HttpStatus::kMalformed);
-      if (target_len_ < kMaxStoredTarget) target_[target_len_] = static_cast<char>(c);
-      ++target_len_;
-      return;
-    case St::kVersion: {
-      if (c == '\r' || c == '\n') {
-        // RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT
-        if (version_len_ < 5) return fail(HttpStatus::kNotHttp);
-        if (version_len_ != 8) return fail(HttpStatus::kMalformed);
-        if (c == '\r') {
-          st_ = St::kLineLf;
-        } else {
-          end_request_line();  // RFC 9112 §2.2: a bare LF MAY end a line
-        }
-        return;
-      }
-      if (version_len_ == version_.size()) return fail(HttpStatus::kMalformed);
-      static constexpr char kPrefix[] = "HTTP/";
-      if (version_len_ < 5 && c != static_cast<uint8_t>(kPrefix[version_len_])) {
-        return fail(HttpStatus::kNotHttp);  // RTSP/1.0, SIP/2.0, ...
-      }
-      if ((version_len_ == 5 || version_len_ == 7) && (c < '0' || c > '9')) {
-        return fail(HttpStatus::kMalformed);
-      }
-      if (version_len_ == 6 && c != '.') return fail(HttpStatus::kMalformed);
-      version_[version_len_++] = static_cast<char>(c);
-      return;
-    }
+      return on_target(c);
+    case St::kVersion:
+      return on_version(c);
     case St::kLineLf:
       if (c != '\n') return fail(HttpStatus::kMalformed);
       return end_request_line();
     case St::kHeaderStart:
-      if (c == '\r') {
-        st_ = St::kEndLf;
-      } else if (c == '\n') {
-        finish();
-      } else if (is_tchar(c)) {
-        name_len_ = 1;
-        name_is_host_ = lower(static_cast<char>(c)) == 'h';
-        st_ = St::kHeaderName;
-      } else {
-        // SP/HT here is obs-fold (RFC 9112 §5.2) or whitespace after the start line (§2.2):
-        // both are ways to hide a header from one parser and not another.
-        fail(HttpStatus::kMalformed);
-      }
-      return;
+      return on_header_start(c);
     case St::kHeaderName:
-      if (c == ':') {
-        name_is_host_ = name_is_host_ && name_len_ == 4;
-        value_len_ = 0;
-        st_ = St::kValueOws;
-      } else if (is_tchar(c)) {
-        name_is_host_ =
-            name_is_host_ && name_len_ < 4 && lower(static_cast<char>(c)) == "host"[name_len_];
-        if (name_len_ < 0xffff) ++name_len_;
-      } else {
-        fail(HttpStatus::kMalformed);  // RFC 9112 §5.1: no whitespace before the colon
-      }
-      return;
+      return on_header_name(c);
     case St::kValueOws:
       if (c == ' ' || c == '\t') return;
       st_ = St::kValue;
-      [[fallthrough]];
+      return on_value(c);
     case St::kValue:
-      if (c == '\r') {
-        st_ = St::kValueLf;
-        return;
-      }
-      if (c == '\n') return end_header();
-      // RFC 9110 §5.5: NUL, CR, LF and other CTLs are invalid in field values.
-      if ((c < 0x20 && c != '\t') || c == 0x7f) return fail(HttpStatus::kMalformed);
-      if (name_is_host_) {
-        if (value_len_ == value_.size()) return fail(HttpStatus::kMalformed);
-        value_[value_len_++] = static_cast<char>(c);
-      }
-      return;
+      return on_value(c);
     case St::kValueLf:
       if (c != '\n') return fail(HttpStatus::kMalformed);
       return end_header();
     case St::kEndLf:
       if (c != '\n') return fail(HttpStatus::kMalformed);
       return finish();
+  }
+}
+
+void HttpRequestParser::on_method(uint8_t c) noexcept {
+  // Registered methods are upper-case tokens (RFC 9110 §9, IANA registry); accepting only
+  // those rejects TLS, SSH and binary protocols at their first byte.
+  if (c == ' ' && method_len_ > 0) {
+    st_ = St::kTarget;
+  } else if ((c >= 'A' && c <= 'Z') || (method_len_ > 0 && (c == '-' || c == '_'))) {
+    if (method_len_ == kMaxHttpMethod) return fail(HttpStatus::kNotHttp);
+    method_[method_len_++] = static_cast<char>(c);
+  } else {
+    fail(HttpStatus::kNotHttp);
+  }
+}
+
+void HttpRequestParser::on_target(uint8_t c) noexcept {
+  // RFC 9112 §3.2: no whitespace or CTL in the request-target, and no fragment (§3.2.2).
+  if (c == ' ') {
+    if (target_len_ == 0) return fail(HttpStatus::kMalformed);
+    st_ = St::kVersion;
+    return;
+  }
+  if (c < 0x21 || c > 0x7e || c == '#') return fail(HttpStatus::kMalformed);
+  if (target_len_ < kMaxStoredTarget) target_[target_len_] = static_cast<char>(c);
+  ++target_len_;
+}
+
+void HttpRequestParser::on_version(uint8_t c) noexcept {
+  if (c == '\r' || c == '\n') {
+    // RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT
+    if (version_len_ < 5) return fail(HttpStatus::kNotHttp);
+    if (version_len_ != 8) return fail(HttpStatus::kMalformed);
+    if (c == '\r') {
+      st_ = St::kLineLf;
+    } else {
+      end_request_line();  // RFC 9112 §2.2: a bare LF MAY end a line
+    }
+    return;
+  }
+  if (version_len_ == version_.size()) return fail(HttpStatus::kMalformed);
+  static constexpr char kPrefix[] = "HTTP/";
+  if (version_len_ < 5 && c != static_cast<uint8_t>(kPrefix[version_len_])) {
+    return fail(HttpStatus::kNotHttp);  // RTSP/1.0, SIP/2.0, ...
+  }
+  if ((version_len_ == 5 || version_len_ == 7) && (c < '0' || c > '9')) {
+    return fail(HttpStatus::kMalformed);
+  }
+  if (version_len_ == 6 && c != '.') return fail(HttpStatus::kMalformed);
+  version_[version_len_++] = static_cast<char>(c);
+}
+
+void HttpRequestParser::on_header_start(uint8_t c) noexcept {
+  if (c == '\r') {
+    st_ = St::kEndLf;
+  } else if (c == '\n') {
+    finish();
+  } else if (is_tchar(c)) {
+    name_len_ = 1;
+    name_is_host_ = lower(static_cast<char>(c)) == 'h';
+    st_ = St::kHeaderName;
+  } else {
+    // SP/HT here is obs-fold (RFC 9112 §5.2) or whitespace after the start line (§2.2):
+    // both are ways to hide a header from one parser and not another.
+    fail(HttpStatus::kMalformed);
+  }
+}
+
+void HttpRequestParser::on_header_name(uint8_t c) noexcept {
+  if (c == ':') {
+    name_is_host_ = name_is_host_ && name_len_ == 4;
+    value_len_ = 0;
+    st_ = St::kValueOws;
+  } else if (is_tchar(c)) {
+    name_is_host_ =
+        name_is_host_ && name_len_ < 4 && lower(static_cast<char>(c)) == "host"[name_len_];
+    if (name_len_ < 0xffff) ++name_len_;
+  } else {
+    fail(HttpStatus::kMalformed);  // RFC 9112 §5.1: no whitespace before the colon
+  }
+}
+
+void HttpRequestParser::on_value(uint8_t c) noexcept {
+  if (c == '\r') {
+    st_ = St::kValueLf;
+    return;
+  }
+  if (c == '\n') return end_header();
+  // RFC 9110 §5.5: NUL, CR, LF and other CTLs are invalid in field values.
+  if ((c < 0x20 && c != '\t') || c == 0x7f) return fail(HttpStatus::kMalformed);
+  if (name_is_host_) {
+    if (value_len_ == value_.size()) return fail(HttpStatus::kMalformed);
+    value_[value_len_++] = static_cast<char>(c);
   }
 }
 

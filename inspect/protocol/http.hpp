@@ -72,7 +72,13 @@ class HttpRequestParser {
     kEndLf
   };
   bool done() const noexcept { return status_ == HttpStatus::kDone; }
-  void step(uint8_t c) noexcept;
+  void step(uint8_t c) noexcept;  // one byte: dispatches on the state
+  void on_method(uint8_t c) noexcept;
+  void on_target(uint8_t c) noexcept;
+  void on_version(uint8_t c) noexcept;
+  void on_header_start(uint8_t c) noexcept;
+  void on_header_name(uint8_t c) noexcept;
+  void on_value(uint8_t c) noexcept;
   void end_request_line() noexcept;
   void end_header() noexcept;
   void finish() noexcept;

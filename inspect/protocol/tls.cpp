@@ -138,15 +138,52 @@ void TlsClientHelloParser::finish() noexcept {
   }
 }
 
+void TlsClientHelloParser::next_extension() noexcept {
+  if (hs_left_ == 0) {
+    expect(St::kEnd, 0);  // finish only after pending skipped bytes have arrived
+  } else {
+    expect(St::kExtHeader, 4);
+  }
+}
+
+// An extension's type and length: the ones we read are kept whole (kExtBody), others skipped.
+void TlsClientHelloParser::on_ext_header(const uint8_t* f) noexcept {
+  const uint16_t type = be16(f);
+  const uint16_t len = be16(f + 2);
+  if (len > hs_left_) return fail(TlsStatus::kMalformed);
+  ext_type_ = type;
+  switch (type) {
+    case kExtServerName:
+      // RFC 8446 §4.2: at most one extension of a type. Two server_name extensions could
+      // show the gateway one name and the server another: malformed.
+      if (seen_sni_) return fail(TlsStatus::kMalformed);
+      seen_sni_ = true;
+      // list length(2) + name type(1) + name length(2) + 1..255 bytes of name
+      if (len < 6 || len > 5 + kMaxHostName) return fail(TlsStatus::kMalformed);
+      return expect(St::kExtBody, len);
+    case kExtAlpn:
+      if (seen_alpn_) return fail(TlsStatus::kMalformed);
+      seen_alpn_ = true;
+      if (len <= kMaxAlpnList + 2) return expect(St::kExtBody, len);
+      skip(len);  // unusually long list: not stored (alpn_count() == 0)
+      return next_extension();
+    case kExtSupportedVersions:
+      if (seen_versions_) return fail(TlsStatus::kMalformed);
+      seen_versions_ = true;
+      if (len > 255) return fail(TlsStatus::kMalformed);  // versions<2..254> + length
+      return expect(St::kExtBody, len);
+    case kExtEch:
+    case kExtEsniLegacy:
+      ech_ = true;
+      [[fallthrough]];
+    default:
+      skip(len);
+      return next_extension();
+  }
+}
+
 void TlsClientHelloParser::on_field() noexcept {
   const uint8_t* f = fld_.data();
-  auto next_extension = [this]() noexcept {
-    if (hs_left_ == 0) {
-      expect(St::kEnd, 0);  // finish only after pending skipped bytes have arrived
-    } else {
-      expect(St::kExtHeader, 4);
-    }
-  };
   switch (st_) {
     case St::kHsHeader: {
       if (f[0] != kHandshakeClientHello) return fail(TlsStatus::kMalformed);
@@ -182,40 +219,8 @@ void TlsClientHelloParser::on_field() noexcept {
       // The extensions block is the last field and must fill the message exactly.
       if (be16(f) != hs_left_) return fail(TlsStatus::kMalformed);
       return next_extension();
-    case St::kExtHeader: {
-      const uint16_t type = be16(f);
-      const uint16_t len = be16(f + 2);
-      if (len > hs_left_) return fail(TlsStatus::kMalformed);
-      ext_type_ = type;
-      switch (type) {
-        case kExtServerName:
-          // RFC 8446 §4.2: at most one extension of a type. Two server_name extensions could
-          // show the gateway one name and the server another: malformed.
-          if (seen_sni_) return fail(TlsStatus::kMalformed);
-          seen_sni_ = true;
-          // list length(2) + name type(1) + name length(2) + 1..255 bytes of name
-          if (len < 6 || len > 5 + kMaxHostName) return fail(TlsStatus::kMalformed);
-          return expect(St::kExtBody, len);
-        case kExtAlpn:
-          if (seen_alpn_) return fail(TlsStatus::kMalformed);
-          seen_alpn_ = true;
-          if (len <= kMaxAlpnList + 2) return expect(St::kExtBody, len);
-          skip(len);  // unusually long list: not stored (alpn_count() == 0)
-          return next_extension();
-        case kExtSupportedVersions:
-          if (seen_versions_) return fail(TlsStatus::kMalformed);
-          seen_versions_ = true;
-          if (len > 255) return fail(TlsStatus::kMalformed);  // versions<2..254> + length
-          return expect(St::kExtBody, len);
-        case kExtEch:
-        case kExtEsniLegacy:
-          ech_ = true;
-          [[fallthrough]];
-        default:
-          skip(len);
-          return next_extension();
-      }
-    }
+    case St::kExtHeader:
+      return on_ext_header(f);
     case St::kExtBody: {
       bool ok = true;
       if (ext_type_ == kExtServerName) ok = parse_sni(f, need_);

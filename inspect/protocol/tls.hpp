@@ -80,6 +80,8 @@ class TlsClientHelloParser {
   };
   std::size_t hs_bytes(const uint8_t* p, std::size_t n) noexcept;
   void on_field() noexcept;
+  void on_ext_header(const uint8_t* f) noexcept;
+  void next_extension() noexcept;
   void expect(St s, uint32_t n) noexcept;
   void skip(uint32_t n) noexcept;
   void finish() noexcept;
