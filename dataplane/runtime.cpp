@@ -1,3 +1,4 @@
+// The live dataplane: EAL session, ports and queues, worker lcores, grace periods.
 #include "dataplane/runtime.hpp"
 
 #include <rte_cycles.h>
@@ -7,6 +8,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
 #include <algorithm>
 #include <chrono>
@@ -70,6 +72,11 @@ Result<void> eal_init(const std::vector<std::string>& args) {
 
 void eal_cleanup() { rte_eal_cleanup(); }
 
+Result<std::unique_ptr<EalSession>> EalSession::open(const std::vector<std::string>& args) {
+  if (auto r = eal_init(args); !r) return r.error();
+  return std::unique_ptr<EalSession>(new EalSession());
+}
+
 std::vector<std::string> eal_device_args(const std::string& device) {
   if (looks_like_pci(device)) return {"-a", device};
   return {"--vdev=" + device};
@@ -121,6 +128,14 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& conf
                  queues, queues, cfg.worker_lcores.size());
     cfg.worker_lcores.resize(queues);
   }
+
+  // Grace periods: one QSBR reader per worker, registered here, online while it runs.
+  const auto nworkers = static_cast<uint32_t>(cfg.worker_lcores.size());
+  dp->qsbr_ = static_cast<rte_rcu_qsbr*>(
+      rte_zmalloc("dc_qsbr", rte_rcu_qsbr_get_memsize(nworkers), RTE_CACHE_LINE_SIZE));
+  if (dp->qsbr_ == nullptr || rte_rcu_qsbr_init(dp->qsbr_, nworkers) != 0)
+    return make_error("cannot set up the workers' grace periods (rte_rcu_qsbr)");
+  for (uint32_t w = 0; w < nworkers; ++w) (void)rte_rcu_qsbr_thread_register(dp->qsbr_, w);
 
   unsigned socket = rte_socket_id();
   dp->pool_ = rte_pktmbuf_pool_create("dc_mbufs", cfg.mbufs, cfg.mbuf_cache, 0,
@@ -208,6 +223,13 @@ Dataplane::~Dataplane() {
   }
   workers_.clear();
   if (pool_ != nullptr) rte_mempool_free(pool_);
+  rte_free(qsbr_);
+}
+
+uint64_t Dataplane::grace_start() noexcept { return rte_rcu_qsbr_start(qsbr_); }
+
+bool Dataplane::grace_over(uint64_t token) noexcept {
+  return rte_rcu_qsbr_check(qsbr_, token, false) == 1;
 }
 
 Result<void> Dataplane::start() {
@@ -237,6 +259,47 @@ void Dataplane::stop() noexcept {
   running_ = false;
 }
 
+// Sends a burst's output: forwarded packets to the paired port (bounded retries, then fail
+// closed), resets back out of the ingress port; frees what was dropped or not sent.
+void Dataplane::transmit(WorkerState& ws, uint16_t p, BurstOutput& o) noexcept {
+  const uint16_t q = ws.index;
+  WorkerCounters& c = ws.counters;
+  const PortInfo& in = ports_[p];
+  if (o.n_fwd > 0) {
+    uint16_t peer = config_.ports[p].peer;
+    const PortInfo& out = ports_[peer];
+    // Lengths are read before TX: once sent, an mbuf belongs to the driver.
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < o.n_fwd; ++i) bytes += rte_pktmbuf_pkt_len(o.fwd[i]);
+    uint32_t sent = 0;
+    // Bounded retries absorb a momentarily full TX ring; then fail closed (drop).
+    for (int stalls = 0; sent < o.n_fwd && stalls < 4;) {
+      uint16_t chunk = static_cast<uint16_t>(std::min<uint32_t>(o.n_fwd - sent, 256));
+      uint16_t k = rte_eth_tx_burst(out.port_id, q, o.fwd + sent, chunk);
+      if (k == 0) ++stalls;
+      sent += k;
+    }
+    for (uint32_t i = sent; i < o.n_fwd; ++i) {
+      bytes -= rte_pktmbuf_pkt_len(o.fwd[i]);
+      c.drop(inspect::DropReason::kTxFull);
+      --c.forwarded;
+      o.drop[o.n_drop++] = o.fwd[i];
+    }
+    c.port[peer].tx_packets += sent;
+    c.port[peer].tx_bytes += bytes;
+  }
+  if (o.n_back > 0) {
+    // Resets towards the sender go back out of the port the packet came in on.
+    uint16_t k = rte_eth_tx_burst(in.port_id, q, o.back, static_cast<uint16_t>(o.n_back));
+    c.port[p].tx_packets += k;
+    for (uint32_t i = k; i < o.n_back; ++i) {
+      c.drop(inspect::DropReason::kTxFull);
+      o.drop[o.n_drop++] = o.back[i];
+    }
+  }
+  if (o.n_drop > 0) rte_pktmbuf_free_bulk(o.drop, o.n_drop);
+}
+
 int Dataplane::worker_main(void* arg) {
   auto* ws = static_cast<WorkerState*>(arg);
   Dataplane* dp = ws->dp;
@@ -244,53 +307,26 @@ int Dataplane::worker_main(void* arg) {
   const uint16_t burst = std::min<uint16_t>(dp->config_.burst, 256);
   const uint16_t nports = static_cast<uint16_t>(dp->ports_.size());
   rte_mbuf* pkts[256];
-  WorkerCounters& c = ws->counters;
 
+  rte_rcu_qsbr_thread_online(dp->qsbr_, q);
   while (!dp->stop_.load(std::memory_order_relaxed)) {
+    // A quiescent state, then the newest policy generation: the generation cached before this
+    // point is dropped unused, so once the reloader sees this report for its grace period the
+    // worker reaches older generations only through its flows. (The reverse order could report a
+    // grace period over while the old generation is still this worker's current one.)
+    rte_rcu_qsbr_quiescent(dp->qsbr_, q);
+    ws->pipeline->refresh_epoch();
     for (uint16_t p = 0; p < nports; ++p) {
-      const PortInfo& in = dp->ports_[p];
-      uint16_t n = rte_eth_rx_burst(in.port_id, q, pkts, burst);
+      uint16_t n = rte_eth_rx_burst(dp->ports_[p].port_id, q, pkts, burst);
       if (n == 0) continue;
-      int64_t now = ws->clock.now();
       BurstOutput& o = ws->out;
       o.clear();
-      ws->pipeline->process(p, pkts, n, now, o);
-      if (o.n_fwd > 0) {
-        uint16_t peer = dp->config_.ports[p].peer;
-        const PortInfo& out = dp->ports_[peer];
-        // Lengths are read before TX: once sent, an mbuf belongs to the driver.
-        uint64_t bytes = 0;
-        for (uint32_t i = 0; i < o.n_fwd; ++i) bytes += rte_pktmbuf_pkt_len(o.fwd[i]);
-        uint32_t sent = 0;
-        // Bounded retries absorb a momentarily full TX ring; then fail closed (drop).
-        for (int stalls = 0; sent < o.n_fwd && stalls < 4;) {
-          uint16_t chunk = static_cast<uint16_t>(std::min<uint32_t>(o.n_fwd - sent, 256));
-          uint16_t k = rte_eth_tx_burst(out.port_id, q, o.fwd + sent, chunk);
-          if (k == 0) ++stalls;
-          sent += k;
-        }
-        for (uint32_t i = sent; i < o.n_fwd; ++i) {
-          bytes -= rte_pktmbuf_pkt_len(o.fwd[i]);
-          c.drop(inspect::DropReason::kTxFull);
-          --c.forwarded;
-          o.drop[o.n_drop++] = o.fwd[i];
-        }
-        c.port[peer].tx_packets += sent;
-        c.port[peer].tx_bytes += bytes;
-      }
-      if (o.n_back > 0) {
-        // Resets towards the sender go back out of the port the packet came in on.
-        uint16_t k = rte_eth_tx_burst(in.port_id, q, o.back, static_cast<uint16_t>(o.n_back));
-        c.port[p].tx_packets += k;
-        for (uint32_t i = k; i < o.n_back; ++i) {
-          c.drop(inspect::DropReason::kTxFull);
-          o.drop[o.n_drop++] = o.back[i];
-        }
-      }
-      if (o.n_drop > 0) rte_pktmbuf_free_bulk(o.drop, o.n_drop);
+      ws->pipeline->process(p, pkts, n, ws->clock.now(), o);
+      dp->transmit(*ws, p, o);
     }
     ws->pipeline->expire(ws->clock.now());
   }
+  rte_rcu_qsbr_thread_offline(dp->qsbr_, q);
   return 0;
 }
 
@@ -310,18 +346,17 @@ FlowTableStats Dataplane::flow_stats() const noexcept {
   FlowTableStats s{};
   for (const auto& ws : workers_) {
     const auto& f = ws->flows->stats();
-    s.created += f.created;
-    s.expired += f.expired;
-    s.full += f.full;
-    s.active += f.active;
+    s.created += f.created.load();
+    s.expired += f.expired.load();
+    s.full += f.full.load();
+    s.active += f.active.load();
   }
   return s;
 }
 
 uint64_t Dataplane::total_rx() const noexcept {
   uint64_t n = 0;
-  for (const auto& ws : workers_)
-    for (const auto& p : ws->counters.port) n += p.rx_packets;
+  for (const auto& ws : workers_) n += ws->counters.rx_packets();
   return n;
 }
 
