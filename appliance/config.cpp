@@ -177,8 +177,7 @@ class Loader {
   }
 
   void load_memory(const toml::table& m, dataplane::DataplaneConfig& d) {
-    check_keys(m, {"mbufs", "mbuf_cache", "rx_descriptors", "tx_descriptors", "burst"},
-               "[memory]");
+    check_keys(m, {"mbufs", "mbuf_cache", "rx_descriptors", "tx_descriptors", "burst"}, "[memory]");
     get_uint(m, "mbufs", d.mbufs, 511, 16u << 20);
     get_uint(m, "mbuf_cache", d.mbuf_cache, 0, 512);
     get_uint(m, "rx_descriptors", d.rx_descriptors, 64, 16384);
@@ -331,9 +330,9 @@ class Loader {
     }
     for (size_t i = 0; i < c.ports.size(); ++i)
       if (!used[i])
-        diags_.push_back(Diagnostic{
-            file_, c.ports[i].line, 1, true,
-            "port '" + c.ports[i].name + "' is not in any pair (every port is one side of a wire)"});
+        diags_.push_back(Diagnostic{file_, c.ports[i].line, 1, true,
+                                    "port '" + c.ports[i].name +
+                                        "' is not in any pair (every port is one side of a wire)"});
   }
 
   std::string file_;

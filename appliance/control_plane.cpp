@@ -44,9 +44,9 @@ std::string ControlPlane::expand(const std::string& s) const {
 int ControlPlane::run() {
   std::error_code ec;
   std::filesystem::create_directories(opt_.out_dir, ec);
-  for (auto step : {&ControlPlane::load_first_policy, &ControlPlane::set_up_ports,
-                    &ControlPlane::open_eal, &ControlPlane::open_audit,
-                    &ControlPlane::start_dataplane})
+  for (auto step :
+       {&ControlPlane::load_first_policy, &ControlPlane::set_up_ports, &ControlPlane::open_eal,
+        &ControlPlane::open_audit, &ControlPlane::start_dataplane})
     if (int rc = (this->*step)(); rc != 0) return rc;
   serve();
   return finish();
@@ -198,8 +198,7 @@ int ControlPlane::start_dataplane() {
       std::fprintf(stderr, "datacustoms run: warning: %s\n", ms.error().message.c_str());
     }
   }
-  std::fprintf(stderr, "datacustoms: running with %u worker(s); Ctrl-C stops\n",
-               plane_->workers());
+  std::fprintf(stderr, "datacustoms: running with %u worker(s); Ctrl-C stops\n", plane_->workers());
   return 0;
 }
 
@@ -236,7 +235,8 @@ void ControlPlane::serve() {
       last_rx = rx;
       last_change = now;
     }
-    if (opt_.idle_exit_ms > 0 && now - last_change >= std::chrono::milliseconds(opt_.idle_exit_ms)) {
+    if (opt_.idle_exit_ms > 0 &&
+        now - last_change >= std::chrono::milliseconds(opt_.idle_exit_ms)) {
       std::fprintf(stderr, "datacustoms: input idle for %ld ms, stopping\n", opt_.idle_exit_ms);
       break;
     }
@@ -254,8 +254,7 @@ audit::WriterOptions ControlPlane::writer_options(const std::string& dir) const 
   audit::WriterOptions wo;
   wo.dir = dir;
   wo.clock = [] {
-    return std::chrono::time_point_cast<std::chrono::nanoseconds>(
-        std::chrono::system_clock::now());
+    return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
   };
   wo.checkpoint_every_records = ac.checkpoint_every_records;
   wo.checkpoint_interval = std::chrono::seconds(ac.checkpoint_interval_s);
@@ -313,9 +312,9 @@ int ControlPlane::open_audit() {
     if (!ev) return fail("evidence store: " + ev.error().message);
     evidence = std::move(ev.value());
   }
-  auditor_ = std::make_unique<AuditThread>(*channel_, std::move(writer.value()),
-                                           std::move(evidence), hmac_key,
-                                           ac.evidence_packets_per_flow);
+  auditor_ =
+      std::make_unique<AuditThread>(*channel_, std::move(writer.value()), std::move(evidence),
+                                    hmac_key, ac.evidence_packets_per_flow);
   for (size_t w = 0; w < cfg_.dataplane.worker_lcores.size(); ++w) {
     sinks_.push_back(std::make_unique<dataplane::AuditSink>(*channel_));
     cfg_.dataplane.sinks.push_back(sinks_.back().get());

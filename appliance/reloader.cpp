@@ -35,8 +35,8 @@ Result<std::unique_ptr<dataplane::PolicyEpoch>> Reloader::build(
     std::shared_ptr<const policy::Snapshot> snapshot, const std::vector<uint16_t>& zones) {
   std::vector<uint16_t> peers;
   for (const auto& p : ports_) peers.push_back(p.peer);
-  return dataplane::PolicyEpoch::build(generation_ + 1, std::move(snapshot), zones, peers,
-                                       workers_, inspect_flows_);
+  return dataplane::PolicyEpoch::build(generation_ + 1, std::move(snapshot), zones, peers, workers_,
+                                       inspect_flows_);
 }
 
 void Reloader::publish(std::unique_ptr<dataplane::PolicyEpoch> epoch) {

@@ -31,9 +31,9 @@ class Reloader {
     uint16_t peer = 0;  // index of the paired port
   };
   struct Hooks {
-    dataplane::Dataplane* plane = nullptr;         // grace periods of its workers
-    dataplane::AuditChannel* channel = nullptr;    // null: no audit trail
-    std::function<void(nlohmann::ordered_json)> record;  // a policy_reload audit record
+    dataplane::Dataplane* plane = nullptr;                   // grace periods of its workers
+    dataplane::AuditChannel* channel = nullptr;              // null: no audit trail
+    std::function<void(nlohmann::ordered_json)> record;      // a policy_reload audit record
     std::function<void(const policy::Snapshot*)> published;  // the new live snapshot
   };
 

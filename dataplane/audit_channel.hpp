@@ -69,8 +69,8 @@ class AuditChannel {
   rte_ring* ring_ = nullptr;
   rte_mempool* events_ = nullptr;
   rte_mempool* evidence_ = nullptr;
-  uint32_t dequeued_ = 0;                // writer thread only
-  std::atomic<uint32_t> handled_{0};     // items the writer finished with
+  uint32_t dequeued_ = 0;             // writer thread only
+  std::atomic<uint32_t> handled_{0};  // items the writer finished with
 };
 
 // Per-worker FlowEventSink over the shared channel.

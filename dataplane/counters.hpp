@@ -98,12 +98,14 @@ struct CounterInfo {
   const char* metric_labels;
   const char* help;
 };
+// clang-format off
 inline constexpr CounterInfo kCounterInfo[] = {
 #define DC_COUNTER(field, section, key, label, worker_column, metric, metric_labels, help) \
   {&WorkerCounters::field, CounterSection::section, key, label, worker_column, metric,     \
    metric_labels, help},
 #include "dataplane/counters.def"
 };
+// clang-format on
 
 struct PortCounterInfo {
   Counter PortCounters::*field;

@@ -732,8 +732,7 @@ void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
   }
   // A policy reload since this flow was admitted: the newest policy may refuse it.
   if (f->policy != nullptr && snap_ != nullptr && f->policy != snap_ &&
-      f->readmitted_generation != generation_ &&
-      f->verdict != FlowVerdict::kBlock)
+      f->readmitted_generation != generation_ && f->verdict != FlowVerdict::kBlock)
     readmit(*f, dir, in_port, now_ns);
   if (f->verdict == FlowVerdict::kPending) {
     if (snap != nullptr)

@@ -29,8 +29,12 @@ struct InspectEngine {
   // store: single writer, no lock prefix); read by the control thread (acquire). A flow is bound
   // from admission until its record was emitted (Pipeline::bind_engine).
   std::atomic<uint64_t> flows{0};
-  void flow_bound() noexcept { flows.store(flows.load(std::memory_order_relaxed) + 1, std::memory_order_release); }
-  void flow_unbound() noexcept { flows.store(flows.load(std::memory_order_relaxed) - 1, std::memory_order_release); }
+  void flow_bound() noexcept {
+    flows.store(flows.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
+  void flow_unbound() noexcept {
+    flows.store(flows.load(std::memory_order_relaxed) - 1, std::memory_order_release);
+  }
   // Pre-opens 2 x inspect_flows streams (one per direction). Control plane only.
   static Result<std::unique_ptr<InspectEngine>> create(const policy::Snapshot& snapshot,
                                                        uint32_t inspect_flows);
