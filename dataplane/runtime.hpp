@@ -103,6 +103,10 @@ class Dataplane {
   Dataplane() = default;
   static int worker_main(void* arg);
   void transmit(WorkerState& ws, uint16_t port, BurstOutput& out) noexcept;
+  Result<uint16_t> resolve_ports();
+  Result<void> set_up_grace_periods();
+  Result<void> start_ports(uint16_t queues);
+  Result<void> create_workers();
   DataplaneConfig config_;
   std::vector<PortInfo> ports_;
   std::vector<std::unique_ptr<WorkerState>> workers_;
