@@ -1,3 +1,4 @@
+// Loading and checking appliance.toml (appliance/config.hpp).
 #include "appliance/config.hpp"
 
 #include <toml++/toml.h>
@@ -116,205 +117,224 @@ class Loader {
         root,
         {"eal", "memory", "flows", "inspect", "dataplane", "audit", "metrics", "ports", "pairs"},
         "the top level");
-
-    if (const auto* eal = get_table(root, "eal")) {
-      check_keys(*eal, {"args", "main_lcore", "workers"}, "[eal]");
-      if (const toml::node* a = eal->get("args")) {
-        if (!a->is_array()) {
-          error_at(*a, "'args' must be an array of strings");
-        } else {
-          for (const auto& e : *a->as_array()) {
-            if (!e.is_string())
-              error_at(e, "EAL argument must be a string");
-            else
-              c.eal_args.push_back(*e.value<std::string>());
-          }
-        }
-      }
-      get_uint(*eal, "main_lcore", c.main_lcore, 0, 1023);
-      if (const toml::node* w = eal->get("workers")) {
-        if (!w->is_array() || w->as_array()->empty()) {
-          error_at(*w, "'workers' must be a non-empty array of lcore ids");
-        } else {
-          std::set<int64_t> seen;
-          for (const auto& e : *w->as_array()) {
-            auto v = e.value<int64_t>();
-            if (!e.is_integer() || !v || *v < 0 || *v > 1023) {
-              error_at(e, "worker lcore must be an integer in [0, 1023]");
-            } else if (static_cast<unsigned>(*v) == c.main_lcore) {
-              error_at(e, "worker lcore " + std::to_string(*v) +
-                              " is the main lcore (the control thread runs there)");
-            } else if (!seen.insert(*v).second) {
-              error_at(e, "worker lcore " + std::to_string(*v) + " listed twice");
-            } else {
-              c.worker_lcores.push_back(static_cast<unsigned>(*v));
-            }
-          }
-        }
-      }
+    if (const auto* t = get_table(root, "eal")) load_eal(*t, c);
+    auto& w = c.dataplane.worker_lcores;
+    if (w.empty()) w.push_back(c.main_lcore != 1 ? 1 : 0);
+    if (const auto* t = get_table(root, "memory")) load_memory(*t, c.dataplane);
+    if (const auto* t = get_table(root, "flows")) load_flows(*t, c.dataplane);
+    if (const auto* t = get_table(root, "inspect")) {
+      check_keys(*t, {"flows"}, "[inspect]");
+      get_uint(*t, "flows", c.dataplane.pipeline.inspect_flows, 0, 1u << 24);
     }
-    if (c.worker_lcores.empty() && c.main_lcore != 1) c.worker_lcores.push_back(1);
-    if (c.worker_lcores.empty()) c.worker_lcores.push_back(0);
-
-    if (const auto* m = get_table(root, "memory")) {
-      check_keys(*m, {"mbufs", "mbuf_cache", "rx_descriptors", "tx_descriptors", "burst"},
-                 "[memory]");
-      get_uint(*m, "mbufs", c.mbufs, 511, 16u << 20);
-      get_uint(*m, "mbuf_cache", c.mbuf_cache, 0, 512);
-      get_uint(*m, "rx_descriptors", c.rx_descriptors, 64, 16384);
-      get_uint(*m, "tx_descriptors", c.tx_descriptors, 64, 16384);
-      get_uint(*m, "burst", c.burst, 1, 256);
+    if (const auto* t = get_table(root, "metrics")) {
+      check_keys(*t, {"listen"}, "[metrics]");
+      get_string(*t, "listen", c.metrics_listen, true, *t);
     }
-    if (const auto* f = get_table(root, "flows")) {
-      check_keys(*f,
-                 {"capacity", "expiry_budget", "tcp_syn_timeout_s", "tcp_established_timeout_s",
-                  "tcp_closing_timeout_s", "tcp_closed_timeout_s", "udp_timeout_s",
-                  "icmp_timeout_s", "other_timeout_s"},
-                 "[flows]");
-      get_uint(*f, "capacity", c.flow_capacity, 8, 1u << 26);
-      get_uint(*f, "expiry_budget", c.expiry_budget, 1, 1u << 20);
-      get_seconds(*f, "tcp_syn_timeout_s", c.timeouts.tcp_syn_ns);
-      get_seconds(*f, "tcp_established_timeout_s", c.timeouts.tcp_established_ns);
-      get_seconds(*f, "tcp_closing_timeout_s", c.timeouts.tcp_closing_ns);
-      get_seconds(*f, "tcp_closed_timeout_s", c.timeouts.tcp_closed_ns);
-      get_seconds(*f, "udp_timeout_s", c.timeouts.udp_ns);
-      get_seconds(*f, "icmp_timeout_s", c.timeouts.icmp_ns);
-      get_seconds(*f, "other_timeout_s", c.timeouts.other_ns);
-    }
-    if (const auto* in = get_table(root, "inspect")) {
-      check_keys(*in, {"flows"}, "[inspect]");
-      get_uint(*in, "flows", c.inspect_flows, 0, 1u << 24);
-    }
-    if (const auto* m = get_table(root, "metrics")) {
-      check_keys(*m, {"listen"}, "[metrics]");
-      get_string(*m, "listen", c.metrics_listen, true, *m);
-    }
-    if (const auto* a = get_table(root, "audit")) {
-      check_keys(*a,
-                 {"dir", "signing_key", "hmac_key_file", "checkpoint_every_records",
-                  "checkpoint_interval_s", "max_file_mb", "fsync_every_records",
-                  "fsync_interval_ms", "ring_size", "evidence_packets_per_flow", "evidence_max_mb"},
-                 "[audit]");
-      auto& ac = c.audit;
-      ac.enabled = true;
-      ac.line = static_cast<int>(a->source().begin.line);
-      get_string(*a, "dir", ac.dir, true, *a);
-      get_string(*a, "signing_key", ac.signing_key, true, *a);
-      get_string(*a, "hmac_key_file", ac.hmac_key_file, true, *a);
-      get_uint(*a, "checkpoint_every_records", ac.checkpoint_every_records, 0, 1u << 30);
-      get_uint(*a, "checkpoint_interval_s", ac.checkpoint_interval_s, 0, 86400);
-      get_uint(*a, "max_file_mb", ac.max_file_mb, 0, 1u << 20);
-      get_uint(*a, "fsync_every_records", ac.fsync_every_records, 0, 1u << 30);
-      get_uint(*a, "fsync_interval_ms", ac.fsync_interval_ms, 0, 3'600'000);
-      get_uint(*a, "ring_size", ac.ring_size, 256, 1u << 24);
-      if ((ac.ring_size & (ac.ring_size - 1)) != 0)
-        error_at(*a->get("ring_size"), "'ring_size' must be a power of two");
-      get_uint(*a, "evidence_packets_per_flow", ac.evidence_packets_per_flow, 0, 100000);
-      get_uint(*a, "evidence_max_mb", ac.evidence_max_mb, 0, 1u << 24);
-    }
-    if (const auto* d = get_table(root, "dataplane")) {
-      check_keys(*d, {"unknown_ethertype", "policy", "allow_without_policy", "block_action"},
-                 "[dataplane]");
-      std::string block = "drop";
-      get_string(*d, "block_action", block, false, *d);
-      if (block == "reset")
-        c.reset_on_block = true;
-      else if (block != "drop")
-        error_at(*d->get("block_action"),
-                 "unknown block_action \"" + block + "\" (expected: drop, reset)");
-      std::string action = "drop";
-      get_string(*d, "unknown_ethertype", action, false, *d);
-      if (action == "drop")
-        c.unknown_ethertype = UnknownEtherTypeAction::kDrop;
-      else if (action == "forward")
-        c.unknown_ethertype = UnknownEtherTypeAction::kForward;
-      else
-        error_at(
-            *d->get("unknown_ethertype"),
-            "unknown action \"" + action + "\" for unknown_ethertype (expected: drop, forward)");
-      get_string(*d, "policy", c.policy, false, *d);
-      if (const toml::node* n = d->get("allow_without_policy")) {
-        if (!n->is_boolean())
-          error_at(*n, "'allow_without_policy' must be true or false");
-        else
-          c.allow_without_policy = *n->value<bool>();
-      }
-    }
-
-    const toml::node* ports = root.get("ports");
-    if (ports == nullptr) {
-      diags_.push_back(
-          Diagnostic{file_, 1, 1, true, "no [[ports]] defined (at least two are needed)"});
-    } else if (!ports->is_array_of_tables()) {
-      error_at(*ports, "'ports' must be an array of tables ([[ports]])");
-    } else {
-      for (const auto& pn : *ports->as_array()) {
-        const auto& pt = *pn.as_table();
-        check_keys(pt, {"name", "device", "zone"}, "[[ports]]");
-        PortConfig p;
-        p.line = static_cast<int>(pt.source().begin.line);
-        get_string(pt, "name", p.name, true, pt);
-        get_string(pt, "device", p.device, true, pt);
-        get_string(pt, "zone", p.zone, true, pt);
-        for (const auto& q : c.ports) {
-          if (!p.name.empty() && q.name == p.name)
-            error_at(*pt.get("name"), "port name '" + p.name + "' defined twice (first on line " +
-                                          std::to_string(q.line) + ")");
-          if (!p.device.empty() && q.device == p.device)
-            error_at(*pt.get("device"), "device '" + p.device + "' used by two ports");
-        }
-        c.ports.push_back(std::move(p));
-      }
-    }
-
-    const toml::node* pairs = root.get("pairs");
-    if (pairs == nullptr) {
-      diags_.push_back(Diagnostic{file_, 1, 1, true,
-                                  "no 'pairs' defined (e.g. pairs = [[\"inside\", \"outside\"]])"});
-    } else if (!pairs->is_array()) {
-      error_at(*pairs, "'pairs' must be an array of [port, port] arrays");
-    } else {
-      std::vector<int> used(c.ports.size(), 0);
-      for (const auto& e : *pairs->as_array()) {
-        const auto* arr = e.as_array();
-        if (arr == nullptr || arr->size() != 2 || !(*arr)[0].is_string() ||
-            !(*arr)[1].is_string()) {
-          error_at(e, "a pair must be two port names, e.g. [\"inside\", \"outside\"]");
-          continue;
-        }
-        size_t idx[2] = {SIZE_MAX, SIZE_MAX};
-        for (int k = 0; k < 2; ++k) {
-          std::string n = *(*arr)[k].value<std::string>();
-          for (size_t i = 0; i < c.ports.size(); ++i)
-            if (c.ports[i].name == n) idx[k] = i;
-          if (idx[k] == SIZE_MAX) error_at((*arr)[k], "unknown port '" + n + "' in pair");
-        }
-        if (idx[0] == SIZE_MAX || idx[1] == SIZE_MAX) continue;
-        if (idx[0] == idx[1]) {
-          error_at(e, "a port cannot be paired with itself");
-          continue;
-        }
-        bool dup = false;
-        for (size_t k : idx) {
-          if (used[k]++) {
-            error_at(e, "port '" + c.ports[k].name + "' is already in another pair");
-            dup = true;
-          }
-        }
-        if (!dup) c.pairs.emplace_back(idx[0], idx[1]);
-      }
-      for (size_t i = 0; i < c.ports.size(); ++i)
-        if (!used[i])
-          diags_.push_back(
-              Diagnostic{file_, c.ports[i].line, 1, true,
-                         "port '" + c.ports[i].name +
-                             "' is not in any pair (every port is one side of a wire)"});
-    }
-    if (c.mbuf_cache > c.mbufs / 1.5)
+    if (const auto* t = get_table(root, "audit")) load_audit(*t, c.audit);
+    if (const auto* t = get_table(root, "dataplane")) load_dataplane(*t, c);
+    load_ports(root, c);
+    load_pairs(root, c);
+    if (c.dataplane.mbuf_cache > c.dataplane.mbufs / 1.5)
       diags_.push_back(Diagnostic{file_, 1, 1, true, "mbuf_cache must be at most mbufs / 1.5"});
   }
 
  private:
+  void load_eal(const toml::table& eal, ApplianceConfig& c) {
+    check_keys(eal, {"args", "main_lcore", "workers"}, "[eal]");
+    if (const toml::node* a = eal.get("args")) {
+      if (!a->is_array()) {
+        error_at(*a, "'args' must be an array of strings");
+      } else {
+        for (const auto& e : *a->as_array()) {
+          if (!e.is_string())
+            error_at(e, "EAL argument must be a string");
+          else
+            c.eal_args.push_back(*e.value<std::string>());
+        }
+      }
+    }
+    get_uint(eal, "main_lcore", c.main_lcore, 0, 1023);
+    const toml::node* w = eal.get("workers");
+    if (w == nullptr) return;
+    if (!w->is_array() || w->as_array()->empty()) {
+      error_at(*w, "'workers' must be a non-empty array of lcore ids");
+      return;
+    }
+    std::set<int64_t> seen;
+    for (const auto& e : *w->as_array()) {
+      auto v = e.value<int64_t>();
+      if (!e.is_integer() || !v || *v < 0 || *v > 1023) {
+        error_at(e, "worker lcore must be an integer in [0, 1023]");
+      } else if (static_cast<unsigned>(*v) == c.main_lcore) {
+        error_at(e, "worker lcore " + std::to_string(*v) +
+                        " is the main lcore (the control thread runs there)");
+      } else if (!seen.insert(*v).second) {
+        error_at(e, "worker lcore " + std::to_string(*v) + " listed twice");
+      } else {
+        c.dataplane.worker_lcores.push_back(static_cast<unsigned>(*v));
+      }
+    }
+  }
+
+  void load_memory(const toml::table& m, dataplane::DataplaneConfig& d) {
+    check_keys(m, {"mbufs", "mbuf_cache", "rx_descriptors", "tx_descriptors", "burst"}, "[memory]");
+    get_uint(m, "mbufs", d.mbufs, 511, 16u << 20);
+    get_uint(m, "mbuf_cache", d.mbuf_cache, 0, 512);
+    get_uint(m, "rx_descriptors", d.rx_descriptors, 64, 16384);
+    get_uint(m, "tx_descriptors", d.tx_descriptors, 64, 16384);
+    get_uint(m, "burst", d.burst, 1, 256);
+  }
+
+  void load_flows(const toml::table& f, dataplane::DataplaneConfig& d) {
+    check_keys(f,
+               {"capacity", "expiry_budget", "tcp_syn_timeout_s", "tcp_established_timeout_s",
+                "tcp_closing_timeout_s", "tcp_closed_timeout_s", "udp_timeout_s", "icmp_timeout_s",
+                "other_timeout_s"},
+               "[flows]");
+    get_uint(f, "capacity", d.flow_capacity, 8, 1u << 26);
+    get_uint(f, "expiry_budget", d.pipeline.expiry_budget, 1, 1u << 20);
+    get_seconds(f, "tcp_syn_timeout_s", d.timeouts.tcp_syn_ns);
+    get_seconds(f, "tcp_established_timeout_s", d.timeouts.tcp_established_ns);
+    get_seconds(f, "tcp_closing_timeout_s", d.timeouts.tcp_closing_ns);
+    get_seconds(f, "tcp_closed_timeout_s", d.timeouts.tcp_closed_ns);
+    get_seconds(f, "udp_timeout_s", d.timeouts.udp_ns);
+    get_seconds(f, "icmp_timeout_s", d.timeouts.icmp_ns);
+    get_seconds(f, "other_timeout_s", d.timeouts.other_ns);
+  }
+
+  void load_audit(const toml::table& a, AuditConfig& ac) {
+    check_keys(a,
+               {"dir", "signing_key", "hmac_key_file", "checkpoint_every_records",
+                "checkpoint_interval_s", "max_file_mb", "fsync_every_records", "fsync_interval_ms",
+                "ring_size", "evidence_packets_per_flow", "evidence_max_mb"},
+               "[audit]");
+    ac.enabled = true;
+    ac.line = static_cast<int>(a.source().begin.line);
+    get_string(a, "dir", ac.dir, true, a);
+    get_string(a, "signing_key", ac.signing_key, true, a);
+    get_string(a, "hmac_key_file", ac.hmac_key_file, true, a);
+    get_uint(a, "checkpoint_every_records", ac.checkpoint_every_records, 0, 1u << 30);
+    get_uint(a, "checkpoint_interval_s", ac.checkpoint_interval_s, 0, 86400);
+    get_uint(a, "max_file_mb", ac.max_file_mb, 0, 1u << 20);
+    get_uint(a, "fsync_every_records", ac.fsync_every_records, 0, 1u << 30);
+    get_uint(a, "fsync_interval_ms", ac.fsync_interval_ms, 0, 3'600'000);
+    get_uint(a, "ring_size", ac.ring_size, 256, 1u << 24);
+    if ((ac.ring_size & (ac.ring_size - 1)) != 0)
+      error_at(*a.get("ring_size"), "'ring_size' must be a power of two");
+    get_uint(a, "evidence_packets_per_flow", ac.evidence_packets_per_flow, 0, 100000);
+    get_uint(a, "evidence_max_mb", ac.evidence_max_mb, 0, 1u << 24);
+  }
+
+  void load_dataplane(const toml::table& d, ApplianceConfig& c) {
+    check_keys(d, {"unknown_ethertype", "policy", "allow_without_policy", "block_action"},
+               "[dataplane]");
+    auto& ps = c.dataplane.pipeline;
+    std::string block = "drop";
+    get_string(d, "block_action", block, false, d);
+    if (block == "reset")
+      ps.reset_on_block = true;
+    else if (block != "drop")
+      error_at(*d.get("block_action"),
+               "unknown block_action \"" + block + "\" (expected: drop, reset)");
+    std::string action = "drop";
+    get_string(d, "unknown_ethertype", action, false, d);
+    if (action == "forward")
+      ps.forward_unknown_ethertype = true;
+    else if (action != "drop")
+      error_at(*d.get("unknown_ethertype"),
+               "unknown action \"" + action + "\" for unknown_ethertype (expected: drop, forward)");
+    get_string(d, "policy", c.policy, false, d);
+    if (const toml::node* n = d.get("allow_without_policy")) {
+      if (!n->is_boolean())
+        error_at(*n, "'allow_without_policy' must be true or false");
+      else
+        ps.allow_without_policy = *n->value<bool>();
+    }
+  }
+
+  void load_ports(const toml::table& root, ApplianceConfig& c) {
+    const toml::node* ports = root.get("ports");
+    if (ports == nullptr) {
+      diags_.push_back(
+          Diagnostic{file_, 1, 1, true, "no [[ports]] defined (at least two are needed)"});
+      return;
+    }
+    if (!ports->is_array_of_tables()) {
+      error_at(*ports, "'ports' must be an array of tables ([[ports]])");
+      return;
+    }
+    for (const auto& pn : *ports->as_array()) {
+      const auto& pt = *pn.as_table();
+      check_keys(pt, {"name", "device", "zone"}, "[[ports]]");
+      PortConfig p;
+      p.line = static_cast<int>(pt.source().begin.line);
+      get_string(pt, "name", p.name, true, pt);
+      get_string(pt, "device", p.device, true, pt);
+      get_string(pt, "zone", p.zone, true, pt);
+      for (const auto& q : c.ports) {
+        if (!p.name.empty() && q.name == p.name)
+          error_at(*pt.get("name"), "port name '" + p.name + "' defined twice (first on line " +
+                                        std::to_string(q.line) + ")");
+        if (!p.device.empty() && q.device == p.device)
+          error_at(*pt.get("device"), "device '" + p.device + "' used by two ports");
+      }
+      c.ports.push_back(std::move(p));
+    }
+  }
+
+  // One pair's two port indexes; false (with the error reported) when it names no valid pair.
+  bool pair_indexes(const toml::node& e, const ApplianceConfig& c, size_t (&idx)[2]) {
+    const auto* arr = e.as_array();
+    if (arr == nullptr || arr->size() != 2 || !(*arr)[0].is_string() || !(*arr)[1].is_string()) {
+      error_at(e, "a pair must be two port names, e.g. [\"inside\", \"outside\"]");
+      return false;
+    }
+    for (int k = 0; k < 2; ++k) {
+      idx[k] = SIZE_MAX;
+      std::string n = *(*arr)[k].value<std::string>();
+      for (size_t i = 0; i < c.ports.size(); ++i)
+        if (c.ports[i].name == n) idx[k] = i;
+      if (idx[k] == SIZE_MAX) error_at((*arr)[k], "unknown port '" + n + "' in pair");
+    }
+    if (idx[0] == SIZE_MAX || idx[1] == SIZE_MAX) return false;
+    if (idx[0] == idx[1]) {
+      error_at(e, "a port cannot be paired with itself");
+      return false;
+    }
+    return true;
+  }
+
+  void load_pairs(const toml::table& root, ApplianceConfig& c) {
+    const toml::node* pairs = root.get("pairs");
+    if (pairs == nullptr) {
+      diags_.push_back(Diagnostic{file_, 1, 1, true,
+                                  "no 'pairs' defined (e.g. pairs = [[\"inside\", \"outside\"]])"});
+      return;
+    }
+    if (!pairs->is_array()) {
+      error_at(*pairs, "'pairs' must be an array of [port, port] arrays");
+      return;
+    }
+    std::vector<int> used(c.ports.size(), 0);
+    for (const auto& e : *pairs->as_array()) {
+      size_t idx[2];
+      if (!pair_indexes(e, c, idx)) continue;
+      bool dup = false;
+      for (size_t k : idx) {
+        if (used[k]++) {
+          error_at(e, "port '" + c.ports[k].name + "' is already in another pair");
+          dup = true;
+        }
+      }
+      if (!dup) c.pairs.emplace_back(idx[0], idx[1]);
+    }
+    for (size_t i = 0; i < c.ports.size(); ++i)
+      if (!used[i])
+        diags_.push_back(Diagnostic{file_, c.ports[i].line, 1, true,
+                                    "port '" + c.ports[i].name +
+                                        "' is not in any pair (every port is one side of a wire)"});
+  }
+
   std::string file_;
   std::vector<Diagnostic>& diags_;
 };

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/result.hpp"
-#include "dataplane/flow_table.hpp"
+#include "dataplane/runtime.hpp"
 
 namespace dc::appliance {
 
@@ -27,8 +27,6 @@ struct PortConfig {
   std::string zone;    // zone name, resolved against the policy's zones
   int line = 0;
 };
-
-enum class UnknownEtherTypeAction { kDrop, kForward };
 
 struct AuditConfig {
   bool enabled = false;       // an [audit] table is present
@@ -52,24 +50,12 @@ struct ApplianceConfig {
   // [eal]
   std::vector<std::string> eal_args;  // extra EAL arguments (e.g. --no-huge, -m 512, --no-shconf)
   unsigned main_lcore = 0;
-  std::vector<unsigned> worker_lcores;
-  // [memory]
-  uint32_t mbufs = 8191;
-  uint32_t mbuf_cache = 256;
-  uint16_t rx_descriptors = 1024;
-  uint16_t tx_descriptors = 1024;
-  uint16_t burst = 32;
-  // [flows]
-  uint32_t flow_capacity = 65536;  // per worker
-  uint32_t expiry_budget = 64;     // flow slots visited per burst by the incremental expiry
-  dataplane::FlowTimeouts timeouts{};
-  // [inspect]
-  uint32_t inspect_flows = 4096;  // per worker: flows with inspection state at once
+  // [eal] workers, [memory], [flows], [inspect] and [dataplane] settings go straight into the
+  // dataplane's own configuration. Its `ports` stay empty here: `run` fills them in (devices
+  // expanded, zones resolved against the policy).
+  dataplane::DataplaneConfig dataplane;
   // [dataplane]
-  UnknownEtherTypeAction unknown_ethertype = UnknownEtherTypeAction::kDrop;
   std::string policy;  // path of the compliance policy (relative paths: to this file)
-  bool allow_without_policy = false;  // forward flows when no policy is given (lab use only)
-  bool reset_on_block = false;        // block_action = "reset": RST both ends of blocked TCP flows
   AuditConfig audit;
   // [metrics]
   std::string metrics_listen;  // "127.0.0.1:9464": Prometheus GET /metrics; empty: off

@@ -1,3 +1,4 @@
+// The final counter tables and their JSON form, walked from dataplane/counters.def.
 #include "appliance/report.hpp"
 
 #include <rte_ethdev.h>
@@ -6,62 +7,81 @@
 #include <nlohmann/json.hpp>
 
 namespace dc::appliance {
+namespace {
 
-void print_final_counters(FILE* out, const dataplane::Dataplane& plane,
-                          const dataplane::DataplaneConfig& config) {
-  using dataplane::WorkerCounters;
-  WorkerCounters sum = plane.counters();
-  std::fprintf(out, "\n== ports ==\n");
-  std::fprintf(out, "%-12s %-12s %12s %14s %12s %14s %10s %10s\n", "port", "zone", "rx_packets",
-               "rx_bytes", "tx_packets", "tx_bytes", "hw_missed", "hw_errors");
+using dataplane::CounterSection;
+using dataplane::kCounterInfo;
+using dataplane::kPortCounterInfo;
+using dataplane::WorkerCounters;
+
+// "allow 3, alert 0, ..." for the counters of one section.
+void print_section_line(FILE* out, const WorkerCounters& sum, CounterSection section) {
+  const char* sep = "";
+  for (const auto& c : kCounterInfo) {
+    if (c.section != section) continue;
+    std::fprintf(out, "%s%s %" PRIu64, sep, c.label, (sum.*c.field).load());
+    sep = ", ";
+  }
+  std::fprintf(out, "\n");
+}
+
+void print_ports(FILE* out, const dataplane::Dataplane& plane,
+                 const dataplane::DataplaneConfig& config, const WorkerCounters& sum) {
+  std::fprintf(out, "\n== ports ==\n%-12s %-12s", "port", "zone");
+  for (const auto& pc : kPortCounterInfo) std::fprintf(out, " %*s", pc.width, pc.key);
+  std::fprintf(out, " %10s %10s\n", "hw_missed", "hw_errors");
   for (size_t p = 0; p < plane.ports().size(); ++p) {
     const auto& pi = plane.ports()[p];
     rte_eth_stats st{};
     (void)rte_eth_stats_get(pi.port_id, &st);
-    const auto& pc = sum.port[p];
-    std::fprintf(out,
-                 "%-12s %-12s %12" PRIu64 " %14" PRIu64 " %12" PRIu64 " %14" PRIu64 " %10" PRIu64
-                 " %10" PRIu64 "\n",
-                 pi.name.c_str(), config.ports[p].zone_name.c_str(), pc.rx_packets, pc.rx_bytes,
-                 pc.tx_packets, pc.tx_bytes, st.imissed, st.ierrors + st.oerrors);
+    std::fprintf(out, "%-12s %-12s", pi.name.c_str(), config.ports[p].zone_name.c_str());
+    for (const auto& pc : kPortCounterInfo)
+      std::fprintf(out, " %*" PRIu64, pc.width, (sum.port[p].*pc.field).load());
+    std::fprintf(out, " %10" PRIu64 " %10" PRIu64 "\n", st.imissed, st.ierrors + st.oerrors);
   }
-  std::fprintf(out, "\n== workers ==\n");
-  std::fprintf(out, "%-8s %12s %12s %12s %12s %12s\n", "worker", "rx_packets", "forwarded",
-               "dropped", "flows_new", "flows_expired");
+}
+
+void print_workers(FILE* out, const dataplane::Dataplane& plane) {
+  std::fprintf(out, "\n== workers ==\n%-8s %12s", "worker", "rx_packets");
+  for (const auto& c : kCounterInfo)
+    if (*c.worker_column) std::fprintf(out, " %12s", c.worker_column);
+  std::fprintf(out, "\n");
   auto per = plane.worker_counters();
   for (size_t w = 0; w < per.size(); ++w) {
-    uint64_t rx = 0;
-    for (const auto& p : per[w].port) rx += p.rx_packets;
-    std::fprintf(out,
-                 "%-8zu %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n", w,
-                 rx, per[w].forwarded, per[w].dropped, per[w].flows_created, per[w].flows_expired);
+    std::fprintf(out, "%-8zu %12" PRIu64, w, per[w].rx_packets());
+    for (const auto& c : kCounterInfo)
+      if (*c.worker_column) std::fprintf(out, " %12" PRIu64, (per[w].*c.field).load());
+    std::fprintf(out, "\n");
   }
+}
+
+}  // namespace
+
+void print_final_counters(FILE* out, const dataplane::Dataplane& plane,
+                          const dataplane::DataplaneConfig& config) {
+  WorkerCounters sum = plane.counters();
+  print_ports(out, plane, config, sum);
+  print_workers(out, plane);
   std::fprintf(out, "\n== drops by reason ==\n");
   bool any = false;
   for (size_t i = 1; i < inspect::kDropReasonCount; ++i) {
     if (sum.drops[i] == 0) continue;
     any = true;
     auto r = static_cast<inspect::DropReason>(i);
-    std::fprintf(out, "%-26s %12" PRIu64 "  %s\n", inspect::drop_reason_name(r), sum.drops[i],
-                 inspect::drop_reason_description(r));
+    std::fprintf(out, "%-26s %12" PRIu64 "  %s\n", inspect::drop_reason_name(r),
+                 sum.drops[i].load(), inspect::drop_reason_description(r));
   }
   if (!any) std::fprintf(out, "(none)\n");
-  std::fprintf(out,
-               "\n== verdicts ==\nallow %" PRIu64 ", alert %" PRIu64 ", block %" PRIu64
-               ", findings %" PRIu64 ", out-of-order segments held %" PRIu64
-               ", flow records lost %" PRIu64 ", TCP resets sent %" PRIu64 "\n",
-               sum.verdict_allow, sum.verdict_alert, sum.verdict_block, sum.findings, sum.held,
-               sum.events_lost, sum.resets_sent);
+  std::fprintf(out, "\n== verdicts ==\n");
+  print_section_line(out, sum, CounterSection::kVerdicts);
   auto fs = plane.flow_stats();
   std::fprintf(out, "\n== flows ==\n");
   std::fprintf(out,
                "created %" PRIu64 ", expired %" PRIu64 ", active %" PRIu64
                ", refused (table full) %" PRIu64 "\n",
-               fs.created, fs.expired, fs.active, fs.full);
-  std::fprintf(out,
-               "\n== totals ==\nforwarded %" PRIu64 ", dropped %" PRIu64
-               ", unknown EtherType forwarded %" PRIu64 ", fragments %" PRIu64 "\n",
-               sum.forwarded, sum.dropped, sum.unknown_ethertype_forwarded, sum.fragments);
+               fs.created.load(), fs.expired.load(), fs.active.load(), fs.full.load());
+  std::fprintf(out, "\n== totals ==\n");
+  print_section_line(out, sum, CounterSection::kTotals);
 }
 
 std::string counters_json(const dataplane::Dataplane& plane,
@@ -69,46 +89,36 @@ std::string counters_json(const dataplane::Dataplane& plane,
   nlohmann::ordered_json j;
   auto sum = plane.counters();
   for (size_t p = 0; p < plane.ports().size(); ++p) {
-    const auto& pc = sum.port[p];
     rte_eth_stats st{};
     (void)rte_eth_stats_get(plane.ports()[p].port_id, &st);
-    j["ports"][plane.ports()[p].name] = {{"zone", config.ports[p].zone_name},
-                                         {"rx_packets", pc.rx_packets},
-                                         {"rx_bytes", pc.rx_bytes},
-                                         {"tx_packets", pc.tx_packets},
-                                         {"tx_bytes", pc.tx_bytes},
-                                         {"hw_missed", st.imissed},
-                                         {"hw_errors", st.ierrors + st.oerrors}};
+    auto& o = j["ports"][plane.ports()[p].name];
+    o["zone"] = config.ports[p].zone_name;
+    for (const auto& pc : kPortCounterInfo) o[pc.key] = (sum.port[p].*pc.field).load();
+    o["hw_missed"] = st.imissed;
+    o["hw_errors"] = st.ierrors + st.oerrors;
   }
   j["workers"] = nlohmann::ordered_json::array();
   for (const auto& w : plane.worker_counters()) {
-    uint64_t rx = 0;
-    for (const auto& p : w.port) rx += p.rx_packets;
-    j["workers"].push_back({{"rx_packets", rx},
-                            {"forwarded", w.forwarded},
-                            {"dropped", w.dropped},
-                            {"flows_created", w.flows_created},
-                            {"flows_expired", w.flows_expired}});
+    nlohmann::ordered_json o = {{"rx_packets", w.rx_packets()}};
+    for (const auto& c : kCounterInfo)
+      if (*c.worker_column) o[c.key] = (w.*c.field).load();
+    j["workers"].push_back(o);
   }
   j["drops"] = nlohmann::ordered_json::object();
   for (size_t i = 1; i < inspect::kDropReasonCount; ++i)
-    j["drops"][inspect::drop_reason_name(static_cast<inspect::DropReason>(i))] = sum.drops[i];
+    j["drops"][inspect::drop_reason_name(static_cast<inspect::DropReason>(i))] =
+        sum.drops[i].load();
   auto fs = plane.flow_stats();
-  j["flows"] = {{"created", fs.created},
-                {"expired", fs.expired},
-                {"active", fs.active},
-                {"refused_table_full", fs.full}};
-  j["verdicts"] = {{"allow", sum.verdict_allow},
-                   {"alert", sum.verdict_alert},
-                   {"block", sum.verdict_block},
-                   {"findings", sum.findings},
-                   {"held", sum.held},
-                   {"records_lost", sum.events_lost},
-                   {"resets_sent", sum.resets_sent}};
-  j["totals"] = {{"forwarded", sum.forwarded},
-                 {"dropped", sum.dropped},
-                 {"unknown_ethertype_forwarded", sum.unknown_ethertype_forwarded},
-                 {"fragments", sum.fragments}};
+  j["flows"] = {{"created", fs.created.load()},
+                {"expired", fs.expired.load()},
+                {"active", fs.active.load()},
+                {"refused_table_full", fs.full.load()}};
+  for (const auto& c : kCounterInfo) {
+    if (c.section == CounterSection::kVerdicts) j["verdicts"][c.key] = (sum.*c.field).load();
+  }
+  for (const auto& c : kCounterInfo) {
+    if (c.section == CounterSection::kTotals) j["totals"][c.key] = (sum.*c.field).load();
+  }
   return j.dump(2) + "\n";
 }
 

@@ -1,7 +1,9 @@
+// DPDK telemetry commands and Prometheus text, both walked from dataplane/counters.def.
 #include "appliance/telemetry.hpp"
 
 #include <rte_telemetry.h>
 
+#include <cstring>
 #include <mutex>
 
 namespace dc::appliance {
@@ -37,10 +39,8 @@ int cmd_ports(const char*, const char*, rte_tel_data* d) {
     if (c == nullptr) return -1;
     rte_tel_data_start_dict(c);
     rte_tel_data_add_dict_string(c, "zone", g_config->ports[p].zone_name.c_str());
-    rte_tel_data_add_dict_u64(c, "rx_packets", sum.port[p].rx_packets);
-    rte_tel_data_add_dict_u64(c, "rx_bytes", sum.port[p].rx_bytes);
-    rte_tel_data_add_dict_u64(c, "tx_packets", sum.port[p].tx_packets);
-    rte_tel_data_add_dict_u64(c, "tx_bytes", sum.port[p].tx_bytes);
+    for (const auto& pc : dataplane::kPortCounterInfo)
+      rte_tel_data_add_dict_u64(c, pc.key, (sum.port[p].*pc.field).load());
     rte_tel_data_add_dict_container(d, g_plane->ports()[p].name.c_str(), c, 0);
   }
   return 0;
@@ -53,7 +53,7 @@ int cmd_drops(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_start_dict(d);
   for (size_t i = 1; i < inspect::kDropReasonCount; ++i)
     rte_tel_data_add_dict_u64(d, inspect::drop_reason_name(static_cast<inspect::DropReason>(i)),
-                              sum.drops[i]);
+                              sum.drops[i].load());
   return 0;
 }
 
@@ -63,18 +63,14 @@ int cmd_verdicts(const char*, const char*, rte_tel_data* d) {
   auto sum = g_plane->counters();
   auto fs = g_plane->flow_stats();
   rte_tel_data_start_dict(d);
-  rte_tel_data_add_dict_u64(d, "allow", sum.verdict_allow);
-  rte_tel_data_add_dict_u64(d, "alert", sum.verdict_alert);
-  rte_tel_data_add_dict_u64(d, "block", sum.verdict_block);
-  rte_tel_data_add_dict_u64(d, "findings", sum.findings);
-  rte_tel_data_add_dict_u64(d, "held", sum.held);
-  rte_tel_data_add_dict_u64(d, "resets_sent", sum.resets_sent);
-  rte_tel_data_add_dict_u64(d, "records_lost", sum.events_lost);
-  rte_tel_data_add_dict_u64(d, "forwarded", sum.forwarded);
-  rte_tel_data_add_dict_u64(d, "dropped", sum.dropped);
-  rte_tel_data_add_dict_u64(d, "flows_created", fs.created);
-  rte_tel_data_add_dict_u64(d, "flows_active", fs.active);
-  rte_tel_data_add_dict_u64(d, "flows_refused_table_full", fs.full);
+  // The verdicts and totals sections of the final table, then the flow table's statistics.
+  for (const auto& c : dataplane::kCounterInfo)
+    if (c.section == dataplane::CounterSection::kVerdicts ||
+        c.section == dataplane::CounterSection::kTotals)
+      rte_tel_data_add_dict_u64(d, c.key, (sum.*c.field).load());
+  rte_tel_data_add_dict_u64(d, "flows_created", fs.created.load());
+  rte_tel_data_add_dict_u64(d, "flows_active", fs.active.load());
+  rte_tel_data_add_dict_u64(d, "flows_refused_table_full", fs.full.load());
   return 0;
 }
 
@@ -132,59 +128,40 @@ std::string prometheus_metrics() {
              "\",sha256=\"" + g_policy->sha256_hex() + "\"",
          1);
   }
-  struct PortMetric {
-    const char* name;
-    const char* help;
-    uint64_t dataplane::PortCounters::*field;
-  } port_metrics[] = {
-      {"datacustoms_port_rx_packets_total", "Packets received per port.",
-       &dataplane::PortCounters::rx_packets},
-      {"datacustoms_port_rx_bytes_total", "Bytes received per port.",
-       &dataplane::PortCounters::rx_bytes},
-      {"datacustoms_port_tx_packets_total", "Packets sent per port.",
-       &dataplane::PortCounters::tx_packets},
-      {"datacustoms_port_tx_bytes_total", "Bytes sent per port.",
-       &dataplane::PortCounters::tx_bytes},
-  };
-  for (const auto& pm : port_metrics) {
-    head(pm.name, "counter", pm.help);
+  for (const auto& pm : dataplane::kPortCounterInfo) {
+    head(pm.metric, "counter", pm.help);
     for (size_t p = 0; p < g_plane->ports().size(); ++p)
-      line(pm.name,
+      line(pm.metric,
            "port=\"" + esc(g_plane->ports()[p].name) + "\",zone=\"" +
                esc(g_config->ports[p].zone_name) + "\"",
-           sum.port[p].*pm.field);
+           (sum.port[p].*pm.field).load());
   }
   head("datacustoms_drops_total", "counter", "Packets dropped, by named reason.");
   for (size_t i = 1; i < inspect::kDropReasonCount; ++i)
     line("datacustoms_drops_total",
          std::string("reason=\"") + inspect::drop_reason_name(static_cast<inspect::DropReason>(i)) +
              "\"",
-         sum.drops[i]);
-  head("datacustoms_flow_verdicts_total", "counter", "Flows by final verdict.");
-  line("datacustoms_flow_verdicts_total", "verdict=\"allow\"", sum.verdict_allow);
-  line("datacustoms_flow_verdicts_total", "verdict=\"alert\"", sum.verdict_alert);
-  line("datacustoms_flow_verdicts_total", "verdict=\"block\"", sum.verdict_block);
+         sum.drops[i].load());
+  // One family per metric name; rows sharing a name differ by their labels.
+  const char* family = "";
+  for (const auto& c : dataplane::kCounterInfo) {
+    if (*c.metric == '\0') continue;
+    if (std::strcmp(c.metric, family) != 0) head(c.metric, "counter", c.help);
+    family = c.metric;
+    line(c.metric, c.metric_labels, (sum.*c.field).load());
+  }
   struct Plain {
     const char* name;
     const char* type;
     const char* help;
     uint64_t v;
-  } plain[] = {
-      {"datacustoms_forwarded_packets_total", "counter", "Packets forwarded.", sum.forwarded},
-      {"datacustoms_dropped_packets_total", "counter", "Packets dropped (all reasons).",
-       sum.dropped},
-      {"datacustoms_findings_total", "counter", "Confirmed detector findings.", sum.findings},
-      {"datacustoms_held_segments_total", "counter", "Out-of-order TCP segments held.", sum.held},
-      {"datacustoms_tcp_resets_total", "counter", "TCP resets sent for blocked flows.",
-       sum.resets_sent},
-      {"datacustoms_flow_records_lost_total", "counter", "Flow records with no free event slot.",
-       sum.events_lost},
-      {"datacustoms_flows_created_total", "counter", "Flows created.", fs.created},
+  } flows[] = {
+      {"datacustoms_flows_created_total", "counter", "Flows created.", fs.created.load()},
       {"datacustoms_flows_refused_total", "counter", "New flows refused: flow table full.",
-       fs.full},
-      {"datacustoms_flows_active", "gauge", "Flows in the flow tables.", fs.active},
+       fs.full.load()},
+      {"datacustoms_flows_active", "gauge", "Flows in the flow tables.", fs.active.load()},
   };
-  for (const auto& m : plain) {
+  for (const auto& m : flows) {
     head(m.name, m.type, m.help);
     line(m.name, "", m.v);
   }

@@ -5,8 +5,9 @@
 //   /datacustoms/ports     per port: zone, RX/TX packets and bytes
 //   /datacustoms/drops     every named drop reason and its counter
 //   /datacustoms/verdicts  flows allowed/alerted/blocked, findings, held segments, resets, flows
-// Callbacks run on DPDK's telemetry thread and read the workers' monotonic counters; the
-// control thread attaches the running dataplane and detaches it before destroying it.
+// Callbacks run on DPDK's telemetry thread and read the workers' counters (relaxed atomic
+// loads, dataplane/counters.hpp); the control thread attaches the running dataplane and detaches
+// it before destroying it.
 // (Telemetry needs EAL's shared runtime directory: give the process a --file-prefix instead of
 // --no-shconf.)
 #include <string>

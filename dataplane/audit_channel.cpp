@@ -106,7 +106,20 @@ bool AuditChannel::available() const noexcept {
 }
 
 unsigned AuditChannel::dequeue(AuditItem* items, unsigned n) noexcept {
-  return rte_ring_dequeue_burst_elem(ring_, items, sizeof(AuditItem), n, nullptr);
+  handled_.store(dequeued_, std::memory_order_release);  // the previous batch is done
+  unsigned k = rte_ring_dequeue_burst_elem(ring_, items, sizeof(AuditItem), n, nullptr);
+  dequeued_ += k;
+  return k;
+}
+
+uint32_t AuditChannel::mark() const noexcept {
+  // The ring's producer tail: every enqueue before it has completed (positions wrap at 2^32,
+  // like dequeued_, which counts from the same zero).
+  return __atomic_load_n(&ring_->prod.tail, __ATOMIC_ACQUIRE);
+}
+
+bool AuditChannel::handled(uint32_t mark) const noexcept {
+  return static_cast<int32_t>(handled_.load(std::memory_order_acquire) - mark) >= 0;
 }
 
 void AuditChannel::release_event(FlowEvent* ev) noexcept {

@@ -52,6 +52,12 @@ class AuditChannel {
   void release_event(FlowEvent* ev) noexcept;
   void release_evidence(void* mbuf) noexcept;
   static const uint8_t* evidence_data(void* mbuf) noexcept;
+
+  // ---- the control thread: writer progress (before freeing what queued events point at) ----
+  // A position after every item enqueued so far; handled(mark) turns true once the writer has
+  // finished with all of them (a dequeued item is in use until the writer's next dequeue()).
+  uint32_t mark() const noexcept;
+  bool handled(uint32_t mark) const noexcept;
   // The writer's health (false after a write failure until writes succeed again).
   std::atomic<bool> writer_ok{true};
   std::atomic<uint64_t> lost_events{0};
@@ -63,6 +69,8 @@ class AuditChannel {
   rte_ring* ring_ = nullptr;
   rte_mempool* events_ = nullptr;
   rte_mempool* evidence_ = nullptr;
+  uint32_t dequeued_ = 0;             // writer thread only
+  std::atomic<uint32_t> handled_{0};  // items the writer finished with
 };
 
 // Per-worker FlowEventSink over the shared channel.

@@ -1,5 +1,8 @@
 #pragma once
-// Per-worker counters. Single writer (the worker lcore); the control thread sums them.
+// Per-worker counters. Single writer (the worker lcore); the control, telemetry and metrics
+// threads read them while the worker runs. The counter list is dataplane/counters.def.
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "inspect/packet/decode.hpp"
@@ -9,36 +12,112 @@ namespace dc::dataplane {
 inline constexpr uint16_t kMaxPorts = 16;
 inline constexpr uint16_t kReplayPort = kMaxPorts;  // "no physical port" (offline replay)
 
+// A counter with one writing thread and any number of reading threads. The writer does a relaxed
+// load and a relaxed store (plain moves on x86-64: no lock prefix, no fence); readers do a relaxed
+// load, so a value read on another thread is never torn. Copying reads the value (a snapshot).
+class Counter {
+ public:
+  Counter() = default;
+  Counter(uint64_t v) noexcept : v_(v) {}  // NOLINT: a counter is used like a number
+  Counter(const Counter& o) noexcept : v_(o.load()) {}
+  Counter& operator=(const Counter& o) noexcept {
+    set(o.load());
+    return *this;
+  }
+  uint64_t load() const noexcept { return v_.load(std::memory_order_relaxed); }
+  operator uint64_t() const noexcept { return load(); }  // NOLINT
+  void set(uint64_t v) noexcept { v_.store(v, std::memory_order_relaxed); }
+  // Writer thread only.
+  Counter& operator+=(uint64_t n) noexcept {
+    set(load() + n);
+    return *this;
+  }
+  Counter& operator-=(uint64_t n) noexcept {
+    set(load() - n);
+    return *this;
+  }
+  Counter& operator++() noexcept { return *this += 1; }
+  Counter& operator--() noexcept { return *this -= 1; }
+  uint64_t operator++(int) noexcept {
+    uint64_t v = load();
+    set(v + 1);
+    return v;
+  }
+
+ private:
+  std::atomic<uint64_t> v_{0};
+};
+static_assert(sizeof(Counter) == sizeof(uint64_t));
+
+// Where a counter appears in the outputs (see counters.def).
+enum class CounterSection : uint8_t { kVerdicts, kTotals, kWorker, kInternal };
+
 struct PortCounters {
-  uint64_t rx_packets = 0;
-  uint64_t rx_bytes = 0;
-  uint64_t tx_packets = 0;
-  uint64_t tx_bytes = 0;
+#define DC_PORT_COUNTER(field, width, metric, help) Counter field;
+#include "dataplane/counters.def"
+  void add(const PortCounters& o) noexcept {
+#define DC_PORT_COUNTER(field, width, metric, help) field += o.field;
+#include "dataplane/counters.def"
+  }
 };
 
 struct alignas(64) WorkerCounters {
   PortCounters port[kMaxPorts + 1]{};
-  uint64_t drops[inspect::kDropReasonCount]{};
-  uint64_t bursts = 0;
-  uint64_t forwarded = 0;
-  uint64_t dropped = 0;
-  uint64_t flows_created = 0;
-  uint64_t flows_expired = 0;
-  uint64_t unknown_ethertype_forwarded = 0;
-  uint64_t fragments = 0;
-  uint64_t verdict_allow = 0;  // flows whose verdict became allow / alert / block
-  uint64_t verdict_alert = 0;
-  uint64_t verdict_block = 0;
-  uint64_t findings = 0;     // confirmed detector findings
-  uint64_t held = 0;         // out-of-order segments held until their gap filled
-  uint64_t events_lost = 0;  // flow records that found no free event slot
-  uint64_t resets_sent = 0;  // TCP RSTs sent for blocked flows
+  Counter drops[inspect::kDropReasonCount]{};
+#define DC_COUNTER(field, section, key, label, worker_column, metric, metric_labels, help) \
+  Counter field;
+#include "dataplane/counters.def"
 
   void drop(inspect::DropReason r) noexcept {
     ++drops[static_cast<unsigned>(r)];
     ++dropped;
   }
-  void add(const WorkerCounters& o) noexcept;
+  // Adds `o` (a snapshot or another worker's live counters) to this snapshot.
+  void add(const WorkerCounters& o) noexcept {
+    for (unsigned p = 0; p <= kMaxPorts; ++p) port[p].add(o.port[p]);
+    for (size_t i = 0; i < inspect::kDropReasonCount; ++i) drops[i] += o.drops[i];
+#define DC_COUNTER(field, section, key, label, worker_column, metric, metric_labels, help) \
+  field += o.field;
+#include "dataplane/counters.def"
+  }
+  uint64_t rx_packets() const noexcept {
+    uint64_t n = 0;
+    for (const auto& p : port) n += p.rx_packets;
+    return n;
+  }
+};
+
+// One row of counters.def, for the outputs that walk the list.
+struct CounterInfo {
+  Counter WorkerCounters::*field;
+  CounterSection section;
+  const char* key;
+  const char* label;
+  const char* worker_column;
+  const char* metric;
+  const char* metric_labels;
+  const char* help;
+};
+// clang-format off
+inline constexpr CounterInfo kCounterInfo[] = {
+#define DC_COUNTER(field, section, key, label, worker_column, metric, metric_labels, help) \
+  {&WorkerCounters::field, CounterSection::section, key, label, worker_column, metric,     \
+   metric_labels, help},
+#include "dataplane/counters.def"
+};
+// clang-format on
+
+struct PortCounterInfo {
+  Counter PortCounters::*field;
+  const char* key;
+  int width;
+  const char* metric;
+  const char* help;
+};
+inline constexpr PortCounterInfo kPortCounterInfo[] = {
+#define DC_PORT_COUNTER(field, width, metric, help) \
+  {&PortCounters::field, #field, width, metric, help},
+#include "dataplane/counters.def"
 };
 
 }  // namespace dc::dataplane

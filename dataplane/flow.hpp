@@ -81,10 +81,11 @@ struct alignas(64) Flow {
   uint32_t evidence_packets = 0;  // packets copied to the evidence store so far
   // Policy facts. `policy` is the snapshot the flow was admitted with; `engine` scans with that
   // snapshot's detector database. After a policy reload the flow is re-admitted once under the
-  // newest snapshot (`readmitted`): if that blocks it, it is blocked.
+  // newest generation (`readmitted_generation`; a number, since freed snapshots' addresses are
+  // reused): if that blocks it, it is blocked and moves to that generation.
   const policy::Snapshot* policy = nullptr;
   InspectEngine* engine = nullptr;
-  const policy::Snapshot* readmitted = nullptr;
+  uint32_t readmitted_generation = 0;
   policy::Admission adm{};
   policy::CategoryTally tally{};
   policy::Verdict last{};  // the latest verdict (reasons of the final record)

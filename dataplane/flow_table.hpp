@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "base/result.hpp"
+#include "dataplane/counters.hpp"
 #include "dataplane/flow.hpp"
 
 struct rte_hash;
@@ -28,11 +29,12 @@ struct FlowTimeouts {
   int64_t other_ns = 60'000'000'000;
 };
 
+// Written by the owning worker, read by other threads (dataplane/counters.hpp Counter).
 struct FlowTableStats {
-  uint64_t created = 0;
-  uint64_t expired = 0;
-  uint64_t full = 0;  // new flows refused because the table was full
-  uint64_t active = 0;
+  Counter created;
+  Counter expired;
+  Counter full;  // new flows refused because the table was full
+  Counter active;
 };
 
 class FlowTable {

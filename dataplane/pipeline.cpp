@@ -15,30 +15,6 @@ namespace pflag = policy::flag;
 
 static inline void forward_pkt(rte_mbuf* m, BurstOutput& out, WorkerCounters& c) noexcept;
 
-void WorkerCounters::add(const WorkerCounters& o) noexcept {
-  for (unsigned p = 0; p <= kMaxPorts; ++p) {
-    port[p].rx_packets += o.port[p].rx_packets;
-    port[p].rx_bytes += o.port[p].rx_bytes;
-    port[p].tx_packets += o.port[p].tx_packets;
-    port[p].tx_bytes += o.port[p].tx_bytes;
-  }
-  for (size_t i = 0; i < inspect::kDropReasonCount; ++i) drops[i] += o.drops[i];
-  bursts += o.bursts;
-  forwarded += o.forwarded;
-  dropped += o.dropped;
-  flows_created += o.flows_created;
-  flows_expired += o.flows_expired;
-  unknown_ethertype_forwarded += o.unknown_ethertype_forwarded;
-  fragments += o.fragments;
-  verdict_allow += o.verdict_allow;
-  verdict_alert += o.verdict_alert;
-  verdict_block += o.verdict_block;
-  findings += o.findings;
-  held += o.held;
-  events_lost += o.events_lost;
-  resets_sent += o.resets_sent;
-}
-
 // Routes scanner findings of the flow being scanned into its category tally.
 class Pipeline::Sink final : public inspect::FindingSink {
  public:
@@ -73,7 +49,7 @@ Pipeline::Pipeline(uint16_t worker_id, FlowTable& flows, const PipelineSettings&
       counters_(counters),
       sink_(sink),
       reorderer_(settings.reorder),
-      pool_(settings.policy != nullptr ? settings.inspect_flows : 0),
+      pool_(settings.policy != nullptr || settings.epoch != nullptr ? settings.inspect_flows : 0),
       finding_sink_(std::make_unique<Sink>()),
       frags_(std::make_unique<FragEntry[]>(kFragEntries)) {
   finding_sink_->counters = &counters_;
@@ -144,6 +120,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable
 
 void Pipeline::adopt(const PolicyEpoch* e) noexcept {
   epoch_seen_ = e;
+  generation_ = e->generation;
   snap_ = e->snapshot.get();
   engine_ = e->engines[worker_id_].get();
   port_zone_ = e->port_zone;
@@ -166,14 +143,25 @@ void Pipeline::set_today(int64_t now_ns) noexcept {
   today_ = base::civil_date_at(now_ns, base::kChinaOffsetMinutes);
 }
 
+void Pipeline::refresh_epoch() noexcept {
+  if (settings_.epoch == nullptr) return;
+  const PolicyEpoch* e = settings_.epoch->load(std::memory_order_acquire);
+  if (e != epoch_seen_ && e != nullptr) adopt(e);
+}
+
+// A flow holds its engine's count from admission until its record is out (the reloader frees a
+// generation's engines only when no flow is bound to them).
+void Pipeline::bind_engine(Flow& f, InspectEngine* e) noexcept {
+  if (f.engine == e) return;
+  if (f.engine != nullptr) f.engine->flow_unbound();
+  f.engine = e;
+  if (e != nullptr) e->flow_bound();
+}
+
 void Pipeline::process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int64_t now_ns,
                        BurstOutput& out) noexcept {
   ++counters_.bursts;
-  if (settings_.epoch != nullptr) {
-    // A newly published policy generation applies from this burst on.
-    const PolicyEpoch* e = settings_.epoch->load(std::memory_order_acquire);
-    if (e != epoch_seen_ && e != nullptr) adopt(e);
-  }
+  refresh_epoch();  // a newly published policy generation applies from this burst on
   set_today(now_ns);
   auto& pc = counters_.port[in_port <= kMaxPorts ? in_port : kMaxPorts];
   for (uint16_t i = 0; i < n; ++i) {
@@ -370,7 +358,7 @@ void Pipeline::reevaluate(Flow& f, int64_t now_ns) noexcept {
 bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept {
   const policy::Snapshot* snap = snap_;
   f.policy = snap;
-  f.engine = engine_;
+  bind_engine(f, engine_);
   policy::FlowQuery q;
   q.src_zone = f.src_zone;
   q.dst_zone = f.dst_zone;
@@ -398,7 +386,7 @@ bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noe
 // flow is blocked with the new policy's reasons; otherwise it keeps its original policy and
 // detector engine for content decisions until it ends (its Hyperscan streams belong to them).
 void Pipeline::readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns) noexcept {
-  f.readmitted = snap_;
+  f.readmitted_generation = generation_;
   policy::FlowQuery q;
   if (in_port < kMaxPorts) {
     uint16_t here = port_zone_[in_port], there = port_peer_zone_[in_port];
@@ -420,6 +408,15 @@ void Pipeline::readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns)
   }
   policy::Admission a = snap_->admit(q);
   if (a.verdict.action != policy::Action::kBlock) return;
+  // Blocked: no byte of it is scanned again, so its streams go back to the old engine and the
+  // flow moves to the current generation, whose snapshot its record names from now on.
+  if (f.inspect_ctx != kNoInspectCtx && f.engine != nullptr && f.engine->streams != nullptr) {
+    for (auto& s : pool_.at(f.inspect_ctx).stream) {
+      f.engine->streams->release(s);
+      s = nullptr;
+    }
+  }
+  bind_engine(f, engine_);
   f.policy = snap_;
   f.adm = a;
   f.tally = policy::CategoryTally{};  // category ids of the old policy mean nothing here
@@ -734,8 +731,8 @@ void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
       f->flags |= pflag::kEvidenceUnavailable;
   }
   // A policy reload since this flow was admitted: the newest policy may refuse it.
-  if (f->policy != nullptr && snap_ != nullptr && f->policy != snap_ && f->readmitted != snap_ &&
-      f->verdict != FlowVerdict::kBlock)
+  if (f->policy != nullptr && snap_ != nullptr && f->policy != snap_ &&
+      f->readmitted_generation != generation_ && f->verdict != FlowVerdict::kBlock)
     readmit(*f, dir, in_port, now_ns);
   if (f->verdict == FlowVerdict::kPending) {
     if (snap != nullptr)
@@ -861,6 +858,7 @@ void Pipeline::end_flow(Flow& f, int64_t now_ns) noexcept {
     pool_.release(f.inspect_ctx);
     f.inspect_ctx = kNoInspectCtx;
   }
+  bind_engine(f, nullptr);  // after its record is on the audit ring
 }
 
 void Pipeline::expire(int64_t now_ns) noexcept {

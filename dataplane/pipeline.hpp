@@ -79,6 +79,10 @@ class Pipeline {
   void process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int64_t now_ns,
                BurstOutput& out) noexcept;
 
+  // Adopts the newest published generation (epoch mode); the live worker calls it once per loop
+  // turn, right after it reports a quiescent state (process() calls it too).
+  void refresh_epoch() noexcept;
+
   // Incremental expiry; called once per burst. Held packets of expired flows are freed.
   void expire(int64_t now_ns) noexcept;
   // Ends every flow (shutdown / end of replay), emitting their records.
@@ -139,6 +143,7 @@ class Pipeline {
   inspect::Reorderer reorderer_;
   InspectPool pool_;
   void adopt(const PolicyEpoch* e) noexcept;
+  void bind_engine(Flow& f, InspectEngine* e) noexcept;
   void readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns) noexcept;
   inspect::Scratch* scratch_for(Flow& f) noexcept;
 
@@ -148,6 +153,7 @@ class Pipeline {
   const uint16_t* port_zone_ = nullptr;
   const uint16_t* port_peer_zone_ = nullptr;
   const PolicyEpoch* epoch_seen_ = nullptr;
+  uint32_t generation_ = 0;
   std::unique_ptr<InspectEngine> own_engine_;
   inspect::CivilDate today_ = inspect::kNoDateLimit;
   std::unique_ptr<Sink> finding_sink_;

@@ -1,3 +1,4 @@
+// Building a published policy generation (engines per worker) on the control thread.
 #include "dataplane/policy_epoch.hpp"
 
 namespace dc::dataplane {
@@ -18,6 +19,12 @@ Result<std::unique_ptr<InspectEngine>> InspectEngine::create(const policy::Snaps
   if (!scratch) return scratch.error();
   e->scratch = std::make_unique<inspect::Scratch>(std::move(scratch.value()));
   return e;
+}
+
+uint64_t PolicyEpoch::bound_flows() const noexcept {
+  uint64_t n = 0;
+  for (const auto& e : engines) n += e->flows.load(std::memory_order_acquire);
+  return n;
 }
 
 Result<std::unique_ptr<PolicyEpoch>> PolicyEpoch::build(

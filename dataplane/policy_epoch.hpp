@@ -5,9 +5,11 @@
 // allocate — then published with one atomic store; workers switch at their next burst.
 //
 // Lifetime: a flow keeps scanning with the engine of the generation it was admitted under (a
-// Hyperscan stream belongs to its database), and flow records point at their snapshot, so
-// published epochs are kept until the appliance stops (each costs ~2 x [inspect] flows streams
-// per worker; see docs/operations.md "Reloading the policy").
+// Hyperscan stream belongs to its database), and flow records point at their snapshot. The
+// control plane (appliance/reloader) frees a superseded generation's engines once no worker can
+// see it and no flow is bound to it, and its snapshot once no queued flow record names it
+// (docs/architecture.md "Policy reload").
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -23,6 +25,16 @@ namespace dc::dataplane {
 struct InspectEngine {
   std::unique_ptr<inspect::StreamPool> streams;  // null: the policy has no detectors
   std::unique_ptr<inspect::Scratch> scratch;
+  // Live flows bound to this engine. Written only by its worker (a plain load and a release
+  // store: single writer, no lock prefix); read by the control thread (acquire). A flow is bound
+  // from admission until its record was emitted (Pipeline::bind_engine).
+  std::atomic<uint64_t> flows{0};
+  void flow_bound() noexcept {
+    flows.store(flows.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
+  void flow_unbound() noexcept {
+    flows.store(flows.load(std::memory_order_relaxed) - 1, std::memory_order_release);
+  }
   // Pre-opens 2 x inspect_flows streams (one per direction). Control plane only.
   static Result<std::unique_ptr<InspectEngine>> create(const policy::Snapshot& snapshot,
                                                        uint32_t inspect_flows);
@@ -34,6 +46,12 @@ struct PolicyEpoch {
   uint16_t port_zone[kMaxPorts + 1];       // ingress port -> zone id under this snapshot
   uint16_t port_peer_zone[kMaxPorts + 1];  // ingress port -> zone of its paired port
   std::vector<std::unique_ptr<InspectEngine>> engines;  // one per worker
+
+  // Flows of every worker still bound to this generation's engines. Control thread.
+  uint64_t bound_flows() const noexcept;
+  // Frees the engines (the big part: Hyperscan stream pools and scratch). Only once no worker can
+  // reach them: superseded, a grace period over and bound_flows() == 0.
+  void free_engines() noexcept { engines.clear(); }
 
   PolicyEpoch() {
     for (auto& z : port_zone) z = 0xffff;

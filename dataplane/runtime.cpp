@@ -1,3 +1,4 @@
+// The live dataplane: EAL session, ports and queues, worker lcores, grace periods.
 #include "dataplane/runtime.hpp"
 
 #include <rte_cycles.h>
@@ -7,6 +8,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
 #include <algorithm>
 #include <chrono>
@@ -70,6 +72,11 @@ Result<void> eal_init(const std::vector<std::string>& args) {
 
 void eal_cleanup() { rte_eal_cleanup(); }
 
+Result<std::unique_ptr<EalSession>> EalSession::open(const std::vector<std::string>& args) {
+  if (auto r = eal_init(args); !r) return r.error();
+  return std::unique_ptr<EalSession>(new EalSession());
+}
+
 std::vector<std::string> eal_device_args(const std::string& device) {
   if (looks_like_pci(device)) return {"-a", device};
   return {"--vdev=" + device};
@@ -96,10 +103,19 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& conf
   for (unsigned l : cfg.worker_lcores)
     if (!rte_lcore_is_enabled(l))
       return make_error("worker lcore " + std::to_string(l) + " is not enabled in EAL");
+  auto queues = dp->resolve_ports();
+  if (!queues) return queues.error();
+  if (auto r = dp->set_up_grace_periods(); !r) return r.error();
+  if (auto r = dp->start_ports(queues.value()); !r) return r.error();
+  if (auto r = dp->create_workers(); !r) return r.error();
+  return dp;
+}
 
-  // Resolve ports and find how many queues every port can give each worker.
-  uint16_t queues = static_cast<uint16_t>(cfg.worker_lcores.size());
-  for (const auto& ps : cfg.ports) {
+// Resolves the ports and finds how many queues every port can give each worker (fewer than the
+// workers: the extra workers are dropped).
+Result<uint16_t> Dataplane::resolve_ports() {
+  uint16_t queues = static_cast<uint16_t>(config_.worker_lcores.size());
+  for (const auto& ps : config_.ports) {
     PortInfo pi;
     pi.name = ps.name;
     std::string dev = device_name(ps.device);
@@ -112,20 +128,35 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& conf
       return make_error("port '" + ps.name + "': cannot read device info: " + errstr(rc));
     pi.driver = info.driver_name ? info.driver_name : "?";
     queues = std::min<uint16_t>(queues, std::min(info.max_rx_queues, info.max_tx_queues));
-    dp->ports_.push_back(pi);
+    ports_.push_back(pi);
   }
   if (queues == 0) return make_error("a port offers no RX/TX queue");
-  if (queues < cfg.worker_lcores.size()) {
+  if (queues < config_.worker_lcores.size()) {
     std::fprintf(stderr,
                  "datacustoms: warning: ports offer %u queue(s); using %u of %zu worker lcores\n",
-                 queues, queues, cfg.worker_lcores.size());
-    cfg.worker_lcores.resize(queues);
+                 queues, queues, config_.worker_lcores.size());
+    config_.worker_lcores.resize(queues);
   }
+  return queues;
+}
 
+Result<void> Dataplane::set_up_grace_periods() {
+  // One QSBR reader per worker (thread id = worker index), registered here, online while it runs.
+  const auto nworkers = static_cast<uint32_t>(config_.worker_lcores.size());
+  qsbr_ = static_cast<rte_rcu_qsbr*>(
+      rte_zmalloc("dc_qsbr", rte_rcu_qsbr_get_memsize(nworkers), RTE_CACHE_LINE_SIZE));
+  if (qsbr_ == nullptr || rte_rcu_qsbr_init(qsbr_, nworkers) != 0)
+    return make_error("cannot set up the workers' grace periods (rte_rcu_qsbr)");
+  for (uint32_t w = 0; w < nworkers; ++w) (void)rte_rcu_qsbr_thread_register(qsbr_, w);
+  return {};
+}
+
+// The mbuf pool, then every port configured (symmetric RSS when several queues) and started.
+Result<void> Dataplane::start_ports(uint16_t queues) {
   unsigned socket = rte_socket_id();
-  dp->pool_ = rte_pktmbuf_pool_create("dc_mbufs", cfg.mbufs, cfg.mbuf_cache, 0,
-                                      RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(socket));
-  if (dp->pool_ == nullptr)
+  pool_ = rte_pktmbuf_pool_create("dc_mbufs", config_.mbufs, config_.mbuf_cache, 0,
+                                  RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(socket));
+  if (pool_ == nullptr)
     return make_error(std::string("cannot create mbuf pool: ") + rte_strerror(rte_errno));
 
   // Symmetric RSS key (the 0x6d5a pattern): hash(src,dst) == hash(dst,src), so both directions
@@ -136,7 +167,7 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& conf
     sym_key[i + 1] = 0x5a;
   }
 
-  for (auto& pi : dp->ports_) {
+  for (auto& pi : ports_) {
     rte_eth_dev_info info{};
     (void)rte_eth_dev_info_get(pi.port_id, &info);
     rte_eth_conf conf{};
@@ -152,12 +183,12 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& conf
     }
     int rc = rte_eth_dev_configure(pi.port_id, queues, queues, &conf);
     if (rc != 0) return make_error("port '" + pi.name + "': configure failed: " + errstr(rc));
-    uint16_t nrx = cfg.rx_descriptors, ntx = cfg.tx_descriptors;
+    uint16_t nrx = config_.rx_descriptors, ntx = config_.tx_descriptors;
     (void)rte_eth_dev_adjust_nb_rx_tx_desc(pi.port_id, &nrx, &ntx);
     int psock = rte_eth_dev_socket_id(pi.port_id);
     if (psock < 0) psock = static_cast<int>(socket);
     for (uint16_t q = 0; q < queues; ++q) {
-      rc = rte_eth_rx_queue_setup(pi.port_id, q, nrx, psock, nullptr, dp->pool_);
+      rc = rte_eth_rx_queue_setup(pi.port_id, q, nrx, psock, nullptr, pool_);
       if (rc != 0)
         return make_error("port '" + pi.name + "': RX queue setup failed: " + errstr(rc));
       rc = rte_eth_tx_queue_setup(pi.port_id, q, ntx, psock, nullptr);
@@ -165,37 +196,41 @@ Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& conf
         return make_error("port '" + pi.name + "': TX queue setup failed: " + errstr(rc));
     }
   }
-  for (auto& pi : dp->ports_) {
+  for (auto& pi : ports_) {
     int rc = rte_eth_dev_start(pi.port_id);
     if (rc != 0) return make_error("port '" + pi.name + "': start failed: " + errstr(rc));
     // A bump in the wire forwards frames addressed to other hosts.
     (void)rte_eth_promiscuous_enable(pi.port_id);
   }
-  dp->ports_started_ = true;
+  ports_started_ = true;
+  return {};
+}
 
-  cfg.pipeline.tx_pool = dp->pool_;  // TCP resets of blocked flows
-  for (uint16_t p = 0; p < cfg.ports.size(); ++p) {
-    cfg.pipeline.port_zone[p] = cfg.ports[p].zone;
-    cfg.pipeline.port_peer_zone[p] = cfg.ports[cfg.ports[p].peer].zone;
+// Port zones for the pipeline, then one flow table and pipeline per worker.
+Result<void> Dataplane::create_workers() {
+  config_.pipeline.tx_pool = pool_;  // TCP resets of blocked flows
+  for (uint16_t p = 0; p < config_.ports.size(); ++p) {
+    config_.pipeline.port_zone[p] = config_.ports[p].zone;
+    config_.pipeline.port_peer_zone[p] = config_.ports[config_.ports[p].peer].zone;
   }
 
-  for (uint16_t w = 0; w < cfg.worker_lcores.size(); ++w) {
+  for (uint16_t w = 0; w < config_.worker_lcores.size(); ++w) {
     auto ws = std::make_unique<WorkerState>();
-    ws->dp = dp.get();
-    ws->lcore = cfg.worker_lcores[w];
+    ws->dp = this;
+    ws->lcore = config_.worker_lcores[w];
     ws->index = w;
     std::string name = "dc_flows_" + std::to_string(w);
-    auto ft = FlowTable::create(name.c_str(), cfg.flow_capacity, cfg.timeouts,
+    auto ft = FlowTable::create(name.c_str(), config_.flow_capacity, config_.timeouts,
                                 static_cast<int>(rte_lcore_to_socket_id(ws->lcore)));
     if (!ft) return ft.error();
     ws->flows = std::move(ft.value());
-    FlowEventSink* sink = w < cfg.sinks.size() ? cfg.sinks[w] : nullptr;
-    auto pl = Pipeline::create(w, *ws->flows, cfg.pipeline, ws->counters, sink);
+    FlowEventSink* sink = w < config_.sinks.size() ? config_.sinks[w] : nullptr;
+    auto pl = Pipeline::create(w, *ws->flows, config_.pipeline, ws->counters, sink);
     if (!pl) return pl.error();
     ws->pipeline = std::move(pl.value());
-    dp->workers_.push_back(std::move(ws));
+    workers_.push_back(std::move(ws));
   }
-  return dp;
+  return {};
 }
 
 Dataplane::~Dataplane() {
@@ -208,6 +243,13 @@ Dataplane::~Dataplane() {
   }
   workers_.clear();
   if (pool_ != nullptr) rte_mempool_free(pool_);
+  rte_free(qsbr_);
+}
+
+uint64_t Dataplane::grace_start() noexcept { return rte_rcu_qsbr_start(qsbr_); }
+
+bool Dataplane::grace_over(uint64_t token) noexcept {
+  return rte_rcu_qsbr_check(qsbr_, token, false) == 1;
 }
 
 Result<void> Dataplane::start() {
@@ -237,6 +279,47 @@ void Dataplane::stop() noexcept {
   running_ = false;
 }
 
+// Sends a burst's output: forwarded packets to the paired port (bounded retries, then fail
+// closed), resets back out of the ingress port; frees what was dropped or not sent.
+void Dataplane::transmit(WorkerState& ws, uint16_t p, BurstOutput& o) noexcept {
+  const uint16_t q = ws.index;
+  WorkerCounters& c = ws.counters;
+  const PortInfo& in = ports_[p];
+  if (o.n_fwd > 0) {
+    uint16_t peer = config_.ports[p].peer;
+    const PortInfo& out = ports_[peer];
+    // Lengths are read before TX: once sent, an mbuf belongs to the driver.
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < o.n_fwd; ++i) bytes += rte_pktmbuf_pkt_len(o.fwd[i]);
+    uint32_t sent = 0;
+    // Bounded retries absorb a momentarily full TX ring; then fail closed (drop).
+    for (int stalls = 0; sent < o.n_fwd && stalls < 4;) {
+      uint16_t chunk = static_cast<uint16_t>(std::min<uint32_t>(o.n_fwd - sent, 256));
+      uint16_t k = rte_eth_tx_burst(out.port_id, q, o.fwd + sent, chunk);
+      if (k == 0) ++stalls;
+      sent += k;
+    }
+    for (uint32_t i = sent; i < o.n_fwd; ++i) {
+      bytes -= rte_pktmbuf_pkt_len(o.fwd[i]);
+      c.drop(inspect::DropReason::kTxFull);
+      --c.forwarded;
+      o.drop[o.n_drop++] = o.fwd[i];
+    }
+    c.port[peer].tx_packets += sent;
+    c.port[peer].tx_bytes += bytes;
+  }
+  if (o.n_back > 0) {
+    // Resets towards the sender go back out of the port the packet came in on.
+    uint16_t k = rte_eth_tx_burst(in.port_id, q, o.back, static_cast<uint16_t>(o.n_back));
+    c.port[p].tx_packets += k;
+    for (uint32_t i = k; i < o.n_back; ++i) {
+      c.drop(inspect::DropReason::kTxFull);
+      o.drop[o.n_drop++] = o.back[i];
+    }
+  }
+  if (o.n_drop > 0) rte_pktmbuf_free_bulk(o.drop, o.n_drop);
+}
+
 int Dataplane::worker_main(void* arg) {
   auto* ws = static_cast<WorkerState*>(arg);
   Dataplane* dp = ws->dp;
@@ -244,53 +327,26 @@ int Dataplane::worker_main(void* arg) {
   const uint16_t burst = std::min<uint16_t>(dp->config_.burst, 256);
   const uint16_t nports = static_cast<uint16_t>(dp->ports_.size());
   rte_mbuf* pkts[256];
-  WorkerCounters& c = ws->counters;
 
+  rte_rcu_qsbr_thread_online(dp->qsbr_, q);
   while (!dp->stop_.load(std::memory_order_relaxed)) {
+    // A quiescent state, then the newest policy generation: the generation cached before this
+    // point is dropped unused, so once the reloader sees this report for its grace period the
+    // worker reaches older generations only through its flows. (The reverse order could report a
+    // grace period over while the old generation is still this worker's current one.)
+    rte_rcu_qsbr_quiescent(dp->qsbr_, q);
+    ws->pipeline->refresh_epoch();
     for (uint16_t p = 0; p < nports; ++p) {
-      const PortInfo& in = dp->ports_[p];
-      uint16_t n = rte_eth_rx_burst(in.port_id, q, pkts, burst);
+      uint16_t n = rte_eth_rx_burst(dp->ports_[p].port_id, q, pkts, burst);
       if (n == 0) continue;
-      int64_t now = ws->clock.now();
       BurstOutput& o = ws->out;
       o.clear();
-      ws->pipeline->process(p, pkts, n, now, o);
-      if (o.n_fwd > 0) {
-        uint16_t peer = dp->config_.ports[p].peer;
-        const PortInfo& out = dp->ports_[peer];
-        // Lengths are read before TX: once sent, an mbuf belongs to the driver.
-        uint64_t bytes = 0;
-        for (uint32_t i = 0; i < o.n_fwd; ++i) bytes += rte_pktmbuf_pkt_len(o.fwd[i]);
-        uint32_t sent = 0;
-        // Bounded retries absorb a momentarily full TX ring; then fail closed (drop).
-        for (int stalls = 0; sent < o.n_fwd && stalls < 4;) {
-          uint16_t chunk = static_cast<uint16_t>(std::min<uint32_t>(o.n_fwd - sent, 256));
-          uint16_t k = rte_eth_tx_burst(out.port_id, q, o.fwd + sent, chunk);
-          if (k == 0) ++stalls;
-          sent += k;
-        }
-        for (uint32_t i = sent; i < o.n_fwd; ++i) {
-          bytes -= rte_pktmbuf_pkt_len(o.fwd[i]);
-          c.drop(inspect::DropReason::kTxFull);
-          --c.forwarded;
-          o.drop[o.n_drop++] = o.fwd[i];
-        }
-        c.port[peer].tx_packets += sent;
-        c.port[peer].tx_bytes += bytes;
-      }
-      if (o.n_back > 0) {
-        // Resets towards the sender go back out of the port the packet came in on.
-        uint16_t k = rte_eth_tx_burst(in.port_id, q, o.back, static_cast<uint16_t>(o.n_back));
-        c.port[p].tx_packets += k;
-        for (uint32_t i = k; i < o.n_back; ++i) {
-          c.drop(inspect::DropReason::kTxFull);
-          o.drop[o.n_drop++] = o.back[i];
-        }
-      }
-      if (o.n_drop > 0) rte_pktmbuf_free_bulk(o.drop, o.n_drop);
+      ws->pipeline->process(p, pkts, n, ws->clock.now(), o);
+      dp->transmit(*ws, p, o);
     }
     ws->pipeline->expire(ws->clock.now());
   }
+  rte_rcu_qsbr_thread_offline(dp->qsbr_, q);
   return 0;
 }
 
@@ -310,18 +366,17 @@ FlowTableStats Dataplane::flow_stats() const noexcept {
   FlowTableStats s{};
   for (const auto& ws : workers_) {
     const auto& f = ws->flows->stats();
-    s.created += f.created;
-    s.expired += f.expired;
-    s.full += f.full;
-    s.active += f.active;
+    s.created += f.created.load();
+    s.expired += f.expired.load();
+    s.full += f.full.load();
+    s.active += f.active.load();
   }
   return s;
 }
 
 uint64_t Dataplane::total_rx() const noexcept {
   uint64_t n = 0;
-  for (const auto& ws : workers_)
-    for (const auto& p : ws->counters.port) n += p.rx_packets;
+  for (const auto& ws : workers_) n += ws->counters.rx_packets();
   return n;
 }
 

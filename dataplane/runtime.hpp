@@ -1,8 +1,9 @@
 #pragma once
 // The live dataplane: EAL, mempool, ports and queues, one run-to-completion worker per lcore.
 //
-// Threads: create()/start()/stop()/counters() are called by the control thread (main lcore).
-// Workers run Dataplane::worker_main on their lcores and touch only their own WorkerState.
+// Threads: create()/start()/stop()/grace_*() are called by the control thread (main lcore);
+// counters()/flow_stats() by any thread (relaxed atomic reads). Workers run
+// Dataplane::worker_main on their lcores and touch only their own WorkerState.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -15,12 +16,27 @@
 #include "dataplane/pipeline.hpp"
 
 struct rte_mempool;
+struct rte_rcu_qsbr;
 
 namespace dc::dataplane {
 
 // Initialises DPDK's EAL once per process. `args` excludes the program name.
 Result<void> eal_init(const std::vector<std::string>& args);
 void eal_cleanup();
+
+// EAL for the lifetime of one object: initialised by open(), cleaned up by the destructor, so a
+// caller writes its teardown once. Everything living in EAL memory (mempools, rings, ports) must
+// be destroyed before the session: declare the session first.
+class EalSession {
+ public:
+  static Result<std::unique_ptr<EalSession>> open(const std::vector<std::string>& args);
+  ~EalSession() { eal_cleanup(); }
+  EalSession(const EalSession&) = delete;
+  EalSession& operator=(const EalSession&) = delete;
+
+ private:
+  EalSession() = default;
+};
 
 struct PortSpec {
   std::string name;    // operator's name
@@ -66,7 +82,14 @@ class Dataplane {
   void stop() noexcept;  // signals the workers and waits for them
   bool running() const noexcept { return running_; }
 
-  // Sums of all workers' counters (may be read while running: values are monotonic).
+  // Grace periods (DPDK rte_rcu_qsbr): every running worker reports a quiescent state once per
+  // loop turn, after adopting the newest policy generation. A generation superseded before
+  // grace_start() is out of every worker's hands (except through its flows) once
+  // grace_over(token) is true. Stopped workers are offline and never delay it.
+  uint64_t grace_start() noexcept;
+  bool grace_over(uint64_t token) noexcept;
+
+  // Sums of all workers' counters (any thread, while running: relaxed reads, never torn).
   WorkerCounters counters() const noexcept;
   std::vector<WorkerCounters> worker_counters() const;
   FlowTableStats flow_stats() const noexcept;
@@ -79,10 +102,16 @@ class Dataplane {
  private:
   Dataplane() = default;
   static int worker_main(void* arg);
+  void transmit(WorkerState& ws, uint16_t port, BurstOutput& out) noexcept;
+  Result<uint16_t> resolve_ports();
+  Result<void> set_up_grace_periods();
+  Result<void> start_ports(uint16_t queues);
+  Result<void> create_workers();
   DataplaneConfig config_;
   std::vector<PortInfo> ports_;
   std::vector<std::unique_ptr<WorkerState>> workers_;
   rte_mempool* pool_ = nullptr;
+  rte_rcu_qsbr* qsbr_ = nullptr;  // one reader thread id per worker (its index)
   std::atomic<bool> stop_{false};
   bool running_ = false;
   bool ports_started_ = false;

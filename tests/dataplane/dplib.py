@@ -18,9 +18,10 @@ def prepare_demo(binary, src, d, keys=True):
 
 
 def demo_config(policy, audit_dir="${out_dir}/audit", audit_extra="", eal=('"--no-shconf"',),
-                sections=""):
+                sections="", infinite=False):
     """appliance.toml text. `audit_dir` None: no [audit]; `audit_extra`: more [audit] keys.
-    `eal`: extra EAL arguments (TOML strings). `sections`: more TOML tables."""
+    `eal`: extra EAL arguments (TOML strings). `sections`: more TOML tables. `infinite`: the
+    ports replay their captures forever (net_pcap infinite_rx) and drop what is sent."""
     audit = ""
     if audit_dir is not None:
         audit = ('[audit]\ndir = "%s"\nsigning_key = "${out_dir}/audit.key"\n'
@@ -36,10 +37,12 @@ workers = [1]
 policy = "%s"
 [[ports]]
 name = "inside"
-device = "net_pcap0,rx_pcap=${out_dir}/inside-rx.pcap,tx_pcap=${out_dir}/inside-tx.pcap"
+device = "net_pcap0,rx_pcap=${out_dir}/inside-rx.pcap,%s"
 zone = "domestic"
 [[ports]]
 name = "outside"
-device = "net_pcap1,rx_pcap=${out_dir}/outside-rx.pcap,tx_pcap=${out_dir}/outside-tx.pcap"
+device = "net_pcap1,rx_pcap=${out_dir}/outside-rx.pcap,%s"
 zone = "crossborder"
-""" % (", ".join(eal), sections, audit, policy)
+""" % (", ".join(eal), sections, audit, policy,
+       "infinite_rx=1" if infinite else "tx_pcap=${out_dir}/inside-tx.pcap",
+       "infinite_rx=1" if infinite else "tx_pcap=${out_dir}/outside-tx.pcap")

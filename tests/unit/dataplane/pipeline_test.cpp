@@ -300,8 +300,13 @@ TEST_F(PipelineTest, PolicyReloadCutsFlowsTheNewPolicyRefuses) {
   send(u.synack());
   send(u.ack());
   EXPECT_EQ(send(u.data(0, "{\"shipment\":1}")).size(), 1u) << "generation 1: whitelisted";
+  EXPECT_EQ(e1.value()->bound_flows(), 1u) << "the flow is bound to the engine it started with";
   live.store(e2.value().get());
   EXPECT_TRUE(send(u.data(14, "{\"shipment\":2}")).empty()) << "generation 2 revoked it";
+  // Blocked by generation 2: its streams went back to generation 1's engine and the flow (whose
+  // record names generation 2's snapshot) is bound to generation 2 now.
+  EXPECT_EQ(e1.value()->bound_flows(), 0u);
+  EXPECT_EQ(e2.value()->bound_flows(), 1u);
   ASSERT_EQ(sink_.events.size(), 1u);
   EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
   EXPECT_EQ(kind_names(sink_.events[0]), "counterparty_revoked");
@@ -310,6 +315,7 @@ TEST_F(PipelineTest, PolicyReloadCutsFlowsTheNewPolicyRefuses) {
   v.cport = 40100;
   EXPECT_TRUE(send(v.syn()).empty()) << "new flows follow generation 2";
   pipeline_->expire_all(now_);
+  EXPECT_EQ(e2.value()->bound_flows(), 0u) << "ended flows are unbound";
   pipeline_.reset();
   settings_.epoch = nullptr;
   build(&sink_);

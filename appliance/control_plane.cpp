@@ -1,0 +1,367 @@
+// `datacustoms run`'s control plane: start-up in order, the control loop, the final report.
+#include "appliance/control_plane.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "appliance/report.hpp"
+#include "appliance/telemetry.hpp"
+#include "audit/crypto.hpp"
+#include "base/file.hpp"
+
+namespace dc::appliance {
+namespace {
+
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+extern "C" void on_signal(int) { g_stop.store(true); }
+extern "C" void on_hup(int) { g_reload.store(true); }
+
+// Fail-closed episodes become audit records: once a second, the packets each failure condition
+// dropped since the last look.
+constexpr inspect::DropReason kFailures[] = {
+    inspect::DropReason::kFlowTableFull,     inspect::DropReason::kReorderQueueFull,
+    inspect::DropReason::kStreamUnavailable, inspect::DropReason::kScanError,
+    inspect::DropReason::kAuditUnavailable,  inspect::DropReason::kFragmentUninspected};
+
+}  // namespace
+
+ControlPlane::ControlPlane(RunOptions options, ApplianceConfig config)
+    : opt_(std::move(options)), cfg_(std::move(config)), failure_seen_(std::size(kFailures), 0) {}
+
+// Members go in reverse order: metrics, dataplane (workers stopped, ports closed), audit thread,
+// sinks, ring, EAL, then the policy generations.
+ControlPlane::~ControlPlane() = default;
+
+std::string ControlPlane::expand(const std::string& s) const {
+  return expand_device(s, cfg_.dir, opt_.out_dir);
+}
+
+int ControlPlane::run() {
+  std::error_code ec;
+  std::filesystem::create_directories(opt_.out_dir, ec);
+  for (auto step :
+       {&ControlPlane::load_first_policy, &ControlPlane::set_up_ports, &ControlPlane::open_eal,
+        &ControlPlane::open_audit, &ControlPlane::start_dataplane})
+    if (int rc = (this->*step)(); rc != 0) return rc;
+  serve();
+  return finish();
+}
+
+// The compliance policy: compiled here, on the control thread, never on a worker.
+int ControlPlane::load_first_policy() {
+  if (cfg_.policy.empty()) {
+    if (!cfg_.dataplane.pipeline.allow_without_policy)
+      std::fprintf(stderr,
+                   "datacustoms run: warning: no policy configured: every new flow is dropped "
+                   "(fail closed); set [dataplane] policy\n");
+    return 0;
+  }
+  auto loaded = load_policy(cfg_.policy);
+  if (!loaded) {
+    std::fprintf(stderr, "datacustoms run: policy %s not loaded: %s; nothing started\n",
+                 cfg_.policy.c_str(), loaded.error().message.c_str());
+    return 2;
+  }
+  first_policy_ = loaded.value();
+  std::fprintf(stderr, "datacustoms: policy %s (%s %s) sha256 %s\n", cfg_.policy.c_str(),
+               first_policy_->policy_id().c_str(), first_policy_->policy_version().c_str(),
+               first_policy_->sha256_hex().c_str());
+  return 0;
+}
+
+// Ports: devices expanded; with a policy, port zones are the policy's zones; without one, each
+// distinct name gets an id of its own. Then the first policy generation.
+int ControlPlane::set_up_ports() {
+  std::map<std::string, uint16_t> zone_ids;
+  const policy::Snapshot* snap = first_policy_.get();
+  auto& dc = cfg_.dataplane;
+  bool zone_errors = false;
+  for (const auto& p : cfg_.ports) {
+    uint16_t zid;
+    if (snap != nullptr) {
+      zid = snap->find_zone(p.zone);
+      if (zid == policy::kNoZone) {
+        std::string names;
+        for (size_t z = 0; z < snap->zone_count(); ++z)
+          names += (z ? ", " : "") + snap->zone(static_cast<policy::ZoneId>(z)).id;
+        std::fprintf(
+            stderr,
+            "%s:%d:1: error: port '%s': zone '%s' is not a zone of the policy (zones: %s)\n",
+            cfg_.path.c_str(), p.line, p.name.c_str(), p.zone.c_str(), names.c_str());
+        zone_errors = true;
+        continue;
+      }
+    } else {
+      zid = zone_ids.emplace(p.zone, static_cast<uint16_t>(zone_ids.size())).first->second;
+    }
+    dataplane::PortSpec ps;
+    ps.name = p.name;
+    ps.device = expand(p.device);
+    ps.zone = zid;
+    ps.zone_name = p.zone;
+    dc.ports.push_back(ps);
+  }
+  if (zone_errors) {
+    std::fprintf(stderr, "datacustoms run: port zones do not match the policy; nothing started\n");
+    return 2;
+  }
+  for (auto [a, b] : cfg_.pairs) {
+    dc.ports[a].peer = static_cast<uint16_t>(b);
+    dc.ports[b].peer = static_cast<uint16_t>(a);
+  }
+  std::vector<Reloader::Port> ports;
+  std::vector<uint16_t> zones;
+  for (const auto& p : dc.ports) {
+    ports.push_back({p.name, p.zone_name, p.peer});
+    zones.push_back(p.zone);
+  }
+  reloader_ = std::make_unique<Reloader>(cfg_.policy, std::move(ports),
+                                         static_cast<unsigned>(dc.worker_lcores.size()),
+                                         dc.pipeline.inspect_flows);
+  if (snap == nullptr) return 0;  // no generation: reloads fail, new flows fail closed
+  if (auto r = reloader_->publish_first(std::move(first_policy_), zones); !r) {
+    std::fprintf(stderr, "datacustoms run: %s; nothing started\n", r.error().message.c_str());
+    return 2;
+  }
+  dc.pipeline.epoch = reloader_->live();
+  return 0;
+}
+
+// EAL: lcores, extra arguments from the file and the command line, one --vdev/-a per port.
+int ControlPlane::open_eal() {
+  std::vector<std::string> eal;
+  std::string lcores = std::to_string(cfg_.main_lcore);
+  for (unsigned l : cfg_.dataplane.worker_lcores) lcores += "," + std::to_string(l);
+  // An explicit --lcores mapping in [eal] args (e.g. "--lcores=0@0,1@1,2@1": more lcores than
+  // CPUs, for tests) replaces the plain list; it must name the same lcore ids.
+  bool lcore_map = false;
+  for (const auto& a : cfg_.eal_args) lcore_map |= a.rfind("--lcores", 0) == 0;
+  if (!lcore_map) eal.insert(eal.end(), {"-l", lcores});
+  eal.insert(eal.end(), {"--main-lcore", std::to_string(cfg_.main_lcore)});
+  eal.insert(eal.end(), cfg_.eal_args.begin(), cfg_.eal_args.end());
+  eal.insert(eal.end(), opt_.extra_eal.begin(), opt_.extra_eal.end());
+  for (const auto& p : cfg_.dataplane.ports) {
+    auto a = dataplane::eal_device_args(p.device);
+    eal.insert(eal.end(), a.begin(), a.end());
+  }
+  auto session = dataplane::EalSession::open(eal);
+  if (!session) {
+    std::fprintf(stderr, "datacustoms run: %s\n", session.error().message.c_str());
+    return 2;
+  }
+  eal_ = std::move(session.value());
+  return 0;
+}
+
+int ControlPlane::start_dataplane() {
+  auto dp = dataplane::Dataplane::create(cfg_.dataplane);
+  if (!dp) {
+    std::fprintf(stderr, "datacustoms run: %s; nothing started\n", dp.error().message.c_str());
+    return 2;
+  }
+  plane_ = std::move(dp.value());
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_hup);
+  for (const auto& pi : plane_->ports())
+    std::fprintf(stderr, "datacustoms: port %s: driver %s, %u queue(s)%s\n", pi.name.c_str(),
+                 pi.driver.c_str(), pi.queues, pi.rss ? ", symmetric RSS" : "");
+  if (auto r = plane_->start(); !r) {
+    std::fprintf(stderr, "datacustoms run: %s\n", r.error().message.c_str());
+    return 2;
+  }
+  telemetry_attach(plane_.get(), &cfg_.dataplane, reloader_->snapshot());
+  Reloader::Hooks hooks;
+  hooks.plane = plane_.get();
+  hooks.channel = channel_.get();
+  if (auditor_)
+    hooks.record = [a = auditor_.get()](nlohmann::ordered_json rec) {
+      a->post_event(audit::RecordType::kPolicyReload, std::move(rec));
+    };
+  hooks.published = [this](const policy::Snapshot* s) {
+    telemetry_attach(plane_.get(), &cfg_.dataplane, s);
+  };
+  reloader_->attach(std::move(hooks));
+  if (!cfg_.metrics_listen.empty()) {
+    auto ms = MetricsServer::start(cfg_.metrics_listen);
+    if (ms) {
+      metrics_ = std::move(ms.value());
+      std::fprintf(stderr, "datacustoms: Prometheus metrics on http://%s/metrics\n",
+                   cfg_.metrics_listen.c_str());
+    } else {
+      // Observability is not worth stopping the border for: warn and run without it.
+      std::fprintf(stderr, "datacustoms run: warning: %s\n", ms.error().message.c_str());
+    }
+  }
+  std::fprintf(stderr, "datacustoms: running with %u worker(s); Ctrl-C stops\n", plane_->workers());
+  return 0;
+}
+
+void ControlPlane::report_failures() {
+  auto now = std::chrono::steady_clock::now();
+  double window_s = std::chrono::duration<double>(now - last_failure_check_).count();
+  last_failure_check_ = now;
+  if (!auditor_) return;
+  auto sum = plane_->counters();
+  for (size_t i = 0; i < std::size(kFailures); ++i) {
+    uint64_t n = sum.drops[static_cast<unsigned>(kFailures[i])];
+    if (n == failure_seen_[i]) continue;
+    auditor_->post_event(audit::RecordType::kFailClosed,
+                         {{"condition", inspect::drop_reason_name(kFailures[i])},
+                          {"packets_dropped", n - failure_seen_[i]},
+                          {"window_s", window_s}});
+    failure_seen_[i] = n;
+  }
+}
+
+// SIGHUP reloads the policy (appliance/reloader); every turn frees generations nobody can reach.
+void ControlPlane::serve() {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  auto last_change = start;
+  last_failure_check_ = start;
+  uint64_t last_rx = 0;
+  while (!g_stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (g_reload.exchange(false)) reloader_->reload();
+    reloader_->reclaim();
+    auto now = clock::now();
+    if (uint64_t rx = plane_->total_rx(); rx != last_rx) {
+      last_rx = rx;
+      last_change = now;
+    }
+    if (opt_.idle_exit_ms > 0 &&
+        now - last_change >= std::chrono::milliseconds(opt_.idle_exit_ms)) {
+      std::fprintf(stderr, "datacustoms: input idle for %ld ms, stopping\n", opt_.idle_exit_ms);
+      break;
+    }
+    if (opt_.max_seconds > 0 && now - start >= std::chrono::seconds(opt_.max_seconds)) break;
+    if (now - last_failure_check_ >= std::chrono::seconds(1)) report_failures();
+  }
+}
+
+}  // namespace dc::appliance
+
+namespace dc::appliance {
+
+audit::WriterOptions ControlPlane::writer_options(const std::string& dir) const {
+  const auto& ac = cfg_.audit;
+  audit::WriterOptions wo;
+  wo.dir = dir;
+  wo.clock = [] {
+    return std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+  };
+  wo.checkpoint_every_records = ac.checkpoint_every_records;
+  wo.checkpoint_interval = std::chrono::seconds(ac.checkpoint_interval_s);
+  wo.max_file_bytes = ac.max_file_mb << 20;
+  wo.fsync_every_records = ac.fsync_every_records;
+  wo.fsync_interval = std::chrono::milliseconds(ac.fsync_interval_ms);
+  const policy::Snapshot* snap = reloader_->snapshot();
+  wo.start_details = {{"policy_sha256", snap ? snap->sha256_hex() : ""},
+                      {"policy_id", snap ? snap->policy_id() : ""},
+                      {"policy_version", snap ? snap->policy_version() : ""},
+                      {"config", cfg_.path}};
+  return wo;
+}
+
+// The audit trail: a ring from the workers to one writer thread (appliance/audit_thread).
+int ControlPlane::open_audit() {
+  if (!cfg_.audit.enabled) {
+    if (reloader_->snapshot() != nullptr)
+      std::fprintf(stderr,
+                   "datacustoms run: warning: no [audit] table: flow verdicts are not recorded\n");
+    return 0;
+  }
+  const auto& ac = cfg_.audit;
+  auto fail = [&](const std::string& msg) {
+    std::fprintf(stderr, "%s:%d:1: error: [audit] %s\n", cfg_.path.c_str(), ac.line, msg.c_str());
+    std::fprintf(stderr, "datacustoms run: audit trail not available; nothing started\n");
+    return 2;
+  };
+  std::string dir = expand(ac.dir);
+  auto key = audit::SigningKey::load(expand(ac.signing_key));
+  if (!key) return fail("signing_key: " + key.error().message);
+  std::string hmac_path = expand(ac.hmac_key_file);
+  auto hk = base::read_file(hmac_path, {.max_bytes = base::kMaxKeyBytes});
+  if (!hk) return fail("hmac_key_file: " + hk.error().message);
+  std::string hmac_key = std::move(*hk);
+  while (!hmac_key.empty() && (hmac_key.back() == '\n' || hmac_key.back() == '\r'))
+    hmac_key.pop_back();
+  if (hmac_key.size() < 16) return fail("hmac_key_file " + hmac_path + ": shorter than 16 bytes");
+  dataplane::AuditChannelConfig chc;
+  chc.ring_size = ac.ring_size;
+  chc.events = ac.ring_size / 2 - 1;
+  chc.evidence_mbufs = ac.evidence_packets_per_flow > 0 ? ac.ring_size / 2 - 1 : 0;
+  chc.evidence_packets_per_flow = ac.evidence_packets_per_flow;
+  auto ch = dataplane::AuditChannel::create(chc);
+  if (!ch) return fail(ch.error().message);
+  channel_ = std::move(ch.value());
+  auto writer = audit::LogWriter::open(writer_options(dir), std::move(key.value()));
+  if (!writer) return fail("log " + dir + ": " + writer.error().message);
+  std::unique_ptr<audit::EvidenceStore> evidence;
+  if (ac.evidence_packets_per_flow > 0) {
+    audit::EvidenceLimits lim;
+    lim.max_packets_per_flow = ac.evidence_packets_per_flow;
+    lim.max_total_bytes = ac.evidence_max_mb << 20;
+    auto ev = audit::EvidenceStore::open(dir, lim);
+    if (!ev) return fail("evidence store: " + ev.error().message);
+    evidence = std::move(ev.value());
+  }
+  auditor_ =
+      std::make_unique<AuditThread>(*channel_, std::move(writer.value()), std::move(evidence),
+                                    hmac_key, ac.evidence_packets_per_flow);
+  for (size_t w = 0; w < cfg_.dataplane.worker_lcores.size(); ++w) {
+    sinks_.push_back(std::make_unique<dataplane::AuditSink>(*channel_));
+    cfg_.dataplane.sinks.push_back(sinks_.back().get());
+  }
+  cfg_.dataplane.pipeline.evidence_packets = ac.evidence_packets_per_flow;
+  auditor_->start();
+  std::fprintf(stderr, "datacustoms: audit log %s\n", dir.c_str());
+  return 0;
+}
+
+int ControlPlane::finish() {
+  int exit_code = 0;
+  metrics_.reset();
+  telemetry_detach();  // before the counters it reads go away
+  plane_->stop();
+  report_failures();
+  print_final_counters(stdout, *plane_, cfg_.dataplane);
+  if (auditor_) {
+    auto sum = plane_->counters();
+    auto r = auditor_->stop({{"forwarded", sum.forwarded.load()},
+                             {"dropped", sum.dropped.load()},
+                             {"flows", plane_->flow_stats().created.load()}});
+    auto st = auditor_->stats();
+    std::fprintf(stdout,
+                 "\n== audit ==\nflow records %llu, not audit-worthy %llu, refused %llu, "
+                 "evidence files %llu, events lost %llu\n",
+                 static_cast<unsigned long long>(st.records),
+                 static_cast<unsigned long long>(st.skipped),
+                 static_cast<unsigned long long>(st.refused),
+                 static_cast<unsigned long long>(st.evidence_files),
+                 static_cast<unsigned long long>(channel_->lost_events.load()));
+    if (!r) {
+      std::fprintf(stderr, "datacustoms run: closing the audit log failed: %s\n",
+                   r.error().message.c_str());
+      exit_code = 1;
+    }
+  }
+  if (!opt_.stats_json.empty()) {
+    std::FILE* f = std::fopen(opt_.stats_json.c_str(), "w");
+    std::string j = counters_json(*plane_, cfg_.dataplane);
+    if (f == nullptr || std::fwrite(j.data(), 1, j.size(), f) != j.size()) {
+      std::fprintf(stderr, "datacustoms run: cannot write %s\n", opt_.stats_json.c_str());
+      exit_code = 2;
+    }
+    if (f != nullptr) std::fclose(f);
+  }
+  return exit_code;
+}
+
+}  // namespace dc::appliance

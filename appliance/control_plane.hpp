@@ -1,0 +1,67 @@
+#pragma once
+// The appliance's control plane for `datacustoms run`: the first policy, EAL, the audit trail,
+// the dataplane, the control loop (signals, policy reloads, freeing old generations, fail-closed
+// episodes) and the final report. Its members are declared in dependency order, so teardown is
+// their destructors, written once. Runs on the main lcore.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "appliance/audit_thread.hpp"
+#include "appliance/config.hpp"
+#include "appliance/metrics.hpp"
+#include "appliance/reloader.hpp"
+#include "dataplane/audit_channel.hpp"
+#include "dataplane/runtime.hpp"
+
+namespace dc::appliance {
+
+struct RunOptions {
+  std::string config_path;
+  std::string out_dir = ".";
+  std::string stats_json;  // also write the final counters as JSON here
+  long idle_exit_ms = -1;  // stop once no packet arrived for this long
+  long max_seconds = -1;
+  std::vector<std::string> extra_eal;
+};
+
+class ControlPlane {
+ public:
+  ControlPlane(RunOptions options, ApplianceConfig config);
+  ~ControlPlane();
+  ControlPlane(const ControlPlane&) = delete;
+  ControlPlane& operator=(const ControlPlane&) = delete;
+
+  // Starts everything, runs until a signal or a stop condition, reports. The exit status.
+  int run();
+
+ private:
+  int load_first_policy();
+  int set_up_ports();
+  int open_eal();
+  int open_audit();
+  int start_dataplane();
+  void serve();  // the control loop
+  int finish();  // stops the workers, prints and writes the final counters, closes the log
+  void report_failures();  // fail-closed drops since the last look, as audit records
+  audit::WriterOptions writer_options(const std::string& dir) const;
+  std::string expand(const std::string& s) const;
+
+  RunOptions opt_;
+  ApplianceConfig cfg_;  // cfg_.dataplane is what the dataplane runs with
+  std::shared_ptr<const policy::Snapshot> first_policy_;  // dropped once published
+  // Declared before EAL and the dataplane: generations outlive every worker and record.
+  std::unique_ptr<Reloader> reloader_;
+  std::unique_ptr<dataplane::EalSession> eal_;
+  std::unique_ptr<dataplane::AuditChannel> channel_;
+  std::vector<std::unique_ptr<dataplane::AuditSink>> sinks_;
+  std::unique_ptr<AuditThread> auditor_;
+  std::unique_ptr<dataplane::Dataplane> plane_;
+  std::unique_ptr<MetricsServer> metrics_;
+  std::vector<uint64_t> failure_seen_;  // fail-closed drops already reported, per condition
+  std::chrono::steady_clock::time_point last_failure_check_{};
+};
+
+}  // namespace dc::appliance

@@ -1,0 +1,91 @@
+#pragma once
+// Policy generations of the running appliance: loads, checks and compiles the policy file, builds
+// a dataplane::PolicyEpoch, publishes it with one atomic store, records the outcome, and frees
+// superseded generations once nothing can reach them any more (docs/architecture.md "Policy
+// reload"). Control thread only.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "dataplane/audit_channel.hpp"
+#include "dataplane/policy_epoch.hpp"
+#include "dataplane/runtime.hpp"
+#include "policy/snapshot.hpp"
+
+namespace dc::appliance {
+
+// Loads and compiles a policy file; its diagnostics go to stderr. The error says why not.
+Result<std::shared_ptr<const policy::Snapshot>> load_policy(const std::string& path);
+
+class Reloader {
+ public:
+  struct Port {
+    std::string name;
+    std::string zone;   // zone name, looked up in each new policy
+    uint16_t peer = 0;  // index of the paired port
+  };
+  struct Hooks {
+    dataplane::Dataplane* plane = nullptr;                   // grace periods of its workers
+    dataplane::AuditChannel* channel = nullptr;              // null: no audit trail
+    std::function<void(nlohmann::ordered_json)> record;      // a policy_reload audit record
+    std::function<void(const policy::Snapshot*)> published;  // the new live snapshot
+  };
+
+  Reloader(std::string policy_path, std::vector<Port> ports, unsigned workers,
+           uint32_t inspect_flows);
+  ~Reloader();
+  Reloader(const Reloader&) = delete;
+  Reloader& operator=(const Reloader&) = delete;
+
+  // The first generation (`zones[p]` is port p's zone id in `snapshot`).
+  Result<void> publish_first(std::shared_ptr<const policy::Snapshot> snapshot,
+                             const std::vector<uint16_t>& zones);
+  // What the workers load at every burst (PipelineSettings::epoch).
+  const std::atomic<const dataplane::PolicyEpoch*>* live() const noexcept { return &live_; }
+  const policy::Snapshot* snapshot() const noexcept;  // the live policy (nullptr: none)
+  uint32_t generation() const noexcept { return generation_; }
+
+  // Once the dataplane runs: where grace periods, writer progress and records come from.
+  void attach(Hooks hooks) { hooks_ = std::move(hooks); }
+  // SIGHUP: a new generation from the policy file, or (on any error) none: the old one stays
+  // live. Both outcomes are policy_reload records.
+  void reload();
+  // Frees what no worker, flow or queued record can reach any more. Call it often (it never
+  // waits): every control-loop turn.
+  void reclaim();
+  // Generations in memory: the live one and those still retiring.
+  size_t generations_kept() const noexcept { return (current_ ? 1 : 0) + retiring_.size(); }
+
+ private:
+  // A superseded generation's way out: a grace period, then no bound flow (its engines are
+  // freed), then the audit writer past every record queued until then (its snapshot is freed).
+  enum class Stage : uint8_t { kGrace, kFlows, kRecords };
+  struct Retiring {
+    std::unique_ptr<dataplane::PolicyEpoch> epoch;
+    Stage stage = Stage::kGrace;
+    uint64_t token = 0;  // rte_rcu_qsbr token
+    uint32_t mark = 0;   // audit ring position
+  };
+  Result<std::unique_ptr<dataplane::PolicyEpoch>> build(
+      std::shared_ptr<const policy::Snapshot> snapshot, const std::vector<uint16_t>& zones);
+  void publish(std::unique_ptr<dataplane::PolicyEpoch> epoch);
+  bool advance(Retiring& r);  // true: fully freed
+
+  std::string path_;
+  std::vector<Port> ports_;
+  unsigned workers_;
+  uint32_t inspect_flows_;
+  Hooks hooks_;
+  uint32_t generation_ = 0;
+  std::unique_ptr<dataplane::PolicyEpoch> current_;
+  std::list<Retiring> retiring_;
+  std::atomic<const dataplane::PolicyEpoch*> live_{nullptr};
+};
+
+}  // namespace dc::appliance
