@@ -14,9 +14,11 @@ namespace {
 constexpr const char* kUsage =
     "usage: datacustoms audit keygen --out PREFIX\n"
     "         writes PREFIX.key (Ed25519, PKCS#8 PEM, mode 0600) and PREFIX.pub; never overwrites\n"
-    "       datacustoms audit verify DIR --pubkey PUB [--json] [--live] [--no-evidence]\n"
+    "       datacustoms audit verify DIR --pubkey PUB [--expect-key-id ID] [--json] [--live]\n"
+    "                                [--no-evidence]\n"
     "         checks the hash chain, checkpoint signatures and evidence hashes of the log in DIR;\n"
     "         --live: the log is still being written, its unsealed tail is only a warning\n"
+    "         --expect-key-id ID: refuse a public key whose id is not ID (pin it out of band)\n"
     "         exit 0 intact, 1 tampered or incomplete, 2 usage or I/O error\n"
     "       datacustoms audit report DIR [--json]\n"
     "         flow records per verdict, counterparty, category, zone pair and UTC day\n";
@@ -60,6 +62,8 @@ int verify(const std::vector<std::string>& args) {
       opt.allow_unsealed_tail = true;
     else if (a == "--no-evidence")
       opt.check_evidence = false;
+    else if (a == "--expect-key-id" && i + 1 < args.size())
+      opt.expect_key_id = args[++i];
     else if (!a.starts_with("--") && opt.dir.empty())
       opt.dir = a;
     else
@@ -80,14 +84,13 @@ int verify(const std::vector<std::string>& args) {
   if (json) {
     auto j = report->to_json();
     j["dir"] = opt.dir;
-    j["key_id"] = key->key_id();
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     for (const auto& f : report->findings)
       std::printf("%s\n", dc::audit::format_finding(f).c_str());
     std::printf(
         "%s: %s: %llu records in %llu files, %llu flows, %llu valid checkpoints, sealed "
-        "through record %llu of %llu, %llu evidence files checked\n",
+        "through record %llu of %llu, %llu evidence files checked, key id %s%s\n",
         opt.dir.c_str(), report->intact() ? "intact" : "NOT INTACT",
         static_cast<unsigned long long>(report->records),
         static_cast<unsigned long long>(report->files),
@@ -95,7 +98,11 @@ int verify(const std::vector<std::string>& args) {
         static_cast<unsigned long long>(report->checkpoints),
         static_cast<unsigned long long>(report->sealed_through),
         static_cast<unsigned long long>(report->last_seq),
-        static_cast<unsigned long long>(report->evidence_checked));
+        static_cast<unsigned long long>(report->evidence_checked), report->key_id.c_str(),
+        report->findings_omitted == 0
+            ? ""
+            : (" (" + std::to_string(report->findings_omitted) + " more findings not listed)")
+                  .c_str());
   }
   return report->exit_code();
 }

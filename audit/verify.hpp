@@ -26,7 +26,12 @@ enum class FindingKind {
   kBadSignature,        // a checkpoint whose signature does not verify under the given key
   kUnsealedTail,        // records after the last valid checkpoint, or no closing checkpoint
   kEvidenceMissing,     // a flow record's evidence file is absent or outside the log directory
-  kEvidenceMismatch,    // a flow record's evidence file does not match its SHA-256
+  kEvidenceMismatch,    // a flow record's evidence file does not match its SHA-256 (or is not
+                        // a regular file)
+  kBadFile,             // a log file that is not a regular file (symlink, device) or too large
+  kEmptyFile,           // a log file with no bytes (the writer never leaves one)
+  kFileName,            // a file whose name does not bind its first record's seq
+  kUncleanRun,          // a run (start record) that ended without its stop record
 };
 std::string_view finding_kind_name(FindingKind k);
 
@@ -49,6 +54,9 @@ struct VerifyOptions {
   // tail is a warning (exit 0); without it (the default, for a log after a clean stop) an error.
   bool allow_unsealed_tail = false;
   bool check_evidence = true;
+  // When set, the public key's id must equal it (a key pinned out of band): a swapped key file
+  // is refused instead of verifying a re-signed log.
+  std::string expect_key_id;
 };
 
 struct VerifyReport {
@@ -60,14 +68,19 @@ struct VerifyReport {
   std::uint64_t last_seq = 0;
   std::uint64_t sealed_through = 0;  // highest seq covered by a valid checkpoint
   std::uint64_t evidence_checked = 0;
+  std::uint64_t findings_omitted = 0;  // findings past the report's cap (counted, not listed)
+  std::string key_id;                  // id of the public key the checkpoints were checked with
 
   bool intact() const;  // no error findings
   int exit_code() const { return intact() ? 0 : 1; }
   nlohmann::ordered_json to_json() const;
 };
 
-// An error result means the log could not be read at all (missing directory, no log files, I/O):
-// exit code 2. Tampering is reported in the VerifyReport (exit code 1).
+// Streams the log: memory grows with the number of anomalies (gaps, reorderings), not with the
+// log's size. Log files and evidence are opened without following symlinks and with size caps.
+// An error result means the log could not be read at all (missing directory, no log files, I/O,
+// a key that is not the expected one): exit code 2. Tampering is reported in the VerifyReport (exit
+// code 1).
 Result<VerifyReport> verify_log(const VerifyOptions& options, const VerifyKey& key);
 
 }  // namespace dc::audit

@@ -23,27 +23,34 @@ const char* file_kind(mode_t m) noexcept {
   return "special file";
 }
 
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 }  // namespace
 
-Result<std::string> read_file(const std::string& path, ReadOptions opt) {
+RegularFile::~RegularFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::size_t> RegularFile::read(char* buf, std::size_t n) {
+  for (;;) {
+    ssize_t got = ::read(fd_, buf, n);
+    if (got >= 0) return static_cast<std::size_t>(got);
+    if (errno != EINTR)
+      return make_error(ErrorCode::kIo, path_ + ": read error: " + std::strerror(errno));
+  }
+}
+
+Result<RegularFile> open_regular_file(const std::string& path, ReadOptions opt) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
   int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (opt.follow_symlinks ? 0 : O_NOFOLLOW);
-  Fd f{::open(path.c_str(), flags)};
-  if (f.fd < 0) {
+  int fd = ::open(path.c_str(), flags);
+  if (fd < 0) {
     if (errno == ELOOP && !opt.follow_symlinks)
       return make_error(ErrorCode::kNotRegular, path + ": not a regular file (symbolic link)");
     return make_error(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
                       path + ": cannot open: " + std::strerror(errno));
   }
+  RegularFile f(fd, 0, path);
   struct stat st {};
-  if (::fstat(f.fd, &st) != 0)
+  if (::fstat(fd, &st) != 0)
     return make_error(ErrorCode::kIo, path + ": cannot stat: " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) {
     return make_error(ErrorCode::kNotRegular,
@@ -53,8 +60,15 @@ Result<std::string> read_file(const std::string& path, ReadOptions opt) {
     return make_error(ErrorCode::kTooLarge,
                       path + ": larger than " + std::to_string(opt.max_bytes) + " bytes");
   }
+  f.size_ = static_cast<std::size_t>(st.st_size);
+  return f;
+}
+
+Result<std::string> read_file(const std::string& path, ReadOptions opt) {
+  auto f = open_regular_file(path, opt);
+  if (!f) return f.error();
   std::string out;
-  out.resize(static_cast<std::size_t>(st.st_size));
+  out.resize(f->size_at_open());
   std::size_t got = 0;
   for (;;) {
     // Read one byte past the stat size, so a file that grew since fstat is still bounded.
@@ -62,13 +76,10 @@ Result<std::string> read_file(const std::string& path, ReadOptions opt) {
       if (out.size() >= opt.max_bytes + 1) break;
       out.resize(std::min(opt.max_bytes + 1, out.size() + 4096));
     }
-    ssize_t n = ::read(f.fd, out.data() + got, out.size() - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return make_error(ErrorCode::kIo, path + ": read error: " + std::strerror(errno));
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
+    auto n = f->read(out.data() + got, out.size() - got);
+    if (!n) return n.error();
+    if (*n == 0) break;
+    got += *n;
   }
   if (got > opt.max_bytes) {
     return make_error(ErrorCode::kTooLarge,

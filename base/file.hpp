@@ -20,6 +20,33 @@ struct ReadOptions {
   bool follow_symlinks = true;  // false: a symlink at the final component is refused
 };
 
+// An open regular file (descriptor owned, closed on destruction), for streaming readers that
+// must not hold a whole file: log verification, file hashing.
+class RegularFile {
+ public:
+  RegularFile(RegularFile&& o) noexcept : fd_(o.fd_), size_(o.size_), path_(std::move(o.path_)) {
+    o.fd_ = -1;
+  }
+  RegularFile& operator=(RegularFile&&) = delete;
+  ~RegularFile();
+  // Up to `n` bytes; 0 at end of file. Retries EINTR.
+  Result<std::size_t> read(char* buf, std::size_t n);
+  std::size_t size_at_open() const noexcept { return size_; }
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  friend Result<RegularFile> open_regular_file(const std::string& path, ReadOptions opt);
+  RegularFile(int fd, std::size_t size, std::string path)
+      : fd_(fd), size_(size), path_(std::move(path)) {}
+  int fd_;
+  std::size_t size_;
+  std::string path_;
+};
+
+// Opens `path` under the rules of read_file (regular files only; a file whose size is above
+// `opt.max_bytes` is refused here; a reader must still stop at the cap if it grows).
+Result<RegularFile> open_regular_file(const std::string& path, ReadOptions opt = {});
+
 // The whole content of `path`. Errors name the path: "PATH: not a regular file (directory)",
 // "PATH: larger than N bytes", "PATH: cannot open: No such file or directory".
 Result<std::string> read_file(const std::string& path, ReadOptions opt = {});

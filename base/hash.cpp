@@ -16,9 +16,6 @@ namespace {
 struct MdCtxDeleter {
   void operator()(EVP_MD_CTX* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
 };
-struct FileCloser {
-  void operator()(std::FILE* f) const noexcept { std::fclose(f); }
-};
 
 }  // namespace
 
@@ -41,20 +38,25 @@ Sha256 sha256(std::string_view bytes) {
 
 std::string sha256_hex(std::string_view bytes) { return to_hex(sha256(bytes)); }
 
-Result<std::string> sha256_file_hex(const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> f(std::fopen(path.c_str(), "rb"));
-  if (!f) {
-    return make_error(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
-                      path + ": cannot open: " + std::strerror(errno));
-  }
+Result<std::string> sha256_file_hex(const std::string& path, ReadOptions opt) {
+  auto f = open_regular_file(path, opt);
+  if (!f) return f.error();
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
     return make_error(ErrorCode::kUnavailable, path + ": cannot start SHA-256");
   std::vector<char> buf(1 << 16);
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0)
-    EVP_DigestUpdate(ctx.get(), buf.data(), n);
-  if (std::ferror(f.get()) != 0) return make_error(ErrorCode::kIo, path + ": read error");
+  std::size_t total = 0;
+  for (;;) {
+    auto n = f->read(buf.data(), buf.size());
+    if (!n) return n.error();
+    if (*n == 0) break;
+    total += *n;
+    if (total > opt.max_bytes) {
+      return make_error(ErrorCode::kTooLarge,
+                        path + ": larger than " + std::to_string(opt.max_bytes) + " bytes");
+    }
+    EVP_DigestUpdate(ctx.get(), buf.data(), *n);
+  }
   Sha256 out{};
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), out.data(), &len);

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/file.hpp"
 #include "base/result.hpp"
 
 namespace dc::base {
@@ -18,8 +19,11 @@ std::string to_hex(std::span<const std::uint8_t> bytes);
 
 Sha256 sha256(std::string_view bytes);
 std::string sha256_hex(std::string_view bytes);
-// SHA-256 of a whole file, streamed (evidence pcaps can be large).
-Result<std::string> sha256_file_hex(const std::string& path);
+// SHA-256 of a whole file, streamed (evidence pcaps can be large). Same rules as read_file: a
+// regular file only (a device, FIFO or directory is an error, never an endless read), at most
+// `opt.max_bytes`, symlinks refused when `opt.follow_symlinks` is false.
+Result<std::string> sha256_file_hex(const std::string& path,
+                                    ReadOptions opt = {.max_bytes = kMaxSampleBytes});
 
 // HMAC-SHA-256 (RFC 2104) of `bytes` under `key`, lower-case hex.
 std::string hmac_sha256_hex(std::string_view key, std::string_view bytes);

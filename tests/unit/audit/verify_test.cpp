@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "audit/verify_scan.hpp"
+#include "base/file.hpp"
 #include "base/hash.hpp"
 #include "tests/unit/audit/audit_fixture.hpp"
 
@@ -253,6 +255,72 @@ const TamperCase kCases[] = {
        write_lines(dir, lines);
        return Expectation{at(t) + "malformed record (not valid JSON)", 1};
      }},
+    // ---- Tampers that fooled or hung the verifier before it streamed (issue 9) ----
+    {"file renamed off its first record",
+     [](const std::string& dir) {
+       auto files = log_files(dir);
+       auto lines = read_lines(dir);
+       std::uint64_t first = 0;
+       for (const auto& l : lines)
+         if (l.file == files[1] && first == 0) first = l.seq;
+       std::string renamed = log_file_name(first + 1);
+       std::filesystem::rename(std::filesystem::path(dir) / files[1],
+                               std::filesystem::path(dir) / renamed);
+       return Expectation{renamed + ":1: error: file name says its first record is " +
+                              std::to_string(first + 1) + ", but it starts with record " +
+                              std::to_string(first) + " (renamed or moved)",
+                          1};
+     }},
+    {"every log file emptied",
+     [](const std::string& dir) {
+       auto files = log_files(dir);
+       for (const auto& f : files) std::ofstream(std::filesystem::path(dir) / f, std::ios::trunc);
+       return Expectation{files[0] + ":1: error: empty log file", files.size()};
+     }},
+    {"record with a huge seq appended",
+     [](const std::string& dir) {
+       auto lines = read_lines(dir);
+       Line forged = lines.back();
+       forged.raw = "{\"seq\":1000000000000,\"prev\":\"" + dc::base::sha256_hex(forged.raw) +
+                    "\",\"type\":\"stop\",\"time\":\"2024-05-01T13:00:00.000000Z\"}";
+       forged.line += 1;
+       lines.push_back(forged);
+       write_lines(dir, lines);
+       // The hole is one range (not 10^12 lines), and the forged record is not sealed.
+       return Expectation{
+           at(forged) + seq_range(lines[lines.size() - 2].seq + 1, 999999999999) + " deleted", 2};
+     }},
+    {"evidence replaced by a symlink to /dev/zero",
+     [](const std::string& dir) {
+       auto p = std::filesystem::path(dir) / "evidence/flow-7.pcap";
+       std::filesystem::remove(p);
+       std::filesystem::create_symlink("/dev/zero", p);
+       auto lines = read_lines(dir);
+       const Line& t = lines[index_of_flow(lines, 7)];
+       return Expectation{
+           at(t) + "record " + std::to_string(t.seq) + ": evidence evidence/flow-7.pcap unusable (",
+           1};
+     }},
+    {"extra member in the final checkpoint",
+     [](const std::string& dir) {
+       auto lines = read_lines(dir);
+       Line& c = lines.back();
+       EXPECT_EQ(c.type, "checkpoint");
+       c.raw.insert(c.raw.size() - 1, ",\"note\":\"all fine\"");
+       write_lines(dir, lines);
+       return Expectation{at(c) + "checkpoint record " + std::to_string(c.seq) +
+                              " carries bytes outside its signed fields",
+                          1};
+     }},
+    {"log file replaced by a symlink",
+     [](const std::string& dir) {
+       auto files = log_files(dir);
+       auto p = std::filesystem::path(dir) / files[1];
+       std::filesystem::rename(p, std::filesystem::path(dir) / "elsewhere.txt");
+       std::filesystem::create_symlink("elsewhere.txt", p);
+       // Unusable, and its records are then missing from the chain.
+       return Expectation{files[1] + ":1: error: log file unusable: ", 2};
+     }},
 };
 
 void PrintTo(const TamperCase& c, std::ostream* os) { *os << c.name; }
@@ -339,10 +407,104 @@ TEST(Verify, WrongPublicKeyFailsEveryCheckpoint) {
   EXPECT_EQ(report->checkpoints, 0u);
 }
 
+// Cutting the tail (stop and closing checkpoint) and restarting the appliance once used to give
+// "intact": the writer chains on from the last line it finds. The first run now has no stop.
+TEST(Verify, TailCutThenRestartIsAnUncleanRun) {
+  TempDir dir("verify");
+  FakeClock clock;
+  ASSERT_NO_FATAL_FAILURE(write_sample_log(dir.str(), clock));
+  auto lines = read_lines(dir.str());
+  lines.resize(lines.size() - 2);
+  write_lines(dir.str(), lines);
+  {
+    auto w = LogWriter::open(sample_options(dir.str(), clock), test_key());
+    ASSERT_TRUE(w) << w.error().message;
+    clock.now += std::chrono::seconds(5);
+    ASSERT_EQ((*w)->append_flow(flow_record_body(sample_flow(99, clock.now))),
+              AppendStatus::kWritten);
+    ASSERT_TRUE((*w)->close());
+  }
+  auto report = verify_log(VerifyOptions{dir.str()}, test_pub());
+  ASSERT_TRUE(report) << report.error().message;
+  std::vector<std::string> errors;
+  for (const auto& f : report->findings)
+    if (f.severity == Severity::kError) errors.push_back(format_finding(f));
+  ASSERT_EQ(errors.size(), 1u) << (errors.empty() ? "" : errors[0]);
+  EXPECT_NE(errors[0].find("error: run started at record 1 ("), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("has no stop record"), std::string::npos) << errors[0];
+  EXPECT_EQ(report->exit_code(), 1);
+}
+
+TEST(Verify, PinnedKeyIdAndReportedKeyId) {
+  TempDir dir("verify");
+  FakeClock clock;
+  ASSERT_NO_FATAL_FAILURE(write_sample_log(dir.str(), clock));
+  VerifyOptions pinned{dir.str()};
+  pinned.expect_key_id = test_pub().key_id();
+  auto ok = verify_log(pinned, test_pub());
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->key_id, test_pub().key_id());
+  EXPECT_EQ(ok->exit_code(), 0);
+  auto other = VerifyKey::from_pem(attacker_key().public_pem());
+  ASSERT_TRUE(other);
+  auto refused = verify_log(pinned, *other);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("not the expected " + test_pub().key_id()),
+            std::string::npos)
+      << refused.error().message;
+}
+
 TEST(Verify, UnreadableDirectoryIsAnIoError) {
   TempDir dir("verify");
   EXPECT_FALSE(verify_log(VerifyOptions{dir.str()}, test_pub()));  // no log files
   EXPECT_FALSE(verify_log(VerifyOptions{dir.str() + "/nope"}, test_pub()));
+}
+
+}  // namespace
+}  // namespace dc::audit
+
+namespace dc::audit {
+namespace {
+
+TEST(SeqSet, RangesMergeAndMissingIsComputedPerRange) {
+  SeqSet s;
+  for (std::uint64_t v :
+       std::initializer_list<std::uint64_t>{1, 2, 3, 7, 5, 6, 1'000'000'000'000ULL})
+    EXPECT_TRUE(s.insert(v)) << v;
+  EXPECT_FALSE(s.insert(2));
+  EXPECT_TRUE(s.contains(6));
+  EXPECT_FALSE(s.contains(4));
+  using R = std::vector<std::pair<std::uint64_t, std::uint64_t>>;
+  EXPECT_EQ(s.missing(1, 10), (R{{4, 4}, {8, 10}}));
+  EXPECT_EQ(s.missing(5, 7), R{});
+  EXPECT_EQ(s.missing(8, 999'999'999'999ULL), (R{{8, 999'999'999'999ULL}}));
+  EXPECT_EQ(s.first_at_or_after(8), 1'000'000'000'000ULL);
+  EXPECT_TRUE(s.insert(4));
+  EXPECT_EQ(s.missing(1, 7), R{});
+}
+
+TEST(LineReader, SplitsLinesCapsLongOnesAndMarksATornTail) {
+  TempDir dir("lines");
+  std::string path = dir.str() + "/f";
+  std::string longline(LineReader::kMaxLine + 10, 'x');
+  std::ofstream(path, std::ios::binary) << "a\n\n" << longline << "\nlast";
+  auto f = base::open_regular_file(path);
+  ASSERT_TRUE(f);
+  LineReader r(std::move(*f));
+  std::vector<LineReader::Line> got;
+  while (auto l = r.next()) {
+    ASSERT_TRUE(l);
+    if (!*l) break;
+    got.push_back(**l);
+  }
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].text, "a");
+  EXPECT_EQ(got[1].text, "");
+  EXPECT_TRUE(got[2].too_long);
+  EXPECT_EQ(got[2].text.size(), LineReader::kMaxLine);
+  EXPECT_EQ(got[2].bytes, longline.size());
+  EXPECT_EQ(got[3].text, "last");
+  EXPECT_FALSE(got[3].complete);
 }
 
 }  // namespace
