@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -122,6 +123,36 @@ int64_t wall_clock_ns() {
       .count();
 }
 
+int usage_error() {
+  usage(stderr);
+  return 2;
+}
+
+// The policy FILE argument: the first one that is not an option.
+bool take_file(const std::string& arg, std::string& file) {
+  if (!file.empty() || arg.starts_with("--")) return false;
+  file = arg;
+  return true;
+}
+
+// Loads FILE and prints its diagnostics to stderr. On failure returns nullptr and sets `rc`:
+// 2 when the file cannot be read, 1 when the policy has errors.
+std::shared_ptr<const Snapshot> load(const std::string& file, Diagnostics& diags, PolicyDoc* doc,
+                                     const CompileOptions& opts, int& rc) {
+  auto snap = load_policy_file(file, diags, doc, opts);
+  if (!snap) {
+    std::fprintf(stderr, "datacustoms: %s\n", snap.error().message.c_str());
+    rc = 2;
+    return nullptr;
+  }
+  std::fputs(diags.format().c_str(), stderr);
+  if (diags.has_errors() || !*snap) {
+    rc = 1;
+    return nullptr;
+  }
+  return *snap;
+}
+
 int cmd_check(const std::vector<std::string>& args) {
   std::string file;
   std::optional<int64_t> at;
@@ -132,32 +163,24 @@ int cmd_check(const std::vector<std::string>& args) {
         std::fprintf(stderr, "policy check: bad --at time '%s'\n", args[i].c_str());
         return 2;
       }
-    } else if (file.empty() && !args[i].starts_with("--")) {
-      file = args[i];
-    } else {
-      usage(stderr);
-      return 2;
+    } else if (!take_file(args[i], file)) {
+      return usage_error();
     }
   }
-  if (file.empty()) {
-    usage(stderr);
-    return 2;
-  }
+  if (file.empty()) return usage_error();
   Diagnostics diags(file);
   CompileOptions opts;
   opts.warn_expired_at_ns = at ? *at : wall_clock_ns();
-  auto snap = load_policy_file(file, diags, nullptr, opts);
+  int rc = 0;
+  auto snap = load(file, diags, nullptr, opts, rc);
   if (!snap) {
-    std::fprintf(stderr, "datacustoms: %s\n", snap.error().message.c_str());
-    return 2;
+    if (rc == 1) {
+      std::fprintf(stderr, "%zu error(s), %zu warning(s)\n", diags.error_count(),
+                   diags.warning_count());
+    }
+    return rc;
   }
-  std::fputs(diags.format().c_str(), stderr);
-  if (diags.has_errors() || !*snap) {
-    std::fprintf(stderr, "%zu error(s), %zu warning(s)\n", diags.error_count(),
-                 diags.warning_count());
-    return 1;
-  }
-  std::fputs(summarize(**snap).c_str(), stdout);
+  std::fputs(summarize(*snap).c_str(), stdout);
   std::printf("ok: %zu warning(s)\n", diags.warning_count());
   return 0;
 }
@@ -168,33 +191,23 @@ int cmd_test(const std::vector<std::string>& args) {
   for (std::size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "--verbose" || args[i] == "-v") {
       verbose = true;
-    } else if (file.empty() && !args[i].starts_with("--")) {
-      file = args[i];
-    } else {
-      usage(stderr);
-      return 2;
+    } else if (!take_file(args[i], file)) {
+      return usage_error();
     }
   }
-  if (file.empty()) {
-    usage(stderr);
-    return 2;
-  }
+  if (file.empty()) return usage_error();
   Diagnostics diags(file);
   PolicyDoc doc;
-  auto snap = load_policy_file(file, diags, &doc);
-  if (!snap) {
-    std::fprintf(stderr, "datacustoms: %s\n", snap.error().message.c_str());
-    return 2;
-  }
-  std::fputs(diags.format().c_str(), stderr);
-  if (diags.has_errors() || !*snap) return 1;
+  int rc = 0;
+  auto snap = load(file, diags, &doc, {}, rc);
+  if (!snap) return rc;
   if (doc.tests.empty()) {
     std::printf("no [[test]] cases in %s\n", file.c_str());
     return 0;
   }
   bool eal_started = false;
-  const CaptureEvaluator eval = capture_evaluator(**snap, eal_started);
-  auto results = run_tests(doc, **snap, &eval);
+  const CaptureEvaluator eval = capture_evaluator(*snap, eal_started);
+  auto results = run_tests(doc, *snap, &eval);
   if (eal_started) dc::dataplane::eal_cleanup();
   std::size_t failed = 0;
   for (const auto& r : results) {
@@ -210,16 +223,14 @@ int cmd_test(const std::vector<std::string>& args) {
                 where.c_str(), r.expected.c_str(), r.actual.c_str(), r.detail.c_str());
   }
   std::printf("%zu/%zu passed, policy sha256 %s\n", results.size() - failed, results.size(),
-              (*snap)->sha256_hex().c_str());
+              snap->sha256_hex().c_str());
   return failed ? 1 : 0;
 }
 
-int cmd_explain(const std::vector<std::string>& args) {
-  std::string file;
-  TestDoc t;
-  t.name.value = "explain";
-  t.expect.value = "allow";
-  std::optional<int64_t> at;
+// `explain` options: the flow goes into a one-off [[test]] case. Returns -1 when they are
+// complete, else the exit code.
+int explain_args(const std::vector<std::string>& args, std::string& file, TestDoc& t,
+                 std::optional<int64_t>& at) {
   for (std::size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
     bool has = i + 1 < args.size();
@@ -247,28 +258,41 @@ int cmd_explain(const std::vector<std::string>& args) {
         std::fprintf(stderr, "policy explain: bad --at time '%s'\n", args[i].c_str());
         return 2;
       }
-    } else if (file.empty() && !a.starts_with("--"))
-      file = a;
-    else {
-      usage(stderr);
-      return 2;
-    }
+    } else if (!take_file(a, file))
+      return usage_error();
   }
-  if (file.empty() || t.from.value.empty() || t.to.value.empty()) {
-    usage(stderr);
-    return 2;
+  if (file.empty() || t.from.value.empty() || t.to.value.empty()) return usage_error();
+  return -1;
+}
+
+void print_explanation(const Snapshot& s, const PolicyDoc& doc, const TestDoc& t, const Verdict& v,
+                       const std::string& log) {
+  int64_t now = t.at.set ? t.at.ns : doc.header.test_time.ns;
+  std::printf("verdict: %s%s at %s\n", std::string(action_name(v.action)).c_str(),
+              v.monitored ? " (monitor mode)" : "",
+              dc::base::format_rfc3339(now, doc.header.tz_offset_minutes).c_str());
+  for (std::size_t i = 0; i < v.reason_count; ++i) {
+    std::printf("  %zu. %s\n     %s\n", i + 1, s.describe(v.reasons[i]).c_str(),
+                std::string(reason_text(v.reasons[i].kind)).c_str());
   }
+  if (v.truncated) std::printf("  (more reasons omitted)\n");
+  std::fputs(log.c_str(), stdout);
+}
+
+int cmd_explain(const std::vector<std::string>& args) {
+  std::string file;
+  TestDoc t;
+  t.name.value = "explain";
+  t.expect.value = "allow";
+  std::optional<int64_t> at;
+  if (int rc = explain_args(args, file, t, at); rc >= 0) return rc;
   Diagnostics diags(file);
   PolicyDoc doc;
   CompileOptions opts;
   opts.check_tests = false;
-  auto snap = load_policy_file(file, diags, &doc, opts);
-  if (!snap) {
-    std::fprintf(stderr, "datacustoms: %s\n", snap.error().message.c_str());
-    return 2;
-  }
-  std::fputs(diags.format().c_str(), stderr);
-  if (diags.has_errors() || !*snap) return 1;
+  int rc = 0;
+  auto snap = load(file, diags, &doc, opts, rc);
+  if (!snap) return rc;
   if (at) {
     t.at.ns = *at;
     t.at.set = true;
@@ -283,28 +307,18 @@ int cmd_explain(const std::vector<std::string>& args) {
   Diagnostics tdiags(file);
   PolicyDoc one = doc;
   one.tests = {t};
-  validate_tests(one, snap->get(), tdiags);
+  validate_tests(one, snap.get(), tdiags);
   if (tdiags.has_errors()) {
     for (const auto& d : tdiags.items()) std::fprintf(stderr, "explain: %s\n", d.message.c_str());
     return 2;
   }
   Verdict v;
   std::string error, log;
-  if (!evaluate_case(doc, t, **snap, v, error, &log)) {
+  if (!evaluate_case(doc, t, *snap, v, error, &log)) {
     std::fprintf(stderr, "explain: %s\n", error.c_str());
     return 1;
   }
-  const Snapshot& s = **snap;
-  int64_t now = t.at.set ? t.at.ns : doc.header.test_time.ns;
-  std::printf("verdict: %s%s at %s\n", std::string(action_name(v.action)).c_str(),
-              v.monitored ? " (monitor mode)" : "",
-              dc::base::format_rfc3339(now, doc.header.tz_offset_minutes).c_str());
-  for (std::size_t i = 0; i < v.reason_count; ++i) {
-    std::printf("  %zu. %s\n     %s\n", i + 1, s.describe(v.reasons[i]).c_str(),
-                std::string(reason_text(v.reasons[i].kind)).c_str());
-  }
-  if (v.truncated) std::printf("  (more reasons omitted)\n");
-  std::fputs(log.c_str(), stdout);
+  print_explanation(*snap, doc, t, v, log);
   return 0;
 }
 

@@ -127,8 +127,8 @@ CivilDate utc_today() {
                                  0);
 }
 
-int run_scan(const std::vector<std::string>& args) {
-  std::vector<DetectorSpec> specs;
+// What the command line asks for.
+struct ScanArgs {
   std::vector<std::string> only_names;  // --detector NAME (validated after --policy is known)
   std::string policy_path;
   bool list = false;
@@ -136,184 +136,186 @@ int run_scan(const std::vector<std::string>& args) {
   bool have_input = false;
   CivilDate today = utc_today();
   Confidence min = Confidence::kVeryUnlikely;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](const char* opt) -> const std::string* {
-      if (i + 1 >= args.size()) {
-        std::fprintf(stderr, "datacustoms scan: %s needs a value\n", opt);
-        return nullptr;
-      }
-      return &args[++i];
-    };
-    if (a == "--help" || a == "-h") {
-      usage(stdout);
-      return 0;
-    } else if (a == "--list") {
-      list = true;
-    } else if (a == "--policy") {
-      const std::string* v = value("--policy");
-      if (!v) return 2;
-      policy_path = *v;
+};
+
+// The value of an option that needs one (the argument after it); nullptr, reported, if missing.
+const std::string* option_value(const std::vector<std::string>& args, size_t& i, const char* opt) {
+  if (i + 1 >= args.size()) {
+    std::fprintf(stderr, "datacustoms scan: %s needs a value\n", opt);
+    return nullptr;
+  }
+  return &args[++i];
+}
+
+// Returns -1 when `out` is complete, else the exit code (--help, usage errors).
+int parse_one(const std::vector<std::string>& args, size_t& i, ScanArgs& out) {
+  const std::string& a = args[i];
+  if (a == "--help" || a == "-h") {
+    usage(stdout);
+    return 0;
+  }
+  if (a == "--list") {
+    out.list = true;
+    return -1;
+  }
+  if (a == "--policy" || a == "--detector" || a == "--today" || a == "--min-confidence") {
+    const std::string* v = option_value(args, i, a.c_str());
+    if (!v) return 2;
+    if (a == "--policy") {
+      out.policy_path = *v;
     } else if (a == "--detector") {
-      const std::string* v = value("--detector");
-      if (!v) return 2;
-      only_names.push_back(*v);
-    } else if (a == "--today") {
-      const std::string* v = value("--today");
-      if (!v) return 2;
-      if (!parse_civil_date(*v, &today)) {
-        std::fprintf(stderr, "datacustoms scan: --today wants a real date YYYY-MM-DD, got \"%s\"\n",
-                     v->c_str());
-        return 2;
-      }
-    } else if (a == "--min-confidence") {
-      const std::string* v = value("--min-confidence");
-      if (!v) return 2;
-      if (!parse_confidence(*v, &min)) {
-        std::fprintf(stderr, "datacustoms scan: unknown confidence \"%s\"\n", v->c_str());
-        return 2;
-      }
-    } else if (a.size() > 1 && a[0] == '-') {
-      std::fprintf(stderr, "datacustoms scan: unknown option \"%s\"\n", a.c_str());
-      usage(stderr);
+      out.only_names.push_back(*v);
+    } else if (a == "--today" && !parse_civil_date(*v, &out.today)) {
+      std::fprintf(stderr, "datacustoms scan: --today wants a real date YYYY-MM-DD, got \"%s\"\n",
+                   v->c_str());
       return 2;
-    } else {
-      if (have_input) {
-        std::fprintf(stderr, "datacustoms scan: only one INPUT\n");
-        return 2;
-      }
-      input = a;
-      have_input = true;
+    } else if (a == "--min-confidence" && !parse_confidence(*v, &out.min)) {
+      std::fprintf(stderr, "datacustoms scan: unknown confidence \"%s\"\n", v->c_str());
+      return 2;
     }
+    return -1;
   }
-
-  std::shared_ptr<const DetectorDb> db;
-  std::shared_ptr<const dc::policy::Snapshot> snap;
-  std::vector<bool> only;
-  if (!policy_path.empty()) {
-    // The same compilation as `policy check` and `run`, minus the wall-clock expiry warnings
-    // (nothing here depends on "now" except --today).
-    dc::policy::Diagnostics diags(policy_path);
-    auto loaded = dc::policy::load_policy_file(policy_path, diags);
-    if (!loaded) {
-      std::fprintf(stderr, "datacustoms scan: %s\n", loaded.error().message.c_str());
-      return 2;
-    }
-    std::fputs(diags.format().c_str(), stderr);
-    if (diags.has_errors() || !loaded.value()) {
-      std::fprintf(stderr, "datacustoms scan: policy %s has %zu error(s); nothing scanned\n",
-                   policy_path.c_str(), diags.error_count());
-      return 2;
-    }
-    snap = loaded.value();
-    const auto& names = snap->detector_names();
-    if (list) {
-      for (uint32_t d = 0; d < names.size(); ++d) {
-        std::string cats;
-        for (const auto& id : detector_category_ids(*snap, d))
-          cats += (cats.empty() ? "" : ",") + id;
-        std::printf("%-24s %s\n", names[d].c_str(), cats.empty() ? "-" : cats.c_str());
-      }
-      return 0;
-    }
-    for (const auto& n : only_names) {
-      auto it = std::find(names.begin(), names.end(), n);
-      if (it == names.end()) {
-        std::fprintf(stderr,
-                     "datacustoms scan: detector \"%s\" is not used by %s (see --policy %s "
-                     "--list)\n",
-                     n.c_str(), policy_path.c_str(), policy_path.c_str());
-        return 2;
-      }
-      if (only.empty()) only.assign(names.size(), false);
-      only[static_cast<size_t>(it - names.begin())] = true;
-    }
-    db = snap->detector_db();
-    if (!db) {
-      std::fprintf(stderr, "datacustoms scan: policy %s uses no detectors; nothing to scan\n",
-                   policy_path.c_str());
-      return 0;
-    }
-  } else {
-    if (list) {
-      for (auto n : builtin_detector_names()) {
-        auto d = describe_builtin(n);
-        std::printf("%-18s %.*s\n", std::string(n).c_str(), static_cast<int>(d->title.size()),
-                    d->title.data());
-      }
-      return 0;
-    }
-    for (const auto& n : only_names) {
-      if (!describe_builtin(n)) {
-        std::fprintf(stderr, "datacustoms scan: unknown detector \"%s\" (see --list)\n", n.c_str());
-        return 2;
-      }
-      DetectorSpec s;
-      s.name = n;
-      specs.push_back(std::move(s));
-    }
-    if (specs.empty()) {
-      for (auto n : builtin_detector_names()) {
-        DetectorSpec s;
-        s.name = std::string(n);
-        specs.push_back(std::move(s));
-      }
-    }
-    std::vector<PatternError> errors;
-    auto compiled = DetectorDb::compile(specs, &errors);
-    if (!compiled) {
-      std::fprintf(stderr, "datacustoms scan: %s\n", compiled.error().message.c_str());
-      return 2;
-    }
-    db = std::move(compiled.value());
-  }
-
-  auto scratch = Scratch::create(db);
-  auto pool = StreamPool::create(db, 1);
-  if (!scratch || !pool) {
-    std::fprintf(stderr, "datacustoms scan: %s\n",
-                 (!scratch ? scratch.error() : pool.error()).message.c_str());
+  if (a.size() > 1 && a[0] == '-') {
+    std::fprintf(stderr, "datacustoms scan: unknown option \"%s\"\n", a.c_str());
+    usage(stderr);
     return 2;
   }
-  scratch->set_today(today);
+  if (out.have_input) {
+    std::fprintf(stderr, "datacustoms scan: only one INPUT\n");
+    return 2;
+  }
+  out.input = a;
+  out.have_input = true;
+  return -1;
+}
 
-  FILE* in = stdin;
-  if (input != "-") {
-    in = std::fopen(input.c_str(), "rb");
-    if (!in) {
-      std::fprintf(stderr, "datacustoms scan: %s: %s\n", input.c_str(), std::strerror(errno));
+// The detectors to scan with.
+struct Detectors {
+  std::shared_ptr<const DetectorDb> db;
+  std::shared_ptr<const dc::policy::Snapshot> snap;  // with --policy
+  std::vector<bool> only;                            // with --policy --detector
+};
+
+void list_policy_detectors(const dc::policy::Snapshot& snap) {
+  const auto& names = snap.detector_names();
+  for (uint32_t d = 0; d < names.size(); ++d) {
+    std::string cats;
+    for (const auto& id : detector_category_ids(snap, d)) cats += (cats.empty() ? "" : ",") + id;
+    std::printf("%-24s %s\n", names[d].c_str(), cats.empty() ? "-" : cats.c_str());
+  }
+}
+
+// policy_detectors() and builtin_detectors() return -1 when `out.db` is ready, else the exit code
+// (--list done, usage or policy errors, nothing to scan).
+int policy_detectors(const ScanArgs& a, Detectors& out) {
+  // The same compilation as `policy check` and `run`, minus the wall-clock expiry warnings
+  // (nothing here depends on "now" except --today).
+  dc::policy::Diagnostics diags(a.policy_path);
+  auto loaded = dc::policy::load_policy_file(a.policy_path, diags);
+  if (!loaded) {
+    std::fprintf(stderr, "datacustoms scan: %s\n", loaded.error().message.c_str());
+    return 2;
+  }
+  std::fputs(diags.format().c_str(), stderr);
+  if (diags.has_errors() || !loaded.value()) {
+    std::fprintf(stderr, "datacustoms scan: policy %s has %zu error(s); nothing scanned\n",
+                 a.policy_path.c_str(), diags.error_count());
+    return 2;
+  }
+  out.snap = loaded.value();
+  const auto& names = out.snap->detector_names();
+  if (a.list) {
+    list_policy_detectors(*out.snap);
+    return 0;
+  }
+  for (const auto& n : a.only_names) {
+    auto it = std::find(names.begin(), names.end(), n);
+    if (it == names.end()) {
+      std::fprintf(stderr,
+                   "datacustoms scan: detector \"%s\" is not used by %s (see --policy %s "
+                   "--list)\n",
+                   n.c_str(), a.policy_path.c_str(), a.policy_path.c_str());
       return 2;
     }
+    if (out.only.empty()) out.only.assign(names.size(), false);
+    out.only[static_cast<size_t>(it - names.begin())] = true;
   }
-  PrintSink sink;
-  sink.db = db.get();
-  sink.min = min;
-  sink.only = std::move(only);
-  if (snap) {
-    // Detector index i of the policy's database == index i of detector_names() (policy/compile).
-    for (uint32_t d = 0; d < db->detector_count(); ++d) {
-      auto ids = detector_category_ids(*snap, d);
-      std::string j = "\"category\":";
-      if (ids.empty())
-        j += "null";
-      else
-        json_string(j, ids.front());
-      j += ",\"categories\":[";
-      for (size_t k = 0; k < ids.size(); ++k) {
-        if (k) j += ',';
-        json_string(j, ids[k]);
-      }
-      j += ']';
-      sink.category_json.push_back(std::move(j));
+  out.db = out.snap->detector_db();
+  if (!out.db) {
+    std::fprintf(stderr, "datacustoms scan: policy %s uses no detectors; nothing to scan\n",
+                 a.policy_path.c_str());
+    return 0;
+  }
+  return -1;
+}
+
+int builtin_detectors(const ScanArgs& a, Detectors& out) {
+  if (a.list) {
+    for (auto n : builtin_detector_names()) {
+      auto d = describe_builtin(n);
+      std::printf("%-18s %.*s\n", std::string(n).c_str(), static_cast<int>(d->title.size()),
+                  d->title.data());
+    }
+    return 0;
+  }
+  std::vector<DetectorSpec> specs;
+  for (const auto& n : a.only_names) {
+    if (!describe_builtin(n)) {
+      std::fprintf(stderr, "datacustoms scan: unknown detector \"%s\" (see --list)\n", n.c_str());
+      return 2;
+    }
+    DetectorSpec s;
+    s.name = n;
+    specs.push_back(std::move(s));
+  }
+  if (specs.empty()) {
+    for (auto n : builtin_detector_names()) {
+      DetectorSpec s;
+      s.name = std::string(n);
+      specs.push_back(std::move(s));
     }
   }
-  Stream* s = (*pool)->acquire();
+  std::vector<PatternError> errors;
+  auto compiled = DetectorDb::compile(specs, &errors);
+  if (!compiled) {
+    std::fprintf(stderr, "datacustoms scan: %s\n", compiled.error().message.c_str());
+    return 2;
+  }
+  out.db = std::move(compiled.value());
+  return -1;
+}
+
+// Per policy detector, the JSON of the categories it feeds:
+// "\"category\":\"first\",\"categories\":[...]".
+std::vector<std::string> category_json(const dc::policy::Snapshot& snap, const DetectorDb& db) {
+  std::vector<std::string> out;
+  // Detector index i of the policy's database == index i of detector_names() (policy/compile).
+  for (uint32_t d = 0; d < db.detector_count(); ++d) {
+    auto ids = detector_category_ids(snap, d);
+    std::string j = "\"category\":";
+    if (ids.empty())
+      j += "null";
+    else
+      json_string(j, ids.front());
+    j += ",\"categories\":[";
+    for (size_t k = 0; k < ids.size(); ++k) {
+      if (k) j += ',';
+      json_string(j, ids[k]);
+    }
+    j += ']';
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// Streams `in` through the scanner in 64 KiB chunks; returns the exit code.
+int scan_stream(FILE* in, const std::string& input, Stream& s, Scratch& scratch, PrintSink& sink) {
   std::vector<uint8_t> buf(64 * 1024);
   int rc = 0;
   for (;;) {
     size_t n = std::fread(buf.data(), 1, buf.size(), in);
     if (n > 0 &&
-        scan(*s, *scratch, std::span<const uint8_t>(buf.data(), n), sink) != ScanStatus::kOk) {
+        scan(s, scratch, std::span<const uint8_t>(buf.data(), n), sink) != ScanStatus::kOk) {
       std::fprintf(stderr, "datacustoms scan: scanner error\n");
       rc = 2;
       break;
@@ -326,7 +328,43 @@ int run_scan(const std::vector<std::string>& args) {
       break;
     }
   }
-  if (close(*s, *scratch, sink) != ScanStatus::kOk && rc == 0) rc = 2;
+  if (close(s, scratch, sink) != ScanStatus::kOk && rc == 0) rc = 2;
+  return rc;
+}
+
+int run_scan(const std::vector<std::string>& args) {
+  ScanArgs a;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (int rc = parse_one(args, i, a); rc >= 0) return rc;
+  }
+  Detectors det;
+  int rc = a.policy_path.empty() ? builtin_detectors(a, det) : policy_detectors(a, det);
+  if (rc >= 0) return rc;
+
+  auto scratch = Scratch::create(det.db);
+  auto pool = StreamPool::create(det.db, 1);
+  if (!scratch || !pool) {
+    std::fprintf(stderr, "datacustoms scan: %s\n",
+                 (!scratch ? scratch.error() : pool.error()).message.c_str());
+    return 2;
+  }
+  scratch->set_today(a.today);
+
+  FILE* in = stdin;
+  if (a.input != "-") {
+    in = std::fopen(a.input.c_str(), "rb");
+    if (!in) {
+      std::fprintf(stderr, "datacustoms scan: %s: %s\n", a.input.c_str(), std::strerror(errno));
+      return 2;
+    }
+  }
+  PrintSink sink;
+  sink.db = det.db.get();
+  sink.min = a.min;
+  sink.only = std::move(det.only);
+  if (det.snap) sink.category_json = category_json(*det.snap, *det.db);
+  Stream* s = (*pool)->acquire();
+  rc = scan_stream(in, a.input, *s, *scratch, sink);
   (*pool)->release(s);
   if (in != stdin) std::fclose(in);
   if (std::fflush(stdout) != 0 || sink.write_error) {

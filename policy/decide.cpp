@@ -73,6 +73,23 @@ bool sni_matches(std::string_view got, std::string_view pat) noexcept {
   return name_equal(got, pat);
 }
 
+// V3 reasons from the dataplane's flags (evasion, fragments, one-way links, failures).
+void push_flag_reasons(Collector& c, uint32_t flags, bool reverse_payload_allowed,
+                       const std::array<Action, kFailureCount>& failure_action) noexcept {
+  if (flags & flag::kEvasion) c.push(make(ReasonKind::kEvasion, Action::kBlock));
+  // Fragments of an inspected flow are not reassembled: what they carry was never inspected.
+  if (flags & flag::kFragmented) c.push(make(ReasonKind::kFragmentUninspected, Action::kBlock));
+  if ((flags & flag::kReversePayload) && !reverse_payload_allowed) {
+    c.push(make(ReasonKind::kOneWayViolation, Action::kBlock));
+  }
+  for (std::size_t i = 0; i < kFailureCount; ++i) {
+    if (flags & (flag::kFlowTableFull << i)) {
+      c.push(make(static_cast<ReasonKind>(static_cast<std::size_t>(ReasonKind::kFlowTableFull) + i),
+                  failure_action[i]));
+    }
+  }
+}
+
 }  // namespace
 
 // Sorts the collected reasons (block first, then rule precedence = ReasonKind order, then the
@@ -108,82 +125,6 @@ static Verdict finalize(Collector& c, bool monitor) noexcept {
   v.reason_count = static_cast<uint8_t>(out);
   v.action = act;
   return v;
-}
-
-ZoneId Snapshot::find_zone(std::string_view id) const noexcept {
-  for (std::size_t i = 0; i < zones_.size(); ++i) {
-    if (zones_[i].id == id) return static_cast<ZoneId>(i);
-  }
-  return kNoZone;
-}
-
-ZoneId Snapshot::zone_of(const inspect::IpAddr& a) const noexcept {
-  uint32_t z = zone_table_.lookup(a);
-  return z == RangeTable::kNone ? kNoZone : static_cast<ZoneId>(z);
-}
-
-bool Snapshot::zone_contains(ZoneId z, const inspect::IpAddr& a) const noexcept {
-  return z != kNoZone && zone_of(a) == z;
-}
-
-bool Snapshot::zone_has_prefixes(ZoneId z) const noexcept {
-  return z < zones_.size() && !zones_[z].prefixes.empty();
-}
-
-ZoneKind Snapshot::zone_kind(ZoneId z) const noexcept {
-  return z < zones_.size() ? zones_[z].kind : ZoneKind::kDomestic;
-}
-
-LinkId Snapshot::link_between(ZoneId from, ZoneId to) const noexcept {
-  std::size_t n = zones_.size();
-  if (from >= n || to >= n) return kNoLink;
-  return link_matrix_[static_cast<std::size_t>(from) * n + to];
-}
-
-CategoryId Snapshot::find_category(std::string_view id) const noexcept {
-  for (std::size_t i = 0; i < categories_.size(); ++i) {
-    if (categories_[i].id == id) return static_cast<CategoryId>(i);
-  }
-  return kNoCategory;
-}
-
-CounterpartyId Snapshot::find_counterparty(std::string_view id) const noexcept {
-  for (std::size_t i = 0; i < counterparties_.size(); ++i) {
-    if (counterparties_[i].id == id) return static_cast<CounterpartyId>(i);
-  }
-  return kNoCounterparty;
-}
-
-uint64_t Snapshot::detector_categories(uint32_t detector_index) const noexcept {
-  return detector_index < detector_categories_.size() ? detector_categories_[detector_index] : 0;
-}
-
-void Snapshot::add_finding(CategoryTally& t, uint32_t detector_index, Confidence confidence,
-                           uint32_t n) const noexcept {
-  uint64_t mask = detector_categories(detector_index);
-  while (mask) {
-    unsigned c = static_cast<unsigned>(__builtin_ctzll(mask));
-    mask &= mask - 1;
-    if (confidence < categories_[c].min_confidence) continue;  // §4.1: below the floor
-    uint64_t bit = 1ull << c;
-    t.seen |= bit;
-    CategoryTally::Slot* slot = nullptr;
-    for (auto& s : t.slots) {
-      if (s.category == c || s.category == kNoCategory) {
-        slot = &s;
-        break;
-      }
-    }
-    if (!slot) {
-      t.overflow |= bit;
-      continue;
-    }
-    slot->category = static_cast<CategoryId>(c);
-    slot->count = static_cast<uint16_t>(std::min<uint32_t>(65535u, slot->count + n));
-    slot->max_confidence =
-        std::max<uint8_t>(slot->max_confidence, static_cast<uint8_t>(confidence));
-    if (slot->detector == kNoDetector) slot->detector = static_cast<uint16_t>(detector_index);
-  }
 }
 
 bool Snapshot::counterparty_valid_bases(CounterpartyId cp, int64_t now, uint64_t& valid,
@@ -276,61 +217,18 @@ Admission Snapshot::admit(const FlowQuery& q) const noexcept {
     return a;
   }
   a.foreign = dst_foreign ? Side::kResponder : Side::kOpener;
-  const inspect::IpAddr& foreign_addr = dst_foreign ? q.dst : q.src;
-  const bool foreign_is_server = dst_foreign;
-  uint8_t proto_bit = q.proto == 6 ? 1 : q.proto == 17 ? 2 : 0;
-
-  // A4: find the foreign endpoint. Ports are the responder's (service) port, whoever is foreign;
-  // SNI identifies only a foreign *server* (a foreign client's ClientHello names our server).
-  uint32_t matched = RangeTable::kNone, pending = RangeTable::kNone, off_link = RangeTable::kNone;
-  auto consider = [&](uint32_t eid) noexcept {
-    const EndpointInfo& ep = endpoints_[eid];
-    if (ep.protocols && !(ep.protocols & proto_bit)) return;
-    if (ep.port_begin != ep.port_end) {
-      bool port_ok = false;
-      for (uint32_t i = ep.port_begin; i < ep.port_end && !port_ok; ++i) {
-        port_ok = q.dport >= port_ranges_[i].lo && q.dport <= port_ranges_[i].hi;
-      }
-      if (!port_ok) return;
-    }
-    bool needs_sni = ep.sni_begin != ep.sni_end && foreign_is_server;
-    if (ep.any_address && !foreign_is_server) return;
-    bool ok = true;
-    if (needs_sni) {
-      if (q.sni_state == SniState::kNotYet) {
-        if (pending == RangeTable::kNone) pending = eid;
-        return;
-      }
-      ok = false;
-      if (q.sni_state == SniState::kPresent) {
-        for (uint32_t i = ep.sni_begin; i < ep.sni_end && !ok; ++i)
-          ok = sni_matches(q.sni, sni_patterns_[i]);
-      }
-    }
-    if (!ok) return;
-    if (l.restricts_counterparties) {
-      bool on_link = false;
-      for (CounterpartyId x : l.counterparty_list) on_link = on_link || x == ep.counterparty;
-      if (!on_link) {
-        if (off_link == RangeTable::kNone) off_link = eid;
-        return;
-      }
-    }
-    if (matched == RangeTable::kNone) matched = eid;
-  };
-  for (uint32_t eid : endpoint_table_.candidates(foreign_addr)) consider(eid);
-  for (uint32_t eid : any_address_endpoints_) consider(eid);
-
-  if (matched == RangeTable::kNone) {
-    if (pending != RangeTable::kNone) {
+  // A4: find the foreign endpoint.
+  const EndpointMatch m = match_endpoint(q, l);
+  if (m.matched == RangeTable::kNone) {
+    if (m.pending != RangeTable::kNone) {
       // A5: the endpoint is named by SNI: admit the handshake, decide at the ClientHello.
       a.sni_pending = true;
       Reason r = make(ReasonKind::kAwaitingSni, Action::kAllow);
-      r.counterparty = endpoints_[pending].counterparty;
+      r.counterparty = endpoints_[m.pending].counterparty;
       c.push(r);
-    } else if (off_link != RangeTable::kNone) {
+    } else if (m.off_link != RangeTable::kNone) {
       Reason r = make(ReasonKind::kCounterpartyNotOnLink, Action::kBlock);
-      r.counterparty = endpoints_[off_link].counterparty;
+      r.counterparty = endpoints_[m.off_link].counterparty;
       c.push(r);
     } else {
       c.push(make(ReasonKind::kNoCounterparty, no_counterparty_action_));
@@ -338,8 +236,8 @@ Admission Snapshot::admit(const FlowQuery& q) const noexcept {
     a.verdict = finalize(c, monitor_);
     return a;
   }
-  a.endpoint = static_cast<uint16_t>(matched);
-  a.counterparty = endpoints_[matched].counterparty;
+  a.endpoint = static_cast<uint16_t>(m.matched);
+  a.counterparty = endpoints_[m.matched].counterparty;
   // A6: counterparty status/validity and a legal basis valid now.
   uint64_t valid = 0;
   Reason why;
@@ -347,6 +245,58 @@ Admission Snapshot::admit(const FlowQuery& q) const noexcept {
   c.push(why);
   a.verdict = finalize(c, monitor_);
   return a;
+}
+
+// Protocol and port of an endpoint. Ports are the responder's (service) port, whoever is foreign;
+// an endpoint named by SNI alone identifies only a foreign server.
+bool Snapshot::endpoint_accepts(const EndpointInfo& ep, const FlowQuery& q,
+                                bool foreign_is_server) const noexcept {
+  uint8_t proto_bit = q.proto == 6 ? 1 : q.proto == 17 ? 2 : 0;
+  if (ep.protocols && !(ep.protocols & proto_bit)) return false;
+  if (ep.port_begin != ep.port_end) {
+    bool port_ok = false;
+    for (uint32_t i = ep.port_begin; i < ep.port_end && !port_ok; ++i) {
+      port_ok = q.dport >= port_ranges_[i].lo && q.dport <= port_ranges_[i].hi;
+    }
+    if (!port_ok) return false;
+  }
+  return !(ep.any_address && !foreign_is_server);
+}
+
+// SNI identifies only a foreign *server* (a foreign client's ClientHello names our server).
+Snapshot::EndpointMatch Snapshot::match_endpoint(const FlowQuery& q,
+                                                 const LinkInfo& l) const noexcept {
+  const bool foreign_is_server = zones_[q.dst_zone].kind == ZoneKind::kForeign;
+  const inspect::IpAddr& foreign_addr = foreign_is_server ? q.dst : q.src;
+  EndpointMatch m{RangeTable::kNone, RangeTable::kNone, RangeTable::kNone};
+  auto consider = [&](uint32_t eid) noexcept {
+    const EndpointInfo& ep = endpoints_[eid];
+    if (!endpoint_accepts(ep, q, foreign_is_server)) return;
+    if (ep.sni_begin != ep.sni_end && foreign_is_server) {
+      if (q.sni_state == SniState::kNotYet) {
+        if (m.pending == RangeTable::kNone) m.pending = eid;
+        return;
+      }
+      bool ok = false;
+      if (q.sni_state == SniState::kPresent) {
+        for (uint32_t i = ep.sni_begin; i < ep.sni_end && !ok; ++i)
+          ok = sni_matches(q.sni, sni_patterns_[i]);
+      }
+      if (!ok) return;
+    }
+    if (l.restricts_counterparties) {
+      bool on_link = false;
+      for (CounterpartyId x : l.counterparty_list) on_link = on_link || x == ep.counterparty;
+      if (!on_link) {
+        if (m.off_link == RangeTable::kNone) m.off_link = eid;
+        return;
+      }
+    }
+    if (m.matched == RangeTable::kNone) m.matched = eid;
+  };
+  for (uint32_t eid : endpoint_table_.candidates(foreign_addr)) consider(eid);
+  for (uint32_t eid : any_address_endpoints_) consider(eid);
+  return m;
 }
 
 int64_t Snapshot::next_change_ns(const Admission& a, int64_t now_ns) const noexcept {
@@ -390,18 +340,7 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
     cp = &counterparties_[a.counterparty];
   }
   // V3: stream integrity, one-way links and failure conditions.
-  if (flags & flag::kEvasion) c.push(make(ReasonKind::kEvasion, Action::kBlock));
-  // Fragments of an inspected flow are not reassembled: what they carry was never inspected.
-  if (flags & flag::kFragmented) c.push(make(ReasonKind::kFragmentUninspected, Action::kBlock));
-  if ((flags & flag::kReversePayload) && !a.reverse_payload_allowed) {
-    c.push(make(ReasonKind::kOneWayViolation, Action::kBlock));
-  }
-  for (std::size_t i = 0; i < kFailureCount; ++i) {
-    if (flags & (flag::kFlowTableFull << i)) {
-      c.push(make(static_cast<ReasonKind>(static_cast<std::size_t>(ReasonKind::kFlowTableFull) + i),
-                  failure_action_[i]));
-    }
-  }
+  push_flag_reasons(c, flags, a.reverse_payload_allowed, failure_action_);
   if (!a.border) return finalize(c, monitor_);
   if (flags & flag::kPayloadOpaque) c.push(make(ReasonKind::kOpaquePayload, opaque_action_));
 
@@ -413,112 +352,69 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
     c.push(r);
   }
   for (CategoryId cat : precedence_) {
-    const CategoryInfo& ci = categories_[cat];
-    uint64_t bit = 1ull << cat;
-    if (!((t.seen | t.overflow) & bit)) continue;
     Reason r;
-    r.category = cat;
-    r.counterparty = a.counterparty;
-    if (t.overflow & bit) {
-      r.count = ci.threshold;  // not tallied: assume the threshold was reached (fail closed)
-    } else {
-      for (const auto& s : t.slots) {
-        if (s.category == cat) {
-          r.count = s.count;
-          r.detector = s.detector;
-        }
-      }
-    }
-    if (r.count < ci.threshold) continue;  // §4.1: below the per-flow threshold
-    auto first_basis = [&](bool need_assessment) noexcept {
-      if (!cp) return kNoBasis;
-      for (BasisId b : cp->bases) {
-        const BasisInfo& bi = bases_[b];
-        if (!(valid >> b & 1) || !(bi.categories & bit)) continue;
-        if (need_assessment && bi.mechanism != Mechanism::kSecurityAssessment) continue;
-        return b;
-      }
-      return kNoBasis;
-    };
-    if (ci.level == Level::kCore) {
-      r.kind = ReasonKind::kCoreData;  // C1: core data never leaves
-      r.action = Action::kBlock;
-    } else if (cp && (cp->denied & bit)) {
-      r.kind = ReasonKind::kCategoryDenied;  // C2
-      r.action = Action::kBlock;
-    } else if (!cp || (cp->restricts_categories && !(cp->allowed & bit))) {
-      r.kind = ReasonKind::kCategoryNotAllowed;  // C3
-      r.action = ci.action;
-    } else if (ci.level == Level::kImportant) {
-      r.basis = first_basis(true);  // C4: important needs a security assessment covering it
-      r.kind = r.basis != kNoBasis ? ReasonKind::kImportantUnderAssessment
-                                   : ReasonKind::kImportantWithoutAssessment;
-      r.action = r.basis != kNoBasis ? Action::kAllow : ci.action;
-    } else if (ci.personal) {
-      r.basis = first_basis(false);  // C5: personal information needs a basis covering it
-      r.kind =
-          r.basis != kNoBasis ? ReasonKind::kPersonalUnderBasis : ReasonKind::kPersonalWithoutBasis;
-      r.action = r.basis != kNoBasis ? Action::kAllow : ci.action;
-    } else {
-      r.kind = ReasonKind::kGeneralAllowed;  // C6
-      r.action = Action::kAllow;
-    }
-    c.push(r);
+    if (category_reason(cat, a, t, cp, valid, r)) c.push(r);
   }
   return finalize(c, monitor_);
 }
 
-CategoryRemap remap_categories(const Snapshot& from, const Snapshot& to) {
-  CategoryRemap m;
-  m.to.fill(kNoCategory);
-  for (std::size_t c = 0; c < from.category_count() && c < kMaxCategories; ++c) {
-    m.to[c] = to.find_category(from.category(static_cast<CategoryId>(c)).id);
-  }
-  return m;
-}
-
-void apply_remap(const CategoryRemap& m, CategoryTally& t) noexcept {
-  auto remap_mask = [&](uint64_t mask) noexcept {
-    uint64_t out = 0;
-    while (mask) {
-      unsigned c = static_cast<unsigned>(__builtin_ctzll(mask));
-      mask &= mask - 1;
-      if (m.to[c] != kNoCategory) out |= 1ull << m.to[c];
+bool Snapshot::category_reason(CategoryId cat, const Admission& a, const CategoryTally& t,
+                               const CounterpartyInfo* cp, uint64_t valid,
+                               Reason& r) const noexcept {
+  const CategoryInfo& ci = categories_[cat];
+  uint64_t bit = 1ull << cat;
+  if (!((t.seen | t.overflow) & bit)) return false;
+  r.category = cat;
+  r.counterparty = a.counterparty;
+  if (t.overflow & bit) {
+    r.count = ci.threshold;  // not tallied: assume the threshold was reached (fail closed)
+  } else {
+    for (const auto& s : t.slots) {
+      if (s.category == cat) {
+        r.count = s.count;
+        r.detector = s.detector;
+      }
     }
-    return out;
-  };
-  t.seen = remap_mask(t.seen);
-  t.overflow = remap_mask(t.overflow);
-  for (auto& s : t.slots) {
-    if (s.category == kNoCategory) continue;
-    s.category = m.to[s.category];
-    if (s.category == kNoCategory) s = CategoryTally::Slot{};
-    // The detector index belongs to the old database; keep it only as a hint for the audit.
   }
+  if (r.count < ci.threshold) return false;  // §4.1: below the per-flow threshold
+  if (ci.level == Level::kCore) {
+    r.kind = ReasonKind::kCoreData;  // C1: core data never leaves
+    r.action = Action::kBlock;
+  } else if (cp && (cp->denied & bit)) {
+    r.kind = ReasonKind::kCategoryDenied;  // C2
+    r.action = Action::kBlock;
+  } else if (!cp || (cp->restricts_categories && !(cp->allowed & bit))) {
+    r.kind = ReasonKind::kCategoryNotAllowed;  // C3
+    r.action = ci.action;
+  } else if (ci.level == Level::kImportant) {
+    // C4: important needs a security assessment covering it
+    r.basis = first_covering_basis(cp, valid, bit, true);
+    r.kind = r.basis != kNoBasis ? ReasonKind::kImportantUnderAssessment
+                                 : ReasonKind::kImportantWithoutAssessment;
+    r.action = r.basis != kNoBasis ? Action::kAllow : ci.action;
+  } else if (ci.personal) {
+    // C5: personal information needs a basis covering it
+    r.basis = first_covering_basis(cp, valid, bit, false);
+    r.kind =
+        r.basis != kNoBasis ? ReasonKind::kPersonalUnderBasis : ReasonKind::kPersonalWithoutBasis;
+    r.action = r.basis != kNoBasis ? Action::kAllow : ci.action;
+  } else {
+    r.kind = ReasonKind::kGeneralAllowed;  // C6
+    r.action = Action::kAllow;
+  }
+  return true;
 }
 
-std::string Snapshot::describe(const Reason& r) const {
-  std::string s(reason_name(r.kind));
-  std::string args;
-  auto add = [&](const std::string& k, const std::string& v) {
-    args += (args.empty() ? "" : ", ") + k + "=" + v;
-  };
-  if (r.category < categories_.size()) add("category", categories_[r.category].id);
-  if (r.counterparty < counterparties_.size())
-    add("counterparty", counterparties_[r.counterparty].id);
-  if (r.basis < bases_.size()) add("basis", bases_[r.basis].id);
-  if (r.detector < detector_names_.size()) add("detector", detector_names_[r.detector]);
-  if (r.count) add("count", std::to_string(r.count));
-  if (r.kind != ReasonKind::kMonitorMode) add("rule_action", std::string(action_name(r.action)));
-  return s + "(" + args + ")";
-}
-
-std::string Snapshot::describe(const Verdict& v) const {
-  std::string s(action_name(v.action));
-  s += ":";
-  for (std::size_t i = 0; i < v.reason_count; ++i) s += " " + describe(v.reasons[i]);
-  if (v.truncated) s += " ...";
-  return s;
+BasisId Snapshot::first_covering_basis(const CounterpartyInfo* cp, uint64_t valid,
+                                       uint64_t category_bit, bool need_assessment) const noexcept {
+  if (!cp) return kNoBasis;
+  for (BasisId b : cp->bases) {
+    const BasisInfo& bi = bases_[b];
+    if (!(valid >> b & 1) || !(bi.categories & category_bit)) continue;
+    if (need_assessment && bi.mechanism != Mechanism::kSecurityAssessment) continue;
+    return b;
+  }
+  return kNoBasis;
 }
 
 }  // namespace dc::policy

@@ -1,3 +1,5 @@
+// Policy diagnostics: sorting and "file:line:col: severity: message" formatting, and the
+// edit-distance "did you mean" hint.
 #include "policy/diagnostics.hpp"
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 #pragma once
-// TOML -> PolicyDoc. The only place toml++ is used (tests/check_includes.sh enforces it).
+// TOML -> PolicyDoc. The loader (loader*.cpp, loader_reader.hpp) is the only place toml++ is
+// used (tests/check_includes.sh enforces it).
 // Reports syntax errors (toml++ stops at the first), unknown keys (with "did you mean"), wrong
 // types and missing required fields; everything else (references, prefixes, patterns, dates
 // against each other) is the compiler's job (policy/compile.hpp), which sees the whole file.

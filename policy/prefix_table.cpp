@@ -1,3 +1,5 @@
+// Prefixes (parsing, containment) and the sorted-range address table that zone and endpoint
+// lookups search (longest prefix, or every covering entry).
 #include "policy/prefix_table.hpp"
 
 #include <arpa/inet.h>

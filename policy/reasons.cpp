@@ -1,8 +1,11 @@
+// Names and texts of the verdict vocabulary (actions, reason kinds, failure conditions) and of the
+// policy's enumerations, from the tables in reasons.hpp and spelling.hpp.
 #include "policy/reasons.hpp"
 
 #include <array>
 
 #include "policy/snapshot.hpp"
+#include "policy/spelling.hpp"
 
 namespace dc::policy {
 
@@ -22,17 +25,7 @@ constexpr std::array<std::string_view, kFailureCount> kFailures = {
     "scan_error",      "audit_unavailable",  "evidence_unavailable"};
 }  // namespace
 
-std::string_view action_name(Action a) noexcept {
-  switch (a) {
-    case Action::kAllow:
-      return "allow";
-    case Action::kAlert:
-      return "alert";
-    case Action::kBlock:
-      return "block";
-  }
-  return "?";
-}
+std::string_view action_name(Action a) noexcept { return spelling_of(kActionSpellings, a); }
 
 std::string_view reason_name(ReasonKind k) noexcept {
   auto i = static_cast<std::size_t>(k);
@@ -55,58 +48,30 @@ std::string_view failure_name(std::size_t i) noexcept {
   return i < kFailureCount ? kFailures[i] : "unknown";
 }
 
-std::string_view zone_kind_name(ZoneKind k) noexcept {
-  switch (k) {
-    case ZoneKind::kDomestic:
-      return "domestic";
-    case ZoneKind::kProcessing:
-      return "processing";
-    case ZoneKind::kForeign:
-      return "foreign";
-  }
-  return "?";
-}
+std::string_view zone_kind_name(ZoneKind k) noexcept { return spelling_of(kZoneKindSpellings, k); }
 
-std::string_view level_name(Level l) noexcept {
-  switch (l) {
-    case Level::kCore:
-      return "core";
-    case Level::kImportant:
-      return "important";
-    case Level::kGeneral:
-      return "general";
-  }
-  return "?";
-}
+std::string_view level_name(Level l) noexcept { return spelling_of(kLevelSpellings, l); }
 
 std::string_view mechanism_name(Mechanism m) noexcept {
-  switch (m) {
-    case Mechanism::kSecurityAssessment:
-      return "security_assessment";
-    case Mechanism::kStandardContract:
-      return "standard_contract";
-    case Mechanism::kCertification:
-      return "certification";
-    case Mechanism::kExemption:
-      return "exemption";
-  }
-  return "?";
+  return spelling_of(kMechanismSpellings, m);
 }
 
-std::string_view status_name(Status s) noexcept {
-  switch (s) {
-    case Status::kActive:
-      return "active";
-    case Status::kSuspended:
-      return "suspended";
-    case Status::kRevoked:
-      return "revoked";
-  }
-  return "?";
-}
+std::string_view status_name(Status s) noexcept { return spelling_of(kStatusSpellings, s); }
 
 std::string_view confidence_name(Confidence c) noexcept {
   return inspect::to_string(c);  // one spelling: the detectors' (docs/detectors.md)
+}
+
+const std::array<Spelling<Confidence>, 5>& confidence_spellings() noexcept {
+  static const std::array<Spelling<Confidence>, 5> table = [] {
+    std::array<Spelling<Confidence>, 5> t{};
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      auto c = static_cast<Confidence>(i);
+      t[i] = {confidence_name(c), c};
+    }
+    return t;
+  }();
+  return table;
 }
 
 }  // namespace dc::policy

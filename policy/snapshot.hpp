@@ -293,6 +293,19 @@ class Snapshot {
   friend class SnapshotBuilder;
   bool counterparty_valid_bases(CounterpartyId c, int64_t now, uint64_t& valid,
                                 Reason& why) const noexcept;
+  // Admission step A4: the first matching endpoint of the foreign end, else the first one waiting
+  // for the SNI, else the first one whose counterparty the link does not permit (kNone: none).
+  struct EndpointMatch {
+    uint32_t matched, pending, off_link;
+  };
+  EndpointMatch match_endpoint(const FlowQuery& q, const LinkInfo& l) const noexcept;
+  bool endpoint_accepts(const EndpointInfo& ep, const FlowQuery& q,
+                        bool foreign_is_server) const noexcept;
+  // Verdict step V4 for one category: false when it was not found in enough exported bytes.
+  bool category_reason(CategoryId cat, const Admission& a, const CategoryTally& t,
+                       const CounterpartyInfo* cp, uint64_t valid, Reason& r) const noexcept;
+  BasisId first_covering_basis(const CounterpartyInfo* cp, uint64_t valid, uint64_t category_bit,
+                               bool need_assessment) const noexcept;
 
   std::array<uint8_t, 32> sha256_{};
   std::string sha256_hex_, policy_id_, policy_version_, source_path_;

@@ -1,3 +1,5 @@
+// [[test]] cases of a policy: validation against the compiled tables, and execution (payloads
+// scanned with the detector database, findings tallied, the verdict compared with the expectation).
 #include "policy/test_runner.hpp"
 
 #include <algorithm>

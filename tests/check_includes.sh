@@ -15,7 +15,7 @@ if grep -rnE '#include *"(inspect|policy|audit|dataplane|appliance)/' "$root/bas
   echo "error: base/ must not include other modules" >&2; fail=1
 fi
 bad=$(grep -rlE '#include *[<"]toml\+\+' "$root/base" "$root/inspect" "$root/policy" "$root/audit" "$root/dataplane" "$root/appliance" \
-      --include='*.hpp' --include='*.cpp' | grep -vE '/(policy/loader|appliance/config)[^/]*\.cpp$' || true)
+      --include='*.hpp' --include='*.cpp' | grep -vE '/(policy/loader[^/]*\.(cpp|hpp)|appliance/config[^/]*\.cpp)$' || true)
 if [ -n "$bad" ]; then echo "error: toml++ outside the loaders: $bad" >&2; fail=1; fi
 [ $fail -eq 0 ] && echo "module include rules hold"
 exit $fail
