@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "appliance/command.hpp"
-#include "appliance/flow_format.hpp"
 #include "appliance/replay_engine.hpp"
+#include "audit/flow_format.hpp"
 #include "dataplane/pipeline.hpp"
 #include "dataplane/runtime.hpp"
 #include "policy/policy.hpp"
@@ -164,9 +164,9 @@ int run(const std::vector<std::string>& args) {
                      static_cast<unsigned long long>(packets), records.size());
       };
     }
-    auto stats = replay_captures(*snap, captures, ro, [&](const dataplane::FlowEvent& ev) {
-      records.push_back(to_flow_record(ev, ""));
-      worthy.push_back(audit_worthy(ev));
+    auto stats = replay_captures(*snap, captures, ro, [&](const audit::FlowOutcome& ev) {
+      records.push_back(audit::to_flow_record(ev, ""));
+      worthy.push_back(audit::audit_worthy(ev));
       if (!quiet) std::printf("%s\n", audit::flow_record_body(records.back()).dump().c_str());
     });
     std::fflush(stdout);

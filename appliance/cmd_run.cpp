@@ -11,14 +11,15 @@
 #include <thread>
 #include <vector>
 
-#include "appliance/audit_thread.hpp"
 #include "appliance/command.hpp"
 #include "appliance/config.hpp"
 #include "appliance/metrics.hpp"
 #include "appliance/report.hpp"
 #include "appliance/telemetry.hpp"
 #include "audit/crypto.hpp"
+#include "audit/writer_thread.hpp"
 #include "base/file.hpp"
+#include "dataplane/audit_channel.hpp"
 #include "dataplane/policy_epoch.hpp"
 #include "dataplane/runtime.hpp"
 #include "policy/policy.hpp"
@@ -232,9 +233,9 @@ int run(const std::vector<std::string>& args) {
     return 2;
   }
   int exit_code = 0;
-  // The audit trail: a ring from the workers to one writer thread (appliance/audit_thread).
+  // The audit trail: a ring from the workers to one writer thread (audit/writer_thread).
   std::unique_ptr<dataplane::AuditChannel> channel;
-  std::unique_ptr<AuditThread> auditor;
+  std::unique_ptr<audit::WriterThread> auditor;
   std::vector<std::unique_ptr<dataplane::AuditSink>> sinks;
   if (cfg->audit.enabled) {
     const auto& ac = cfg->audit;
@@ -290,9 +291,9 @@ int run(const std::vector<std::string>& args) {
       if (!ev) return fail("evidence store: " + ev.error().message);
       evidence = std::move(ev.value());
     }
-    auditor =
-        std::make_unique<AuditThread>(*channel, std::move(writer.value()), std::move(evidence),
-                                      hmac_key, ac.evidence_packets_per_flow);
+    auditor = std::make_unique<audit::WriterThread>(*channel, std::move(writer.value()),
+                                                    std::move(evidence), hmac_key,
+                                                    ac.evidence_packets_per_flow);
     for (size_t w = 0; w < dc.worker_lcores.size(); ++w) {
       sinks.push_back(std::make_unique<dataplane::AuditSink>(*channel));
       dc.sinks.push_back(sinks.back().get());
@@ -348,10 +349,10 @@ int run(const std::vector<std::string>& args) {
       uint64_t last_rx = 0;
       // Fail-closed episodes become audit records: once a second, the packets each failure
       // condition dropped since the last look.
-      const inspect::DropReason failures[] = {
-          inspect::DropReason::kFlowTableFull,     inspect::DropReason::kReorderQueueFull,
-          inspect::DropReason::kStreamUnavailable, inspect::DropReason::kScanError,
-          inspect::DropReason::kAuditUnavailable,  inspect::DropReason::kFragmentUninspected};
+      const dataplane::DropReason failures[] = {
+          dataplane::DropReason::kFlowTableFull,     dataplane::DropReason::kReorderQueueFull,
+          dataplane::DropReason::kStreamUnavailable, dataplane::DropReason::kScanError,
+          dataplane::DropReason::kAuditUnavailable,  dataplane::DropReason::kFragmentUninspected};
       uint64_t failure_seen[std::size(failures)] = {};
       auto report_failures = [&](double window_s) {
         if (!auditor) return;
@@ -360,7 +361,7 @@ int run(const std::vector<std::string>& args) {
           uint64_t n = sum.drops[static_cast<unsigned>(failures[i])];
           if (n == failure_seen[i]) continue;
           auditor->post_event(audit::RecordType::kFailClosed,
-                              {{"condition", inspect::drop_reason_name(failures[i])},
+                              {{"condition", dataplane::drop_reason_name(failures[i])},
                                {"packets_dropped", n - failure_seen[i]},
                                {"window_s", window_s}});
           failure_seen[i] = n;
@@ -448,7 +449,7 @@ int run(const std::vector<std::string>& args) {
                      static_cast<unsigned long long>(st.skipped),
                      static_cast<unsigned long long>(st.refused),
                      static_cast<unsigned long long>(st.evidence_files),
-                     static_cast<unsigned long long>(channel->lost_events.load()));
+                     static_cast<unsigned long long>(channel->lost_outcomes()));
         if (!r) {
           std::fprintf(stderr, "datacustoms run: closing the audit log failed: %s\n",
                        r.error().message.c_str());

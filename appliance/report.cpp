@@ -38,12 +38,12 @@ void print_final_counters(FILE* out, const dataplane::Dataplane& plane,
   }
   std::fprintf(out, "\n== drops by reason ==\n");
   bool any = false;
-  for (size_t i = 1; i < inspect::kDropReasonCount; ++i) {
+  for (size_t i = 1; i < dataplane::kDropReasonCount; ++i) {
     if (sum.drops[i] == 0) continue;
     any = true;
-    auto r = static_cast<inspect::DropReason>(i);
-    std::fprintf(out, "%-26s %12" PRIu64 "  %s\n", inspect::drop_reason_name(r), sum.drops[i],
-                 inspect::drop_reason_description(r));
+    auto r = static_cast<dataplane::DropReason>(i);
+    std::fprintf(out, "%-26s %12" PRIu64 "  %s\n", dataplane::drop_reason_name(r), sum.drops[i],
+                 dataplane::drop_reason_description(r));
   }
   if (!any) std::fprintf(out, "(none)\n");
   std::fprintf(out,
@@ -91,8 +91,8 @@ std::string counters_json(const dataplane::Dataplane& plane,
                             {"flows_expired", w.flows_expired}});
   }
   j["drops"] = nlohmann::ordered_json::object();
-  for (size_t i = 1; i < inspect::kDropReasonCount; ++i)
-    j["drops"][inspect::drop_reason_name(static_cast<inspect::DropReason>(i))] = sum.drops[i];
+  for (size_t i = 1; i < dataplane::kDropReasonCount; ++i)
+    j["drops"][dataplane::drop_reason_name(static_cast<dataplane::DropReason>(i))] = sum.drops[i];
   auto fs = plane.flow_stats();
   j["flows"] = {{"created", fs.created},
                 {"expired", fs.expired},

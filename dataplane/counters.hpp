@@ -2,7 +2,7 @@
 // Per-worker counters. Single writer (the worker lcore); the control thread sums them.
 #include <cstdint>
 
-#include "inspect/packet/decode.hpp"
+#include "dataplane/drop_reason.hpp"
 
 namespace dc::dataplane {
 
@@ -18,7 +18,7 @@ struct PortCounters {
 
 struct alignas(64) WorkerCounters {
   PortCounters port[kMaxPorts + 1]{};
-  uint64_t drops[inspect::kDropReasonCount]{};
+  uint64_t drops[kDropReasonCount]{};
   uint64_t bursts = 0;
   uint64_t forwarded = 0;
   uint64_t dropped = 0;
@@ -34,7 +34,7 @@ struct alignas(64) WorkerCounters {
   uint64_t events_lost = 0;  // flow records that found no free event slot
   uint64_t resets_sent = 0;  // TCP RSTs sent for blocked flows
 
-  void drop(inspect::DropReason r) noexcept {
+  void drop(DropReason r) noexcept {
     ++drops[static_cast<unsigned>(r)];
     ++dropped;
   }

@@ -271,7 +271,7 @@ int Dataplane::worker_main(void* arg) {
         }
         for (uint32_t i = sent; i < o.n_fwd; ++i) {
           bytes -= rte_pktmbuf_pkt_len(o.fwd[i]);
-          c.drop(inspect::DropReason::kTxFull);
+          c.drop(DropReason::kTxFull);
           --c.forwarded;
           o.drop[o.n_drop++] = o.fwd[i];
         }
@@ -283,7 +283,7 @@ int Dataplane::worker_main(void* arg) {
         uint16_t k = rte_eth_tx_burst(in.port_id, q, o.back, static_cast<uint16_t>(o.n_back));
         c.port[p].tx_packets += k;
         for (uint32_t i = k; i < o.n_back; ++i) {
-          c.drop(inspect::DropReason::kTxFull);
+          c.drop(DropReason::kTxFull);
           o.drop[o.n_drop++] = o.back[i];
         }
       }

@@ -27,15 +27,15 @@ constexpr const char* kId = "11010519491231002X";      // GB 11643 valid
 
 class CollectSink final : public FlowEventSink {
  public:
-  FlowEvent* acquire() noexcept override { return &slot_; }
-  void commit(FlowEvent* ev) noexcept override { events.push_back(*ev); }
-  std::vector<FlowEvent> events;
+  audit::FlowOutcome* acquire() noexcept override { return &slot_; }
+  void commit(audit::FlowOutcome* ev) noexcept override { events.push_back(*ev); }
+  std::vector<audit::FlowOutcome> events;
 
  private:
-  FlowEvent slot_;
+  audit::FlowOutcome slot_;
 };
 
-std::string kind_names(const FlowEvent& ev) {
+std::string kind_names(const audit::FlowOutcome& ev) {
   std::string s;
   for (uint8_t i = 0; i < ev.verdict_detail.reason_count; ++i)
     s += std::string(s.empty() ? "" : ",") +
@@ -145,7 +145,7 @@ TEST_F(PipelineTest, CleanUploadToWhitelistedCounterpartyIsForwarded) {
   ASSERT_EQ(f.size(), 1u);
   pipeline_->expire_all(now_);
   ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kAllow);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kAllow);
   EXPECT_EQ(kind_names(sink_.events[0]), "whitelisted");
 }
 
@@ -161,13 +161,14 @@ TEST_F(PipelineTest, ResidentIdToCounterpartyWithoutThatCategoryIsBlockedBeforeL
   EXPECT_EQ(dropped, 1);
   ASSERT_EQ(sink_.events.size(), 1u) << "a block is recorded at once";
   const auto& ev = sink_.events[0];
-  EXPECT_EQ(ev.verdict, FlowVerdict::kBlock);
+  EXPECT_EQ(ev.verdict, audit::OutcomeVerdict::kBlock);
   EXPECT_EQ(kind_names(ev), "category_not_allowed,whitelisted");
+  EXPECT_STREQ(ev.block_reason, "policy_block");  // the drop counter's name travels with it
   ASSERT_EQ(ev.samples_n, 1u);
   EXPECT_STREQ(ev.samples[0].masked, "110105********002X");
   // Later packets of the flow are dropped too.
   EXPECT_TRUE(send(u.data(static_cast<uint32_t>(body.size()), "more")).empty());
-  EXPECT_EQ(counters_.drops[static_cast<unsigned>(inspect::DropReason::kPolicyBlock)], 2u);
+  EXPECT_EQ(counters_.drops[static_cast<unsigned>(DropReason::kPolicyBlock)], 2u);
 }
 
 TEST_F(PipelineTest, IdEndingExactlyAtTheSegmentEndIsBlockedBeforeItLeaves) {
@@ -180,7 +181,7 @@ TEST_F(PipelineTest, IdEndingExactlyAtTheSegmentEndIsBlockedBeforeItLeaves) {
   EXPECT_TRUE(send(u.data(0, first), &dropped).empty());
   EXPECT_EQ(dropped, 1);
   ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kBlock);
 }
 
 TEST_F(PipelineTest, EndpointsNamedBySniAreDecidedAtTheClientHello) {
@@ -221,7 +222,7 @@ TEST_F(PipelineTest, EndpointsNamedBySniAreDecidedAtTheClientHello) {
 // Decodes a frame the pipeline made and checks its IPv4 and TCP checksums.
 inspect::Decoded decode_checked(const std::vector<uint8_t>& f) {
   inspect::Decoded d;
-  EXPECT_EQ(inspect::decode(f, d), inspect::DropReason::kNone);  // verifies the IPv4 checksum
+  EXPECT_EQ(inspect::decode(f, d), inspect::DecodeStatus::kOk);  // verifies the IPv4 checksum
   uint32_t sum = 0;
   for (size_t i = 26; i < 34; i += 2) sum += (f[i] << 8) | f[i + 1];
   sum += 6 + 20;
@@ -261,7 +262,7 @@ TEST_F(PipelineTest, BlockActionResetSendsRstToBothEndsOnce) {
   EXPECT_TRUE(back_.empty());
   EXPECT_EQ(counters_.resets_sent, 2u);
   ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].action, FlowAction::kReset);
+  EXPECT_EQ(sink_.events[0].action, audit::OutcomeAction::kReset);
   // A SYN blocked at admission only gets a RST back (the server never saw it).
   send(tcp4("10.1.0.5", 42500, "203.0.113.150", 443, 777, 0, tf::kSyn));
   ASSERT_EQ(back_.size(), 1u);
@@ -303,7 +304,7 @@ TEST_F(PipelineTest, PolicyReloadCutsFlowsTheNewPolicyRefuses) {
   live.store(e2.value().get());
   EXPECT_TRUE(send(u.data(14, "{\"shipment\":2}")).empty()) << "generation 2 revoked it";
   ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kBlock);
   EXPECT_EQ(kind_names(sink_.events[0]), "counterparty_revoked");
   EXPECT_EQ(sink_.events[0].policy, snap2.get());
   Upload v;
@@ -327,7 +328,7 @@ TEST_F(PipelineTest, AFakeClientHelloDoesNotSwitchInspectionOff) {
   std::string body = std::string(R"({"idcard":")") + kId + R"("})";
   EXPECT_TRUE(send(u.data(static_cast<uint32_t>(hello.size()), body)).empty());
   ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kBlock);
   EXPECT_NE(kind_names(sink_.events[0]).find("category_not_allowed"), std::string::npos);
 }
 
@@ -364,7 +365,7 @@ TEST_F(PipelineTest, IdSplitAcrossOutOfOrderSegmentsIsBlocked) {
     EXPECT_TRUE(send(first).empty()) << "cut " << cut << ": both segments must be dropped";
   }
   size_t blocked = 0;
-  for (const auto& ev : sink_.events) blocked += ev.verdict == FlowVerdict::kBlock;
+  for (const auto& ev : sink_.events) blocked += ev.verdict == audit::OutcomeVerdict::kBlock;
   EXPECT_EQ(blocked, 17u);
 }
 
@@ -377,7 +378,7 @@ TEST_F(PipelineTest, ChangedRetransmissionIsEvasion) {
   EXPECT_EQ(send(u.data(0, "hello world")).size(), 1u) << "identical retransmission passes";
   EXPECT_TRUE(send(u.data(0, "HELLO world")).empty());
   ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kBlock);
   EXPECT_NE(kind_names(sink_.events[0]).find("evasion"), std::string::npos);
 }
 
@@ -421,7 +422,7 @@ TEST_F(PipelineTest, AuditUnavailableBlocksNewBorderFlows) {
   v.cport = 40001;
   int dropped = 0;
   EXPECT_TRUE(send(v.syn(), &dropped).empty()) << "writer failing: new border flows fail closed";
-  EXPECT_EQ(counters_.drops[static_cast<unsigned>(inspect::DropReason::kAuditUnavailable)], 1u);
+  EXPECT_EQ(counters_.drops[static_cast<unsigned>(DropReason::kAuditUnavailable)], 1u);
   ch.value()->writer_ok.store(true);
   Upload w;
   w.cport = 40002;
@@ -460,7 +461,7 @@ TEST_F(PipelineTest, AuditRingFullBlocksNewBorderFlows) {
   }
   EXPECT_EQ(admitted, 0);
   EXPECT_EQ(refused, 5);
-  EXPECT_GE(counters_.drops[static_cast<unsigned>(inspect::DropReason::kAuditUnavailable)], 5u);
+  EXPECT_GE(counters_.drops[static_cast<unsigned>(DropReason::kAuditUnavailable)], 5u);
   pipeline_->expire_all(now_);
   pipeline_.reset();
   build(&sink_);
