@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -464,6 +465,58 @@ TEST_F(PipelineTest, AuditRingFullBlocksNewBorderFlows) {
   EXPECT_GE(counters_.drops[static_cast<unsigned>(DropReason::kAuditUnavailable)], 5u);
   pipeline_->expire_all(now_);
   pipeline_.reset();
+  build(&sink_);
+}
+
+// The ring between workers and the writer, drained through audit::OutcomeSource: the writer
+// sees the outcome (with its block reason by name) and the evidence copies, and every slot goes
+// back to its pool.
+TEST_F(PipelineTest, AuditChannelHandsOutcomesAndEvidenceToTheWriter) {
+  AuditChannelConfig cfg;
+  cfg.ring_size = 256;
+  cfg.events = 255;
+  cfg.evidence_mbufs = 255;
+  cfg.evidence_packets_per_flow = 4;
+  auto ch = AuditChannel::create(cfg);
+  ASSERT_TRUE(ch) << ch.error().message;
+  AuditSink sink(*ch.value());
+  pipeline_->expire_all(now_);
+  settings_.evidence_packets = 4;
+  build(&sink);
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  std::string body = std::string(R"({"idcard":")") + kId + R"("})";
+  EXPECT_TRUE(send(u.data(0, body)).empty());
+
+  struct Collect final : audit::OutcomeConsumer {
+    std::vector<audit::FlowOutcome> outcomes;
+    std::vector<std::pair<uint64_t, size_t>> evidence;  // flow id, frame length
+    void on_outcome(const audit::FlowOutcome& o) override { outcomes.push_back(o); }
+    void on_evidence(uint64_t id, int64_t, std::span<const uint8_t> frame) override {
+      evidence.emplace_back(id, frame.size());
+    }
+  } c;
+  unsigned n = 0;
+  while (unsigned got = ch.value()->drain(c, 2)) n += got;  // several drains of at most 2
+  ASSERT_EQ(c.outcomes.size(), 1u);
+  EXPECT_EQ(c.outcomes[0].verdict, audit::OutcomeVerdict::kBlock);
+  EXPECT_STREQ(c.outcomes[0].block_reason, "policy_block");
+  EXPECT_EQ(c.evidence.size(), 4u) << "the flow's first packets, up to the per-flow bound";
+  for (const auto& [id, len] : c.evidence) {
+    EXPECT_EQ(id, c.outcomes[0].flow_id);
+    EXPECT_GE(len, 54u);
+  }
+  EXPECT_EQ(n, 5u);
+  EXPECT_EQ(ch.value()->lost_outcomes(), 0u);
+  EXPECT_EQ(ch.value()->lost_evidence(), 0u);
+  EXPECT_TRUE(ch.value()->available()) << "slots were returned to their pools";
+  ch.value()->set_writer_healthy(false);
+  EXPECT_FALSE(ch.value()->available());
+  pipeline_->expire_all(now_);
+  pipeline_.reset();
+  settings_.evidence_packets = 0;
   build(&sink_);
 }
 
