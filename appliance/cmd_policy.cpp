@@ -78,15 +78,15 @@ CaptureEvaluator capture_evaluator(const Snapshot& snap, bool& eal_started) {
     }
     bool found = false;
     auto st =
-        dc::appliance::replay_captures(snap, paths, {}, [&](const dc::dataplane::FlowEvent& ev) {
+        dc::appliance::replay_captures(snap, paths, {}, [&](const dc::audit::FlowOutcome& ev) {
           const auto& i = ev.initiator;
           if (found || !(i.src == from) || !(i.dst == to)) return;
           if ((from_port && i.sport != from_port) || (to_port && i.dport != to_port)) return;
           found = true;
           out = ev.verdict_detail;
-          out.action = ev.verdict == dc::dataplane::FlowVerdict::kBlock   ? Action::kBlock
-                       : ev.verdict == dc::dataplane::FlowVerdict::kAlert ? Action::kAlert
-                                                                          : Action::kAllow;
+          out.action = ev.verdict == dc::audit::OutcomeVerdict::kBlock   ? Action::kBlock
+                       : ev.verdict == dc::audit::OutcomeVerdict::kAlert ? Action::kAlert
+                                                                         : Action::kAllow;
         });
     if (!st) {
       error = st.error().message;

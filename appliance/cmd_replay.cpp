@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "appliance/command.hpp"
-#include "appliance/flow_format.hpp"
 #include "appliance/replay_engine.hpp"
+#include "audit/flow_format.hpp"
 #include "dataplane/pipeline.hpp"
 #include "dataplane/runtime.hpp"
 #include "policy/policy.hpp"
@@ -80,11 +80,15 @@ Result<std::map<std::string, std::deque<nlohmann::json>>> load_audit_flows(const
   return by_cid;
 }
 
-int run(const std::vector<std::string>& args) {
+struct Options {
   std::string policy_path, audit_dir;
   uint32_t flows = 65536, inspect_flows = 4096;
   bool quiet = false;
   std::vector<std::string> captures;
+};
+
+// Returns -1 to go on, otherwise the exit code (help: 0, usage error: 2).
+int parse_args(const std::vector<std::string>& args, Options& o) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto next = [&](std::string& out) {
@@ -97,133 +101,147 @@ int run(const std::vector<std::string>& args) {
       usage(stdout);
       return 0;
     } else if (a == "--policy") {
-      if (!next(policy_path)) return usage(stderr), 2;
+      if (!next(o.policy_path)) return usage(stderr), 2;
     } else if (a == "--audit") {
-      if (!next(audit_dir)) return usage(stderr), 2;
-    } else if (a == "--flows") {
-      if (!next(v) || !parse_u32(v, flows)) {
-        std::fprintf(stderr, "datacustoms replay: --flows needs a positive integer\n");
-        return 2;
-      }
-    } else if (a == "--inspect-flows") {
-      if (!next(v) || !parse_u32(v, inspect_flows)) {
-        std::fprintf(stderr, "datacustoms replay: --inspect-flows needs a positive integer\n");
+      if (!next(o.audit_dir)) return usage(stderr), 2;
+    } else if (a == "--flows" || a == "--inspect-flows") {
+      if (!next(v) || !parse_u32(v, a == "--flows" ? o.flows : o.inspect_flows)) {
+        std::fprintf(stderr, "datacustoms replay: %s needs a positive integer\n", a.c_str());
         return 2;
       }
     } else if (a == "--quiet") {
-      quiet = true;
+      o.quiet = true;
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "datacustoms replay: unknown option '%s'\n", a.c_str());
       usage(stderr);
       return 2;
     } else {
-      captures.push_back(a);
+      o.captures.push_back(a);
     }
   }
-  if (policy_path.empty() || captures.empty()) {
+  if (o.policy_path.empty() || o.captures.empty()) {
     std::fprintf(stderr,
                  "datacustoms replay: --policy FILE and at least one CAPTURE are required\n");
     usage(stderr);
     return 2;
   }
-  policy::Diagnostics pd(policy_path);
-  auto loaded = policy::load_policy_file(policy_path, pd);
+  return -1;
+}
+
+std::shared_ptr<const policy::Snapshot> load_policy(const std::string& path) {
+  policy::Diagnostics pd(path);
+  auto loaded = policy::load_policy_file(path, pd);
   if (std::string text = pd.format(); !text.empty()) std::fprintf(stderr, "%s", text.c_str());
   if (!loaded || loaded.value() == nullptr) {
-    std::fprintf(stderr, "datacustoms replay: policy %s not loaded%s%s\n", policy_path.c_str(),
+    std::fprintf(stderr, "datacustoms replay: policy %s not loaded%s%s\n", path.c_str(),
                  loaded ? "" : ": ", loaded ? "" : loaded.error().message.c_str());
+    return nullptr;
+  }
+  return loaded.value();
+}
+
+// Compares the audit-worthy replayed records with the audit log's, in order per Community ID;
+// prints every difference. Returns how many there were.
+size_t compare_with_audit(const std::vector<audit::FlowRecord>& records,
+                          const std::vector<bool>& worthy, const std::string& audit_dir,
+                          std::map<std::string, std::deque<nlohmann::json>>& audit_flows) {
+  size_t diffs = 0, compared = 0;
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (!worthy[i]) continue;
+    const auto& r = records[i];
+    auto body = audit::flow_record_body(r);
+    std::string where = r.src_ip + ":" + std::to_string(r.src_port) + " -> " + r.dest_ip + ":" +
+                        std::to_string(r.dest_port) + " " + r.proto;
+    auto it = audit_flows.find(r.community_id);
+    if (it == audit_flows.end() || it->second.empty()) {
+      std::printf("difference: %s (community_id %s): replay %s, not in the audit log\n",
+                  where.c_str(), r.community_id.c_str(), r.verdict.c_str());
+      ++diffs;
+      continue;
+    }
+    nlohmann::json rec = it->second.front();
+    it->second.pop_front();
+    ++compared;
+    std::string logged = rec.value("verdict", "");
+    auto lk = reason_kinds(rec.value("reasons", nlohmann::json::array()));
+    auto rk = reason_kinds(body["reasons"]);
+    if (logged != r.verdict || lk != rk) {
+      auto join = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+        return s;
+      };
+      std::printf("difference: %s (community_id %s): audit log %s [%s], replay %s [%s]\n",
+                  where.c_str(), r.community_id.c_str(), logged.c_str(), join(lk).c_str(),
+                  r.verdict.c_str(), join(rk).c_str());
+      ++diffs;
+    }
+  }
+  std::fprintf(stderr, "datacustoms replay: compared %zu flows with %s: %zu difference(s)\n",
+               compared, audit_dir.c_str(), diffs);
+  return diffs;
+}
+
+// Replays the captures, prints one JSON line per flow (unless quiet) and the summary; with an
+// audit log, compares. Returns the exit code.
+int replay_and_report(const Options& o, const policy::Snapshot& snap,
+                      std::map<std::string, std::deque<nlohmann::json>>& audit_flows) {
+  std::vector<audit::FlowRecord> records;
+  std::vector<bool> worthy;
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  ReplayOptions ro;
+  ro.flows = o.flows;
+  ro.inspect_flows = o.inspect_flows;
+  if (tty) {
+    ro.progress = [&](uint64_t packets, const std::string& file) {
+      std::fprintf(stderr, "\r%s: %llu packets, %zu flows", file.c_str(),
+                   static_cast<unsigned long long>(packets), records.size());
+    };
+  }
+  auto stats = replay_captures(snap, o.captures, ro, [&](const audit::FlowOutcome& ev) {
+    records.push_back(audit::to_flow_record(ev, ""));
+    worthy.push_back(audit::audit_worthy(ev));
+    if (!o.quiet) std::printf("%s\n", audit::flow_record_body(records.back()).dump().c_str());
+  });
+  std::fflush(stdout);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (!stats) {
+    std::fprintf(stderr, "datacustoms replay: %s\n", stats.error().message.c_str());
     return 2;
   }
-  std::shared_ptr<const policy::Snapshot> snap = loaded.value();
+  const auto& c = stats->counters;
+  std::fprintf(stderr,
+               "datacustoms replay: %llu packets, %zu flows (allow %llu, alert %llu, block "
+               "%llu), %llu findings, %llu dropped packets\n",
+               static_cast<unsigned long long>(stats->packets), records.size(),
+               static_cast<unsigned long long>(c.verdict_allow),
+               static_cast<unsigned long long>(c.verdict_alert),
+               static_cast<unsigned long long>(c.verdict_block),
+               static_cast<unsigned long long>(c.findings),
+               static_cast<unsigned long long>(c.dropped));
+  if (o.audit_dir.empty()) return 0;
+  return compare_with_audit(records, worthy, o.audit_dir, audit_flows) > 0 ? 1 : 0;
+}
 
+int run(const std::vector<std::string>& args) {
+  Options o;
+  if (int rc = parse_args(args, o); rc >= 0) return rc;
+  std::shared_ptr<const policy::Snapshot> snap = load_policy(o.policy_path);
+  if (snap == nullptr) return 2;
   std::map<std::string, std::deque<nlohmann::json>> audit_flows;
-  if (!audit_dir.empty()) {
-    auto r = load_audit_flows(audit_dir);
+  if (!o.audit_dir.empty()) {
+    auto r = load_audit_flows(o.audit_dir);
     if (!r) {
       std::fprintf(stderr, "datacustoms replay: %s\n", r.error().message.c_str());
       return 2;
     }
     audit_flows = std::move(r.value());
   }
-
   if (auto r = replay_eal_init(); !r) {
     std::fprintf(stderr, "datacustoms replay: %s\n", r.error().message.c_str());
     return 2;
   }
-  int exit_code = 0;
-  {
-    std::vector<audit::FlowRecord> records;
-    std::vector<bool> worthy;
-    const bool tty = isatty(STDERR_FILENO) != 0;
-    ReplayOptions ro;
-    ro.flows = flows;
-    ro.inspect_flows = inspect_flows;
-    if (tty) {
-      ro.progress = [&](uint64_t packets, const std::string& file) {
-        std::fprintf(stderr, "\r%s: %llu packets, %zu flows", file.c_str(),
-                     static_cast<unsigned long long>(packets), records.size());
-      };
-    }
-    auto stats = replay_captures(*snap, captures, ro, [&](const dataplane::FlowEvent& ev) {
-      records.push_back(to_flow_record(ev, ""));
-      worthy.push_back(audit_worthy(ev));
-      if (!quiet) std::printf("%s\n", audit::flow_record_body(records.back()).dump().c_str());
-    });
-    std::fflush(stdout);
-    if (tty) std::fprintf(stderr, "\r\033[K");
-    if (!stats) {
-      std::fprintf(stderr, "datacustoms replay: %s\n", stats.error().message.c_str());
-      exit_code = 2;
-    } else {
-      const auto& c = stats->counters;
-      std::fprintf(stderr,
-                   "datacustoms replay: %llu packets, %zu flows (allow %llu, alert %llu, block "
-                   "%llu), %llu findings, %llu dropped packets\n",
-                   static_cast<unsigned long long>(stats->packets), records.size(),
-                   static_cast<unsigned long long>(c.verdict_allow),
-                   static_cast<unsigned long long>(c.verdict_alert),
-                   static_cast<unsigned long long>(c.verdict_block),
-                   static_cast<unsigned long long>(c.findings),
-                   static_cast<unsigned long long>(c.dropped));
-    }
-    if (exit_code == 0 && !audit_dir.empty()) {
-      size_t diffs = 0, compared = 0;
-      for (size_t i = 0; i < records.size(); ++i) {
-        if (!worthy[i]) continue;
-        const auto& r = records[i];
-        auto body = audit::flow_record_body(r);
-        std::string where = r.src_ip + ":" + std::to_string(r.src_port) + " -> " + r.dest_ip + ":" +
-                            std::to_string(r.dest_port) + " " + r.proto;
-        auto it = audit_flows.find(r.community_id);
-        if (it == audit_flows.end() || it->second.empty()) {
-          std::printf("difference: %s (community_id %s): replay %s, not in the audit log\n",
-                      where.c_str(), r.community_id.c_str(), r.verdict.c_str());
-          ++diffs;
-          continue;
-        }
-        nlohmann::json rec = it->second.front();
-        it->second.pop_front();
-        ++compared;
-        std::string logged = rec.value("verdict", "");
-        auto lk = reason_kinds(rec.value("reasons", nlohmann::json::array()));
-        auto rk = reason_kinds(body["reasons"]);
-        if (logged != r.verdict || lk != rk) {
-          auto join = [](const std::vector<std::string>& v) {
-            std::string s;
-            for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
-            return s;
-          };
-          std::printf("difference: %s (community_id %s): audit log %s [%s], replay %s [%s]\n",
-                      where.c_str(), r.community_id.c_str(), logged.c_str(), join(lk).c_str(),
-                      r.verdict.c_str(), join(rk).c_str());
-          ++diffs;
-        }
-      }
-      std::fprintf(stderr, "datacustoms replay: compared %zu flows with %s: %zu difference(s)\n",
-                   compared, audit_dir.c_str(), diffs);
-      if (diffs > 0) exit_code = 1;
-    }
-  }
+  int exit_code = replay_and_report(o, *snap, audit_flows);
   dataplane::eal_cleanup();
   return exit_code;
 }

@@ -23,10 +23,10 @@ extern "C" void on_hup(int) { g_reload.store(true); }
 
 // Fail-closed episodes become audit records: once a second, the packets each failure condition
 // dropped since the last look.
-constexpr inspect::DropReason kFailures[] = {
-    inspect::DropReason::kFlowTableFull,     inspect::DropReason::kReorderQueueFull,
-    inspect::DropReason::kStreamUnavailable, inspect::DropReason::kScanError,
-    inspect::DropReason::kAuditUnavailable,  inspect::DropReason::kFragmentUninspected};
+constexpr dataplane::DropReason kFailures[] = {
+    dataplane::DropReason::kFlowTableFull,     dataplane::DropReason::kReorderQueueFull,
+    dataplane::DropReason::kStreamUnavailable, dataplane::DropReason::kScanError,
+    dataplane::DropReason::kAuditUnavailable,  dataplane::DropReason::kFragmentUninspected};
 
 }  // namespace
 
@@ -212,7 +212,7 @@ void ControlPlane::report_failures() {
     uint64_t n = sum.drops[static_cast<unsigned>(kFailures[i])];
     if (n == failure_seen_[i]) continue;
     auditor_->post_event(audit::RecordType::kFailClosed,
-                         {{"condition", inspect::drop_reason_name(kFailures[i])},
+                         {{"condition", dataplane::drop_reason_name(kFailures[i])},
                           {"packets_dropped", n - failure_seen_[i]},
                           {"window_s", window_s}});
     failure_seen_[i] = n;
@@ -313,7 +313,7 @@ int ControlPlane::open_audit() {
     evidence = std::move(ev.value());
   }
   auditor_ =
-      std::make_unique<AuditThread>(*channel_, std::move(writer.value()), std::move(evidence),
+      std::make_unique<audit::WriterThread>(*channel_, std::move(writer.value()), std::move(evidence),
                                     hmac_key, ac.evidence_packets_per_flow);
   for (size_t w = 0; w < cfg_.dataplane.worker_lcores.size(); ++w) {
     sinks_.push_back(std::make_unique<dataplane::AuditSink>(*channel_));
@@ -345,7 +345,7 @@ int ControlPlane::finish() {
                  static_cast<unsigned long long>(st.skipped),
                  static_cast<unsigned long long>(st.refused),
                  static_cast<unsigned long long>(st.evidence_files),
-                 static_cast<unsigned long long>(channel_->lost_events.load()));
+                 static_cast<unsigned long long>(channel_->lost_outcomes()));
     if (!r) {
       std::fprintf(stderr, "datacustoms run: closing the audit log failed: %s\n",
                    r.error().message.c_str());

@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "appliance/audit_thread.hpp"
+#include "audit/writer_thread.hpp"
+#include "dataplane/audit_channel.hpp"
 #include "appliance/config.hpp"
 #include "appliance/metrics.hpp"
 #include "appliance/reloader.hpp"
@@ -57,7 +58,7 @@ class ControlPlane {
   std::unique_ptr<dataplane::EalSession> eal_;
   std::unique_ptr<dataplane::AuditChannel> channel_;
   std::vector<std::unique_ptr<dataplane::AuditSink>> sinks_;
-  std::unique_ptr<AuditThread> auditor_;
+  std::unique_ptr<audit::WriterThread> auditor_;
   std::unique_ptr<dataplane::Dataplane> plane_;
   std::unique_ptr<MetricsServer> metrics_;
   std::vector<uint64_t> failure_seen_;  // fail-closed drops already reported, per condition

@@ -26,9 +26,9 @@ struct MempoolFree {
 // Hands every flow record to the caller as it is produced.
 class CallbackSink final : public dataplane::FlowEventSink {
  public:
-  explicit CallbackSink(const std::function<void(const dataplane::FlowEvent&)>& fn) : fn_(fn) {}
-  dataplane::FlowEvent* acquire() noexcept override { return &slot_; }
-  void commit(dataplane::FlowEvent* ev) noexcept override {
+  explicit CallbackSink(const std::function<void(const audit::FlowOutcome&)>& fn) : fn_(fn) {}
+  audit::FlowOutcome* acquire() noexcept override { return &slot_; }
+  void commit(audit::FlowOutcome* ev) noexcept override {
     try {
       fn_(*ev);
     } catch (...) {
@@ -38,8 +38,8 @@ class CallbackSink final : public dataplane::FlowEventSink {
   uint64_t lost = 0;
 
  private:
-  const std::function<void(const dataplane::FlowEvent&)>& fn_;
-  dataplane::FlowEvent slot_;
+  const std::function<void(const audit::FlowOutcome&)>& fn_;
+  audit::FlowOutcome slot_;
 };
 
 struct Input {
@@ -63,9 +63,10 @@ Result<void> replay_eal_init() {
   return r;
 }
 
-Result<ReplayStats> replay_captures(
-    const policy::Snapshot& policy, const std::vector<std::string>& captures,
-    const ReplayOptions& options, const std::function<void(const dataplane::FlowEvent&)>& on_flow) {
+Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
+                                    const std::vector<std::string>& captures,
+                                    const ReplayOptions& options,
+                                    const std::function<void(const audit::FlowOutcome&)>& on_flow) {
   static int instance = 0;  // DPDK object names are process-wide
   ++instance;
   std::vector<Input> inputs;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "audit/flow_outcome.hpp"
 #include "base/result.hpp"
 #include "dataplane/counters.hpp"
-#include "dataplane/flow_event.hpp"
 #include "policy/snapshot.hpp"
 
 namespace dc::appliance {
@@ -33,8 +33,9 @@ struct ReplayStats {
 // Replays `captures` against `policy`; `on_flow` gets every flow record in emission order (the
 // event is valid during the call only). A corrupt or truncated capture is an error naming the
 // file and record; records already delivered stay delivered.
-Result<ReplayStats> replay_captures(
-    const policy::Snapshot& policy, const std::vector<std::string>& captures,
-    const ReplayOptions& options, const std::function<void(const dataplane::FlowEvent&)>& on_flow);
+Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
+                                    const std::vector<std::string>& captures,
+                                    const ReplayOptions& options,
+                                    const std::function<void(const audit::FlowOutcome&)>& on_flow);
 
 }  // namespace dc::appliance

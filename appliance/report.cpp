@@ -64,12 +64,12 @@ void print_final_counters(FILE* out, const dataplane::Dataplane& plane,
   print_workers(out, plane);
   std::fprintf(out, "\n== drops by reason ==\n");
   bool any = false;
-  for (size_t i = 1; i < inspect::kDropReasonCount; ++i) {
+  for (size_t i = 1; i < dataplane::kDropReasonCount; ++i) {
     if (sum.drops[i] == 0) continue;
     any = true;
-    auto r = static_cast<inspect::DropReason>(i);
-    std::fprintf(out, "%-26s %12" PRIu64 "  %s\n", inspect::drop_reason_name(r),
-                 sum.drops[i].load(), inspect::drop_reason_description(r));
+    auto r = static_cast<dataplane::DropReason>(i);
+    std::fprintf(out, "%-26s %12" PRIu64 "  %s\n", dataplane::drop_reason_name(r),
+                 sum.drops[i].load(), dataplane::drop_reason_description(r));
   }
   if (!any) std::fprintf(out, "(none)\n");
   std::fprintf(out, "\n== verdicts ==\n");
@@ -105,8 +105,8 @@ std::string counters_json(const dataplane::Dataplane& plane,
     j["workers"].push_back(o);
   }
   j["drops"] = nlohmann::ordered_json::object();
-  for (size_t i = 1; i < inspect::kDropReasonCount; ++i)
-    j["drops"][inspect::drop_reason_name(static_cast<inspect::DropReason>(i))] =
+  for (size_t i = 1; i < dataplane::kDropReasonCount; ++i)
+    j["drops"][dataplane::drop_reason_name(static_cast<dataplane::DropReason>(i))] =
         sum.drops[i].load();
   auto fs = plane.flow_stats();
   j["flows"] = {{"created", fs.created.load()},

@@ -51,8 +51,8 @@ int cmd_drops(const char*, const char*, rte_tel_data* d) {
   if (g_plane == nullptr) return -1;
   auto sum = g_plane->counters();
   rte_tel_data_start_dict(d);
-  for (size_t i = 1; i < inspect::kDropReasonCount; ++i)
-    rte_tel_data_add_dict_u64(d, inspect::drop_reason_name(static_cast<inspect::DropReason>(i)),
+  for (size_t i = 1; i < dataplane::kDropReasonCount; ++i)
+    rte_tel_data_add_dict_u64(d, dataplane::drop_reason_name(static_cast<dataplane::DropReason>(i)),
                               sum.drops[i].load());
   return 0;
 }
@@ -137,9 +137,9 @@ std::string prometheus_metrics() {
            (sum.port[p].*pm.field).load());
   }
   head("datacustoms_drops_total", "counter", "Packets dropped, by named reason.");
-  for (size_t i = 1; i < inspect::kDropReasonCount; ++i)
+  for (size_t i = 1; i < dataplane::kDropReasonCount; ++i)
     line("datacustoms_drops_total",
-         std::string("reason=\"") + inspect::drop_reason_name(static_cast<inspect::DropReason>(i)) +
+         std::string("reason=\"") + dataplane::drop_reason_name(static_cast<dataplane::DropReason>(i)) +
              "\"",
          sum.drops[i].load());
   // One family per metric name; rows sharing a name differ by their labels.

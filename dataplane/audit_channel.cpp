@@ -1,3 +1,4 @@
+// The audit ring between the workers and the writer thread: outcome slots, evidence copies.
 #include "dataplane/audit_channel.hpp"
 
 #include <rte_errno.h>
@@ -21,8 +22,8 @@ Result<std::unique_ptr<AuditChannel>> AuditChannel::create(const AuditChannelCon
                                    RING_F_SC_DEQ);
   if (ch->ring_ == nullptr)
     return make_error(std::string("cannot create the audit ring: ") + rte_strerror(rte_errno));
-  ch->events_ = rte_mempool_create("dc_audit_events", cfg.events, sizeof(FlowEvent), 0, 0, nullptr,
-                                   nullptr, nullptr, nullptr, SOCKET_ID_ANY, 0);
+  ch->events_ = rte_mempool_create("dc_audit_events", cfg.events, sizeof(audit::FlowOutcome), 0, 0,
+                                   nullptr, nullptr, nullptr, nullptr, SOCKET_ID_ANY, 0);
   if (ch->events_ == nullptr)
     return make_error(std::string("cannot create the audit event pool: ") +
                       rte_strerror(rte_errno));
@@ -38,28 +39,23 @@ Result<std::unique_ptr<AuditChannel>> AuditChannel::create(const AuditChannelCon
 AuditChannel::~AuditChannel() {
   if (ring_ != nullptr) {
     AuditItem it;
-    while (rte_ring_dequeue_elem(ring_, &it, sizeof it) == 0) {
-      if (it.kind == AuditItem::kFlow)
-        release_event(static_cast<FlowEvent*>(it.obj));
-      else
-        release_evidence(it.obj);
-    }
+    while (rte_ring_dequeue_elem(ring_, &it, sizeof it) == 0) release(it);
     rte_ring_free(ring_);
   }
   if (events_ != nullptr) rte_mempool_free(events_);
   if (evidence_ != nullptr) rte_mempool_free(evidence_);
 }
 
-FlowEvent* AuditChannel::get_event() noexcept {
+audit::FlowOutcome* AuditChannel::get_event() noexcept {
   void* obj = nullptr;
   if (rte_mempool_get(events_, &obj) != 0) {
-    lost_events.fetch_add(1, std::memory_order_relaxed);
+    lost_outcomes_.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  return new (obj) FlowEvent();
+  return new (obj) audit::FlowOutcome();
 }
 
-bool AuditChannel::put_event(FlowEvent* ev) noexcept {
+bool AuditChannel::put_event(audit::FlowOutcome* ev) noexcept {
   AuditItem it;
   it.kind = AuditItem::kFlow;
   it.obj = ev;
@@ -67,7 +63,7 @@ bool AuditChannel::put_event(FlowEvent* ev) noexcept {
   it.ts_ns = ev->time_ns;
   if (rte_ring_enqueue_elem(ring_, &it, sizeof it) != 0) {
     rte_mempool_put(events_, ev);
-    lost_events.fetch_add(1, std::memory_order_relaxed);
+    lost_outcomes_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   return true;
@@ -78,7 +74,7 @@ bool AuditChannel::put_evidence(uint64_t flow_id, const void* frame, uint32_t le
   if (evidence_ == nullptr) return false;
   rte_mbuf* m = rte_pktmbuf_alloc(evidence_);
   if (m == nullptr) {
-    lost_evidence.fetch_add(1, std::memory_order_relaxed);
+    lost_evidence_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   uint32_t n = std::min<uint32_t>(len, rte_pktmbuf_tailroom(m));
@@ -93,7 +89,7 @@ bool AuditChannel::put_evidence(uint64_t flow_id, const void* frame, uint32_t le
   it.ts_ns = ts_ns;
   if (rte_ring_enqueue_elem(ring_, &it, sizeof it) != 0) {
     rte_pktmbuf_free(m);
-    lost_evidence.fetch_add(1, std::memory_order_relaxed);
+    lost_evidence_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   return true;
@@ -105,11 +101,34 @@ bool AuditChannel::available() const noexcept {
          rte_mempool_avail_count(events_) > 16;
 }
 
-unsigned AuditChannel::dequeue(AuditItem* items, unsigned n) noexcept {
-  handled_.store(dequeued_, std::memory_order_release);  // the previous batch is done
-  unsigned k = rte_ring_dequeue_burst_elem(ring_, items, sizeof(AuditItem), n, nullptr);
-  dequeued_ += k;
-  return k;
+unsigned AuditChannel::drain(audit::OutcomeConsumer& consumer, unsigned max) {
+  AuditItem items[64];
+  unsigned n = rte_ring_dequeue_burst_elem(ring_, items, sizeof(AuditItem),
+                                           std::min<unsigned>(max, 64), nullptr);
+  // Every dequeued item goes back to its pool, also when the consumer throws.
+  struct Releaser {
+    AuditChannel* ch;
+    AuditItem* items;
+    unsigned from, to;
+    ~Releaser() {
+      for (unsigned i = from; i < to; ++i) ch->release(items[i]);
+    }
+  } releaser{this, items, 0, n};
+  for (unsigned i = 0; i < n; ++i) {
+    const AuditItem& it = items[i];
+    if (it.kind == AuditItem::kFlow) {
+      consumer.on_outcome(*static_cast<const audit::FlowOutcome*>(it.obj));
+    } else {
+      const auto* m = static_cast<const rte_mbuf*>(it.obj);
+      consumer.on_evidence(it.flow_id, it.ts_ns, {rte_pktmbuf_mtod(m, const uint8_t*), it.len});
+    }
+    release(it);
+    releaser.from = i + 1;
+  }
+  // The consumer is done with this batch (records formatted, no pointer into it kept).
+  dequeued_ += n;
+  handled_.store(dequeued_, std::memory_order_release);
+  return n;
 }
 
 uint32_t AuditChannel::mark() const noexcept {
@@ -122,17 +141,14 @@ bool AuditChannel::handled(uint32_t mark) const noexcept {
   return static_cast<int32_t>(handled_.load(std::memory_order_acquire) - mark) >= 0;
 }
 
-void AuditChannel::release_event(FlowEvent* ev) noexcept {
-  ev->~FlowEvent();
-  rte_mempool_put(events_, ev);
-}
-
-void AuditChannel::release_evidence(void* mbuf) noexcept {
-  rte_pktmbuf_free(static_cast<rte_mbuf*>(mbuf));
-}
-
-const uint8_t* AuditChannel::evidence_data(void* mbuf) noexcept {
-  return rte_pktmbuf_mtod(static_cast<rte_mbuf*>(mbuf), const uint8_t*);
+void AuditChannel::release(const AuditItem& it) noexcept {
+  if (it.kind == AuditItem::kFlow) {
+    auto* ev = static_cast<audit::FlowOutcome*>(it.obj);
+    ev->~FlowOutcome();
+    rte_mempool_put(events_, ev);
+  } else {
+    rte_pktmbuf_free(static_cast<rte_mbuf*>(it.obj));
+  }
 }
 
 }  // namespace dc::dataplane

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "inspect/packet/decode.hpp"
+#include "dataplane/drop_reason.hpp"
 
 namespace dc::dataplane {
 
@@ -63,19 +63,19 @@ struct PortCounters {
 
 struct alignas(64) WorkerCounters {
   PortCounters port[kMaxPorts + 1]{};
-  Counter drops[inspect::kDropReasonCount]{};
+  Counter drops[kDropReasonCount]{};
 #define DC_COUNTER(field, section, key, label, worker_column, metric, metric_labels, help) \
   Counter field;
 #include "dataplane/counters.def"
 
-  void drop(inspect::DropReason r) noexcept {
+  void drop(DropReason r) noexcept {
     ++drops[static_cast<unsigned>(r)];
     ++dropped;
   }
   // Adds `o` (a snapshot or another worker's live counters) to this snapshot.
   void add(const WorkerCounters& o) noexcept {
     for (unsigned p = 0; p <= kMaxPorts; ++p) port[p].add(o.port[p]);
-    for (size_t i = 0; i < inspect::kDropReasonCount; ++i) drops[i] += o.drops[i];
+    for (size_t i = 0; i < kDropReasonCount; ++i) drops[i] += o.drops[i];
 #define DC_COUNTER(field, section, key, label, worker_column, metric, metric_labels, help) \
   field += o.field;
 #include "dataplane/counters.def"

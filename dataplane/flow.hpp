@@ -2,6 +2,7 @@
 // A flow: both directions of one connection, keyed symmetrically.
 #include <cstdint>
 
+#include "dataplane/drop_reason.hpp"
 #include "inspect/packet/decode.hpp"
 #include "policy/snapshot.hpp"
 
@@ -76,7 +77,7 @@ struct alignas(64) Flow {
   uint32_t inspect_ctx = kNoInspectCtx;
   uint32_t flags = 0;      // policy::flag bits seen on this flow (evasion, failures, ...)
   int64_t recheck_ns = 0;  // re-decide by time alone from here on (Snapshot::next_change_ns)
-  inspect::DropReason block_reason = inspect::DropReason::kNone;
+  DropReason block_reason = DropReason::kNone;
   uint64_t dropped_packets = 0;
   uint32_t evidence_packets = 0;  // packets copied to the evidence store so far
   // Policy facts. `policy` is the snapshot the flow was admitted with; `engine` scans with that

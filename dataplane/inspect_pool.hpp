@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "audit/flow_outcome.hpp"
 #include "inspect/detect/scanner.hpp"
 #include "inspect/protocol/http.hpp"
 #include "inspect/protocol/tls.hpp"
@@ -13,16 +14,8 @@
 
 namespace dc::dataplane {
 
-// A value found in the flow, kept for the audit record (masked form and a keyed hash, computed
-// by the audit writer). `value` is the raw normalised value: it never leaves memory unhashed.
-struct FindingSample {
-  uint16_t detector = 0;
-  uint8_t confidence = 0;
-  uint8_t value_len = 0;
-  char masked[40] = {};
-  uint8_t value[48] = {};
-};
-inline constexpr unsigned kMaxSamples = 4;
+using audit::FindingSample;  // a value kept for the flow's record (audit/flow_outcome.hpp)
+using audit::kMaxSamples;
 
 struct InspectCtx {
   inspect::DirState order[2];  // per direction, relative to the flow's initiator
@@ -46,6 +39,7 @@ class InspectPool {
   uint32_t acquire() noexcept;
   void release(uint32_t idx) noexcept;
   InspectCtx& at(uint32_t idx) noexcept { return slots_[idx]; }
+  const InspectCtx& at(uint32_t idx) const noexcept { return slots_[idx]; }
   uint32_t capacity() const noexcept { return static_cast<uint32_t>(slots_.size()); }
   uint32_t in_use() const noexcept { return in_use_; }
   uint64_t exhausted() const noexcept { return exhausted_; }

@@ -11,8 +11,11 @@
 
 #include "base/result.hpp"
 #include "dataplane/counters.hpp"
+#include "dataplane/drop_reason.hpp"
 #include "dataplane/flow_event.hpp"
+#include "dataplane/flow_findings.hpp"
 #include "dataplane/flow_table.hpp"
+#include "dataplane/fragments.hpp"
 #include "dataplane/inspect_pool.hpp"
 #include "dataplane/policy_epoch.hpp"
 #include "inspect/detect/scanner.hpp"
@@ -92,48 +95,64 @@ class Pipeline {
   const InspectPool& inspect_pool() const noexcept { return pool_; }
 
  private:
-  class Sink;
   Pipeline(uint16_t worker_id, FlowTable& flows, const PipelineSettings& settings,
            WorkerCounters& counters, FlowEventSink* sink);
 
+  // The packet path (pipeline.cpp): decode, zones, flow, verdict, forward or drop.
   void process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept;
   void process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept;
-  void drop_pkt(rte_mbuf* m, inspect::DropReason r, BurstOutput& out) noexcept;
-  // Drops a packet of a blocked flow; with reset_on_block, first resets both ends of a TCP flow.
+  bool decode_frame(rte_mbuf* m, inspect::Decoded& d, BurstOutput& out) noexcept;
+  bool zones_of(uint16_t in_port, const inspect::Decoded& d, rte_mbuf* m, uint16_t& src_zone,
+                uint16_t& dst_zone, BurstOutput& out) noexcept;
+  Flow* flow_of(const inspect::Decoded& d, uint16_t src_zone, uint16_t dst_zone, rte_mbuf* m,
+                int64_t now_ns, Direction& dir, BurstOutput& out) noexcept;
+  void note_packet(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m,
+                   int64_t now_ns) noexcept;
+  void judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
+                    BurstOutput& out) noexcept;
+  void drop_pkt(rte_mbuf* m, DropReason r, BurstOutput& out) noexcept;
+  void forward_pkt(rte_mbuf* m, BurstOutput& out) noexcept {
+    ++counters_.forwarded;
+    out.fwd[out.n_fwd++] = m;
+  }
+  // Drops a packet of a blocked flow; with reset_on_block, first resets both ends of a TCP flow
+  // (tcp_reset.cpp).
   void drop_blocked(Flow& f, const inspect::Decoded& d, rte_mbuf* m, BurstOutput& out) noexcept;
-  rte_mbuf* make_rst(const uint8_t* frame, const inspect::Decoded& d, bool to_sender) noexcept;
+  // Later fragments (fragments.cpp).
+  void non_first_fragment(const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
+                          BurstOutput& out) noexcept;
+
+  // Admission and verdicts (flow_verdict.cpp).
   bool admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept;
   void apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) noexcept;
   void reevaluate(Flow& f, int64_t now_ns) noexcept;
+  void settle_admission(Flow& f, int64_t now_ns) noexcept;
+
+  // Payload inspection (inspect_payload.cpp).
   bool inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m,
                        int64_t now_ns, BurstOutput& out) noexcept;
+  bool inspect_datagram(Flow& f, InspectCtx& ctx, Direction dir, const inspect::Decoded& d,
+                        rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept;
+  bool refuse_segment(Flow& f, InspectCtx& ctx, Direction dir, inspect::ReorderAction act,
+                      rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept;
+  void deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::Release& rel,
+               const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept;
   void scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<const uint8_t> bytes,
                   int64_t now_ns) noexcept;
+  void close_stream(Flow& f, InspectCtx& ctx, unsigned di) noexcept;
   void meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes,
                   int64_t now_ns) noexcept;
   InspectCtx* ctx_of(Flow& f) noexcept;
+
+  // Flow end and its record (flow_end.cpp).
   void end_flow(Flow& f, int64_t now_ns) noexcept;
   void emit(Flow& f, int64_t now_ns, bool ended) noexcept;
+  void fill_outcome(const Flow& f, int64_t now_ns, bool ended,
+                    audit::FlowOutcome& ev) const noexcept;
+
   void set_today(int64_t now_ns) noexcept;
-  bool non_first_fragment(const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
-                          BurstOutput& out) noexcept;
 
-  // Which flow a datagram's later fragments belong to (they carry no ports): remembered from its
-  // first fragment, keyed by (src, dst, protocol, IP ID). Direct-mapped, fixed size; a collision
-  // forgets the older datagram, whose later fragments are then dropped (fail closed).
-  struct FragEntry {
-    inspect::IpAddr src, dst;
-    uint32_t ip_id = 0;
-    uint8_t proto = 0;
-    uint8_t dir = 0;
-    uint32_t slot = 0;
-    uint64_t flow_id = 0;
-    int64_t seen_ns = 0;
-  };
-  static constexpr uint32_t kFragEntries = 1024;
-  FragEntry* frag_lookup(const inspect::Decoded& d) noexcept;
-  std::unique_ptr<FragEntry[]> frags_;
-
+  FragmentTable frags_;
   uint16_t worker_id_;
   FlowTable& flows_;
   const PipelineSettings& settings_;
@@ -156,7 +175,7 @@ class Pipeline {
   uint32_t generation_ = 0;
   std::unique_ptr<InspectEngine> own_engine_;
   inspect::CivilDate today_ = inspect::kNoDateLimit;
-  std::unique_ptr<Sink> finding_sink_;
+  FlowFindings findings_;
   int64_t today_day_ = -1;
   Flow* cur_flow_ = nullptr;  // the flow of the packet being processed
 };

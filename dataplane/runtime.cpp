@@ -301,7 +301,7 @@ void Dataplane::transmit(WorkerState& ws, uint16_t p, BurstOutput& o) noexcept {
     }
     for (uint32_t i = sent; i < o.n_fwd; ++i) {
       bytes -= rte_pktmbuf_pkt_len(o.fwd[i]);
-      c.drop(inspect::DropReason::kTxFull);
+      c.drop(DropReason::kTxFull);
       --c.forwarded;
       o.drop[o.n_drop++] = o.fwd[i];
     }
@@ -313,7 +313,7 @@ void Dataplane::transmit(WorkerState& ws, uint16_t p, BurstOutput& o) noexcept {
     uint16_t k = rte_eth_tx_burst(in.port_id, q, o.back, static_cast<uint16_t>(o.n_back));
     c.port[p].tx_packets += k;
     for (uint32_t i = k; i < o.n_back; ++i) {
-      c.drop(inspect::DropReason::kTxFull);
+      c.drop(DropReason::kTxFull);
       o.drop[o.n_drop++] = o.back[i];
     }
   }

@@ -7,55 +7,9 @@
 #include "inspect/packet/decode.hpp"
 
 #include <algorithm>
-#include <string_view>
 
 namespace dc::inspect {
 namespace {
-
-// ---------------------------------------------------------------------------------------------
-// Drop reason names: "kTruncatedEthernet" -> "truncated_ethernet", computed at compile time from
-// the X-macro so the counter names cannot drift from the enum.
-constexpr std::size_t kMaxNameLen = 40;  // longest generated name + NUL; overflow fails to compile
-
-struct NameTable {
-  char names[kDropReasonCount][kMaxNameLen]{};
-  const char* descriptions[kDropReasonCount]{};
-};
-
-constexpr NameTable make_name_table() {
-  NameTable t{};
-  constexpr const char* kRaw[] = {
-#define DC_X(name, desc) #name,
-      DC_DROP_REASONS(DC_X)
-#undef DC_X
-  };
-  constexpr const char* kDesc[] = {
-#define DC_X(name, desc) desc,
-      DC_DROP_REASONS(DC_X)
-#undef DC_X
-  };
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
-    const char* s = kRaw[i] + 1;  // skip the 'k' prefix
-    std::size_t j = 0;
-    for (std::size_t k = 0; s[k] != '\0'; ++k) {
-      const char c = s[k];
-      if (c >= 'A' && c <= 'Z') {
-        if (j != 0) t.names[i][j++] = '_';
-        t.names[i][j++] = static_cast<char>(c - 'A' + 'a');
-      } else {
-        t.names[i][j++] = c;
-      }
-    }
-    t.names[i][j] = '\0';
-    t.descriptions[i] = kDesc[i];
-  }
-  return t;
-}
-
-constexpr NameTable kNames = make_name_table();
-static_assert(std::string_view(kNames.names[1]) == "truncated_ethernet");
-static_assert(std::string_view(kNames.names[static_cast<std::size_t>(DropReason::kBadIpv4Ihl)]) ==
-              "bad_ipv4_ihl");
 
 // ---------------------------------------------------------------------------------------------
 // Wire constants.
@@ -165,88 +119,88 @@ bool tcp_flags_ok(uint8_t f) noexcept {
 // the IP packet). `first_fragment`: this is fragment offset 0 with more fragments following; the
 // whole upper-layer header must then be present (RFC 1858 3 / RFC 3128 for IPv4, RFC 8200 4.5 and
 // RFC 7112 5 for IPv6), otherwise the header could be split to slip past inspection.
-DropReason decode_l4(const uint8_t* frame, std::size_t l4, std::size_t end, uint8_t proto,
-                     bool ipv6, bool first_fragment, Decoded& out) noexcept {
+DecodeStatus decode_l4(const uint8_t* frame, std::size_t l4, std::size_t end, uint8_t proto,
+                       bool ipv6, bool first_fragment, Decoded& out) noexcept {
   const std::size_t avail = end - l4;
   const uint8_t* h = frame + l4;
-  auto truncated = [first_fragment](DropReason r) noexcept {
-    return first_fragment ? DropReason::kBadFragment : r;
+  auto truncated = [first_fragment](DecodeStatus r) noexcept {
+    return first_fragment ? DecodeStatus::kBadFragment : r;
   };
   out.l4_offset = u16(l4);
 
   if (proto == kProtoTcp) {
-    if (avail < kTcpMinHeader) return truncated(DropReason::kTruncatedTcp);
+    if (avail < kTcpMinHeader) return truncated(DecodeStatus::kTruncatedTcp);
     // RFC 9293 3.1 "Data Offset": header length in 32-bit words, at least 5.
     const std::size_t doff = static_cast<std::size_t>(h[12] >> 4) * 4;
-    if (doff < kTcpMinHeader) return DropReason::kBadTcpDataOffset;
-    if (doff > avail) return truncated(DropReason::kBadTcpDataOffset);
+    if (doff < kTcpMinHeader) return DecodeStatus::kBadTcpDataOffset;
+    if (doff > avail) return truncated(DecodeStatus::kBadTcpDataOffset);
     out.sport = load16(h);
     out.dport = load16(h + 2);
     out.tcp_seq = load32(h + 4);
     out.tcp_ack = load32(h + 8);
     out.tcp_flags = h[13];
     out.tcp_window = load16(h + 14);
-    if (!tcp_flags_ok(out.tcp_flags)) return DropReason::kBadTcpFlags;
+    if (!tcp_flags_ok(out.tcp_flags)) return DecodeStatus::kBadTcpFlags;
     out.payload_offset = u16(l4 + doff);
     out.payload_len = u16(avail - doff);
-    return DropReason::kNone;
+    return DecodeStatus::kOk;
   }
 
   if (proto == kProtoUdp) {
-    if (avail < kUdpHeader) return truncated(DropReason::kTruncatedUdp);
+    if (avail < kUdpHeader) return truncated(DecodeStatus::kTruncatedUdp);
     out.sport = load16(h);
     out.dport = load16(h + 2);
     // RFC 768 "Length": header plus data, so at least 8. In a first fragment it describes the
     // whole datagram, which continues in later fragments. Bytes of the IP payload beyond the UDP
     // length (the RFC 9868 "surplus area") are not application payload and are not counted.
     const std::size_t udp_len = load16(h + 4);
-    if (udp_len < kUdpHeader) return DropReason::kBadUdpLength;
+    if (udp_len < kUdpHeader) return DecodeStatus::kBadUdpLength;
     std::size_t datagram = avail;
     if (!first_fragment) {
-      if (udp_len > avail) return DropReason::kBadUdpLength;
+      if (udp_len > avail) return DecodeStatus::kBadUdpLength;
       datagram = udp_len;
     } else if (udp_len < avail) {
       datagram = udp_len;
     }
     out.payload_offset = u16(l4 + kUdpHeader);
     out.payload_len = u16(datagram - kUdpHeader);
-    return DropReason::kNone;
+    return DecodeStatus::kOk;
   }
 
   if ((!ipv6 && proto == kProtoIcmp) || (ipv6 && proto == kProtoIcmpv6)) {
     // RFC 792 / RFC 4443 2.1: every defined message starts with type, code, checksum and four
     // more octets (identifier+sequence, pointer, MTU or unused).
-    if (avail < kIcmpHeader) return truncated(DropReason::kTruncatedIcmp);
+    if (avail < kIcmpHeader) return truncated(DecodeStatus::kTruncatedIcmp);
     out.icmp_type = h[0];
     out.icmp_code = h[1];
     out.payload_offset = u16(l4 + kIcmpHeader);
     out.payload_len = u16(avail - kIcmpHeader);
-    return DropReason::kNone;
+    return DecodeStatus::kOk;
   }
 
   // Any other protocol (ESP, GRE, SCTP, No Next Header, tunnels...) is opaque to us: its header is
   // part of the payload. The policy decides whether the protocol may cross at all.
   out.payload_offset = u16(l4);
   out.payload_len = u16(avail);
-  return DropReason::kNone;
+  return DecodeStatus::kOk;
 }
 
-DropReason decode_ipv4(const uint8_t* frame, std::size_t frame_len, std::size_t l3,
-                       const DecodeOptions& opts, Decoded& out) noexcept {
+DecodeStatus decode_ipv4(const uint8_t* frame, std::size_t frame_len, std::size_t l3,
+                         const DecodeOptions& opts, Decoded& out) noexcept {
   const std::size_t avail = frame_len - l3;
-  if (avail < kIpv4MinHeader) return DropReason::kTruncatedIpv4;
+  if (avail < kIpv4MinHeader) return DecodeStatus::kTruncatedIpv4;
   const uint8_t* ip = frame + l3;
   // RFC 791 3.1: Version, IHL (32-bit words, minimum 5), Total Length (header + data).
-  if ((ip[0] >> 4) != 4) return DropReason::kBadIpv4Version;
+  if ((ip[0] >> 4) != 4) return DecodeStatus::kBadIpv4Version;
   const std::size_t ihl = std::size_t{ip[0] & 0x0Fu} * 4;
-  if (ihl < kIpv4MinHeader || ihl > avail) return DropReason::kBadIpv4Ihl;
+  if (ihl < kIpv4MinHeader || ihl > avail) return DecodeStatus::kBadIpv4Ihl;
   const std::size_t total = load16(ip + 2);
-  if (total < ihl || total > avail) return DropReason::kBadIpv4TotalLength;
+  if (total < ihl || total > avail) return DecodeStatus::kBadIpv4TotalLength;
   if (opts.verify_ipv4_checksum && ones_complement_sum(ip, ihl) != 0xFFFF) {
-    return DropReason::kBadIpv4Checksum;
+    return DecodeStatus::kBadIpv4Checksum;
   }
   if (!ipv4_options_ok(ip + kIpv4MinHeader, ihl - kIpv4MinHeader)) {
-    return DropReason::kBadIpv4Options;
+    return DecodeStatus::kBadIpv4Options;
   }
 
   out.ip_version = 4;
@@ -266,7 +220,7 @@ DropReason decode_ipv4(const uint8_t* frame, std::size_t frame_len, std::size_t 
   const bool unspecified_src = src == 0;
   if ((src >> 28) == 0xE || src == 0xFFFFFFFFu || (src >> 24) == 127 ||
       ((src >> 24) == 0 && !unspecified_src)) {
-    return DropReason::kBadSourceAddress;
+    return DecodeStatus::kBadSourceAddress;
   }
 
   // RFC 791 3.1 "Flags"/"Fragment Offset": bit 1 DF, bit 2 MF, offset in 8-octet units. The
@@ -282,13 +236,13 @@ DropReason decode_ipv4(const uint8_t* frame, std::size_t frame_len, std::size_t 
     // and only serve to confuse reassembly.
     if (ip_payload == 0 || (out.more_fragments && ip_payload % 8 != 0) ||
         out.frag_offset + ip_payload > kMaxIpDatagram - ihl) {
-      return DropReason::kBadFragment;
+      return DecodeStatus::kBadFragment;
     }
     // RFC 1858 4: a TCP fragment at offset 8 octets can overwrite the flags of the first one.
-    if (out.proto == kProtoTcp && out.frag_offset == 8) return DropReason::kBadFragment;
-    if (unspecified_src) return DropReason::kBadSourceAddress;
+    if (out.proto == kProtoTcp && out.frag_offset == 8) return DecodeStatus::kBadFragment;
+    if (unspecified_src) return DecodeStatus::kBadSourceAddress;
   }
-  if (unspecified_src && out.proto != kProtoUdp) return DropReason::kBadSourceAddress;
+  if (unspecified_src && out.proto != kProtoUdp) return DecodeStatus::kBadSourceAddress;
 
   const std::size_t l4 = l3 + ihl;
   if (out.frag_offset != 0) {
@@ -296,15 +250,15 @@ DropReason decode_ipv4(const uint8_t* frame, std::size_t frame_len, std::size_t 
     out.l4_offset = 0;
     out.payload_offset = u16(l4);
     out.payload_len = u16(ip_payload);
-    return DropReason::kNone;
+    return DecodeStatus::kOk;
   }
-  const DropReason r =
+  const DecodeStatus r =
       decode_l4(frame, l4, l3 + total, out.proto, /*ipv6=*/false, out.is_fragment, out);
-  if (r != DropReason::kNone) return r;
+  if (r != DecodeStatus::kOk) return r;
   if (unspecified_src && !(out.sport == kDhcpClientPort && out.dport == kDhcpServerPort)) {
-    return DropReason::kBadSourceAddress;
+    return DecodeStatus::kBadSourceAddress;
   }
-  return DropReason::kNone;
+  return DecodeStatus::kOk;
 }
 
 bool is_ipv6_ext_header(uint8_t nh) noexcept {
@@ -326,16 +280,16 @@ bool is_ipv6_ext_header(uint8_t nh) noexcept {
   }
 }
 
-DropReason decode_ipv6(const uint8_t* frame, std::size_t frame_len, std::size_t l3,
-                       const DecodeOptions& opts, Decoded& out) noexcept {
+DecodeStatus decode_ipv6(const uint8_t* frame, std::size_t frame_len, std::size_t l3,
+                         const DecodeOptions& opts, Decoded& out) noexcept {
   const std::size_t avail = frame_len - l3;
-  if (avail < kIpv6Header) return DropReason::kTruncatedIpv6;
+  if (avail < kIpv6Header) return DecodeStatus::kTruncatedIpv6;
   const uint8_t* ip = frame + l3;
-  if ((ip[0] >> 4) != 6) return DropReason::kBadIpv6Version;
+  if ((ip[0] >> 4) != 6) return DecodeStatus::kBadIpv6Version;
   // RFC 8200 3 "Payload Length": everything after the fixed header. Zero with a Jumbo Payload
   // option (RFC 2675) cannot happen in a frame of at most 65535 bytes and then fails the walk.
   const std::size_t plen = load16(ip + 4);
-  if (kIpv6Header + plen > avail) return DropReason::kBadIpv6PayloadLength;
+  if (kIpv6Header + plen > avail) return DecodeStatus::kBadIpv6PayloadLength;
 
   out.ip_version = 6;
   out.l3_len = u16(kIpv6Header + plen);
@@ -351,7 +305,7 @@ DropReason decode_ipv6(const uint8_t* frame, std::size_t frame_len, std::size_t 
   static constexpr uint8_t kLoopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
   const auto& s = out.src.bytes;
   if (s[0] == 0xFF || std::equal(s.begin(), s.end(), kLoopback) || out.src.is_v4()) {
-    return DropReason::kBadSourceAddress;
+    return DecodeStatus::kBadSourceAddress;
   }
   const bool unspecified_src = out.src == IpAddr{};
 
@@ -361,11 +315,11 @@ DropReason decode_ipv6(const uint8_t* frame, std::size_t frame_len, std::size_t 
   unsigned count = 0;
   bool seen_routing = false, seen_fragment = false, first_fragment = false;
   while (is_ipv6_ext_header(next)) {
-    if (++count > opts.max_ipv6_ext_headers) return DropReason::kTooManyIpv6ExtHeaders;
+    if (++count > opts.max_ipv6_ext_headers) return DecodeStatus::kTooManyIpv6ExtHeaders;
     // After a first-fragment header, the rest of the chain must be in this fragment
     // (RFC 8200 4.5, RFC 7112 5): a chain cut short is a fragment problem.
-    const DropReason cut =
-        first_fragment ? DropReason::kBadFragment : DropReason::kBadIpv6ExtHeader;
+    const DecodeStatus cut =
+        first_fragment ? DecodeStatus::kBadFragment : DecodeStatus::kBadIpv6ExtHeader;
     // Every extension header is at least 8 octets (AH: 12).
     if (end - off < 8) return cut;
     const uint8_t* h = frame + off;
@@ -382,22 +336,22 @@ DropReason decode_ipv6(const uint8_t* frame, std::size_t frame_len, std::size_t 
     switch (next) {
       case kIp6HopByHop:
         // RFC 8200 4.1: Hop-by-Hop Options only immediately after the IPv6 header.
-        if (count != 1) return DropReason::kBadIpv6ExtHeader;
-        if (!ipv6_tlv_options_ok(h + 2, hlen - 2)) return DropReason::kBadIpv6ExtHeader;
+        if (count != 1) return DecodeStatus::kBadIpv6ExtHeader;
+        if (!ipv6_tlv_options_ok(h + 2, hlen - 2)) return DecodeStatus::kBadIpv6ExtHeader;
         break;
       case kIp6DestOpts:
-        if (!ipv6_tlv_options_ok(h + 2, hlen - 2)) return DropReason::kBadIpv6ExtHeader;
+        if (!ipv6_tlv_options_ok(h + 2, hlen - 2)) return DecodeStatus::kBadIpv6ExtHeader;
         break;
       case kIp6Routing:
         // RFC 8200 4.1: at most once. RFC 5095 3: Type 0 is deprecated (remote amplification and
         // firewall evasion) and must not be processed while Segments Left is non-zero.
-        if (seen_routing) return DropReason::kBadIpv6ExtHeader;
+        if (seen_routing) return DecodeStatus::kBadIpv6ExtHeader;
         seen_routing = true;
-        if (h[2] == 0 && h[3] != 0) return DropReason::kBadIpv6ExtHeader;
+        if (h[2] == 0 && h[3] != 0) return DecodeStatus::kBadIpv6ExtHeader;
         out.ipv6_segments_left = h[3];
         break;
       case kIp6Fragment: {
-        if (seen_fragment) return DropReason::kBadIpv6ExtHeader;  // RFC 8200 4.1: at most once
+        if (seen_fragment) return DecodeStatus::kBadIpv6ExtHeader;  // RFC 8200 4.1: at most once
         seen_fragment = true;
         const uint16_t fo = load16(h + 2);
         out.frag_offset = fo & 0xFFF8u;  // 13-bit offset in 8-octet units, already x8
@@ -415,9 +369,9 @@ DropReason decode_ipv6(const uint8_t* frame, std::size_t frame_len, std::size_t 
         const std::size_t unfragmentable = off - (l3 + kIpv6Header);
         if (frag_data == 0 || (out.more_fragments && frag_data % 8 != 0) ||
             unfragmentable + out.frag_offset + frag_data > kMaxIpDatagram) {
-          return DropReason::kBadFragment;
+          return DecodeStatus::kBadFragment;
         }
-        if (unspecified_src) return DropReason::kBadSourceAddress;
+        if (unspecified_src) return DecodeStatus::kBadSourceAddress;
         if (out.frag_offset != 0) {
           // Non-first fragment: the rest is the middle of the fragmentable part; `proto` is the
           // Next Header of the fragment header (the first header of that part).
@@ -425,7 +379,7 @@ DropReason decode_ipv6(const uint8_t* frame, std::size_t frame_len, std::size_t 
           out.l4_offset = 0;
           out.payload_offset = u16(off + hlen);
           out.payload_len = u16(frag_data);
-          return DropReason::kNone;
+          return DecodeStatus::kOk;
         }
         first_fragment = true;
         break;
@@ -440,20 +394,25 @@ DropReason decode_ipv6(const uint8_t* frame, std::size_t frame_len, std::size_t 
   out.proto = next;
   // :: as a source is legitimate only for Duplicate Address Detection and MLD reports sent
   // before an address is configured (RFC 4862 5.4.2, RFC 3810 5.2.13), i.e. ICMPv6.
-  if (unspecified_src && next != kProtoIcmpv6) return DropReason::kBadSourceAddress;
+  if (unspecified_src && next != kProtoIcmpv6) return DecodeStatus::kBadSourceAddress;
   return decode_l4(frame, off, end, next, /*ipv6=*/true, first_fragment, out);
 }
 
 }  // namespace
 
-const char* drop_reason_name(DropReason r) noexcept {
-  const auto i = static_cast<std::size_t>(r);
-  return i < kDropReasonCount ? kNames.names[i] : "unknown";
-}
-
-const char* drop_reason_description(DropReason r) noexcept {
-  const auto i = static_cast<std::size_t>(r);
-  return i < kDropReasonCount ? kNames.descriptions[i] : "unknown drop reason";
+const char* decode_status_name(DecodeStatus s) noexcept {
+  switch (s) {
+    case DecodeStatus::kOk:
+      return "Ok";
+#define DC_X(name)         \
+  case DecodeStatus::name: \
+    return &#name[1];
+      DC_DECODE_FAILURES(DC_X)
+#undef DC_X
+    case DecodeStatus::kCount:
+      break;
+  }
+  return "unknown";
 }
 
 bool IpAddr::is_v4() const noexcept {
@@ -482,20 +441,20 @@ IpAddr IpAddr::from_v6(const uint8_t* sixteen) noexcept {
   return a;
 }
 
-DropReason decode(std::span<const uint8_t> frame, Decoded& out,
-                  const DecodeOptions& opts) noexcept {
+DecodeStatus decode(std::span<const uint8_t> frame, Decoded& out,
+                    const DecodeOptions& opts) noexcept {
   out = Decoded{};
-  if (frame.size() > kMaxFrameLen) return DropReason::kFrameTooLong;
+  if (frame.size() > kMaxFrameLen) return DecodeStatus::kFrameTooLong;
   const uint8_t* p = frame.data();
   const std::size_t n = frame.size();
-  if (n < kEthHeaderLen) return DropReason::kTruncatedEthernet;
+  if (n < kEthHeaderLen) return DecodeStatus::kTruncatedEthernet;
 
   // IEEE 802.1Q / 802.1ad: TPID, then a 2-byte TCI (PCP 3, DEI 1, VID 12) and the next EtherType.
   std::size_t off = kEthHeaderLen;
   uint16_t ethertype = load16(p + 12);
   while (is_vlan_tpid(ethertype)) {
-    if (out.vlan_count == kMaxVlanTags) return DropReason::kTooManyVlanTags;
-    if (n - off < kVlanTagLen) return DropReason::kTruncatedVlan;
+    if (out.vlan_count == kMaxVlanTags) return DecodeStatus::kTooManyVlanTags;
+    if (n - off < kVlanTagLen) return DecodeStatus::kTruncatedVlan;
     const uint16_t vid = load16(p + off) & 0x0FFFu;
     (out.vlan_count == 0 ? out.vlan_outer : out.vlan_inner) = vid;
     ++out.vlan_count;
@@ -506,7 +465,7 @@ DropReason decode(std::span<const uint8_t> frame, Decoded& out,
   out.l3_offset = u16(off);
   if (ethertype == kEtherIpv4) return decode_ipv4(p, n, off, opts, out);
   if (ethertype == kEtherIpv6) return decode_ipv6(p, n, off, opts, out);
-  return DropReason::kUnknownEtherType;
+  return DecodeStatus::kUnknownEtherType;
 }
 
 }  // namespace dc::inspect

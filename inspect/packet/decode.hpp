@@ -4,7 +4,8 @@
 //
 // Works on a plain byte span (no DPDK), so the live workers, offline replay, unit tests and the
 // fuzzer all run the same code. Never allocates, never throws, never reads past `frame`.
-// Every malformed case is a named DropReason; the caller owns one counter per reason.
+// Every malformed case is a named DecodeStatus; the caller decides what each costs (the
+// dataplane drops the packet and counts it under the drop reason of the same name).
 // Thread-safety: pure function, callable from any thread.
 #include <array>
 #include <cstddef>
@@ -13,66 +14,46 @@
 
 namespace dc::inspect {
 
-// X-macro: name, human-readable description. Order is ABI for counters; append only.
-#define DC_DROP_REASONS(X)                                                                    \
-  X(kNone, "not dropped")                                                                     \
-  X(kTruncatedEthernet, "frame shorter than an Ethernet header")                              \
-  X(kTruncatedVlan, "VLAN tag truncated")                                                     \
-  X(kTooManyVlanTags, "more than two VLAN tags")                                              \
-  X(kUnknownEtherType, "EtherType not IPv4/IPv6 (configured action drop)")                    \
-  X(kTruncatedIpv4, "IPv4 header truncated")                                                  \
-  X(kBadIpv4Version, "IPv4 version field is not 4")                                           \
-  X(kBadIpv4Ihl, "IPv4 IHL below 5 or beyond the frame")                                      \
-  X(kBadIpv4TotalLength, "IPv4 total length below IHL or beyond the frame")                   \
-  X(kBadIpv4Checksum, "IPv4 header checksum mismatch")                                        \
-  X(kBadIpv4Options, "IPv4 options malformed")                                                \
-  X(kTruncatedIpv6, "IPv6 header truncated")                                                  \
-  X(kBadIpv6Version, "IPv6 version field is not 6")                                           \
-  X(kBadIpv6PayloadLength, "IPv6 payload length beyond the frame")                            \
-  X(kBadIpv6ExtHeader, "IPv6 extension header truncated or malformed")                        \
-  X(kTooManyIpv6ExtHeaders, "IPv6 extension header chain too long")                           \
-  X(kBadFragment, "IP fragment malformed (offset/length)")                                    \
-  X(kTruncatedTcp, "TCP header truncated")                                                    \
-  X(kBadTcpDataOffset, "TCP data offset below 5 or beyond the segment")                       \
-  X(kBadTcpFlags, "TCP flag combination invalid (e.g. SYN+FIN, SYN+RST, none)")               \
-  X(kTruncatedUdp, "UDP header truncated")                                                    \
-  X(kBadUdpLength, "UDP length below 8 or beyond the datagram")                               \
-  X(kTruncatedIcmp, "ICMP header truncated")                                                  \
-  X(kBadSourceAddress,                                                                        \
-    "source address is multicast, broadcast, loopback, IPv4-mapped or misused unspecified")   \
-  X(kSpoofedSource, "source address not in the ingress zone's networks")                      \
-  X(kNoZone, "ingress port has no zone")                                                      \
-  X(kNoLink, "no link between the zones (isolated)")                                          \
-  X(kFlowTableFull, "flow table full (fail closed)")                                          \
-  X(kNotWhitelisted, "border-crossing flow without a whitelisted counterparty")               \
-  X(kPolicyBlock, "flow blocked by policy verdict")                                           \
-  X(kTxFull, "TX queue full")                                                                 \
-  X(kFragmentUninspected, "IP fragment of an inspected flow (fragment policy drop)")          \
-  X(kReorderQueueFull, "TCP out-of-order queue full (fail closed)")                           \
-  X(kStreamUnavailable, "stream state pool exhausted (fail closed)")                          \
-  X(kScanError, "content scanner error (fail closed)")                                        \
-  X(kAuditUnavailable, "audit ring full or audit failing (fail closed)")                      \
-  X(kNoPolicy, "no policy loaded (fail closed)")                                              \
-  X(kFrameTooLong, "frame longer than 65535 bytes (offsets are 16-bit)")                      \
-  X(kEthernetTrailer, "bytes after the IP packet beyond minimum-frame padding (smuggling)")   \
-  X(kIpv6SourceRoute, "IPv6 routing header with segments left (destination not final)")       \
-  X(kTunnel, "IP-in-IP / GRE encapsulation (inner packet not inspected)")                     \
-  X(kStreamEvasion, "TCP bytes differ from inspected bytes (overlap/retransmission evasion)") \
-  X(kUnverifiableRetransmission, "retransmission of bytes older than the inspected window")   \
-  X(kTcpOutOfWindow, "TCP segment far outside the expected sequence window")
+// Why decode() refused a frame: only the decoder's own failures. The dataplane maps each onto
+// its drop reason of the same name (dataplane/stage_drops.hpp) and counts it there.
+// Order is free (no counter is indexed by it); the list is also decode_status_name()'s source.
+#define DC_DECODE_FAILURES(X) \
+  X(kTruncatedEthernet)       \
+  X(kTruncatedVlan)           \
+  X(kTooManyVlanTags)         \
+  X(kUnknownEtherType)        \
+  X(kTruncatedIpv4)           \
+  X(kBadIpv4Version)          \
+  X(kBadIpv4Ihl)              \
+  X(kBadIpv4TotalLength)      \
+  X(kBadIpv4Checksum)         \
+  X(kBadIpv4Options)          \
+  X(kTruncatedIpv6)           \
+  X(kBadIpv6Version)          \
+  X(kBadIpv6PayloadLength)    \
+  X(kBadIpv6ExtHeader)        \
+  X(kTooManyIpv6ExtHeaders)   \
+  X(kBadFragment)             \
+  X(kTruncatedTcp)            \
+  X(kBadTcpDataOffset)        \
+  X(kBadTcpFlags)             \
+  X(kTruncatedUdp)            \
+  X(kBadUdpLength)            \
+  X(kTruncatedIcmp)           \
+  X(kBadSourceAddress)        \
+  X(kFrameTooLong)
 
-enum class DropReason : uint8_t {
-#define DC_X(name, desc) name,
-  DC_DROP_REASONS(DC_X)
+enum class DecodeStatus : uint8_t {
+  kOk,
+#define DC_X(name) name,
+  DC_DECODE_FAILURES(DC_X)
 #undef DC_X
       kCount
 };
 
-inline constexpr std::size_t kDropReasonCount = static_cast<std::size_t>(DropReason::kCount);
-
-// Stable snake_case name for counters/telemetry ("truncated_ethernet") and a description.
-const char* drop_reason_name(DropReason r) noexcept;
-const char* drop_reason_description(DropReason r) noexcept;
+// The enumerator's name without its 'k' ("Ok", "TruncatedEthernet"); for test and fuzzer
+// messages. Counters use the dataplane's drop reason names.
+const char* decode_status_name(DecodeStatus s) noexcept;
 
 // An IPv4 or IPv6 address. IPv4 is stored as the IPv4-mapped IPv6 form ::ffff:a.b.c.d so that
 // one 16-byte comparison serves both families.
@@ -133,11 +114,11 @@ struct DecodeOptions {
   uint8_t max_ipv6_ext_headers = 8;
 };
 
-// Decodes `frame`. Returns DropReason::kNone on success, otherwise the reason the packet must be
-// dropped; `out` is then partially filled (never read it). kUnknownEtherType is returned for
+// Decodes `frame`. Returns DecodeStatus::kOk on success, otherwise why the frame cannot be
+// decoded; `out` is then partially filled (never read it). kUnknownEtherType is returned for
 // non-IP EtherTypes (after VLAN tags); the caller applies the configured action.
 // No allocation; one pass over the headers.
-DropReason decode(std::span<const uint8_t> frame, Decoded& out,
-                  const DecodeOptions& opts = {}) noexcept;
+DecodeStatus decode(std::span<const uint8_t> frame, Decoded& out,
+                    const DecodeOptions& opts = {}) noexcept;
 
 }  // namespace dc::inspect

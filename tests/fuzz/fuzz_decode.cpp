@@ -1,7 +1,7 @@
 // libFuzzer target for the packet decoder (inspect/packet/decode.hpp).
 //
 // Beyond "no crash, no sanitizer report", it checks the layout invariants the dataplane relies on
-// for every accepted frame, so a decoder bug that returns kNone with bad offsets is a crash too.
+// for every accepted frame, so a decoder bug that returns kOk with bad offsets is a crash too.
 // Each input is decoded under several option sets: with the IPv4 checksum check off, random
 // mutations reach the L4 code instead of stopping at the checksum.
 #include <cstdio>
@@ -13,7 +13,7 @@ namespace {
 
 using dc::inspect::Decoded;
 using dc::inspect::DecodeOptions;
-using dc::inspect::DropReason;
+using dc::inspect::DecodeStatus;
 
 #define DC_FUZZ_CHECK(cond)                                               \
   do {                                                                    \
@@ -57,11 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> frame(data, size);
   for (const auto& opts : kOptions) {
     Decoded d;
-    const DropReason r = dc::inspect::decode(frame, d, opts);
-    DC_FUZZ_CHECK(static_cast<std::size_t>(r) < dc::inspect::kDropReasonCount);
-    DC_FUZZ_CHECK(dc::inspect::drop_reason_name(r)[0] != '\0');
-    DC_FUZZ_CHECK(dc::inspect::drop_reason_description(r)[0] != '\0');
-    if (r == DropReason::kNone) check_accepted(d, size);
+    const DecodeStatus r = dc::inspect::decode(frame, d, opts);
+    DC_FUZZ_CHECK(r < DecodeStatus::kCount);
+    DC_FUZZ_CHECK(dc::inspect::decode_status_name(r)[0] != '\0');
+    if (r == DecodeStatus::kOk) check_accepted(d, size);
     Decoded again;
     DC_FUZZ_CHECK(dc::inspect::decode(frame, again, opts) == r);  // pure function
   }

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -27,15 +28,15 @@ constexpr const char* kId = "11010519491231002X";      // GB 11643 valid
 
 class CollectSink final : public FlowEventSink {
  public:
-  FlowEvent* acquire() noexcept override { return &slot_; }
-  void commit(FlowEvent* ev) noexcept override { events.push_back(*ev); }
-  std::vector<FlowEvent> events;
+  audit::FlowOutcome* acquire() noexcept override { return &slot_; }
+  void commit(audit::FlowOutcome* ev) noexcept override { events.push_back(*ev); }
+  std::vector<audit::FlowOutcome> events;
 
  private:
-  FlowEvent slot_;
+  audit::FlowOutcome slot_;
 };
 
-std::string kind_names(const FlowEvent& ev) {
+std::string kind_names(const audit::FlowOutcome& ev) {
   std::string s;
   for (uint8_t i = 0; i < ev.verdict_detail.reason_count; ++i)
     s += std::string(s.empty() ? "" : ",") +
@@ -145,7 +146,7 @@ TEST_F(PipelineTest, CleanUploadToWhitelistedCounterpartyIsForwarded) {
   ASSERT_EQ(f.size(), 1u);
   pipeline_->expire_all(now_);
   ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kAllow);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kAllow);
   EXPECT_EQ(kind_names(sink_.events[0]), "whitelisted");
 }
 
@@ -161,13 +162,14 @@ TEST_F(PipelineTest, ResidentIdToCounterpartyWithoutThatCategoryIsBlockedBeforeL
   EXPECT_EQ(dropped, 1);
   ASSERT_EQ(sink_.events.size(), 1u) << "a block is recorded at once";
   const auto& ev = sink_.events[0];
-  EXPECT_EQ(ev.verdict, FlowVerdict::kBlock);
+  EXPECT_EQ(ev.verdict, audit::OutcomeVerdict::kBlock);
   EXPECT_EQ(kind_names(ev), "category_not_allowed,whitelisted");
+  EXPECT_STREQ(ev.block_reason, "policy_block");  // the drop counter's name travels with it
   ASSERT_EQ(ev.samples_n, 1u);
   EXPECT_STREQ(ev.samples[0].masked, "110105********002X");
   // Later packets of the flow are dropped too.
   EXPECT_TRUE(send(u.data(static_cast<uint32_t>(body.size()), "more")).empty());
-  EXPECT_EQ(counters_.drops[static_cast<unsigned>(inspect::DropReason::kPolicyBlock)], 2u);
+  EXPECT_EQ(counters_.drops[static_cast<unsigned>(DropReason::kPolicyBlock)], 2u);
 }
 
 TEST_F(PipelineTest, IdEndingExactlyAtTheSegmentEndIsBlockedBeforeItLeaves) {
@@ -180,7 +182,7 @@ TEST_F(PipelineTest, IdEndingExactlyAtTheSegmentEndIsBlockedBeforeItLeaves) {
   EXPECT_TRUE(send(u.data(0, first), &dropped).empty());
   EXPECT_EQ(dropped, 1);
   ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kBlock);
 }
 
 TEST_F(PipelineTest, EndpointsNamedBySniAreDecidedAtTheClientHello) {
@@ -221,7 +223,7 @@ TEST_F(PipelineTest, EndpointsNamedBySniAreDecidedAtTheClientHello) {
 // Decodes a frame the pipeline made and checks its IPv4 and TCP checksums.
 inspect::Decoded decode_checked(const std::vector<uint8_t>& f) {
   inspect::Decoded d;
-  EXPECT_EQ(inspect::decode(f, d), inspect::DropReason::kNone);  // verifies the IPv4 checksum
+  EXPECT_EQ(inspect::decode(f, d), inspect::DecodeStatus::kOk);  // verifies the IPv4 checksum
   uint32_t sum = 0;
   for (size_t i = 26; i < 34; i += 2) sum += (f[i] << 8) | f[i + 1];
   sum += 6 + 20;
@@ -261,7 +263,7 @@ TEST_F(PipelineTest, BlockActionResetSendsRstToBothEndsOnce) {
   EXPECT_TRUE(back_.empty());
   EXPECT_EQ(counters_.resets_sent, 2u);
   ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].action, FlowAction::kReset);
+  EXPECT_EQ(sink_.events[0].action, audit::OutcomeAction::kReset);
   // A SYN blocked at admission only gets a RST back (the server never saw it).
   send(tcp4("10.1.0.5", 42500, "203.0.113.150", 443, 777, 0, tf::kSyn));
   ASSERT_EQ(back_.size(), 1u);
@@ -308,7 +310,7 @@ TEST_F(PipelineTest, PolicyReloadCutsFlowsTheNewPolicyRefuses) {
   EXPECT_EQ(e1.value()->bound_flows(), 0u);
   EXPECT_EQ(e2.value()->bound_flows(), 1u);
   ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kBlock);
   EXPECT_EQ(kind_names(sink_.events[0]), "counterparty_revoked");
   EXPECT_EQ(sink_.events[0].policy, snap2.get());
   Upload v;
@@ -333,7 +335,7 @@ TEST_F(PipelineTest, AFakeClientHelloDoesNotSwitchInspectionOff) {
   std::string body = std::string(R"({"idcard":")") + kId + R"("})";
   EXPECT_TRUE(send(u.data(static_cast<uint32_t>(hello.size()), body)).empty());
   ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kBlock);
   EXPECT_NE(kind_names(sink_.events[0]).find("category_not_allowed"), std::string::npos);
 }
 
@@ -370,7 +372,7 @@ TEST_F(PipelineTest, IdSplitAcrossOutOfOrderSegmentsIsBlocked) {
     EXPECT_TRUE(send(first).empty()) << "cut " << cut << ": both segments must be dropped";
   }
   size_t blocked = 0;
-  for (const auto& ev : sink_.events) blocked += ev.verdict == FlowVerdict::kBlock;
+  for (const auto& ev : sink_.events) blocked += ev.verdict == audit::OutcomeVerdict::kBlock;
   EXPECT_EQ(blocked, 17u);
 }
 
@@ -383,7 +385,7 @@ TEST_F(PipelineTest, ChangedRetransmissionIsEvasion) {
   EXPECT_EQ(send(u.data(0, "hello world")).size(), 1u) << "identical retransmission passes";
   EXPECT_TRUE(send(u.data(0, "HELLO world")).empty());
   ASSERT_EQ(sink_.events.size(), 1u);
-  EXPECT_EQ(sink_.events[0].verdict, FlowVerdict::kBlock);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kBlock);
   EXPECT_NE(kind_names(sink_.events[0]).find("evasion"), std::string::npos);
 }
 
@@ -427,7 +429,7 @@ TEST_F(PipelineTest, AuditUnavailableBlocksNewBorderFlows) {
   v.cport = 40001;
   int dropped = 0;
   EXPECT_TRUE(send(v.syn(), &dropped).empty()) << "writer failing: new border flows fail closed";
-  EXPECT_EQ(counters_.drops[static_cast<unsigned>(inspect::DropReason::kAuditUnavailable)], 1u);
+  EXPECT_EQ(counters_.drops[static_cast<unsigned>(DropReason::kAuditUnavailable)], 1u);
   ch.value()->writer_ok.store(true);
   Upload w;
   w.cport = 40002;
@@ -466,9 +468,61 @@ TEST_F(PipelineTest, AuditRingFullBlocksNewBorderFlows) {
   }
   EXPECT_EQ(admitted, 0);
   EXPECT_EQ(refused, 5);
-  EXPECT_GE(counters_.drops[static_cast<unsigned>(inspect::DropReason::kAuditUnavailable)], 5u);
+  EXPECT_GE(counters_.drops[static_cast<unsigned>(DropReason::kAuditUnavailable)], 5u);
   pipeline_->expire_all(now_);
   pipeline_.reset();
+  build(&sink_);
+}
+
+// The ring between workers and the writer, drained through audit::OutcomeSource: the writer
+// sees the outcome (with its block reason by name) and the evidence copies, and every slot goes
+// back to its pool.
+TEST_F(PipelineTest, AuditChannelHandsOutcomesAndEvidenceToTheWriter) {
+  AuditChannelConfig cfg;
+  cfg.ring_size = 256;
+  cfg.events = 255;
+  cfg.evidence_mbufs = 255;
+  cfg.evidence_packets_per_flow = 4;
+  auto ch = AuditChannel::create(cfg);
+  ASSERT_TRUE(ch) << ch.error().message;
+  AuditSink sink(*ch.value());
+  pipeline_->expire_all(now_);
+  settings_.evidence_packets = 4;
+  build(&sink);
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  std::string body = std::string(R"({"idcard":")") + kId + R"("})";
+  EXPECT_TRUE(send(u.data(0, body)).empty());
+
+  struct Collect final : audit::OutcomeConsumer {
+    std::vector<audit::FlowOutcome> outcomes;
+    std::vector<std::pair<uint64_t, size_t>> evidence;  // flow id, frame length
+    void on_outcome(const audit::FlowOutcome& o) override { outcomes.push_back(o); }
+    void on_evidence(uint64_t id, int64_t, std::span<const uint8_t> frame) override {
+      evidence.emplace_back(id, frame.size());
+    }
+  } c;
+  unsigned n = 0;
+  while (unsigned got = ch.value()->drain(c, 2)) n += got;  // several drains of at most 2
+  ASSERT_EQ(c.outcomes.size(), 1u);
+  EXPECT_EQ(c.outcomes[0].verdict, audit::OutcomeVerdict::kBlock);
+  EXPECT_STREQ(c.outcomes[0].block_reason, "policy_block");
+  EXPECT_EQ(c.evidence.size(), 4u) << "the flow's first packets, up to the per-flow bound";
+  for (const auto& [id, len] : c.evidence) {
+    EXPECT_EQ(id, c.outcomes[0].flow_id);
+    EXPECT_GE(len, 54u);
+  }
+  EXPECT_EQ(n, 5u);
+  EXPECT_EQ(ch.value()->lost_outcomes(), 0u);
+  EXPECT_EQ(ch.value()->lost_evidence(), 0u);
+  EXPECT_TRUE(ch.value()->available()) << "slots were returned to their pools";
+  ch.value()->set_writer_healthy(false);
+  EXPECT_FALSE(ch.value()->available());
+  pipeline_->expire_all(now_);
+  pipeline_.reset();
+  settings_.evidence_packets = 0;
   build(&sink_);
 }
 

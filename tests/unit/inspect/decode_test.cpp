@@ -3,7 +3,7 @@
 // Frames are built by a small byte builder below (Ethernet, VLAN tags, IPv4 with options, IPv6
 // with extension headers, TCP/UDP/ICMP/ICMPv6 with correct checksums). Each well-formed row lists
 // the complete expected Decoded; each malformed row carries exactly one defect and the exact
-// DropReason it must produce.
+// DecodeStatus it must produce.
 #include "inspect/packet/decode.hpp"
 
 #include <gtest/gtest.h>
@@ -37,7 +37,7 @@ namespace {
 using dc::inspect::decode;
 using dc::inspect::Decoded;
 using dc::inspect::DecodeOptions;
-using dc::inspect::DropReason;
+using dc::inspect::DecodeStatus;
 using dc::inspect::IpAddr;
 namespace tf = dc::inspect::tcpflag;
 using Bytes = std::vector<uint8_t>;
@@ -802,8 +802,8 @@ TEST_P(DecodeGood, DecodesEveryField) {
   Decoded got;
   // A dirty output must not leak into the result: decode() resets it.
   std::memset(static_cast<void*>(&got), 0xA5, sizeof(got));
-  ASSERT_EQ(decode(c.frame, got, c.opts), DropReason::kNone)
-      << dc::inspect::drop_reason_name(decode(c.frame, got, c.opts));
+  ASSERT_EQ(decode(c.frame, got, c.opts), DecodeStatus::kOk)
+      << dc::inspect::decode_status_name(decode(c.frame, got, c.opts));
   expect_decoded(got, c.want);
   // Layout invariants the dataplane relies on.
   EXPECT_EQ(got.l3_offset + got.l3_len + got.trailer_len, c.frame.size());
@@ -818,12 +818,12 @@ INSTANTIATE_TEST_SUITE_P(Frames, DecodeGood, ::testing::ValuesIn(good_cases()),
 struct BadCase {
   std::string name;
   Bytes frame;
-  DropReason want;
+  DecodeStatus want;
   DecodeOptions opts{};
 };
 
 std::vector<BadCase> bad_cases() {
-  using R = DropReason;
+  using R = DecodeStatus;
   std::vector<BadCase> c;
   const Bytes tcp4 = tcp4_frame();
   const L4 tcp_ack = tcp(1, 2, 3, 4, tf::kAck);
@@ -1012,47 +1012,20 @@ class DecodeBad : public ::testing::TestWithParam<BadCase> {};
 TEST_P(DecodeBad, ExactReason) {
   const BadCase& c = GetParam();
   Decoded got;
-  const DropReason r = decode(c.frame, got, c.opts);
-  EXPECT_EQ(r, c.want) << "got " << dc::inspect::drop_reason_name(r) << ", want "
-                       << dc::inspect::drop_reason_name(c.want);
+  const DecodeStatus r = decode(c.frame, got, c.opts);
+  EXPECT_EQ(r, c.want) << "got " << dc::inspect::decode_status_name(r) << ", want "
+                       << dc::inspect::decode_status_name(c.want);
 }
 
 INSTANTIATE_TEST_SUITE_P(Frames, DecodeBad, ::testing::ValuesIn(bad_cases()),
                          [](const auto& info) { return test_name(info.param.name); });
 
-// The reasons decode() can return; the others belong to later pipeline stages.
-constexpr DropReason kDecoderReasons[] = {
-    DropReason::kTruncatedEthernet,
-    DropReason::kTruncatedVlan,
-    DropReason::kTooManyVlanTags,
-    DropReason::kUnknownEtherType,
-    DropReason::kTruncatedIpv4,
-    DropReason::kBadIpv4Version,
-    DropReason::kBadIpv4Ihl,
-    DropReason::kBadIpv4TotalLength,
-    DropReason::kBadIpv4Checksum,
-    DropReason::kBadIpv4Options,
-    DropReason::kTruncatedIpv6,
-    DropReason::kBadIpv6Version,
-    DropReason::kBadIpv6PayloadLength,
-    DropReason::kBadIpv6ExtHeader,
-    DropReason::kTooManyIpv6ExtHeaders,
-    DropReason::kBadFragment,
-    DropReason::kTruncatedTcp,
-    DropReason::kBadTcpDataOffset,
-    DropReason::kBadTcpFlags,
-    DropReason::kTruncatedUdp,
-    DropReason::kBadUdpLength,
-    DropReason::kTruncatedIcmp,
-    DropReason::kBadSourceAddress,
-    DropReason::kFrameTooLong,
-};
-
-TEST(DecodeBadTable, EveryDecoderReasonHasARow) {
-  std::set<DropReason> covered;
+TEST(DecodeBadTable, EveryDecodeFailureHasARow) {
+  std::set<DecodeStatus> covered;
   for (const auto& c : bad_cases()) covered.insert(c.want);
-  for (DropReason r : kDecoderReasons) {
-    EXPECT_TRUE(covered.count(r)) << "no malformed row for " << dc::inspect::drop_reason_name(r);
+  for (std::size_t i = 1; i < static_cast<std::size_t>(DecodeStatus::kCount); ++i) {
+    const auto s = static_cast<DecodeStatus>(i);
+    EXPECT_TRUE(covered.count(s)) << "no malformed row for " << dc::inspect::decode_status_name(s);
   }
 }
 
@@ -1086,8 +1059,8 @@ TEST(DecodeTcpFlags, OnlyNeverLegalCombinationsAreRejected) {
   };
   for (const auto& row : rows) {
     Decoded d;
-    const DropReason r = decode(tcp4_frame(row.flags), d);
-    EXPECT_EQ(r, row.ok ? DropReason::kNone : DropReason::kBadTcpFlags)
+    const DecodeStatus r = decode(tcp4_frame(row.flags), d);
+    EXPECT_EQ(r, row.ok ? DecodeStatus::kOk : DecodeStatus::kBadTcpFlags)
         << "flags 0x" << std::hex << int{row.flags};
   }
 }
@@ -1098,17 +1071,17 @@ TEST(DecodeTruncation, EveryPrefixIsRejectedOrInRange) {
   for (const auto& c : good_cases()) {
     SCOPED_TRACE(c.name);
     Decoded full;
-    ASSERT_EQ(decode(c.frame, full, c.opts), DropReason::kNone);
+    ASSERT_EQ(decode(c.frame, full, c.opts), DecodeStatus::kOk);
     const std::size_t ip_end = full.l3_offset + full.l3_len;
     for (std::size_t len = 0; len < c.frame.size(); ++len) {
       // A fresh heap copy of exactly `len` bytes so ASan (fuzz build) would catch over-reads.
       const Bytes prefix(c.frame.begin(), c.frame.begin() + static_cast<std::ptrdiff_t>(len));
       Decoded d;
-      const DropReason r = decode(prefix, d, c.opts);
+      const DecodeStatus r = decode(prefix, d, c.opts);
       if (len < ip_end) {
-        EXPECT_NE(r, DropReason::kNone) << "accepted a frame cut at " << len;
+        EXPECT_NE(r, DecodeStatus::kOk) << "accepted a frame cut at " << len;
       }
-      if (r == DropReason::kNone) {
+      if (r == DecodeStatus::kOk) {
         EXPECT_LE(d.l3_offset + d.l3_len, len);
         EXPECT_LE(d.l4_offset, d.payload_offset);
         EXPECT_LE(d.payload_offset + d.payload_len, len);
@@ -1117,36 +1090,12 @@ TEST(DecodeTruncation, EveryPrefixIsRejectedOrInRange) {
   }
 }
 
-TEST(DropReasonName, SnakeCaseFromEnumNames) {
-  using R = DropReason;
-  const std::pair<R, std::string_view> rows[] = {
-      {R::kNone, "none"},
-      {R::kTruncatedEthernet, "truncated_ethernet"},
-      {R::kBadIpv4Ihl, "bad_ipv4_ihl"},
-      {R::kTooManyIpv6ExtHeaders, "too_many_ipv6_ext_headers"},
-      {R::kBadTcpFlags, "bad_tcp_flags"},
-      {R::kNoPolicy, "no_policy"},
-      {R::kFrameTooLong, "frame_too_long"},
-      {R::kCount, "unknown"},
-  };
-  for (const auto& [r, name] : rows) EXPECT_EQ(dc::inspect::drop_reason_name(r), name);
-  EXPECT_STREQ(dc::inspect::drop_reason_description(R::kBadIpv4Checksum),
-               "IPv4 header checksum mismatch");
-}
-
-TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {
-  std::set<std::string_view> seen;
-  for (std::size_t i = 0; i < dc::inspect::kDropReasonCount; ++i) {
-    const auto r = static_cast<DropReason>(i);
-    const std::string_view name = dc::inspect::drop_reason_name(r);
-    EXPECT_TRUE(seen.insert(name).second) << name;
-    EXPECT_FALSE(name.empty());
-    EXPECT_TRUE(std::all_of(name.begin(), name.end(), [](char ch) {
-      return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
-    })) << name;
-    EXPECT_NE(name.front(), '_');
-    EXPECT_GT(std::string_view(dc::inspect::drop_reason_description(r)).size(), 5u) << name;
-  }
+TEST(DecodeStatusName, EnumeratorNames) {
+  EXPECT_STREQ(dc::inspect::decode_status_name(DecodeStatus::kOk), "Ok");
+  EXPECT_STREQ(dc::inspect::decode_status_name(DecodeStatus::kTruncatedEthernet),
+               "TruncatedEthernet");
+  EXPECT_STREQ(dc::inspect::decode_status_name(DecodeStatus::kFrameTooLong), "FrameTooLong");
+  EXPECT_STREQ(dc::inspect::decode_status_name(DecodeStatus::kCount), "unknown");
 }
 
 TEST(IpAddr, V4MappedRoundTrip) {

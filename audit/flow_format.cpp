@@ -1,0 +1,178 @@
+// The flow-record formatter: FlowOutcome + policy snapshot names -> FlowRecord.
+#include "audit/flow_format.hpp"
+
+#include <arpa/inet.h>
+
+#include <bit>
+
+#include "audit/community_id.hpp"
+#include "audit/crypto.hpp"
+#include "audit/mask.hpp"
+#include "base/hash.hpp"
+
+namespace dc::audit {
+
+std::string ip_string(const inspect::IpAddr& a) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (a.is_v4()) {
+    inet_ntop(AF_INET, a.bytes.data() + 12, buf, sizeof buf);
+  } else {
+    inet_ntop(AF_INET6, a.bytes.data(), buf, sizeof buf);
+  }
+  return buf;
+}
+
+const char* proto_name(uint8_t proto) {
+  switch (proto) {
+    case 1:
+      return "ICMP";
+    case 6:
+      return "TCP";
+    case 17:
+      return "UDP";
+    case 58:
+      return "IPv6-ICMP";
+    case 132:
+      return "SCTP";
+    case 50:
+      return "ESP";
+    default:
+      return "OTHER";
+  }
+}
+
+bool audit_worthy(const FlowOutcome& ev) {
+  if (ev.policy == nullptr) return false;
+  if (ev.adm.border) return true;
+  for (uint8_t i = 0; i < ev.verdict_detail.reason_count; ++i) {
+    auto k = ev.verdict_detail.reasons[i].kind;
+    if (k == policy::ReasonKind::kNoLink || k == policy::ReasonKind::kUnknownZone) return true;
+  }
+  return false;
+}
+
+namespace {
+
+using policy::kNoBasis;
+using policy::kNoCategory;
+using policy::kNoCounterparty;
+using policy::kNoDetector;
+
+const char* verdict_name(OutcomeVerdict v) {
+  switch (v) {
+    case OutcomeVerdict::kBlock:
+      return "block";
+    case OutcomeVerdict::kAlert:
+      return "alert";
+    default:
+      return "allow";
+  }
+}
+
+const char* action_name(OutcomeAction a) {
+  switch (a) {
+    case OutcomeAction::kReset:
+      return "reset";
+    case OutcomeAction::kDrop:
+      return "drop";
+    case OutcomeAction::kAlert:
+      return "alert";
+    default:
+      return "forward";
+  }
+}
+
+// Addresses, ports, protocol and the Community ID of the initiator's tuple.
+void put_endpoints(const OutcomeTuple& t, FlowRecord& r) {
+  r.src_ip = ip_string(t.src);
+  r.dest_ip = ip_string(t.dst);
+  r.src_port = t.sport;
+  r.dest_port = t.dport;
+  r.proto = proto_name(t.proto);
+  const uint8_t* sa = t.src.is_v4() ? t.src.bytes.data() + 12 : t.src.bytes.data();
+  const uint8_t* da = t.dst.is_v4() ? t.dst.bytes.data() + 12 : t.dst.bytes.data();
+  size_t alen = t.src.is_v4() ? 4 : 16;
+  if (auto cid = community_id_v1({sa, alen}, {da, alen}, t.sport, t.dport, t.proto))
+    r.community_id = cid.value();
+}
+
+// One reason object; the first reason that names a legal basis also sets the record's basis.
+nlohmann::ordered_json reason_json(const policy::Snapshot& s, const policy::Reason& rs,
+                                   FlowRecord& r) {
+  nlohmann::ordered_json j;
+  j["kind"] = std::string(policy::reason_name(rs.kind));
+  j["action"] = std::string(policy::action_name(rs.action));
+  if (rs.category != kNoCategory && rs.category < s.category_count())
+    j["category"] = s.category(rs.category).id;
+  if (rs.detector != kNoDetector && rs.detector < s.detector_names().size())
+    j["detector"] = s.detector_names()[rs.detector];
+  if (rs.count > 0) j["count"] = rs.count;
+  if (rs.counterparty != kNoCounterparty && rs.counterparty < s.counterparty_count())
+    j["counterparty"] = s.counterparty(rs.counterparty).id;
+  if (rs.basis != kNoBasis && rs.basis < s.basis_count()) {
+    const auto& b = s.basis(rs.basis);
+    j["basis"] = b.id;
+    if (r.legal_basis.empty()) {
+      r.legal_basis = std::string(policy::mechanism_name(b.mechanism));
+      r.legal_basis_ref = b.reference.empty() ? b.id : b.reference;
+    }
+  }
+  return j;
+}
+
+// Reasons, category counts, sampled values and the policy hash: the names come from `s`.
+void put_policy_facts(const FlowOutcome& ev, const policy::Snapshot& s, const std::string& hmac_key,
+                      FlowRecord& r) {
+  if (ev.adm.counterparty != kNoCounterparty && ev.adm.counterparty < s.counterparty_count())
+    r.counterparty = s.counterparty(ev.adm.counterparty).id;
+  const auto& v = ev.verdict_detail;
+  for (uint8_t i = 0; i < v.reason_count; ++i) r.reasons.push_back(reason_json(s, v.reasons[i], r));
+  for (const auto& slot : ev.tally.slots) {
+    if (slot.category == kNoCategory || slot.count == 0 || slot.category >= s.category_count())
+      continue;
+    r.categories.push_back({s.category(slot.category).id, slot.count,
+                            std::string(policy::confidence_name(
+                                static_cast<policy::Confidence>(slot.max_confidence)))});
+  }
+  for (unsigned i = 0; i < ev.samples_n; ++i) {
+    const auto& smp = ev.samples[i];
+    MaskedValue mv;
+    uint64_t cats = s.detector_categories(smp.detector);
+    if (cats != 0)
+      mv.category = s.category(static_cast<policy::CategoryId>(std::countr_zero(cats))).id;
+    mv.masked = smp.masked;
+    if (!hmac_key.empty())
+      mv.hmac = base::hmac_sha256_hex(
+          hmac_key, std::string_view(reinterpret_cast<const char*>(smp.value), smp.value_len));
+    r.values.push_back(std::move(mv));
+  }
+  r.policy_sha256 = s.sha256_hex();
+}
+
+}  // namespace
+
+FlowRecord to_flow_record(const FlowOutcome& ev, const std::string& hmac_key) {
+  const policy::Snapshot* s = ev.policy;
+  FlowRecord r;
+  r.time = TimePoint(std::chrono::nanoseconds(ev.time_ns));
+  r.flow_id = ev.flow_id;
+  put_endpoints(ev.initiator, r);
+  auto zone_name = [&](uint16_t z) -> std::string {
+    if (s == nullptr || z >= s->zone_count()) return "";
+    return s->zone(z).id;
+  };
+  r.src_zone = zone_name(ev.src_zone);
+  r.dest_zone = zone_name(ev.dst_zone);
+  r.verdict = verdict_name(ev.verdict);
+  r.action = action_name(ev.action);
+  if (s != nullptr) put_policy_facts(ev, *s, hmac_key, r);
+  r.sni = ev.sni;
+  r.http_host = ev.http_host;
+  r.pkts_toserver = ev.dir[0].packets;
+  r.pkts_toclient = ev.dir[1].packets;
+  r.bytes_toserver = ev.dir[0].bytes;
+  r.bytes_toclient = ev.dir[1].bytes;
+  return r;
+}
+
+}  // namespace dc::audit

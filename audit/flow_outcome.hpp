@@ -1,0 +1,73 @@
+#pragma once
+// The outcome of one flow, as the dataplane hands it to the audit trail: a fixed-size, plain
+// struct (no DPDK, no dataplane types) filled on a worker when a flow's verdict becomes final
+// (blocked) or the flow ends, and read off the fast path by the audit writer thread
+// (audit/writer_thread.hpp) or printed directly by offline replay (audit/flow_format.hpp).
+// Names are resolved by the consumer: the outcome references the policy snapshot by pointer only.
+#include <cstdint>
+
+#include "inspect/packet/decode.hpp"
+#include "policy/snapshot.hpp"
+
+namespace dc::audit {
+
+// What the flow's verdict was ("verdict" of the record) and what the gateway did ("action").
+enum class OutcomeVerdict : uint8_t { kPending, kAllow, kAlert, kBlock };
+enum class OutcomeAction : uint8_t { kForward, kDrop, kAlert, kReset };
+
+// A value found in the flow, kept for the record: its masked form and, hashed by the writer with
+// the appliance key, the raw normalised value (which never leaves memory unhashed).
+struct FindingSample {
+  uint16_t detector = 0;
+  uint8_t confidence = 0;
+  uint8_t value_len = 0;
+  char masked[40] = {};
+  uint8_t value[48] = {};
+};
+inline constexpr unsigned kMaxSamples = 4;
+
+// The connection as its first packet showed it (its source is the initiator).
+struct OutcomeTuple {
+  inspect::IpAddr src, dst;
+  uint16_t sport = 0, dport = 0;
+  uint8_t proto = 0;
+  uint16_t vlan = 0;
+};
+
+struct OutcomeCounters {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;
+};
+
+struct FlowOutcome {
+  uint64_t flow_id = 0;
+  int64_t first_seen_ns = 0;
+  int64_t last_seen_ns = 0;
+  int64_t time_ns = 0;  // when the verdict became final / the flow ended
+  OutcomeTuple initiator;
+  uint16_t src_zone = 0xffff, dst_zone = 0xffff;  // zone indices of `policy`
+  OutcomeCounters dir[2];  // [0] opener -> responder ("toserver"), [1] back ("toclient")
+  uint64_t dropped_packets = 0;
+  OutcomeAction action = OutcomeAction::kForward;
+  OutcomeVerdict verdict = OutcomeVerdict::kPending;
+  // The dataplane's drop reason name for the flow's packets ("policy_block", ...): a static
+  // string of the drop-reason table, valid for the life of the process; "none" when not blocked.
+  const char* block_reason = "none";
+  bool ended = false;  // false: emitted at block time while the flow still exists
+  uint32_t flags = 0;  // policy::flag bits seen on the flow
+  // The snapshot the flow was decided under. Not owned: it must outlive every consumer of this
+  // outcome, so whoever frees policy generations counts an outcome still queued for the audit
+  // writer as a reader of its snapshot.
+  const policy::Snapshot* policy = nullptr;
+  policy::Admission adm{};
+  policy::CategoryTally tally{};
+  policy::Verdict verdict_detail{};
+  uint8_t samples_n = 0;
+  FindingSample samples[kMaxSamples];
+  char sni[256] = {};     // TLS server name ("" when none)
+  uint8_t tls_state = 0;  // inspect::TlsStatus
+  char http_host[256] = {};
+  char http_method[24] = {};
+};
+
+}  // namespace dc::audit

@@ -1,0 +1,156 @@
+// The audit writer thread: outcome source -> flow records, evidence pcaps, health reporting.
+#include "audit/writer_thread.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+#include "audit/flow_format.hpp"
+
+namespace dc::audit {
+
+namespace {
+constexpr size_t kMaxPendingFlows = 65536;  // flows with evidence waiting for their verdict
+constexpr unsigned kBatch = 64;             // items per drain
+}  // namespace
+
+WriterThread::WriterThread(OutcomeSource& source, std::unique_ptr<LogWriter> writer,
+                           std::unique_ptr<EvidenceStore> evidence, std::string hmac_key,
+                           uint32_t evidence_packets_per_flow)
+    : source_(source),
+      writer_(std::move(writer)),
+      evidence_(std::move(evidence)),
+      hmac_key_(std::move(hmac_key)),
+      per_flow_(evidence_packets_per_flow) {}
+
+WriterThread::~WriterThread() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+// Healthy exactly while nothing waits to be written: a write fault (disk full, I/O error) keeps
+// records pending; once the retries succeed, new border flows are admitted again.
+void WriterThread::report_health() { source_.set_writer_healthy(writer_->pending() == 0); }
+
+void WriterThread::start() {
+  // A log that cannot even write its start record (disk full, read-only) is unavailable from the
+  // first packet on: border-crossing flows meet the audit_unavailable failure action.
+  report_health();
+  thread_ = std::thread([this] { run(); });
+}
+
+void WriterThread::run() {
+  while (!stop_.load(std::memory_order_relaxed)) {
+    if (drain_once() == 0) {
+      writer_->tick();  // retries pending records
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    report_health();
+  }
+}
+
+void WriterThread::post_event(RecordType type, nlohmann::ordered_json details) {
+  std::lock_guard<std::mutex> lock(posted_mu_);
+  posted_.emplace_back(type, std::move(details));
+}
+
+unsigned WriterThread::drain_once() {
+  std::vector<std::pair<RecordType, nlohmann::ordered_json>> posted;
+  {
+    std::lock_guard<std::mutex> lock(posted_mu_);
+    posted.swap(posted_);
+  }
+  for (auto& [type, details] : posted) {
+    if (writer_->append_event(type, details) == AppendStatus::kDropped) ++refused_;
+  }
+  unsigned n = source_.drain(*this, kBatch);
+  return n + static_cast<unsigned>(posted.size());
+}
+
+void WriterThread::on_evidence(uint64_t flow_id, int64_t ts_ns, std::span<const uint8_t> frame) {
+  auto [pos, fresh] = pending_.try_emplace(flow_id);
+  if (fresh) {
+    pending_order_.push_back(flow_id);
+    while (pending_.size() > kMaxPendingFlows && !pending_order_.empty()) {
+      uint64_t old = pending_order_.front();
+      pending_order_.pop_front();
+      auto o = pending_.find(old);
+      if (o != pending_.end()) {
+        evidence_dropped_ += o->second.size();
+        pending_.erase(o);
+      }
+    }
+    pos = pending_.find(flow_id);
+    if (pos == pending_.end()) return;
+  }
+  if (pos->second.size() >= per_flow_) {
+    ++evidence_dropped_;
+    return;
+  }
+  pos->second.push_back(Packet{ts_ns, std::vector<uint8_t>(frame.begin(), frame.end())});
+}
+
+// The evidence pcap of a blocked flow from its pending packets; nullopt when there is none.
+std::optional<EvidenceRef> WriterThread::write_evidence(const FlowOutcome& ev) {
+  auto pend = pending_.find(ev.flow_id);
+  if (ev.verdict != OutcomeVerdict::kBlock || !evidence_ || pend == pending_.end() ||
+      pend->second.empty())
+    return std::nullopt;
+  char name[64];
+  std::snprintf(name, sizeof name, "flow-%016llx", static_cast<unsigned long long>(ev.flow_id));
+  auto cap = evidence_->begin(std::string(name) + "-" + std::to_string(ev.time_ns));
+  if (!cap) return std::nullopt;
+  for (const auto& p : pend->second)
+    (void)cap.value()->add(TimePoint(std::chrono::nanoseconds(p.ts_ns)), p.bytes);
+  auto ref = cap.value()->finish();
+  if (!ref) return std::nullopt;
+  ++evidence_files_;
+  return ref.value();
+}
+
+void WriterThread::on_outcome(const FlowOutcome& ev) {
+  if (!audit_worthy(ev)) {
+    ++skipped_;
+    auto pend = pending_.find(ev.flow_id);
+    if (pend != pending_.end()) {
+      evidence_dropped_ += pend->second.size();
+      pending_.erase(pend);
+    }
+    return;
+  }
+  FlowRecord rec;
+  try {
+    rec = to_flow_record(ev, hmac_key_);
+  } catch (...) {
+    ++refused_;
+    source_.set_writer_healthy(false);
+    return;
+  }
+  rec.evidence = write_evidence(ev);
+  pending_.erase(ev.flow_id);
+  AppendStatus st = writer_->append_flow(flow_record_body(rec));
+  if (st == AppendStatus::kWritten || st == AppendStatus::kQueued)
+    ++records_;  // kQueued: chained and kept while a write fault is retried
+  else
+    ++refused_;
+  // Health is "nothing waits to be written" (also refreshed by run() after every drain).
+  report_health();
+}
+
+Result<void> WriterThread::stop(const nlohmann::ordered_json& stop_details) {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  while (drain_once() > 0) {
+  }
+  auto details = stop_details;
+  details["records"] = records_.load();
+  details["events_lost"] = source_.lost_outcomes();
+  details["evidence_lost"] = source_.lost_evidence();
+  return writer_->close(details);
+}
+
+WriterThreadStats WriterThread::stats() const {
+  return WriterThreadStats{records_.load(), skipped_.load(), refused_.load(),
+                           evidence_files_.load(), evidence_dropped_.load()};
+}
+
+}  // namespace dc::audit

@@ -1,0 +1,78 @@
+#pragma once
+// The audit writer thread: drains an OutcomeSource (the workers' ring in the appliance), turns
+// flow outcomes into hash-chained records (LogWriter), keeps evidence packets of each flow until
+// its outcome says whether it was blocked, writes blocked flows' packets to evidence pcaps
+// (EvidenceStore) and binds them to the record by SHA-256. Owns every file handle of the audit
+// trail. No DPDK: the source hides the ring.
+// Threads: start()/stop()/stats()/post_event() on the control thread; everything else runs on
+// the writer thread (or on the caller of drain_once() in tests, with the thread not started).
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "audit/evidence.hpp"
+#include "audit/log_writer.hpp"
+#include "audit/outcome_source.hpp"
+
+namespace dc::audit {
+
+struct WriterThreadStats {
+  uint64_t records = 0;  // flow records appended
+  uint64_t skipped = 0;  // flow outcomes not audit-worthy (domestic, allowed)
+  uint64_t refused = 0;  // records the writer refused (kDropped)
+  uint64_t evidence_files = 0;
+  uint64_t evidence_dropped = 0;  // packets discarded (flow not blocked, or bounds)
+};
+
+class WriterThread final : private OutcomeConsumer {
+ public:
+  // `evidence` may be null (no evidence kept); `hmac_key` keys the hashes of sampled values.
+  WriterThread(OutcomeSource& source, std::unique_ptr<LogWriter> writer,
+               std::unique_ptr<EvidenceStore> evidence, std::string hmac_key,
+               uint32_t evidence_packets_per_flow);
+  ~WriterThread() override;
+  void start();
+  // Drains what the workers produced (call after they stopped), writes "stop" and the closing
+  // checkpoint.
+  Result<void> stop(const nlohmann::ordered_json& stop_details);
+  WriterThreadStats stats() const;
+  LogWriter& writer() { return *writer_; }
+  // Processes whatever the source holds now (the thread's loop body; also used by tests).
+  unsigned drain_once();
+  // An event record from the control thread (fail-closed episodes, ...); thread-safe.
+  void post_event(RecordType type, nlohmann::ordered_json details);
+
+ private:
+  void run();
+  void on_outcome(const FlowOutcome& ev) override;
+  void on_evidence(uint64_t flow_id, int64_t ts_ns, std::span<const uint8_t> frame) override;
+  void report_health();
+  std::optional<EvidenceRef> write_evidence(const FlowOutcome& ev);
+
+  struct Packet {
+    int64_t ts_ns;
+    std::vector<uint8_t> bytes;
+  };
+  OutcomeSource& source_;
+  std::unique_ptr<LogWriter> writer_;
+  std::unique_ptr<EvidenceStore> evidence_;
+  std::string hmac_key_;
+  uint32_t per_flow_;
+  std::unordered_map<uint64_t, std::vector<Packet>> pending_;
+  std::deque<uint64_t> pending_order_;  // eviction order (oldest first)
+  std::mutex posted_mu_;                // control thread -> writer thread; control plane only
+  std::vector<std::pair<RecordType, nlohmann::ordered_json>> posted_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> records_{0}, skipped_{0}, refused_{0}, evidence_files_{0},
+      evidence_dropped_{0};
+};
+
+}  // namespace dc::audit

@@ -1,0 +1,96 @@
+// Admission and verdicts of a flow: first admission under the current policy, the sticky
+// verdict (a block is final and emits the record at once), re-decisions as facts accrue.
+#include "dataplane/pipeline.hpp"
+
+namespace dc::dataplane {
+
+namespace pflag = policy::flag;
+
+// The counter a blocked flow's packets are dropped under: the first (most decisive) reason.
+static DropReason drop_reason_for(const policy::Verdict& v) noexcept {
+  using policy::ReasonKind;
+  for (uint8_t i = 0; i < v.reason_count; ++i) {
+    if (v.reasons[i].action != policy::Action::kBlock) continue;
+    switch (v.reasons[i].kind) {
+      case ReasonKind::kNoLink:
+      case ReasonKind::kUnknownZone:
+        return DropReason::kNoLink;
+      case ReasonKind::kNoCounterparty:
+      case ReasonKind::kCounterpartyNotOnLink:
+      case ReasonKind::kCounterpartySuspended:
+      case ReasonKind::kCounterpartyRevoked:
+      case ReasonKind::kCounterpartyExpired:
+      case ReasonKind::kCounterpartyNotYetValid:
+      case ReasonKind::kBasisExpired:
+      case ReasonKind::kBasisNotYetValid:
+      case ReasonKind::kBasisInactive:
+        return DropReason::kNotWhitelisted;
+      case ReasonKind::kEvasion:
+        return DropReason::kStreamEvasion;
+      case ReasonKind::kStreamUnavailable:
+        return DropReason::kStreamUnavailable;
+      case ReasonKind::kScanError:
+        return DropReason::kScanError;
+      case ReasonKind::kAuditUnavailable:
+        return DropReason::kAuditUnavailable;
+      default:
+        return DropReason::kPolicyBlock;
+    }
+  }
+  return DropReason::kPolicyBlock;
+}
+
+void Pipeline::apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) noexcept {
+  f.last = v;
+  if (v.action == policy::Action::kBlock) {
+    if (f.verdict != FlowVerdict::kBlock) {
+      f.verdict = FlowVerdict::kBlock;
+      f.block_reason = drop_reason_for(v);
+      // A block is final: its record is written now, while the flow may still send packets.
+      emit(f, now_ns, false);
+    }
+  } else if (v.action == policy::Action::kAlert) {
+    if (f.verdict != FlowVerdict::kBlock) f.verdict = FlowVerdict::kAlert;
+  } else if (f.verdict == FlowVerdict::kPending) {
+    f.verdict = FlowVerdict::kAllow;
+  }
+}
+
+void Pipeline::reevaluate(Flow& f, int64_t now_ns) noexcept {
+  if (f.policy == nullptr || f.verdict == FlowVerdict::kBlock) return;
+  if (f.adm.sni_pending) return;  // decided when the ClientHello is complete
+  apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+  f.recheck_ns = f.policy->next_change_ns(f.adm, now_ns);
+}
+
+// After f.adm was (re)computed: conditions already raised on the flow (audit unavailable,
+// evasion, ...) still apply, so an admission that does not block is decided with them.
+void Pipeline::settle_admission(Flow& f, int64_t now_ns) noexcept {
+  if (f.flags != 0 && f.adm.verdict.action != policy::Action::kBlock && !f.adm.sni_pending)
+    apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+  else
+    apply_verdict(f, f.adm.verdict, now_ns);
+  f.recheck_ns = f.policy->next_change_ns(f.adm, now_ns);
+}
+
+bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept {
+  f.policy = snap_;
+  bind_engine(f, engine_);
+  policy::FlowQuery q;
+  q.src_zone = f.src_zone;
+  q.dst_zone = f.dst_zone;
+  q.src = d.src;
+  q.dst = d.dst;
+  q.sport = d.sport;
+  q.dport = d.dport;
+  q.proto = d.proto;
+  q.now_ns = now_ns;
+  f.adm = snap_->admit(q);
+  // A border-crossing flow must be recordable: otherwise the policy's audit_unavailable
+  // failure action applies (default: block).
+  if (f.adm.border && sink_ != nullptr && !sink_->available()) f.flags |= pflag::kAuditUnavailable;
+  settle_admission(f, now_ns);
+  return f.verdict != FlowVerdict::kBlock;
+}
+
+}  // namespace dc::dataplane

@@ -1,0 +1,206 @@
+// Payload inspection of a flow's packets: TCP through the reorderer so the scanner sees every
+// byte once, in order, before the packet carrying it leaves; TLS/HTTP metadata of the opener's
+// stream; findings into the flow's tally. Worker thread; no allocation.
+#include <rte_mbuf.h>
+
+#include "dataplane/pipeline.hpp"
+#include "dataplane/stage_drops.hpp"
+
+namespace dc::dataplane {
+
+namespace pflag = policy::flag;
+
+InspectCtx* Pipeline::ctx_of(Flow& f) noexcept {
+  if (f.inspect_ctx != kNoInspectCtx) return &pool_.at(f.inspect_ctx);
+  uint32_t idx = pool_.acquire();
+  if (idx == InspectPool::kNone) return nullptr;
+  f.inspect_ctx = idx;
+  return &pool_.at(idx);
+}
+
+void Pipeline::scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<const uint8_t> bytes,
+                          int64_t now_ns) noexcept {
+  // TLS payload is scanned too: ciphertext yields no validated findings, and a fake ClientHello
+  // must not switch inspection off for plaintext that follows it.
+  if (bytes.empty() || f.engine == nullptr || f.engine->streams == nullptr) return;
+  inspect::Scratch* scratch = scratch_for(f);
+  unsigned di = static_cast<unsigned>(dir);
+  if (ctx.stream[di] == nullptr) {
+    ctx.stream[di] = f.engine->streams->acquire();
+    if (ctx.stream[di] == nullptr) {
+      f.flags |= pflag::kStreamUnavailable;
+      return;
+    }
+  }
+  findings_.attach(
+      f, ctx, dir == Direction::kForward ? f.adm.forward_is_export() : f.adm.reverse_is_export());
+  if (inspect::scan(*ctx.stream[di], *scratch, bytes, findings_) != inspect::ScanStatus::kOk)
+    f.flags |= pflag::kScanError;
+  // A value that ends exactly at the end of these bytes waits for its boundary byte; the packet
+  // is forwarded now, so judge it as if the stream ended here (fail closed, reported once).
+  if (inspect::settle(*ctx.stream[di], *scratch, findings_) != inspect::ScanStatus::kOk)
+    f.flags |= pflag::kScanError;
+  findings_.clear();
+}
+
+// Ends direction `di`'s scan stream (FIN reached, or the flow ends): values at its very end are
+// judged now.
+void Pipeline::close_stream(Flow& f, InspectCtx& ctx, unsigned di) noexcept {
+  inspect::Scratch* scratch = scratch_for(f);
+  if (ctx.stream[di] == nullptr || scratch == nullptr) return;
+  findings_.attach(f, ctx, di == 0 ? f.adm.forward_is_export() : f.adm.reverse_is_export());
+  (void)inspect::close(*ctx.stream[di], *scratch, findings_);
+  findings_.clear();
+}
+
+// TLS ClientHello / HTTP request metadata of the opener -> responder stream. The SNI completes
+// admission of endpoints named by server name.
+void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes,
+                          int64_t now_ns) noexcept {
+  if (ctx.meta_done || bytes.empty()) return;
+  inspect::TlsStatus ts = ctx.tls.feed(bytes);
+  inspect::HttpStatus hs = inspect::HttpStatus::kNotHttp;
+  if (ts == inspect::TlsStatus::kNotTls) hs = ctx.http.feed(bytes);
+  bool tls_done = ts != inspect::TlsStatus::kNeedMore;
+  bool http_done = ts != inspect::TlsStatus::kNotTls || hs != inspect::HttpStatus::kNeedMore;
+  if (!(tls_done && http_done)) return;
+  ctx.meta_done = true;
+  if (ctx.tls.complete()) {
+    ctx.opaque = true;
+    f.flags |= pflag::kPayloadOpaque;
+  }
+  if (f.adm.sni_pending && f.policy != nullptr) {
+    policy::FlowQuery q;
+    q.src_zone = f.src_zone;
+    q.dst_zone = f.dst_zone;
+    q.src = f.initiator.src;
+    q.dst = f.initiator.dst;
+    q.sport = f.initiator.sport;
+    q.dport = f.initiator.dport;
+    q.proto = f.initiator.proto;
+    q.now_ns = now_ns;
+    std::string_view sni = ctx.tls.sni();
+    q.sni_state = sni.empty() ? policy::SniState::kAbsent : policy::SniState::kPresent;
+    q.sni = sni;
+    f.adm = f.policy->admit(q);
+    settle_admission(f, now_ns);
+  }
+}
+
+// A UDP/ICMP payload: scanned as one piece, judged, forwarded or dropped.
+bool Pipeline::inspect_datagram(Flow& f, InspectCtx& ctx, Direction dir, const inspect::Decoded& d,
+                                rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept {
+  const bool content = dir == Direction::kForward ? f.adm.inspect_forward : f.adm.inspect_reverse;
+  const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  if (content) scan_bytes(f, ctx, dir, {data + d.payload_offset, d.payload_len}, now_ns);
+  reevaluate(f, now_ns);
+  if (f.verdict == FlowVerdict::kBlock) {
+    drop_pkt(m, f.block_reason, out);
+    return false;
+  }
+  return true;
+}
+
+// The reorderer did not release the segment in order. Returns what inspect_payload returns.
+bool Pipeline::refuse_segment(Flow& f, InspectCtx& ctx, Direction dir, inspect::ReorderAction act,
+                              rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept {
+  using A = inspect::ReorderAction;
+  const unsigned di = static_cast<unsigned>(dir);
+  switch (act) {
+    case A::kQueued:
+      ++counters_.held;
+      return false;  // held: neither forwarded nor freed
+    case A::kDuplicate:
+    case A::kNoPayload:
+      return true;
+    case A::kEvasion: {
+      f.flags |= pflag::kEvasion;
+      inspect::Release flushed;
+      inspect::Reorderer::flush(ctx.order[di], flushed);
+      for (const auto& dl : flushed.deliveries())
+        drop_pkt(static_cast<rte_mbuf*>(dl.pkt), DropReason::kStreamEvasion, out);
+      // Evasion always blocks (docs/policy-reference.md); decide() records why.
+      f.adm.sni_pending = false;
+      apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+      break;
+    }
+    case A::kReset: {
+      // Segments still queued behind an acceptable RST were never inspected.
+      inspect::Release flushed;
+      inspect::Reorderer::flush(ctx.order[di], flushed);
+      for (const auto& dl : flushed.deliveries())
+        drop_pkt(static_cast<rte_mbuf*>(dl.pkt), DropReason::kTcpOutOfWindow, out);
+      return true;
+    }
+    default:
+      // kQueueFull: TCP retransmits a dropped out-of-order segment; nothing uninspected leaves.
+      break;
+  }
+  drop_pkt(m, drop_reason_of(act), out);
+  return false;
+}
+
+// In order: scan every released segment, in order, then judge, then forward or drop them all.
+void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::Release& rel,
+                       const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
+                       BurstOutput& out) noexcept {
+  const bool forward_dir = dir == Direction::kForward;
+  const bool content = forward_dir ? f.adm.inspect_forward : f.adm.inspect_reverse;
+  for (const auto& dl : rel.deliveries()) {
+    if (forward_dir) meta_bytes(f, ctx, dl.scan, now_ns);  // SNI / Host of the opener's stream
+    if (content) scan_bytes(f, ctx, dir, dl.scan, now_ns);
+  }
+  if (rel.fin) close_stream(f, ctx, static_cast<unsigned>(dir));
+  reevaluate(f, now_ns);
+  const bool blocked = f.verdict == FlowVerdict::kBlock;
+  for (const auto& dl : rel.deliveries()) {
+    auto* pm = static_cast<rte_mbuf*>(dl.pkt);  // counted in the flow when it arrived
+    if (!blocked) {
+      forward_pkt(pm, out);
+    } else if (pm == m) {
+      drop_blocked(f, d, pm, out);  // resets (if configured) from the packet that decided
+    } else {
+      drop_pkt(pm, f.block_reason, out);
+      ++f.dropped_packets;
+    }
+  }
+}
+
+// Inspected payload. Returns false when the packet was consumed (held, forwarded with released
+// packets, or dropped) and needs no further handling.
+bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m,
+                               int64_t now_ns, BurstOutput& out) noexcept {
+  const bool forward_dir = dir == Direction::kForward;
+  const bool content = forward_dir ? f.adm.inspect_forward : f.adm.inspect_reverse;
+  if (!content && !(forward_dir && f.adm.sni_pending)) return true;
+  if (d.proto != inspect::kProtoTcp && d.payload_len == 0) return true;
+  if (d.is_fragment) {
+    // Fragments of inspected flows are never forwarded uninspected (no reassembly yet): the
+    // flow is blocked and its record says why.
+    f.flags |= pflag::kFragmented;
+    f.adm.sni_pending = false;
+    apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+    drop_pkt(m, DropReason::kFragmentUninspected, out);
+    return false;
+  }
+  InspectCtx* ctx = ctx_of(f);
+  if (ctx == nullptr) {
+    f.flags |= pflag::kStreamUnavailable;
+    reevaluate(f, now_ns);
+    if (f.verdict != FlowVerdict::kBlock) return true;  // the policy chose fail-open
+    drop_pkt(m, f.block_reason, out);
+    return false;
+  }
+  if (d.proto != inspect::kProtoTcp) return inspect_datagram(f, *ctx, dir, d, m, now_ns, out);
+  const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+  inspect::Release rel;
+  inspect::ReorderAction act =
+      reorderer_.on_segment(ctx->order[static_cast<unsigned>(dir)], d.tcp_seq, d.tcp_flags,
+                            {data + d.payload_offset, d.payload_len}, m, rel);
+  if (act != inspect::ReorderAction::kInOrder)
+    return refuse_segment(f, *ctx, dir, act, m, now_ns, out);
+  deliver(f, *ctx, dir, rel, d, m, now_ns, out);
+  return false;
+}
+
+}  // namespace dc::dataplane
