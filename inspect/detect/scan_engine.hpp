@@ -3,6 +3,7 @@
 // inspect/detect). scan_findings.cpp turns Hyperscan matches into keyword marks, candidates and
 // findings; scan_extract.cpp cuts candidate tokens out of the tail buffer + segment and offers
 // them to the detector table. Worker thread; every function is noexcept and allocation-free.
+#include <algorithm>
 #include <cstdint>
 
 #include "inspect/detect/scanner.hpp"
@@ -43,6 +44,67 @@ struct ScanEngine {
     return b == kEvicted ? kNoByte : b;
   }
 
+  // ---- Small helpers inlined into the hot loops ----------------------------------------
+  // Keeps the last kHistory bytes of a segment in the tail buffer, indexed by stream offset.
+  void remember(const uint8_t* data, size_t n) noexcept {
+    const size_t k = std::min(n, kHistory);
+    const uint8_t* src = data + (n - k);
+    uint64_t o = s.offset_ + (n - k);
+    for (size_t i = 0; i < k; ++i, ++o) s.history_[o & (kHistory - 1)] = src[i];
+  }
+
+  // Boundary before a token that starts at `start`.
+  bool before_ok(Boundary b, uint64_t start) const noexcept {
+    const int p1 = before(start, 1);
+    switch (b) {
+      case Boundary::kNone:
+        return true;
+      case Boundary::kDigits:
+        return !is_digit(p1);
+      case Boundary::kAlnum:
+        return alnum_boundary_ok(before(start, 2), p1, kNoByte);
+      case Boundary::kToken: {
+        const int first = at(start);
+        if (!is_alnum(first)) return true;
+        return alnum_boundary_ok(before(start, 2), p1, kNoByte);
+      }
+    }
+    return true;
+  }
+
+  // Returns kNeedMore, or kDone with *ok telling whether the byte(s) after `end` end the token.
+  Outcome after_ok(Boundary b, uint64_t end, bool* ok) const noexcept {
+    const int a = at(end);
+    if (a == kNeed) return Outcome::kNeedMore;
+    switch (b) {
+      case Boundary::kNone:
+        *ok = true;
+        break;
+      case Boundary::kDigits:
+        *ok = !is_digit(a);
+        break;
+      case Boundary::kAlnum:
+        *ok = !is_alnum(a);
+        break;
+      case Boundary::kToken:
+        *ok = !(is_alnum(at(end - 1)) && is_alnum(a));
+        break;
+    }
+    return Outcome::kDone;
+  }
+
+  // Copies [start, end) out of history + buffer. False if a byte is unavailable.
+  bool copy(uint64_t start, uint64_t end, uint8_t* out, size_t cap, size_t* n) const noexcept {
+    if (end - start > cap) return false;
+    for (uint64_t o = start; o < end; ++o) {
+      int b = at(o);
+      if (b < 0) return false;
+      out[o - start] = static_cast<uint8_t>(b);
+    }
+    *n = static_cast<size_t>(end - start);
+    return true;
+  }
+
   // ---- scan_findings.cpp: Hyperscan callback, keyword marks, findings, candidate queue ----
   static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned,
                       void* ctx) noexcept;
@@ -58,7 +120,6 @@ struct ScanEngine {
   void confirm(uint16_t det, const Judge& j, uint64_t start, uint64_t end, Bytes token) noexcept;
   void candidate(const Stream::Candidate& c) noexcept;
   void retry_pending() noexcept;
-  void remember(const uint8_t* data, size_t n) noexcept;
 
   // ---- scan_extract.cpp: token extraction -----------------------------------------------
   // kDone when the candidate is settled (reported or rejected), kNeedMore when it waits for
@@ -74,9 +135,6 @@ struct ScanEngine {
   // Offers a shared-trigger token to every row of the trigger's group that accepts it.
   void offer_shared(const PatternInfo& p, uint64_t start, uint64_t end, const uint8_t* tok,
                     size_t pre, size_t n, unsigned digits) noexcept;
-  bool before_ok(Boundary b, uint64_t start) const noexcept;
-  Outcome after_ok(Boundary b, uint64_t end, bool* ok) const noexcept;
-  bool copy(uint64_t start, uint64_t end, uint8_t* out, size_t cap, size_t* n) const noexcept;
   void finish(uint16_t det, const Judge& j, uint64_t start, uint64_t end) noexcept;
   uint64_t lead_in(LeadIn kind, uint64_t start) const noexcept;
 };

@@ -14,59 +14,6 @@ bool domain_char(int b) noexcept { return is_alnum(b) || b == '.' || b == '-'; }
 
 }  // namespace
 
-// Boundary before a token that starts at `start`.
-bool ScanEngine::before_ok(Boundary b, uint64_t start) const noexcept {
-  const int p1 = before(start, 1);
-  switch (b) {
-    case Boundary::kNone:
-      return true;
-    case Boundary::kDigits:
-      return !is_digit(p1);
-    case Boundary::kAlnum:
-      return alnum_boundary_ok(before(start, 2), p1, kNoByte);
-    case Boundary::kToken: {
-      const int first = at(start);
-      if (!is_alnum(first)) return true;
-      return alnum_boundary_ok(before(start, 2), p1, kNoByte);
-    }
-  }
-  return true;
-}
-
-// Returns kNeedMore, or kDone with *ok telling whether the byte(s) after `end` end the token.
-ScanEngine::Outcome ScanEngine::after_ok(Boundary b, uint64_t end, bool* ok) const noexcept {
-  const int a = at(end);
-  if (a == kNeed) return Outcome::kNeedMore;
-  switch (b) {
-    case Boundary::kNone:
-      *ok = true;
-      break;
-    case Boundary::kDigits:
-      *ok = !is_digit(a);
-      break;
-    case Boundary::kAlnum:
-      *ok = !is_alnum(a);
-      break;
-    case Boundary::kToken:
-      *ok = !(is_alnum(at(end - 1)) && is_alnum(a));
-      break;
-  }
-  return Outcome::kDone;
-}
-
-// Copies [start, end) out of history + buffer. False if a byte is unavailable.
-bool ScanEngine::copy(uint64_t start, uint64_t end, uint8_t* out, size_t cap,
-                      size_t* n) const noexcept {
-  if (end - start > cap) return false;
-  for (uint64_t o = start; o < end; ++o) {
-    int b = at(o);
-    if (b < 0) return false;
-    out[o - start] = static_cast<uint8_t>(b);
-  }
-  *n = static_cast<size_t>(end - start);
-  return true;
-}
-
 void ScanEngine::finish(uint16_t det, const Judge& j, uint64_t start, uint64_t end) noexcept {
   uint8_t tok[320];
   size_t n = 0;

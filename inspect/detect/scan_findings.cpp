@@ -225,12 +225,4 @@ void ScanEngine::retry_pending() noexcept {
   s.n_cand_ = keep;
 }
 
-void ScanEngine::remember(const uint8_t* data, size_t n) noexcept {
-  // Keep the last kHistory bytes, indexed by stream offset.
-  const size_t k = std::min(n, kHistory);
-  const uint8_t* src = data + (n - k);
-  uint64_t o = s.offset_ + (n - k);
-  for (size_t i = 0; i < k; ++i, ++o) s.history_[o & (kHistory - 1)] = src[i];
-}
-
 }  // namespace dc::inspect

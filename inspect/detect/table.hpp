@@ -104,12 +104,15 @@ struct TokenFilter {
   uint8_t first_min = 0, first_max = 0xFF;    // first byte
   uint8_t second_min = 0, second_max = 0xFF;  // second byte (0 when the token has one byte)
 
+  // Cheapest test first: most shared tokens fail on their length or digit count.
   bool accepts(Bytes token, unsigned digits) const noexcept {
     const size_t n = token.size();
-    const uint8_t b0 = n ? token[0] : 0, b1 = n > 1 ? token[1] : 0;
-    return (n < 64 ? lengths >> n & 1 : lengths == kAny) &&
-           (digits < 64 ? digit_counts >> digits & 1 : digit_counts == kAny) && b0 >= first_min &&
-           b0 <= first_max && b1 >= second_min && b1 <= second_max;
+    if (!(n < 64 ? lengths >> n & 1 : lengths == kAny)) return false;
+    if (!(digits < 64 ? digit_counts >> digits & 1 : digit_counts == kAny)) return false;
+    if (n == 0) return first_min == 0 && second_min == 0;
+    if (token[0] < first_min || token[0] > first_max) return false;
+    const uint8_t b1 = n > 1 ? token[1] : 0;
+    return b1 >= second_min && b1 <= second_max;
   }
 };
 // Bits lo..hi set (lo <= hi < 64), for TokenFilter masks.
