@@ -1,10 +1,9 @@
 // Policy compiler, detectors: the policy's own [[detectors]] (ids, validators, each regex compiled
 // alone so that an error points at its pattern) and the detector database of the snapshot.
-#include <hs/hs.h>
-
 #include <algorithm>
 
 #include "inspect/detect/detectors.hpp"
+#include "inspect/detect/patterns.hpp"
 #include "policy/compile_internal.hpp"
 
 namespace dc::policy {
@@ -43,19 +42,12 @@ void SnapshotBuilder::custom_detectors() {
         continue;
       }
       if (p.literal) continue;
-      // Compile each regex alone so that an error maps to this pattern's own line:col.
-      // Byte mode (no HS_FLAG_UTF8): traffic is GBK/binary as often as UTF-8 (detectors.md §2.0).
-      // Same flags and mode as dc::inspect::DetectorDb (streaming, start of match reported).
-      hs_database_t* db = nullptr;
-      hs_compile_error_t* err = nullptr;
-      if (hs_compile(p.expression.c_str(), HS_FLAG_SOM_LEFTMOST,
-                     HS_MODE_STREAM | HS_MODE_SOM_HORIZON_LARGE, nullptr, &db,
-                     &err) != HS_SUCCESS) {
-        d_.error(p.pos, "invalid pattern: " + std::string(err ? err->message : "unknown error"));
+      // Each regex is checked alone (inspect's flags and mode: inspect/detect/patterns.hpp) so
+      // that an error maps to this pattern's own line:col.
+      if (auto ok = inspect::check_custom_pattern(p.expression); !ok) {
+        d_.error(p.pos, "invalid pattern: " + ok.error().message);
         bad_patterns_.insert({p.pos.line, p.pos.column});
-        hs_free_compile_error(err);
       }
-      hs_free_database(db);
     }
   }
 }

@@ -1,10 +1,11 @@
 #pragma once
-// Detector catalogue and the compiled detector database.
+// Detector specs (what a policy asks for) and the compiled detector database.
 //
 // A detector = Hyperscan byte-mode patterns that propose candidates + a validator that confirms
 // them (checksums, dates, region codes, boundaries) + keywords that raise confidence when they
 // occur within `proximity` bytes + negative keywords (订单号, orderId ...) that lower it.
-// See docs/detectors.md for every built-in detector's format, pattern, rules and test vectors.
+// Every built-in detector is one row of the detector table (inspect/detect/table.hpp,
+// builtin_rows.cpp); docs/detectors.md describes each one's format, rules and test vectors.
 //
 // Threads: DetectorDb::compile() runs on the control thread (allocates, may take ~100 ms).
 // The resulting DetectorDb is immutable and shared (std::shared_ptr<const DetectorDb>) by every
@@ -20,15 +21,12 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "inspect/detect/keyword_forms.hpp"
+#include "inspect/detect/patterns.hpp"
+#include "inspect/detect/table.hpp"
 #include "inspect/detect/validators.hpp"
 
 namespace dc::inspect {
-
-// RAII for Hyperscan handles (stateless deleters).
-struct HsDatabaseDeleter {
-  void operator()(hs_database_t* p) const noexcept { hs_free_database(p); }
-};
-using HsDatabasePtr = std::unique_ptr<hs_database_t, HsDatabaseDeleter>;
 
 // ---- What the policy module hands us ------------------------------------------------------
 
@@ -56,7 +54,7 @@ struct PatternError {
 };
 inline constexpr size_t kNoPattern = static_cast<size_t>(-1);
 
-// ---- Built-in catalogue --------------------------------------------------------------------
+// ---- Built-in detectors (DetectorTable::builtins()) ----------------------------------------
 
 // Stable names: cn_resident_id, cn_uscc, bank_card, payment_card, cn_mobile, cn_passport,
 // hkmo_permit, tw_permit, hkid, tw_id, email, cn_coordinates, iban, us_ssn, medical_keywords.
@@ -79,25 +77,7 @@ std::optional<BuiltinDescription> describe_builtin(std::string_view name);
 // cn_mobile, email, icao9303_passport.
 const std::vector<std::string_view>& validator_names();
 
-// UTF-8 -> GBK (GB 18030 two-byte subset) via iconv; nullopt when a character has no GBK form.
-// Control plane only (allocates).
-std::optional<std::string> utf8_to_gbk(std::string_view utf8);
-
 // ---- The compiled database (consumed by inspect/detect/scanner.hpp) -----------------------------
-
-// How a Hyperscan match becomes a token (start, end) in the stream.
-enum class Extractor : uint8_t {
-  kFixed,        // start = end - length (one pattern id per length, no SOM)
-  kDigitRun,     // shared trigger: a digit run reached 11 digits; token = the maximal run
-  kDigitGroups,  // shared trigger: "ddd[d][ -]dd"; token = digit groups joined by ' ' or '-'
-  kLetterToken,  // shared trigger: 1-2 letters + 6 digits; token = letters, digits, "(c)"
-  kUsccToken,    // USCC: 18 characters after a token start, not all digits
-
-  kEmail,        // trigger "x@y": local part extended backwards, domain forwards
-  kIban,         // trigger "CCkk[ ]XXXX": read the country's fixed length forwards
-  kCoordinates,  // end of "d.dddd , d.dddd": extended both ways
-  kSom,          // custom pattern compiled with HS_FLAG_SOM_LEFTMOST: start = from
-};
 
 enum class Role : uint8_t {
   kCandidate,        // a value to validate
@@ -106,39 +86,11 @@ enum class Role : uint8_t {
   kKeywordFinding,   // the keyword itself is the finding (medical terms, HL7 header)
 };
 
-enum class Validator : uint8_t {
-  kNone,
-  kResidentId,
-  kUscc,
-  kUnionPay,
-  kPaymentCard,
-  kLuhn,
-  kMobile,
-  kPassport,
-  kMrz,
-  kHkmoPermit,
-  kTwPermit,
-  kHkid,
-  kTwId,
-  kEmail,
-  kCoordinates,
-  kIban,
-  kSsn,
-};
-
-// Which neighbouring bytes end a token (validators.hpp: digit_boundary_ok / alnum_boundary_ok).
-enum class Boundary : uint8_t {
-  kNone,
-  kDigits,  // no digit before or after
-  kAlnum,   // letter-led tokens: no [0-9A-Za-z] before (GBK trail bytes excepted) or after
-  kToken,   // custom: an alnum first/last byte may not continue an alnum run
-};
-
 struct PatternInfo {  // indexed by Hyperscan pattern id
   uint16_t detector = 0;
   Role role = Role::kCandidate;
   Extractor extractor = Extractor::kFixed;
-  Validator validator = Validator::kNone;
+  const Judge* judge = nullptr;  // candidates: validator, masking, confidences
   Boundary boundary = Boundary::kNone;
   uint16_t length = 0;  // fixed length in bytes (kFixed, keywords, triggers)
   uint16_t text = 0;    // keywords: index into DetectorDb::text()
@@ -150,32 +102,21 @@ struct DetectorInfo {
   std::string name;
   bool builtin = true;
   uint32_t proximity = 300;
-  Validator digits = Validator::kNone;   // digit detectors: validator for digit-run tokens
-  Validator letters = Validator::kNone;  // letter-led detectors: validator for letter tokens
+  // Built-in rows fed by the shared digit/letter triggers (DetectorRow::shared ...).
+  const Judge* token_judge = nullptr;
+  TokenFilter filter = {};
+  LeadIn lead_in = LeadIn::kNone;
 };
-
-// The outcome of validating one token (see evaluate()).
-struct Evaluation {
-  bool accept = false;
-  bool keyword_required = false;                // report only when a positive keyword is near
-  Confidence base = Confidence::kVeryUnlikely;  // no keyword near
-  Confidence with_keyword = Confidence::kVeryUnlikely;  // a positive keyword near
-  uint8_t value_len = 0;
-  uint8_t value[48] = {};  // normalised value (digits only, upper case, no separators)
-  char masked[40] = {};    // NUL-terminated, e.g. 340202********1234
-};
-
-// Validates `token` (the full candidate bytes) with validator `v` and applies the confidence
-// rules of docs/detectors.md. noexcept, no allocation; `today` bounds birth dates.
-void evaluate(Validator v, Bytes token, CivilDate today, Evaluation* out) noexcept;
 
 class DetectorDb {
  public:
-  // Compiles every detector into one streaming database. Reports EVERY bad custom pattern
-  // (each is compiled alone first so errors are attributed) and every unknown built-in name
-  // into *errors (when non-null), then fails. Control thread only.
-  static Result<std::shared_ptr<const DetectorDb>> compile(const std::vector<DetectorSpec>& specs,
-                                                           std::vector<PatternError>* errors);
+  // Compiles every detector into one streaming database; built-in names are looked up in
+  // `table` (tests pass a copy of the built-in table with rows of their own). Reports EVERY bad
+  // custom pattern (each is compiled alone first so errors are attributed) and every unknown
+  // built-in name into *errors (when non-null), then fails. Control thread only.
+  static Result<std::shared_ptr<const DetectorDb>> compile(
+      const std::vector<DetectorSpec>& specs, std::vector<PatternError>* errors,
+      const DetectorTable& table = DetectorTable::builtins());
   // All built-in detectors (the `scan` CLI, tests, benchmarks).
   static Result<std::shared_ptr<const DetectorDb>> compile_builtins();
 

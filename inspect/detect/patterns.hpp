@@ -1,0 +1,45 @@
+#pragma once
+// How patterns become Hyperscan databases: the compile flags and modes (the only place in the
+// product that names them), RAII for Hyperscan handles, byte-literal escaping, and
+// check_custom_pattern() for the policy compiler. Control plane only (compiling allocates).
+#include <hs/hs.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+
+namespace dc::inspect {
+
+// RAII for Hyperscan handles (stateless deleters).
+struct HsDatabaseDeleter {
+  void operator()(hs_database_t* p) const noexcept { hs_free_database(p); }
+};
+using HsDatabasePtr = std::unique_ptr<hs_database_t, HsDatabaseDeleter>;
+
+// Byte mode everywhere (no HS_FLAG_UTF8): traffic is GBK/binary as often as UTF-8 and
+// HS_FLAG_UTF8 on invalid UTF-8 is undefined (detectors.md §2.0). Streaming: one stream per flow
+// direction.
+inline constexpr unsigned kStreamMode = HS_MODE_STREAM;
+// Built-in triggers have a fixed length or an extractor: no start of match needed.
+inline constexpr unsigned kBuiltinFlags = 0;
+// ASCII keywords match in any case ("idCard" == "IDCARD"); other keyword forms byte for byte.
+inline constexpr unsigned kAsciiKeywordFlags = HS_FLAG_CASELESS;
+inline constexpr unsigned kKeywordFlags = 0;
+// Custom patterns have no fixed length: Hyperscan reports the start of match.
+inline constexpr unsigned kCustomFlags = HS_FLAG_SOM_LEFTMOST;
+// A database holding custom patterns needs a SOM horizon as long as any match.
+inline constexpr unsigned kCustomMode = HS_MODE_STREAM | HS_MODE_SOM_HORIZON_LARGE;
+
+// Every byte as \xHH: keywords and literal custom patterns are matched byte for byte.
+std::string escape_literal(std::string_view s);
+
+// Compiles one custom pattern alone, exactly as DetectorDb::compile() will (flags, mode,
+// literal escaping), so that a caller can attribute an error to the pattern's own source
+// position. On failure the Error (code kInvalid) carries Hyperscan's message verbatim, e.g.
+// "Missing close parenthesis for group started at index 0."; an empty expression is
+// "empty pattern".
+Result<void> check_custom_pattern(std::string_view expression, bool literal = false);
+
+}  // namespace dc::inspect
