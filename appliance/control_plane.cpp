@@ -312,9 +312,9 @@ int ControlPlane::open_audit() {
     if (!ev) return fail("evidence store: " + ev.error().message);
     evidence = std::move(ev.value());
   }
-  auditor_ =
-      std::make_unique<audit::WriterThread>(*channel_, std::move(writer.value()), std::move(evidence),
-                                    hmac_key, ac.evidence_packets_per_flow);
+  auditor_ = std::make_unique<audit::WriterThread>(*channel_, std::move(writer.value()),
+                                                   std::move(evidence), hmac_key,
+                                                   ac.evidence_packets_per_flow);
   for (size_t w = 0; w < cfg_.dataplane.worker_lcores.size(); ++w) {
     sinks_.push_back(std::make_unique<dataplane::AuditSink>(*channel_));
     cfg_.dataplane.sinks.push_back(sinks_.back().get());

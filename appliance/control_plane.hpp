@@ -9,11 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "audit/writer_thread.hpp"
-#include "dataplane/audit_channel.hpp"
 #include "appliance/config.hpp"
 #include "appliance/metrics.hpp"
 #include "appliance/reloader.hpp"
+#include "audit/writer_thread.hpp"
 #include "dataplane/audit_channel.hpp"
 #include "dataplane/runtime.hpp"
 

@@ -139,8 +139,8 @@ std::string prometheus_metrics() {
   head("datacustoms_drops_total", "counter", "Packets dropped, by named reason.");
   for (size_t i = 1; i < dataplane::kDropReasonCount; ++i)
     line("datacustoms_drops_total",
-         std::string("reason=\"") + dataplane::drop_reason_name(static_cast<dataplane::DropReason>(i)) +
-             "\"",
+         std::string("reason=\"") +
+             dataplane::drop_reason_name(static_cast<dataplane::DropReason>(i)) + "\"",
          sum.drops[i].load());
   // One family per metric name; rows sharing a name differ by their labels.
   const char* family = "";

@@ -322,8 +322,8 @@ void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
   cur_flow_ = f;
   note_packet(*f, dir, d, m, now_ns);
   // 4. A policy reload since this flow was admitted: the newest policy may refuse it.
-  if (f->policy != nullptr && snap_ != nullptr && f->policy != snap_ && f->readmitted_generation != generation_ &&
-      f->verdict != FlowVerdict::kBlock)
+  if (f->policy != nullptr && snap_ != nullptr && f->policy != snap_ &&
+      f->readmitted_generation != generation_ && f->verdict != FlowVerdict::kBlock)
     readmit(*f, dir, in_port, now_ns);
   judge_packet(*f, dir, d, m, now_ns, out);
 }
