@@ -63,12 +63,9 @@ Result<void> replay_eal_init() {
   return r;
 }
 
-Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
-                                    const std::vector<std::string>& captures,
-                                    const ReplayOptions& options,
-                                    const std::function<void(const audit::FlowOutcome&)>& on_flow) {
-  static int instance = 0;  // DPDK object names are process-wide
-  ++instance;
+namespace {
+
+Result<std::vector<Input>> open_captures(const std::vector<std::string>& captures) {
   std::vector<Input> inputs;
   for (const auto& path : captures) {
     char err[PCAP_ERRBUF_SIZE] = {};
@@ -80,56 +77,96 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
                         " is not supported (Ethernet only)");
     inputs.push_back(Input{path, std::move(pc)});
   }
+  return inputs;
+}
+
+// The next record of one capture; a damaged record is an error naming the file and record.
+Result<void> advance(Input& in) {
+  int rc = pcap_next_ex(in.pc.get(), &in.h, &in.data);
+  if (rc == PCAP_ERROR_BREAK) {
+    in.done = true;
+    return {};
+  }
+  if (rc != 1)
+    return make_error(in.path + ": record " + std::to_string(in.record + 1) + ": " +
+                      pcap_geterr(in.pc.get()));
+  ++in.record;
+  return {};
+}
+
+// Captures are merged by timestamp: the input whose pending record is the oldest.
+Input* earliest(std::vector<Input>& inputs) {
+  Input* next = nullptr;
+  for (auto& in : inputs)
+    if (!in.done && (next == nullptr || in.ts() < next->ts())) next = &in;
+  return next;
+}
+
+// Replay has no ports: every packet the pipeline forwards, drops or sends back is freed.
+void free_output(dataplane::BurstOutput& out) {
+  for (uint32_t i = 0; i < out.n_fwd; ++i) rte_pktmbuf_free(out.fwd[i]);
+  for (uint32_t i = 0; i < out.n_drop; ++i) rte_pktmbuf_free(out.drop[i]);
+  for (uint32_t i = 0; i < out.n_back; ++i) rte_pktmbuf_free(out.back[i]);
+  out.clear();
+}
+
+// The pipeline and what it runs on, for one replay.
+struct ReplayRig {
+  std::unique_ptr<rte_mempool, MempoolFree> pool;
+  std::unique_ptr<dataplane::FlowTable> flows;
+  std::unique_ptr<dataplane::Pipeline> pipeline;
+  std::unique_ptr<dataplane::BurstOutput> out = std::make_unique<dataplane::BurstOutput>();
+};
+
+Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions& options,
+                            ReplayStats& stats, dataplane::FlowEventSink& sink) {
+  static int instance = 0;  // DPDK object names are process-wide
+  ++instance;
+  ReplayRig rig;
   // Held out-of-order segments keep their mbufs: size the pool for them.
   uint32_t nmbufs = 4096 + std::min<uint32_t>(options.inspect_flows, 8192) * 2 * 8;
   std::string pool_name = "replay_mbufs_" + std::to_string(instance);
-  std::unique_ptr<rte_mempool, MempoolFree> pool(
+  rig.pool.reset(
       rte_pktmbuf_pool_create(pool_name.c_str(), nmbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0));
-  if (!pool) return make_error("cannot allocate packet buffers");
+  if (!rig.pool) return make_error("cannot allocate packet buffers");
   std::string flows_name = "replay_flows_" + std::to_string(instance);
   auto ft =
       dataplane::FlowTable::create(flows_name.c_str(), options.flows, dataplane::FlowTimeouts{}, 0);
   if (!ft) return ft.error();
+  rig.flows = std::move(ft.value());
   dataplane::PipelineSettings settings;
   settings.policy = &policy;
   settings.inspect_flows = options.inspect_flows;
-  settings.tx_pool = pool.get();
+  settings.tx_pool = rig.pool.get();
+  auto pl = dataplane::Pipeline::create(0, *rig.flows, settings, stats.counters, &sink);
+  if (!pl) return pl.error();
+  rig.pipeline = std::move(pl.value());
+  return rig;
+}
+
+}  // namespace
+
+Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
+                                    const std::vector<std::string>& captures,
+                                    const ReplayOptions& options,
+                                    const std::function<void(const audit::FlowOutcome&)>& on_flow) {
+  auto inputs = open_captures(captures);
+  if (!inputs) return inputs.error();
   ReplayStats stats;
   CallbackSink sink(on_flow);
-  auto pl = dataplane::Pipeline::create(0, *ft.value(), settings, stats.counters, &sink);
-  if (!pl) return pl.error();
-  auto out = std::make_unique<dataplane::BurstOutput>();
-  auto free_out = [&]() {
-    for (uint32_t i = 0; i < out->n_fwd; ++i) rte_pktmbuf_free(out->fwd[i]);
-    for (uint32_t i = 0; i < out->n_drop; ++i) rte_pktmbuf_free(out->drop[i]);
-    for (uint32_t i = 0; i < out->n_back; ++i) rte_pktmbuf_free(out->back[i]);
-    out->clear();
-  };
-  auto advance = [&](Input& in) -> Result<void> {
-    int rc = pcap_next_ex(in.pc.get(), &in.h, &in.data);
-    if (rc == PCAP_ERROR_BREAK) {
-      in.done = true;
-      return {};
-    }
-    if (rc != 1)
-      return make_error(in.path + ": record " + std::to_string(in.record + 1) + ": " +
-                        pcap_geterr(in.pc.get()));
-    ++in.record;
-    return {};
-  };
+  auto rig = build_rig(policy, options, stats, sink);
+  if (!rig) return rig.error();
   Result<void> status;
-  for (auto& in : inputs)
+  for (auto& in : *inputs)
     if (status) status = advance(in);
   int64_t last_ts = 0;
   auto last_progress = std::chrono::steady_clock::now();
   while (status) {
-    Input* next = nullptr;
-    for (auto& in : inputs)
-      if (!in.done && (next == nullptr || in.ts() < next->ts())) next = &in;
+    Input* next = earliest(*inputs);
     if (next == nullptr) break;
     int64_t ts = std::max(next->ts(), last_ts);  // time never runs backwards in the engine
     last_ts = ts;
-    rte_mbuf* m = rte_pktmbuf_alloc(pool.get());
+    rte_mbuf* m = rte_pktmbuf_alloc(rig->pool.get());
     if (m == nullptr) {
       status = make_error("out of packet buffers at " + next->path + " record " +
                           std::to_string(next->record));
@@ -139,21 +176,19 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
     std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), next->data, len);
     m->data_len = static_cast<uint16_t>(len);
     m->pkt_len = len;
-    pl.value()->process(dataplane::kReplayPort, &m, 1, ts, *out);
-    free_out();
-    pl.value()->expire(ts);
+    rig->pipeline->process(dataplane::kReplayPort, &m, 1, ts, *rig->out);
+    free_output(*rig->out);
+    rig->pipeline->expire(ts);
     ++stats.packets;
-    if (options.progress) {
-      auto now = std::chrono::steady_clock::now();
-      if (now - last_progress > std::chrono::milliseconds(500)) {
-        last_progress = now;
-        options.progress(stats.packets, next->path);
-      }
+    if (options.progress &&
+        std::chrono::steady_clock::now() - last_progress > std::chrono::milliseconds(500)) {
+      last_progress = std::chrono::steady_clock::now();
+      options.progress(stats.packets, next->path);
     }
     status = advance(*next);
   }
-  pl.value()->expire_all(last_ts);
-  free_out();
+  rig->pipeline->expire_all(last_ts);
+  free_output(*rig->out);
   if (!status) return status.error();
   if (sink.lost > 0)
     return make_error(std::to_string(sink.lost) + " flow records could not be processed");

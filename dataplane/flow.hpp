@@ -28,6 +28,22 @@ struct FlowTuple {
   uint16_t vlan = 0;  // outer VLAN id: the same addresses on two VLANs are two flows
 };
 
+// The policy's question about a flow opened as `t` between two zones at `now_ns` (admission,
+// re-admission after a reload, and the SNI re-decision all ask it).
+inline policy::FlowQuery flow_query(const FlowTuple& t, uint16_t src_zone, uint16_t dst_zone,
+                                    int64_t now_ns) noexcept {
+  policy::FlowQuery q;
+  q.src_zone = src_zone;
+  q.dst_zone = dst_zone;
+  q.src = t.src;
+  q.dst = t.dst;
+  q.sport = t.sport;
+  q.dport = t.dport;
+  q.proto = t.proto;
+  q.now_ns = now_ns;
+  return q;
+}
+
 // Symmetric hash key: endpoints ordered so both directions produce the same key.
 // 40 bytes, fixed layout (memcmp'ed by rte_hash).
 struct alignas(8) FlowKey {

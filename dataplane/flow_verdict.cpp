@@ -76,16 +76,8 @@ void Pipeline::settle_admission(Flow& f, int64_t now_ns) noexcept {
 bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept {
   f.policy = snap_;
   bind_engine(f, engine_);
-  policy::FlowQuery q;
-  q.src_zone = f.src_zone;
-  q.dst_zone = f.dst_zone;
-  q.src = d.src;
-  q.dst = d.dst;
-  q.sport = d.sport;
-  q.dport = d.dport;
-  q.proto = d.proto;
-  q.now_ns = now_ns;
-  f.adm = snap_->admit(q);
+  const FlowTuple t{d.src, d.dst, d.sport, d.dport, d.proto, d.vlan_outer};
+  f.adm = snap_->admit(flow_query(t, f.src_zone, f.dst_zone, now_ns));
   // A border-crossing flow must be recordable: otherwise the policy's audit_unavailable
   // failure action applies (default: block).
   if (f.adm.border && sink_ != nullptr && !sink_->available()) f.flags |= pflag::kAuditUnavailable;

@@ -70,15 +70,7 @@ void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> byt
     f.flags |= pflag::kPayloadOpaque;
   }
   if (f.adm.sni_pending && f.policy != nullptr) {
-    policy::FlowQuery q;
-    q.src_zone = f.src_zone;
-    q.dst_zone = f.dst_zone;
-    q.src = f.initiator.src;
-    q.dst = f.initiator.dst;
-    q.sport = f.initiator.sport;
-    q.dport = f.initiator.dport;
-    q.proto = f.initiator.proto;
-    q.now_ns = now_ns;
+    policy::FlowQuery q = flow_query(f.initiator, f.src_zone, f.dst_zone, now_ns);
     std::string_view sni = ctx.tls.sni();
     q.sni_state = sni.empty() ? policy::SniState::kAbsent : policy::SniState::kPresent;
     q.sni = sni;

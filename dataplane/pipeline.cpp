@@ -115,21 +115,17 @@ void Pipeline::drop_pkt(rte_mbuf* m, DropReason r, BurstOutput& out) noexcept {
 // detector engine for content decisions until it ends (its Hyperscan streams belong to them).
 void Pipeline::readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns) noexcept {
   f.readmitted_generation = generation_;
-  policy::FlowQuery q;
+  // The flow's zones under the newest policy (its zone ids may have changed).
+  uint16_t src_zone, dst_zone;
   if (in_port < kMaxPorts) {
     uint16_t here = port_zone_[in_port], there = port_peer_zone_[in_port];
-    q.src_zone = dir == Direction::kForward ? here : there;
-    q.dst_zone = dir == Direction::kForward ? there : here;
+    src_zone = dir == Direction::kForward ? here : there;
+    dst_zone = dir == Direction::kForward ? there : here;
   } else {
-    q.src_zone = snap_->zone_of(f.initiator.src);
-    q.dst_zone = snap_->zone_of(f.initiator.dst);
+    src_zone = snap_->zone_of(f.initiator.src);
+    dst_zone = snap_->zone_of(f.initiator.dst);
   }
-  q.src = f.initiator.src;
-  q.dst = f.initiator.dst;
-  q.sport = f.initiator.sport;
-  q.dport = f.initiator.dport;
-  q.proto = f.initiator.proto;
-  q.now_ns = now_ns;
+  policy::FlowQuery q = flow_query(f.initiator, src_zone, dst_zone, now_ns);
   if (f.inspect_ctx != kNoInspectCtx && pool_.at(f.inspect_ctx).tls.complete()) {
     q.sni = pool_.at(f.inspect_ctx).tls.sni();
     q.sni_state = q.sni.empty() ? policy::SniState::kAbsent : policy::SniState::kPresent;

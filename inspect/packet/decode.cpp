@@ -280,6 +280,104 @@ bool is_ipv6_ext_header(uint8_t nh) noexcept {
   }
 }
 
+// The walk over an IPv6 extension header chain (RFC 8200 4): where it stands and what it saw.
+struct Ip6Walk {
+  std::size_t l3 = 0, off = 0, end = 0;
+  uint8_t next = 0;
+  unsigned count = 0;
+  bool seen_routing = false, seen_fragment = false, first_fragment = false;
+  bool unspecified_src = false;
+  bool non_first_fragment = false;  // decoding ended at a non-first fragment's header
+};
+
+// The Fragment header (RFC 8200 4.5) at `h`, `hlen` bytes long.
+DecodeStatus ipv6_fragment_header(const uint8_t* h, std::size_t hlen, Ip6Walk& w,
+                                  Decoded& out) noexcept {
+  if (w.seen_fragment) return DecodeStatus::kBadIpv6ExtHeader;  // RFC 8200 4.1: at most once
+  w.seen_fragment = true;
+  const uint16_t fo = load16(h + 2);
+  out.frag_offset = fo & 0xFFF8u;  // 13-bit offset in 8-octet units, already x8
+  out.more_fragments = (fo & 1) != 0;
+  out.frag_id = load32(h + 4);
+  const std::size_t frag_data = w.end - w.off - hlen;
+  if (out.frag_offset == 0 && !out.more_fragments) {
+    return DecodeStatus::kOk;  // atomic fragment (RFC 6946 4): a whole packet, no reassembly
+  }
+  out.is_fragment = true;
+  // RFC 8200 4.5: non-final fragments are a multiple of 8 octets; offset plus length must
+  // not exceed 65535. Empty fragments only confuse reassembly.
+  // The reassembled Payload Length counts the unfragmentable headers before this one.
+  const std::size_t unfragmentable = w.off - (w.l3 + kIpv6Header);
+  if (frag_data == 0 || (out.more_fragments && frag_data % 8 != 0) ||
+      unfragmentable + out.frag_offset + frag_data > kMaxIpDatagram) {
+    return DecodeStatus::kBadFragment;
+  }
+  if (w.unspecified_src) return DecodeStatus::kBadSourceAddress;
+  if (out.frag_offset != 0) {
+    // Non-first fragment: the rest is the middle of the fragmentable part; `proto` is the
+    // Next Header of the fragment header (the first header of that part).
+    out.proto = h[0];
+    out.l4_offset = 0;
+    out.payload_offset = u16(w.off + hlen);
+    out.payload_len = u16(frag_data);
+    w.non_first_fragment = true;
+    return DecodeStatus::kOk;
+  }
+  w.first_fragment = true;
+  return DecodeStatus::kOk;
+}
+
+// One extension header at w.off: length-checked, judged by type, and stepped over.
+DecodeStatus ipv6_ext_header(const uint8_t* frame, const DecodeOptions& opts, Ip6Walk& w,
+                             Decoded& out) noexcept {
+  if (++w.count > opts.max_ipv6_ext_headers) return DecodeStatus::kTooManyIpv6ExtHeaders;
+  // After a first-fragment header, the rest of the chain must be in this fragment
+  // (RFC 8200 4.5, RFC 7112 5): a chain cut short is a fragment problem.
+  const DecodeStatus cut =
+      w.first_fragment ? DecodeStatus::kBadFragment : DecodeStatus::kBadIpv6ExtHeader;
+  // Every extension header is at least 8 octets (AH: 12).
+  if (w.end - w.off < 8) return cut;
+  const uint8_t* h = frame + w.off;
+  std::size_t hlen;
+  if (w.next == kIp6Fragment) {
+    hlen = 8;  // RFC 8200 4.5: fixed size
+  } else if (w.next == kIp6Ah) {
+    hlen = (std::size_t{h[1]} + 2) * 4;  // RFC 4302 2.2: 32-bit words minus 2
+  } else {
+    hlen = (std::size_t{h[1]} + 1) * 8;  // RFC 8200 4.3-4.6: 8-octet units not counting the first
+  }
+  if (hlen > w.end - w.off) return cut;
+
+  switch (w.next) {
+    case kIp6HopByHop:
+      // RFC 8200 4.1: Hop-by-Hop Options only immediately after the IPv6 header.
+      if (w.count != 1) return DecodeStatus::kBadIpv6ExtHeader;
+      if (!ipv6_tlv_options_ok(h + 2, hlen - 2)) return DecodeStatus::kBadIpv6ExtHeader;
+      break;
+    case kIp6DestOpts:
+      if (!ipv6_tlv_options_ok(h + 2, hlen - 2)) return DecodeStatus::kBadIpv6ExtHeader;
+      break;
+    case kIp6Routing:
+      // RFC 8200 4.1: at most once. RFC 5095 3: Type 0 is deprecated (remote amplification and
+      // firewall evasion) and must not be processed while Segments Left is non-zero.
+      if (w.seen_routing) return DecodeStatus::kBadIpv6ExtHeader;
+      w.seen_routing = true;
+      if (h[2] == 0 && h[3] != 0) return DecodeStatus::kBadIpv6ExtHeader;
+      out.ipv6_segments_left = h[3];
+      break;
+    case kIp6Fragment: {
+      const DecodeStatus r = ipv6_fragment_header(h, hlen, w, out);
+      if (r != DecodeStatus::kOk || w.non_first_fragment) return r;
+      break;
+    }
+    default:  // AH, Mobility, HIP, Shim6: length-checked and skipped
+      break;
+  }
+  w.next = h[0];
+  w.off += hlen;
+  return DecodeStatus::kOk;
+}
+
 DecodeStatus decode_ipv6(const uint8_t* frame, std::size_t frame_len, std::size_t l3,
                          const DecodeOptions& opts, Decoded& out) noexcept {
   const std::size_t avail = frame_len - l3;
@@ -309,93 +407,21 @@ DecodeStatus decode_ipv6(const uint8_t* frame, std::size_t frame_len, std::size_
   }
   const bool unspecified_src = out.src == IpAddr{};
 
-  const std::size_t end = l3 + kIpv6Header + plen;
-  std::size_t off = l3 + kIpv6Header;
-  uint8_t next = ip[6];
-  unsigned count = 0;
-  bool seen_routing = false, seen_fragment = false, first_fragment = false;
-  while (is_ipv6_ext_header(next)) {
-    if (++count > opts.max_ipv6_ext_headers) return DecodeStatus::kTooManyIpv6ExtHeaders;
-    // After a first-fragment header, the rest of the chain must be in this fragment
-    // (RFC 8200 4.5, RFC 7112 5): a chain cut short is a fragment problem.
-    const DecodeStatus cut =
-        first_fragment ? DecodeStatus::kBadFragment : DecodeStatus::kBadIpv6ExtHeader;
-    // Every extension header is at least 8 octets (AH: 12).
-    if (end - off < 8) return cut;
-    const uint8_t* h = frame + off;
-    std::size_t hlen;
-    if (next == kIp6Fragment) {
-      hlen = 8;  // RFC 8200 4.5: fixed size
-    } else if (next == kIp6Ah) {
-      hlen = (std::size_t{h[1]} + 2) * 4;  // RFC 4302 2.2: 32-bit words minus 2
-    } else {
-      hlen = (std::size_t{h[1]} + 1) * 8;  // RFC 8200 4.3-4.6: 8-octet units not counting the first
-    }
-    if (hlen > end - off) return cut;
-
-    switch (next) {
-      case kIp6HopByHop:
-        // RFC 8200 4.1: Hop-by-Hop Options only immediately after the IPv6 header.
-        if (count != 1) return DecodeStatus::kBadIpv6ExtHeader;
-        if (!ipv6_tlv_options_ok(h + 2, hlen - 2)) return DecodeStatus::kBadIpv6ExtHeader;
-        break;
-      case kIp6DestOpts:
-        if (!ipv6_tlv_options_ok(h + 2, hlen - 2)) return DecodeStatus::kBadIpv6ExtHeader;
-        break;
-      case kIp6Routing:
-        // RFC 8200 4.1: at most once. RFC 5095 3: Type 0 is deprecated (remote amplification and
-        // firewall evasion) and must not be processed while Segments Left is non-zero.
-        if (seen_routing) return DecodeStatus::kBadIpv6ExtHeader;
-        seen_routing = true;
-        if (h[2] == 0 && h[3] != 0) return DecodeStatus::kBadIpv6ExtHeader;
-        out.ipv6_segments_left = h[3];
-        break;
-      case kIp6Fragment: {
-        if (seen_fragment) return DecodeStatus::kBadIpv6ExtHeader;  // RFC 8200 4.1: at most once
-        seen_fragment = true;
-        const uint16_t fo = load16(h + 2);
-        out.frag_offset = fo & 0xFFF8u;  // 13-bit offset in 8-octet units, already x8
-        out.more_fragments = (fo & 1) != 0;
-        out.frag_id = load32(h + 4);
-        const std::size_t frag_data = end - off - hlen;
-        if (out.frag_offset == 0 && !out.more_fragments) {
-          // Atomic fragment (RFC 6946 4): a whole packet, processed without reassembly.
-          break;
-        }
-        out.is_fragment = true;
-        // RFC 8200 4.5: non-final fragments are a multiple of 8 octets; offset plus length must
-        // not exceed 65535. Empty fragments only confuse reassembly.
-        // The reassembled Payload Length counts the unfragmentable headers before this one.
-        const std::size_t unfragmentable = off - (l3 + kIpv6Header);
-        if (frag_data == 0 || (out.more_fragments && frag_data % 8 != 0) ||
-            unfragmentable + out.frag_offset + frag_data > kMaxIpDatagram) {
-          return DecodeStatus::kBadFragment;
-        }
-        if (unspecified_src) return DecodeStatus::kBadSourceAddress;
-        if (out.frag_offset != 0) {
-          // Non-first fragment: the rest is the middle of the fragmentable part; `proto` is the
-          // Next Header of the fragment header (the first header of that part).
-          out.proto = h[0];
-          out.l4_offset = 0;
-          out.payload_offset = u16(off + hlen);
-          out.payload_len = u16(frag_data);
-          return DecodeStatus::kOk;
-        }
-        first_fragment = true;
-        break;
-      }
-      default:  // AH, Mobility, HIP, Shim6: length-checked and skipped
-        break;
-    }
-    next = h[0];
-    off += hlen;
+  Ip6Walk w;
+  w.l3 = l3;
+  w.end = l3 + kIpv6Header + plen;
+  w.off = l3 + kIpv6Header;
+  w.next = ip[6];
+  w.unspecified_src = unspecified_src;
+  while (is_ipv6_ext_header(w.next)) {
+    const DecodeStatus r = ipv6_ext_header(frame, opts, w, out);
+    if (r != DecodeStatus::kOk || w.non_first_fragment) return r;
   }
-
-  out.proto = next;
+  out.proto = w.next;
   // :: as a source is legitimate only for Duplicate Address Detection and MLD reports sent
   // before an address is configured (RFC 4862 5.4.2, RFC 3810 5.2.13), i.e. ICMPv6.
-  if (unspecified_src && next != kProtoIcmpv6) return DecodeStatus::kBadSourceAddress;
-  return decode_l4(frame, off, end, next, /*ipv6=*/true, first_fragment, out);
+  if (unspecified_src && w.next != kProtoIcmpv6) return DecodeStatus::kBadSourceAddress;
+  return decode_l4(frame, w.off, w.end, w.next, /*ipv6=*/true, w.first_fragment, out);
 }
 
 }  // namespace

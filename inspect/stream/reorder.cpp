@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <type_traits>
 
 #include "inspect/packet/decode.hpp"
@@ -245,107 +246,126 @@ ReorderAction Reorderer::on_segment(DirState& st, uint32_t seq, uint8_t flags,
   return on_data(st, off, flags, payload, pkt, out);
 }
 
-ReorderAction Reorderer::on_data(DirState& st, int64_t off, uint8_t flags,
-                                 std::span<const uint8_t> payload, void* pkt,
-                                 Release& out) const noexcept {
-  const uint8_t* p = payload.data();
-  const std::size_t n = payload.size();
-  const int64_t end = off + static_cast<int64_t>(n);
-  const int64_t next = static_cast<int64_t>(st.next);
-  const bool fin = (flags & tcpflag::kFin) != 0;
-  auto evasion = [&st]() noexcept {
-    st.poisoned = true;
-    return ReorderAction::kEvasion;
-  };
+namespace {
 
-  // FIN bookkeeping (RFC 9293 §3.10.7.4: the FIN sits at seq + payload length). Two different
-  // FIN positions, a FIN inside delivered bytes, or data beyond the FIN would let the scanner
-  // and the receiver disagree about where the stream ends.
-  if (fin) {
-    if (st.has_fin && static_cast<int64_t>(st.fin_offset) != end) return evasion();
-    if (!st.has_fin && end < next) return evasion();
+// One data segment relative to the stream: [off, end) against the next expected offset.
+struct Seg {
+  int64_t off, end, next;
+  const uint8_t* p;
+  std::size_t n;
+  bool fin;
+  void* pkt;
+};
+
+// Evasion poisons the direction: nothing of it is trusted from then on.
+ReorderAction poison(DirState& st) noexcept {
+  st.poisoned = true;
+  return ReorderAction::kEvasion;
+}
+
+// Records the FIN's position; false when held bytes lie beyond it (the receiver would stop
+// where the scanner would not).
+bool record_fin(DirState& st, const Seg& s) noexcept {
+  if (!s.fin || st.has_fin) return true;
+  for (const QueuedSegment& q : st.queue) {
+    if (q.used && q.offset + static_cast<int64_t>(q.len) > s.end) return false;
   }
-  // (A bare ACK after the FIN sits one sequence number beyond it, RFC 9293 §3.4: the FIN
-  // occupies a sequence number. It carries no byte, so it cannot smuggle any.)
-  if (st.has_fin && n > 0 && end > static_cast<int64_t>(st.fin_offset)) return evasion();
-  auto record_fin = [&]() noexcept -> bool {
-    if (!fin || st.has_fin) return true;
-    for (const QueuedSegment& q : st.queue) {
-      if (q.used && q.offset + static_cast<int64_t>(q.len) > end) return false;
-    }
-    st.has_fin = true;
-    st.fin_offset = static_cast<uint64_t>(end);
-    return true;
-  };
+  st.has_fin = true;
+  st.fin_offset = static_cast<uint64_t>(s.end);
+  return true;
+}
 
-  if (n == 0) {
-    if (!record_fin()) return evasion();
-    if (fin && off == next && !st.fin_done) {
-      // A bare FIN in order: hand it back like data so the caller forwards it in stream order
-      // and closes the scan stream.
-      deliver(st, out, pkt, nullptr, 0);
-      note_fin_reached(st, out);
-      return ReorderAction::kInOrder;
-    }
-    return ReorderAction::kNoPayload;
+// Bytes [off, off+n) were inspected before: the same bytes again pass, others are evasion, and
+// bytes older than the retransmission ring are unverifiable (refused unless trusted).
+std::optional<ReorderAction> check_old(DirState& st, const ReorderConfig& cfg, int64_t off,
+                                       const uint8_t* p, std::size_t n) noexcept {
+  switch (verify_old(st, off, p, n)) {
+    case Verify::kDiffer:
+      return poison(st);
+    case Verify::kUnverifiable:
+      if (!cfg.trust_unverifiable) return ReorderAction::kUnverifiableRetransmission;
+      break;
+    case Verify::kEqual:
+      break;
   }
+  return std::nullopt;
+}
 
-  if (end <= next) {
-    // Entirely a retransmission of inspected bytes.
-    switch (verify_old(st, off, p, n)) {
-      case Verify::kDiffer:
-        return evasion();
-      case Verify::kUnverifiable:
-        if (!cfg_.trust_unverifiable) return ReorderAction::kUnverifiableRetransmission;
-        break;
-      case Verify::kEqual:
-        break;
-    }
-    if (!record_fin()) return evasion();
-    if (fin && end == next && !st.fin_done) {
-      deliver(st, out, pkt, nullptr, 0);
-      note_fin_reached(st, out);
-      return ReorderAction::kInOrder;
-    }
-    return ReorderAction::kDuplicate;
-  }
+// A FIN (bare, or on retransmitted bytes) that arrives exactly at the next expected offset is
+// handed back like data, so the caller forwards it in stream order and closes the scan stream.
+ReorderAction fin_in_order_or(DirState& st, const Seg& s, Release& out,
+                              ReorderAction otherwise) noexcept {
+  if (!s.fin || s.end != s.next || st.fin_done) return otherwise;
+  deliver(st, out, s.pkt, nullptr, 0);
+  note_fin_reached(st, out);
+  return ReorderAction::kInOrder;
+}
 
-  if (off <= next) {
-    // In order, possibly starting with already inspected bytes (a retransmission that was
-    // extended, or a re-segmented one): compare the old part, deliver only the new part.
-    const std::size_t old_len = static_cast<std::size_t>(next - off);
-    switch (verify_old(st, off, p, old_len)) {
-      case Verify::kDiffer:
-        return evasion();
-      case Verify::kUnverifiable:
-        if (!cfg_.trust_unverifiable) return ReorderAction::kUnverifiableRetransmission;
-        break;
-      case Verify::kEqual:
-        break;
-    }
-    if (!agrees_with_queue(st, next, p + old_len, n - old_len)) return evasion();
-    if (!record_fin()) return evasion();
-    deliver(st, out, pkt, p + old_len, n - old_len);
-    drain(st, out);
-    note_fin_reached(st, out);
-    return ReorderAction::kInOrder;
-  }
+// In order, possibly starting with already inspected bytes (a retransmission that was
+// extended, or a re-segmented one): compare the old part, deliver only the new part.
+ReorderAction in_order(DirState& st, const Seg& s, const ReorderConfig& cfg,
+                       Release& out) noexcept {
+  const std::size_t old_len = static_cast<std::size_t>(s.next - s.off);
+  if (auto a = check_old(st, cfg, s.off, s.p, old_len)) return *a;
+  if (!agrees_with_queue(st, s.next, s.p + old_len, s.n - old_len)) return poison(st);
+  if (!record_fin(st, s)) return poison(st);
+  deliver(st, out, s.pkt, s.p + old_len, s.n - old_len);
+  drain(st, out);
+  note_fin_reached(st, out);
+  return ReorderAction::kInOrder;
+}
 
-  // Out of order: hold it, after checking it against everything already held.
-  if (!agrees_with_queue(st, off, p, n)) return evasion();
-  if (st.queued >= cfg_.queue_limit) return ReorderAction::kQueueFull;
-  if (!record_fin()) return evasion();
+// Out of order: hold it, after checking it against everything already held.
+ReorderAction hold(DirState& st, const Seg& s, const ReorderConfig& cfg) noexcept {
+  if (!agrees_with_queue(st, s.off, s.p, s.n)) return poison(st);
+  if (st.queued >= cfg.queue_limit) return ReorderAction::kQueueFull;
+  if (!record_fin(st, s)) return poison(st);
   for (QueuedSegment& q : st.queue) {
     if (q.used) continue;
-    q.data = p;
-    q.pkt = pkt;
-    q.offset = off;
-    q.len = static_cast<uint32_t>(n);
+    q.data = s.p;
+    q.pkt = s.pkt;
+    q.offset = s.off;
+    q.len = static_cast<uint32_t>(s.n);
     q.used = 1;
     ++st.queued;
     return ReorderAction::kQueued;
   }
   return ReorderAction::kQueueFull;  // unreachable: queued < limit <= capacity
+}
+
+}  // namespace
+
+ReorderAction Reorderer::on_data(DirState& st, int64_t off, uint8_t flags,
+                                 std::span<const uint8_t> payload, void* pkt,
+                                 Release& out) const noexcept {
+  const Seg s{off,
+              off + static_cast<int64_t>(payload.size()),
+              static_cast<int64_t>(st.next),
+              payload.data(),
+              payload.size(),
+              (flags & tcpflag::kFin) != 0,
+              pkt};
+  // FIN bookkeeping (RFC 9293 §3.10.7.4: the FIN sits at seq + payload length). Two different
+  // FIN positions, a FIN inside delivered bytes, or data beyond the FIN would let the scanner
+  // and the receiver disagree about where the stream ends.
+  if (s.fin) {
+    if (st.has_fin && static_cast<int64_t>(st.fin_offset) != s.end) return poison(st);
+    if (!st.has_fin && s.end < s.next) return poison(st);
+  }
+  // (A bare ACK after the FIN sits one sequence number beyond it, RFC 9293 §3.4: the FIN
+  // occupies a sequence number. It carries no byte, so it cannot smuggle any.)
+  if (st.has_fin && s.n > 0 && s.end > static_cast<int64_t>(st.fin_offset)) return poison(st);
+  if (s.n == 0) {
+    if (!record_fin(st, s)) return poison(st);
+    return fin_in_order_or(st, s, out, ReorderAction::kNoPayload);
+  }
+  if (s.end <= s.next) {  // entirely a retransmission of inspected bytes
+    if (auto a = check_old(st, cfg_, s.off, s.p, s.n)) return *a;
+    if (!record_fin(st, s)) return poison(st);
+    return fin_in_order_or(st, s, out, ReorderAction::kDuplicate);
+  }
+  if (s.off <= s.next) return in_order(st, s, cfg_, out);
+  return hold(st, s, cfg_);
 }
 
 }  // namespace dc::inspect
