@@ -1,3 +1,4 @@
+// Prometheus endpoint ([metrics] listen): GET /metrics served by civetweb from the counter list.
 #include "appliance/metrics.hpp"
 
 #include <civetweb.h>

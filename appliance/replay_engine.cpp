@@ -1,3 +1,4 @@
+// Offline replay: captures merged by timestamp and driven through the live Pipeline on one thread.
 #include "appliance/replay_engine.hpp"
 
 #include <pcap/pcap.h>

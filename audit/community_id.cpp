@@ -1,3 +1,4 @@
+// Community ID v1 flow hashes (published spec and test vectors), as Suricata and Zeek write them.
 #include "audit/community_id.hpp"
 
 #include <arpa/inet.h>

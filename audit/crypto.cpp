@@ -1,3 +1,4 @@
+// Base64 and Ed25519 signing/verification keys for audit checkpoints (OpenSSL EVP).
 #include "audit/crypto.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// Evidence captures: one pcap per blocked flow under evidence/, bounded, bound by SHA-256.
 #include "audit/evidence.hpp"
 
 #include <fcntl.h>

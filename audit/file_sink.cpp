@@ -1,3 +1,4 @@
+// The POSIX file sink of the log writer (open/append/fsync/truncate), replaceable in tests.
 #include "audit/file_sink.hpp"
 
 #include <fcntl.h>

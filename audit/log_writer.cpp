@@ -1,3 +1,4 @@
+// The hash-chained audit log: records, rotation, signed checkpoints, fsync policy, resume.
 #include "audit/log_writer.hpp"
 
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// Masking of sensitive values for flow records (the raw value is never written).
 #include "audit/mask.hpp"
 
 #include <vector>

@@ -1,3 +1,4 @@
+// The audit log vocabulary: time stamps, file names, record types, checkpoints, flow records.
 #include "audit/record.hpp"
 
 #include <cstdio>

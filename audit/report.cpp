@@ -1,3 +1,4 @@
+// `audit report`: flow records summed per verdict, counterparty, category, zone pair and day.
 #include "audit/report.hpp"
 
 #include <algorithm>

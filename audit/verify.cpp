@@ -1,3 +1,4 @@
+// `audit verify`: one streaming pass over a log directory naming every way it was tampered with.
 #include "audit/verify.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// The per-worker flow table: symmetric keys in an rte_hash, TCP state, timeouts, expiry.
 #include "dataplane/flow_table.hpp"
 
 #include <rte_errno.h>

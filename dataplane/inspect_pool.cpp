@@ -1,3 +1,4 @@
+// Per-worker pool of inspection contexts (reorder queues, scan streams, TLS/HTTP parsers).
 #include "dataplane/inspect_pool.hpp"
 
 namespace dc::dataplane {

@@ -1,3 +1,4 @@
+// HTTP/1.x request-head parser (RFC 9112): method, target, version, Host; strict on smuggling.
 #include "inspect/protocol/http.hpp"
 
 #include <algorithm>

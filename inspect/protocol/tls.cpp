@@ -1,3 +1,4 @@
+// TLS ClientHello parser across records and segments: SNI, ALPN, versions, ECH (RFC 8446/6066).
 #include "inspect/protocol/tls.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// TCP stream order: in-sequence delivery, bounded hold queue, retransmission and overlap checks.
 #include "inspect/stream/reorder.hpp"
 
 #include <algorithm>
