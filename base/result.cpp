@@ -1,26 +1,17 @@
 // Error's printable form and the names of error codes.
 #include "base/result.hpp"
 
+#include <iterator>
+
+#include "base/names.hpp"
+
 namespace dc {
 
 const char* error_code_name(ErrorCode c) noexcept {
-  switch (c) {
-    case ErrorCode::kFailed:
-      return "failed";
-    case ErrorCode::kNotFound:
-      return "not_found";
-    case ErrorCode::kInvalid:
-      return "invalid";
-    case ErrorCode::kTooLarge:
-      return "too_large";
-    case ErrorCode::kNotRegular:
-      return "not_regular";
-    case ErrorCode::kIo:
-      return "io";
-    case ErrorCode::kUnavailable:
-      return "unavailable";
-  }
-  return "failed";
+  static constexpr const char* kNames[] = {"failed",      "not_found", "invalid",    "too_large",
+                                           "not_regular", "io",        "unavailable"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(ErrorCode::kUnavailable) + 1);
+  return base::enum_name(c, kNames, "failed");
 }
 
 std::string Error::str() const {

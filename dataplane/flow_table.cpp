@@ -7,26 +7,18 @@
 #include <rte_malloc.h>
 
 #include <cstring>
+#include <iterator>
 #include <string>
+
+#include "base/names.hpp"
 
 namespace dc::dataplane {
 
 const char* tcp_state_name(TcpState s) noexcept {
-  switch (s) {
-    case TcpState::kNone:
-      return "none";
-    case TcpState::kSynSent:
-      return "syn_sent";
-    case TcpState::kSynReceived:
-      return "syn_received";
-    case TcpState::kEstablished:
-      return "established";
-    case TcpState::kClosing:
-      return "closing";
-    case TcpState::kClosed:
-      return "closed";
-  }
-  return "unknown";
+  static constexpr const char* kNames[] = {"none",        "syn_sent", "syn_received",
+                                           "established", "closing",  "closed"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(TcpState::kClosed) + 1);
+  return base::enum_name(s, kNames);
 }
 
 FlowKey make_flow_key(const FlowTuple& t, bool& swapped) noexcept {

@@ -3,25 +3,17 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
+
+#include "base/names.hpp"
 
 namespace dc::inspect {
 
 const char* http_status_name(HttpStatus s) noexcept {
-  switch (s) {
-    case HttpStatus::kNeedMore:
-      return "need_more";
-    case HttpStatus::kDone:
-      return "done";
-    case HttpStatus::kNotHttp:
-      return "not_http";
-    case HttpStatus::kMalformed:
-      return "malformed";
-    case HttpStatus::kTooLarge:
-      return "too_large";
-    case HttpStatus::kHttp2Preface:
-      return "http2_preface";
-  }
-  return "unknown";
+  static constexpr const char* kNames[] = {"need_more", "done",      "not_http",
+                                           "malformed", "too_large", "http2_preface"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(HttpStatus::kHttp2Preface) + 1);
+  return base::enum_name(s, kNames);
 }
 
 namespace {

@@ -3,27 +3,17 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
+
+#include "base/names.hpp"
 
 namespace dc::inspect {
 
 const char* tls_status_name(TlsStatus s) noexcept {
-  switch (s) {
-    case TlsStatus::kNeedMore:
-      return "need_more";
-    case TlsStatus::kSni:
-      return "sni";
-    case TlsStatus::kNoSni:
-      return "no_sni";
-    case TlsStatus::kEch:
-      return "ech";
-    case TlsStatus::kNotTls:
-      return "not_tls";
-    case TlsStatus::kMalformed:
-      return "malformed";
-    case TlsStatus::kTooLarge:
-      return "too_large";
-  }
-  return "unknown";
+  static constexpr const char* kNames[] = {"need_more", "sni",       "no_sni",   "ech",
+                                           "not_tls",   "malformed", "too_large"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(TlsStatus::kTooLarge) + 1);
+  return base::enum_name(s, kNames);
 }
 
 namespace {

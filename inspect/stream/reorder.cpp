@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <optional>
 #include <type_traits>
 
+#include "base/names.hpp"
 #include "inspect/packet/decode.hpp"
 
 namespace dc::inspect {
@@ -18,42 +20,19 @@ static_assert(sizeof(DirState) <= kRetransmitRing + kReorderQueueCapacity * 32 +
               "per-direction reorder memory must stay bounded (see reorder.hpp)");
 
 const char* reorder_action_name(ReorderAction a) noexcept {
-  switch (a) {
-    case ReorderAction::kInOrder:
-      return "in_order";
-    case ReorderAction::kQueued:
-      return "queued";
-    case ReorderAction::kDuplicate:
-      return "duplicate";
-    case ReorderAction::kNoPayload:
-      return "no_payload";
-    case ReorderAction::kEvasion:
-      return "evasion";
-    case ReorderAction::kQueueFull:
-      return "queue_full";
-    case ReorderAction::kOutOfWindow:
-      return "out_of_window";
-    case ReorderAction::kUnverifiableRetransmission:
-      return "unverifiable_retransmission";
-    case ReorderAction::kReset:
-      return "reset";
-    case ReorderAction::kCount:
-      break;
-  }
-  return "unknown";
+  static constexpr const char* kNames[] = {
+      "in_order", "queued",     "duplicate",     "no_payload",
+      "evasion",  "queue_full", "out_of_window", "unverifiable_retransmission",
+      "reset"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(ReorderAction::kCount));
+  return base::enum_name(a, kNames);
 }
 
 const char* reorder_action_description(ReorderAction a) noexcept {
-  switch (a) {
-#define DC_X(name, desc)    \
-  case ReorderAction::name: \
-    return desc;
-    DC_REORDER_ACTIONS(DC_X)
+#define DC_X(name, desc) desc,
+  static constexpr const char* kDescriptions[] = {DC_REORDER_ACTIONS(DC_X)};
 #undef DC_X
-    case ReorderAction::kCount:
-      break;
-  }
-  return "unknown";
+  return base::enum_name(a, kDescriptions);
 }
 
 namespace {
