@@ -13,13 +13,9 @@ char gb11643_check_char(Bytes body) noexcept {
   // GB 11643-1999 §8.2 / ISO 7064 MOD 11-2: W_i = 2^(17-i) mod 11.
   static constexpr std::array<uint8_t, 17> kW{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
   static constexpr char kMap[] = "10X98765432";
-  if (body.size() < 17) return 0;
-  unsigned s = 0;
-  for (size_t i = 0; i < 17; ++i) {
-    if (!is_digit(body[i])) return 0;
-    s += digit_value(body[i]) * kW[i];
-  }
-  return kMap[s % 11];
+  const long s =
+      weighted_sum(body, kW, [](uint8_t b) { return is_digit(b) ? int{digit_value(b)} : -1; });
+  return s < 0 ? 0 : kMap[s % 11];
 }
 
 bool gb11643_region_ok(uint8_t d0, uint8_t d1) noexcept {
@@ -60,14 +56,9 @@ char gb32100_check_char(Bytes body) noexcept {
   // GB 32100-2015 §4.3: W_i = 3^(i-1) mod 31; C18 = 31 - (sum mod 31), 31 -> 0.
   static constexpr std::array<uint8_t, 17> kW{1,  3,  9,  27, 19, 26, 16, 17, 20,
                                               29, 25, 13, 8,  24, 10, 30, 28};
-  if (body.size() < 17) return 0;
-  unsigned s = 0;
-  for (size_t i = 0; i < 17; ++i) {
-    int v = uscc_value(body[i]);
-    if (v < 0) return 0;
-    s += v * kW[i];
-  }
-  unsigned c = 31 - s % 31;
+  const long s = weighted_sum(body, kW, uscc_value);
+  if (s < 0) return 0;
+  unsigned c = 31 - static_cast<unsigned>(s % 31);
   if (c == 31) c = 0;
   return kUsccAlphabet[c];
 }
@@ -75,14 +66,9 @@ char gb32100_check_char(Bytes body) noexcept {
 char gb11714_check_char(Bytes body) noexcept {
   // GB 11714-1997 §5: weights 3 7 9 10 5 8 4 2; C9 = 11 - (sum mod 11), 10 -> X, 11 -> 0.
   static constexpr std::array<uint8_t, 8> kW{3, 7, 9, 10, 5, 8, 4, 2};
-  if (body.size() < 8) return 0;
-  unsigned s = 0;
-  for (size_t i = 0; i < 8; ++i) {
-    int v = alnum_value(body[i]);
-    if (v < 0) return 0;
-    s += v * kW[i];
-  }
-  unsigned c = 11 - s % 11;
+  const long s = weighted_sum(body, kW, alnum_value);
+  if (s < 0) return 0;
+  unsigned c = 11 - static_cast<unsigned>(s % 11);
   if (c == 10) return 'X';
   if (c == 11) return '0';
   return static_cast<char>('0' + c);

@@ -1,6 +1,7 @@
 #pragma once
 // Small digit/letter helpers shared by the validator families (validators_*.cpp). Internal to
 // inspect/detect; pure, noexcept.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -16,6 +17,20 @@ constexpr int alnum_value(uint8_t b) noexcept {
   if (is_digit(b)) return b - '0';
   if (is_upper(b)) return b - 'A' + 10;
   return -1;
+}
+
+// The weighted sum of the first N characters of `body` (ISO 7064-style check characters):
+// sum of value(c_i) * w_i, or -1 when `body` is short or a character has no value (value < 0).
+template <std::size_t N, class ValueFn>
+inline long weighted_sum(Bytes body, const std::array<uint8_t, N>& w, ValueFn value) noexcept {
+  if (body.size() < N) return -1;
+  long s = 0;
+  for (std::size_t i = 0; i < N; ++i) {
+    const int v = value(body[i]);
+    if (v < 0) return -1;
+    s += static_cast<long>(v) * w[i];
+  }
+  return s;
 }
 
 inline bool all_digits(Bytes v) noexcept {
