@@ -225,24 +225,30 @@ class Loader {
     get_uint(a, "evidence_max_mb", ac.evidence_max_mb, 0, 1u << 24);
   }
 
+  // A two-way choice whose default is "drop": true when `key` is `other`; anything else is an
+  // error quoting the value into `message` (at its %s).
+  bool drop_or(const toml::table& d, const char* key, const std::string& other,
+               const std::string& message) {
+    std::string value = "drop";
+    get_string(d, key, value, false, d);
+    if (value == other) return true;
+    if (value != "drop") {
+      std::string m = message;
+      m.replace(m.find("%s"), 2, value);
+      error_at(*d.get(key), m);
+    }
+    return false;
+  }
+
   void load_dataplane(const toml::table& d, ApplianceConfig& c) {
     check_keys(d, {"unknown_ethertype", "policy", "allow_without_policy", "block_action"},
                "[dataplane]");
     auto& ps = c.dataplane.pipeline;
-    std::string block = "drop";
-    get_string(d, "block_action", block, false, d);
-    if (block == "reset")
-      ps.reset_on_block = true;
-    else if (block != "drop")
-      error_at(*d.get("block_action"),
-               "unknown block_action \"" + block + "\" (expected: drop, reset)");
-    std::string action = "drop";
-    get_string(d, "unknown_ethertype", action, false, d);
-    if (action == "forward")
-      ps.forward_unknown_ethertype = true;
-    else if (action != "drop")
-      error_at(*d.get("unknown_ethertype"),
-               "unknown action \"" + action + "\" for unknown_ethertype (expected: drop, forward)");
+    ps.reset_on_block =
+        drop_or(d, "block_action", "reset", "unknown block_action \"%s\" (expected: drop, reset)");
+    ps.forward_unknown_ethertype =
+        drop_or(d, "unknown_ethertype", "forward",
+                "unknown action \"%s\" for unknown_ethertype (expected: drop, forward)");
     get_string(d, "policy", c.policy, false, d);
     if (const toml::node* n = d.get("allow_without_policy")) {
       if (!n->is_boolean())

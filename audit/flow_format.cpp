@@ -4,11 +4,13 @@
 #include <arpa/inet.h>
 
 #include <bit>
+#include <iterator>
 
 #include "audit/community_id.hpp"
 #include "audit/crypto.hpp"
 #include "audit/mask.hpp"
 #include "base/hash.hpp"
+#include "base/names.hpp"
 
 namespace dc::audit {
 
@@ -58,28 +60,17 @@ using policy::kNoCategory;
 using policy::kNoCounterparty;
 using policy::kNoDetector;
 
+// A pending verdict is recorded as "allow": nothing decided against the flow.
 const char* verdict_name(OutcomeVerdict v) {
-  switch (v) {
-    case OutcomeVerdict::kBlock:
-      return "block";
-    case OutcomeVerdict::kAlert:
-      return "alert";
-    default:
-      return "allow";
-  }
+  static constexpr const char* kNames[] = {"allow", "allow", "alert", "block"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(OutcomeVerdict::kBlock) + 1);
+  return base::enum_name(v, kNames, "allow");
 }
 
 const char* action_name(OutcomeAction a) {
-  switch (a) {
-    case OutcomeAction::kReset:
-      return "reset";
-    case OutcomeAction::kDrop:
-      return "drop";
-    case OutcomeAction::kAlert:
-      return "alert";
-    default:
-      return "forward";
-  }
+  static constexpr const char* kNames[] = {"forward", "drop", "alert", "reset"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(OutcomeAction::kReset) + 1);
+  return base::enum_name(a, kNames, "forward");
 }
 
 // Addresses, ports, protocol and the Community ID of the initiator's tuple.

@@ -8,7 +8,7 @@ namespace dc::policy {
 
 void SnapshotBuilder::bases() {
   for (const auto& b : doc_.bases) {
-    BasisInfo info;
+    BasisInfo info{};
     info.id = b.id.value;
     info.reference = b.reference.value;
     info.processor = b.processor.value;
