@@ -8,6 +8,7 @@
 #include "appliance/command.hpp"
 #include "appliance/config.hpp"
 #include "appliance/control_plane.hpp"
+#include "base/file.hpp"
 
 namespace dc::appliance {
 namespace {
@@ -79,9 +80,9 @@ int run(const std::vector<std::string>& args) {
     print_usage(stderr);
     return 2;
   }
-  if (!std::filesystem::is_regular_file(opt.config_path)) {
-    std::fprintf(stderr, "datacustoms run: cannot read configuration '%s'\n",
-                 opt.config_path.c_str());
+  if (auto f = base::open_regular_file(opt.config_path); !f) {
+    std::fprintf(stderr, "datacustoms run: cannot read configuration: %s\n",
+                 f.error().message.c_str());
     return 2;
   }
   std::vector<Diagnostic> diags;

@@ -4,6 +4,8 @@
 // stays bounded whatever the input size. Only masked values are printed, never raw values.
 // With --policy, each finding also names the negative-list categories its detector feeds
 // (Snapshot::detector_categories), so an officer sees what the appliance would count it as.
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "appliance/command.hpp"
+#include "base/file.hpp"
 #include "base/time.hpp"
 #include "inspect/detect/detectors.hpp"
 #include "inspect/detect/scanner.hpp"
@@ -309,11 +312,19 @@ std::vector<std::string> category_json(const dc::policy::Snapshot& snap, const D
 }
 
 // Streams `in` through the scanner in 64 KiB chunks; returns the exit code.
+// At most base::kMaxSampleBytes are read: a sample is a file, not an endless device.
 int scan_stream(FILE* in, const std::string& input, Stream& s, Scratch& scratch, PrintSink& sink) {
   std::vector<uint8_t> buf(64 * 1024);
   int rc = 0;
-  for (;;) {
+  for (std::size_t total = 0;;) {
     size_t n = std::fread(buf.data(), 1, buf.size(), in);
+    total += n;
+    if (total > dc::base::kMaxSampleBytes) {
+      std::fprintf(stderr, "datacustoms scan: %s: larger than %zu bytes\n", input.c_str(),
+                   dc::base::kMaxSampleBytes);
+      rc = 2;
+      break;
+    }
     if (n > 0 &&
         scan(s, scratch, std::span<const uint8_t>(buf.data(), n), sink) != ScanStatus::kOk) {
       std::fprintf(stderr, "datacustoms scan: scanner error\n");
@@ -352,6 +363,12 @@ int run_scan(const std::vector<std::string>& args) {
 
   FILE* in = stdin;
   if (a.input != "-") {
+    // A regular file, or a pipe (`scan <(...)`); never a directory or a device.
+    struct stat st {};
+    if (::stat(a.input.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+      std::fprintf(stderr, "datacustoms scan: %s: not a regular file or pipe\n", a.input.c_str());
+      return 2;
+    }
     in = std::fopen(a.input.c_str(), "rb");
     if (!in) {
       std::fprintf(stderr, "datacustoms scan: %s: %s\n", a.input.c_str(), std::strerror(errno));

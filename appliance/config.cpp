@@ -124,7 +124,9 @@ class Loader {
     if (const auto* t = get_table(root, "flows")) load_flows(*t, c.dataplane);
     if (const auto* t = get_table(root, "inspect")) {
       check_keys(*t, {"flows"}, "[inspect]");
-      get_uint(*t, "flows", c.dataplane.pipeline.inspect_flows, 0, 1u << 24);
+      // Each inspected flow costs ~10 KiB per worker at start-up (two Hyperscan streams, two
+      // reorder windows): 2^20 is already ~10 GiB a worker.
+      get_uint(*t, "flows", c.dataplane.pipeline.inspect_flows, 0, 1u << 20);
     }
     if (const auto* t = get_table(root, "metrics")) {
       check_keys(*t, {"listen"}, "[metrics]");

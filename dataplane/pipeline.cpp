@@ -6,6 +6,7 @@
 #include <rte_mbuf.h>
 
 #include <algorithm>
+#include <new>
 #include <span>
 
 #include "base/time.hpp"
@@ -31,7 +32,14 @@ Pipeline::~Pipeline() = default;
 Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable& flows,
                                                    const PipelineSettings& settings,
                                                    WorkerCounters& counters, FlowEventSink* sink) {
-  std::unique_ptr<Pipeline> p(new Pipeline(worker_id, flows, settings, counters, sink));
+  std::unique_ptr<Pipeline> p;
+  try {  // control plane: per-flow inspection state is allocated here, once
+    p.reset(new Pipeline(worker_id, flows, settings, counters, sink));
+  } catch (const std::bad_alloc&) {
+    return make_error(ErrorCode::kUnavailable, "not enough memory for " +
+                                                   std::to_string(settings.inspect_flows) +
+                                                   " inspected flows per worker ([inspect] flows)");
+  }
   p->port_zone_ = settings.port_zone;
   p->port_peer_zone_ = settings.port_peer_zone;
   if (settings.epoch != nullptr) {

@@ -1,6 +1,9 @@
 // Building a published policy generation (engines per worker) on the control thread.
 #include "dataplane/policy_epoch.hpp"
 
+#include <new>
+#include <string>
+
 namespace dc::dataplane {
 
 Result<std::unique_ptr<InspectEngine>> InspectEngine::create(const policy::Snapshot& snapshot,
@@ -12,7 +15,16 @@ Result<std::unique_ptr<InspectEngine>> InspectEngine::create(const policy::Snaps
   // value): a packet is forwarded only after its bytes were judged.
   inspect::StreamOptions so;
   so.forward_window = 0;
-  auto pool = inspect::StreamPool::create(db, 2 * static_cast<size_t>(inspect_flows), so);
+  // Control plane: an allocation failure is an error for the operator, never an abort.
+  auto pool = [&]() -> Result<std::unique_ptr<inspect::StreamPool>> {
+    try {
+      return inspect::StreamPool::create(db, 2 * static_cast<size_t>(inspect_flows), so);
+    } catch (const std::bad_alloc&) {
+      return make_error(ErrorCode::kUnavailable,
+                        "not enough memory for " + std::to_string(inspect_flows) +
+                            " inspected flows per worker ([inspect] flows)");
+    }
+  }();
   if (!pool) return pool.error();
   e->streams = std::move(pool.value());
   auto scratch = inspect::Scratch::create(db);
