@@ -61,7 +61,7 @@ int ControlPlane::load_first_policy() {
                    "(fail closed); set [dataplane] policy\n");
     return 0;
   }
-  auto loaded = load_policy(cfg_.policy);
+  auto loaded = load_policy(cfg_.policy, cfg_.audit.enabled);
   if (!loaded) {
     std::fprintf(stderr, "datacustoms run: policy %s not loaded: %s; nothing started\n",
                  cfg_.policy.c_str(), loaded.error().message.c_str());
@@ -122,7 +122,7 @@ int ControlPlane::set_up_ports() {
   }
   reloader_ = std::make_unique<Reloader>(cfg_.policy, std::move(ports),
                                          static_cast<unsigned>(dc.worker_lcores.size()),
-                                         dc.pipeline.inspect_flows);
+                                         dc.pipeline.inspect_flows, cfg_.audit.enabled);
   if (snap == nullptr) return 0;  // no generation: reloads fail, new flows fail closed
   if (auto r = reloader_->publish_first(std::move(first_policy_), zones); !r) {
     std::fprintf(stderr, "datacustoms run: %s; nothing started\n", r.error().message.c_str());

@@ -7,22 +7,29 @@
 
 namespace dc::appliance {
 
-Result<std::shared_ptr<const policy::Snapshot>> load_policy(const std::string& path) {
+Result<std::shared_ptr<const policy::Snapshot>> load_policy(const std::string& path,
+                                                            bool audit_trail) {
   policy::Diagnostics pd(path);
   auto loaded = policy::load_policy_file(path, pd);
   if (std::string text = pd.format(); !text.empty()) std::fprintf(stderr, "%s", text.c_str());
   if (!loaded) return loaded.error();
   if (loaded.value() == nullptr)
     return make_error(std::to_string(pd.error_count()) + " error(s) in " + path);
+  if (!audit_trail && loaded.value()->requires_audit()) {
+    return make_error(path +
+                      " requires an audit trail ([defaults.on_failure] audit_unavailable "
+                      "= \"closed\") and appliance.toml has no [audit] table");
+  }
   return std::shared_ptr<const policy::Snapshot>(loaded.value());
 }
 
 Reloader::Reloader(std::string policy_path, std::vector<Port> ports, unsigned workers,
-                   uint32_t inspect_flows)
+                   uint32_t inspect_flows, bool audit_trail)
     : path_(std::move(policy_path)),
       ports_(std::move(ports)),
       workers_(workers),
-      inspect_flows_(inspect_flows) {}
+      inspect_flows_(inspect_flows),
+      audit_trail_(audit_trail) {}
 
 // The workers are stopped and the audit writer drained by now: everything goes.
 Reloader::~Reloader() = default;
@@ -76,7 +83,7 @@ void Reloader::reload() {
     record();
   };
   if (!current_) return fail("no policy configured ([dataplane] policy)");
-  auto loaded = load_policy(path_);
+  auto loaded = load_policy(path_, audit_trail_);
   if (!loaded) return fail(loaded.error().message);
   std::vector<uint16_t> zones;
   for (const auto& p : ports_) {

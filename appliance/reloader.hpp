@@ -21,7 +21,10 @@
 namespace dc::appliance {
 
 // Loads and compiles a policy file; its diagnostics go to stderr. The error says why not.
-Result<std::shared_ptr<const policy::Snapshot>> load_policy(const std::string& path);
+// `audit_trail`: whether this appliance has an [audit] table; a policy whose audit_unavailable
+// mode is "closed" is refused without one (border flows would cross unrecorded).
+Result<std::shared_ptr<const policy::Snapshot>> load_policy(const std::string& path,
+                                                            bool audit_trail);
 
 class Reloader {
  public:
@@ -38,7 +41,7 @@ class Reloader {
   };
 
   Reloader(std::string policy_path, std::vector<Port> ports, unsigned workers,
-           uint32_t inspect_flows);
+           uint32_t inspect_flows, bool audit_trail);
   ~Reloader();
   Reloader(const Reloader&) = delete;
   Reloader& operator=(const Reloader&) = delete;
@@ -81,6 +84,7 @@ class Reloader {
   std::vector<Port> ports_;
   unsigned workers_;
   uint32_t inspect_flows_;
+  bool audit_trail_;
   Hooks hooks_;
   uint32_t generation_ = 0;
   std::unique_ptr<dataplane::PolicyEpoch> current_;

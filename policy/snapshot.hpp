@@ -10,6 +10,7 @@
 // The decision rules implemented by admit() and decide() are written down, in order, in
 // docs/policy-reference.md; that document is the specification and this code follows it.
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -227,6 +228,13 @@ class Snapshot {
   // ---- identity (any thread) ----
   const std::array<uint8_t, 32>& sha256() const noexcept { return sha256_; }
   const std::string& sha256_hex() const noexcept { return sha256_hex_; }
+  // True when the policy's `audit_unavailable` failure mode is "closed": border flows may not
+  // cross without an audit trail, so an appliance without one must not run this policy.
+  bool requires_audit() const noexcept {
+    constexpr std::size_t kAudit =
+        std::countr_zero(flag::kAuditUnavailable) - std::countr_zero(flag::kFlowTableFull);
+    return failure_action_[kAudit] == Action::kBlock;
+  }
   const std::string& policy_id() const noexcept { return policy_id_; }
   const std::string& policy_version() const noexcept { return policy_version_; }
   const std::string& source_path() const noexcept { return source_path_; }

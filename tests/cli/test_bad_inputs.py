@@ -135,6 +135,18 @@ class BadInputTest(unittest.TestCase):
                 args = self.config({r"^policy = .*$": 'policy = "%s"' % bad})
                 self.refused(args, re.escape(bad) + ": " + says)
 
+    def test_no_audit_trail_for_a_policy_that_requires_one(self):
+        # ftz-demo.toml: [defaults.on_failure] audit_unavailable = "closed".
+        args = self.config({r"^\[audit\]$": "[audit_removed]"})
+        args_text = open(args[2]).read()
+        args_text = args_text.replace("[audit_removed]", "").split("\n")
+        # drop the [audit] keys that now sit under [inspect]
+        kept = [l for l in args_text if not re.match(
+            r"^(dir|signing_key|hmac_key_file|checkpoint_|max_file_mb|fsync_|ring_size|evidence_)", l)]
+        with open(args[2], "w") as f:
+            f.write("\n".join(kept))
+        self.refused(args, r"requires an audit trail .* no \[audit\] table")
+
     def test_out_of_range_values(self):
         cases = {
             r"^flows = 4096": "flows = 16777216",  # used to abort at start-up (bad_alloc)

@@ -30,7 +30,7 @@ class TelemetryTest(unittest.TestCase):
         sock_path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
         proc = None
         try:
-            prepare_demo(BIN, SRC, d, keys=False)
+            prepare_demo(BIN, SRC, d, keys=True)
             cfg = os.path.join(d, "appliance.toml")
             with open(cfg, "w") as f:
                 probe = socket.socket()
@@ -38,7 +38,7 @@ class TelemetryTest(unittest.TestCase):
                 metrics_port = probe.getsockname()[1]
                 probe.close()
                 # Telemetry needs EAL's runtime directory: a unique --file-prefix, not --no-shconf.
-                f.write(demo_config(POLICY, audit_dir=None, eal=('"--file-prefix=%s"' % prefix,),
+                f.write(demo_config(POLICY, eal=('"--file-prefix=%s"' % prefix,),
                                     sections='[metrics]\nlisten = "127.0.0.1:%d"' % metrics_port))
             stats = os.path.join(d, "stats.json")
             proc = subprocess.Popen([BIN, "run", "--config", cfg, "--out-dir", d, "--max-seconds", "30",
