@@ -163,6 +163,8 @@ FlowRecord to_flow_record(const FlowOutcome& ev, const std::string& hmac_key) {
   r.pkts_toclient = ev.dir[1].packets;
   r.bytes_toserver = ev.dir[0].bytes;
   r.bytes_toclient = ev.dir[1].bytes;
+  r.crossed_packets = ev.crossed[0].packets + ev.crossed[1].packets;
+  r.crossed_bytes = ev.crossed[0].bytes + ev.crossed[1].bytes;
   return r;
 }
 

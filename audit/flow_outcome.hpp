@@ -46,7 +46,8 @@ struct FlowOutcome {
   int64_t time_ns = 0;  // when the verdict became final / the flow ended
   OutcomeTuple initiator;
   uint16_t src_zone = 0xffff, dst_zone = 0xffff;  // zone indices of `policy`
-  OutcomeCounters dir[2];  // [0] opener -> responder ("toserver"), [1] back ("toclient")
+  OutcomeCounters dir[2];      // [0] opener -> responder ("toserver"), [1] back ("toclient")
+  OutcomeCounters crossed[2];  // forwarded by the appliance (same directions as `dir`)
   uint64_t dropped_packets = 0;
   OutcomeAction action = OutcomeAction::kForward;
   OutcomeVerdict verdict = OutcomeVerdict::kPending;

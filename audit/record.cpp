@@ -237,6 +237,7 @@ nlohmann::ordered_json flow_record_body(const FlowRecord& f) {
                {"pkts_toclient", f.pkts_toclient},
                {"bytes_toserver", f.bytes_toserver},
                {"bytes_toclient", f.bytes_toclient}};
+  j["crossed"] = {{"packets", f.crossed_packets}, {"bytes", f.crossed_bytes}};
   j["policy_sha256"] = f.policy_sha256;
   j["evidence"] = f.evidence ? evidence_to_json(*f.evidence) : nlohmann::ordered_json(nullptr);
   return j;

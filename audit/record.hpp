@@ -116,6 +116,9 @@ struct FlowRecord {
   std::vector<MaskedValue> values;
   std::uint64_t bytes_toserver = 0, bytes_toclient = 0;
   std::uint64_t pkts_toserver = 0, pkts_toclient = 0;
+  // What the appliance forwarded (both directions): a flow blocked after some of its packets
+  // crossed says so here, next to `verdict: block`.
+  std::uint64_t crossed_packets = 0, crossed_bytes = 0;
   std::string policy_sha256;
   std::optional<EvidenceRef> evidence;
 };

@@ -79,6 +79,7 @@ struct alignas(64) Flow {
   int64_t last_seen_ns = 0;
   uint64_t id = 0;  // unique per process: (worker << 48) | sequence
   DirCounters dir[2];
+  DirCounters crossed[2];  // forwarded by the appliance, per direction (what actually crossed)
   bool in_use = false;
   bool initiator_is_lo = false;  // key orientation of the initiator
   TcpState tcp = TcpState::kNone;

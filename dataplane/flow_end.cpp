@@ -51,7 +51,10 @@ void Pipeline::fill_outcome(const Flow& f, int64_t now_ns, bool ended,
   ev.initiator = audit::OutcomeTuple{t.src, t.dst, t.sport, t.dport, t.proto, t.vlan};
   ev.src_zone = f.src_zone;
   ev.dst_zone = f.dst_zone;
-  for (unsigned i = 0; i < 2; ++i) ev.dir[i] = {f.dir[i].packets, f.dir[i].bytes};
+  for (unsigned i = 0; i < 2; ++i) {
+    ev.dir[i] = {f.dir[i].packets, f.dir[i].bytes};
+    ev.crossed[i] = {f.crossed[i].packets, f.crossed[i].bytes};
+  }
   ev.dropped_packets = f.dropped_packets;
   ev.verdict = outcome_verdict(f.verdict);
   // A blocked TCP flow is reset when the operator chose that action (the RSTs go out with the

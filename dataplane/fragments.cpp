@@ -57,7 +57,7 @@ void Pipeline::non_first_fragment(const inspect::Decoded& d, rte_mbuf* m, int64_
         m, f->verdict == FlowVerdict::kBlock ? f->block_reason : DropReason::kFragmentUninspected,
         out);
   }
-  forward_pkt(m, out);
+  forward_pkt(*f, dir, m, out);
 }
 
 }  // namespace dc::dataplane

@@ -148,7 +148,7 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
   for (const auto& dl : rel.deliveries()) {
     auto* pm = static_cast<rte_mbuf*>(dl.pkt);  // counted in the flow when it arrived
     if (!blocked) {
-      forward_pkt(pm, out);
+      forward_pkt(f, dir, pm, out);
     } else if (pm == m) {
       drop_blocked(f, d, pm, out);  // resets (if configured) from the packet that decided
     } else {

@@ -293,7 +293,7 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
   if (f.finished) {
     // After both FINs (or a RST) no byte may follow (RFC 9293 §3.10.7.4); the last ACKs pass.
     if (d.payload_len > 0) return drop_pkt(m, DropReason::kTcpOutOfWindow, out);
-    return forward_pkt(m, out);
+    return forward_pkt(f, dir, m, out);
   }
   if (f.policy != nullptr) {
     // Payload back on a one-way link.
@@ -309,7 +309,7 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
     if (!inspect_payload(f, dir, d, m, now_ns, out)) return;
     if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
   }
-  forward_pkt(m, out);
+  forward_pkt(f, dir, m, out);
 }
 
 void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,

@@ -5,6 +5,8 @@
 //
 // Threads: one Pipeline per worker lcore (or one for replay); never shared.
 // Never allocates, locks, throws or does I/O on the packet path.
+#include <rte_mbuf.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -114,6 +116,13 @@ class Pipeline {
   void forward_pkt(rte_mbuf* m, BurstOutput& out) noexcept {
     ++counters_.forwarded;
     out.fwd[out.n_fwd++] = m;
+  }
+  // Forwards a packet of flow `f` and counts it as crossed (the flow record says what left).
+  void forward_pkt(Flow& f, Direction dir, rte_mbuf* m, BurstOutput& out) noexcept {
+    DirCounters& c = f.crossed[static_cast<unsigned>(dir)];
+    ++c.packets;
+    c.bytes += rte_pktmbuf_pkt_len(m);
+    forward_pkt(m, out);
   }
   // Drops a packet of a blocked flow; with reset_on_block, first resets both ends of a TCP flow
   // (tcp_reset.cpp).

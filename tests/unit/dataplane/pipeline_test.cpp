@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/flow_format.hpp"
 #include "dataplane/audit_channel.hpp"
 #include "policy/policy.hpp"
 #include "tests/unit/dataplane/frames.hpp"
@@ -170,6 +171,29 @@ TEST_F(PipelineTest, ResidentIdToCounterpartyWithoutThatCategoryIsBlockedBeforeL
   // Later packets of the flow are dropped too.
   EXPECT_TRUE(send(u.data(static_cast<uint32_t>(body.size()), "more")).empty());
   EXPECT_EQ(counters_.drops[static_cast<unsigned>(DropReason::kPolicyBlock)], 2u);
+}
+
+// A flow blocked after some of its packets crossed: the outcome says what crossed (the record's
+// "crossed"), so "verdict: block" never reads as "nothing left".
+TEST_F(PipelineTest, BlockedAfterCleanDataSaysWhatCrossed) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  const std::string clean = R"({"shipment":"SH-1","containers":4})";
+  ASSERT_EQ(send(u.data(0, clean)).size(), 1u);
+  std::string body = std::string(R"({"idcard":")") + kId + R"("})";
+  EXPECT_TRUE(send(u.data(static_cast<uint32_t>(clean.size()), body)).empty());
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const auto& ev = sink_.events[0];
+  EXPECT_EQ(ev.verdict, audit::OutcomeVerdict::kBlock);
+  EXPECT_EQ(ev.crossed[0].packets, 3u) << "SYN, ACK and the clean segment crossed";
+  EXPECT_EQ(ev.crossed[1].packets, 1u) << "the SYN+ACK came back";
+  EXPECT_GT(ev.crossed[0].bytes, clean.size());
+  EXPECT_EQ(ev.dir[0].packets, 4u) << "the blocked segment was seen, not forwarded";
+  auto rec = audit::to_flow_record(ev, "");
+  EXPECT_EQ(rec.crossed_packets, 4u);
+  EXPECT_EQ(rec.crossed_bytes, ev.crossed[0].bytes + ev.crossed[1].bytes);
 }
 
 TEST_F(PipelineTest, IdEndingExactlyAtTheSegmentEndIsBlockedBeforeItLeaves) {
