@@ -240,6 +240,8 @@ nlohmann::ordered_json flow_record_body(const FlowRecord& f) {
   j["crossed"] = {{"packets", f.crossed_packets}, {"bytes", f.crossed_bytes}};
   j["policy_sha256"] = f.policy_sha256;
   j["evidence"] = f.evidence ? evidence_to_json(*f.evidence) : nlohmann::ordered_json(nullptr);
+  j["evidence_missing"] = f.evidence_missing.empty() ? nlohmann::ordered_json(nullptr)
+                                                     : nlohmann::ordered_json(f.evidence_missing);
   return j;
 }
 

@@ -121,6 +121,7 @@ struct FlowRecord {
   std::uint64_t crossed_packets = 0, crossed_bytes = 0;
   std::string policy_sha256;
   std::optional<EvidenceRef> evidence;
+  std::string evidence_missing;  // a blocked flow's capture absent or partial: why ("" none)
 };
 // The body passed to LogWriter::append_flow().
 nlohmann::ordered_json flow_record_body(const FlowRecord& f);

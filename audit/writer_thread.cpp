@@ -90,20 +90,37 @@ void WriterThread::on_evidence(uint64_t flow_id, int64_t ts_ns, std::span<const 
 }
 
 // The evidence pcap of a blocked flow from its pending packets; nullopt when there is none.
-std::optional<EvidenceRef> WriterThread::write_evidence(const FlowOutcome& ev) {
+std::optional<EvidenceRef> WriterThread::write_evidence(const FlowOutcome& ev,
+                                                        std::string& missing) {
+  if (ev.verdict != OutcomeVerdict::kBlock) return std::nullopt;  // kept for blocked flows only
+  const bool pool_empty = (ev.flags & policy::flag::kEvidenceUnavailable) != 0;
   auto pend = pending_.find(ev.flow_id);
-  if (ev.verdict != OutcomeVerdict::kBlock || !evidence_ || pend == pending_.end() ||
-      pend->second.empty())
+  if (!evidence_) {
+    missing = "no evidence store";
     return std::nullopt;
+  }
+  if (pend == pending_.end() || pend->second.empty()) {
+    missing = pool_empty ? "no packets kept: evidence buffers exhausted"
+                         : "no packets kept (evidence_packets_per_flow = 0, or evicted)";
+    return std::nullopt;
+  }
   char name[64];
   std::snprintf(name, sizeof name, "flow-%016llx", static_cast<unsigned long long>(ev.flow_id));
   auto cap = evidence_->begin(std::string(name) + "-" + std::to_string(ev.time_ns));
-  if (!cap) return std::nullopt;
+  if (!cap) {
+    missing = "evidence store refused the capture: " + cap.error().message;
+    return std::nullopt;
+  }
   for (const auto& p : pend->second)
     (void)cap.value()->add(TimePoint(std::chrono::nanoseconds(p.ts_ns)), p.bytes);
   auto ref = cap.value()->finish();
-  if (!ref) return std::nullopt;
+  if (!ref) {
+    missing = "evidence capture failed: " + ref.error().message;
+    return std::nullopt;
+  }
   ++evidence_files_;
+  // Some packets could not be copied (buffers exhausted): the capture is partial, and says so.
+  if (pool_empty) missing = "capture incomplete: evidence buffers exhausted";
   return ref.value();
 }
 
@@ -125,7 +142,7 @@ void WriterThread::on_outcome(const FlowOutcome& ev) {
     source_.set_writer_healthy(false);
     return;
   }
-  rec.evidence = write_evidence(ev);
+  rec.evidence = write_evidence(ev, rec.evidence_missing);
   pending_.erase(ev.flow_id);
   AppendStatus st = writer_->append_flow(flow_record_body(rec));
   if (st == AppendStatus::kWritten || st == AppendStatus::kQueued)

@@ -54,7 +54,8 @@ class WriterThread final : private OutcomeConsumer {
   void on_outcome(const FlowOutcome& ev) override;
   void on_evidence(uint64_t flow_id, int64_t ts_ns, std::span<const uint8_t> frame) override;
   void report_health();
-  std::optional<EvidenceRef> write_evidence(const FlowOutcome& ev);
+  // The blocked flow's evidence capture; without one, `missing` says why (the record states it).
+  std::optional<EvidenceRef> write_evidence(const FlowOutcome& ev, std::string& missing);
 
   struct Packet {
     int64_t ts_ns;

@@ -153,15 +153,18 @@ TEST_F(BoundaryTest, WriterRecordsBorderFlowsAndKeepsEvidenceOfBlockedOnes) {
   src.items.push_back(QueueSource::Evidence{2, 40, frame});
   src.items.push_back(border_flow(1, OutcomeVerdict::kBlock));
   src.items.push_back(border_flow(2, OutcomeVerdict::kAllow));
+  FlowOutcome starved = border_flow(4, OutcomeVerdict::kBlock);  // no packet reached the writer
+  starved.flags |= policy::flag::kEvidenceUnavailable;
+  src.items.push_back(starved);
   FlowOutcome domestic = border_flow(3, OutcomeVerdict::kAllow);
   domestic.adm.border = false;
   src.items.push_back(domestic);
 
   WriterThread t(src, std::move(w.value()), std::move(store.value()), "key", 2);
-  EXPECT_EQ(t.drain_once(), 7u);
-  EXPECT_EQ(src.released, 7u);
+  EXPECT_EQ(t.drain_once(), 8u);
+  EXPECT_EQ(src.released, 8u);
   WriterThreadStats st = t.stats();
-  EXPECT_EQ(st.records, 2u);
+  EXPECT_EQ(st.records, 3u);
   EXPECT_EQ(st.skipped, 1u);
   EXPECT_EQ(st.evidence_files, 1u);
   EXPECT_EQ(st.evidence_dropped, 1u) << "the third packet of flow 1 (flow 2's is kept pending)";
@@ -176,7 +179,7 @@ TEST_F(BoundaryTest, WriterRecordsBorderFlowsAndKeepsEvidenceOfBlockedOnes) {
     if (l.type == "flow") flows.push_back(j);
     if (l.type == "stop") stop = j;
   }
-  ASSERT_EQ(flows.size(), 2u);
+  ASSERT_EQ(flows.size(), 3u);
   const auto& blocked = flows[0].contains("flow_record") ? flows[0]["flow_record"] : flows[0];
   EXPECT_EQ(blocked["verdict"], "block");
   ASSERT_TRUE(blocked["evidence"].is_object()) << blocked.dump();
@@ -184,6 +187,12 @@ TEST_F(BoundaryTest, WriterRecordsBorderFlowsAndKeepsEvidenceOfBlockedOnes) {
   const auto& allowed = flows[1].contains("flow_record") ? flows[1]["flow_record"] : flows[1];
   EXPECT_EQ(allowed["verdict"], "allow");
   EXPECT_TRUE(allowed["evidence"].is_null());
+  EXPECT_TRUE(allowed["evidence_missing"].is_null()) << "no evidence is expected of allowed flows";
+  EXPECT_TRUE(blocked["evidence_missing"].is_null()) << blocked.dump();
+  // A blocked flow without a capture says why, instead of a bare "evidence": null.
+  const auto& starved_rec = flows[2].contains("flow_record") ? flows[2]["flow_record"] : flows[2];
+  EXPECT_TRUE(starved_rec["evidence"].is_null());
+  EXPECT_EQ(starved_rec["evidence_missing"], "no packets kept: evidence buffers exhausted");
   // The source's loss counters reach the stop record.
   const auto& details = stop.contains("details") ? stop["details"] : stop;
   EXPECT_EQ(details.value("events_lost", 0), 3) << stop.dump();
