@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (name == "--version") {
-    std::printf("datacustoms 0.1.0\n");
+    std::printf("datacustoms %s\n", DC_VERSION);
     return 0;
   }
   for (const auto& c : dc::appliance::command_table()) {
