@@ -1,6 +1,7 @@
 // `datacustoms audit keygen|verify|report`: the reviewer's tools for the audit trail.
 // Exit codes (appliance/command.hpp): 0 ok / intact, 1 tampered, 2 usage or I/O error.
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,9 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: datacustoms audit keygen --out PREFIX\n"
-    "         writes PREFIX.key (Ed25519, PKCS#8 PEM, mode 0600) and PREFIX.pub; never overwrites\n"
+    "         writes PREFIX.key (Ed25519, PKCS#8 PEM, mode 0600) and PREFIX.pub; never "
+    "overwrites;\n"
+    "         creates PREFIX's directory (mode 0700) when missing\n"
     "       datacustoms audit verify DIR --pubkey PUB [--expect-key-id ID] [--json] [--live]\n"
     "                                [--no-evidence]\n"
     "         checks the hash chain, checkpoint signatures and evidence hashes of the log in DIR;\n"
@@ -38,6 +41,19 @@ int keygen(const std::vector<std::string>& args) {
       return usage_error("keygen: unexpected argument '" + args[i] + "'");
   }
   if (out.empty()) return usage_error("keygen: --out PREFIX is required");
+  // The key directory is created when missing, private to its owner (0700): keys are secrets.
+  if (auto dir = std::filesystem::path(out).parent_path(); !dir.empty()) {
+    std::error_code ec;
+    if (std::filesystem::create_directories(dir, ec)) {
+      std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::replace, ec);
+    }
+    if (ec) {
+      std::fprintf(stderr, "datacustoms audit keygen: %s: cannot create directory: %s\n",
+                   dir.string().c_str(), ec.message().c_str());
+      return 2;
+    }
+  }
   auto id = dc::audit::write_new_keypair(out);
   if (!id) {
     std::fprintf(stderr, "datacustoms audit keygen: %s\n", id.error().message.c_str());

@@ -229,10 +229,10 @@ class CliTest(unittest.TestCase):
 
     # ---- audit ----------------------------------------------------------------------------
     def test_audit_keygen(self):
-        prefix = self.path("keys/appliance")
-        os.makedirs(os.path.dirname(prefix))
+        prefix = self.path("keys/appliance")  # keys/ does not exist yet: keygen creates it
         r = run(["audit", "keygen", "--out", prefix], cwd=self.tmp)
         self.assertExit(r, 0, "audit keygen")
+        self.assertEqual(stat.S_IMODE(os.stat(os.path.dirname(prefix)).st_mode), 0o700)
         key, pub = prefix + ".key", prefix + ".pub"
         self.assertTrue(os.path.isfile(key) and os.path.isfile(pub))
         self.assertEqual(stat.S_IMODE(os.stat(key).st_mode), 0o600)
