@@ -208,7 +208,8 @@ class Loader {
     check_keys(a,
                {"dir", "signing_key", "hmac_key_file", "checkpoint_every_records",
                 "checkpoint_interval_s", "max_file_mb", "fsync_every_records", "fsync_interval_ms",
-                "ring_size", "evidence_packets_per_flow", "evidence_max_mb"},
+                "ring_size", "evidence_packets_per_flow", "evidence_max_mb",
+                "record_before_release", "hold_ms", "hold_packets", "update_interval_s"},
                "[audit]");
     ac.enabled = true;
     ac.line = static_cast<int>(a.source().begin.line);
@@ -225,6 +226,15 @@ class Loader {
       error_at(*a.get("ring_size"), "'ring_size' must be a power of two");
     get_uint(a, "evidence_packets_per_flow", ac.evidence_packets_per_flow, 0, 100000);
     get_uint(a, "evidence_max_mb", ac.evidence_max_mb, 0, 1u << 24);
+    if (const toml::node* n = a.get("record_before_release")) {
+      if (!n->is_boolean())
+        error_at(*n, "'record_before_release' must be true or false");
+      else
+        ac.record_before_release = *n->value<bool>();
+    }
+    get_uint(a, "hold_ms", ac.hold_ms, 1, 60'000);
+    get_uint(a, "hold_packets", ac.hold_packets, 16, 1u << 20);
+    get_uint(a, "update_interval_s", ac.update_interval_s, 0, 86'400);
   }
 
   // A two-way choice whose default is "drop": true when `key` is `other`; anything else is an

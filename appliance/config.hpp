@@ -41,6 +41,11 @@ struct AuditConfig {
   uint32_t ring_size = 16384;  // power of two
   uint32_t evidence_packets_per_flow = 32;
   uint64_t evidence_max_mb = 1024;
+  // Record before release: border payload waits for the flow's fsynced flow_open record.
+  bool record_before_release = true;
+  uint32_t hold_ms = 500;           // longest wait; then the flow meets audit_unavailable
+  uint32_t hold_packets = 1024;     // per worker and ingress port
+  uint32_t update_interval_s = 60;  // flow_update records of long border flows (0: none)
   int line = 0;
 };
 

@@ -320,6 +320,10 @@ int ControlPlane::open_audit() {
     cfg_.dataplane.sinks.push_back(sinks_.back().get());
   }
   cfg_.dataplane.pipeline.evidence_packets = ac.evidence_packets_per_flow;
+  cfg_.dataplane.pipeline.hold_for_record = ac.record_before_release;
+  cfg_.dataplane.pipeline.hold_timeout_ns = int64_t{ac.hold_ms} * 1'000'000;
+  cfg_.dataplane.pipeline.hold_packets = ac.hold_packets;
+  cfg_.dataplane.pipeline.update_interval_ns = int64_t{ac.update_interval_s} * 1'000'000'000;
   auditor_->start();
   std::fprintf(stderr, "datacustoms: audit log %s\n", dir.c_str());
   return 0;

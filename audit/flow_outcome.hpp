@@ -39,7 +39,16 @@ struct OutcomeCounters {
   uint64_t bytes = 0;
 };
 
+// Which record an outcome makes: the admission of a border flow (`flow_open`, which the flow's
+// payload waits for), a long flow's progress (`flow_update`), or its final record (`flow`).
+enum class OutcomeKind : uint8_t { kFinal, kOpen, kUpdate };
+
 struct FlowOutcome {
+  OutcomeKind kind = OutcomeKind::kFinal;
+  // kOpen: the worker and its ticket (a per-worker counter, in the worker's enqueue order); the
+  // writer reports the highest ticket whose record is fsynced (OutcomeSource::set_durable).
+  uint16_t worker = 0;
+  uint32_t ticket = 0;
   uint64_t flow_id = 0;
   int64_t first_seen_ns = 0;
   int64_t last_seen_ns = 0;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <system_error>
 
+#include "audit/recovery.hpp"
 #include "base/file.hpp"
 #include "base/hash.hpp"
 
@@ -70,6 +71,7 @@ Result<void> LogWriter::resume() {
   std::sort(names.begin(), names.end());
 
   nlohmann::ordered_json recovered;
+  bool unclean = false;
   // Newest file first: find the last complete record to chain from.
   for (auto it = names.rbegin(); it != names.rend(); ++it) {
     fs::path p = fs::path(opt_.dir) / *it;
@@ -99,6 +101,10 @@ Result<void> LogWriter::resume() {
                         "(run 'datacustoms audit verify')");
     next_seq_ = j["seq"].get<std::uint64_t>() + 1;
     last_hash_ = base::sha256_hex(line);
+    // A run that ended cleanly ends with its closing checkpoint; anything else was cut short.
+    const auto cp = j.find("checkpoint");
+    unclean = !(j.value("type", "") == "checkpoint" && cp != j.end() && cp->is_object() &&
+                cp->value("reason", "") == "close");
     resume_info_ = {{"file", *it}, {"seq", next_seq_ - 1}, {"hash", last_hash_}};
     break;
   }
@@ -121,9 +127,44 @@ Result<void> LogWriter::resume() {
       if (k != "seq" && k != "prev" && k != "type" && k != "time") details[k] = v;
   enqueue(RecordType::kStart,
           "\"time\":" + json_string(format_time(now)) + "," + inner_members(details));
+  if (unclean) {
+    std::erase_if(names, [&](const std::string& n) { return !fs::exists(fs::path(opt_.dir) / n); });
+    auto scan = scan_unclean_run(opt_.dir, names);
+    if (!scan) return make_error("audit log recovery: " + scan.error().message);
+    enqueue_recovery(*scan, now);
+  }
   flush_pending();
   after_write(now);
   return {};
+}
+
+// The previous run ended without its closing checkpoint: one or more `recovery` records (at most
+// kRecoveryFlowsPerRecord flows each) say which run it was and which flows it left open.
+void LogWriter::enqueue_recovery(const RecoveryScan& scan, TimePoint now) {
+  const std::size_t parts = std::max<std::size_t>(
+      1, (scan.flows.size() + kRecoveryFlowsPerRecord - 1) / kRecoveryFlowsPerRecord);
+  for (std::size_t part = 0; part < parts; ++part) {
+    nlohmann::ordered_json d;
+    d["previous_run"] = {{"start_seq", scan.run_start_seq},
+                         {"start_time", scan.run_start_time},
+                         {"last_seq", scan.last_seq}};
+    d["unclosed_flows"] = scan.unclosed;
+    d["listed_truncated"] = scan.truncated;
+    d["part"] = part + 1;
+    d["parts"] = parts;
+    auto flows = nlohmann::ordered_json::array();
+    const std::size_t end = std::min(scan.flows.size(), (part + 1) * kRecoveryFlowsPerRecord);
+    for (std::size_t i = part * kRecoveryFlowsPerRecord; i < end; ++i) {
+      const UnclosedFlow& f = scan.flows[i];
+      auto o = nlohmann::ordered_json::parse(f.open_body, nullptr, false);
+      if (f.updated)
+        o["crossed_at_last_update"] = {{"packets", f.crossed_packets}, {"bytes", f.crossed_bytes}};
+      flows.push_back(std::move(o));
+    }
+    d["flows"] = std::move(flows);
+    enqueue(RecordType::kRecovery,
+            "\"time\":" + json_string(format_time(now)) + "," + inner_members(d));
+  }
 }
 
 void LogWriter::enqueue(RecordType type, const std::string& members) {
@@ -138,7 +179,8 @@ void LogWriter::enqueue(RecordType type, const std::string& members) {
   if (type == RecordType::kFlow) ++cp_flows_;
   if (cp_files_.empty() || cp_files_.back() != file_) cp_files_.push_back(file_);
   line += '\n';
-  pending_.push_back(Pending{false, std::move(line), type == RecordType::kCheckpoint});
+  pending_.push_back(
+      Pending{false, std::move(line), type == RecordType::kCheckpoint, next_seq_ - 1});
 }
 
 void LogWriter::enqueue_checkpoint(const char* reason) {
@@ -210,6 +252,7 @@ void LogWriter::flush_pending() {
       }
       ++stats_.records_written;
       ++unsynced_records_;
+      written_seq_ = p.seq;
       if (p.sync_after) sync_now(opt_.clock());
     }
     pending_.pop_front();
@@ -237,7 +280,14 @@ void LogWriter::sync_now(TimePoint now) {
     return;
   }
   unsynced_records_ = 0;
+  durable_seq_ = written_seq_;
   last_sync_ = now;
+}
+
+void LogWriter::sync() {
+  if (closed_) return;
+  flush_pending();
+  if (unsynced_records_ > 0) sync_now(opt_.clock());
 }
 
 void LogWriter::after_write(TimePoint now) {
@@ -281,8 +331,20 @@ AppendStatus LogWriter::append_flow(const nlohmann::json& body) {
   return append_line(RecordType::kFlow, inner_members(body), false);
 }
 
+AppendStatus LogWriter::append_flow(RecordType type, const nlohmann::ordered_json& body) {
+  if (type != RecordType::kFlow && type != RecordType::kFlowOpen && type != RecordType::kFlowUpdate)
+    return AppendStatus::kInvalid;
+  if (!body.is_object() || body.contains("seq") || body.contains("prev") || body.contains("type"))
+    return AppendStatus::kInvalid;
+  // A flow_open is never refused for a full pending queue: payload waits for it, and the workers
+  // stop opening border flows while the writer is unhealthy, so their number stays bounded.
+  return append_line(type, inner_members(body), type == RecordType::kFlowOpen);
+}
+
 AppendStatus LogWriter::append_event(RecordType type, const nlohmann::ordered_json& details) {
-  if (type == RecordType::kFlow || type == RecordType::kCheckpoint) return AppendStatus::kInvalid;
+  if (type == RecordType::kFlow || type == RecordType::kFlowOpen ||
+      type == RecordType::kFlowUpdate || type == RecordType::kCheckpoint)
+    return AppendStatus::kInvalid;
   if (!details.is_object() || details.contains("seq") || details.contains("prev") ||
       details.contains("type") || details.contains("time"))
     return AppendStatus::kInvalid;

@@ -63,6 +63,8 @@ struct WriterStats {
   std::string last_error;
 };
 
+struct RecoveryScan;
+
 class LogWriter {
  public:
   // Opens DIR, resumes the chain from the last complete record of the newest log file (a torn
@@ -77,6 +79,8 @@ class LogWriter {
   // flow_record_body() for the fields). Its members follow seq/prev/type on the line.
   AppendStatus append_flow(const nlohmann::ordered_json& body);
   AppendStatus append_flow(const nlohmann::json& body);
+  // A flow_open or flow_update record (same body rules; `type` kFlowOpen, kFlowUpdate or kFlow).
+  AppendStatus append_flow(RecordType type, const nlohmann::ordered_json& body);
   // An event record (not kFlow/kCheckpoint: checkpoints are the writer's own). The writer adds
   // "time" from the clock; `details` members follow it.
   AppendStatus append_event(
@@ -92,12 +96,19 @@ class LogWriter {
   WriterStats stats() const;
   // Records chained but not yet on disk (a write fault is being retried). Cheap: no copies.
   std::size_t pending() const noexcept { return pending_.size(); }
+  // Group commit: writes what is pending and fsyncs now if anything is unsynced.
+  void sync();
+  // The seq of the newest record given (chained), and of the newest record known to be on disk
+  // and fsynced (0: none yet in this run).
+  std::uint64_t last_seq() const noexcept { return next_seq_ - 1; }
+  std::uint64_t durable_seq() const noexcept { return durable_seq_; }
 
  private:
   struct Pending {
     bool open_file = false;  // true: switch to file `data`; false: append the line `data`
     std::string data;
     bool sync_after = false;  // checkpoints are fsynced as soon as they are written
+    std::uint64_t seq = 0;    // the line's record (0: a file switch)
   };
 
   explicit LogWriter(WriterOptions options, SigningKey key);
@@ -105,6 +116,7 @@ class LogWriter {
   AppendStatus append_line(RecordType type, std::string members, bool internal);
   void enqueue(RecordType type, const std::string& members);  // formats, chains, queues
   void enqueue_checkpoint(const char* reason);
+  void enqueue_recovery(const RecoveryScan& scan, TimePoint now);
   void enqueue_records_lost();
   void maybe_rotate();
   void flush_pending();
@@ -134,6 +146,8 @@ class LogWriter {
 
   // fsync state.
   std::uint64_t unsynced_records_ = 0;
+  std::uint64_t written_seq_ = 0;  // newest record written (not necessarily fsynced)
+  std::uint64_t durable_seq_ = 0;  // newest record written and fsynced
   TimePoint last_sync_{};
 
   // Fault state.

@@ -32,6 +32,12 @@ class OutcomeSource {
   // Outcomes and evidence copies producers could not queue (no slot, ring full); monotonic.
   virtual uint64_t lost_outcomes() const noexcept = 0;
   virtual uint64_t lost_evidence() const noexcept = 0;
+  // Every `flow_open` outcome of `worker` up to `ticket` is in the log and fsynced: its flows'
+  // held payload may cross. Called by the writer thread, tickets of one worker in order.
+  virtual void set_durable(uint16_t worker, uint32_t ticket) noexcept {
+    (void)worker;
+    (void)ticket;
+  }
 };
 
 }  // namespace dc::audit

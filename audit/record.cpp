@@ -75,6 +75,12 @@ std::string_view record_type_name(RecordType t) {
       return "checkpoint";
     case RecordType::kRecordsLost:
       return "records_lost";
+    case RecordType::kFlowOpen:
+      return "flow_open";
+    case RecordType::kFlowUpdate:
+      return "flow_update";
+    case RecordType::kRecovery:
+      return "recovery";
   }
   return "unknown";
 }
@@ -82,7 +88,8 @@ std::string_view record_type_name(RecordType t) {
 std::optional<RecordType> parse_record_type(std::string_view name) {
   for (auto t : {RecordType::kFlow, RecordType::kStart, RecordType::kStop,
                  RecordType::kPolicyReload, RecordType::kFailOpen, RecordType::kFailClosed,
-                 RecordType::kRotation, RecordType::kCheckpoint, RecordType::kRecordsLost}) {
+                 RecordType::kRotation, RecordType::kCheckpoint, RecordType::kRecordsLost,
+                 RecordType::kFlowOpen, RecordType::kFlowUpdate, RecordType::kRecovery}) {
     if (record_type_name(t) == name) return t;
   }
   return std::nullopt;
@@ -198,6 +205,16 @@ nlohmann::ordered_json evidence_to_json(const EvidenceRef& e) {
   j["packets"] = e.packets;
   j["bytes"] = e.bytes;
   j["truncated"] = e.truncated;
+  return j;
+}
+
+nlohmann::ordered_json flow_open_body(const FlowRecord& f) {
+  nlohmann::ordered_json full = flow_record_body(f);
+  nlohmann::ordered_json j;
+  for (const char* k :
+       {"time", "flow_id", "community_id", "src_ip", "src_port", "dest_ip", "dest_port", "proto",
+        "zones", "counterparty", "legal_basis", "sni", "http_host", "policy_sha256"})
+    j[k] = full[k];
   return j;
 }
 

@@ -46,6 +46,9 @@ enum class RecordType {
   kRotation,
   kCheckpoint,
   kRecordsLost,  // written after a write fault ends: how many records were dropped meanwhile
+  kFlowOpen,     // a border flow's admission, durable before its first payload byte crosses
+  kFlowUpdate,   // a long flow's progress (bytes, findings so far)
+  kRecovery,     // written at start after an unclean run: the flows it opened and never closed
 };
 std::string_view record_type_name(RecordType t);
 std::optional<RecordType> parse_record_type(std::string_view name);
@@ -125,6 +128,8 @@ struct FlowRecord {
 };
 // The body passed to LogWriter::append_flow().
 nlohmann::ordered_json flow_record_body(const FlowRecord& f);
+// The body of a flow_open record: who, where, under which counterparty, basis and policy.
+nlohmann::ordered_json flow_open_body(const FlowRecord& f);
 nlohmann::ordered_json evidence_to_json(const EvidenceRef& e);
 
 }  // namespace dc::audit

@@ -121,6 +121,7 @@ class Verifier {
     if (auto r = list_files(); !r) return r.error();
     for (std::size_t fi = 0; fi < files_.size(); ++fi)
       if (auto r = scan_file(fi); !r) return r.error();
+    check_unclean(nullptr);
     resolve_gaps();
     check_file_names();
     check_tail();
@@ -206,6 +207,7 @@ class Verifier {
     check_chain(e);
     remember(e);
     if (e.type == "checkpoint") check_checkpoint(e);
+    check_unclean(&e);
     if (e.type == "start" || e.type == "stop") check_run(e);
     if (e.type == "flow" && opt_.check_evidence) check_evidence(e);
     note_tail(e);
@@ -344,15 +346,36 @@ class Verifier {
       return;
     }
     if (run_open_) {
-      add(run_start_, FindingKind::kUncleanRun, run_start_seq_,
-          "run started at " + rec(run_start_seq_) + " (" + run_start_time_ +
-              ") has no stop record (killed, crashed, or its tail cut off); next run starts at " +
-              rec(e.seq));
+      unclean_ = Unclean{run_start_, run_start_seq_, run_start_time_, e.seq};
     }
     run_open_ = true;
     run_start_ = e.pos;
     run_start_seq_ = e.seq;
     run_start_time_ = e.json.value("time", "");
+  }
+
+  // The record after a start that found the previous run open: the writer seals such a run with
+  // `recovery` records (the flows it left open) right after its start record. A sealed run is a
+  // warning (named); one without its recovery record (or a start forged after a cut) an error.
+  void check_unclean(const Entry* e) {
+    if (!unclean_) return;
+    const Unclean u = *unclean_;
+    unclean_.reset();
+    std::string msg = "run started at " + rec(u.seq) + " (" + u.time +
+                      ") has no stop record (killed, crashed, or its tail cut off); next run " +
+                      "starts at " + rec(u.next_start);
+    const nlohmann::json* prev = nullptr;
+    if (e != nullptr && e->type == "recovery" && e->json.contains("previous_run") &&
+        e->json["previous_run"].is_object())
+      prev = &e->json["previous_run"];
+    if (prev != nullptr && prev->value("start_seq", std::uint64_t{0}) == u.seq) {
+      msg += "; sealed by recovery " + rec(e->seq) + ": " +
+             std::to_string(e->json.value("unclosed_flows", std::uint64_t{0})) +
+             " flow(s) opened and never closed";
+      add(u.pos, FindingKind::kUncleanRun, u.seq, msg, Severity::kWarning);
+      return;
+    }
+    add(u.pos, FindingKind::kUncleanRun, u.seq, msg + "; no recovery record follows");
   }
 
   void check_evidence(const Entry& e) {
@@ -494,6 +517,13 @@ class Verifier {
   std::optional<std::pair<std::uint64_t, Pos>> after_checkpoint_;  // first record after it
   TailInfo tail_;
   std::optional<TailInfo> before_last_;
+  struct Unclean {
+    Pos pos;
+    std::uint64_t seq = 0;
+    std::string time;
+    std::uint64_t next_start = 0;
+  };
+  std::optional<Unclean> unclean_;  // a run found open by the next start, awaiting its recovery
   bool run_open_ = false;
   Pos run_start_;
   std::uint64_t run_start_seq_ = 0;

@@ -42,6 +42,7 @@ void WriterThread::run() {
   while (!stop_.load(std::memory_order_relaxed)) {
     if (drain_once() == 0) {
       writer_->tick();  // retries pending records
+      commit_opens();
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     report_health();
@@ -63,6 +64,7 @@ unsigned WriterThread::drain_once() {
     if (writer_->append_event(type, details) == AppendStatus::kDropped) ++refused_;
   }
   unsigned n = source_.drain(*this, kBatch);
+  commit_opens();
   return n + static_cast<unsigned>(posted.size());
 }
 
@@ -124,7 +126,52 @@ std::optional<EvidenceRef> WriterThread::write_evidence(const FlowOutcome& ev,
   return ref.value();
 }
 
+void WriterThread::commit_opens() {
+  if (opens_waiting_.empty()) return;
+  writer_->sync();
+  ++group_commits_;
+  const uint64_t durable = writer_->durable_seq();
+  while (!opens_waiting_.empty() && opens_waiting_.front().seq <= durable) {
+    source_.set_durable(opens_waiting_.front().worker, opens_waiting_.front().ticket);
+    opens_waiting_.pop_front();
+  }
+}
+
+// A border flow's admission. Never refused by the writer (a flow_open bypasses the bound on
+// pending records; their number is bounded by the ring): a worker whose open could not be queued
+// already treats the flow as unrecordable, and one it queued waits for this record.
+void WriterThread::on_open(const FlowOutcome& ev) {
+  nlohmann::ordered_json body;
+  try {
+    body = flow_open_body(to_flow_record(ev, hmac_key_));
+  } catch (...) {
+    body = nlohmann::ordered_json{{"flow_id", ev.flow_id}, {"error", "record formatting failed"}};
+  }
+  AppendStatus st = writer_->append_flow(RecordType::kFlowOpen, body);
+  if (st != AppendStatus::kWritten && st != AppendStatus::kQueued) {
+    ++refused_;  // closing: the ticket never becomes durable, the held payload times out
+    return;
+  }
+  ++opens_;
+  opens_waiting_.push_back(OpenTicket{writer_->last_seq(), ev.worker, ev.ticket});
+}
+
+void WriterThread::on_update(const FlowOutcome& ev) {
+  try {
+    AppendStatus st = writer_->append_flow(RecordType::kFlowUpdate,
+                                           flow_record_body(to_flow_record(ev, hmac_key_)));
+    if (st == AppendStatus::kWritten || st == AppendStatus::kQueued)
+      ++updates_;
+    else
+      ++refused_;
+  } catch (...) {
+    ++refused_;
+  }
+}
+
 void WriterThread::on_outcome(const FlowOutcome& ev) {
+  if (ev.kind == OutcomeKind::kOpen) return on_open(ev);
+  if (ev.kind == OutcomeKind::kUpdate) return on_update(ev);
   if (!audit_worthy(ev)) {
     ++skipped_;
     auto pend = pending_.find(ev.flow_id);
@@ -166,8 +213,9 @@ Result<void> WriterThread::stop(const nlohmann::ordered_json& stop_details) {
 }
 
 WriterThreadStats WriterThread::stats() const {
-  return WriterThreadStats{records_.load(), skipped_.load(), refused_.load(),
-                           evidence_files_.load(), evidence_dropped_.load()};
+  return WriterThreadStats{records_.load(),        skipped_.load(),          refused_.load(),
+                           evidence_files_.load(), evidence_dropped_.load(), opens_.load(),
+                           updates_.load(),        group_commits_.load()};
 }
 
 }  // namespace dc::audit

@@ -29,6 +29,9 @@ struct WriterThreadStats {
   uint64_t refused = 0;  // records the writer refused (kDropped)
   uint64_t evidence_files = 0;
   uint64_t evidence_dropped = 0;  // packets discarded (flow not blocked, or bounds)
+  uint64_t opens = 0;             // flow_open records appended
+  uint64_t updates = 0;           // flow_update records appended
+  uint64_t group_commits = 0;     // fsyncs made to release held payload
 };
 
 class WriterThread final : private OutcomeConsumer {
@@ -54,6 +57,11 @@ class WriterThread final : private OutcomeConsumer {
   void on_outcome(const FlowOutcome& ev) override;
   void on_evidence(uint64_t flow_id, int64_t ts_ns, std::span<const uint8_t> frame) override;
   void report_health();
+  void on_open(const FlowOutcome& ev);
+  void on_update(const FlowOutcome& ev);
+  // Group commit: fsyncs what was written and tells the workers which flow_open records are
+  // durable now (their held payload may cross).
+  void commit_opens();
   // The blocked flow's evidence capture; without one, `missing` says why (the record states it).
   std::optional<EvidenceRef> write_evidence(const FlowOutcome& ev, std::string& missing);
 
@@ -70,10 +78,16 @@ class WriterThread final : private OutcomeConsumer {
   std::deque<uint64_t> pending_order_;  // eviction order (oldest first)
   std::mutex posted_mu_;                // control thread -> writer thread; control plane only
   std::vector<std::pair<RecordType, nlohmann::ordered_json>> posted_;
+  struct OpenTicket {
+    uint64_t seq;  // the flow_open record's seq in the log
+    uint16_t worker;
+    uint32_t ticket;
+  };
+  std::deque<OpenTicket> opens_waiting_;  // written (or queued), not yet known fsynced
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> records_{0}, skipped_{0}, refused_{0}, evidence_files_{0},
-      evidence_dropped_{0};
+      evidence_dropped_{0}, opens_{0}, updates_{0}, group_commits_{0};
 };
 
 }  // namespace dc::audit

@@ -56,6 +56,15 @@ class AuditChannel final : public audit::OutcomeSource {
   }
   uint64_t lost_outcomes() const noexcept override { return lost_outcomes_.load(); }
   uint64_t lost_evidence() const noexcept override { return lost_evidence_.load(); }
+  void set_durable(uint16_t worker, uint32_t ticket) noexcept override {
+    if (worker < kMaxWorkers) durable_[worker].store(ticket, std::memory_order_release);
+  }
+  // Workers: is flow_open ticket `ticket` (never 0) of `worker` fsynced? Tickets wrap at 2^32.
+  bool durable(uint16_t worker, uint32_t ticket) const noexcept {
+    if (worker >= kMaxWorkers || ticket == 0) return false;
+    return static_cast<int32_t>(durable_[worker].load(std::memory_order_acquire) - ticket) >= 0;
+  }
+  static constexpr uint16_t kMaxWorkers = 128;
 
   // ---- the control thread: writer progress (before freeing what queued outcomes point at) ----
   // A position after every item enqueued so far; handled(mark) turns true once the writer has
@@ -75,8 +84,9 @@ class AuditChannel final : public audit::OutcomeSource {
   rte_mempool* evidence_ = nullptr;
   std::atomic<uint64_t> lost_outcomes_{0};
   std::atomic<uint64_t> lost_evidence_{0};
-  uint32_t dequeued_ = 0;             // writer thread only
-  std::atomic<uint32_t> handled_{0};  // items the writer finished with
+  uint32_t dequeued_ = 0;                            // writer thread only
+  std::atomic<uint32_t> handled_{0};                 // items the writer finished with
+  std::atomic<uint32_t> durable_[kMaxWorkers] = {};  // per worker: newest fsynced flow_open ticket
 };
 
 // Per-worker FlowEventSink over the shared channel.
@@ -85,6 +95,11 @@ class AuditSink final : public FlowEventSink {
   explicit AuditSink(AuditChannel& ch) : ch_(ch) {}
   audit::FlowOutcome* acquire() noexcept override { return ch_.get_event(); }
   void commit(audit::FlowOutcome* ev) noexcept override { (void)ch_.put_event(ev); }
+  bool submit(audit::FlowOutcome* ev) noexcept override { return ch_.put_event(ev); }
+  bool records_opens() const noexcept override { return true; }
+  bool durable(uint16_t worker, uint32_t ticket) const noexcept override {
+    return ch_.durable(worker, ticket);
+  }
   bool available() const noexcept override { return ch_.available(); }
   bool wants_evidence() const noexcept override { return ch_.evidence_packets_per_flow() > 0; }
   bool evidence(uint64_t flow_id, const void* frame, uint32_t len, int64_t ts) noexcept override {

@@ -107,6 +107,12 @@ struct alignas(64) Flow {
   policy::Admission adm{};
   policy::CategoryTally tally{};
   policy::Verdict last{};  // the latest verdict (reasons of the final record)
+  // Record before release (dataplane/record_hold.cpp): a border flow's payload crosses only once
+  // its flow_open record (ticket `open_ticket`, 0 until written) is durable.
+  uint32_t open_ticket = 0;
+  uint16_t held = 0;           // packets of the flow waiting in the hold queues
+  bool open_durable = true;    // false: payload waits for the flow_open record
+  int64_t next_update_ns = 0;  // when the next flow_update record is due (0: none)
 };
 
 }  // namespace dc::dataplane

@@ -43,6 +43,9 @@ void put_inspection(const InspectCtx& c, audit::FlowOutcome& ev) noexcept {
 
 void Pipeline::fill_outcome(const Flow& f, int64_t now_ns, bool ended,
                             audit::FlowOutcome& ev) const noexcept {
+  ev.kind = audit::OutcomeKind::kFinal;  // open/update: set by the caller after filling
+  ev.worker = worker_id_;
+  ev.ticket = f.open_ticket;
   ev.flow_id = f.id;
   ev.first_seen_ns = f.first_seen_ns;
   ev.last_seen_ns = f.last_seen_ns;
@@ -134,6 +137,15 @@ void Pipeline::expire(int64_t now_ns) noexcept {
 }
 
 void Pipeline::expire_all(int64_t now_ns) noexcept {
+  // Packets still waiting for their record never crossed: they are dropped, not sent.
+  if (hold_ != nullptr) {
+    for (uint16_t p = 0; p <= kMaxPorts; ++p) {
+      for (HoldQueue& q = hold_[p]; !q.empty(); q.pop()) {
+        counters_.drop(DropReason::kAuditUnavailable);
+        rte_pktmbuf_free(q.front().m);
+      }
+    }
+  }
   flows_.expire_all([this, now_ns](Flow& f) noexcept {
     end_flow(f, std::max(now_ns, f.last_seen_ns));
     ++counters_.flows_expired;

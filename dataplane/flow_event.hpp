@@ -25,6 +25,20 @@ class FlowEventSink {
   virtual bool evidence(uint64_t flow_id, const void* frame, uint32_t len, int64_t ts_ns) noexcept {
     return true;
   }
+  // commit() that says whether the outcome was queued (false: lost, the slot is gone).
+  virtual bool submit(audit::FlowOutcome* ev) noexcept {
+    commit(ev);
+    return true;
+  }
+  // Writes border flows' admission (`flow_open`) and progress (`flow_update`) records, and
+  // reports when an admission record is durable. Only the live audit channel does; offline
+  // replay prints final records only.
+  virtual bool records_opens() const noexcept { return false; }
+  // Whether flow_open ticket `ticket` (never 0) of `worker` is in the log and fsynced.
+  virtual bool durable(uint16_t worker, uint32_t ticket) const noexcept {
+    (void)worker;
+    return ticket != 0;
+  }
 };
 
 }  // namespace dc::dataplane

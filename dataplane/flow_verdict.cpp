@@ -71,6 +71,7 @@ void Pipeline::settle_admission(Flow& f, int64_t now_ns) noexcept {
   else
     apply_verdict(f, f.adm.verdict, now_ns);
   f.recheck_ns = f.policy->next_change_ns(f.adm, now_ns);
+  open_record(f, now_ns);  // a border flow that may cross: its flow_open record (record_hold.cpp)
 }
 
 bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept {

@@ -54,6 +54,14 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable
     p->engine_ = p->own_engine_.get();
     p->snap_ = settings.policy;
   }
+  if (sink != nullptr && sink->records_opens() && settings.hold_for_record) {
+    try {
+      p->hold_ = std::make_unique<HoldQueue[]>(kMaxPorts + 1);
+      for (uint16_t i = 0; i <= kMaxPorts; ++i) p->hold_[i] = HoldQueue(settings.hold_packets);
+    } catch (const std::bad_alloc&) {
+      return make_error(ErrorCode::kUnavailable, "not enough memory for the record hold queues");
+    }
+  }
   return p;
 }
 
@@ -100,6 +108,8 @@ void Pipeline::bind_engine(Flow& f, InspectEngine* e) noexcept {
 void Pipeline::process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int64_t now_ns,
                        BurstOutput& out) noexcept {
   ++counters_.bursts;
+  cur_port_ = in_port;
+  cur_now_ns_ = now_ns;
   refresh_epoch();  // a newly published policy generation applies from this burst on
   set_today(now_ns);
   auto& pc = counters_.port[in_port <= kMaxPorts ? in_port : kMaxPorts];
@@ -293,7 +303,7 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
   if (f.finished) {
     // After both FINs (or a RST) no byte may follow (RFC 9293 §3.10.7.4); the last ACKs pass.
     if (d.payload_len > 0) return drop_pkt(m, DropReason::kTcpOutOfWindow, out);
-    return forward_pkt(f, dir, m, out);
+    return forward_pkt(f, dir, m, out, false);
   }
   if (f.policy != nullptr) {
     // Payload back on a one-way link.
@@ -308,8 +318,9 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
     // Held, or judged together with the segments the reorderer released.
     if (!inspect_payload(f, dir, d, m, now_ns, out)) return;
     if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
+    if (f.next_update_ns != 0 && now_ns >= f.next_update_ns) update_record(f, now_ns);
   }
-  forward_pkt(f, dir, m, out);
+  forward_pkt(f, dir, m, out, d.payload_len > 0);
 }
 
 void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,

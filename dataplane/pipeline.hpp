@@ -20,6 +20,7 @@
 #include "dataplane/fragments.hpp"
 #include "dataplane/inspect_pool.hpp"
 #include "dataplane/policy_epoch.hpp"
+#include "dataplane/record_hold.hpp"
 #include "inspect/detect/scanner.hpp"
 #include "inspect/stream/reorder.hpp"
 
@@ -41,8 +42,15 @@ struct PipelineSettings {
   bool reset_on_block = false;
   ::rte_mempool* tx_pool = nullptr;
   inspect::ReorderConfig reorder{};
-  uint16_t port_zone[kMaxPorts + 1];       // ingress port -> zone id (kNoZone: unknown)
-  uint16_t port_peer_zone[kMaxPorts + 1];  // ingress port -> zone of its paired (egress) port
+  // Record before release (with a sink that records_opens()): a border flow's payload waits, at
+  // most hold_timeout_ns, until its flow_open record is fsynced; then it crosses, or is dropped
+  // and the flow meets the audit_unavailable failure action. hold_packets: per ingress port.
+  bool hold_for_record = true;
+  uint32_t hold_packets = 1024;
+  int64_t hold_timeout_ns = 500'000'000;
+  int64_t update_interval_ns = 60'000'000'000;  // flow_update records of long flows (0: none)
+  uint16_t port_zone[kMaxPorts + 1];            // ingress port -> zone id (kNoZone: unknown)
+  uint16_t port_peer_zone[kMaxPorts + 1];       // ingress port -> zone of its paired (egress) port
   // The policy: either fixed (`policy`, replay and tests: the pipeline builds its own engine) or
   // published generations (`epoch`, the live appliance: switched at the next burst).
   const policy::Snapshot* policy = nullptr;  // owned by the caller; outlives the pipeline
@@ -60,7 +68,8 @@ struct PipelineSettings {
 // `back` holds packets the pipeline made to go back out of the ingress port (TCP resets towards
 // the sender of a blocked flow's packet).
 struct BurstOutput {
-  static constexpr uint32_t kCapacity = 256 * (3 + inspect::kReorderQueueCapacity);
+  // One burst (each packet may release its reorder queue) plus one release_held() turn.
+  static constexpr uint32_t kCapacity = 256 * (4 + inspect::kReorderQueueCapacity);
   rte_mbuf* fwd[kCapacity];
   rte_mbuf* drop[kCapacity];
   rte_mbuf* back[256];
@@ -90,8 +99,12 @@ class Pipeline {
 
   // Incremental expiry; called once per burst. Held packets of expired flows are freed.
   void expire(int64_t now_ns) noexcept;
-  // Ends every flow (shutdown / end of replay), emitting their records.
+  // Ends every flow (shutdown / end of replay), emitting their records; held packets are freed.
   void expire_all(int64_t now_ns) noexcept;
+  // Record before release: forwards the packets held on `in_port` whose flow_open record is now
+  // durable, drops those that waited longer than the hold timeout. Called every loop turn.
+  void release_held(uint16_t in_port, int64_t now_ns, BurstOutput& out) noexcept;
+  uint32_t held_packets() const noexcept;
 
   FlowTable& flows() noexcept { return flows_; }
   const InspectPool& inspect_pool() const noexcept { return pool_; }
@@ -117,8 +130,14 @@ class Pipeline {
     ++counters_.forwarded;
     out.fwd[out.n_fwd++] = m;
   }
-  // Forwards a packet of flow `f` and counts it as crossed (the flow record says what left).
-  void forward_pkt(Flow& f, Direction dir, rte_mbuf* m, BurstOutput& out) noexcept {
+  // Forwards a packet of flow `f` and counts it as crossed (the flow record says what left). A
+  // border flow's payload (and what follows it) first waits for its flow_open record.
+  void forward_pkt(Flow& f, Direction dir, rte_mbuf* m, BurstOutput& out,
+                   bool payload = true) noexcept {
+    if (!f.open_durable && (payload || f.held > 0) && !cleared_to_cross(f, dir, m, out)) return;
+    cross(f, dir, m, out);
+  }
+  void cross(Flow& f, Direction dir, rte_mbuf* m, BurstOutput& out) noexcept {
     DirCounters& c = f.crossed[static_cast<unsigned>(dir)];
     ++c.packets;
     c.bytes += rte_pktmbuf_pkt_len(m);
@@ -152,6 +171,12 @@ class Pipeline {
   void meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes,
                   int64_t now_ns) noexcept;
   InspectCtx* ctx_of(Flow& f) noexcept;
+
+  // Record before release (record_hold.cpp).
+  bool cleared_to_cross(Flow& f, Direction dir, rte_mbuf* m, BurstOutput& out) noexcept;
+  void open_record(Flow& f, int64_t now_ns) noexcept;
+  void update_record(Flow& f, int64_t now_ns) noexcept;
+  bool release_one(const HeldPacket& h, bool timed_out, int64_t now_ns, BurstOutput& out) noexcept;
 
   // Flow end and its record (flow_end.cpp).
   void end_flow(Flow& f, int64_t now_ns) noexcept;
@@ -187,6 +212,10 @@ class Pipeline {
   FlowFindings findings_;
   int64_t today_day_ = -1;
   Flow* cur_flow_ = nullptr;  // the flow of the packet being processed
+  uint16_t cur_port_ = 0;     // the ingress port of the burst being processed
+  int64_t cur_now_ns_ = 0;
+  std::unique_ptr<HoldQueue[]> hold_;  // per ingress port (kMaxPorts + 1), or null: no holding
+  uint32_t open_tickets_ = 0;          // flow_open tickets issued by this worker
 };
 
 }  // namespace dc::dataplane

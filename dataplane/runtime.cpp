@@ -338,11 +338,13 @@ int Dataplane::worker_main(void* arg) {
     ws->pipeline->refresh_epoch();
     for (uint16_t p = 0; p < nports; ++p) {
       uint16_t n = rte_eth_rx_burst(dp->ports_[p].port_id, q, pkts, burst);
-      if (n == 0) continue;
       BurstOutput& o = ws->out;
       o.clear();
-      ws->pipeline->process(p, pkts, n, ws->clock.now(), o);
-      dp->transmit(*ws, p, o);
+      const int64_t now = ws->clock.now();
+      if (n > 0) ws->pipeline->process(p, pkts, n, now, o);
+      // Payload that waited for its flow's flow_open record: out now if the record is fsynced.
+      ws->pipeline->release_held(p, now, o);
+      if (o.n_fwd + o.n_drop + o.n_back > 0) dp->transmit(*ws, p, o);
     }
     ws->pipeline->expire(ws->clock.now());
   }

@@ -75,6 +75,12 @@ class TelemetryTest(unittest.TestCase):
                 if ports["inside"]["rx_packets"] + ports["outside"]["rx_packets"] == 37:
                     break
                 time.sleep(0.05)
+            # ...and decided: border payload may wait for its flow_open record to be fsynced.
+            while time.time() < deadline:
+                verdicts = query("/datacustoms/verdicts")
+                if verdicts["forwarded"] + verdicts["dropped"] == 37:
+                    break
+                time.sleep(0.05)
             drops = query("/datacustoms/drops")
             verdicts = query("/datacustoms/verdicts")
             with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port, timeout=10) as resp:

@@ -40,7 +40,8 @@ TEST(DropReasonName, OrderIsStable) {
   EXPECT_EQ(static_cast<int>(DropReason::kTruncatedEthernet), 1);
   EXPECT_EQ(static_cast<int>(DropReason::kTxFull), 30);
   EXPECT_EQ(static_cast<int>(DropReason::kTcpOutOfWindow), 43);
-  EXPECT_EQ(kDropReasonCount, 44u);
+  EXPECT_EQ(static_cast<int>(DropReason::kRecordHoldFull), 44);
+  EXPECT_EQ(kDropReasonCount, 45u);
 }
 
 TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {

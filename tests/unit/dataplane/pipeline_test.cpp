@@ -530,7 +530,12 @@ TEST_F(PipelineTest, AuditChannelHandsOutcomesAndEvidenceToTheWriter) {
   } c;
   unsigned n = 0;
   while (unsigned got = ch.value()->drain(c, 2)) n += got;  // several drains of at most 2
-  ASSERT_EQ(c.outcomes.size(), 1u);
+  // The border flow's admission record first (flow_open), then its final record.
+  ASSERT_EQ(c.outcomes.size(), 2u);
+  EXPECT_EQ(c.outcomes[0].kind, audit::OutcomeKind::kOpen);
+  EXPECT_EQ(c.outcomes[0].ticket, 1u);
+  EXPECT_EQ(c.outcomes[1].kind, audit::OutcomeKind::kFinal);
+  c.outcomes.erase(c.outcomes.begin());
   EXPECT_EQ(c.outcomes[0].verdict, audit::OutcomeVerdict::kBlock);
   EXPECT_STREQ(c.outcomes[0].block_reason, "policy_block");
   EXPECT_EQ(c.evidence.size(), 4u) << "the flow's first packets, up to the per-flow bound";
@@ -538,7 +543,7 @@ TEST_F(PipelineTest, AuditChannelHandsOutcomesAndEvidenceToTheWriter) {
     EXPECT_EQ(id, c.outcomes[0].flow_id);
     EXPECT_GE(len, 54u);
   }
-  EXPECT_EQ(n, 5u);
+  EXPECT_EQ(n, 6u);
   EXPECT_EQ(ch.value()->lost_outcomes(), 0u);
   EXPECT_EQ(ch.value()->lost_evidence(), 0u);
   EXPECT_TRUE(ch.value()->available()) << "slots were returned to their pools";
@@ -548,6 +553,107 @@ TEST_F(PipelineTest, AuditChannelHandsOutcomesAndEvidenceToTheWriter) {
   pipeline_.reset();
   settings_.evidence_packets = 0;
   build(&sink_);
+}
+
+// A sink like the live audit channel: writes flow_open records and says when they are durable
+// (here: when the test says so), or refuses them.
+class DurableSink final : public FlowEventSink {
+ public:
+  audit::FlowOutcome* acquire() noexcept override { return &slot_; }
+  void commit(audit::FlowOutcome* ev) noexcept override { events.push_back(*ev); }
+  bool submit(audit::FlowOutcome* ev) noexcept override {
+    if (refuse) return false;
+    events.push_back(*ev);
+    return true;
+  }
+  bool records_opens() const noexcept override { return true; }
+  bool durable(uint16_t, uint32_t ticket) const noexcept override {
+    return ticket != 0 && ticket <= durable_upto;
+  }
+  std::vector<audit::FlowOutcome> events;
+  uint32_t durable_upto = 0;
+  bool refuse = false;
+
+ private:
+  audit::FlowOutcome slot_;
+};
+
+class RecordHoldTest : public PipelineTest {
+ protected:
+  void SetUp() override {
+    settings_.hold_timeout_ns = 500'000'000;
+    build(&dsink_);
+  }
+  void TearDown() override {
+    PipelineTest::TearDown();
+    settings_ = PipelineSettings{};
+  }
+  // One release turn at now_ + `after_ns`: frames forwarded, frames dropped.
+  std::pair<size_t, size_t> release(int64_t after_ns) {
+    out_.clear();
+    pipeline_->release_held(kReplayPort, now_ + after_ns, out_);
+    for (uint32_t i = 0; i < out_.n_fwd; ++i) rte_pktmbuf_free(out_.fwd[i]);
+    for (uint32_t i = 0; i < out_.n_drop; ++i) rte_pktmbuf_free(out_.drop[i]);
+    return {out_.n_fwd, out_.n_drop};
+  }
+  DurableSink dsink_;
+};
+
+// The handshake crosses at once; the first payload byte waits until the flow_open record is
+// durable, and then crosses (no earlier).
+TEST_F(RecordHoldTest, PayloadWaitsForTheDurableFlowOpenRecord) {
+  Upload u;
+  EXPECT_EQ(send(u.syn()).size(), 1u);
+  ASSERT_EQ(dsink_.events.size(), 1u);
+  EXPECT_EQ(dsink_.events[0].kind, audit::OutcomeKind::kOpen);
+  EXPECT_EQ(dsink_.events[0].ticket, 1u);
+  EXPECT_EQ(send(u.synack()).size(), 1u);
+  EXPECT_EQ(send(u.ack()).size(), 1u);
+  EXPECT_TRUE(send(u.data(0, R"({"shipment":"SH-1"})")).empty()) << "crossed before its record";
+  EXPECT_TRUE(send(u.data(19, R"({"containers":4})")).empty()) << "overtook the held segment";
+  EXPECT_EQ(pipeline_->held_packets(), 2u);
+  EXPECT_EQ(counters_.record_held.load(), 2u);
+  EXPECT_EQ(release(1'000'000), std::make_pair(size_t{0}, size_t{0}));
+  dsink_.durable_upto = 1;
+  EXPECT_EQ(release(2'000'000), std::make_pair(size_t{2}, size_t{0}));
+  EXPECT_EQ(send(u.data(35, "more")).size(), 1u) << "durable: no more waiting";
+  pipeline_->expire_all(now_);
+  ASSERT_EQ(dsink_.events.size(), 2u);
+  EXPECT_EQ(dsink_.events[1].kind, audit::OutcomeKind::kFinal);
+  EXPECT_EQ(dsink_.events[1].verdict, audit::OutcomeVerdict::kAllow);
+  EXPECT_EQ(dsink_.events[1].crossed[0].packets, 5u);
+}
+
+// A record that does not become durable in time: the held payload is dropped, never sent, and
+// the flow meets the audit_unavailable failure action (block by default).
+TEST_F(RecordHoldTest, RecordNotDurableInTimeFailsClosed) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  EXPECT_TRUE(send(u.data(0, R"({"shipment":"SH-1"})")).empty());
+  EXPECT_EQ(release(100'000'000), std::make_pair(size_t{0}, size_t{0}));
+  EXPECT_EQ(release(600'000'000), std::make_pair(size_t{0}, size_t{1}));
+  EXPECT_EQ(counters_.record_hold_timeouts.load(), 1u);
+  dsink_.durable_upto = 1;  // too late: the flow is blocked
+  int dropped = 0;
+  EXPECT_TRUE(send(u.data(19, "x"), &dropped).empty());
+  EXPECT_EQ(dropped, 1);
+  pipeline_->expire_all(now_);
+  const auto& fin = dsink_.events.back();
+  EXPECT_EQ(fin.verdict, audit::OutcomeVerdict::kBlock);
+  EXPECT_NE(kind_names(fin).find("audit_unavailable"), std::string::npos) << kind_names(fin);
+  EXPECT_EQ(fin.crossed[0].packets, 2u) << "SYN and ACK only: no payload crossed";
+}
+
+// No record can be queued at admission: nothing of the flow crosses.
+TEST_F(RecordHoldTest, UnrecordableAdmissionBlocksTheFlow) {
+  dsink_.refuse = true;
+  Upload u;
+  int dropped = 0;
+  EXPECT_TRUE(send(u.syn(), &dropped).empty());
+  EXPECT_EQ(dropped, 1);
+  EXPECT_EQ(counters_.events_lost.load(), 1u);
 }
 
 }  // namespace
