@@ -28,6 +28,19 @@ struct PortConfig {
   int line = 0;
 };
 
+// [audit.witness]: where each signed checkpoint is also published (audit/witness.hpp).
+struct WitnessConfig {
+  std::string file;  // a file outside the log directory (ideally another mount); empty: none
+  uint64_t file_max_mb = 16;
+  bool syslog = false;
+  std::string redis;  // "host:port" or a unix socket path; empty: none
+  std::string redis_key = "datacustoms:witness";
+  uint32_t redis_history = 10000;
+  uint32_t redis_connect_timeout_ms = 500;
+  uint32_t redis_timeout_ms = 500;
+  int line = 0;
+};
+
 struct AuditConfig {
   bool enabled = false;       // an [audit] table is present
   std::string dir;            // log directory (${config_dir}, ${out_dir} expanded later)
@@ -41,6 +54,7 @@ struct AuditConfig {
   uint32_t ring_size = 16384;  // power of two
   uint32_t evidence_packets_per_flow = 32;
   uint64_t evidence_max_mb = 1024;
+  WitnessConfig witness;
   int line = 0;
 };
 

@@ -75,14 +75,17 @@ std::string_view record_type_name(RecordType t) {
       return "checkpoint";
     case RecordType::kRecordsLost:
       return "records_lost";
+    case RecordType::kWitnessError:
+      return "witness_error";
   }
   return "unknown";
 }
 
 std::optional<RecordType> parse_record_type(std::string_view name) {
-  for (auto t : {RecordType::kFlow, RecordType::kStart, RecordType::kStop,
-                 RecordType::kPolicyReload, RecordType::kFailOpen, RecordType::kFailClosed,
-                 RecordType::kRotation, RecordType::kCheckpoint, RecordType::kRecordsLost}) {
+  for (auto t :
+       {RecordType::kFlow, RecordType::kStart, RecordType::kStop, RecordType::kPolicyReload,
+        RecordType::kFailOpen, RecordType::kFailClosed, RecordType::kRotation,
+        RecordType::kCheckpoint, RecordType::kRecordsLost, RecordType::kWitnessError}) {
     if (record_type_name(t) == name) return t;
   }
   return std::nullopt;

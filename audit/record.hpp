@@ -45,7 +45,8 @@ enum class RecordType {
   kFailClosed,
   kRotation,
   kCheckpoint,
-  kRecordsLost,  // written after a write fault ends: how many records were dropped meanwhile
+  kRecordsLost,   // written after a write fault ends: how many records were dropped meanwhile
+  kWitnessError,  // a checkpoint witness started failing (once per failure episode)
 };
 std::string_view record_type_name(RecordType t);
 std::optional<RecordType> parse_record_type(std::string_view name);
