@@ -62,7 +62,7 @@ struct VerifyOptions {
   std::string expect_key_id;
   // Witnesses to hold the log against (audit/witness_read.hpp: "file:PATH", "redis:HOST:PORT/KEY").
   // Each is read before the log, so a live log always contains what its witness holds.
-  std::vector<std::string> witnesses;
+  std::vector<std::string> witnesses = {};
 };
 
 struct VerifyReport {
