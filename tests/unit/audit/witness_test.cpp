@@ -190,6 +190,61 @@ TEST(WitnessPublisher, FullQueueKeepsTheNewest) {
   EXPECT_EQ(seqs->size() + pub.skipped(), 50u);
 }
 
+// The real sink, except that sync() fails while `fail_sync` is set.
+class SyncFailingSink final : public FileSink {
+ public:
+  explicit SyncFailingSink(std::shared_ptr<std::atomic<bool>> fail) : fail_(std::move(fail)) {}
+  Result<void> open(const std::string& path) override { return real_->open(path); }
+  Result<void> append(std::string_view b) override { return real_->append(b); }
+  Result<void> sync() override {
+    if (*fail_) return make_error(ErrorCode::kIo, "fsync: Input/output error");
+    return real_->sync();
+  }
+  void close() override { real_->close(); }
+
+ private:
+  std::unique_ptr<FileSink> real_ = make_posix_file_sink();
+  std::shared_ptr<std::atomic<bool>> fail_;
+};
+
+TEST(WriterHook, OnlyDurableCheckpointsAreHandedOn) {
+  TempDir tmp("hook");
+  FakeClock clock;
+  auto fail = std::make_shared<std::atomic<bool>>(false);
+  std::vector<CheckpointInfo> got;
+  auto o = sample_options(tmp.str(), clock);
+  o.sink = std::make_unique<SyncFailingSink>(fail);
+  o.on_checkpoint = [&](const CheckpointInfo& c) { got.push_back(c); };
+  auto w = LogWriter::open(std::move(o), test_key());
+  ASSERT_TRUE(w) << w.error().message;
+  auto flows = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      clock.now += std::chrono::seconds(1);
+      (*w)->append_flow(flow_record_body(sample_flow(1, clock.now)));
+    }
+  };
+  flows(5);  // start + 5 flows: the checkpoint of 6 records is record 7
+  ASSERT_EQ(got.size(), 1u);
+  *fail = true;
+  flows(6);  // record 14 is a checkpoint too, but its fsync fails
+  EXPECT_EQ(got.size(), 1u);
+  *fail = false;
+  ASSERT_TRUE((*w)->close());
+  ASSERT_EQ(got.size(), 2u);  // the closing checkpoint
+  // What was handed on is exactly the line on disk, and its hash is the chain value.
+  auto lines = read_lines(tmp.str());
+  for (const auto& c : got) {
+    const Line& l = find_seq(lines, c.seq);
+    EXPECT_EQ(l.type, "checkpoint");
+    EXPECT_EQ(l.raw, c.line);
+    EXPECT_EQ(l.file, c.file);
+    EXPECT_EQ(base::sha256_hex(l.raw), c.hash);
+    EXPECT_EQ(c.key_id, test_key().key_id());
+  }
+  EXPECT_EQ(got[0].seq, 7u);
+  EXPECT_EQ(got[1].seq, lines.back().seq);
+}
+
 // --- verify --witness against real logs
 // ------------------------------------------------------------
 
