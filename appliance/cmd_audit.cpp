@@ -18,10 +18,12 @@ constexpr const char* kUsage =
     "overwrites;\n"
     "         creates PREFIX's directory (mode 0700) when missing\n"
     "       datacustoms audit verify DIR --pubkey PUB [--expect-key-id ID] [--json] [--live]\n"
-    "                                [--no-evidence]\n"
+    "                                [--no-evidence] [--witness SPEC]...\n"
     "         checks the hash chain, checkpoint signatures and evidence hashes of the log in DIR;\n"
     "         --live: the log is still being written, its unsealed tail is only a warning\n"
     "         --expect-key-id ID: refuse a public key whose id is not ID (pin it out of band)\n"
+    "         --witness file:PATH | redis:HOST:PORT[/KEY] | redis:/SOCKET[#KEY]: every checkpoint\n"
+    "           the witness holds must be in the log, and the log must not end before them\n"
     "         exit 0 intact, 1 tampered or incomplete, 2 usage or I/O error\n"
     "       datacustoms audit report DIR [--json]\n"
     "         flow records per verdict, counterparty, category, zone pair and UTC day\n";
@@ -80,6 +82,8 @@ int verify(const std::vector<std::string>& args) {
       opt.check_evidence = false;
     else if (a == "--expect-key-id" && i + 1 < args.size())
       opt.expect_key_id = args[++i];
+    else if (a == "--witness" && i + 1 < args.size())
+      opt.witnesses.push_back(args[++i]);
     else if (!a.starts_with("--") && opt.dir.empty())
       opt.dir = a;
     else
@@ -106,7 +110,7 @@ int verify(const std::vector<std::string>& args) {
       std::printf("%s\n", dc::audit::format_finding(f).c_str());
     std::printf(
         "%s: %s: %llu records in %llu files, %llu flows, %llu valid checkpoints, sealed "
-        "through record %llu of %llu, %llu evidence files checked, key id %s%s\n",
+        "through record %llu of %llu, %llu evidence files checked, key id %s%s%s\n",
         opt.dir.c_str(), report->intact() ? "intact" : "NOT INTACT",
         static_cast<unsigned long long>(report->records),
         static_cast<unsigned long long>(report->files),
@@ -115,6 +119,10 @@ int verify(const std::vector<std::string>& args) {
         static_cast<unsigned long long>(report->sealed_through),
         static_cast<unsigned long long>(report->last_seq),
         static_cast<unsigned long long>(report->evidence_checked), report->key_id.c_str(),
+        opt.witnesses.empty()
+            ? ""
+            : (", " + std::to_string(report->witnessed) + " witnessed checkpoints held against it")
+                  .c_str(),
         report->findings_omitted == 0
             ? ""
             : (" (" + std::to_string(report->findings_omitted) + " more findings not listed)")

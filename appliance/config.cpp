@@ -208,7 +208,7 @@ class Loader {
     check_keys(a,
                {"dir", "signing_key", "hmac_key_file", "checkpoint_every_records",
                 "checkpoint_interval_s", "max_file_mb", "fsync_every_records", "fsync_interval_ms",
-                "ring_size", "evidence_packets_per_flow", "evidence_max_mb",
+                "ring_size", "evidence_packets_per_flow", "evidence_max_mb", "witness",
                 "record_before_release", "hold_ms", "hold_packets", "update_interval_s"},
                "[audit]");
     ac.enabled = true;
@@ -235,6 +235,45 @@ class Loader {
     get_uint(a, "hold_ms", ac.hold_ms, 1, 60'000);
     get_uint(a, "hold_packets", ac.hold_packets, 16, 1u << 20);
     get_uint(a, "update_interval_s", ac.update_interval_s, 0, 86'400);
+    if (const auto* t = get_table(a, "witness")) load_witness(*t, ac.witness);
+  }
+
+  void load_witness(const toml::table& t, WitnessConfig& w) {
+    check_keys(t,
+               {"file", "file_max_mb", "syslog", "redis", "redis_key", "redis_history",
+                "redis_connect_timeout_ms", "redis_timeout_ms"},
+               "[audit.witness]");
+    w.line = static_cast<int>(t.source().begin.line);
+    get_string(t, "file", w.file, false, t);
+    get_uint(t, "file_max_mb", w.file_max_mb, 1, 64);  // `audit verify` reads at most 64 MiB
+    if (const toml::node* n = t.get("syslog")) {
+      if (!n->is_boolean())
+        error_at(*n, "'syslog' must be true or false");
+      else
+        w.syslog = *n->value<bool>();
+    }
+    get_string(t, "redis", w.redis, false, t);
+    if (!w.redis.empty() && !w.redis.starts_with("/") && !valid_host_port(w.redis))
+      error_at(*t.get("redis"),
+               "'redis' = \"" + w.redis + "\" is neither host:port nor a unix socket path");
+    get_string(t, "redis_key", w.redis_key, false, t);
+    if (w.redis_key.empty()) error_at(*t.get("redis_key"), "'redis_key' must not be empty");
+    get_uint(t, "redis_history", w.redis_history, 1, 100000);
+    // The publisher runs off the writer thread; the bounds keep a shutdown's final flush short.
+    get_uint(t, "redis_connect_timeout_ms", w.redis_connect_timeout_ms, 10, 10000);
+    get_uint(t, "redis_timeout_ms", w.redis_timeout_ms, 10, 10000);
+  }
+
+  static bool valid_host_port(const std::string& s) {
+    auto colon = s.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == s.size() ||
+        s.size() - colon - 1 > 5)
+      return false;
+    std::string port = s.substr(colon + 1);
+    if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return false;
+    int p = std::stoi(port);
+    return p >= 1 && p <= 65535;
   }
 
   // A two-way choice whose default is "drop": true when `key` is `other`; anything else is an
@@ -405,6 +444,21 @@ Result<ApplianceConfig> load_appliance_config(const std::string& path,
   rel(c.audit.dir);
   rel(c.audit.signing_key);
   rel(c.audit.hmac_key_file);
+  rel(c.audit.witness.file);
+  if (!c.audit.witness.file.empty() && c.audit.dir.find("${") == std::string::npos &&
+      c.audit.witness.file.find("${") == std::string::npos) {
+    // A witness inside the log directory goes wherever the log goes: it would prove nothing.
+    auto dir = std::filesystem::path(c.audit.dir).lexically_normal();
+    auto file = std::filesystem::path(c.audit.witness.file).lexically_normal();
+    auto rel_path = file.lexically_relative(dir);
+    if (!rel_path.empty() && *rel_path.begin() != "..") {
+      diags.push_back(Diagnostic{path, c.audit.witness.line, 1, true,
+                                 "[audit.witness] file " + c.audit.witness.file +
+                                     " is inside the audit log directory; a witness must be "
+                                     "kept elsewhere (ideally on another mount)"});
+      return make_error(path + ": 1 error(s) in configuration");
+    }
+  }
   return c;
 }
 

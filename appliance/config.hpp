@@ -28,6 +28,19 @@ struct PortConfig {
   int line = 0;
 };
 
+// [audit.witness]: where each signed checkpoint is also published (audit/witness.hpp).
+struct WitnessConfig {
+  std::string file;  // a file outside the log directory (ideally another mount); empty: none
+  uint64_t file_max_mb = 16;
+  bool syslog = false;
+  std::string redis;  // "host:port" or a unix socket path; empty: none
+  std::string redis_key = "datacustoms:witness";
+  uint32_t redis_history = 10000;
+  uint32_t redis_connect_timeout_ms = 500;
+  uint32_t redis_timeout_ms = 500;
+  int line = 0;
+};
+
 struct AuditConfig {
   bool enabled = false;       // an [audit] table is present
   std::string dir;            // log directory (${config_dir}, ${out_dir} expanded later)
@@ -46,6 +59,7 @@ struct AuditConfig {
   uint32_t hold_ms = 500;           // longest wait; then the flow meets audit_unavailable
   uint32_t hold_packets = 1024;     // per worker and ingress port
   uint32_t update_interval_s = 60;  // flow_update records of long border flows (0: none)
+  WitnessConfig witness;
   int line = 0;
 };
 

@@ -301,7 +301,11 @@ int ControlPlane::open_audit() {
   auto ch = dataplane::AuditChannel::create(chc);
   if (!ch) return fail(ch.error().message);
   channel_ = std::move(ch.value());
-  auto writer = audit::LogWriter::open(writer_options(dir), std::move(key.value()));
+  if (auto r = open_witnesses(); !r) return fail("witness: " + r.error().message);
+  auto wo = writer_options(dir);
+  if (witnesses_)
+    wo.on_checkpoint = [p = witnesses_.get()](const audit::CheckpointInfo& c) { p->publish(c); };
+  auto writer = audit::LogWriter::open(std::move(wo), std::move(key.value()));
   if (!writer) return fail("log " + dir + ": " + writer.error().message);
   std::unique_ptr<audit::EvidenceStore> evidence;
   if (ac.evidence_packets_per_flow > 0) {
@@ -324,6 +328,12 @@ int ControlPlane::open_audit() {
   cfg_.dataplane.pipeline.hold_timeout_ns = int64_t{ac.hold_ms} * 1'000'000;
   cfg_.dataplane.pipeline.hold_packets = ac.hold_packets;
   cfg_.dataplane.pipeline.update_interval_ns = int64_t{ac.update_interval_s} * 1'000'000'000;
+  if (witnesses_) {
+    // The first failure of each episode becomes a record in the log it witnesses.
+    witnesses_->set_event_sink([a = auditor_.get()](nlohmann::ordered_json d) {
+      a->post_event(audit::RecordType::kWitnessError, std::move(d));
+    });
+  }
   auditor_->start();
   std::fprintf(stderr, "datacustoms: audit log %s\n", dir.c_str());
   return 0;
@@ -355,6 +365,7 @@ int ControlPlane::finish() {
                    r.error().message.c_str());
       exit_code = 1;
     }
+    close_witnesses();
   }
   if (!opt_.stats_json.empty()) {
     std::FILE* f = std::fopen(opt_.stats_json.c_str(), "w");
@@ -366,6 +377,45 @@ int ControlPlane::finish() {
     if (f != nullptr) std::fclose(f);
   }
   return exit_code;
+}
+
+// [audit.witness]: each configured witness, run by one publisher thread.
+Result<void> ControlPlane::open_witnesses() {
+  const auto& wc = cfg_.audit.witness;
+  std::vector<std::unique_ptr<audit::Witness>> ws;
+  if (!wc.file.empty()) {
+    auto w = audit::make_file_witness({expand(wc.file), wc.file_max_mb << 20});
+    if (!w) return w.error();
+    ws.push_back(std::move(*w));
+  }
+  if (wc.syslog) ws.push_back(audit::make_syslog_witness());
+  if (!wc.redis.empty()) {
+    audit::RedisWitnessOptions ro;
+    ro.address = expand(wc.redis);
+    ro.key = wc.redis_key;
+    ro.history_max = wc.redis_history;
+    ro.connect_timeout = std::chrono::milliseconds(wc.redis_connect_timeout_ms);
+    ro.command_timeout = std::chrono::milliseconds(wc.redis_timeout_ms);
+    auto w = audit::make_redis_witness(std::move(ro));
+    if (!w) return w.error();
+    ws.push_back(std::move(*w));
+  }
+  if (!ws.empty()) witnesses_ = std::make_unique<audit::WitnessPublisher>(std::move(ws));
+  return {};
+}
+
+// After the closing checkpoint: publish what is queued (bounded wait) and report each witness.
+void ControlPlane::close_witnesses() {
+  if (!witnesses_) return;
+  auto r = witnesses_->stop();
+  if (!r) std::fprintf(stderr, "datacustoms run: %s\n", r.error().message.c_str());
+  for (const auto& s : witnesses_->stats()) {
+    std::fprintf(stdout, "witness %s: published %llu, failures %llu in %llu episodes%s%s\n",
+                 s.name.c_str(), static_cast<unsigned long long>(s.published),
+                 static_cast<unsigned long long>(s.failures),
+                 static_cast<unsigned long long>(s.episodes),
+                 s.healthy ? "" : ", last error: ", s.healthy ? "" : s.last_error.c_str());
+  }
 }
 
 }  // namespace dc::appliance

@@ -12,6 +12,7 @@
 #include "appliance/config.hpp"
 #include "appliance/metrics.hpp"
 #include "appliance/reloader.hpp"
+#include "audit/witness.hpp"
 #include "audit/writer_thread.hpp"
 #include "dataplane/audit_channel.hpp"
 #include "dataplane/runtime.hpp"
@@ -42,6 +43,8 @@ class ControlPlane {
   int set_up_ports();
   int open_eal();
   int open_audit();
+  Result<void> open_witnesses();  // [audit.witness] -> witnesses_ (null when none is configured)
+  void close_witnesses();
   int start_dataplane();
   void serve();  // the control loop
   int finish();  // stops the workers, prints and writes the final counters, closes the log
@@ -57,6 +60,8 @@ class ControlPlane {
   std::unique_ptr<dataplane::EalSession> eal_;
   std::unique_ptr<dataplane::AuditChannel> channel_;
   std::vector<std::unique_ptr<dataplane::AuditSink>> sinks_;
+  // Before the writer: it publishes every checkpoint here, up to its closing one.
+  std::unique_ptr<audit::WitnessPublisher> witnesses_;
   std::unique_ptr<audit::WriterThread> auditor_;
   std::unique_ptr<dataplane::Dataplane> plane_;
   std::unique_ptr<MetricsServer> metrics_;

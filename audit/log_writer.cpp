@@ -206,6 +206,11 @@ void LogWriter::enqueue_checkpoint(const char* reason) {
   }
   enqueue(RecordType::kCheckpoint,
           "\"time\":" + json_string(c.time) + ",\"checkpoint\":" + dump(checkpoint_to_json(c)));
+  if (opt_.on_checkpoint) {
+    const std::string& line = pending_.back().data;  // the checkpoint just queued, with '\n'
+    unwitnessed_.push_back(
+        CheckpointInfo{c.seq, last_hash_, file_, key_id_, c.time, line.substr(0, line.size() - 1)});
+  }
   cp_first_seq_ = next_seq_;
   cp_flows_ = 0;
   cp_files_.clear();
@@ -254,6 +259,12 @@ void LogWriter::flush_pending() {
       ++unsynced_records_;
       written_seq_ = p.seq;
       if (p.sync_after) sync_now(opt_.clock());
+      // Only checkpoints are sync_after. Published once durable: a witness must never hold a
+      // checkpoint the log could lose (one whose fsync failed is not published).
+      if (p.sync_after && !unwitnessed_.empty()) {
+        if (unsynced_records_ == 0) opt_.on_checkpoint(unwitnessed_.front());
+        unwitnessed_.pop_front();
+      }
     }
     pending_.pop_front();
   }

@@ -26,6 +26,17 @@
 
 namespace dc::audit {
 
+// A signed checkpoint as a witness publishes it (audit/witness.hpp): given to
+// WriterOptions::on_checkpoint once the checkpoint line is written and fsynced.
+struct CheckpointInfo {
+  std::uint64_t seq = 0;
+  std::string hash;    // SHA-256 (hex) of `line`: the chain value the next record names
+  std::string file;    // the log file holding the checkpoint
+  std::string key_id;  // the signer
+  std::string time;    // the checkpoint's "time"
+  std::string line;    // the checkpoint line itself, without its '\n'
+};
+
 struct WriterOptions {
   std::string dir;                                // created if missing (one level)
   std::function<TimePoint()> clock;               // required: record and checkpoint times, timers
@@ -40,6 +51,9 @@ struct WriterOptions {
   std::size_t max_pending_records = 4096;          // bound on records held during a write fault
   nlohmann::ordered_json start_details = nlohmann::ordered_json::object();  // merged into "start"
   std::unique_ptr<FileSink> sink;  // null: make_posix_file_sink()
+  // Called on the writer's thread after each checkpoint is on disk and fsynced (not when its
+  // fsync failed). Must return quickly and not throw: WitnessPublisher::publish() only queues.
+  std::function<void(const CheckpointInfo&)> on_checkpoint;
 };
 
 enum class AppendStatus {
@@ -128,6 +142,7 @@ class LogWriter {
   std::string key_id_;
   std::unique_ptr<FileSink> sink_;
   std::deque<Pending> pending_;
+  std::deque<CheckpointInfo> unwitnessed_;  // queued checkpoints, in order (on_checkpoint only)
   bool closed_ = false;
   bool stop_written_ = false;
 

@@ -81,15 +81,18 @@ std::string_view record_type_name(RecordType t) {
       return "flow_update";
     case RecordType::kRecovery:
       return "recovery";
+    case RecordType::kWitnessError:
+      return "witness_error";
   }
   return "unknown";
 }
 
 std::optional<RecordType> parse_record_type(std::string_view name) {
-  for (auto t : {RecordType::kFlow, RecordType::kStart, RecordType::kStop,
-                 RecordType::kPolicyReload, RecordType::kFailOpen, RecordType::kFailClosed,
-                 RecordType::kRotation, RecordType::kCheckpoint, RecordType::kRecordsLost,
-                 RecordType::kFlowOpen, RecordType::kFlowUpdate, RecordType::kRecovery}) {
+  for (auto t :
+       {RecordType::kFlow, RecordType::kStart, RecordType::kStop, RecordType::kPolicyReload,
+        RecordType::kFailOpen, RecordType::kFailClosed, RecordType::kRotation,
+        RecordType::kCheckpoint, RecordType::kRecordsLost, RecordType::kWitnessError,
+        RecordType::kFlowOpen, RecordType::kFlowUpdate, RecordType::kRecovery}) {
     if (record_type_name(t) == name) return t;
   }
   return std::nullopt;

@@ -45,10 +45,11 @@ enum class RecordType {
   kFailClosed,
   kRotation,
   kCheckpoint,
-  kRecordsLost,  // written after a write fault ends: how many records were dropped meanwhile
-  kFlowOpen,     // a border flow's admission, durable before its first payload byte crosses
-  kFlowUpdate,   // a long flow's progress (bytes, findings so far)
-  kRecovery,     // written at start after an unclean run: the flows it opened and never closed
+  kRecordsLost,   // written after a write fault ends: how many records were dropped meanwhile
+  kWitnessError,  // a checkpoint witness started failing (once per failure episode)
+  kFlowOpen,      // a border flow's admission, durable before its first payload byte crosses
+  kFlowUpdate,    // a long flow's progress (bytes, findings so far)
+  kRecovery,      // written at start after an unclean run: the flows it opened and never closed
 };
 std::string_view record_type_name(RecordType t);
 std::optional<RecordType> parse_record_type(std::string_view name);

@@ -6,10 +6,12 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "audit/record.hpp"
 #include "audit/verify_scan.hpp"
+#include "audit/witness_read.hpp"
 #include "base/file.hpp"
 #include "base/hash.hpp"
 
@@ -115,7 +117,11 @@ bool checkpoint_is_canonical(const Entry& e) {
 
 class Verifier {
  public:
-  Verifier(const VerifyOptions& opt, const VerifyKey& key) : opt_(opt), key_(key) {}
+  Verifier(const VerifyOptions& opt, const VerifyKey& key, std::vector<WitnessContent> witnesses)
+      : opt_(opt), key_(key), witnesses_(std::move(witnesses)) {
+    for (const auto& w : witnesses_)
+      for (const auto& c : w.checkpoints) witnessed_[c.seq].push_back(&c);
+  }
 
   Result<VerifyReport> run() {
     if (auto r = list_files(); !r) return r.error();
@@ -125,9 +131,11 @@ class Verifier {
     resolve_gaps();
     check_file_names();
     check_tail();
+    check_witnesses();
     std::stable_sort(findings_.begin(), findings_.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (auto& f : findings_) report_.findings.push_back(std::move(f.second));
+    add_witness_problems();
     report_.files = files_.size();
     report_.key_id = key_.key_id();
     return std::move(report_);
@@ -210,6 +218,7 @@ class Verifier {
     check_unclean(&e);
     if (e.type == "start" || e.type == "stop") check_run(e);
     if (e.type == "flow" && opt_.check_evidence) check_evidence(e);
+    if (!witnessed_.empty()) check_witnessed(e);
     note_tail(e);
   }
 
@@ -495,8 +504,64 @@ class Verifier {
         sev);
   }
 
+  // --- Witnesses (docs/audit-format.md, "Witnesses") ---------------------------------------------
+
+  // A witnessed seq must be this very checkpoint line: same bytes, so the same hash.
+  void check_witnessed(const Entry& e) {
+    auto it = witnessed_.find(e.seq);
+    if (it == witnessed_.end()) return;
+    witnessed_found_.insert(e.seq);
+    for (const WitnessedCheckpoint* w : it->second) {
+      if (w->hash == e.hash) continue;
+      add(e.pos, FindingKind::kWitnessMismatch, e.seq,
+          rec(e.seq) + " is not the checkpoint witnessed by " + w->where + ":" +
+              std::to_string(w->line) + " (witnessed " + short_hash(w->hash) +
+              ", log line hashes to " + short_hash(e.hash) + ")");
+    }
+  }
+
+  void check_witnesses() {
+    Pos end = tail_.pos;
+    for (const auto& wc : witnesses_) {
+      const WitnessedCheckpoint* latest = nullptr;
+      for (const auto& c : wc.checkpoints) {
+        ++report_.witnessed;
+        if (witnessed_found_.contains(c.seq)) continue;
+        if (c.seq > report_.last_seq) {
+          if (!latest || c.seq > latest->seq) latest = &c;
+          continue;
+        }
+        add(end, FindingKind::kWitnessMismatch, c.seq,
+            "witnessed checkpoint " + std::to_string(c.seq) + " (" + c.where + ":" +
+                std::to_string(c.line) + ") is absent from the log");
+      }
+      if (latest)
+        add(end, FindingKind::kCutBack, latest->seq,
+            "log cut back: witness " + wc.source + " has checkpoint seq " +
+                std::to_string(latest->seq) + ", log ends at seq " +
+                std::to_string(report_.last_seq));
+    }
+  }
+
+  // Problems of the witness itself are not at a place in the log: listed after the log's.
+  void add_witness_problems() {
+    for (const auto& wc : witnesses_)
+      for (const auto& p : wc.problems) {
+        if (report_.findings.size() >= kMaxFindings) {
+          ++report_.findings_omitted;
+          continue;
+        }
+        report_.findings.push_back(Finding{p.error ? Severity::kError : Severity::kWarning,
+                                           FindingKind::kWitnessInvalid, p.where, p.line, 0,
+                                           p.message});
+      }
+  }
+
   const VerifyOptions& opt_;
   const VerifyKey& key_;
+  std::vector<WitnessContent> witnesses_;
+  std::map<std::uint64_t, std::vector<const WitnessedCheckpoint*>> witnessed_;  // by seq
+  std::set<std::uint64_t> witnessed_found_;
   std::vector<std::string> files_;
   std::vector<std::optional<std::pair<std::uint64_t, Pos>>> first_valid_;  // per file
   std::vector<bool> empty_;                                                // per file
@@ -570,6 +635,12 @@ std::string_view finding_kind_name(FindingKind k) {
       return "file_name";
     case FindingKind::kUncleanRun:
       return "unclean_run";
+    case FindingKind::kWitnessInvalid:
+      return "witness_invalid";
+    case FindingKind::kWitnessMismatch:
+      return "witness_mismatch";
+    case FindingKind::kCutBack:
+      return "cut_back";
   }
   return "unknown";
 }
@@ -596,6 +667,7 @@ nlohmann::ordered_json VerifyReport::to_json() const {
   j["evidence_checked"] = evidence_checked;
   j["key_id"] = key_id;
   j["findings_omitted"] = findings_omitted;
+  j["witnessed"] = witnessed;
   auto arr = nlohmann::ordered_json::array();
   for (const auto& f : findings) {
     arr.push_back({{"severity", f.severity == Severity::kError ? "error" : "warning"},
@@ -614,7 +686,14 @@ Result<VerifyReport> verify_log(const VerifyOptions& options, const VerifyKey& k
     return make_error(ErrorCode::kInvalid, "public key has key id " + key.key_id() +
                                                ", not the expected " + options.expect_key_id);
   }
-  return Verifier(options, key).run();
+  // Witnesses first: whatever they hold was durable in the log before it was published.
+  std::vector<WitnessContent> witnesses;
+  for (const auto& spec : options.witnesses) {
+    auto w = read_witness(spec, key);
+    if (!w) return w.error();
+    witnesses.push_back(std::move(*w));
+  }
+  return Verifier(options, key, std::move(witnesses)).run();
 }
 
 }  // namespace dc::audit

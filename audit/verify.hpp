@@ -32,6 +32,9 @@ enum class FindingKind {
   kEmptyFile,           // a log file with no bytes (the writer never leaves one)
   kFileName,            // a file whose name does not bind its first record's seq
   kUncleanRun,          // a run (start record) that ended without its stop record
+  kWitnessInvalid,      // a witness entry that is not a checkpoint signed by the given key
+  kWitnessMismatch,     // the log lacks a witnessed checkpoint (record absent or different)
+  kCutBack,             // the log ends before the latest witnessed checkpoint
 };
 std::string_view finding_kind_name(FindingKind k);
 
@@ -57,6 +60,9 @@ struct VerifyOptions {
   // When set, the public key's id must equal it (a key pinned out of band): a swapped key file
   // is refused instead of verifying a re-signed log.
   std::string expect_key_id;
+  // Witnesses to hold the log against (audit/witness_read.hpp: "file:PATH", "redis:HOST:PORT/KEY").
+  // Each is read before the log, so a live log always contains what its witness holds.
+  std::vector<std::string> witnesses = {};
 };
 
 struct VerifyReport {
@@ -69,6 +75,7 @@ struct VerifyReport {
   std::uint64_t sealed_through = 0;  // highest seq covered by a valid checkpoint
   std::uint64_t evidence_checked = 0;
   std::uint64_t findings_omitted = 0;  // findings past the report's cap (counted, not listed)
+  std::uint64_t witnessed = 0;         // witnessed checkpoints read (valid signatures)
   std::string key_id;                  // id of the public key the checkpoints were checked with
 
   bool intact() const;  // no error findings

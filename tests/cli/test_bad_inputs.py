@@ -97,6 +97,25 @@ class BadInputTest(unittest.TestCase):
         self.refused(["audit", "verify", self.dir, "--pubkey", self.empty], "not a PEM public key")
         self.refused(["audit", "report", "/dev/zero"], "not a directory")
 
+    def test_audit_verify_witness(self):
+        # The witness is read before the log: a bad one is refused even for an empty directory.
+        huge = os.path.join(self.tmp, "huge-witness")
+        with open(huge, "wb") as f:
+            f.truncate(1 << 30)  # sparse: costs no disk
+        link = os.path.join(self.tmp, "witness-link")
+        os.symlink(self.empty, link)  # a symlink to a regular file is still refused
+        cases = [("/dev/zero", r"not a regular file \(character device\)"),
+                 (self.dir, r"not a regular file \(directory\)"),
+                 (link, r"not a regular file \(symbolic link\)"),
+                 (huge, r"larger than \d+ bytes"),
+                 (os.path.join(self.tmp, "absent"), "cannot open")]
+        for bad, says in cases:
+            with self.subTest(witness=bad):
+                self.refused(["audit", "verify", self.dir, "--pubkey", self.pub,
+                              "--witness", "file:" + bad], re.escape(bad) + ": " + says)
+        self.refused(["audit", "verify", self.dir, "--pubkey", self.pub, "--witness", "ftp:x"],
+                     "expected file:PATH")
+
     # ---- appliance.toml and the files it names --------------------------------------------
     def config(self, replace):
         """examples/appliance.toml with `replace` {regex: replacement} applied, keys made."""
@@ -134,6 +153,28 @@ class BadInputTest(unittest.TestCase):
             with self.subTest(policy=bad):
                 args = self.config({r"^policy = .*$": 'policy = "%s"' % bad})
                 self.refused(args, re.escape(bad) + ": " + says)
+
+    def test_witness_file_named_by_the_config(self):
+        link = os.path.join(self.tmp, "witness-link")
+        os.symlink(self.empty, link)
+        for bad, says in [(self.dir, r"not a regular file \(directory\)"),
+                          ("/dev/null", r"not a regular file \(device\)"),
+                          (link, r"not a regular file \(symbolic link\)")]:
+            with self.subTest(witness=bad):
+                args = self.config({r"^evidence_packets_per_flow = 32$":
+                                    'evidence_packets_per_flow = 32\n[audit.witness]\nfile = "%s"'
+                                    % bad})
+                self.refused(args, re.escape(bad) + ": " + says)
+        args = self.config({r"^evidence_packets_per_flow = 32$":
+                            'evidence_packets_per_flow = 32\n[audit.witness]\nredis = "nohost"\n'
+                            'redis_timeout_ms = 5'})
+        err = self.refused(args, r"appliance\.toml:\d+:\d+: error: 'redis' = \"nohost\"")
+        self.assertRegex(err, r"'redis_timeout_ms' = 5 is out of range")
+        inside = os.path.join(self.tmp, "out", "audit", "w.log")
+        args = self.config({r"^evidence_packets_per_flow = 32$":
+                            'evidence_packets_per_flow = 32\n[audit.witness]\nfile = "%s"' % inside,
+                            r'^dir = "\$\{out_dir\}/audit"': 'dir = "%s"' % os.path.dirname(inside)})
+        self.refused(args, "inside the audit log directory")
 
     def test_no_audit_trail_for_a_policy_that_requires_one(self):
         # ftz-demo.toml: [defaults.on_failure] audit_unavailable = "closed".
