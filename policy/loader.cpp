@@ -1,5 +1,6 @@
 // Policy loader: TOML text -> PolicyDoc (parse_policy), and the readers of the file's header,
-// defaults, zones and links. The other tables are read in loader_*.cpp (see loader_reader.hpp).
+// defaults, zones and links. The other tables are read in loader_*.cpp (see loader_reader.hpp);
+// the keys of every table are in loader_schema.hpp.
 #include "policy/loader.hpp"
 
 #include "base/time.hpp"

@@ -1,6 +1,7 @@
 #pragma once
 // Internal to the policy loader (policy/loader*.cpp): the toml++ adapter that reads typed,
-// positioned fields with diagnostics, and the readers of each part of the file. toml++ is
+// positioned fields with diagnostics, read_fields()/read_tables() that read a table by its
+// schema rows (loader_schema.hpp), and the readers of each part of the file. toml++ is
 // compiled header-only without exceptions (TOML_EXCEPTIONS=0, parse_result API); it must not
 // appear anywhere else in policy/ (tests/check_includes.sh).
 #include <toml++/toml.h>
