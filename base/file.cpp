@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace dc::base {
 namespace {
@@ -21,6 +22,11 @@ const char* file_kind(mode_t m) noexcept {
   if (S_ISSOCK(m)) return "socket";
   if (S_ISLNK(m)) return "symbolic link";
   return "special file";
+}
+
+Error too_large(const std::string& path, std::size_t max_bytes) {
+  return make_error(ErrorCode::kTooLarge,
+                    path + ": larger than " + std::to_string(max_bytes) + " bytes");
 }
 
 }  // namespace
@@ -56,36 +62,32 @@ Result<RegularFile> open_regular_file(const std::string& path, ReadOptions opt) 
     return make_error(ErrorCode::kNotRegular,
                       path + ": not a regular file (" + file_kind(st.st_mode) + ")");
   }
-  if (static_cast<std::size_t>(st.st_size) > opt.max_bytes) {
-    return make_error(ErrorCode::kTooLarge,
-                      path + ": larger than " + std::to_string(opt.max_bytes) + " bytes");
-  }
+  if (static_cast<std::size_t>(st.st_size) > opt.max_bytes) return too_large(path, opt.max_bytes);
   f.size_ = static_cast<std::size_t>(st.st_size);
   return f;
+}
+
+Result<std::size_t> RegularFile::read_chunks(std::size_t max_bytes,
+                                             const std::function<void(std::string_view)>& fn) {
+  std::vector<char> buf(std::size_t{1} << 16);
+  std::size_t total = 0;
+  for (;;) {
+    auto n = read(buf.data(), buf.size());
+    if (!n) return n.error();
+    if (*n == 0) return total;
+    total += *n;
+    if (total > max_bytes) return too_large(path_, max_bytes);
+    fn(std::string_view(buf.data(), *n));
+  }
 }
 
 Result<std::string> read_file(const std::string& path, ReadOptions opt) {
   auto f = open_regular_file(path, opt);
   if (!f) return f.error();
   std::string out;
-  out.resize(f->size_at_open());
-  std::size_t got = 0;
-  for (;;) {
-    // Read one byte past the stat size, so a file that grew since fstat is still bounded.
-    if (got == out.size()) {
-      if (out.size() >= opt.max_bytes + 1) break;
-      out.resize(std::min(opt.max_bytes + 1, out.size() + 4096));
-    }
-    auto n = f->read(out.data() + got, out.size() - got);
-    if (!n) return n.error();
-    if (*n == 0) break;
-    got += *n;
-  }
-  if (got > opt.max_bytes) {
-    return make_error(ErrorCode::kTooLarge,
-                      path + ": larger than " + std::to_string(opt.max_bytes) + " bytes");
-  }
-  out.resize(got);
+  out.reserve(f->size_at_open());
+  auto n = f->read_chunks(opt.max_bytes, [&](std::string_view chunk) { out.append(chunk); });
+  if (!n) return n.error();
   return out;
 }
 

@@ -4,7 +4,9 @@
 // key is "not a regular file", never an unbounded read), and so is a file above `max_bytes`.
 // Control plane only (allocates, blocks on I/O).
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "base/result.hpp"
 
@@ -31,6 +33,11 @@ class RegularFile {
   ~RegularFile();
   // Up to `n` bytes; 0 at end of file. Retries EINTR.
   Result<std::size_t> read(char* buf, std::size_t n);
+  // Reads to the end of the file, handing each chunk (at most 64 KiB) to `fn`; returns the byte
+  // count, or "PATH: larger than N bytes" as soon as more than `max_bytes` arrive (a file that
+  // grew since it was opened is still bounded).
+  Result<std::size_t> read_chunks(std::size_t max_bytes,
+                                  const std::function<void(std::string_view)>& fn);
   std::size_t size_at_open() const noexcept { return size_; }
   const std::string& path() const noexcept { return path_; }
 

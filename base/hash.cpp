@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <vector>
 
 namespace dc::base {
 namespace {
@@ -44,19 +43,10 @@ Result<std::string> sha256_file_hex(const std::string& path, ReadOptions opt) {
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
     return make_error(ErrorCode::kUnavailable, path + ": cannot start SHA-256");
-  std::vector<char> buf(1 << 16);
-  std::size_t total = 0;
-  for (;;) {
-    auto n = f->read(buf.data(), buf.size());
-    if (!n) return n.error();
-    if (*n == 0) break;
-    total += *n;
-    if (total > opt.max_bytes) {
-      return make_error(ErrorCode::kTooLarge,
-                        path + ": larger than " + std::to_string(opt.max_bytes) + " bytes");
-    }
-    EVP_DigestUpdate(ctx.get(), buf.data(), *n);
-  }
+  auto n = f->read_chunks(opt.max_bytes, [&](std::string_view chunk) {
+    EVP_DigestUpdate(ctx.get(), chunk.data(), chunk.size());
+  });
+  if (!n) return n.error();
   Sha256 out{};
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx.get(), out.data(), &len);

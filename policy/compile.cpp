@@ -61,13 +61,8 @@ uint64_t SnapshotBuilder::resolve_categories(const LStrs& refs, std::string_view
       mask |= m;
       continue;
     }
-    auto it = category_ids_.find(r.value);
-    if (it == category_ids_.end()) {
-      d_.error(r.pos, unknown_ref("category", r.value, keys_of(category_ids_)) + " in " +
-                          std::string(what));
-      continue;
-    }
-    if (it->second < kMaxCategories) mask |= 1ull << it->second;  // more is an error elsewhere
+    const CategoryId* id = find_ref(r, "category", category_ids_, " in " + std::string(what));
+    if (id && *id < kMaxCategories) mask |= 1ull << *id;  // more is an error elsewhere
   }
   return mask;
 }

@@ -9,12 +9,7 @@ namespace dc::policy {
 void SnapshotBuilder::categories() {
   std::set<std::string> used_custom;
   for (const auto& c : doc_.categories) {
-    CategoryInfo info;
-    info.id = c.id.value;
-    info.name = c.name.value;
-    info.level = Level::kGeneral;
-    info.action = Action::kBlock;
-    info.min_confidence = Confidence::kLikely;
+    CategoryInfo info{.id = c.id.value, .name = c.name.value};  // the defaults until checked
     bool ok = new_id(c.id, "category", category_ids_);
     one_of(c.level, kLevelSpellings, info.level, "level");
     one_of(c.action, kBlockOrAlert, info.action, "action");

@@ -55,11 +55,7 @@ bool ports_overlap(const std::vector<PortRange>& ranges, const EndpointInfo& a,
 void SnapshotBuilder::counterparties() {
   std::vector<RangeTable::Entry> entries;
   for (const auto& c : doc_.counterparties) {
-    CounterpartyInfo info;
-    info.id = c.id.value;
-    info.name = c.name.value;
-    info.country = c.country.value;
-    info.status = Status::kActive;
+    CounterpartyInfo info{.id = c.id.value, .name = c.name.value, .country = c.country.value};
     bool ok = new_id(c.id, "counterparty", counterparty_ids_);
     counterparty_terms(c, info);
     CounterpartyId cid = static_cast<CounterpartyId>(s_->counterparties_.size());
@@ -100,14 +96,11 @@ void SnapshotBuilder::counterparty_terms(const CounterpartyDoc& c, CounterpartyI
                         "' lists no legal_bases; a border crossing needs a legal basis");
   }
   for (const auto& b : c.legal_bases) {
-    auto it = basis_ids_.find(b.value);
-    if (it == basis_ids_.end()) {
-      d_.error(b.pos, unknown_ref("legal basis", b.value, keys_of(basis_ids_)));
-      continue;
-    }
-    info.bases.push_back(it->second);
-    info.basis_mask |= it->second < 64 ? 1ull << it->second : 0;
-    used_bases_.insert(it->second);
+    const BasisId* id = find_ref(b, "legal basis", basis_ids_);
+    if (!id) continue;
+    info.bases.push_back(*id);
+    info.basis_mask |= *id < 64 ? 1ull << *id : 0;
+    used_bases_.insert(*id);
   }
   info.restricts_categories = c.has_allowed;
   info.allowed = resolve_categories(c.allowed_categories, "allowed_categories");

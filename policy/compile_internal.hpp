@@ -56,6 +56,11 @@ class SnapshotBuilder {
   // check_id, and not already in `ids` ("duplicate <what> id").
   template <class Map>
   bool new_id(const LStr& id, std::string_view what, const Map& ids);
+  // The id that `ref` names in `ids`; nullptr, with "unknown <kind> 'x'" (+ a "did you mean"
+  // hint, + `context`) reported at the reference, when it names none.
+  template <class Map>
+  const typename Map::mapped_type* find_ref(const LStr& ref, std::string_view kind, const Map& ids,
+                                            std::string_view context = {});
   uint64_t resolve_categories(const LStrs& refs, std::string_view what);
   void header_and_defaults();
   std::string tz_time(int64_t ns) const {
@@ -135,6 +140,15 @@ bool SnapshotBuilder::new_id(const LStr& id, std::string_view what, const Map& i
     return false;
   }
   return true;
+}
+
+template <class Map>
+const typename Map::mapped_type* SnapshotBuilder::find_ref(const LStr& ref, std::string_view kind,
+                                                           const Map& ids,
+                                                           std::string_view context) {
+  if (auto it = ids.find(ref.value); it != ids.end()) return &it->second;
+  d_.error(ref.pos, unknown_ref(kind, ref.value, keys_of(ids)) + std::string(context));
+  return nullptr;
 }
 
 }  // namespace dc::policy

@@ -44,31 +44,20 @@ void SnapshotBuilder::links() {
   s_->link_matrix_.assign(nz * nz, kNoLink);
   for (const auto& l : doc_.links) {
     LinkInfo info{};
-    auto from = zone_ids_.find(l.from.value), to = zone_ids_.find(l.to.value);
-    bool ok = true;
-    if (from == zone_ids_.end()) {
-      d_.error(l.from.pos, unknown_ref("zone", l.from.value, keys_of(zone_ids_)));
-      ok = false;
-    }
-    if (to == zone_ids_.end()) {
-      d_.error(l.to.pos, unknown_ref("zone", l.to.value, keys_of(zone_ids_)));
-      ok = false;
-    }
+    // Both ends are looked up (and reported) before giving up on the link.
+    const ZoneId* from = find_ref(l.from, "zone", zone_ids_);
+    const ZoneId* to = find_ref(l.to, "zone", zone_ids_);
     info.inspect = l.inspect.value;
     info.reply = Reply::kInspected;
     one_of(l.reply, kReplySpellings, info.reply, "reply");
     for (const auto& c : l.counterparties) {
-      auto it = counterparty_ids_.find(c.value);
-      if (it == counterparty_ids_.end()) {
-        d_.error(c.pos, unknown_ref("counterparty", c.value, keys_of(counterparty_ids_)));
-        continue;
-      }
-      info.counterparty_list.push_back(it->second);
+      if (auto id = find_ref(c, "counterparty", counterparty_ids_))
+        info.counterparty_list.push_back(*id);
     }
     info.restricts_counterparties = l.has_counterparties;
-    if (!ok) continue;
-    info.from = from->second;
-    info.to = to->second;
+    if (!from || !to) continue;
+    info.from = *from;
+    info.to = *to;
     size_t cell = static_cast<size_t>(info.from) * nz + info.to;
     if (s_->link_matrix_[cell] != kNoLink) {
       d_.error(l.pos, "duplicate link from '" + l.from.value + "' to '" + l.to.value + "'");

@@ -1,5 +1,6 @@
 // Policy loader: TOML text -> PolicyDoc (parse_policy), and the readers of the file's header,
-// defaults, zones and links. The other tables are read in loader_*.cpp (see loader_reader.hpp).
+// defaults, zones and links. The other tables are read in loader_*.cpp (see loader_reader.hpp);
+// the keys of every table are in loader_schema.hpp.
 #include "policy/loader.hpp"
 
 #include "base/time.hpp"
@@ -18,11 +19,8 @@ void read_header(Reader& r, const toml::table& root, PolicyDoc& doc) {
   auto& h = doc.header;
   h.pos = pos_of(t->source());
   Fields f(r, *t, "[policy]");
-  f.keys({"id", "version", "description", "timezone", "test_time"});
-  f.req("id", h.id);
-  f.req("version", h.version);
-  f.opt("description", h.description);
-  if (f.opt("timezone", h.timezone)) {
+  read_fields(f, h, kHeaderFields);
+  if (h.timezone.pos.line != 0) {  // read (a string)
     if (auto off = base::parse_utc_offset(h.timezone.value)) {
       h.tz_offset_minutes = *off;
       r.set_timezone(*off);
@@ -39,10 +37,7 @@ void read_defaults(Reader& r, const toml::table& root, PolicyDoc& doc) {
   if (!t) return;
   auto& d = doc.defaults;
   Fields f(r, *t, "[defaults]");
-  f.keys({"no_counterparty", "monitor", "opaque_payload", "on_failure"});
-  f.opt("no_counterparty", d.no_counterparty);
-  f.opt("opaque_payload", d.opaque_payload);
-  f.opt("monitor", d.monitor);
+  read_fields(f, d, kDefaultsFields);
   if (const toml::table* fail = r.sub_table(*t, "on_failure")) {
     for (auto&& [k, v] : *fail) {
       LStr val;
@@ -59,29 +54,11 @@ void read_defaults(Reader& r, const toml::table& root, PolicyDoc& doc) {
 }
 
 void read_zones(Reader& r, const toml::table& root, PolicyDoc& doc) {
-  each_table(r, root, "zones", [&](Fields& f, Pos pos) {
-    ZoneDoc& z = doc.zones.emplace_back();
-    z.pos = pos;
-    f.keys({"id", "kind", "prefixes", "description"});
-    f.req("id", z.id);
-    f.req("kind", z.kind);
-    f.opt("description", z.description);
-    f.list("prefixes", z.prefixes);
-  });
+  read_tables(r, root, "zones", doc.zones, kZoneFields);
 }
 
 void read_links(Reader& r, const toml::table& root, PolicyDoc& doc) {
-  each_table(r, root, "links", [&](Fields& f, Pos pos) {
-    LinkDoc& l = doc.links.emplace_back();
-    l.pos = pos;
-    f.keys({"from", "to", "inspect", "reply", "counterparties", "description"});
-    f.req("from", l.from);
-    f.req("to", l.to);
-    f.opt("inspect", l.inspect);
-    f.opt("reply", l.reply);
-    f.opt("description", l.description);
-    l.has_counterparties = f.list("counterparties", l.counterparties);
-  });
+  read_tables(r, root, "links", doc.links, kLinkFields);
 }
 
 }  // namespace loader_detail

@@ -2,38 +2,26 @@
 // problem (missing, unknown or mistyped key, out-of-range date) reported as a diagnostic.
 #include "policy/loader_reader.hpp"
 
+#include <iterator>
+
+#include "base/names.hpp"
 #include "base/time.hpp"
 
 namespace dc::policy::loader_detail {
 
 namespace {
+// "'key' must be X, not <this>", indexed by toml::node_type (none, table, ..., date_time).
+constexpr const char* kTypeNames[] = {"nothing",    "a table",    "an array",  "a string",
+                                      "an integer", "a float",    "a boolean", "a date",
+                                      "a time",     "a date-time"};
+static_assert(std::size(kTypeNames) == static_cast<std::size_t>(toml::node_type::date_time) + 1);
+
 std::string type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    default:
-      return "nothing";
-  }
+  return base::enum_name(n.type(), kTypeNames, "nothing");
 }
 }  // namespace
 
-void Reader::keys(const toml::table& t, std::initializer_list<std::string_view> known,
+void Reader::keys(const toml::table& t, std::span<const std::string_view> known,
                   std::string_view what) {
   std::vector<std::string> cands(known.begin(), known.end());
   for (auto&& [k, v] : t) {

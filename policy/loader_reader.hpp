@@ -1,15 +1,21 @@
 #pragma once
 // Internal to the policy loader (policy/loader*.cpp): the toml++ adapter that reads typed,
-// positioned fields with diagnostics, and the readers of each part of the file. toml++ is
+// positioned fields with diagnostics, read_fields()/read_tables() that read a table by its
+// schema rows (loader_schema.hpp), and the readers of each part of the file. toml++ is
 // compiled header-only without exceptions (TOML_EXCEPTIONS=0, parse_result API); it must not
 // appear anywhere else in policy/ (tests/check_includes.sh).
 #include <toml++/toml.h>
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
 
 #include "policy/diagnostics.hpp"
+#include "policy/loader_schema.hpp"
 #include "policy/model.hpp"
 
 namespace dc::policy::loader_detail {
@@ -30,8 +36,11 @@ class Reader {
 
   // Unknown keys are errors: a misspelt field would otherwise be silently ignored, and a
   // compliance rule that silently does not apply is the worst outcome.
+  void keys(const toml::table& t, std::span<const std::string_view> known, std::string_view what);
   void keys(const toml::table& t, std::initializer_list<std::string_view> known,
-            std::string_view what);
+            std::string_view what) {
+    keys(t, std::span(known.begin(), known.size()), what);
+  }
   void missing(const toml::table& t, std::string_view key, std::string_view what);
   void wrong_type(const toml::node& n, std::string_view key, std::string_view expected);
   bool str(const toml::table& t, std::string_view key, LStr& out, bool required,
@@ -76,7 +85,7 @@ class Fields {
  public:
   Fields(Reader& r, const toml::table& t, std::string_view what) : r_(r), t_(t), what_(what) {}
 
-  void keys(std::initializer_list<std::string_view> known) { r_.keys(t_, known, what_); }
+  void keys(std::span<const std::string_view> known) { r_.keys(t_, known, what_); }
   bool req(std::string_view key, LStr& out) { return r_.str(t_, key, out, true, what_); }
   bool opt(std::string_view key, LStr& out) { return r_.str(t_, key, out, false, what_); }
   bool opt(std::string_view key, Located<bool>& out) {
@@ -89,8 +98,10 @@ class Fields {
   bool time(std::string_view key, LTime& out, bool end_of_period) {
     return r_.time(t_, key, out, end_of_period);
   }
-  void req_time(std::string_view key, LTime& out, bool end_of_period) {
-    if (!time(key, out, end_of_period)) r_.missing(t_, key, what_);
+  bool req_time(std::string_view key, LTime& out, bool end_of_period) {
+    if (time(key, out, end_of_period)) return true;
+    r_.missing(t_, key, what_);  // also after a wrong type: the period needs this bound
+    return false;
   }
   const toml::table& table() const { return t_; }
   Reader& reader() { return r_; }
@@ -101,17 +112,68 @@ class Fields {
   std::string what_;
 };
 
-// Calls fn(fields, position) for each table of the array of tables `key` ([[key]]).
-template <class Fn>
-void each_table(Reader& r, const toml::table& root, std::string_view key, Fn fn) {
+// ---- Field tables: one row per key of a TOML table, read by read_fields() ----------------------
+
+// The reading of one value by its type; true when it was present with the right type.
+inline bool read_value(Fields& f, std::string_view key, LStr& out, uint8_t flags) {
+  return (flags & kRequired) ? f.req(key, out) : f.opt(key, out);
+}
+inline bool read_value(Fields& f, std::string_view key, LStrs& out, uint8_t) {
+  return f.list(key, out);
+}
+inline bool read_value(Fields& f, std::string_view key, LTime& out, uint8_t flags) {
+  const bool end = flags & kEndOfPeriod;
+  return (flags & kRequired) ? f.req_time(key, out, end) : f.time(key, out, end);
+}
+template <class T>
+bool read_value(Fields& f, std::string_view key, Located<T>& out, uint8_t) {
+  return f.opt(key, out);  // bool, int64_t
+}
+
+// Reports keys the table does not list (with a "did you mean"), then reads every listed key
+// into `doc`, in the table's order (missing-key errors share the table's position, so the order
+// is the order they are reported in).
+template <class Doc>
+void read_fields(Fields& f, Doc& doc, std::type_identity_t<std::span<const Field<Doc>>> table) {
+  std::vector<std::string_view> known;
+  for (const auto& row : table) known.push_back(row.key);
+  f.keys(known);
+  for (const auto& row : table) {
+    const bool got = std::visit(
+        [&](auto member) {
+          if constexpr (std::is_same_v<decltype(member), std::monostate>) {
+            return false;
+          } else {
+            return read_value(f, row.key, doc.*member, row.flags);
+          }
+        },
+        row.member);
+    if (got && row.given) doc.*row.given = true;
+  }
+}
+
+// Reads the array of tables `key` ([[key]]): for each table, a new element of `out` with its
+// position and the fields of `table`, then `rest(fields, element)` for the keys read by hand.
+template <class Doc, class Rest>
+void read_tables(Reader& r, const toml::table& root, std::string_view key, std::vector<Doc>& out,
+                 std::type_identity_t<std::span<const Field<Doc>>> table, Rest rest) {
   const toml::array* a = r.table_array(root, key);
   if (!a) return;
   const std::string what = "[[" + std::string(key) + "]]";
   for (auto&& n : *a) {
     const toml::table& t = *n.as_table();
+    Doc& doc = out.emplace_back();
+    doc.pos = pos_of(t.source());
     Fields f(r, t, what);
-    fn(f, pos_of(t.source()));
+    read_fields(f, doc, table);
+    rest(f, doc);
   }
+}
+
+template <class Doc>
+void read_tables(Reader& r, const toml::table& root, std::string_view key, std::vector<Doc>& out,
+                 std::type_identity_t<std::span<const Field<Doc>>> table) {
+  read_tables(r, root, key, out, table, [](Fields&, Doc&) {});
 }
 
 // The readers of the file's parts, in the order parse_policy() calls them (the header first:

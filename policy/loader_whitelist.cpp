@@ -63,10 +63,7 @@ void read_endpoints(Fields& f, CounterpartyDoc& c) {
     EndpointDoc& e = c.endpoints.emplace_back();
     e.pos = pos_of(en.source());
     Fields ef(r, *et, "endpoint");
-    ef.keys({"prefixes", "ports", "sni", "protocols"});
-    ef.list("prefixes", e.prefixes);
-    ef.list("sni", e.sni);
-    ef.list("protocols", e.protocols);
+    read_fields(ef, e, kEndpointFields);
     read_ports(r, *et, e);
   }
 }
@@ -74,44 +71,11 @@ void read_endpoints(Fields& f, CounterpartyDoc& c) {
 }  // namespace
 
 void read_bases(Reader& r, const toml::table& root, PolicyDoc& doc) {
-  each_table(r, root, "legal_bases", [&](Fields& f, Pos pos) {
-    BasisDoc& b = doc.bases.emplace_back();
-    b.pos = pos;
-    f.keys({"id", "mechanism", "exemption", "reference", "processor", "issued", "expires",
-            "categories", "max_persons", "max_sensitive_persons", "status", "description"});
-    f.req("id", b.id);
-    f.req("mechanism", b.mechanism);
-    f.opt("exemption", b.exemption);
-    f.opt("reference", b.reference);
-    f.opt("processor", b.processor);
-    f.opt("status", b.status);
-    f.opt("description", b.description);
-    f.req_time("issued", b.issued, false);
-    f.req_time("expires", b.expires, true);
-    f.list("categories", b.categories);
-    f.opt("max_persons", b.max_persons);
-    f.opt("max_sensitive_persons", b.max_sensitive_persons);
-  });
+  read_tables(r, root, "legal_bases", doc.bases, kBasisFields);
 }
 
 void read_counterparties(Reader& r, const toml::table& root, PolicyDoc& doc) {
-  each_table(r, root, "counterparties", [&](Fields& f, Pos pos) {
-    CounterpartyDoc& c = doc.counterparties.emplace_back();
-    c.pos = pos;
-    f.keys({"id", "name", "country", "endpoints", "legal_bases", "allowed_categories",
-            "denied_categories", "status", "valid_from", "valid_until", "description"});
-    f.req("id", c.id);
-    f.req("name", c.name);
-    f.req("country", c.country);
-    f.opt("status", c.status);
-    f.opt("description", c.description);
-    f.time("valid_from", c.valid_from, false);
-    f.time("valid_until", c.valid_until, true);
-    f.list("legal_bases", c.legal_bases);
-    c.has_allowed = f.list("allowed_categories", c.allowed_categories);
-    f.list("denied_categories", c.denied_categories);
-    read_endpoints(f, c);
-  });
+  read_tables(r, root, "counterparties", doc.counterparties, kCounterpartyFields, read_endpoints);
 }
 
 }  // namespace dc::policy::loader_detail

@@ -97,12 +97,12 @@ struct LinkInfo {
 
 struct CategoryInfo {
   std::string id, name;
-  Level level;
-  bool personal, sensitive;
-  Confidence min_confidence;
-  uint32_t threshold;  // findings (at or above min_confidence) per flow before the rule applies
-  Action action;       // what a violated rule does for this category (core: always block)
-  std::string provenance_list, provenance_item;
+  Level level = Level::kGeneral;
+  bool personal = false, sensitive = false;
+  Confidence min_confidence = Confidence::kLikely;
+  uint32_t threshold = 1;  // findings (at or above min_confidence) per flow before the rule applies
+  Action action = Action::kBlock;  // what a violated rule does (core: always block)
+  std::string provenance_list{}, provenance_item{};
 };
 
 struct BasisInfo {
@@ -128,12 +128,12 @@ struct EndpointInfo {
 
 struct CounterpartyInfo {
   std::string id, name, country;
-  Status status;
-  int64_t valid_from_ns, valid_until_ns;
-  std::vector<BasisId> bases;  // in the order written; the first valid covering basis is used
-  uint64_t basis_mask;         // bit b set when the policy's basis b is listed (bases < 64)
-  bool restricts_categories;   // allowed_categories was written
-  uint64_t allowed, denied;    // category masks
+  Status status = Status::kActive;
+  int64_t valid_from_ns = INT64_MIN, valid_until_ns = INT64_MAX;
+  std::vector<BasisId> bases{};  // in the order written; the first valid covering basis is used
+  uint64_t basis_mask = 0;       // bit b set when the policy's basis b is listed (bases < 64)
+  bool restricts_categories = false;  // allowed_categories was written
+  uint64_t allowed = 0, denied = 0;   // category masks
 };
 
 // ---------------------------------------------------------------------------------------------

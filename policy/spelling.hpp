@@ -15,42 +15,32 @@ struct Spelling {
   E value;
 };
 
-inline constexpr std::array<Spelling<Action>, 3> kActionSpellings{{
-    {"allow", Action::kAllow},
-    {"alert", Action::kAlert},
-    {"block", Action::kBlock},
-}};
+inline constexpr std::array<Spelling<Action>, 3> kActionSpellings{
+    {{"allow", Action::kAllow}, {"alert", Action::kAlert}, {"block", Action::kBlock}}};
 
-inline constexpr std::array<Spelling<ZoneKind>, 3> kZoneKindSpellings{{
-    {"domestic", ZoneKind::kDomestic},
-    {"processing", ZoneKind::kProcessing},
-    {"foreign", ZoneKind::kForeign},
-}};
+inline constexpr std::array<Spelling<ZoneKind>, 3> kZoneKindSpellings{
+    {{"domestic", ZoneKind::kDomestic},
+     {"processing", ZoneKind::kProcessing},
+     {"foreign", ZoneKind::kForeign}}};
 
-inline constexpr std::array<Spelling<Level>, 3> kLevelSpellings{{
-    {"core", Level::kCore},
-    {"important", Level::kImportant},
-    {"general", Level::kGeneral},
-}};
+inline constexpr std::array<Spelling<Level>, 3> kLevelSpellings{
+    {{"core", Level::kCore}, {"important", Level::kImportant}, {"general", Level::kGeneral}}};
 
-inline constexpr std::array<Spelling<Mechanism>, 4> kMechanismSpellings{{
-    {"security_assessment", Mechanism::kSecurityAssessment},
-    {"standard_contract", Mechanism::kStandardContract},
-    {"certification", Mechanism::kCertification},
-    {"exemption", Mechanism::kExemption},
-}};
+inline constexpr std::array<Spelling<Mechanism>, 4> kMechanismSpellings{
+    {{"security_assessment", Mechanism::kSecurityAssessment},
+     {"standard_contract", Mechanism::kStandardContract},
+     {"certification", Mechanism::kCertification},
+     {"exemption", Mechanism::kExemption}}};
 
-inline constexpr std::array<Spelling<Status>, 3> kStatusSpellings{{
-    {"active", Status::kActive},
-    {"suspended", Status::kSuspended},
-    {"revoked", Status::kRevoked},
-}};
+inline constexpr std::array<Spelling<Status>, 3> kStatusSpellings{
+    {{"active", Status::kActive},
+     {"suspended", Status::kSuspended},
+     {"revoked", Status::kRevoked}}};
 
-inline constexpr std::array<Spelling<Reply>, 3> kReplySpellings{{
-    {"inspected", Reply::kInspected},
-    {"uninspected", Reply::kUninspected},
-    {"none", Reply::kNone},
-}};
+inline constexpr std::array<Spelling<Reply>, 3> kReplySpellings{
+    {{"inspected", Reply::kInspected},
+     {"uninspected", Reply::kUninspected},
+     {"none", Reply::kNone}}};
 
 // Confidence levels as the detectors spell them (inspect::to_string), lowest first.
 const std::array<Spelling<Confidence>, 5>& confidence_spellings() noexcept;

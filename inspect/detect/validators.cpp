@@ -2,22 +2,24 @@
 // are in validators_identity.cpp, validators_finance.cpp and validators_contact.cpp.
 #include "inspect/detect/validators.hpp"
 
+#include <iterator>
+
+#include "base/names.hpp"
+
 namespace dc::inspect {
 
+namespace {
+constexpr const char* kConfidenceNames[] = {"very_unlikely", "unlikely", "possible", "likely",
+                                            "very_likely"};
+static_assert(std::size(kConfidenceNames) == static_cast<std::size_t>(Confidence::kVeryLikely) + 1);
+
+constexpr const char* kCheckNames[] = {"valid",  "format",   "length",       "checksum", "date",
+                                       "region", "org-code", "out-of-range", "blacklist"};
+static_assert(std::size(kCheckNames) == static_cast<std::size_t>(Check::kBlacklist) + 1);
+}  // namespace
+
 std::string_view to_string(Confidence c) noexcept {
-  switch (c) {
-    case Confidence::kVeryUnlikely:
-      return "very_unlikely";
-    case Confidence::kUnlikely:
-      return "unlikely";
-    case Confidence::kPossible:
-      return "possible";
-    case Confidence::kLikely:
-      return "likely";
-    case Confidence::kVeryLikely:
-      return "very_likely";
-  }
-  return "?";
+  return base::enum_name(c, kConfidenceNames, "?");
 }
 
 bool parse_confidence(std::string_view s, Confidence* out) noexcept {
@@ -37,28 +39,6 @@ Confidence shift(Confidence c, int delta) noexcept {
   return static_cast<Confidence>(v);
 }
 
-std::string_view to_string(Check c) noexcept {
-  switch (c) {
-    case Check::kValid:
-      return "valid";
-    case Check::kFormat:
-      return "format";
-    case Check::kLength:
-      return "length";
-    case Check::kChecksum:
-      return "checksum";
-    case Check::kDate:
-      return "date";
-    case Check::kRegion:
-      return "region";
-    case Check::kOrgCode:
-      return "org-code";
-    case Check::kOutOfRange:
-      return "out-of-range";
-    case Check::kBlacklist:
-      return "blacklist";
-  }
-  return "?";
-}
+std::string_view to_string(Check c) noexcept { return base::enum_name(c, kCheckNames, "?"); }
 
 }  // namespace dc::inspect

@@ -1,5 +1,8 @@
 // Validators for financial numbers: ISO/IEC 7812 cards (brand, Luhn, test PANs), IBAN
 // (ISO 13616, MOD 97-10), US SSN. Pure functions.
+#include <iterator>
+
+#include "base/names.hpp"
 #include "inspect/detect/validators.hpp"
 #include "inspect/detect/validators_util.hpp"
 
@@ -9,27 +12,13 @@ using namespace detail;  // NOLINT: digit helpers
 
 // ---- ISO 7812 cards ------------------------------------------------------------------------
 
-std::string_view to_string(CardBrand b) noexcept {
-  switch (b) {
-    case CardBrand::kNone:
-      return "none";
-    case CardBrand::kUnionPay:
-      return "unionpay";
-    case CardBrand::kVisa:
-      return "visa";
-    case CardBrand::kMastercard:
-      return "mastercard";
-    case CardBrand::kAmex:
-      return "amex";
-    case CardBrand::kDiscover:
-      return "discover";
-    case CardBrand::kJcb:
-      return "jcb";
-    case CardBrand::kDiners:
-      return "diners";
-  }
-  return "?";
-}
+namespace {
+constexpr const char* kBrandNames[] = {"none", "unionpay", "visa", "mastercard",
+                                       "amex", "discover", "jcb",  "diners"};
+static_assert(std::size(kBrandNames) == static_cast<std::size_t>(CardBrand::kDiners) + 1);
+}  // namespace
+
+std::string_view to_string(CardBrand b) noexcept { return base::enum_name(b, kBrandNames, "?"); }
 
 bool luhn_valid(Bytes d) noexcept {
   // ISO/IEC 7812-1 Annex B (Luhn): double every second digit from the right.

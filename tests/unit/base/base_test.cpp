@@ -145,3 +145,35 @@ TEST_F(FileTest, RefusesWhatIsNotARegularFileOrTooLarge) {
   EXPECT_TRUE(base::read_file(big, {.max_bytes = 100}));
   EXPECT_TRUE(base::read_file(dir_ + "/link"));  // followed by default
 }
+
+// Chunked reading (read_file and sha256_file_hex share it): chunks arrive in order, the whole
+// file is seen, and a file that grows past the cap after it was opened is still refused.
+TEST_F(FileTest, ReadsInChunksAndStopsAtTheCap) {
+  std::string text;
+  for (int i = 0; i < 30000; ++i) text += std::to_string(i) + ",";  // ~160 KiB: several chunks
+  const std::string path = write("chunks", text);
+  auto f = base::open_regular_file(path);
+  ASSERT_TRUE(f) << f.error().message;
+  std::string seen;
+  int calls = 0;
+  auto n = f->read_chunks(text.size(), [&](std::string_view c) {
+    seen.append(c);
+    ++calls;
+  });
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, text.size());
+  EXPECT_EQ(seen, text);
+  EXPECT_GT(calls, 1);
+  auto hex = base::sha256_file_hex(path);
+  ASSERT_TRUE(hex) << hex.error().message;
+  EXPECT_EQ(*hex, base::sha256_hex(text));
+
+  const std::string grows = write("grows", std::string(90, 'x'));
+  auto g = base::open_regular_file(grows, {.max_bytes = 100});
+  ASSERT_TRUE(g) << g.error().message;
+  std::ofstream(grows, std::ios::binary | std::ios::app) << std::string(20, 'y');
+  auto r = g->read_chunks(100, [](std::string_view) {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kTooLarge);
+  EXPECT_EQ(r.error().message, grows + ": larger than 100 bytes");
+}
