@@ -4,6 +4,7 @@
 
 #include "dataplane/drop_reason.hpp"
 #include "inspect/packet/decode.hpp"
+#include "inspect/stream/normalise.hpp"
 #include "policy/snapshot.hpp"
 
 namespace dc::dataplane {
@@ -107,6 +108,10 @@ struct alignas(64) Flow {
   policy::Admission adm{};
   policy::CategoryTally tally{};
   policy::Verdict last{};  // the latest verdict (reasons of the final record)
+  // TCP normaliser state of both senders (dataplane/tcp_normalise.cpp), and whether the flow
+  // was first seen without a SYN (its opener is a guess: policy condition `midstream`).
+  inspect::TcpNormState norm{};
+  bool midstream = false;
 };
 
 }  // namespace dc::dataplane
