@@ -98,8 +98,8 @@ Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t 
   const bool syn_ack = tcp && (tcp_flags & kSyn) && (tcp_flags & kAck);
   if (syn_ack) {
     // The SYN-ACK answers the opener's SYN: its destination opened the flow.
-    f->initiator = FlowTuple{tuple.dst, tuple.src, tuple.dport, tuple.sport, tuple.proto,
-                             tuple.vlan};
+    f->initiator =
+        FlowTuple{tuple.dst, tuple.src, tuple.dport, tuple.sport, tuple.proto, tuple.vlan};
     f->initiator_is_lo = swapped;
   } else {
     f->initiator = tuple;
@@ -112,7 +112,9 @@ Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t 
   f->slot = static_cast<uint32_t>(pos);
   if (tcp) {
     const bool bare_syn = (tcp_flags & kSyn) && !(tcp_flags & kAck);
-    f->tcp = bare_syn ? TcpState::kSynSent : syn_ack ? TcpState::kSynReceived : TcpState::kEstablished;
+    f->tcp = bare_syn  ? TcpState::kSynSent
+             : syn_ack ? TcpState::kSynReceived
+                       : TcpState::kEstablished;
     f->midstream = !(tcp_flags & kSyn);
   }
   ++stats_.created;

@@ -122,10 +122,10 @@ bool Pipeline::normalise_tcp(Flow& f, Direction dir, inspect::Decoded& d, rte_mb
     if (inspect::note_urgent(f.norm, di, s, rcv_next) != inspect::UrgentMark::kNone) {
       ++counters_.tcp_urgent;
       // Before admission nothing says whether the direction is inspected: assume it is.
-      const bool inspected = f.verdict == FlowVerdict::kPending ||
-                             (dir == Direction::kForward
-                                  ? f.adm.inspect_forward || f.adm.sni_pending
-                                  : f.adm.inspect_reverse);
+      const bool inspected =
+          f.verdict == FlowVerdict::kPending ||
+          (dir == Direction::kForward ? f.adm.inspect_forward || f.adm.sni_pending
+                                      : f.adm.inspect_reverse);
       if (inspected) f.flags |= pflag::kUrgentData;
     }
   }

@@ -39,7 +39,8 @@ void read_defaults(Reader& r, const toml::table& root, PolicyDoc& doc) {
   if (!t) return;
   auto& d = doc.defaults;
   Fields f(r, *t, "[defaults]");
-  f.keys({"no_counterparty", "monitor", "opaque_payload", "urgent_data", "midstream", "on_failure"});
+  f.keys(
+      {"no_counterparty", "monitor", "opaque_payload", "urgent_data", "midstream", "on_failure"});
   f.opt("no_counterparty", d.no_counterparty);
   f.opt("opaque_payload", d.opaque_payload);
   f.opt("urgent_data", d.urgent_data);

@@ -109,7 +109,8 @@ void note_segment(TcpNormState& st, unsigned from, const TcpSegment& s) noexcept
     snd.wscale = static_cast<uint8_t>(ws >= 0 ? ws : 0);
   }
   // RFC 9293 §3.4: SYN and FIN occupy a sequence number; a RST's data is not stream data.
-  const uint32_t len = rst ? 0 : s.payload_len + (syn ? 1 : 0) + ((s.flags & tcpflag::kFin) ? 1 : 0);
+  const uint32_t len =
+      rst ? 0 : s.payload_len + (syn ? 1 : 0) + ((s.flags & tcpflag::kFin) ? 1 : 0);
   const uint32_t end = s.seq + len;
   if (!snd.seen) {
     snd.seen = true;

@@ -47,9 +47,9 @@ const char* rst_check_name(RstCheck c) noexcept;  // "accept", "not_exact", "out
 // One TCP segment as the normaliser needs it (host byte order).
 struct TcpSegment {
   uint32_t seq = 0, ack = 0;
-  uint16_t window = 0;   // raw window field
-  uint16_t urgent = 0;   // raw urgent pointer field
-  uint8_t flags = 0;     // tcpflag::k*
+  uint16_t window = 0;  // raw window field
+  uint16_t urgent = 0;  // raw urgent pointer field
+  uint8_t flags = 0;    // tcpflag::k*
   uint32_t payload_len = 0;
   std::span<const uint8_t> options;  // TCP options (header bytes 20..data offset)
 };

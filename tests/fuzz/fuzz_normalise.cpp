@@ -92,8 +92,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* in, std::size_t size) {
       if (r != dc::inspect::RstCheck::kAccept) continue;  // dropped, state untouched
     } else {
       const auto& o = order[from];
-      const uint32_t rcv_next = o.started ? o.base_seq + static_cast<uint32_t>(o.next)
-                                          : (norm.side[from].seen ? norm.side[from].snd_end : s.seq);
+      const uint32_t rcv_next = o.started
+                                    ? o.base_seq + static_cast<uint32_t>(o.next)
+                                    : (norm.side[from].seen ? norm.side[from].snd_end : s.seq);
       const auto m = dc::inspect::note_urgent(norm, from, s, rcv_next);
       if (m != dc::inspect::UrgentMark::kNone) ++marks[from];
     }
