@@ -28,6 +28,10 @@ TEST(DropReasonName, SnakeCaseFromEnumNames) {
       {R::kAuditUnavailable, "audit_unavailable"},
       {R::kFrameTooLong, "frame_too_long"},
       {R::kTcpOutOfWindow, "tcp_out_of_window"},
+      {R::kTcpRstOutOfWindow, "tcp_rst_out_of_window"},
+      {R::kTcpRstNotExact, "tcp_rst_not_exact"},
+      {R::kEthernetFcs, "ethernet_fcs"},
+      {R::kBadFcs, "bad_fcs"},
       {R::kCount, "unknown"},
   };
   for (const auto& [r, name] : rows) EXPECT_EQ(drop_reason_name(r), name);
@@ -40,7 +44,9 @@ TEST(DropReasonName, OrderIsStable) {
   EXPECT_EQ(static_cast<int>(DropReason::kTruncatedEthernet), 1);
   EXPECT_EQ(static_cast<int>(DropReason::kTxFull), 30);
   EXPECT_EQ(static_cast<int>(DropReason::kTcpOutOfWindow), 43);
-  EXPECT_EQ(kDropReasonCount, 44u);
+  EXPECT_EQ(static_cast<int>(DropReason::kTcpRstOutOfWindow), 44);
+  EXPECT_EQ(static_cast<int>(DropReason::kBadFcs), 48);
+  EXPECT_EQ(kDropReasonCount, 49u);
 }
 
 TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {
