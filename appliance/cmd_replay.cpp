@@ -33,7 +33,10 @@ void usage(FILE* out) {
                "  --flows N         flow table capacity (default 65536)\n"
                "  --inspect-flows N flows with inspection state at once (default 4096)\n"
                "  --quiet           no flow lines (with --audit: only differences)\n"
-               "Reads classic pcap and pcapng (Ethernet). Prints one JSON line per flow.\n"
+               "  --fcs strip|none  frames end with their Ethernet FCS: check and strip it\n"
+               "                    (default none: such frames are dropped as ethernet_fcs)\n"
+               "Reads classic pcap and pcapng (Ethernet). Prints one JSON line per flow, then\n"
+               "on stderr a summary line and a JSON object of the drop reasons seen.\n"
                "Exit: 0 ok, 1 differences with the audit log, 2 usage/policy/capture error.\n");
 }
 
@@ -84,6 +87,7 @@ struct Options {
   std::string policy_path, audit_dir;
   uint32_t flows = 65536, inspect_flows = 4096;
   bool quiet = false;
+  bool fcs_strip = false;
   std::vector<std::string> captures;
 };
 
@@ -111,6 +115,12 @@ int parse_args(const std::vector<std::string>& args, Options& o) {
       }
     } else if (a == "--quiet") {
       o.quiet = true;
+    } else if (a == "--fcs") {
+      if (!next(v) || (v != "strip" && v != "none")) {
+        std::fprintf(stderr, "datacustoms replay: --fcs needs strip or none\n");
+        return 2;
+      }
+      o.fcs_strip = v == "strip";
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "datacustoms replay: unknown option '%s'\n", a.c_str());
       usage(stderr);
@@ -138,6 +148,20 @@ std::shared_ptr<const policy::Snapshot> load_policy(const std::string& path) {
     return nullptr;
   }
   return loaded.value();
+}
+
+// The drop reasons seen, as one JSON object on stderr after the summary line, so a reviewer sees
+// why packets were dropped (e.g. "0 flows" because every frame carried an FCS):
+// {"drop_reasons":{"ethernet_fcs":12}} (reasons with a zero count are left out).
+void print_drop_summary(const dataplane::WorkerCounters& c) {
+  nlohmann::ordered_json reasons = nlohmann::ordered_json::object();
+  for (std::size_t i = 1; i < dataplane::kDropReasonCount; ++i) {
+    const auto r = static_cast<dataplane::DropReason>(i);
+    if (uint64_t n = c.drops[i]; n > 0) reasons[dataplane::drop_reason_name(r)] = n;
+  }
+  nlohmann::ordered_json j;
+  j["drop_reasons"] = reasons;
+  std::fprintf(stderr, "%s\n", j.dump().c_str());
 }
 
 // Compares the audit-worthy replayed records with the audit log's, in order per Community ID;
@@ -192,6 +216,7 @@ int replay_and_report(const Options& o, const policy::Snapshot& snap,
   ReplayOptions ro;
   ro.flows = o.flows;
   ro.inspect_flows = o.inspect_flows;
+  ro.fcs_strip = o.fcs_strip;
   if (tty) {
     ro.progress = [&](uint64_t packets, const std::string& file) {
       std::fprintf(stderr, "\r%s: %llu packets, %zu flows", file.c_str(),
@@ -219,6 +244,7 @@ int replay_and_report(const Options& o, const policy::Snapshot& snap,
                static_cast<unsigned long long>(c.verdict_block),
                static_cast<unsigned long long>(c.findings),
                static_cast<unsigned long long>(c.dropped));
+  print_drop_summary(c);
   if (o.audit_dir.empty()) return 0;
   return compare_with_audit(records, worthy, o.audit_dir, audit_flows) > 0 ? 1 : 0;
 }

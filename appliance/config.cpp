@@ -322,12 +322,17 @@ class Loader {
     }
     for (const auto& pn : *ports->as_array()) {
       const auto& pt = *pn.as_table();
-      check_keys(pt, {"name", "device", "zone"}, "[[ports]]");
+      check_keys(pt, {"name", "device", "zone", "fcs"}, "[[ports]]");
       PortConfig p;
       p.line = static_cast<int>(pt.source().begin.line);
       get_string(pt, "name", p.name, true, pt);
       get_string(pt, "device", p.device, true, pt);
       get_string(pt, "zone", p.zone, true, pt);
+      std::string fcs = "none";
+      get_string(pt, "fcs", fcs, false, pt);
+      if (fcs != "none" && fcs != "strip")
+        error_at(*pt.get("fcs"), "fcs must be \"strip\" or \"none\", not \"" + fcs + "\"");
+      p.fcs_strip = fcs == "strip";
       for (const auto& q : c.ports) {
         if (!p.name.empty() && q.name == p.name)
           error_at(*pt.get("name"), "port name '" + p.name + "' defined twice (first on line " +

@@ -22,9 +22,10 @@ struct Diagnostic {
 };
 
 struct PortConfig {
-  std::string name;    // operator's name, used in pairs and counters
-  std::string device;  // PCI address (0000:01:00.0) or DPDK vdev string (net_pcap0,rx_pcap=...)
-  std::string zone;    // zone name, resolved against the policy's zones
+  std::string name;        // operator's name, used in pairs and counters
+  std::string device;      // PCI address (0000:01:00.0) or DPDK vdev string (net_pcap0,rx_pcap=...)
+  std::string zone;        // zone name, resolved against the policy's zones
+  bool fcs_strip = false;  // `fcs = "strip"`: frames arrive with their 4-byte FCS (default "none")
   int line = 0;
 };
 

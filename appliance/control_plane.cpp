@@ -104,6 +104,7 @@ int ControlPlane::set_up_ports() {
     ps.device = expand(p.device);
     ps.zone = zid;
     ps.zone_name = p.zone;
+    ps.fcs_strip = p.fcs_strip;
     dc.ports.push_back(ps);
   }
   if (zone_errors) {

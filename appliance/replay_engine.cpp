@@ -138,6 +138,7 @@ Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions&
   dataplane::PipelineSettings settings;
   settings.policy = &policy;
   settings.inspect_flows = options.inspect_flows;
+  settings.port_fcs_strip[dataplane::kReplayPort] = options.fcs_strip;
   settings.tx_pool = rig.pool.get();
   auto pl = dataplane::Pipeline::create(0, *rig.flows, settings, stats.counters, &sink);
   if (!pl) return pl.error();

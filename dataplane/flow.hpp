@@ -4,6 +4,7 @@
 
 #include "dataplane/drop_reason.hpp"
 #include "inspect/packet/decode.hpp"
+#include "inspect/stream/normalise.hpp"
 #include "policy/snapshot.hpp"
 
 namespace dc::dataplane {
@@ -113,6 +114,10 @@ struct alignas(64) Flow {
   uint16_t held = 0;           // packets of the flow waiting in the hold queues
   bool open_durable = true;    // false: payload waits for the flow_open record
   int64_t next_update_ns = 0;  // when the next flow_update record is due (0: none)
+  // TCP normaliser state of both senders (dataplane/tcp_normalise.cpp), and whether the flow
+  // was first seen without a SYN (its opener is a guess: policy condition `midstream`).
+  inspect::TcpNormState norm{};
+  bool midstream = false;
 };
 
 }  // namespace dc::dataplane

@@ -93,17 +93,29 @@ Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t 
   Flow* f = &slots_[pos];
   uint64_t id_seq = stats_.created + 1;
   *f = Flow();
-  f->initiator = tuple;
-  f->initiator_is_lo = !swapped;
+  using namespace inspect::tcpflag;
+  const bool tcp = tuple.proto == inspect::kProtoTcp;
+  const bool syn_ack = tcp && (tcp_flags & kSyn) && (tcp_flags & kAck);
+  if (syn_ack) {
+    // The SYN-ACK answers the opener's SYN: its destination opened the flow.
+    f->initiator =
+        FlowTuple{tuple.dst, tuple.src, tuple.dport, tuple.sport, tuple.proto, tuple.vlan};
+    f->initiator_is_lo = swapped;
+  } else {
+    f->initiator = tuple;
+    f->initiator_is_lo = !swapped;
+  }
   f->first_seen_ns = now_ns;
   f->last_seen_ns = now_ns;
   f->id = id_seq;
   f->in_use = true;
   f->slot = static_cast<uint32_t>(pos);
-  if (tuple.proto == inspect::kProtoTcp) {
-    using namespace inspect::tcpflag;
-    bool bare_syn = (tcp_flags & kSyn) && !(tcp_flags & kAck);
-    f->tcp = bare_syn ? TcpState::kSynSent : TcpState::kEstablished;
+  if (tcp) {
+    const bool bare_syn = (tcp_flags & kSyn) && !(tcp_flags & kAck);
+    f->tcp = bare_syn  ? TcpState::kSynSent
+             : syn_ack ? TcpState::kSynReceived
+                       : TcpState::kEstablished;
+    f->midstream = !(tcp_flags & kSyn);
   }
   ++stats_.created;
   ++stats_.active;

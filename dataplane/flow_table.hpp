@@ -51,9 +51,13 @@ class FlowTable {
   // direction relative to the flow's initiator. Cost: one rte_hash lookup.
   Flow* lookup(const FlowTuple& tuple, Direction& dir) noexcept;
 
-  // Creates a flow whose initiator is tuple's source. A TCP flow first seen without a bare SYN
-  // (picked up mid-stream, e.g. after a restart) starts as established. Returns nullptr when the
-  // table is full (counted in stats().full). The caller must have checked lookup() first.
+  // Creates a flow. Its initiator (opener) is the SYN sender (RFC 9293 §3.5): tuple's source for
+  // a bare SYN or any packet without SYN, tuple's destination for a SYN-ACK (a flow first seen
+  // at its SYN-ACK: asymmetric arrival, a restart, a capture that starts late). A TCP flow first
+  // seen without a SYN is picked up mid-stream: it starts as established with Flow::midstream
+  // set, and its initiator is only a guess (the first packet's source). Returns nullptr when the
+  // table is full (counted in stats().full). The caller must have checked lookup() first; it
+  // compares f->initiator with the tuple to find the packet's direction.
   Flow* create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t now_ns) noexcept;
 
   // Removes the flow (e.g. verdict final and flow torn down). `flow` must belong to this table.

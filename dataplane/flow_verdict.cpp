@@ -77,8 +77,8 @@ void Pipeline::settle_admission(Flow& f, int64_t now_ns) noexcept {
 bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept {
   f.policy = snap_;
   bind_engine(f, engine_);
-  const FlowTuple t{d.src, d.dst, d.sport, d.dport, d.proto, d.vlan_outer};
-  f.adm = snap_->admit(flow_query(t, f.src_zone, f.dst_zone, now_ns));
+  (void)d;  // the opener is f.initiator, not necessarily this packet's source (a SYN-ACK)
+  f.adm = snap_->admit(flow_query(f.initiator, f.src_zone, f.dst_zone, now_ns));
   // A border-crossing flow must be recordable: otherwise the policy's audit_unavailable
   // failure action applies (default: block).
   if (f.adm.border && sink_ != nullptr && !sink_->available()) f.flags |= pflag::kAuditUnavailable;

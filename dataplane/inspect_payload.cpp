@@ -20,9 +20,20 @@ InspectCtx* Pipeline::ctx_of(Flow& f) noexcept {
 
 void Pipeline::scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<const uint8_t> bytes,
                           int64_t now_ns) noexcept {
+  inspect::UrgentView v;
+  v.part[0] = bytes;
+  scan_view(f, ctx, dir, v, now_ns);
+}
+
+// Scans the parts of a view as one piece of stream (the receiver's bytes: an urgent byte between
+// the parts is out of band), then judges values that end where the view ends.
+void Pipeline::scan_view(Flow& f, InspectCtx& ctx, Direction dir, const inspect::UrgentView& v,
+                         int64_t now_ns) noexcept {
+  (void)now_ns;
   // TLS payload is scanned too: ciphertext yields no validated findings, and a fake ClientHello
   // must not switch inspection off for plaintext that follows it.
-  if (bytes.empty() || f.engine == nullptr || f.engine->streams == nullptr) return;
+  if (v.part[0].empty() && v.part[1].empty()) return;
+  if (f.engine == nullptr || f.engine->streams == nullptr) return;
   inspect::Scratch* scratch = scratch_for(f);
   unsigned di = static_cast<unsigned>(dir);
   if (ctx.stream[di] == nullptr) {
@@ -34,8 +45,11 @@ void Pipeline::scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<con
   }
   findings_.attach(
       f, ctx, dir == Direction::kForward ? f.adm.forward_is_export() : f.adm.reverse_is_export());
-  if (inspect::scan(*ctx.stream[di], *scratch, bytes, findings_) != inspect::ScanStatus::kOk)
-    f.flags |= pflag::kScanError;
+  for (const auto& part : v.part) {
+    if (!part.empty() &&
+        inspect::scan(*ctx.stream[di], *scratch, part, findings_) != inspect::ScanStatus::kOk)
+      f.flags |= pflag::kScanError;
+  }
   // A value that ends exactly at the end of these bytes waits for its boundary byte; the packet
   // is forwarded now, so judge it as if the stream ended here (fail closed, reported once).
   if (inspect::settle(*ctx.stream[di], *scratch, findings_) != inspect::ScanStatus::kOk)
@@ -138,9 +152,17 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
                        BurstOutput& out) noexcept {
   const bool forward_dir = dir == Direction::kForward;
   const bool content = forward_dir ? f.adm.inspect_forward : f.adm.inspect_reverse;
+  const unsigned di = static_cast<unsigned>(dir);
+  const uint32_t base_seq = ctx.order[di].base_seq;
   for (const auto& dl : rel.deliveries()) {
-    if (forward_dir) meta_bytes(f, ctx, dl.scan, now_ns);  // SNI / Host of the opener's stream
-    if (content) scan_bytes(f, ctx, dir, dl.scan, now_ns);
+    // What the receiver reads: without a pending urgent byte, the bytes themselves.
+    const inspect::UrgentView v = inspect::urgent_view(
+        f.norm.side[di], base_seq + static_cast<uint32_t>(dl.stream_offset), dl.scan);
+    if (forward_dir) {  // SNI / Host of the opener's stream
+      meta_bytes(f, ctx, v.part[0], now_ns);
+      meta_bytes(f, ctx, v.part[1], now_ns);
+    }
+    if (content) scan_view(f, ctx, dir, v, now_ns);
   }
   if (rel.fin) close_stream(f, ctx, static_cast<unsigned>(dir));
   reevaluate(f, now_ns);

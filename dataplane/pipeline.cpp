@@ -199,8 +199,11 @@ bool Pipeline::decode_frame(rte_mbuf* m, inspect::Decoded& d, BurstOutput& out) 
   DropReason r = drop_reason_of(st);
   // Bytes after the IP packet are never inspected: only the padding of a minimum-size frame
   // (60 bytes without FCS, IEEE 802.3 §3.2.8) is legitimate.
-  if (r == DropReason::kNone && d.trailer_len > 0 && frame.size() > 60)
-    r = DropReason::kEthernetTrailer;
+  // Padding comes before tagging: a padded 60-byte frame that a switch then tagged is 64 bytes
+  // (68 with two tags), so each VLAN tag extends the allowance by its 4 bytes. A trailer that
+  // is the frame's own FCS gets its own reason (ethernet_fcs.cpp).
+  if (r == DropReason::kNone && d.trailer_len > 0 && frame.size() > 60u + 4u * d.vlan_count)
+    r = trailer_reason(frame);
   // With segments left, the destination address is not where the packet ends up (RFC 8200
   // §4.4), so zone and whitelist checks on it would be meaningless.
   if (r == DropReason::kNone && d.ipv6_segments_left != 0) r = DropReason::kIpv6SourceRoute;
@@ -265,6 +268,11 @@ Flow* Pipeline::flow_of(const inspect::Decoded& d, uint16_t src_zone, uint16_t d
   f->id |= static_cast<uint64_t>(worker_id_) << 48;
   f->src_zone = src_zone;
   f->dst_zone = dst_zone;
+  if (!(f->initiator.src == t.src && f->initiator.sport == t.sport)) {
+    // First seen at its SYN-ACK: the opener is this packet's destination (flow_table.hpp).
+    std::swap(f->src_zone, f->dst_zone);
+    dir = Direction::kReverse;
+  }
   ++counters_.flows_created;
   return f;
 }
@@ -326,6 +334,7 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
 void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
                               BurstOutput& out) noexcept {
   inspect::Decoded d;
+  if (!strip_fcs(in_port, m, out)) return;
   if (!decode_frame(m, d, out)) return;
   uint16_t src_zone, dst_zone;
   if (!zones_of(in_port, d, m, src_zone, dst_zone, out)) return;
@@ -335,6 +344,7 @@ void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
   Flow* f = flow_of(d, src_zone, dst_zone, m, now_ns, dir, out);
   if (f == nullptr) return;
   cur_flow_ = f;
+  if (d.proto == inspect::kProtoTcp && !normalise_tcp(*f, dir, d, m, out)) return;
   note_packet(*f, dir, d, m, now_ns);
   // 4. A policy reload since this flow was admitted: the newest policy may refuse it.
   if (f->policy != nullptr && snap_ != nullptr && f->policy != snap_ &&

@@ -59,6 +59,9 @@ struct PipelineSettings {
     for (auto& z : port_zone) z = kNoZone;
     for (auto& z : port_peer_zone) z = kNoZone;
   }
+  // Ingress port -> its frames end with the 4-byte Ethernet FCS (appliance.toml ports `fcs =
+  // "strip"`): checked and stripped before decoding (dataplane/ethernet_fcs.cpp).
+  bool port_fcs_strip[kMaxPorts + 1] = {};
 };
 
 // Packets the caller must transmit (to the paired port of the burst's ingress port) and free.
@@ -146,6 +149,15 @@ class Pipeline {
   // Drops a packet of a blocked flow; with reset_on_block, first resets both ends of a TCP flow
   // (tcp_reset.cpp).
   void drop_blocked(Flow& f, const inspect::Decoded& d, rte_mbuf* m, BurstOutput& out) noexcept;
+  // Ethernet FCS: strip it on ports configured so; name a trailer that is one (ethernet_fcs.cpp).
+  bool strip_fcs(uint16_t in_port, rte_mbuf* m, BurstOutput& out) noexcept;
+  static DropReason trailer_reason(std::span<const uint8_t> frame) noexcept;
+  // The TCP normaliser in front of the reorderer (tcp_normalise.cpp): RST acceptance, RST data,
+  // urgent data, mid-stream pickup. False when the packet was consumed (dropped).
+  bool normalise_tcp(Flow& f, Direction dir, inspect::Decoded& d, rte_mbuf* m,
+                     BurstOutput& out) noexcept;
+  void scan_view(Flow& f, InspectCtx& ctx, Direction dir, const inspect::UrgentView& v,
+                 int64_t now_ns) noexcept;
   // Later fragments (fragments.cpp).
   void non_first_fragment(const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
                           BurstOutput& out) noexcept;

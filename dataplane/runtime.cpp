@@ -212,6 +212,7 @@ Result<void> Dataplane::create_workers() {
   for (uint16_t p = 0; p < config_.ports.size(); ++p) {
     config_.pipeline.port_zone[p] = config_.ports[p].zone;
     config_.pipeline.port_peer_zone[p] = config_.ports[config_.ports[p].peer].zone;
+    config_.pipeline.port_fcs_strip[p] = config_.ports[p].fcs_strip;
   }
 
   for (uint16_t w = 0; w < config_.worker_lcores.size(); ++w) {

@@ -43,7 +43,8 @@ struct PortSpec {
   std::string device;  // vdev string or PCI address
   std::string zone_name;
   uint16_t zone = kNoZone;
-  uint16_t peer = 0;  // index of the paired port
+  uint16_t peer = 0;       // index of the paired port
+  bool fcs_strip = false;  // frames carry their FCS: check and strip it (appliance.toml `fcs`)
 };
 
 struct DataplaneConfig {

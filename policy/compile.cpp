@@ -80,6 +80,8 @@ void SnapshotBuilder::header_and_defaults() {
   s_->monitor_ = df.monitor.value;
   one_of(df.no_counterparty, kBlockOrAlert, s_->no_counterparty_action_, "no_counterparty action");
   one_of(df.opaque_payload, kActionSpellings, s_->opaque_action_, "opaque_payload action");
+  one_of(df.urgent_data, kActionSpellings, s_->urgent_action_, "urgent_data action");
+  one_of(df.midstream, kActionSpellings, s_->midstream_action_, "midstream action");
   s_->failure_action_.fill(Action::kBlock);  // fail closed unless the policy says otherwise
   for (const auto& [k, v] : df.on_failure) {
     std::size_t i = 0;

@@ -17,7 +17,7 @@ static_assert(static_cast<int>(ReasonKind::kEvidenceUnavailable) -
               kFailureCount - 1);
 static_assert(flag::kEvidenceUnavailable == flag::kFlowTableFull << (kFailureCount - 1));
 
-// Enough for: 2 admission facts + 9 flags + 64 categories + monitor.
+// Enough for: 2 admission facts + 12 flags + 64 categories + monitor.
 constexpr std::size_t kScratchReasons = 96;
 
 static_assert(std::is_trivially_copyable_v<Reason>, "Collector assigns into raw union storage");
@@ -343,6 +343,10 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
   push_flag_reasons(c, flags, a.reverse_payload_allowed, failure_action_);
   if (!a.border) return finalize(c, monitor_);
   if (flags & flag::kPayloadOpaque) c.push(make(ReasonKind::kOpaquePayload, opaque_action_));
+  // V3c: what the receiver sees is uncertain (urgent data), or who opened the flow is (a flow
+  // picked up without its SYN: the foreign end and the service port may be the wrong ones).
+  if (flags & flag::kUrgentData) c.push(make(ReasonKind::kTcpUrgentAmbiguous, urgent_action_));
+  if (flags & flag::kMidstream) c.push(make(ReasonKind::kMidstream, midstream_action_));
 
   // V4: categories found in exported bytes, in precedence order (core, important, sensitive
   // personal, personal, general).

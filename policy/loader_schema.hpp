@@ -42,6 +42,8 @@ inline constexpr Field<DefaultsDoc> kDefaultsFields[] = {
     {"no_counterparty", &DefaultsDoc::no_counterparty},
     {"monitor", &DefaultsDoc::monitor},
     {"opaque_payload", &DefaultsDoc::opaque_payload},
+    {"urgent_data", &DefaultsDoc::urgent_data},
+    {"midstream", &DefaultsDoc::midstream},
     {"on_failure"},  // by hand: a table whose keys are failure names
 };
 

@@ -39,6 +39,8 @@ struct PolicyHeader {
 struct DefaultsDoc {
   LStr no_counterparty{"block"};
   LStr opaque_payload{"allow"};
+  LStr urgent_data{"block"};  // TCP urgent byte in inspected bytes (tcp_urgent_ambiguous)
+  LStr midstream{"block"};    // border TCP flow first seen without its SYN
   Located<bool> monitor{false};
   std::vector<std::pair<LStr, LStr>> on_failure;  // failure name -> "closed" | "open"
 };

@@ -41,6 +41,9 @@ std::string_view action_name(Action a) noexcept;  // "allow" | "alert" | "block"
   X(kEvasion, "evasion", "stream evasion detected (inconsistent overlap or retransmission)")       \
   X(kFragmentUninspected, "fragment_uninspected",                                                  \
     "IP fragments of an inspected flow: its bytes could not be inspected")                         \
+  X(kTcpUrgentAmbiguous, "tcp_urgent_ambiguous",                                                   \
+    "TCP urgent byte in inspected bytes: receivers differ on whether it is data (RFC 6093)")       \
+  X(kMidstream, "midstream", "TCP flow first seen without its SYN: its opener is unknown")         \
   X(kFlowTableFull, "flow_table_full", "failure: flow table full")                                 \
   X(kReorderQueueFull, "reorder_queue_full", "failure: TCP out-of-order queue full")               \
   X(kStreamUnavailable, "stream_unavailable", "failure: stream scanning state unavailable")        \
@@ -92,6 +95,10 @@ inline constexpr uint32_t kScanError = 1u << 6;
 inline constexpr uint32_t kAuditUnavailable = 1u << 7;
 inline constexpr uint32_t kEvidenceUnavailable = 1u << 8;
 inline constexpr uint32_t kFragmented = 1u << 9;  // fragments of an inspected flow: always block
+// A TCP segment designated an urgent byte in an inspected direction ([defaults] urgent_data).
+inline constexpr uint32_t kUrgentData = 1u << 10;
+// A TCP flow first seen without a SYN: its opener is a guess ([defaults] midstream).
+inline constexpr uint32_t kMidstream = 1u << 11;
 }  // namespace flag
 
 // Failure conditions with a fail-open/closed knob, in flag-bit order starting at kFlowTableFull.

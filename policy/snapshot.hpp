@@ -320,6 +320,8 @@ class Snapshot {
   bool monitor_ = false;
   Action no_counterparty_action_ = Action::kBlock;
   Action opaque_action_ = Action::kAllow;
+  Action urgent_action_ = Action::kBlock;     // [defaults] urgent_data
+  Action midstream_action_ = Action::kBlock;  // [defaults] midstream
   std::array<Action, kFailureCount> failure_action_{};
 
   std::vector<ZoneInfo> zones_;

@@ -58,6 +58,8 @@ uint32_t flag_by_name(std::string_view n) {
   if (n == "fragmented") return flag::kFragmented;
   if (n == "opaque_payload") return flag::kPayloadOpaque;
   if (n == "reverse_payload") return flag::kReversePayload;
+  if (n == "urgent_data") return flag::kUrgentData;
+  if (n == "midstream") return flag::kMidstream;
   for (std::size_t i = 0; i < kFailureCount; ++i) {
     if (failure_name(i) == n) return flag::kFlowTableFull << i;
   }
@@ -65,7 +67,8 @@ uint32_t flag_by_name(std::string_view n) {
 }
 
 std::vector<std::string> flag_names() {
-  std::vector<std::string> v = {"evasion", "fragmented", "opaque_payload", "reverse_payload"};
+  std::vector<std::string> v = {"evasion",         "fragmented",  "opaque_payload",
+                                "reverse_payload", "urgent_data", "midstream"};
   for (std::size_t i = 0; i < kFailureCount; ++i) v.emplace_back(failure_name(i));
   return v;
 }

@@ -140,6 +140,7 @@ DecodeStatus decode_l4(const uint8_t* frame, std::size_t l4, std::size_t end, ui
     out.tcp_ack = load32(h + 8);
     out.tcp_flags = h[13];
     out.tcp_window = load16(h + 14);
+    out.tcp_urgent = load16(h + 18);
     if (!tcp_flags_ok(out.tcp_flags)) return DecodeStatus::kBadTcpFlags;
     out.payload_offset = u16(l4 + doff);
     out.payload_len = u16(avail - doff);

@@ -107,6 +107,9 @@ struct Decoded {
   // IPv6 Routing header "Segments Left" (RFC 8200 4.4); 0 when absent. When non-zero, `dst` is
   // only the next waypoint, not the final destination: whitelist decisions on `dst` are unsound.
   uint8_t ipv6_segments_left = 0;
+  // TCP Urgent Pointer field (RFC 9293 §3.1), host order; meaningful only with tcpflag::kUrg
+  // (inspect/stream/normalise.hpp says which byte it designates).
+  uint16_t tcp_urgent = 0;
 };
 
 struct DecodeOptions {

@@ -182,14 +182,9 @@ ReorderAction Reorderer::on_segment(DirState& st, uint32_t seq, uint8_t flags,
   const bool rst = (flags & tcpflag::kRst) != 0;
 
   if (!st.started) {
-    if (rst) {
-      // Nothing known about this direction: nothing to flush, no bytes to forward unscanned.
-      if (!payload.empty()) {
-        st.poisoned = true;
-        return ReorderAction::kEvasion;
-      }
-      return ReorderAction::kReset;
-    }
+    // Nothing known about this direction: nothing to flush. A RST's data is never stream data
+    // (see below).
+    if (rst) return ReorderAction::kReset;
     st.started = true;
     st.from_syn = syn;
     // RFC 9293 §3.4: the SYN occupies the ISN; the first data byte is ISN + 1.
@@ -212,13 +207,12 @@ ReorderAction Reorderer::on_segment(DirState& st, uint32_t seq, uint8_t flags,
   const int64_t off = static_cast<int64_t>(st.next) + delta;
 
   if (rst) {
-    // RST data is "diagnostic" text (RFC 9293 §3.5.3) that no receiver delivers, but a raw
-    // socket can read it: refuse to carry uninspected bytes.
-    if (!payload.empty()) {
-      st.poisoned = true;
-      return ReorderAction::kEvasion;
-    }
-    // RFC 5961 §3.2: only an in-window RST may reset. Behind the next expected byte is stale.
+    // RST data is "diagnostic" text (RFC 9293 §3.5.3) that no receiver delivers to the
+    // application: it is not part of the stream and is neither scanned nor compared. It is
+    // legal, so it is not evasion; the caller must not carry it uninspected (the dataplane
+    // trims it, dataplane/tcp_normalise.cpp).
+    // RFC 5961 §3.2: only an in-window RST may reset (the caller's normaliser admits only one
+    // exactly at the next expected seq). Behind the next expected byte is stale.
     if (delta < 0) return ReorderAction::kOutOfWindow;
     st.reset = true;
     return ReorderAction::kReset;

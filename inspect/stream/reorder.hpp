@@ -52,11 +52,11 @@ static_assert((kRetransmitRing & (kRetransmitRing - 1)) == 0);
   X(kQueued, "held out of order: do not forward, do not free; it comes back in a Release")    \
   X(kDuplicate, "identical retransmission of inspected bytes: forward without scanning")      \
   X(kNoPayload, "no payload to inspect (pure ACK, keep-alive, FIN bookkeeping): forward")     \
-  X(kEvasion, "bytes differ from inspected or queued bytes, or bad FIN/RST: block the flow")  \
+  X(kEvasion, "bytes differ from inspected or queued bytes, or bad FIN: block the flow")      \
   X(kQueueFull, "out-of-order queue full: drop the segment (fail closed)")                    \
   X(kOutOfWindow, "too far from the expected seq, conflicting SYN or flow closed: drop")      \
   X(kUnverifiableRetransmission, "retransmits bytes older than the ring: drop (fail closed)") \
-  X(kReset, "acceptable RST: forward it, flush() the queue, end the stream")
+  X(kReset, "acceptable RST: forward it (without its data), flush() the queue, end the stream")
 
 enum class ReorderAction : uint8_t {
 #define DC_X(name, desc) name,

@@ -7,8 +7,10 @@ CASE_DIR holds gen.py (generate(outdir) -> {capture name: path}), expected.json 
 expected.json:
   { "runs": [ {
       "name": "...",
-      "policy": "@SRC/examples/policy/ftz-demo.toml" | "policy.toml" (relative to CASE_DIR),
+      "policy": "@SRC/examples/policy/ftz-demo.toml" | "policy.toml" (relative to CASE_DIR)
+                | "@GEN/name" (a file generate() returned under that name),
       "captures": ["x.pcap", ...],           # names returned by generate(); replayed together
+      "args": ["--fcs", "strip"],            # extra `datacustoms replay` options
       "exit_code": 0,                        # or "exit_nonzero": true
       "stderr_contains": ["{x.pcap}", ...],  # "{name}" is replaced by that capture's path
       "flow_count": N,                       # exact number of flow lines on stdout
@@ -86,10 +88,12 @@ class Replay:
         p = run["policy"]
         if p.startswith("@SRC/"):
             return os.path.join(self.source_dir, p[len("@SRC/"):])
+        if p.startswith("@GEN/"):
+            return self.captures[p[len("@GEN/"):]]
         return os.path.join(self.case_dir, p)
 
     def argv(self, run):
-        return [self.binary, "replay", "--policy", self.policy_path(run)] + \
+        return [self.binary, "replay", "--policy", self.policy_path(run)] + run.get("args", []) + \
                [self.captures[c] for c in run["captures"]]
 
     def run(self, run):

@@ -28,6 +28,10 @@ TEST(DropReasonName, SnakeCaseFromEnumNames) {
       {R::kAuditUnavailable, "audit_unavailable"},
       {R::kFrameTooLong, "frame_too_long"},
       {R::kTcpOutOfWindow, "tcp_out_of_window"},
+      {R::kTcpRstOutOfWindow, "tcp_rst_out_of_window"},
+      {R::kTcpRstNotExact, "tcp_rst_not_exact"},
+      {R::kEthernetFcs, "ethernet_fcs"},
+      {R::kBadFcs, "bad_fcs"},
       {R::kCount, "unknown"},
   };
   for (const auto& [r, name] : rows) EXPECT_EQ(drop_reason_name(r), name);
@@ -40,8 +44,10 @@ TEST(DropReasonName, OrderIsStable) {
   EXPECT_EQ(static_cast<int>(DropReason::kTruncatedEthernet), 1);
   EXPECT_EQ(static_cast<int>(DropReason::kTxFull), 30);
   EXPECT_EQ(static_cast<int>(DropReason::kTcpOutOfWindow), 43);
-  EXPECT_EQ(static_cast<int>(DropReason::kRecordHoldFull), 44);
-  EXPECT_EQ(kDropReasonCount, 45u);
+  EXPECT_EQ(static_cast<int>(DropReason::kTcpRstOutOfWindow), 44);
+  EXPECT_EQ(static_cast<int>(DropReason::kBadFcs), 48);
+  EXPECT_EQ(static_cast<int>(DropReason::kRecordHoldFull), 49);
+  EXPECT_EQ(kDropReasonCount, 50u);
 }
 
 TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {

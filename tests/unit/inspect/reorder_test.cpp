@@ -283,8 +283,13 @@ std::vector<Case> cases() {
                {{0, 10}, {3, 0, kR}, {10, 5}},
                {A::kInOrder, A::kOutOfWindow, A::kInOrder},
                15});
-  c.push_back(
-      {"rst_with_data", 1000, true, {{0, 10}, {10, 4, kR}}, {A::kInOrder, A::kEvasion}, 10});
+  // RST data is diagnostic text (RFC 9293 §3.5.3), not stream data and not evasion (issue 10).
+  c.push_back({"rst_with_data_resets_without_delivering",
+               1000,
+               true,
+               {{0, 10}, {10, 4, kR}, {10, 5}},
+               {A::kInOrder, A::kReset, A::kOutOfWindow},
+               10});
   c.push_back({"far_ahead_out_of_window",
                1000,
                true,
