@@ -40,13 +40,13 @@ void content_from_type(const char* v, std::size_t n, BodySpec& spec) noexcept {
 }
 
 void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
-                        uint64_t& dir_output) noexcept {
+                        DirOutput& dir_output) noexcept {
   release();
   sink_ = &sink;
   worker_ = &w;
   dir_output_ = &dir_output;
-  out_bytes_ = 0;
-  stopped_ = false;
+  for (auto& o : out_bytes_) o = 0;
+  stopped_at_ = kNotStopped;
   trailing_reported_ = false;
   chunked_ = spec.chunked;
   active_ = true;
@@ -59,8 +59,9 @@ void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
   }
   const Path& top = path_[n_codings_];
   content_ = spec.content;
-  if (spec.too_many_codings) stop(DecodeCondition::kTooManyCodings, top);
-  if (spec.unknown_coding) stop(DecodeCondition::kUnknownCoding, top);
+  // The codings before an unknown one (or before the kMaxCodings limit) are still decoded.
+  if (spec.too_many_codings) stop(n_codings_, DecodeCondition::kTooManyCodings, top);
+  if (spec.unknown_coding) stop(n_codings_, DecodeCondition::kUnknownCoding, top);
   switch (content_) {
     case ContentKind::kForm:
       content_path_ = top.child(LayerKind::kForm);
@@ -73,7 +74,7 @@ void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
     case ContentKind::kMultipart:
       content_path_ = top;
       if (spec.boundary_len == 0) {
-        stop(DecodeCondition::kMultipartMalformed, top);
+        stop(n_codings_, DecodeCondition::kMultipartMalformed, top);
         break;
       }
       multipart_.begin(spec.boundary, spec.boundary_len);
@@ -86,9 +87,10 @@ void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
   run_.begin();
 }
 
-void BodyDecoder::stop(DecodeCondition c, const Path& where) noexcept {
-  if (!stopped_) sink_->on_condition(c, where);
-  stopped_ = true;
+void BodyDecoder::stop(std::size_t from, DecodeCondition c, const Path& where) noexcept {
+  if (stopped(from)) return;
+  sink_->on_condition(c, where);
+  stopped_at_ = static_cast<uint8_t>(from);
 }
 
 void BodyDecoder::feed(std::span<const uint8_t> body, DecodeWorker& w, DecodeSink& sink) noexcept {
@@ -96,23 +98,20 @@ void BodyDecoder::feed(std::span<const uint8_t> body, DecodeWorker& w, DecodeSin
   sink_ = &sink;
   worker_ = &w;
   if (chunked_) sink.on_data(path_[0], body);
-  if (stopped_) return;
   stage(0, body);
   // Codec state is released here, never from inside a codec's own output callback.
-  if (stopped_) {
-    for (auto& c : codecs_) c.end();
-  }
+  for (std::size_t i = stopped_at_; i < n_codings_; ++i) codecs_[i].end();
 }
 
 void BodyDecoder::stage(std::size_t i, std::span<const uint8_t> b) noexcept {
-  if (stopped_) return;
+  if (stopped(i)) return;
   if (i == n_codings_) return content(b);
   Decompressor& c = codecs_[i];
   const CodecStatus s = c.feed(b, {worker_->buffer(i), kCodecBuffer}, ByteOut{&hops_[i], hop});
   if (s == CodecStatus::kCorrupt) {
-    stop(DecodeCondition::kDecompressFailed, path_[i + 1]);
+    stop(i, DecodeCondition::kDecompressFailed, path_[i + 1]);
   } else if (s == CodecStatus::kNoMemory) {
-    stop(DecodeCondition::kDecoderMemory, path_[i + 1]);
+    stop(i, DecodeCondition::kDecoderMemory, path_[i + 1]);
   } else if (s == CodecStatus::kEnd && c.trailing() > 0 && !trailing_reported_) {
     trailing_reported_ = true;  // data after the end of a compressed stream: not decoded
     sink_->on_condition(DecodeCondition::kTrailingData, path_[i + 1]);
@@ -125,23 +124,24 @@ void BodyDecoder::hop(void* ctx, std::span<const uint8_t> b) noexcept {
 }
 
 void BodyDecoder::codec_out(std::size_t i, std::span<const uint8_t> b) noexcept {
-  if (stopped_) return;
+  if (stopped(i)) return;
   const DecodeLimits& lim = worker_->limits();
   const Path& where = path_[i + 1];
-  if (*dir_output_ + b.size() > lim.max_output) {
+  uint64_t& total = dir_output_->layer[i];
+  if (total + b.size() > lim.max_output) {
     // Emit exactly up to the limit (the same bytes for every split), then stop.
-    b = b.first(lim.max_output > *dir_output_ ? lim.max_output - *dir_output_ : 0);
-    *dir_output_ += b.size();
+    b = b.first(lim.max_output > total ? lim.max_output - total : 0);
+    total += b.size();
     if (!b.empty()) sink_->on_data(where, b);
     stage(i + 1, b);
-    return stop(DecodeCondition::kOutputLimit, where);
+    return stop(i, DecodeCondition::kOutputLimit, where);
   }
-  *dir_output_ += b.size();
-  out_bytes_ += b.size();
-  // The ratio is output over the compressed bytes the first layer has consumed so far.
+  total += b.size();
+  out_bytes_[i] += b.size();
+  // The ratio is a layer's output over the compressed bytes the first layer consumed so far.
   const uint64_t in = std::max<uint64_t>(codecs_[0].consumed(), 1);
-  if (out_bytes_ > lim.ratio_floor && out_bytes_ / in > lim.max_ratio) {
-    return stop(DecodeCondition::kRatioLimit, where);
+  if (out_bytes_[i] > lim.ratio_floor && out_bytes_[i] / in > lim.max_ratio) {
+    return stop(0, DecodeCondition::kRatioLimit, where);
   }
   sink_->on_data(where, b);
   stage(i + 1, b);
@@ -217,7 +217,7 @@ void BodyDecoder::finish(DecodeWorker& w, DecodeSink& sink) noexcept {
   if (!active_) return;
   sink_ = &sink;
   worker_ = &w;
-  if (!stopped_) {
+  if (!stopped(n_codings_)) {
     switch (content_) {
       case ContentKind::kForm:
         percent_.finish(out_to(content_hop));
@@ -230,7 +230,9 @@ void BodyDecoder::finish(DecodeWorker& w, DecodeSink& sink) noexcept {
         break;
       case ContentKind::kMultipart:
         multipart_.finish(*this);
-        if (multipart_.malformed()) stop(DecodeCondition::kMultipartMalformed, content_path_);
+        if (multipart_.malformed()) {
+          stop(n_codings_, DecodeCondition::kMultipartMalformed, content_path_);
+        }
         break;
       case ContentKind::kText:
         break;

@@ -31,6 +31,15 @@ struct BodySpec {
   uint8_t boundary_len = 0;
 };
 
+// Decompressed bytes of one flow direction, per coding layer depth (DecodeLimits::max_output
+// applies to each depth, so where a limit cuts a layer's output does not depend on how the
+// other layers' output was interleaved).
+struct DirOutput {
+  uint64_t layer[kMaxCodings]{};
+  uint64_t total() const noexcept { return layer[0] + layer[1] + layer[2]; }
+};
+static_assert(kMaxCodings == 3);
+
 // Classifies a Content-Type value (media type only; parameters read for the boundary).
 void content_from_type(const char* value, std::size_t n, BodySpec& spec) noexcept;
 
@@ -40,9 +49,10 @@ class BodyDecoder final : private PartHandler {
   BodyDecoder(const BodyDecoder&) = delete;
   BodyDecoder& operator=(const BodyDecoder&) = delete;
 
-  // Starts a body. `dir_output` is the flow direction's decompressed-byte counter.
+  // Starts a body. `dir_output` counts the flow direction's decompressed bytes (owned by the
+  // caller, outlives the body).
   void begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
-             uint64_t& dir_output) noexcept;
+             DirOutput& dir_output) noexcept;
   void feed(std::span<const uint8_t> body, DecodeWorker& w, DecodeSink& sink) noexcept;
   // End of the body: flushes decoders, reports on_end for each layer, releases codec memory.
   void finish(DecodeWorker& w, DecodeSink& sink) noexcept;
@@ -63,7 +73,10 @@ class BodyDecoder final : private PartHandler {
   void codec_out(std::size_t i, std::span<const uint8_t> b) noexcept;
   void content(std::span<const uint8_t> b) noexcept;
   void leaf(std::span<const uint8_t> b) noexcept;  // text for the base64-run decoder
-  void stop(DecodeCondition c, const Path& where) noexcept;
+  // Stops stage `from` and every later one (a layer's failure never cuts the layers before it,
+  // so what they emit does not depend on where the input was split). Reports `c` once.
+  void stop(std::size_t from, DecodeCondition c, const Path& where) noexcept;
+  bool stopped(std::size_t stage) const noexcept { return stage >= stopped_at_; }
   void part_begin(uint16_t index, PartEncoding enc) noexcept override;
   void part_data(std::span<const uint8_t> bytes) noexcept override;
   void part_end() noexcept override;
@@ -83,12 +96,14 @@ class BodyDecoder final : private PartHandler {
   Base64RunDecoder run_;
   DecodeSink* sink_ = nullptr;  // valid during feed()/finish() only
   DecodeWorker* worker_ = nullptr;
-  uint64_t* dir_output_ = nullptr;
-  uint64_t out_bytes_ = 0;  // decompressed bytes of this body (ratio check)
+  DirOutput* dir_output_ = nullptr;
+  uint64_t out_bytes_[kMaxCodings]{};  // decompressed bytes of this body (ratio check)
   uint8_t n_codings_ = 0;
   ContentKind content_ = ContentKind::kText;
   PartEncoding part_enc_ = PartEncoding::kIdentity;
-  bool stopped_ = false;  // a limit or a decoding error ended the decoded layers
+  // Stages (0..n_codings_-1 codecs, n_codings_ the content decoders) from here on are stopped.
+  uint8_t stopped_at_ = kNotStopped;
+  static constexpr uint8_t kNotStopped = 0xff;
   bool chunked_ = false;
   bool active_ = false;
   bool trailing_reported_ = false;

@@ -199,6 +199,9 @@ CodecStatus Decompressor::feed_brotli(std::span<const uint8_t> in, std::span<uin
         trailing_ += avail_in;  // "input is never overconsumed" (decode.h)
         return CodecStatus::kEnd;
       case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:
+        // libbrotli 1.0.9 reports this when the input ran out exactly as the output buffer
+        // filled, with output still held (found by fuzz_decode_codec): drain it first.
+        if (BrotliDecoderHasMoreOutput(br_)) continue;
         return CodecStatus::kOk;
       case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:
         continue;

@@ -48,7 +48,7 @@ void MessageDecoder::init(bool request) noexcept {
   st_ = St::kStart;
   state_ = MessageState::kParsing;
   messages_ = 0;
-  output_ = 0;
+  output_ = DirOutput{};
   in_message_ = false;
   reported_ = 0;
 }

@@ -75,7 +75,7 @@ class MessageDecoder {
   void release() noexcept { body_.release(); }
   MessageState state() const noexcept { return state_; }
   uint32_t messages() const noexcept { return messages_; }  // complete heads seen
-  uint64_t decoded_output() const noexcept { return output_; }
+  uint64_t decoded_output() const noexcept { return output_.total(); }
 
  private:
   enum class St : uint8_t {
@@ -130,7 +130,7 @@ class MessageDecoder {
   char content_type_[160]{};
   uint64_t remaining_ = 0;  // body or chunk bytes left
   uint64_t content_length_ = 0;
-  uint64_t output_ = 0;  // decompressed bytes of this direction (DecodeLimits::max_output)
+  DirOutput output_;  // decompressed bytes of this direction (DecodeLimits::max_output)
   uint32_t head_bytes_ = 0;
   uint32_t reported_ = 0;  // anomalies reported for the current message (bit per anomaly)
   uint32_t messages_ = 0;

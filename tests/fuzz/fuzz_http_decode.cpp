@@ -97,15 +97,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* in, std::size_t size) {
   const Record whole = run(client, server, all.size() + 1);
   // Ratio limits depend on where compressed input was cut; they end decoding at a
   // split-dependent point, so only runs without them must match exactly.
+  // libbrotli flushes its ring buffer lazily: how much of a corrupt br stream was output
+  // before the error depends on the input split (the condition itself does not).
+  bool exact_data = true;
   for (const auto& e : whole.events) {
     if (e.rfind("ratio_limit", 0) == 0) return 0;
+    if (e.rfind("decompress_failed", 0) == 0 && e.find("> br") != std::string::npos) {
+      exact_data = false;
+    }
   }
   const std::size_t piece = 1 + in[0] % 64;
   const Record split = run(client, server, piece);
   CHECK(split.events == whole.events);
-  CHECK(split.data == whole.data);
+  CHECK(!exact_data || split.data == whole.data);
   const Record small = run(client, server, 3);
   CHECK(small.events == whole.events);
-  CHECK(small.data == whole.data);
+  CHECK(!exact_data || small.data == whole.data);
   return 0;
 }

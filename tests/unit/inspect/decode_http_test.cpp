@@ -131,7 +131,8 @@ std::vector<Case> cases() {
                "GET / HTTP/1.1\r\n\r\n",
                resp("Content-Encoding: gzip, gzip, gzip, gzip\r\nContent-Length: 3\r\n", "xyz"),
                {},
-               {"condition too_many_codings @ http.response.body > gzip > gzip > gzip"},
+               {"condition too_many_codings @ http.response.body > gzip > gzip > gzip",
+                "condition decompress_failed @ http.response.body > gzip"},
                {}});
   c.push_back(
       {"corrupt_gzip_and_trailing_data",

@@ -211,7 +211,7 @@ TEST(Multipart, MissingCloseDelimiterIsMalformed) {
 
 struct BodyRun {
   RecordSink sink;
-  uint64_t dir_output = 0;
+  DirOutput dir_output;
 };
 
 BodyRun decode_body(DecodeWorker& w, const BodySpec& spec, const std::string& body,
@@ -256,7 +256,7 @@ TEST(Decompression, OutputLimitIsExactForEverySplit) {
     BodyRun r = decode_body(*w, spec_of({Coding::kGzip}), z, piece);
     EXPECT_TRUE(r.sink.has("condition output_limit @ http.response.body > gzip"));
     EXPECT_EQ(r.sink.at("http.response.body > gzip"), text.substr(0, 100000) + "|");
-    EXPECT_EQ(r.dir_output, 100000u);
+    EXPECT_EQ(r.dir_output.layer[0], 100000u);
   }
 }
 
@@ -280,7 +280,7 @@ TEST(Decompression, ArenaExhaustionIsADecoderMemoryCondition) {
   lim.arena_bytes = 64 * 1024;  // room for one 40 KiB inflate, not two
   auto w = worker(lim);
   RecordSink sink;
-  uint64_t out1 = 0, out2 = 0;
+  DirOutput out1, out2;
   auto a = std::make_unique<BodyDecoder>();
   auto b = std::make_unique<BodyDecoder>();
   std::string text;
