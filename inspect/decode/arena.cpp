@@ -6,7 +6,7 @@
 #include <cstring>
 #include <new>
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 Result<std::unique_ptr<DecoderArena>> DecoderArena::create(std::size_t bytes) {
   if (bytes > (std::size_t{1} << 31)) {
@@ -123,4 +123,4 @@ void Lease::free(void* p) noexcept {
   arena->free(p);
 }
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

@@ -10,7 +10,7 @@
 
 #include "base/result.hpp"
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 class DecoderArena {
  public:
@@ -64,4 +64,4 @@ struct Lease {
   void free(void* p) noexcept;
 };
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

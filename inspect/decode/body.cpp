@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 namespace {
 
@@ -256,4 +256,4 @@ void BodyDecoder::release() noexcept {
   active_ = false;
 }
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

@@ -14,7 +14,7 @@
 #include "inspect/decode/text.hpp"
 #include "inspect/decode/worker.hpp"
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 enum class ContentKind : uint8_t { kText, kForm, kJson, kMultipart };
 
@@ -109,4 +109,4 @@ class BodyDecoder final : private PartHandler {
   bool trailing_reported_ = false;
 };
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

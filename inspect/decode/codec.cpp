@@ -3,7 +3,7 @@
 
 #include <brotli/decode.h>
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 namespace {
 
@@ -211,4 +211,4 @@ CodecStatus Decompressor::feed_brotli(std::span<const uint8_t> in, std::span<uin
   }
 }
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

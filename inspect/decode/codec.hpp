@@ -15,7 +15,7 @@
 
 struct BrotliDecoderStateStruct;
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 enum class Coding : uint8_t { kIdentity, kGzip, kDeflate, kBrotli, kChunked, kUnknown };
 // Case-insensitive coding token ("gzip", "x-gzip", "deflate", "br", "identity", "chunked").
@@ -104,4 +104,4 @@ class Decompressor {
   CodecStatus failed_ = CodecStatus::kOk;
 };
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

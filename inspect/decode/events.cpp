@@ -8,7 +8,7 @@
 
 #include "base/names.hpp"
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 const char* http_anomaly_name(HttpAnomaly a) noexcept {
   static constexpr const char* kNames[] = {"content_length_and_transfer_encoding",
@@ -92,4 +92,4 @@ bool Path::operator==(const Path& o) const noexcept {
   return true;
 }
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 // Ambiguous or invalid HTTP/1.x framing (RFC 9112). Each is a way for the gateway and the
 // receiver to disagree about where a message or body starts or ends; the policy blocks them.
@@ -115,4 +115,4 @@ class DecodeSink {
   virtual void on_condition(DecodeCondition c, const Path& where) noexcept = 0;
 };
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

@@ -13,7 +13,7 @@
 #include "inspect/decode/http_message.hpp"
 #include "inspect/decode/worker.hpp"
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 enum class FlowSide : uint8_t { kClient, kServer };  // client = the side that sent requests
 
@@ -57,4 +57,4 @@ class HttpFlowDecoder {
   PendingRequests pending_;
 };
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

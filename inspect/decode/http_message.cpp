@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 struct MessageDecoder::Ctx {
   PendingRequests& pending;
@@ -294,9 +294,9 @@ void MessageDecoder::line_end(Ctx& x) noexcept {
   st_ = St::kField;
 }
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 // ---- field lines (RFC 9112 §5) ----------------------------------------------------------------
 
@@ -482,9 +482,9 @@ void MessageDecoder::coding_list(const char* v, std::size_t n, bool is_te, Ctx& 
   }
 }
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 // ---- end of the header section: message body length (RFC 9112 §6.3) ---------------------------
 
@@ -671,4 +671,4 @@ void MessageDecoder::finish(PendingRequests& pending, DecodeWorker& w, DecodeSin
   in_message_ = false;
 }
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

@@ -16,7 +16,7 @@
 #include "inspect/decode/text.hpp"
 #include "inspect/decode/worker.hpp"
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 // Requests whose responses have not been read yet, shared by the two directions of a flow: a
 // response is framed according to its request's method (RFC 9112 §6.3 items 1-2).
@@ -162,4 +162,4 @@ class MessageDecoder {
   bool trailer_ = false;            // field lines are trailer fields
 };
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

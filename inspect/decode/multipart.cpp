@@ -3,7 +3,7 @@
 
 #include <cstring>
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 namespace {
 
@@ -192,4 +192,4 @@ void MultipartDecoder::finish(PartHandler& h) noexcept {
   st_ = St::kEnd;
 }
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

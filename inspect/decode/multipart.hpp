@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <span>
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 enum class PartEncoding : uint8_t { kIdentity, kBase64, kQuotedPrintable };
 
@@ -65,4 +65,4 @@ class MultipartDecoder {
   bool malformed_ = false;
 };
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

@@ -1,7 +1,7 @@
 // Streaming percent, JSON-string, base64, quoted-printable and base64-run decoders (text.hpp).
 #include "inspect/decode/text.hpp"
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 namespace {
 
@@ -289,4 +289,4 @@ void Base64RunDecoder::finish(ByteOut out) noexcept {
   end_run(w);
 }
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

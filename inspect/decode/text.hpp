@@ -9,7 +9,7 @@
 
 #include "inspect/decode/codec.hpp"
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 // application/x-www-form-urlencoded (WHATWG URL §5.1) or a request-target (only the query
 // turns '+' into a space). Invalid %-sequences are kept literally.
@@ -97,4 +97,4 @@ class Base64RunDecoder {
 // -1 when c is not a base64 character; '+'/'-' are 62 and '/'/'_' are 63 (RFC 4648 §4, §5).
 int base64_value(uint8_t c) noexcept;
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

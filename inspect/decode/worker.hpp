@@ -9,7 +9,7 @@
 #include "base/result.hpp"
 #include "inspect/decode/arena.hpp"
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 
 inline constexpr std::size_t kMaxCodings = 3;       // coding layers decoded per body
 inline constexpr std::size_t kCodecBuffer = 16384;  // output buffer per coding layer
@@ -49,4 +49,4 @@ class DecodeWorker {
   uint8_t buffers_[kMaxCodings][kCodecBuffer];
 };
 
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

@@ -10,7 +10,7 @@
 
 #include "inspect/decode/codec.hpp"
 
-using namespace dc::inspect::decode;
+using namespace dc::inspect::decoding;
 
 #define CHECK(c)                                                                   \
   do {                                                                             \

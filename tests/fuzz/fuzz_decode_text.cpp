@@ -12,7 +12,7 @@
 #include "inspect/decode/multipart.hpp"
 #include "inspect/decode/text.hpp"
 
-using namespace dc::inspect::decode;
+using namespace dc::inspect::decoding;
 
 #define CHECK(c)                                                                   \
   do {                                                                             \

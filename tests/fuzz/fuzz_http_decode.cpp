@@ -15,7 +15,7 @@
 
 #include "inspect/decode/http_flow.hpp"
 
-using namespace dc::inspect::decode;
+using namespace dc::inspect::decoding;
 
 #define CHECK(c)                                                                   \
   do {                                                                             \

@@ -16,7 +16,7 @@
 #include "inspect/decode/http_flow.hpp"
 #include "inspect/decode/worker.hpp"
 
-namespace dc::inspect::decode::testing {
+namespace dc::inspect::decoding::testing {
 
 inline std::string path_str(const Path& p) {
   char buf[256];
@@ -175,4 +175,4 @@ inline std::vector<std::string> valid_resident_ids() {
   return ids;
 }
 
-}  // namespace dc::inspect::decode::testing
+}  // namespace dc::inspect::decoding::testing

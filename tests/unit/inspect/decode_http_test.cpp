@@ -9,7 +9,7 @@
 
 #include "tests/unit/inspect/decode_fixture.hpp"
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 namespace {
 
 using namespace testing;
@@ -366,4 +366,4 @@ INSTANTIATE_TEST_SUITE_P(Cases, HttpDecode, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

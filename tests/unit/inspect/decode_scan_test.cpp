@@ -13,7 +13,7 @@
 #include "inspect/detect/scanner.hpp"
 #include "tests/unit/inspect/decode_fixture.hpp"
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 namespace {
 
 using namespace testing;
@@ -203,4 +203,4 @@ TEST(DecodeScan, InvalidChecksumStaysUnreported) {
 }
 
 }  // namespace
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding

@@ -9,14 +9,19 @@
 
 #include "inspect/decode/body.hpp"
 #include "inspect/decode/codec.hpp"
+#include "inspect/decode/http_flow.hpp"
 #include "inspect/decode/multipart.hpp"
 #include "inspect/decode/text.hpp"
 #include "tests/unit/inspect/decode_fixture.hpp"
 
-namespace dc::inspect::decode {
+namespace dc::inspect::decoding {
 namespace {
 
 using namespace testing;
+
+// Memory per inspected flow with the decoding layer: fixed, whatever the traffic (codec state
+// comes from the worker's arena and is returned at the end of each body).
+TEST(DecodeMemory, PerFlowStateIsFixedAndSmall) { EXPECT_LE(sizeof(HttpFlowDecoder), 4096u); }
 
 // ---- arena ------------------------------------------------------------------------------------
 
@@ -307,4 +312,4 @@ TEST(Decompression, GzipInsideGzipAndEveryPiece) {
 }
 
 }  // namespace
-}  // namespace dc::inspect::decode
+}  // namespace dc::inspect::decoding
