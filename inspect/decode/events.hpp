@@ -36,6 +36,11 @@ enum class HttpAnomaly : uint8_t {
 };
 inline constexpr std::size_t kHttpAnomalyCount = static_cast<std::size_t>(HttpAnomaly::kBareLf) + 1;
 const char* http_anomaly_name(HttpAnomaly a) noexcept;
+// True for every anomaly where a receiver could frame the message differently than this layer
+// did (the policy blocks these); false only for kBareLf, which RFC 9112 §2.2 allows.
+constexpr bool http_anomaly_is_ambiguous(HttpAnomaly a) noexcept {
+  return a != HttpAnomaly::kBareLf;
+}
 
 // Conditions of content decoding: what could not be decoded, or was stopped on purpose.
 enum class DecodeCondition : uint8_t {
@@ -53,6 +58,16 @@ enum class DecodeCondition : uint8_t {
 inline constexpr std::size_t kDecodeConditionCount =
     static_cast<std::size_t>(DecodeCondition::kTunnel) + 1;
 const char* decode_condition_name(DecodeCondition c) noexcept;
+// What a condition means for the flow's verdict:
+//   kUninspected - content exists that the detectors did not see decoded (fail closed by policy)
+//   kOpaque      - the rest of the direction is not HTTP/1.x any more (like TLS payload)
+//   kNote        - recorded only (the decoded bytes were still scanned)
+enum class ConditionClass : uint8_t { kUninspected, kOpaque, kNote };
+constexpr ConditionClass condition_class(DecodeCondition c) noexcept {
+  return c == DecodeCondition::kTunnel          ? ConditionClass::kOpaque
+         : c == DecodeCondition::kLoneSurrogate ? ConditionClass::kNote
+                                                : ConditionClass::kUninspected;
+}
 
 // One step of a decoding path.
 enum class LayerKind : uint8_t {

@@ -99,6 +99,11 @@ void MessageDecoder::step(uint8_t c, Ctx& x) noexcept {
     case St::kVersion:
       return request_line_byte(c, x);
     case St::kStatusLine:
+      if (++head_bytes_ > kMaxHead) {
+        anomaly(HttpAnomaly::kHeadTooLarge, x);
+        state_ = MessageState::kDead;
+        return;
+      }
       if (c == '\r' || c == '\n') break;
       if (line_len_ < kMaxLine) line_[line_len_++] = static_cast<char>(c);
       return;

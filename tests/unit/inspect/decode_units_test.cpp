@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <random>
+#include <set>
 #include <string>
 
 #include "inspect/decode/body.hpp"
@@ -22,6 +23,26 @@ using namespace testing;
 // Memory per inspected flow with the decoding layer: fixed, whatever the traffic (codec state
 // comes from the worker's arena and is returned at the end of each body).
 TEST(DecodeMemory, PerFlowStateIsFixedAndSmall) { EXPECT_LE(sizeof(HttpFlowDecoder), 4096u); }
+
+TEST(DecodeNames, EveryAnomalyAndConditionHasItsOwnName) {
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < kHttpAnomalyCount; ++i) {
+    const auto a = static_cast<HttpAnomaly>(i);
+    EXPECT_TRUE(names.insert(http_anomaly_name(a)).second) << i;
+    EXPECT_EQ(http_anomaly_is_ambiguous(a), a != HttpAnomaly::kBareLf);
+  }
+  for (std::size_t i = 0; i < kDecodeConditionCount; ++i) {
+    EXPECT_TRUE(names.insert(decode_condition_name(static_cast<DecodeCondition>(i))).second) << i;
+  }
+  EXPECT_EQ(names.count("unknown"), 0u);
+  EXPECT_EQ(condition_class(DecodeCondition::kRatioLimit), ConditionClass::kUninspected);
+  EXPECT_EQ(condition_class(DecodeCondition::kDecoderMemory), ConditionClass::kUninspected);
+  EXPECT_EQ(condition_class(DecodeCondition::kTunnel), ConditionClass::kOpaque);
+  char buf[8];
+  const Path p = Path{}.child(LayerKind::kRequestBody).child(LayerKind::kMultipart, 12);
+  EXPECT_EQ(p.format(buf, sizeof buf), std::string("http.request.body > multipart[12]").size());
+  EXPECT_STREQ(buf, "http.re");  // truncated to fit, NUL-terminated
+}
 
 // ---- arena ------------------------------------------------------------------------------------
 
