@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -360,6 +361,25 @@ TEST_P(HttpDecode, ReportsAndDecodesTheSameForEverySplit) {
     EXPECT_TRUE(run_flow_bytewise(c.client, c.server, *w) == whole);
   }
   EXPECT_EQ(w->arena().in_use(), 0u) << "codec memory returned at the end of every body";
+}
+
+// The table above exercises every named anomaly and every condition of the HTTP path (the
+// limit conditions are in decode_units_test.cpp).
+TEST(HttpDecodeTable, CoversEveryAnomaly) {
+  std::set<std::string> seen;
+  for (const Case& c : cases()) {
+    for (const auto& a : c.anomalies) seen.insert(a);
+    for (const auto& e : c.conditions) seen.insert(e.substr(0, e.find(" @")));
+  }
+  for (std::size_t i = 0; i < kHttpAnomalyCount; ++i) {
+    EXPECT_TRUE(
+        seen.count(std::string("anomaly ") + http_anomaly_name(static_cast<HttpAnomaly>(i))))
+        << http_anomaly_name(static_cast<HttpAnomaly>(i));
+  }
+  for (const char* c : {"unknown_coding", "too_many_codings", "decompress_failed", "trailing_data",
+                        "multipart_malformed", "lone_surrogate", "tunnel"}) {
+    EXPECT_TRUE(seen.count(std::string("condition ") + c)) << c;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, HttpDecode, ::testing::ValuesIn(cases()),
