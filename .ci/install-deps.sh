@@ -6,7 +6,7 @@ arch=$(dpkg --print-architecture)
 # Hyperscan is x86-64 only; Vectorscan is its API-compatible fork for other CPUs.
 if [ "$arch" = amd64 ]; then hs=libhyperscan-dev; else hs=libvectorscan-dev; fi
 pkgs="build-essential cmake ninja-build pkg-config python3 \
-  libdpdk-dev dpdk $hs libssl-dev libpcap-dev libtomlplusplus-dev nlohmann-json3-dev libcivetweb-dev \
+  libdpdk-dev dpdk $hs libssl-dev libpcap-dev zlib1g-dev libbrotli-dev libtomlplusplus-dev nlohmann-json3-dev libcivetweb-dev \
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev clang-format-14 \
   libhiredis-dev redis-server iproute2 ethtool procps curl"
 missing=""

@@ -4,6 +4,9 @@
 // stays bounded whatever the input size. Only masked values are printed, never raw values.
 // With --policy, each finding also names the negative-list categories its detector feeds
 // (Snapshot::detector_categories), so an officer sees what the appliance would count it as.
+// With --http, the input is one direction of an HTTP/1.x exchange: the raw bytes are scanned as
+// before, and every stream the decoding layer (inspect/decode) takes out of it too; findings
+// then carry their decoding "path", and framing anomalies and decoding conditions are printed.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -19,6 +22,7 @@
 #include "appliance/command.hpp"
 #include "base/file.hpp"
 #include "base/time.hpp"
+#include "inspect/decode/http_flow.hpp"
 #include "inspect/detect/detectors.hpp"
 #include "inspect/detect/scanner.hpp"
 #include "policy/policy.hpp"
@@ -31,7 +35,7 @@ void usage(FILE* out) {
   std::fprintf(
       out,
       "usage: datacustoms scan [--policy FILE] [--detector NAME]... [--today YYYY-MM-DD]\n"
-      "                        [--min-confidence LEVEL] [--list] [INPUT|-]\n"
+      "                        [--min-confidence LEVEL] [--http] [--list] [INPUT|-]\n"
       "\n"
       "Scans INPUT (default: stdin) with the built-in detectors and prints one JSON line\n"
       "per finding: {\"detector\",\"category\",\"offset\",\"length\",\"confidence\",\"masked\"}.\n"
@@ -44,6 +48,12 @@ void usage(FILE* out) {
       "  --today YYYY-MM-DD     date for birth-date checks (default: today, UTC)\n"
       "  --min-confidence LEVEL very_unlikely|unlikely|possible|likely|very_likely\n"
       "                         (default: very_unlikely, i.e. every validated finding)\n"
+      "  --http                 INPUT is HTTP/1.x requests (or responses, if it starts with\n"
+      "                         \"HTTP/\"): also scan what the decoding layer takes out of\n"
+      "                         it (dechunked, decompressed, form/JSON/multipart/base64);\n"
+      "                         each finding gets \"path\" (\"raw\" or e.g. \"http.request.body\n"
+      "                         > gzip > json\"; offsets are within that stream), and\n"
+      "                         {\"http_anomaly\"} / {\"decode_condition\",\"path\"} lines\n"
       "  --list                 list the built-in detectors (with --policy: the policy's\n"
       "                         detectors and their categories) and exit\n"
       "Exit status: 0 ok, 2 usage or I/O error.\n");
@@ -102,7 +112,11 @@ struct PrintSink : FindingSink {
   // "\"category\":\"first\",\"categories\":[...]". Empty vector = no policy.
   std::vector<std::string> category_json;
   std::string line;
+  const char* path = nullptr;  // --http: decoding path of the stream being scanned
   bool write_error = false;
+  void print(const std::string& l) noexcept {
+    if (std::fwrite(l.data(), 1, l.size(), stdout) != l.size()) write_error = true;
+  }
   void on_finding(const Finding& f) noexcept override {
     if (f.confidence < min) return;
     if (!only.empty() && (f.detector >= only.size() || !only[f.detector])) return;
@@ -119,8 +133,94 @@ struct PrintSink : FindingSink {
     json_string(line, to_string(f.confidence));
     line += ",\"masked\":";
     json_string(line, f.masked);
+    if (path != nullptr) {
+      line += ",\"path\":";
+      json_string(line, path);
+    }
     line += "}\n";
-    if (std::fwrite(line.data(), 1, line.size(), stdout) != line.size()) write_error = true;
+    print(line);
+  }
+};
+
+// --http: scans each decoded stream with a scanner stream of its own, one per path depth (at
+// most one decoded stream per depth is open at a time), closed when the stream ends.
+class HttpScanSink : public dc::inspect::decoding::DecodeSink {
+ public:
+  HttpScanSink(StreamPool& pool, Scratch& scratch, PrintSink& out, bool response)
+      : pool_(pool), scratch_(scratch), out_(out), response_(response) {}
+  void set_response(bool r) noexcept { response_ = r; }
+  void on_data(const dc::inspect::decoding::Path& where,
+               std::span<const uint8_t> b) noexcept override {
+    Slot& s = slots_[where.depth()];
+    if (s.stream == nullptr) {
+      s.stream = pool_.acquire();
+      if (s.stream == nullptr) return;
+      where.format(s.path, sizeof s.path);
+    }
+    out_.path = s.path;
+    if (scan(*s.stream, scratch_, b, out_) != ScanStatus::kOk) error = true;
+  }
+  void on_end(const dc::inspect::decoding::Path& where) noexcept override {
+    close_slot(slots_[where.depth()]);
+  }
+  void on_anomaly(dc::inspect::decoding::HttpAnomaly a) noexcept override {
+    // A response file has no request before it: "assumed GET" is not worth a line.
+    if (response_ && a == dc::inspect::decoding::HttpAnomaly::kResponseWithoutRequest) return;
+    out_.print(std::string("{\"http_anomaly\":\"") + http_anomaly_name(a) + "\"}\n");
+  }
+  void on_condition(dc::inspect::decoding::DecodeCondition c,
+                    const dc::inspect::decoding::Path& where) noexcept override {
+    char p[256];
+    where.format(p, sizeof p);
+    std::string l =
+        std::string("{\"decode_condition\":\"") + decode_condition_name(c) + "\",\"path\":";
+    json_string(l, p);
+    out_.print(l + "}\n");
+  }
+  void close_all() noexcept {
+    for (auto& s : slots_) close_slot(s);
+  }
+  bool error = false;
+
+ private:
+  struct Slot {
+    Stream* stream = nullptr;
+    char path[256] = {};
+  };
+  void close_slot(Slot& s) noexcept {
+    if (s.stream == nullptr) return;
+    out_.path = s.path;
+    if (close(*s.stream, scratch_, out_) != ScanStatus::kOk) error = true;
+    pool_.release(s.stream);
+    s.stream = nullptr;
+  }
+  StreamPool& pool_;
+  Scratch& scratch_;
+  PrintSink& out_;
+  bool response_;
+  Slot slots_[dc::inspect::decoding::Path::kMaxDepth + 1];
+};
+
+// The decoding side of --http: fed the same chunks as the raw scan.
+struct HttpScan {
+  std::unique_ptr<dc::inspect::decoding::DecodeWorker> worker;
+  std::unique_ptr<dc::inspect::decoding::HttpFlowDecoder> flow;
+  std::unique_ptr<HttpScanSink> sink;
+  dc::inspect::decoding::FlowSide side = dc::inspect::decoding::FlowSide::kClient;
+  bool started = false;
+  void feed(std::span<const uint8_t> b) {
+    using dc::inspect::decoding::FlowSide;
+    if (!started && !b.empty()) {
+      started = true;
+      const bool response = b.size() >= 5 && std::memcmp(b.data(), "HTTP/", 5) == 0;
+      side = response ? FlowSide::kServer : FlowSide::kClient;
+      sink->set_response(response);
+    }
+    flow->feed(side, b, *worker, *sink);
+  }
+  void finish() {
+    flow->finish(side, *worker, *sink);
+    sink->close_all();
   }
 };
 
@@ -135,6 +235,7 @@ struct ScanArgs {
   std::vector<std::string> only_names;  // --detector NAME (validated after --policy is known)
   std::string policy_path;
   bool list = false;
+  bool http = false;
   std::string input = "-";
   bool have_input = false;
   CivilDate today = utc_today();
@@ -159,6 +260,10 @@ int parse_one(const std::vector<std::string>& args, size_t& i, ScanArgs& out) {
   }
   if (a == "--list") {
     out.list = true;
+    return -1;
+  }
+  if (a == "--http") {
+    out.http = true;
     return -1;
   }
   if (a == "--policy" || a == "--detector" || a == "--today" || a == "--min-confidence") {
@@ -313,7 +418,8 @@ std::vector<std::string> category_json(const dc::policy::Snapshot& snap, const D
 
 // Streams `in` through the scanner in 64 KiB chunks; returns the exit code.
 // At most base::kMaxSampleBytes are read: a sample is a file, not an endless device.
-int scan_stream(FILE* in, const std::string& input, Stream& s, Scratch& scratch, PrintSink& sink) {
+int scan_stream(FILE* in, const std::string& input, Stream& s, Scratch& scratch, PrintSink& sink,
+                HttpScan* http) {
   std::vector<uint8_t> buf(64 * 1024);
   int rc = 0;
   for (std::size_t total = 0;;) {
@@ -325,12 +431,14 @@ int scan_stream(FILE* in, const std::string& input, Stream& s, Scratch& scratch,
       rc = 2;
       break;
     }
+    if (http != nullptr) sink.path = "raw";
     if (n > 0 &&
         scan(s, scratch, std::span<const uint8_t>(buf.data(), n), sink) != ScanStatus::kOk) {
       std::fprintf(stderr, "datacustoms scan: scanner error\n");
       rc = 2;
       break;
     }
+    if (http != nullptr) http->feed({buf.data(), n});
     if (n < buf.size()) {
       if (std::ferror(in)) {
         std::fprintf(stderr, "datacustoms scan: %s: read error\n", input.c_str());
@@ -339,7 +447,12 @@ int scan_stream(FILE* in, const std::string& input, Stream& s, Scratch& scratch,
       break;
     }
   }
+  if (http != nullptr) sink.path = "raw";
   if (close(s, scratch, sink) != ScanStatus::kOk && rc == 0) rc = 2;
+  if (http != nullptr) {
+    http->finish();
+    if (http->sink->error && rc == 0) rc = 2;
+  }
   return rc;
 }
 
@@ -353,7 +466,8 @@ int run_scan(const std::vector<std::string>& args) {
   if (rc >= 0) return rc;
 
   auto scratch = Scratch::create(det.db);
-  auto pool = StreamPool::create(det.db, 1);
+  // --http: one stream for the raw bytes and one per decoding path depth.
+  auto pool = StreamPool::create(det.db, a.http ? dc::inspect::decoding::Path::kMaxDepth + 2 : 1);
   if (!scratch || !pool) {
     std::fprintf(stderr, "datacustoms scan: %s\n",
                  (!scratch ? scratch.error() : pool.error()).message.c_str());
@@ -380,8 +494,20 @@ int run_scan(const std::vector<std::string>& args) {
   sink.min = a.min;
   sink.only = std::move(det.only);
   if (det.snap) sink.category_json = category_json(*det.snap, *det.db);
+  std::unique_ptr<HttpScan> http;
+  if (a.http) {
+    auto w = dc::inspect::decoding::DecodeWorker::create({});
+    if (!w) {
+      std::fprintf(stderr, "datacustoms scan: %s\n", w.error().message.c_str());
+      return 2;
+    }
+    http = std::make_unique<HttpScan>();
+    http->worker = std::move(w.value());
+    http->flow = std::make_unique<dc::inspect::decoding::HttpFlowDecoder>();
+    http->sink = std::make_unique<HttpScanSink>(**pool, *scratch, sink, false);
+  }
   Stream* s = (*pool)->acquire();
-  rc = scan_stream(in, a.input, *s, *scratch, sink);
+  rc = scan_stream(in, a.input, *s, *scratch, sink, http.get());
   (*pool)->release(s);
   if (in != stdin) std::fclose(in);
   if (std::fflush(stdout) != 0 || sink.write_error) {

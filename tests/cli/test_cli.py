@@ -7,6 +7,7 @@ Exit codes (appliance/command.hpp): 0 ok, 1 a check/test/verify found problems, 
 configuration error. Hermetic: every file is written to a temporary directory that is removed
 afterwards; dates are fixed with --today / --at so the wall clock never changes a result.
 """
+import gzip
 import hashlib
 import json
 import os
@@ -222,6 +223,30 @@ class CliTest(unittest.TestCase):
         r = run(["scan", "--policy", self.path("absent.toml"), self.scan_sample()], cwd=self.tmp)
         self.assertExit(r, 2, "scan with a missing policy")
         self.assertIn("absent.toml", r[2])
+
+    def test_scan_http_shows_decoding_paths(self):
+        # A resident ID hidden by chunking + gzip + JSON \u escapes, and percent-encoded in a
+        # query string: only --http finds them, each with its decoding path; the repeated
+        # Content-Length is reported as an anomaly. stdin, so the streaming path is used.
+        doc = "".join("\\u%04x" % ord(c) for c in VALID_ID)
+        body = gzip.compress(('{"user":"li","doc":"' + doc + '"}').encode())
+        chunks = b"".join(b"%x\r\n" % len(body[i:i + 7]) + body[i:i + 7] + b"\r\n"
+                          for i in range(0, len(body), 7)) + b"0\r\n\r\n"
+        query = "".join("%%%02X" % ord(c) for c in VALID_ID).encode()
+        req = (b"POST /api HTTP/1.1\r\nContent-Type: application/json\r\n"
+               b"Content-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks +
+               b"GET /q?id=" + query + b" HTTP/1.1\r\nContent-Length: 1\r\n"
+               b"Content-Length: 1\r\n\r\nA")
+        r = run(["scan", "--today", TODAY, "-"], cwd=self.tmp, stdin=req)
+        self.assertExit(r, 0, "scan without --http")
+        self.assertEqual(r[1], "", "the raw bytes show no ID")
+        r = run(["scan", "--http", "--today", TODAY, "-"], cwd=self.tmp, stdin=req)
+        self.assertExit(r, 0, "scan --http")
+        self.assertNotIn(VALID_ID, r[1])
+        lines = [json.loads(line) for line in r[1].splitlines() if line.strip()]
+        paths = sorted(f["path"] for f in lines if f.get("detector") == "cn_resident_id")
+        self.assertEqual(paths, ["http.request.body > gzip > json", "http.request.target"])
+        self.assertIn({"http_anomaly": "repeated_framing_header"}, lines)
 
     def test_scan_unknown_detector(self):
         r = run(["scan", "--detector", "no_such_detector", self.scan_sample()], cwd=self.tmp)

@@ -1,0 +1,112 @@
+#pragma once
+// The decoding chain of one HTTP message body: dechunked body bytes -> up to kMaxCodings
+// decompression layers -> a content decoder chosen by Content-Type (form, JSON, multipart parts
+// with their Content-Transfer-Encoding) -> base64 runs in the resulting text. Every layer's
+// output goes to the DecodeSink with its Path; limits (output, ratio, decoder memory) stop the
+// chain with a named condition. One per flow direction, reused message after message.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "inspect/decode/codec.hpp"
+#include "inspect/decode/events.hpp"
+#include "inspect/decode/multipart.hpp"
+#include "inspect/decode/text.hpp"
+#include "inspect/decode/worker.hpp"
+
+namespace dc::inspect::decoding {
+
+enum class ContentKind : uint8_t { kText, kForm, kJson, kMultipart };
+
+// What the message head says about its body.
+struct BodySpec {
+  LayerKind root = LayerKind::kRequestBody;
+  bool chunked = false;           // the body layer differs from the raw bytes: emit it
+  Coding codings[kMaxCodings]{};  // in decoding order
+  uint8_t n_codings = 0;
+  bool unknown_coding = false;  // decoding stops after the codings above
+  bool too_many_codings = false;
+  ContentKind content = ContentKind::kText;
+  char boundary[MultipartDecoder::kMaxBoundary]{};
+  uint8_t boundary_len = 0;
+};
+
+// Decompressed bytes of one flow direction, per coding layer depth (DecodeLimits::max_output
+// applies to each depth, so where a limit cuts a layer's output does not depend on how the
+// other layers' output was interleaved).
+struct DirOutput {
+  uint64_t layer[kMaxCodings]{};
+  uint64_t total() const noexcept { return layer[0] + layer[1] + layer[2]; }
+};
+static_assert(kMaxCodings == 3);
+
+// Classifies a Content-Type value (media type only; parameters read for the boundary).
+void content_from_type(const char* value, std::size_t n, BodySpec& spec) noexcept;
+
+class BodyDecoder final : private PartHandler {
+ public:
+  BodyDecoder() = default;
+  BodyDecoder(const BodyDecoder&) = delete;
+  BodyDecoder& operator=(const BodyDecoder&) = delete;
+
+  // Starts a body. `dir_output` counts the flow direction's decompressed bytes (owned by the
+  // caller, outlives the body).
+  void begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
+             DirOutput& dir_output) noexcept;
+  void feed(std::span<const uint8_t> body, DecodeWorker& w, DecodeSink& sink) noexcept;
+  // End of the body: flushes decoders, reports on_end for each layer, releases codec memory.
+  void finish(DecodeWorker& w, DecodeSink& sink) noexcept;
+  // Releases codec memory without reporting (flow end). Idempotent.
+  void release() noexcept;
+  bool active() const noexcept { return active_; }
+
+ private:
+  struct Hop {
+    BodyDecoder* self;
+    uint8_t layer;
+  };
+  static void hop(void* ctx, std::span<const uint8_t> b) noexcept;
+  static void content_hop(void* ctx, std::span<const uint8_t> b) noexcept;
+  static void run_hop(void* ctx, std::span<const uint8_t> b) noexcept;
+  static void part_hop(void* ctx, std::span<const uint8_t> b) noexcept;
+  void stage(std::size_t i, std::span<const uint8_t> b) noexcept;
+  void codec_out(std::size_t i, std::span<const uint8_t> b) noexcept;
+  void content(std::span<const uint8_t> b) noexcept;
+  void leaf(std::span<const uint8_t> b) noexcept;  // text for the base64-run decoder
+  // Stops stage `from` and every later one (a layer's failure never cuts the layers before it,
+  // so what they emit does not depend on where the input was split). Reports `c` once.
+  void stop(std::size_t from, DecodeCondition c, const Path& where) noexcept;
+  bool stopped(std::size_t stage) const noexcept { return stage >= stopped_at_; }
+  void part_begin(uint16_t index, PartEncoding enc) noexcept override;
+  void part_data(std::span<const uint8_t> bytes) noexcept override;
+  void part_end() noexcept override;
+  ByteOut out_to(void (*fn)(void*, std::span<const uint8_t>) noexcept) noexcept {
+    return ByteOut{this, fn};
+  }
+
+  Decompressor codecs_[kMaxCodings];
+  Hop hops_[kMaxCodings]{};
+  Path path_[kMaxCodings + 1];  // body, then one per coding layer
+  Path content_path_, part_path_, enc_path_, run_path_;
+  PercentDecoder percent_;
+  JsonDecoder json_;
+  MultipartDecoder multipart_;
+  Base64Decoder base64_;
+  QuotedPrintableDecoder qp_;
+  Base64RunDecoder run_;
+  DecodeSink* sink_ = nullptr;  // valid during feed()/finish() only
+  DecodeWorker* worker_ = nullptr;
+  DirOutput* dir_output_ = nullptr;
+  uint64_t out_bytes_[kMaxCodings]{};  // decompressed bytes of this body (ratio check)
+  uint8_t n_codings_ = 0;
+  ContentKind content_ = ContentKind::kText;
+  PartEncoding part_enc_ = PartEncoding::kIdentity;
+  // Stages (0..n_codings_-1 codecs, n_codings_ the content decoders) from here on are stopped.
+  uint8_t stopped_at_ = kNotStopped;
+  static constexpr uint8_t kNotStopped = 0xff;
+  bool chunked_ = false;
+  bool active_ = false;
+  bool trailing_reported_ = false;
+};
+
+}  // namespace dc::inspect::decoding

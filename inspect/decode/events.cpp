@@ -1,0 +1,95 @@
+// Names of the decoding layer's anomalies, conditions and path layers; Path formatting.
+#include "inspect/decode/events.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <iterator>
+
+#include "base/names.hpp"
+
+namespace dc::inspect::decoding {
+
+const char* http_anomaly_name(HttpAnomaly a) noexcept {
+  static constexpr const char* kNames[] = {"content_length_and_transfer_encoding",
+                                           "repeated_framing_header",
+                                           "conflicting_content_length",
+                                           "invalid_content_length",
+                                           "obs_fold",
+                                           "space_before_colon",
+                                           "invalid_header_line",
+                                           "invalid_field_value",
+                                           "whitespace_before_first_header",
+                                           "chunked_not_final",
+                                           "chunked_twice",
+                                           "transfer_encoding_in_http10",
+                                           "invalid_chunk_size",
+                                           "invalid_chunk_line",
+                                           "missing_chunk_crlf",
+                                           "invalid_trailer",
+                                           "bad_start_line",
+                                           "head_too_large",
+                                           "framing_on_bodyless_response",
+                                           "response_without_request",
+                                           "truncated_message",
+                                           "bare_lf"};
+  static_assert(std::size(kNames) == kHttpAnomalyCount);
+  return base::enum_name(a, kNames);
+}
+
+const char* decode_condition_name(DecodeCondition c) noexcept {
+  static constexpr const char* kNames[] = {
+      "unknown_coding", "too_many_codings", "decompress_failed",   "trailing_data",  "output_limit",
+      "ratio_limit",    "decoder_memory",   "multipart_malformed", "lone_surrogate", "tunnel"};
+  static_assert(std::size(kNames) == kDecodeConditionCount);
+  return base::enum_name(c, kNames);
+}
+
+const char* layer_name(LayerKind k) noexcept {
+  static constexpr const char* kNames[] = {"http.request.body",
+                                           "http.response.body",
+                                           "http.request.target",
+                                           "gzip",
+                                           "deflate",
+                                           "br",
+                                           "form",
+                                           "json",
+                                           "multipart",
+                                           "base64",
+                                           "quoted-printable",
+                                           "base64-run"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(LayerKind::kBase64Run) + 1);
+  return base::enum_name(k, kNames);
+}
+
+std::size_t Path::format(char* buf, std::size_t size) const noexcept {
+  std::size_t need = 0;
+  auto put = [&](const char* s, std::size_t n) {
+    if (need < size) std::memcpy(buf + need, s, std::min(n, size - need));
+    need += n;
+  };
+  for (std::size_t i = 0; i < depth_; ++i) {
+    if (i > 0) put(" > ", 3);
+    const char* name = layer_name(layers_[i].kind);
+    put(name, std::strlen(name));
+    if (layers_[i].kind == LayerKind::kMultipart) {
+      char idx[16];
+      const int n = std::snprintf(idx, sizeof idx, "[%u]", unsigned{layers_[i].index});
+      put(idx, static_cast<std::size_t>(n));
+    }
+  }
+  if (size > 0) buf[std::min(need, size - 1)] = '\0';
+  return need;
+}
+
+bool Path::operator==(const Path& o) const noexcept {
+  if (depth_ != o.depth_) return false;
+  for (std::size_t i = 0; i < depth_; ++i) {
+    if (layers_[i].kind != o.layers_[i].kind || layers_[i].index != o.layers_[i].index) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace dc::inspect::decoding

@@ -1,0 +1,292 @@
+// Streaming percent, JSON-string, base64, quoted-printable and base64-run decoders (text.hpp).
+#include "inspect/decode/text.hpp"
+
+namespace dc::inspect::decoding {
+
+namespace {
+
+int hex_value(uint8_t c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void put_utf8(uint32_t cp, OutBuffer& w) noexcept {
+  if (cp < 0x80) {
+    w.put(static_cast<uint8_t>(cp));
+  } else if (cp < 0x800) {
+    w.put(static_cast<uint8_t>(0xc0 | (cp >> 6)));
+    w.put(static_cast<uint8_t>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    w.put(static_cast<uint8_t>(0xe0 | (cp >> 12)));
+    w.put(static_cast<uint8_t>(0x80 | ((cp >> 6) & 0x3f)));
+    w.put(static_cast<uint8_t>(0x80 | (cp & 0x3f)));
+  } else {
+    w.put(static_cast<uint8_t>(0xf0 | (cp >> 18)));
+    w.put(static_cast<uint8_t>(0x80 | ((cp >> 12) & 0x3f)));
+    w.put(static_cast<uint8_t>(0x80 | ((cp >> 6) & 0x3f)));
+    w.put(static_cast<uint8_t>(0x80 | (cp & 0x3f)));
+  }
+}
+
+constexpr uint32_t kReplacement = 0xfffd;
+
+}  // namespace
+
+int base64_value(uint8_t c) noexcept {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+' || c == '-') return 62;
+  if (c == '/' || c == '_') return 63;
+  return -1;
+}
+
+// ---- percent ----------------------------------------------------------------------------------
+
+void PercentDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
+  OutBuffer w(out);
+  for (const uint8_t c : in) {
+    if (n_held_ == 1 || n_held_ == 2) {
+      if (hex_value(c) >= 0) {
+        if (n_held_ == 1) {
+          held_[n_held_++] = c;
+          continue;
+        }
+        w.put(static_cast<uint8_t>(hex_value(held_[1]) << 4 | hex_value(c)));
+        n_held_ = 0;
+        continue;
+      }
+      w.put({held_, n_held_});  // not a %XX sequence: literal (WHATWG URL §1.3)
+      n_held_ = 0;
+    }
+    if (c == '%') {
+      held_[0] = c;
+      n_held_ = 1;
+    } else if (c == '+' && (mode_ == Mode::kForm || in_query_)) {
+      w.put(' ');
+    } else {
+      if (c == '?') in_query_ = true;
+      w.put(c);
+    }
+  }
+}
+
+void PercentDecoder::finish(ByteOut out) noexcept {
+  out({held_, n_held_});
+  n_held_ = 0;
+}
+
+// ---- JSON strings ----------------------------------------------------------------------------
+
+void JsonDecoder::flush_high(OutBuffer& w) noexcept {
+  if (high_ == 0) return;
+  ++lone_;  // RFC 8259 §8.2: a lone surrogate; U+FFFD like a lenient UTF-8 decoder
+  put_utf8(kReplacement, w);
+  high_ = 0;
+}
+
+void JsonDecoder::hex_done(OutBuffer& w) noexcept {
+  const uint16_t u = acc_;
+  st_ = St::kIn;
+  if (u >= 0xd800 && u <= 0xdbff) {
+    flush_high(w);
+    high_ = u;  // wait for the low half
+  } else if (u >= 0xdc00 && u <= 0xdfff) {
+    if (high_ == 0) {
+      ++lone_;
+      put_utf8(kReplacement, w);
+      return;
+    }
+    put_utf8(0x10000 + ((uint32_t{high_} - 0xd800) << 10) + (u - 0xdc00), w);
+    high_ = 0;
+  } else {
+    flush_high(w);
+    put_utf8(u, w);
+  }
+}
+
+// "\u" followed by fewer than four hex digits: kept literally.
+void JsonDecoder::bad_hex(OutBuffer& w) noexcept {
+  static constexpr char kHex[] = "0123456789abcdef";
+  flush_high(w);
+  w.put('\\');
+  w.put('u');
+  for (int i = digits_ - 1; i >= 0; --i) w.put(static_cast<uint8_t>(kHex[(acc_ >> (4 * i)) & 15]));
+  st_ = St::kIn;
+}
+
+void JsonDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
+  OutBuffer w(out);
+  for (const uint8_t c : in) {
+    switch (st_) {
+      case St::kOut:
+        if (c == '"') st_ = St::kIn;
+        w.put(c);
+        break;
+      case St::kHex:
+        if (hex_value(c) >= 0) {
+          acc_ = static_cast<uint16_t>(acc_ << 4 | hex_value(c));
+          if (++digits_ == 4) hex_done(w);
+          break;
+        }
+        bad_hex(w);
+        [[fallthrough]];
+      case St::kIn:
+        if (c == '\\') {
+          st_ = St::kEsc;
+          break;
+        }
+        flush_high(w);
+        if (c == '"') st_ = St::kOut;
+        w.put(c);
+        break;
+      case St::kEsc: {
+        if (c == 'u') {
+          st_ = St::kHex, acc_ = 0, digits_ = 0;
+          break;
+        }
+        flush_high(w);
+        st_ = St::kIn;
+        const char* from = "\"\\/bfnrt";
+        const char* to = "\"\\/\b\f\n\r\t";
+        int k = 0;
+        while (from[k] != '\0' && from[k] != static_cast<char>(c)) ++k;
+        if (from[k] != '\0') {
+          w.put(static_cast<uint8_t>(to[k]));
+        } else {
+          w.put('\\');  // not a JSON escape: kept literally
+          w.put(c);
+        }
+        break;
+      }
+    }
+  }
+}
+
+void JsonDecoder::finish(ByteOut out) noexcept {
+  OutBuffer w(out);
+  if (st_ == St::kHex) bad_hex(w);
+  if (st_ == St::kEsc) w.put('\\');
+  flush_high(w);
+  st_ = St::kOut;
+}
+
+// ---- base64 (Content-Transfer-Encoding) -----------------------------------------------------
+
+void Base64Decoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
+  OutBuffer w(out);
+  for (const uint8_t c : in) {
+    if (c == '=') {  // padding: the quantum ends; bits left over are not data
+      acc_ = 0, bits_ = 0;
+      continue;
+    }
+    const int v = base64_value(c);
+    if (v < 0 || c == '-' || c == '_') continue;  // RFC 2045 §6.8: ignore other characters
+    acc_ = (acc_ << 6) | static_cast<uint32_t>(v);
+    bits_ = static_cast<uint8_t>(bits_ + 6);
+    if (bits_ >= 8) {
+      bits_ = static_cast<uint8_t>(bits_ - 8);
+      w.put(static_cast<uint8_t>(acc_ >> bits_));
+      acc_ &= (1u << bits_) - 1;
+    }
+  }
+}
+
+// ---- quoted-printable -------------------------------------------------------------------------
+
+void QuotedPrintableDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
+  OutBuffer w(out);
+  for (const uint8_t c : in) {
+    if (n_held_ == 0) {
+      if (c == '=') {
+        held_[0] = c;
+        n_held_ = 1;
+      } else {
+        w.put(c);
+      }
+      continue;
+    }
+    if (n_held_ == 1) {
+      if (c == '\n') {  // soft line break (bare LF accepted, RFC 2045 §6.7 note)
+        n_held_ = 0;
+      } else if (c == '\r' || hex_value(c) >= 0) {
+        held_[1] = c;
+        n_held_ = 2;
+      } else {
+        w.put('=');
+        n_held_ = 0;
+        if (c == '=') {
+          n_held_ = 1;
+        } else {
+          w.put(c);
+        }
+      }
+      continue;
+    }
+    // n_held_ == 2: "=\r" or "=X"
+    n_held_ = 0;
+    if (held_[1] == '\r' && c == '\n') continue;  // soft line break
+    if (held_[1] != '\r' && hex_value(c) >= 0) {
+      w.put(static_cast<uint8_t>(hex_value(held_[1]) << 4 | hex_value(c)));
+      continue;
+    }
+    w.put('=');
+    w.put(held_[1]);
+    if (c == '=') {
+      held_[0] = c;
+      n_held_ = 1;
+    } else {
+      w.put(c);
+    }
+  }
+}
+
+void QuotedPrintableDecoder::finish(ByteOut out) noexcept {
+  out({held_, n_held_});
+  n_held_ = 0;
+}
+
+// ---- base64 runs ------------------------------------------------------------------------------
+
+void Base64RunDecoder::end_run(OutBuffer& w) noexcept {
+  if (run_ >= kMinRun) w.put('\n');
+  run_ = 0, acc_ = 0, bits_ = 0;
+}
+
+void Base64RunDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
+  OutBuffer w(out);
+  for (const uint8_t c : in) {
+    const int v = base64_value(c);
+    if (v < 0) {
+      end_run(w);
+      continue;
+    }
+    if (run_ < kMinRun - 1) {  // not a run yet: hold the characters
+      held_[run_++] = c;
+      continue;
+    }
+    auto push = [&](int value) {
+      acc_ = (acc_ << 6) | static_cast<uint32_t>(value);
+      bits_ = static_cast<uint8_t>(bits_ + 6);
+      if (bits_ >= 8) {
+        bits_ = static_cast<uint8_t>(bits_ - 8);
+        w.put(static_cast<uint8_t>(acc_ >> bits_));
+        acc_ &= (1u << bits_) - 1;
+      }
+    };
+    if (run_ == kMinRun - 1) {
+      for (uint32_t i = 0; i < run_; ++i) push(base64_value(held_[i]));
+    }
+    ++run_;
+    push(v);
+  }
+}
+
+void Base64RunDecoder::finish(ByteOut out) noexcept {
+  OutBuffer w(out);
+  end_run(w);
+}
+
+}  // namespace dc::inspect::decoding

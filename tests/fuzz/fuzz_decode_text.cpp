@@ -1,0 +1,131 @@
+// libFuzzer target for inspect/decode's content decoders: percent (form and target), JSON
+// strings, base64, quoted-printable, base64 runs and the multipart splitter. Byte 0 picks the
+// decoder and a split point; every decoder must give the same output whole, split in two and
+// byte by byte, and never more output than its bounds allow.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "inspect/decode/multipart.hpp"
+#include "inspect/decode/text.hpp"
+
+using namespace dc::inspect::decoding;
+
+#define CHECK(c)                                                                   \
+  do {                                                                             \
+    if (!(c)) {                                                                    \
+      __builtin_fprintf(stderr, "invariant failed: %s (line %d)\n", #c, __LINE__); \
+      std::abort();                                                                \
+    }                                                                              \
+  } while (0)
+
+namespace {
+
+ByteOut to(std::string& s) {
+  return ByteOut{&s, [](void* p, std::span<const uint8_t> b) noexcept {
+                   static_cast<std::string*>(p)->append(reinterpret_cast<const char*>(b.data()),
+                                                        b.size());
+                 }};
+}
+
+struct Parts : PartHandler {
+  std::string log;
+  bool open = false;
+  void part_begin(uint16_t i, PartEncoding e) noexcept override {
+    CHECK(!open);
+    open = true;
+    log += "[" + std::to_string(i) + ":" + std::to_string(static_cast<int>(e)) + "]";
+  }
+  void part_data(std::span<const uint8_t> b) noexcept override {
+    CHECK(open);
+    log.append(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  void part_end() noexcept override {
+    CHECK(open);
+    open = false;
+    log += "[end]";
+  }
+};
+
+std::string decode(unsigned which, std::string_view d, std::size_t piece) {
+  std::string out;
+  auto pieces = [&](auto&& fn) {
+    for (std::size_t i = 0; i < d.size(); i += piece) {
+      const std::string_view p = d.substr(i, piece);
+      fn(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(p.data()), p.size()));
+    }
+  };
+  switch (which) {
+    case 0:
+    case 1: {
+      PercentDecoder x;
+      x.begin(which == 0 ? PercentDecoder::Mode::kForm : PercentDecoder::Mode::kTarget);
+      pieces([&](auto s) { x.feed(s, to(out)); });
+      x.finish(to(out));
+      CHECK(out.size() <= d.size());
+      break;
+    }
+    case 2: {
+      JsonDecoder x;
+      x.begin();
+      pieces([&](auto s) { x.feed(s, to(out)); });
+      x.finish(to(out));
+      CHECK(out.size() <= d.size() * 3 + 3);  // U+FFFD (3 bytes) at most per input byte
+      break;
+    }
+    case 3: {
+      Base64Decoder x;
+      x.begin();
+      pieces([&](auto s) { x.feed(s, to(out)); });
+      CHECK(out.size() <= d.size() * 3 / 4 + 1);
+      break;
+    }
+    case 4: {
+      QuotedPrintableDecoder x;
+      x.begin();
+      pieces([&](auto s) { x.feed(s, to(out)); });
+      x.finish(to(out));
+      CHECK(out.size() <= d.size());
+      break;
+    }
+    case 5: {
+      Base64RunDecoder x;
+      x.begin();
+      pieces([&](auto s) { x.feed(s, to(out)); });
+      x.finish(to(out));
+      CHECK(out.size() <= d.size());
+      break;
+    }
+    default: {
+      // The first line is the boundary (up to 70 bytes), the rest the body.
+      const std::size_t nl = d.find('\n');
+      const std::string_view b = d.substr(0, nl == std::string_view::npos ? 0 : nl);
+      if (b.empty() || b.size() > MultipartDecoder::kMaxBoundary) return "";
+      d = d.substr(nl + 1);
+      MultipartDecoder m;
+      m.begin(b.data(), b.size());
+      Parts p;
+      pieces([&](auto s) { m.feed(s, p); });
+      m.finish(p);
+      CHECK(!p.open);
+      out = p.log + (m.malformed() ? "!" : "");
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* in, std::size_t size) {
+  if (size < 1) return 0;
+  const unsigned which = in[0] % 7;
+  const std::string_view d(reinterpret_cast<const char*>(in + 1), size - 1);
+  const std::string whole = decode(which, d, d.size() + 1);
+  CHECK(decode(which, d, 1 + in[0] / 7) == whole);
+  CHECK(decode(which, d, 1) == whole);
+  return 0;
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+# Seed corpora for fuzz_http_decode, fuzz_decode_text and fuzz_decode_codec (inspect/decode).
+# Deterministic; run from tests/fuzz: ./gen_corpus_decode_layer.py (writes corpus/<name>/).
+# The brotli streams are fixed bytes (Python has no brotli module here): libbrotlienc quality 5,
+# window 22, of the texts in the comments.
+import base64, os, zlib
+
+def w(d, name, b):
+    os.makedirs(f"corpus/{d}", exist_ok=True)
+    open(f"corpus/{d}/{name}", "wb").write(b)
+
+def gz(b): c = zlib.compressobj(6, zlib.DEFLATED, 31); return c.compress(b) + c.flush()
+def raw(b): c = zlib.compressobj(6, zlib.DEFLATED, -15); return c.compress(b) + c.flush()
+def chunked(b, n):
+    out = b"".join(b"%x\r\n" % len(b[i:i+n]) + b[i:i+n] + b"\r\n" for i in range(0, len(b), n))
+    return out + b"0\r\nX-T: 1\r\n\r\n"
+
+ID = b"11010519491231002X"
+JSON = b'{"id":"\\u0031\\u0031010519491231002X","n":"\\ud83d\\ude00"}'
+BR_JSON = bytes.fromhex("1b260000c4f296fa65e1ee11fe53526d041b4231215200f5b0060212c52a2f2ecb22ad21e1f63311d80b1f")  # {"id":"11010519491231002X","name":"li"}
+BR_HELLO = bytes.fromhex("1b16000024406a1065eaf09c3e")  # hello hello hello hello
+SEP = b"\n~~\n"
+
+def resp(h, body): return b"HTTP/1.1 200 OK\r\n" + h + b"\r\n" + body
+mp = (b"--B\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(b"id " + ID) +
+      b"\r\n--B\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n1101=\r\n05\r\n--B--\r\n")
+H = "http_decode"
+seeds = [
+    b"GET /q?id=%31%31+x HTTP/1.1\r\nHost: h\r\n\r\n" + SEP + resp(b"Content-Length: 2\r\n", b"ok"),
+    b"POST /j HTTP/1.1\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n" + chunked(gz(JSON), 7),
+    b"POST /f HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 20\r\n\r\n"
+    b"a=%31%32&b=" + base64.b64encode(b"0123456789abc")[:9],
+    b"POST /m HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: %d\r\n\r\n"
+    % len(mp) + mp,
+    b"HEAD / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n" + SEP +
+    b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n" +
+    resp(b"Content-Encoding: br\r\nContent-Length: %d\r\n" % len(BR_JSON), BR_JSON),
+    b"GET / HTTP/1.1\r\n\r\n" + SEP + resp(b"Content-Encoding: deflate\r\nTransfer-Encoding: chunked\r\n",
+                                           chunked(raw(b"deflated " + ID), 5)),
+    b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\nX: a\r\n b\r\n\r\n"
+    b"1;e=1\r\nA\r\n0\r\n\r\nGARBAGE",
+    b"CONNECT a:443 HTTP/1.1\r\n\r\n\x16\x03" + SEP + b"HTTP/1.1 200 OK\r\n\r\n\x16\x03",
+    b"GET / HTTP/1.0\r\n\r\n" + SEP + b"HTTP/1.0 200 OK\r\nContent-Encoding: gzip, br\r\n\r\n" + gz(b"x"),
+]
+for i, s in enumerate(seeds):
+    w(H, f"seed{i}", bytes([i * 29 % 256]) + s)
+
+T = "decode_text"
+texts = [b"a=%31%3d+%E4%b8%AD&b=%G1%2", b"/p+q?x=%20+y", JSON + b'"\\uDE00\\x"',
+         base64.b64encode(b"name,id\r\n" + ID), b"1101=\r\n05=3D=e4=b8=ad =\n x",
+         b"v=" + base64.b64encode(b"id " + ID) + b"&u=" + base64.urlsafe_b64encode(b"\xfb\xff" + ID),
+         b"aab\npre\r\n--aab\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--aaab\r\n--aab--\r\n"]
+for i, t in enumerate(texts):
+    w(T, f"seed{i}", bytes([i + 7 * (i + 1)]) + t)
+
+C = "decode_codec"
+codecs = [(0, gz(b"id " + ID) + gz(b"second member")), (1, zlib.compress(JSON)), (1, raw(JSON)),
+          (2, BR_JSON), (2, BR_HELLO + b"junk"), (0, gz(b"z" * 5000)[:40])]
+for i, (k, b) in enumerate(codecs):
+    w(C, f"seed{i}", bytes([k + 3 * (i + 1)]) + b)

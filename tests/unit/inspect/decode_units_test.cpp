@@ -1,0 +1,336 @@
+// Tests for the inspect/decode building blocks on their own: the buddy arena, each text decoder
+// (every split offset gives the same output), the multipart splitter, and the decompressors
+// with their limits (bombs, memory caps, corrupt data).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <set>
+#include <string>
+
+#include "inspect/decode/body.hpp"
+#include "inspect/decode/codec.hpp"
+#include "inspect/decode/http_flow.hpp"
+#include "inspect/decode/multipart.hpp"
+#include "inspect/decode/text.hpp"
+#include "tests/unit/inspect/decode_fixture.hpp"
+
+namespace dc::inspect::decoding {
+namespace {
+
+using namespace testing;
+
+// Memory per inspected flow with the decoding layer: fixed, whatever the traffic (codec state
+// comes from the worker's arena and is returned at the end of each body).
+TEST(DecodeMemory, PerFlowStateIsFixedAndSmall) { EXPECT_LE(sizeof(HttpFlowDecoder), 4096u); }
+
+TEST(DecodeNames, EveryAnomalyAndConditionHasItsOwnName) {
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < kHttpAnomalyCount; ++i) {
+    const auto a = static_cast<HttpAnomaly>(i);
+    EXPECT_TRUE(names.insert(http_anomaly_name(a)).second) << i;
+    EXPECT_EQ(http_anomaly_is_ambiguous(a), a != HttpAnomaly::kBareLf);
+  }
+  for (std::size_t i = 0; i < kDecodeConditionCount; ++i) {
+    EXPECT_TRUE(names.insert(decode_condition_name(static_cast<DecodeCondition>(i))).second) << i;
+  }
+  EXPECT_EQ(names.count("unknown"), 0u);
+  EXPECT_EQ(condition_class(DecodeCondition::kRatioLimit), ConditionClass::kUninspected);
+  EXPECT_EQ(condition_class(DecodeCondition::kDecoderMemory), ConditionClass::kUninspected);
+  EXPECT_EQ(condition_class(DecodeCondition::kTunnel), ConditionClass::kOpaque);
+  char buf[8];
+  const Path p = Path{}.child(LayerKind::kRequestBody).child(LayerKind::kMultipart, 12);
+  EXPECT_EQ(p.format(buf, sizeof buf), std::string("http.request.body > multipart[12]").size());
+  EXPECT_STREQ(buf, "http.re");  // truncated to fit, NUL-terminated
+}
+
+// ---- arena ------------------------------------------------------------------------------------
+
+TEST(DecoderArena, SplitsMergesAndRefusesBeyondCapacity) {
+  auto a = DecoderArena::create(1 << 20);
+  ASSERT_TRUE(a.has_value());
+  DecoderArena& arena = **a;
+  EXPECT_EQ(arena.capacity(), 1u << 20);
+  void* p = arena.alloc(7160);   // zlib's inflate state
+  void* q = arena.alloc(32768);  // its window
+  ASSERT_NE(p, nullptr);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(arena.block_size(p), 8192u);
+  EXPECT_EQ(arena.in_use(), 8192u + 32768u);
+  EXPECT_EQ(arena.alloc(2u << 20), nullptr);
+  EXPECT_EQ(arena.failures(), 1u);
+  arena.free(p);
+  arena.free(q);
+  EXPECT_EQ(arena.in_use(), 0u);
+  void* whole = arena.alloc(1 << 20);  // everything merged back into one block
+  EXPECT_NE(whole, nullptr);
+  arena.free(whole);
+}
+
+TEST(DecoderArena, RandomAllocFreeKeepsBlocksDisjoint) {
+  auto a = DecoderArena::create(4 << 20);
+  ASSERT_TRUE(a.has_value());
+  std::mt19937 rng(11);
+  std::vector<std::pair<uint8_t*, std::size_t>> live;
+  for (int i = 0; i < 20000; ++i) {
+    if (live.empty() || rng() % 3 != 0) {
+      const std::size_t n = 1 + rng() % 70000;
+      auto* p = static_cast<uint8_t*>((*a)->alloc(n));
+      if (p == nullptr) continue;
+      std::memset(p, static_cast<int>(live.size() & 0xff), n);
+      live.push_back({p, n});
+    } else {
+      const std::size_t k = rng() % live.size();
+      const auto [p, n] = live[k];
+      for (std::size_t j = 0; j < n; j += 97) ASSERT_EQ(p[j], p[0]) << "block overwritten";
+      (*a)->free(p);
+      live.erase(live.begin() + static_cast<long>(k));
+    }
+  }
+  for (auto [p, n] : live) (*a)->free(p);
+  EXPECT_EQ((*a)->in_use(), 0u);
+}
+
+TEST(Lease, CapsOneDecoder) {
+  auto a = DecoderArena::create(1 << 20);
+  ASSERT_TRUE(a.has_value());
+  Lease l{a->get(), 0, 40960, false};
+  void* p = l.alloc(7160);
+  void* q = l.alloc(32768);
+  EXPECT_NE(p, nullptr);
+  EXPECT_NE(q, nullptr);
+  EXPECT_EQ(l.alloc(1), nullptr);
+  EXPECT_TRUE(l.refused);
+  l.free(p);
+  l.free(q);
+  EXPECT_EQ(l.used, 0u);
+}
+
+// ---- text decoders: each split gives the same output ------------------------------------------
+
+template <class D>
+std::string run_decoder(D& d, const std::string& in, std::size_t cut) {
+  std::string out;
+  ByteOut o{&out, [](void* p, std::span<const uint8_t> b) noexcept {
+              static_cast<std::string*>(p)->append(reinterpret_cast<const char*>(b.data()),
+                                                   b.size());
+            }};
+  cut = std::min(cut, in.size());
+  d.feed(bytes(in.substr(0, cut)), o);
+  d.feed(bytes(in.substr(cut)), o);
+  if constexpr (requires { d.finish(o); }) d.finish(o);
+  return out;
+}
+
+template <class D, class Begin>
+void expect_all_splits(Begin begin, const std::string& in, const std::string& want) {
+  for (std::size_t cut = 0; cut <= in.size(); ++cut) {
+    D d;
+    begin(d);
+    ASSERT_EQ(run_decoder(d, in, cut), want) << "cut " << cut << " of " << in;
+  }
+}
+
+TEST(TextDecoders, Percent) {
+  auto form = [](PercentDecoder& d) { d.begin(PercentDecoder::Mode::kForm); };
+  auto target = [](PercentDecoder& d) { d.begin(PercentDecoder::Mode::kTarget); };
+  expect_all_splits<PercentDecoder>(form, "a=%31%3d+%E4%b8%AD&b=%G1%2",
+                                    "a=1= \xe4\xb8\xad&b=%G1%2");
+  expect_all_splits<PercentDecoder>(form, "%%41%", "%A%");
+  expect_all_splits<PercentDecoder>(target, "/a+b?c+d=%20", "/a+b?c d= ");
+}
+
+TEST(TextDecoders, JsonStrings) {
+  auto b = [](JsonDecoder& d) { d.begin(); };
+  expect_all_splits<JsonDecoder>(b, R"({"a":"\u0031\u0030\"\\\/\n","k\u00e9":1})",
+                                 "{\"a\":\"10\"\\/\n\",\"k\xc3\xa9\":1}");
+  expect_all_splits<JsonDecoder>(b, R"(["\ud83d\ude00","\uDE00","\uD83D","\u12g","\x"])",
+                                 "[\"\xf0\x9f\x98\x80\",\"\xef\xbf\xbd\",\"\xef\xbf\xbd\","
+                                 "\"\\u12g\",\"\\x\"]");
+  expect_all_splits<JsonDecoder>(b, "\"\\u00", "\"\\u00");  // truncated escape kept at finish
+  JsonDecoder d;
+  d.begin();
+  run_decoder(d, R"(["\uD800\uD800\uDC00"])", 99);
+  EXPECT_EQ(d.take_lone_surrogates(), 1u);
+}
+
+TEST(TextDecoders, Base64ContentTransferEncoding) {
+  auto b = [](Base64Decoder& d) { d.begin(); };
+  const std::string plain = "name,id\r\nli,11010519491231002X\r\n\xff\x00z";
+  std::string enc = base64(plain);
+  enc.insert(8, "\r\n").insert(30, " \t");
+  expect_all_splits<Base64Decoder>(b, enc, plain);
+}
+
+TEST(TextDecoders, QuotedPrintable) {
+  auto b = [](QuotedPrintableDecoder& d) { d.begin(); };
+  expect_all_splits<QuotedPrintableDecoder>(
+      b, "1101051949=\r\n12310=\n02X =3D=3d=E4=B8=AD a=zz ==41 end=",
+      "11010519491231002X ==\xe4\xb8\xad a=zz =A end=");
+}
+
+TEST(TextDecoders, Base64Runs) {
+  auto b = [](Base64RunDecoder& d) { d.begin(); };
+  const std::string id = "11010519491231002X";
+  // >= 16 characters decode; shorter runs and other text are skipped; runs end with '\n'.
+  expect_all_splits<Base64RunDecoder>(
+      b, "x " + base64("id:" + id) + " QUJDRA== " + base64("\xfb\xff" + id, true) + ".",
+      "id:" + id + "\n\xfb\xff" + id + "\n");
+  expect_all_splits<Base64RunDecoder>(b, "0123456789abcde", "");  // 15: not a run
+}
+
+// ---- multipart -------------------------------------------------------------------------------
+
+struct Parts : PartHandler {
+  std::string log;
+  void part_begin(uint16_t i, PartEncoding e) noexcept override {
+    log += "[" + std::to_string(i) + ":" + std::to_string(static_cast<int>(e)) + "]";
+  }
+  void part_data(std::span<const uint8_t> b) noexcept override {
+    log.append(reinterpret_cast<const char*>(b.data()), b.size());
+  }
+  void part_end() noexcept override { log += "[end]"; }
+};
+
+TEST(Multipart, BoundaryParameter) {
+  char b[80];
+  const std::string v1 = "multipart/form-data; charset=x; Boundary=\"a b;c\"";
+  EXPECT_EQ(std::string(b, multipart_boundary(v1.data(), v1.size(), b)), "a b;c");
+  const std::string v2 = "multipart/mixed;boundary=--xyz;x=1";
+  EXPECT_EQ(std::string(b, multipart_boundary(v2.data(), v2.size(), b)), "--xyz");
+  const std::string v3 = "multipart/mixed; xboundary=1";
+  EXPECT_EQ(multipart_boundary(v3.data(), v3.size(), b), 0u);
+  const std::string v4 = "multipart/mixed; boundary=" + std::string(71, 'a');
+  EXPECT_EQ(multipart_boundary(v4.data(), v4.size(), b), 0u);
+}
+
+TEST(Multipart, PartsAtEverySplit) {
+  // The boundary "aab" makes the KMP fallback matter ("\r\n--aaab" inside a part).
+  const std::string body =
+      "preamble\r\n--aab\r\nContent-Transfer-Encoding: BASE64\r\n\r\nQUJD\r\n--aab  \r\n"
+      "\r\nx\r\n--aaab\r\n-\r\n--a\r\n--aab\r\ncontent-transfer-encoding: quoted-printable\r\n\r\n"
+      "q\r\n--aab--\r\n--aab\r\nignored";
+  const std::string want = "[1:1]QUJD[end][2:0]x\r\n--aaab\r\n-\r\n--a[end][3:2]q[end]";
+  for (std::size_t cut = 0; cut <= body.size(); ++cut) {
+    MultipartDecoder m;
+    m.begin("aab", 3);
+    Parts p;
+    m.feed(bytes(body.substr(0, cut)), p);
+    m.feed(bytes(body.substr(cut)), p);
+    m.finish(p);
+    ASSERT_EQ(p.log, want) << cut;
+    EXPECT_FALSE(m.malformed());
+  }
+}
+
+TEST(Multipart, MissingCloseDelimiterIsMalformed) {
+  MultipartDecoder m;
+  m.begin("b", 1);
+  Parts p;
+  m.feed(bytes("--b\r\n\r\nabc\r\n--"), p);
+  m.finish(p);
+  EXPECT_EQ(p.log, "[1:0]abc\r\n--[end]");
+  EXPECT_TRUE(m.malformed());
+}
+
+// ---- decompression through the body chain: limits -----------------------------------------------
+
+struct BodyRun {
+  RecordSink sink;
+  DirOutput dir_output;
+};
+
+BodyRun decode_body(DecodeWorker& w, const BodySpec& spec, const std::string& body,
+                    std::size_t piece) {
+  BodyRun r;
+  auto d = std::make_unique<BodyDecoder>();
+  d->begin(spec, w, r.sink, r.dir_output);
+  for (std::size_t i = 0; i < body.size(); i += piece)
+    d->feed(bytes(body.substr(i, piece)), w, r.sink);
+  d->finish(w, r.sink);
+  return r;
+}
+
+BodySpec spec_of(std::initializer_list<Coding> codings) {
+  BodySpec s;
+  s.root = LayerKind::kResponseBody;
+  for (Coding c : codings) s.codings[s.n_codings++] = c;
+  return s;
+}
+
+TEST(Decompression, RatioBombStopsWithACondition) {
+  const std::string bomb =
+      deflate_with(std::string(50u << 20, '0'), 31, 9);  // 50 MiB of zeros, ~50 KB
+  auto w = worker();
+  for (std::size_t piece : {bomb.size(), std::size_t{1000}, std::size_t{7}}) {
+    BodyRun r = decode_body(*w, spec_of({Coding::kGzip}), bomb, piece);
+    EXPECT_TRUE(r.sink.has("condition ratio_limit @ http.response.body > gzip")) << piece;
+    EXPECT_LT(r.sink.at("http.response.body > gzip").size(), (4u << 20)) << piece;
+    EXPECT_EQ(w->arena().in_use(), 0u);
+  }
+}
+
+TEST(Decompression, OutputLimitIsExactForEverySplit) {
+  DecodeLimits lim;
+  lim.max_output = 100000;
+  lim.max_ratio = 1u << 30;
+  auto w = worker(lim);
+  std::string text;
+  for (int i = 0; text.size() < 300000; ++i) text += "row " + std::to_string(i * 7919) + "\n";
+  const std::string z = gzip(text);
+  for (std::size_t piece : {z.size(), std::size_t{333}, std::size_t{1}}) {
+    BodyRun r = decode_body(*w, spec_of({Coding::kGzip}), z, piece);
+    EXPECT_TRUE(r.sink.has("condition output_limit @ http.response.body > gzip"));
+    EXPECT_EQ(r.sink.at("http.response.body > gzip"), text.substr(0, 100000) + "|");
+    EXPECT_EQ(r.dir_output.layer[0], 100000u);
+  }
+}
+
+TEST(Decompression, BrotliBeyondTheDecoderMemoryCapFailsClosed) {
+  DecodeLimits lim;
+  lim.decoder_memory = 256 * 1024;  // a 4 MiB-window stream needs more
+  auto w = worker(lim);
+  std::string text;
+  std::mt19937 rng(5);
+  for (int i = 0; i < 3000000; ++i) text += static_cast<char>('a' + rng() % 26);
+  BodyRun r = decode_body(*w, spec_of({Coding::kBrotli}), brotli(text, 22), 4096);
+  EXPECT_TRUE(r.sink.has("condition decoder_memory @ http.response.body > br"));
+  EXPECT_EQ(w->arena().in_use(), 0u);
+  // A small body decodes within the same cap (libbrotli sizes its ring buffer to the data).
+  BodyRun small = decode_body(*w, spec_of({Coding::kBrotli}), brotli("hello"), 2);
+  EXPECT_EQ(small.sink.at("http.response.body > br"), "hello|");
+}
+
+TEST(Decompression, ArenaExhaustionIsADecoderMemoryCondition) {
+  DecodeLimits lim;
+  lim.arena_bytes = 64 * 1024;  // room for one 40 KiB inflate, not two
+  auto w = worker(lim);
+  RecordSink sink;
+  DirOutput out1, out2;
+  auto a = std::make_unique<BodyDecoder>();
+  auto b = std::make_unique<BodyDecoder>();
+  std::string text;
+  for (int i = 0; text.size() < 100000; ++i) text += std::to_string(i * 31337) + " ";
+  const std::string z = gzip(text);
+  a->begin(spec_of({Coding::kGzip}), *w, sink, out1);
+  b->begin(spec_of({Coding::kGzip}), *w, sink, out2);
+  a->feed(bytes(z.substr(0, z.size() / 2)), *w, sink);  // state + 32 KiB window in use
+  b->feed(bytes(z.substr(0, z.size() / 2)), *w, sink);
+  EXPECT_TRUE(sink.has("condition decoder_memory @ http.response.body > gzip"));
+  a->finish(*w, sink);
+  b->finish(*w, sink);
+  EXPECT_EQ(w->arena().in_use(), 0u);
+  EXPECT_GT(w->arena().peak(), 0u);
+}
+
+TEST(Decompression, GzipInsideGzipAndEveryPiece) {
+  const std::string text = "id 11010519491231002X end";
+  auto w = worker();
+  for (std::size_t piece = 1; piece < 40; ++piece) {
+    BodyRun r = decode_body(*w, spec_of({Coding::kGzip, Coding::kGzip}), gzip(gzip(text)), piece);
+    EXPECT_EQ(r.sink.at("http.response.body > gzip > gzip"), text + "|");
+  }
+}
+
+}  // namespace
+}  // namespace dc::inspect::decoding
