@@ -353,14 +353,17 @@ int ControlPlane::finish() {
                              {"dropped", sum.dropped.load()},
                              {"flows", plane_->flow_stats().created.load()}});
     auto st = auditor_->stats();
-    std::fprintf(stdout,
-                 "\n== audit ==\nflow records %llu, not audit-worthy %llu, refused %llu, "
-                 "evidence files %llu, events lost %llu\n",
-                 static_cast<unsigned long long>(st.records),
-                 static_cast<unsigned long long>(st.skipped),
-                 static_cast<unsigned long long>(st.refused),
-                 static_cast<unsigned long long>(st.evidence_files),
-                 static_cast<unsigned long long>(channel_->lost_outcomes()));
+    std::fprintf(
+        stdout,
+        "\n== audit ==\nflow records %llu, not audit-worthy %llu, refused %llu, "
+        "evidence files %llu, events lost %llu\n"
+        "flow_open records %llu, flow_update records %llu, group commits %llu\n",
+        static_cast<unsigned long long>(st.records), static_cast<unsigned long long>(st.skipped),
+        static_cast<unsigned long long>(st.refused),
+        static_cast<unsigned long long>(st.evidence_files),
+        static_cast<unsigned long long>(channel_->lost_outcomes()),
+        static_cast<unsigned long long>(st.opens), static_cast<unsigned long long>(st.updates),
+        static_cast<unsigned long long>(st.group_commits));
     if (!r) {
       std::fprintf(stderr, "datacustoms run: closing the audit log failed: %s\n",
                    r.error().message.c_str());

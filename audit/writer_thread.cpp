@@ -11,6 +11,7 @@ namespace dc::audit {
 namespace {
 constexpr size_t kMaxPendingFlows = 65536;  // flows with evidence waiting for their verdict
 constexpr unsigned kBatch = 64;             // items per drain
+constexpr unsigned kMaxPerCommit = 1024;    // items drained between two group commits
 }  // namespace
 
 WriterThread::WriterThread(OutcomeSource& source, std::unique_ptr<LogWriter> writer,
@@ -63,7 +64,13 @@ unsigned WriterThread::drain_once() {
   for (auto& [type, details] : posted) {
     if (writer_->append_event(type, details) == AppendStatus::kDropped) ++refused_;
   }
-  unsigned n = source_.drain(*this, kBatch);
+  // Group commit: drain what is queued (up to kMaxPerCommit items), then one fsync for all the
+  // flow_open records among them.
+  unsigned n = 0;
+  for (unsigned got = kBatch; got == kBatch && n < kMaxPerCommit;) {
+    got = source_.drain(*this, kBatch);
+    n += got;
+  }
   commit_opens();
   return n + static_cast<unsigned>(posted.size());
 }
