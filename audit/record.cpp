@@ -3,8 +3,10 @@
 
 #include <cstdio>
 #include <ctime>
+#include <iterator>
 #include <type_traits>
 
+#include "base/names.hpp"
 #include "base/time.hpp"
 
 namespace dc::audit {
@@ -55,46 +57,20 @@ std::optional<std::uint64_t> parse_log_file_name(std::string_view name) {
   return v;
 }
 
-std::string_view record_type_name(RecordType t) {
-  switch (t) {
-    case RecordType::kFlow:
-      return "flow";
-    case RecordType::kStart:
-      return "start";
-    case RecordType::kStop:
-      return "stop";
-    case RecordType::kPolicyReload:
-      return "policy_reload";
-    case RecordType::kFailOpen:
-      return "fail_open";
-    case RecordType::kFailClosed:
-      return "fail_closed";
-    case RecordType::kRotation:
-      return "rotation";
-    case RecordType::kCheckpoint:
-      return "checkpoint";
-    case RecordType::kRecordsLost:
-      return "records_lost";
-    case RecordType::kFlowOpen:
-      return "flow_open";
-    case RecordType::kFlowUpdate:
-      return "flow_update";
-    case RecordType::kRecovery:
-      return "recovery";
-    case RecordType::kWitnessError:
-      return "witness_error";
-  }
-  return "unknown";
-}
+namespace {
+// Indexed by RecordType (docs/audit-format.md spells them).
+constexpr const char* kRecordTypeNames[] = {
+    "flow",        "start",       "stop",       "policy_reload", "fail_open",
+    "fail_closed", "rotation",    "checkpoint", "records_lost",  "witness_error",
+    "flow_open",   "flow_update", "recovery"};
+static_assert(std::size(kRecordTypeNames) == static_cast<std::size_t>(RecordType::kRecovery) + 1);
+}  // namespace
+
+std::string_view record_type_name(RecordType t) { return base::enum_name(t, kRecordTypeNames); }
 
 std::optional<RecordType> parse_record_type(std::string_view name) {
-  for (auto t :
-       {RecordType::kFlow, RecordType::kStart, RecordType::kStop, RecordType::kPolicyReload,
-        RecordType::kFailOpen, RecordType::kFailClosed, RecordType::kRotation,
-        RecordType::kCheckpoint, RecordType::kRecordsLost, RecordType::kWitnessError,
-        RecordType::kFlowOpen, RecordType::kFlowUpdate, RecordType::kRecovery}) {
-    if (record_type_name(t) == name) return t;
-  }
+  for (std::size_t i = 0; i < std::size(kRecordTypeNames); ++i)
+    if (name == kRecordTypeNames[i]) return static_cast<RecordType>(i);
   return std::nullopt;
 }
 

@@ -14,6 +14,7 @@
 #include "audit/witness_read.hpp"
 #include "base/file.hpp"
 #include "base/hash.hpp"
+#include "base/names.hpp"
 
 namespace dc::audit {
 namespace fs = std::filesystem;
@@ -599,51 +600,20 @@ class Verifier {
 
 }  // namespace
 
-std::string_view finding_kind_name(FindingKind k) {
-  switch (k) {
-    case FindingKind::kMalformed:
-      return "malformed";
-    case FindingKind::kTruncatedLine:
-      return "truncated_line";
-    case FindingKind::kModified:
-      return "modified";
-    case FindingKind::kGenesis:
-      return "genesis";
-    case FindingKind::kDeleted:
-      return "deleted";
-    case FindingKind::kFileMissing:
-      return "file_missing";
-    case FindingKind::kReordered:
-      return "reordered";
-    case FindingKind::kDuplicated:
-      return "duplicated";
-    case FindingKind::kReplayedCheckpoint:
-      return "replayed_checkpoint";
-    case FindingKind::kBadSignature:
-      return "bad_signature";
-    case FindingKind::kUnsealedTail:
-      return "unsealed_tail";
-    case FindingKind::kEvidenceMissing:
-      return "evidence_missing";
-    case FindingKind::kEvidenceMismatch:
-      return "evidence_mismatch";
-    case FindingKind::kBadFile:
-      return "bad_file";
-    case FindingKind::kEmptyFile:
-      return "empty_file";
-    case FindingKind::kFileName:
-      return "file_name";
-    case FindingKind::kUncleanRun:
-      return "unclean_run";
-    case FindingKind::kWitnessInvalid:
-      return "witness_invalid";
-    case FindingKind::kWitnessMismatch:
-      return "witness_mismatch";
-    case FindingKind::kCutBack:
-      return "cut_back";
-  }
-  return "unknown";
-}
+namespace {
+// Indexed by FindingKind (docs/audit-format.md lists them).
+constexpr const char* kFindingKindNames[] = {
+    "malformed",         "truncated_line", "modified",
+    "genesis",           "deleted",        "file_missing",
+    "reordered",         "duplicated",     "replayed_checkpoint",
+    "bad_signature",     "unsealed_tail",  "evidence_missing",
+    "evidence_mismatch", "bad_file",       "empty_file",
+    "file_name",         "unclean_run",    "witness_invalid",
+    "witness_mismatch",  "cut_back"};
+static_assert(std::size(kFindingKindNames) == static_cast<std::size_t>(FindingKind::kCutBack) + 1);
+}  // namespace
+
+std::string_view finding_kind_name(FindingKind k) { return base::enum_name(k, kFindingKindNames); }
 
 std::string format_finding(const Finding& f) {
   return f.file + ":" + std::to_string(f.line) + ": " +
