@@ -190,6 +190,19 @@ def mount_tmpfs(path, size):
     ENV.mounts.insert(0, path)
 
 
+def fill_up(path, leave):
+    """Fills the file system of `path`, then gives `leave` bytes back."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    size = os.fstat(fd).st_size
+    os.ftruncate(fd, max(0, size - leave))
+    os.close(fd)
+
+
 def payload_ports(frames, lo, hi, src=None):
     """Source ports in [lo, hi) of TCP frames carrying payload to SERVER:8443 (from `src`)."""
     out = {}
@@ -387,13 +400,17 @@ class FaultInjectionTest(unittest.TestCase):
         self.live()
         lo, n = 44000, 60
         fs = os.path.join(self.dir, "full-fs")
-        mount_tmpfs(fs, "48k")
+        mount_tmpfs(fs, "1m")
         audit_dir = os.path.join(fs, "audit")
         cfg = self.write_config("full", audit_dir, "evidence_packets_per_flow = 0\nhold_ms = 300")
         log = os.path.join(self.dir, "full.log")
         stats = os.path.join(self.dir, "full-stats.json")
         app = self.start_appliance(cfg, log, stats)
-        cl = self.clients(lo, n, "--stagger-ms", "30", "--chunk-ms", "20", "--chunks", "3")
+        # Fill the file system, then free room for about 20 flow_open records: the burst of
+        # connections below runs it out between one flow_open and the next, so a flow admitted
+        # while the log was healthy finds its record unwritable (only the hold stops its payload).
+        fill_up(os.path.join(fs, "filler"), 20 * 550)
+        cl = self.clients(lo, n, "--stagger-ms", "2", "--chunk-ms", "30", "--chunks", "3")
         out, _ = cl.communicate(timeout=60)
         time.sleep(0.5)
         app.send_signal(signal.SIGINT)
@@ -413,6 +430,8 @@ class FaultInjectionTest(unittest.TestCase):
         with open(stats) as f:
             s = json.load(f)
         self.assertGreater(s["drops"].get("audit_unavailable", 0), 0, s)
+        # A flow admitted while the log still worked, whose flow_open then failed: held, timed out.
+        self.assertGreater(s["verdicts"]["record_hold_timeouts"], 0, s)
         # The records that made it to disk form an intact chain (its tail unsealed: the closing
         # checkpoint had no room).
         p = self.verify(audit_dir, "--live")
