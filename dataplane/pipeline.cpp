@@ -284,9 +284,10 @@ void Pipeline::note_packet(Flow& f, Direction dir, const inspect::Decoded& d, rt
       (f.verdict == FlowVerdict::kPending || f.adm.border || f.verdict == FlowVerdict::kBlock)) {
     ++f.evidence_packets;
     if (!sink_->evidence(f.id, rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
-                         now_ns) &&
-        f.adm.border)
-      f.flags |= pflag::kEvidenceUnavailable;
+                         now_ns)) {
+      f.evidence_lost = true;  // a first packet's loss counts once admission says "border"
+      if (f.adm.border) f.flags |= pflag::kEvidenceUnavailable;
+    }
   }
 }
 

@@ -491,6 +491,9 @@ class FaultInjectionTest(unittest.TestCase):
         for rec in finals.values():
             if rec["verdict"] == "block" and rec["evidence"] is None:
                 self.assertTrue(rec.get("evidence_missing"), "blocked without evidence and no reason: %s" % rec)
+                # The true reason: packets are kept (4 per flow) and far fewer flows than the
+                # eviction bound are pending, so only the exhausted pool can explain it.
+                self.assertIn("exhausted", rec["evidence_missing"], rec)
         self.assertTrue([r for r in finals.values() if "exhausted" in (r.get("evidence_missing") or "")],
                         "no record says its evidence was lost to the exhausted pool")
         v = L.sh([BIN, "audit", "verify", os.path.join(d, "audit"), "--pubkey", os.path.join(d, "audit.pub")],

@@ -435,6 +435,45 @@ TEST_F(PipelineTest, NoCounterpartyAndIsolatedZonesAreBlockedAtTheFirstPacket) {
   }
 }
 
+// The evidence copy of a flow's first packet is made before admission knows whether the flow
+// crosses the border. When it fails (pool exhausted), a border flow meets evidence_unavailable
+// like any later copy's failure, so its record says why it has no evidence; a flow that does not
+// cross is not affected.
+class NoEvidenceSink final : public FlowEventSink {
+ public:
+  audit::FlowOutcome* acquire() noexcept override { return &slot_; }
+  void commit(audit::FlowOutcome* ev) noexcept override { events.push_back(*ev); }
+  bool wants_evidence() const noexcept override { return true; }
+  bool evidence(uint64_t, const void*, uint32_t, int64_t) noexcept override { return false; }
+  std::vector<audit::FlowOutcome> events;
+
+ private:
+  audit::FlowOutcome slot_;
+};
+
+TEST_F(PipelineTest, FirstPacketEvidenceLostIsEvidenceUnavailableForBorderFlows) {
+  NoEvidenceSink sink;
+  pipeline_->expire_all(now_);
+  settings_.evidence_packets = 4;
+  build(&sink);
+  int dropped = 0;
+  Upload u;
+  EXPECT_TRUE(send(u.syn(), &dropped).empty());
+  EXPECT_EQ(dropped, 1);
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_NE(sink.events[0].flags & policy::flag::kEvidenceUnavailable, 0u);
+  EXPECT_EQ(kind_names(sink.events[0]), "evidence_unavailable,whitelisted");
+  // Not a border flow (no link domestic -> processing): blocked for that, not for evidence.
+  send(tcp4("10.1.0.11", 40100, "10.2.0.7", 22, 1, 0, tf::kSyn));
+  ASSERT_EQ(sink.events.size(), 2u);
+  EXPECT_EQ(sink.events[1].flags & policy::flag::kEvidenceUnavailable, 0u);
+  EXPECT_EQ(kind_names(sink.events[1]), "no_link");
+  pipeline_->expire_all(now_);
+  pipeline_.reset();
+  settings_.evidence_packets = 0;
+  build(&sink_);
+}
+
 TEST_F(PipelineTest, AuditUnavailableBlocksNewBorderFlows) {
   AuditChannelConfig cfg;
   cfg.ring_size = 256;
