@@ -8,8 +8,8 @@ the crossborder port's tx capture) belongs to a flow whose `flow_open` record is
   1. SIGKILL mid-traffic (live: real TCP clients and a server in network namespaces, as in
      test_live_customs.py): 60 staggered uploads from distinct source ports, `kill -9` while they
      run and while some are still opening; restart on the same log (it writes a `recovery` record),
-     stop cleanly; `audit verify` exits 0 and names the unclean run as sealed by that recovery
-     record; every connection whose payload reached the server has a flow_open of the killed run;
+     kill that run too, restart again and stop cleanly; `audit verify` exits 0 and names both
+     unclean runs as sealed by their recovery records; every connection whose payload reached the server has a flow_open of the killed run;
      every flow_open the killed run left without its final record is listed by the recovery record.
   2. Disk full mid-run (live): the log on a small tmpfs that fills while uploads keep coming;
      connections whose payload reached the server have their flow_open in the log, later ones
@@ -359,14 +359,26 @@ class FaultInjectionTest(unittest.TestCase):
         self.assertTrue(unclosed, "live flows at the kill have no final record")
         last1 = max(r["seq"] for r in run1)
 
-        # Restart on the same log: a recovery record seals the killed run; then a clean stop.
+        # Restart on the same log: a recovery record seals the killed run. That run is killed as
+        # well, once running; a third one seals it in turn and stops cleanly.
         log2 = os.path.join(self.dir, "kill-run2.log")
         app2 = self.start_appliance(cfg, log2)
-        app2.send_signal(signal.SIGINT)
-        self.assertEqual(app2.wait(60), 0, L.tail(log2))
+        app2.send_signal(signal.SIGKILL)
+        app2.wait(10)
+        run2 = read_records(audit_dir)
+        log3 = os.path.join(self.dir, "kill-run3.log")
+        app3 = self.start_appliance(cfg, log3)
+        app3.send_signal(signal.SIGINT)
+        self.assertEqual(app3.wait(60), 0, L.tail(log3))
         recs = read_records(audit_dir)
-        self.assertEqual(recs[:len(run1)], run1, "the restart rewrote the killed run's records")
-        new = recs[len(run1):]
+        self.assertEqual(recs[:len(run2)], run2, "a restart rewrote a killed run's records")
+        self.assertEqual(recs[:len(run1)], run1)
+        run3 = recs[len(run2):]
+        self.assertEqual([r["type"] for r in run3[:2]], ["start", "recovery"], run3[:3])
+        rec3 = run3[1]
+        self.assertEqual(rec3["previous_run"]["start_seq"], run2[len(run1)]["seq"])
+        self.assertEqual((rec3["unclosed_flows"], rec3["flows"]), (0, []), "run 2 opened no flow")
+        new = run2[len(run1):]
         self.assertEqual([r["type"] for r in new[:2]], ["start", "recovery"], new[:3])
         recovery = [r for r in new if r.get("type") == "recovery"]
         start1 = [r for r in run1 if r.get("type") == "start"][-1]
@@ -390,10 +402,11 @@ class FaultInjectionTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stdout.decode() + p.stderr.decode())
         report = json.loads(p.stdout)
         unclean = [f for f in report["findings"] if f["kind"] == "unclean_run"]
-        self.assertEqual(len(unclean), 1, report)
-        self.assertEqual(unclean[0]["severity"], "warning")
+        self.assertEqual(len(unclean), 2, report)
+        self.assertEqual([f["severity"] for f in report["findings"]], ["warning", "warning"], report)
         self.assertIn("sealed by recovery record %d" % recovery[0]["seq"], unclean[0]["message"])
         self.assertIn("%d flow(s) opened and never closed" % len(unclosed), unclean[0]["message"])
+        self.assertIn("sealed by recovery record %d: 0 flow(s)" % rec3["seq"], unclean[1]["message"])
 
     # ------------------------------------------------------------------ 2. disk full
     def test_2_disk_full_mid_run(self):
@@ -410,7 +423,9 @@ class FaultInjectionTest(unittest.TestCase):
         # connections below runs it out between one flow_open and the next, so a flow admitted
         # while the log was healthy finds its record unwritable (only the hold stops its payload).
         fill_up(os.path.join(fs, "filler"), 20 * 550)
-        cl = self.clients(lo, n, "--stagger-ms", "2", "--chunk-ms", "30", "--chunks", "3")
+        # Each connection lasts ~320 ms: the first final records come after the last opens, so
+        # the write that fails is a flow_open.
+        cl = self.clients(lo, n, "--stagger-ms", "2", "--chunk-ms", "40", "--chunks", "8")
         out, _ = cl.communicate(timeout=60)
         time.sleep(0.5)
         app.send_signal(signal.SIGINT)
