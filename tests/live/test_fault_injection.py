@@ -170,6 +170,16 @@ def build_network():
         L.wait_for("%s up" % i, lambda: b"LOWER_UP" in L.sh(["ip", "-n", ns, "link", "show", i]).stdout, 10)
 
 
+def tail_text(audit_dir):
+    """The text of every log file of `audit_dir` (small logs only)."""
+    out = ""
+    for name in sorted(os.listdir(audit_dir)) if os.path.isdir(audit_dir) else []:
+        if name.endswith(".jsonl"):
+            with open(os.path.join(audit_dir, name)) as f:
+                out += f.read()
+    return out
+
+
 def read_records(audit_dir):
     recs = []
     for name in sorted(os.listdir(audit_dir)):
@@ -327,14 +337,16 @@ class FaultInjectionTest(unittest.TestCase):
         self.live()
         lo, n = 43000, 60
         audit_dir = os.path.join(self.dir, "kill-audit")
-        cfg = self.write_config("kill", audit_dir)
+        cfg = self.write_config("kill", audit_dir, "update_interval_s = 1")
         log = os.path.join(self.dir, "kill-run1.log")
         app = self.start_appliance(cfg, log)
-        cl = self.clients(lo, n, "--stagger-ms", "15", "--chunk-ms", "40")
+        cl = self.clients(lo, n, "--stagger-ms", "40", "--chunk-ms", "40")
         try:
-            # Kill while connections are live and later ones are still being opened.
-            L.wait_for("payload of 15 connections at the server", lambda: len(self.received(lo, lo + n)) >= 15,
+            # Kill while connections are live and later ones are still being opened, once the
+            # first ones have had their flow_update record (every second).
+            L.wait_for("payload of 10 connections at the server", lambda: len(self.received(lo, lo + n)) >= 10,
                        20, app, log)
+            L.wait_for("a flow_update record", lambda: '"type":"flow_update"' in tail_text(audit_dir), 5, app, log)
         finally:
             app.send_signal(signal.SIGKILL)
             app.wait(10)
@@ -345,7 +357,7 @@ class FaultInjectionTest(unittest.TestCase):
         time.sleep(0.5)  # the sink's last reads
         crossed = self.crossed(lo, lo + n)
         sent = json.loads(out.decode().strip().splitlines()[-1])
-        self.assertGreaterEqual(len(crossed), 15)
+        self.assertGreaterEqual(len(crossed), 10)
         self.assertLess(killed_at, n, "the kill came after every connection had crossed: not mid-traffic")
         self.assertTrue([p for p, r in sent.items() if r["sent"] > crossed.get(int(p), 0)],
                         "some payload was still being sent when the appliance died")
@@ -392,6 +404,13 @@ class FaultInjectionTest(unittest.TestCase):
         self.assertEqual(set(listed), set(unclosed), "the recovery record lists exactly the unclosed flows")
         for fid, seq in unclosed.items():
             self.assertEqual(listed[fid]["open_seq"], seq)
+        # Long flows' progress: the last flow_update of each listed flow is carried over.
+        updates = {r["flow_id"]: r for r in run1 if r.get("type") == "flow_update"}
+        self.assertTrue(updates)
+        for fid, u in updates.items():
+            self.assertEqual(listed[fid]["crossed_at_last_update"], u["crossed"], listed[fid])
+            self.assertGreater(u["crossed"]["bytes"], 0)
+            self.assertIn(listed[fid]["src_port"], crossed, "an update says bytes crossed: the server has them")
         # Every connection that crossed is either closed by its final record or listed.
         crossed_ids = {r["flow_id"] for r in opens1 if r.get("src_port") in crossed}
         self.assertFalse(crossed_ids - closed1 - set(listed))
