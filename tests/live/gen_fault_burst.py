@@ -4,7 +4,7 @@ ring (flow_open / final outcome slots) and the evidence buffer pool of a tiny `r
 
   inside-rx.pcap   COUNT TCP connections from 10.1.<10+i/250>.<i%250+1>:<40000+i> to sg-analytics
                    (198.51.100.20:8443, examples/policy/ftz-demo.toml), one after the other, each
-                   SYN, ACK, upload, FIN (client side only: net_pcap replays both ports as fast as
+                   SYN, ACK, upload, FIN or (every fourth) RST (client side only: net_pcap replays both ports as fast as
                    it can, so a server's SYN+ACK could overtake its SYN). Even i: a clean upload
                    with the marker "FB-CLEAN-<port>;"; odd i: an upload carrying the resident ID
                    number (blocked, needs evidence). The first flows find the pools empty, the
@@ -47,7 +47,9 @@ def main():
                               isn_s=900000 + i * 1000)
         syn, _, ack = c.handshake()  # the server's SYN+ACK is not replayed (see above)
         inside += [syn[1], ack[1]] + [f for _, f in c.send(True, upload(i))]
-        inside.append(c._frame(True, P.FIN | P.ACK))
+        # Every fourth flow (clean) aborts with a RST right after its upload, while the upload
+        # still waits for its flow_open record.
+        inside.append(c._frame(True, P.RST if i % 4 == 2 else P.FIN | P.ACK))
     P.write_pcap(os.path.join(out, "inside-rx.pcap"), inside)
     # One ARP request (dropped: unknown EtherType) so that the crossborder port has a capture.
     arp = (P.ether("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:02", 0x0806) +

@@ -504,21 +504,29 @@ class FaultInjectionTest(unittest.TestCase):
 
         tx = L.read_pcap(os.path.join(d, "outside-tx.pcap"))
         self.assertFalse([f for f in tx if RESIDENT_ID in f], "the ID number crossed the border")
-        crossed = {}
-        for t in map(L.tcp_of, tx):
-            if t and t[1] == SERVER and t[5]:
-                crossed[(t[0], t[2])] = crossed.get((t[0], t[2]), 0) + len(t[5])
+        crossed, frames = {}, {}  # payload bytes / (frames, frame bytes) per (client, port)
+        for f in tx:
+            t = L.tcp_of(f)
+            if t and t[1] == SERVER:
+                n, b = frames.get((t[0], t[2]), (0, 0))
+                frames[(t[0], t[2])] = (n + 1, b + len(f))
+                if t[5]:
+                    crossed[(t[0], t[2])] = crossed.get((t[0], t[2]), 0) + len(t[5])
         self.assertTrue(crossed, "no clean upload crossed at all: the pools were empty from the start")
         self.assertLess(len(crossed), count // 2, "every clean upload crossed: the pools never ran out")
         opens = {(r["src_ip"], r["src_port"]): r for r in recs if r.get("type") == "flow_open"}
         missing = sorted(k for k in crossed if k not in opens)
         self.assertFalse(missing, "payload crossed with no flow_open record: %s" % missing[:20])
         finals = {(r["src_ip"], r["src_port"]): r for r in recs if r.get("type") == "flow"}
-        for k, nbytes in crossed.items():
+        for k in crossed:
             self.assertEqual(k[1] % 2, 0, "payload of an upload with the ID number crossed: %s" % (k,))
+        self.assertTrue([k for k in crossed if k[1] % 4 == 2], "no upload aborted by a RST crossed")
+        for k, (n, b) in frames.items():
             rec = finals.get(k)
             if rec is not None:  # (a lost final record is counted; its flow_open covers the flow)
-                self.assertGreaterEqual(rec["crossed"]["bytes"], nbytes, "record understates what crossed: %s" % rec)
+                for got, seen in ((rec["crossed"]["packets"], n), (rec["crossed"]["bytes"], b)):
+                    self.assertGreaterEqual(got, seen, "the record says less crossed than the capture "
+                                                       "shows (%d frames, %d bytes): %s" % (n, b, rec))
         # Every admitted flow either has its final record or is counted as a lost record.
         unfinished = [k for k in opens if k not in finals]
         self.assertLessEqual(len(unfinished), stop[0]["events_lost"], stop[0])

@@ -685,6 +685,28 @@ TEST_F(RecordHoldTest, RecordNotDurableInTimeFailsClosed) {
   EXPECT_EQ(fin.crossed[0].packets, 2u) << "SYN and ACK only: no payload crossed";
 }
 
+// The connection closes (here: the client's RST right after its data) while its payload still
+// waits for the flow_open record. The final record must not be written before the held payload
+// has crossed or been dropped: it would say less crossed than did.
+TEST_F(RecordHoldTest, FlowClosedWhilePayloadIsHeldIsRecordedAfterTheRelease) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  EXPECT_TRUE(send(u.data(0, R"({"shipment":"SH-1"})")).empty());
+  EXPECT_TRUE(
+      send(tcp4(u.client, u.cport, u.server, u.sport, u.cseq + 20, u.sseq + 1, tf::kRst)).empty())
+      << "the RST overtook the held payload";
+  ASSERT_EQ(dsink_.events.size(), 1u) << "final record written while its payload was held";
+  dsink_.durable_upto = 1;
+  EXPECT_EQ(release(1'000'000), std::make_pair(size_t{2}, size_t{0}));
+  ASSERT_EQ(dsink_.events.size(), 2u) << "the flow ended once nothing was held";
+  const auto& fin = dsink_.events.back();
+  EXPECT_EQ(fin.kind, audit::OutcomeKind::kFinal);
+  EXPECT_EQ(fin.crossed[0].packets, 4u) << "SYN, ACK, payload, RST";
+  EXPECT_EQ(pipeline_->held_packets(), 0u);
+}
+
 // No record can be queued at admission: nothing of the flow crosses.
 TEST_F(RecordHoldTest, UnrecordableAdmissionBlocksTheFlow) {
   dsink_.refuse = true;
