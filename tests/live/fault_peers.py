@@ -20,7 +20,6 @@ import socket
 import struct
 import sys
 import threading
-import time
 
 STOP = threading.Event()
 
