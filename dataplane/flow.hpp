@@ -88,9 +88,10 @@ struct alignas(64) Flow {
   uint16_t src_zone = 0xffff;
   uint16_t dst_zone = 0xffff;
   FlowVerdict verdict = FlowVerdict::kPending;  // the flow's sticky outcome so far
-  bool reported = false;    // the flow's record was emitted (a block is final at once)
-  bool finished = false;    // TCP closed both ways: inspection ended, record emitted
-  bool reset_sent = false;  // RSTs sent to both ends (block action "reset")
+  bool reported = false;       // the flow's record was emitted (a block is final at once)
+  bool finished = false;       // TCP closed both ways: inspection ended, record emitted
+  bool reset_sent = false;     // RSTs sent to both ends (block action "reset")
+  bool evidence_lost = false;  // an evidence copy failed (before admission: border not known)
   uint32_t slot = 0;
   uint32_t inspect_ctx = kNoInspectCtx;
   uint32_t flags = 0;      // policy::flag bits seen on this flow (evasion, failures, ...)

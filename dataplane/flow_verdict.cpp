@@ -82,6 +82,9 @@ bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noe
   // A border-crossing flow must be recordable: otherwise the policy's audit_unavailable
   // failure action applies (default: block).
   if (f.adm.border && sink_ != nullptr && !sink_->available()) f.flags |= pflag::kAuditUnavailable;
+  // Its first packet's evidence copy failed (pool exhausted): the record must say so, and the
+  // evidence_unavailable failure action applies as it does for any later packet's copy.
+  if (f.adm.border && f.evidence_lost) f.flags |= pflag::kEvidenceUnavailable;
   settle_admission(f, now_ns);
   return f.verdict != FlowVerdict::kBlock;
 }

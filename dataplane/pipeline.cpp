@@ -169,21 +169,21 @@ void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
                            BurstOutput& out) noexcept {
   cur_flow_ = nullptr;
   process_packet(in_port, m, now_ns, out);
-  Flow* f = cur_flow_;
-  // A TCP flow closed both ways (FINs or RST) with nothing left out of order has ended: its
-  // record is written now and its inspection state goes back to the pool at once, instead of
-  // after the closed-state timeout. The flow entry stays to absorb the last ACKs.
-  if (f != nullptr && !f->finished && f->tcp == TcpState::kClosed) {
-    bool pending = false;
-    if (f->inspect_ctx != kNoInspectCtx) {
-      const InspectCtx& c = pool_.at(f->inspect_ctx);
-      pending = c.order[0].queued != 0 || c.order[1].queued != 0;
-    }
-    if (!pending) {
-      end_flow(*f, now_ns);
-      f->finished = true;
-    }
+  if (cur_flow_ != nullptr) finish_if_closed(*cur_flow_, now_ns);
+}
+
+// A TCP flow closed both ways (FINs or RST) with nothing left out of order and nothing waiting
+// for its flow_open record has ended: its record is written now (so it counts every packet that
+// crossed) and its inspection state goes back to the pool at once, instead of after the
+// closed-state timeout. The flow entry stays to absorb the last ACKs.
+void Pipeline::finish_if_closed(Flow& f, int64_t now_ns) noexcept {
+  if (f.finished || f.tcp != TcpState::kClosed || f.held > 0) return;
+  if (f.inspect_ctx != kNoInspectCtx) {
+    const InspectCtx& c = pool_.at(f.inspect_ctx);
+    if (c.order[0].queued != 0 || c.order[1].queued != 0) return;
   }
+  end_flow(f, now_ns);
+  f.finished = true;
 }
 
 // 1. Decode (headers must be in the first segment; our mempools hold a full frame per mbuf) and
@@ -292,9 +292,10 @@ void Pipeline::note_packet(Flow& f, Direction dir, const inspect::Decoded& d, rt
       (f.verdict == FlowVerdict::kPending || f.adm.border || f.verdict == FlowVerdict::kBlock)) {
     ++f.evidence_packets;
     if (!sink_->evidence(f.id, rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
-                         now_ns) &&
-        f.adm.border)
-      f.flags |= pflag::kEvidenceUnavailable;
+                         now_ns)) {
+      f.evidence_lost = true;  // a first packet's loss counts once admission says "border"
+      if (f.adm.border) f.flags |= pflag::kEvidenceUnavailable;
+    }
   }
 }
 

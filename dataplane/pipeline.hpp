@@ -189,6 +189,7 @@ class Pipeline {
   void open_record(Flow& f, int64_t now_ns) noexcept;
   void update_record(Flow& f, int64_t now_ns) noexcept;
   bool release_one(const HeldPacket& h, bool timed_out, int64_t now_ns, BurstOutput& out) noexcept;
+  void finish_if_closed(Flow& f, int64_t now_ns) noexcept;  // pipeline.cpp
 
   // Flow end and its record (flow_end.cpp).
   void end_flow(Flow& f, int64_t now_ns) noexcept;

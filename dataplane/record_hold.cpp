@@ -103,9 +103,11 @@ bool Pipeline::release_one(const HeldPacket& h, bool timed_out, int64_t now_ns,
     ++f.dropped_packets;
     drop_pkt(h.m, f.verdict == FlowVerdict::kBlock ? f.block_reason : DropReason::kAuditUnavailable,
              out);
-    return true;
+  } else {
+    cross(f, dir, h.m, out);
   }
-  cross(f, dir, h.m, out);
+  // A connection that closed while this was held ends now, its record counting what crossed.
+  finish_if_closed(f, now_ns);
   return true;
 }
 

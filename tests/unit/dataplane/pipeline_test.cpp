@@ -435,6 +435,45 @@ TEST_F(PipelineTest, NoCounterpartyAndIsolatedZonesAreBlockedAtTheFirstPacket) {
   }
 }
 
+// The evidence copy of a flow's first packet is made before admission knows whether the flow
+// crosses the border. When it fails (pool exhausted), a border flow meets evidence_unavailable
+// like any later copy's failure, so its record says why it has no evidence; a flow that does not
+// cross is not affected.
+class NoEvidenceSink final : public FlowEventSink {
+ public:
+  audit::FlowOutcome* acquire() noexcept override { return &slot_; }
+  void commit(audit::FlowOutcome* ev) noexcept override { events.push_back(*ev); }
+  bool wants_evidence() const noexcept override { return true; }
+  bool evidence(uint64_t, const void*, uint32_t, int64_t) noexcept override { return false; }
+  std::vector<audit::FlowOutcome> events;
+
+ private:
+  audit::FlowOutcome slot_;
+};
+
+TEST_F(PipelineTest, FirstPacketEvidenceLostIsEvidenceUnavailableForBorderFlows) {
+  NoEvidenceSink sink;
+  pipeline_->expire_all(now_);
+  settings_.evidence_packets = 4;
+  build(&sink);
+  int dropped = 0;
+  Upload u;
+  EXPECT_TRUE(send(u.syn(), &dropped).empty());
+  EXPECT_EQ(dropped, 1);
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_NE(sink.events[0].flags & policy::flag::kEvidenceUnavailable, 0u);
+  EXPECT_EQ(kind_names(sink.events[0]), "evidence_unavailable,whitelisted");
+  // Not a border flow (no link domestic -> processing): blocked for that, not for evidence.
+  send(tcp4("10.1.0.11", 40100, "10.2.0.7", 22, 1, 0, tf::kSyn));
+  ASSERT_EQ(sink.events.size(), 2u);
+  EXPECT_EQ(sink.events[1].flags & policy::flag::kEvidenceUnavailable, 0u);
+  EXPECT_EQ(kind_names(sink.events[1]), "no_link");
+  pipeline_->expire_all(now_);
+  pipeline_.reset();
+  settings_.evidence_packets = 0;
+  build(&sink_);
+}
+
 TEST_F(PipelineTest, AuditUnavailableBlocksNewBorderFlows) {
   AuditChannelConfig cfg;
   cfg.ring_size = 256;
@@ -644,6 +683,28 @@ TEST_F(RecordHoldTest, RecordNotDurableInTimeFailsClosed) {
   EXPECT_EQ(fin.verdict, audit::OutcomeVerdict::kBlock);
   EXPECT_NE(kind_names(fin).find("audit_unavailable"), std::string::npos) << kind_names(fin);
   EXPECT_EQ(fin.crossed[0].packets, 2u) << "SYN and ACK only: no payload crossed";
+}
+
+// The connection closes (here: the client's RST right after its data) while its payload still
+// waits for the flow_open record. The final record must not be written before the held payload
+// has crossed or been dropped: it would say less crossed than did.
+TEST_F(RecordHoldTest, FlowClosedWhilePayloadIsHeldIsRecordedAfterTheRelease) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  EXPECT_TRUE(send(u.data(0, R"({"shipment":"SH-1"})")).empty());
+  EXPECT_TRUE(
+      send(tcp4(u.client, u.cport, u.server, u.sport, u.cseq + 20, u.sseq + 1, tf::kRst)).empty())
+      << "the RST overtook the held payload";
+  ASSERT_EQ(dsink_.events.size(), 1u) << "final record written while its payload was held";
+  dsink_.durable_upto = 1;
+  EXPECT_EQ(release(1'000'000), std::make_pair(size_t{2}, size_t{0}));
+  ASSERT_EQ(dsink_.events.size(), 2u) << "the flow ended once nothing was held";
+  const auto& fin = dsink_.events.back();
+  EXPECT_EQ(fin.kind, audit::OutcomeKind::kFinal);
+  EXPECT_EQ(fin.crossed[0].packets, 4u) << "SYN, ACK, payload, RST";
+  EXPECT_EQ(pipeline_->held_packets(), 0u);
 }
 
 // No record can be queued at admission: nothing of the flow crosses.
