@@ -48,7 +48,9 @@ std::string kind_names(const audit::FlowOutcome& ev) {
 class PipelineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    pool_ = rte_pktmbuf_pool_create("pl_test_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    // Once per process: suites derived from this fixture share the pool (names are unique).
+    if (pool_ == nullptr)
+      pool_ = rte_pktmbuf_pool_create("pl_test_pool", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     ASSERT_NE(pool_, nullptr);
     policy::Diagnostics d("ftz-demo.toml");
     auto s = policy::load_policy_file(DC_SOURCE_DIR "/examples/policy/ftz-demo.toml", d);
