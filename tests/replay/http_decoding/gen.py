@@ -16,6 +16,8 @@ examples/policy/ftz-demo.toml; none of the requests shows the resident ID in its
   52008  JSON field holding the base64 of a JSON with the ID  -> block
   52009  the gzip'd request of 52001 in 7-byte segments      -> block
   52010  unknown coding (Content-Encoding: compress)         -> block content_uninspected
+  52011  plain JSON carrying the ID twice (seen raw and again in the JSON layer): counted twice,
+         not four times
 """
 import base64
 import gzip
@@ -53,8 +55,8 @@ def chunked(data, size):
     return out + b"0\r\n\r\n"
 
 
-def exchange(port, req, step=MSS):
-    assert R.VALID_ID not in req, "the raw bytes must not show the ID"
+def exchange(port, req, step=MSS, raw_id=False):
+    assert raw_id or R.VALID_ID not in req, "the raw bytes must not show the ID"
     c = conn(port)
     cuts = range(step, len(req), step)
     return c.handshake() + c.send(True, req, cuts=cuts) + c.send(False, R.HTTP_OK_EMPTY) + c.close()
@@ -82,6 +84,8 @@ def generate(out):
                                       b"Content-Type: application/json\r\n"))
     frames += exchange(52009, request(gz(id_json), gz_json), step=7)
     frames += exchange(52010, request(gz(id_json), b"Content-Encoding: compress\r\n"))
+    twice = b'{"a":"' + R.VALID_ID + b'","b":"' + R.VALID_ID + b'"}'
+    frames += exchange(52011, request(twice, b"Content-Type: application/json\r\n"), raw_id=True)
     return {"http.pcap": R.write(os.path.join(out, "http.pcap"), frames)}
 
 
