@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """http_decoding: IDs hidden by HTTP/1.x framing and content codings are found through the
 decoding layer in the per-packet pipeline; ambiguous framing and undecodable content are named
-conditions. Run: gen.py OUTDIR.
+conditions. Run: gen.py OUTDIR. Also writes policy_lenient.toml (ftz-demo.toml with
+`http_anomaly = "allow"`, `content_uninspected = "alert"`).
 
 Uploads from the domestic client to sg-analytics (may not receive pi.identity) under
 examples/policy/ftz-demo.toml; none of the requests shows the resident ID in its raw bytes.
@@ -86,7 +87,19 @@ def generate(out):
     frames += exchange(52010, request(gz(id_json), b"Content-Encoding: compress\r\n"))
     twice = b'{"a":"' + R.VALID_ID + b'","b":"' + R.VALID_ID + b'"}'
     frames += exchange(52011, request(twice, b"Content-Type: application/json\r\n"), raw_id=True)
-    return {"http.pcap": R.write(os.path.join(out, "http.pcap"), frames)}
+    # The same captures under a copy of the policy that lets anomalies pass and only alerts on
+    # undecoded content (its [[test]] cases cut off: they name payload files next to the original).
+    text = open(os.path.join(R.SOURCE_DIR, "examples", "policy", "ftz-demo.toml"),
+                encoding="utf-8").read()
+    assert "\n[defaults]\n" in text
+    lenient = text.replace("\n[defaults]\n", '\n[defaults]\nhttp_anomaly = "allow"\n'
+                           'content_uninspected = "alert"\n', 1)
+    lenient = lenient[:lenient.index("\n[[test]]")] + "\n"
+    lenient_path = os.path.join(out, "policy_lenient.toml")
+    with open(lenient_path, "w", encoding="utf-8") as f:
+        f.write(lenient)
+    return {"http.pcap": R.write(os.path.join(out, "http.pcap"), frames),
+            "policy_lenient": lenient_path}
 
 
 if __name__ == "__main__":
