@@ -123,10 +123,14 @@ class Loader {
     if (const auto* t = get_table(root, "memory")) load_memory(*t, c.dataplane);
     if (const auto* t = get_table(root, "flows")) load_flows(*t, c.dataplane);
     if (const auto* t = get_table(root, "inspect")) {
-      check_keys(*t, {"flows"}, "[inspect]");
+      check_keys(*t,
+                 {"flows", "decode_arena_mb", "decode_memory_mb", "decode_max_output_mb",
+                  "decode_max_ratio"},
+                 "[inspect]");
       // Each inspected flow costs ~10 KiB per worker at start-up (two Hyperscan streams, two
       // reorder windows): 2^20 is already ~10 GiB a worker.
       get_uint(*t, "flows", c.dataplane.pipeline.inspect_flows, 0, 1u << 20);
+      load_decode(*t, c.dataplane.pipeline.decode);
     }
     if (const auto* t = get_table(root, "metrics")) {
       check_keys(*t, {"listen"}, "[metrics]");
@@ -141,6 +145,25 @@ class Loader {
   }
 
  private:
+  // The HTTP decoding layer's limits ([inspect] decode_*; docs/operations.md).
+  void load_decode(const toml::table& t, inspect::decoding::DecodeLimits& d) {
+    uint64_t arena_mb = d.arena_bytes >> 20, memory_mb = d.decoder_memory >> 20;
+    uint64_t output_mb = d.max_output >> 20;
+    get_uint(t, "decode_arena_mb", arena_mb, 1, 2048);  // per worker, allocated at start-up
+    get_uint(t, "decode_memory_mb", memory_mb, 1, 2048);
+    get_uint(t, "decode_max_output_mb", output_mb, 1, 1u << 20);
+    get_uint(t, "decode_max_ratio", d.max_ratio, 2, 1000000);
+    if (memory_mb > arena_mb) {
+      const toml::node* n = t.get("decode_memory_mb");
+      if (n == nullptr) n = t.get("decode_arena_mb");
+      error_at(*n, "decode_memory_mb (one decoder) must be at most decode_arena_mb (" +
+                       std::to_string(arena_mb) + ")");
+    }
+    d.arena_bytes = static_cast<std::size_t>(arena_mb) << 20;
+    d.decoder_memory = static_cast<std::size_t>(memory_mb) << 20;
+    d.max_output = output_mb << 20;
+  }
+
   void load_eal(const toml::table& eal, ApplianceConfig& c) {
     check_keys(eal, {"args", "main_lcore", "workers"}, "[eal]");
     if (const toml::node* a = eal.get("args")) {

@@ -117,7 +117,15 @@ void put_policy_facts(const FlowOutcome& ev, const policy::Snapshot& s, const st
   if (ev.adm.counterparty != kNoCounterparty && ev.adm.counterparty < s.counterparty_count())
     r.counterparty = s.counterparty(ev.adm.counterparty).id;
   const auto& v = ev.verdict_detail;
-  for (uint8_t i = 0; i < v.reason_count; ++i) r.reasons.push_back(reason_json(s, v.reasons[i], r));
+  for (uint8_t i = 0; i < v.reason_count; ++i) {
+    nlohmann::ordered_json j = reason_json(s, v.reasons[i], r);
+    const char* detail = v.reasons[i].kind == policy::ReasonKind::kHttpAnomaly ? ev.http_anomaly
+                         : v.reasons[i].kind == policy::ReasonKind::kContentUninspected
+                             ? ev.content_uninspected
+                             : nullptr;
+    if (detail != nullptr) j["detail"] = detail;
+    r.reasons.push_back(std::move(j));
+  }
   for (const auto& slot : ev.tally.slots) {
     if (slot.category == kNoCategory || slot.count == 0 || slot.category >= s.category_count())
       continue;

@@ -78,6 +78,11 @@ struct FlowOutcome {
   uint8_t tls_state = 0;  // inspect::TlsStatus
   char http_host[256] = {};
   char http_method[24] = {};
+  // The HTTP decoding layer's first ambiguous framing anomaly and first content_uninspected
+  // condition (static names, e.g. "content_length_and_transfer_encoding", "ratio_limit"; nullptr:
+  // none): the `detail` of the http_anomaly / content_uninspected reasons.
+  const char* http_anomaly = nullptr;
+  const char* content_uninspected = nullptr;
 };
 
 }  // namespace dc::audit

@@ -37,6 +37,8 @@ void put_inspection(const InspectCtx& c, audit::FlowOutcome& ev) noexcept {
   copy_string(ev.sni, sizeof ev.sni, c.tls.sni());
   copy_string(ev.http_host, sizeof ev.http_host, c.http.host());
   copy_string(ev.http_method, sizeof ev.http_method, c.http.method());
+  ev.http_anomaly = c.http_anomaly;
+  ev.content_uninspected = c.uninspected;
 }
 
 }  // namespace
@@ -80,6 +82,7 @@ void Pipeline::fill_outcome(const Flow& f, int64_t now_ns, bool ended,
   ev.samples_n = 0;
   ev.sni[0] = ev.http_host[0] = ev.http_method[0] = '\0';
   ev.tls_state = 0;
+  ev.http_anomaly = ev.content_uninspected = nullptr;
   if (f.inspect_ctx != kNoInspectCtx) put_inspection(pool_.at(f.inspect_ctx), ev);
 }
 
@@ -106,6 +109,7 @@ void Pipeline::emit(Flow& f, int64_t now_ns, bool ended) noexcept {
 void Pipeline::end_flow(Flow& f, int64_t now_ns) noexcept {
   if (f.inspect_ctx != kNoInspectCtx) {
     InspectCtx& c = pool_.at(f.inspect_ctx);
+    end_decoding(f, c);
     for (unsigned di = 0; di < 2; ++di) {
       if (c.stream[di] != nullptr) {
         if (f.verdict != FlowVerdict::kBlock) close_stream(f, c, di);

@@ -17,16 +17,21 @@ class FlowFindings final : public inspect::FindingSink {
  public:
   explicit FlowFindings(WorkerCounters& counters) noexcept : counters_(counters) {}
 
-  // Findings from now on belong to `f` (direction export or not) until clear().
+  // Findings from now on belong to `f` (direction export or not) until clear(), from the raw
+  // stream (source 0) until set_source().
   void attach(Flow& f, InspectCtx& ctx, bool is_export) noexcept {
     flow_ = &f;
     ctx_ = &ctx;
     is_export_ = is_export;
+    source_ = 0;
   }
   void clear() noexcept { flow_ = nullptr; }
+  // 0: the raw bytes; 1 + d: the decoded stream of path depth d (dataplane/decode_scan.cpp).
+  void set_source(std::size_t s) noexcept { source_ = std::min(s, SeenValues::kSources - 1); }
 
   void on_finding(const inspect::Finding& f) noexcept override {
     if (flow_ == nullptr || ctx_ == nullptr) return;
+    if (is_export_ && repeated(f)) return;
     ++counters_.findings;
     ++ctx_->findings;
     if (!is_export_ || flow_->policy == nullptr) return;
@@ -42,10 +47,34 @@ class FlowFindings final : public inspect::FindingSink {
   }
 
  private:
+  // True when this occurrence of the value was already counted from another source (the same
+  // bytes seen raw and decoded, or in two decoding layers).
+  bool repeated(const inspect::Finding& f) noexcept {
+    uint64_t key = 1469598103934665603ull ^ f.detector;  // FNV-1a over detector and value
+    for (uint8_t i = 0; i < f.value_len; ++i) key = (key ^ f.value[i]) * 1099511628211ull;
+    key |= 1;  // never 0 (a free entry)
+    SeenValues::Entry* e = nullptr;
+    for (auto& x : ctx_->seen.entries) {
+      if (x.key == key || x.key == 0) {
+        e = &x;
+        break;
+      }
+    }
+    if (e == nullptr) return false;  // table full: count every occurrence (never undercount)
+    e->key = key;
+    uint16_t& mine = e->count[source_];
+    if (mine < 0xffff) ++mine;
+    for (std::size_t s = 0; s < SeenValues::kSources; ++s) {
+      if (s != source_ && e->count[s] >= mine) return true;
+    }
+    return false;
+  }
+
   WorkerCounters& counters_;
   Flow* flow_ = nullptr;
   InspectCtx* ctx_ = nullptr;
   bool is_export_ = false;
+  std::size_t source_ = 0;
 };
 
 }  // namespace dc::dataplane

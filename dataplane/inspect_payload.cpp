@@ -146,7 +146,8 @@ bool Pipeline::refuse_segment(Flow& f, InspectCtx& ctx, Direction dir, inspect::
   return false;
 }
 
-// In order: scan every released segment, in order, then judge, then forward or drop them all.
+// In order: scan every released segment (raw and decoded), in order, then judge, then forward or
+// drop them all.
 void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::Release& rel,
                        const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
                        BurstOutput& out) noexcept {
@@ -162,9 +163,15 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
       meta_bytes(f, ctx, v.part[0], now_ns);
       meta_bytes(f, ctx, v.part[1], now_ns);
     }
-    if (content) scan_view(f, ctx, dir, v, now_ns);
+    if (content) {
+      scan_view(f, ctx, dir, v, now_ns);  // the raw bytes, always
+      decode_view(f, ctx, dir, v);        // and what HTTP framing and codings hide in them
+    }
   }
-  if (rel.fin) close_stream(f, ctx, static_cast<unsigned>(dir));
+  if (rel.fin) {
+    close_stream(f, ctx, static_cast<unsigned>(dir));
+    if (content) decode_fin(f, ctx, dir);
+  }
   reevaluate(f, now_ns);
   const bool blocked = f.verdict == FlowVerdict::kBlock;
   for (const auto& dl : rel.deliveries()) {

@@ -8,6 +8,12 @@ void InspectCtx::reset() noexcept {
   order[0] = inspect::DirState{};
   order[1] = inspect::DirState{};
   stream[0] = stream[1] = nullptr;
+  http_decode.reset();  // codec memory was returned at the flow's end (release() is idempotent)
+  for (auto& d : decoded)
+    for (auto*& s : d) s = nullptr;
+  decode_off = false;
+  http_anomaly = uninspected = nullptr;
+  seen.clear();
   tls.reset();
   http.reset();
   meta_done = false;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "audit/flow_outcome.hpp"
+#include "inspect/decode/http_flow.hpp"
 #include "inspect/detect/scanner.hpp"
 #include "inspect/protocol/http.hpp"
 #include "inspect/protocol/tls.hpp"
@@ -17,6 +18,22 @@ namespace dc::dataplane {
 using audit::FindingSample;  // a value kept for the flow's record (audit/flow_outcome.hpp)
 using audit::kMaxSamples;
 
+// Values found in a flow's exported bytes, per source (the raw stream, each decoded path depth):
+// the same bytes are seen raw and again in each decoding layer, so a value counts towards the
+// tally as often as its most frequent source shows it, not once per layer (FlowFindings).
+struct SeenValues {
+  static constexpr std::size_t kSources = 1 + inspect::decoding::Path::kMaxDepth + 1;
+  static constexpr std::size_t kEntries = 16;  // distinct values; beyond: every finding counts
+  struct Entry {
+    uint64_t key = 0;  // 0: free
+    uint16_t count[kSources] = {};
+  };
+  Entry entries[kEntries];
+  void clear() noexcept {
+    for (auto& e : entries) e = Entry{};
+  }
+};
+
 struct InspectCtx {
   inspect::DirState order[2];  // per direction, relative to the flow's initiator
   inspect::Stream* stream[2] = {nullptr, nullptr};
@@ -24,6 +41,16 @@ struct InspectCtx {
   inspect::HttpRequestParser http;    // opener -> responder
   bool meta_done = false;             // TLS/HTTP metadata settled
   bool opaque = false;                // TLS: payload is encrypted
+  // The HTTP/1.x decoding layer of this flow (both directions) and the scanner streams of its
+  // decoded byte streams, one per direction and path depth (dataplane/decode_scan.hpp).
+  inspect::decoding::HttpFlowDecoder http_decode;
+  static constexpr std::size_t kDecodedStreams = inspect::decoding::Path::kMaxDepth + 1;
+  inspect::Stream* decoded[2][kDecodedStreams] = {};
+  bool decode_off = false;  // TLS, HTTP/2 or not HTTP/1.x: the raw bytes are scanned only
+  // First names reported for the audit record's reason details (static strings, or nullptr).
+  const char* http_anomaly = nullptr;
+  const char* uninspected = nullptr;
+  SeenValues seen;
   uint8_t samples_n = 0;
   FindingSample samples[kMaxSamples];
   uint64_t findings = 0;

@@ -40,6 +40,19 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable
                                                    std::to_string(settings.inspect_flows) +
                                                    " inspected flows per worker ([inspect] flows)");
   }
+  if (p->pool_.capacity() > 0) {  // the decoding layer of inspected flows: its bounded arena
+    Result<std::unique_ptr<inspect::decoding::DecodeWorker>> w =
+        make_error(ErrorCode::kUnavailable, "not enough memory for the HTTP decoders");
+    try {
+      w = inspect::decoding::DecodeWorker::create(settings.decode);
+    } catch (const std::bad_alloc&) {
+    }
+    if (!w)
+      return make_error(ErrorCode::kUnavailable, w.error().message +
+                                                     " ([inspect] decode_arena_mb, worker " +
+                                                     std::to_string(worker_id) + ")");
+    p->decode_worker_ = std::move(w.value());
+  }
   p->port_zone_ = settings.port_zone;
   p->port_peer_zone_ = settings.port_peer_zone;
   if (settings.epoch != nullptr) {

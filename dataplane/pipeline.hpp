@@ -13,6 +13,7 @@
 
 #include "base/result.hpp"
 #include "dataplane/counters.hpp"
+#include "dataplane/decode_scan.hpp"
 #include "dataplane/drop_reason.hpp"
 #include "dataplane/flow_event.hpp"
 #include "dataplane/flow_findings.hpp"
@@ -21,6 +22,7 @@
 #include "dataplane/inspect_pool.hpp"
 #include "dataplane/policy_epoch.hpp"
 #include "dataplane/record_hold.hpp"
+#include "inspect/decode/worker.hpp"
 #include "inspect/detect/scanner.hpp"
 #include "inspect/stream/reorder.hpp"
 
@@ -42,6 +44,9 @@ struct PipelineSettings {
   bool reset_on_block = false;
   ::rte_mempool* tx_pool = nullptr;
   inspect::ReorderConfig reorder{};
+  // The HTTP decoding layer of inspected flows (appliance.toml [inspect] decode_*): the worker's
+  // decoder arena and the per-flow output / expansion-ratio limits.
+  inspect::decoding::DecodeLimits decode{};
   // Record before release (with a sink that records_opens()): a border flow's payload waits, at
   // most hold_timeout_ns, until its flow_open record is fsynced; then it crosses, or is dropped
   // and the flow meets the audit_unavailable failure action. hold_packets: per ingress port.
@@ -180,6 +185,12 @@ class Pipeline {
   void scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<const uint8_t> bytes,
                   int64_t now_ns) noexcept;
   void close_stream(Flow& f, InspectCtx& ctx, unsigned di) noexcept;
+  // The HTTP decoding layer (inspect_decode.cpp): in-order bytes of an inspected direction are
+  // decoded and the decoded bytes scanned before the segment carrying them is forwarded.
+  bool decode_wanted(const InspectCtx& ctx) const noexcept;
+  void decode_view(Flow& f, InspectCtx& ctx, Direction dir, const inspect::UrgentView& v) noexcept;
+  void decode_fin(Flow& f, InspectCtx& ctx, Direction dir) noexcept;
+  void end_decoding(Flow& f, InspectCtx& ctx) noexcept;
   void meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes,
                   int64_t now_ns) noexcept;
   InspectCtx* ctx_of(Flow& f) noexcept;
@@ -207,6 +218,8 @@ class Pipeline {
   FlowEventSink* sink_;
   inspect::DecodeOptions decode_opts_{};
   inspect::Reorderer reorderer_;
+  // Declared before pool_: the flows' decoders return their codec memory to it on destruction.
+  std::unique_ptr<inspect::decoding::DecodeWorker> decode_worker_;
   InspectPool pool_;
   void adopt(const PolicyEpoch* e) noexcept;
   void bind_engine(Flow& f, InspectEngine* e) noexcept;
@@ -223,6 +236,7 @@ class Pipeline {
   std::unique_ptr<InspectEngine> own_engine_;
   inspect::CivilDate today_ = inspect::kNoDateLimit;
   FlowFindings findings_;
+  DecodedScan decoded_scan_{findings_, counters_};
   int64_t today_day_ = -1;
   Flow* cur_flow_ = nullptr;  // the flow of the packet being processed
   uint16_t cur_port_ = 0;     // the ingress port of the burst being processed

@@ -18,7 +18,9 @@ Result<std::unique_ptr<InspectEngine>> InspectEngine::create(const policy::Snaps
   // Control plane: an allocation failure is an error for the operator, never an abort.
   auto pool = [&]() -> Result<std::unique_ptr<inspect::StreamPool>> {
     try {
-      return inspect::StreamPool::create(db, 2 * static_cast<size_t>(inspect_flows), so);
+      // Two raw streams per inspected flow, and one more per flow on average for the decoded
+      // streams of the HTTP decoding layer (shared: most flows carry no encoded body).
+      return inspect::StreamPool::create(db, 3 * static_cast<size_t>(inspect_flows), so);
     } catch (const std::bad_alloc&) {
       return make_error(ErrorCode::kUnavailable,
                         "not enough memory for " + std::to_string(inspect_flows) +

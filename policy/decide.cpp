@@ -347,6 +347,10 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
   // picked up without its SYN: the foreign end and the service port may be the wrong ones).
   if (flags & flag::kUrgentData) c.push(make(ReasonKind::kTcpUrgentAmbiguous, urgent_action_));
   if (flags & flag::kMidstream) c.push(make(ReasonKind::kMidstream, midstream_action_));
+  // V3d: the HTTP decoding layer saw ambiguous framing, or content it could not decode.
+  if (flags & flag::kHttpAnomaly) c.push(make(ReasonKind::kHttpAnomaly, http_anomaly_action_));
+  if (flags & flag::kContentUninspected)
+    c.push(make(ReasonKind::kContentUninspected, content_uninspected_action_));
 
   // V4: categories found in exported bytes, in precedence order (core, important, sensitive
   // personal, personal, general).

@@ -39,8 +39,10 @@ struct PolicyHeader {
 struct DefaultsDoc {
   LStr no_counterparty{"block"};
   LStr opaque_payload{"allow"};
-  LStr urgent_data{"block"};  // TCP urgent byte in inspected bytes (tcp_urgent_ambiguous)
-  LStr midstream{"block"};    // border TCP flow first seen without its SYN
+  LStr urgent_data{"block"};          // TCP urgent byte in inspected bytes (tcp_urgent_ambiguous)
+  LStr midstream{"block"};            // border TCP flow first seen without its SYN
+  LStr http_anomaly{"block"};         // ambiguous HTTP/1.x framing (http_anomaly)
+  LStr content_uninspected{"block"};  // HTTP content not decoded (content_uninspected)
   Located<bool> monitor{false};
   std::vector<std::pair<LStr, LStr>> on_failure;  // failure name -> "closed" | "open"
 };

@@ -44,6 +44,10 @@ std::string_view action_name(Action a) noexcept;  // "allow" | "alert" | "block"
   X(kTcpUrgentAmbiguous, "tcp_urgent_ambiguous",                                                   \
     "TCP urgent byte in inspected bytes: receivers differ on whether it is data (RFC 6093)")       \
   X(kMidstream, "midstream", "TCP flow first seen without its SYN: its opener is unknown")         \
+  X(kHttpAnomaly, "http_anomaly",                                                                  \
+    "ambiguous HTTP/1.x framing: a receiver may read the messages differently (RFC 9112)")         \
+  X(kContentUninspected, "content_uninspected",                                                    \
+    "HTTP content the detectors could not see decoded (unknown coding, corrupt, over a limit)")    \
   X(kFlowTableFull, "flow_table_full", "failure: flow table full")                                 \
   X(kReorderQueueFull, "reorder_queue_full", "failure: TCP out-of-order queue full")               \
   X(kStreamUnavailable, "stream_unavailable", "failure: stream scanning state unavailable")        \
@@ -99,6 +103,10 @@ inline constexpr uint32_t kFragmented = 1u << 9;  // fragments of an inspected f
 inline constexpr uint32_t kUrgentData = 1u << 10;
 // A TCP flow first seen without a SYN: its opener is a guess ([defaults] midstream).
 inline constexpr uint32_t kMidstream = 1u << 11;
+// Ambiguous HTTP/1.x framing in an inspected direction ([defaults] http_anomaly).
+inline constexpr uint32_t kHttpAnomaly = 1u << 12;
+// HTTP content that could not be decoded for the detectors ([defaults] content_uninspected).
+inline constexpr uint32_t kContentUninspected = 1u << 13;
 }  // namespace flag
 
 // Failure conditions with a fail-open/closed knob, in flag-bit order starting at kFlowTableFull.

@@ -320,8 +320,10 @@ class Snapshot {
   bool monitor_ = false;
   Action no_counterparty_action_ = Action::kBlock;
   Action opaque_action_ = Action::kAllow;
-  Action urgent_action_ = Action::kBlock;     // [defaults] urgent_data
-  Action midstream_action_ = Action::kBlock;  // [defaults] midstream
+  Action urgent_action_ = Action::kBlock;               // [defaults] urgent_data
+  Action midstream_action_ = Action::kBlock;            // [defaults] midstream
+  Action http_anomaly_action_ = Action::kBlock;         // [defaults] http_anomaly
+  Action content_uninspected_action_ = Action::kBlock;  // [defaults] content_uninspected
   std::array<Action, kFailureCount> failure_action_{};
 
   std::vector<ZoneInfo> zones_;

@@ -60,6 +60,8 @@ uint32_t flag_by_name(std::string_view n) {
   if (n == "reverse_payload") return flag::kReversePayload;
   if (n == "urgent_data") return flag::kUrgentData;
   if (n == "midstream") return flag::kMidstream;
+  if (n == "http_anomaly") return flag::kHttpAnomaly;
+  if (n == "content_uninspected") return flag::kContentUninspected;
   for (std::size_t i = 0; i < kFailureCount; ++i) {
     if (failure_name(i) == n) return flag::kFlowTableFull << i;
   }
@@ -67,8 +69,9 @@ uint32_t flag_by_name(std::string_view n) {
 }
 
 std::vector<std::string> flag_names() {
-  std::vector<std::string> v = {"evasion",         "fragmented",  "opaque_payload",
-                                "reverse_payload", "urgent_data", "midstream"};
+  std::vector<std::string> v = {"evasion",         "fragmented",         "opaque_payload",
+                                "reverse_payload", "urgent_data",        "midstream",
+                                "http_anomaly",    "content_uninspected"};
   for (std::size_t i = 0; i < kFailureCount; ++i) v.emplace_back(failure_name(i));
   return v;
 }

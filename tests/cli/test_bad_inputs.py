@@ -196,6 +196,9 @@ class BadInputTest(unittest.TestCase):
             r"^burst = 32": "burst = 100000",
             r"^ring_size = 16384": "ring_size = 1000",
             r"^evidence_packets_per_flow = 32": "evidence_packets_per_flow = -1",
+            r"^decode_arena_mb = 64": "decode_arena_mb = 4096",
+            r"^decode_memory_mb = 16": "decode_memory_mb = 128",  # above decode_arena_mb
+            r"^decode_max_ratio = 200": "decode_max_ratio = 1",
         }
         for pattern, repl in cases.items():
             with self.subTest(value=repl):

@@ -27,8 +27,8 @@ expected.json:
           "fields": {"categories": [...]},    # exact values of other JSON fields
           "expected_failure": "BUG: ..."      # the engine is known to get this wrong
       } ] } ] }
-A reason matches "kind:id" when its kind is kind and id is its category, counterparty, basis or
-detector (as in `policy test` expect_reasons); "kind" alone matches any reason of that kind.
+A reason matches "kind:id" when its kind is kind and id is its category, counterparty, basis,
+detector (as in `policy test` expect_reasons) or detail (http_anomaly / content_uninspected); "kind" alone matches any reason of that kind.
 Every expectation is one unittest test; a known engine bug is an expectedFailure, so the case
 still passes while the bug exists and fails ("unexpected success") once it is fixed.
 """
@@ -59,7 +59,8 @@ def reason_matches(r, want):
     kind, _, ident = want.partition(":")
     if r.get("kind") != kind:
         return False
-    return not ident or ident in [r.get(k) for k in ("category", "counterparty", "basis", "detector")]
+    return not ident or ident in [r.get(k) for k in
+                                  ("category", "counterparty", "basis", "detector", "detail")]
 
 
 def is_subsequence(reasons, wanted):

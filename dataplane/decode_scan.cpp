@@ -1,0 +1,100 @@
+// Scanning of the HTTP decoding layer's output for the pipeline (see decode_scan.hpp).
+#include "dataplane/decode_scan.hpp"
+
+#include <algorithm>
+
+#include "dataplane/policy_epoch.hpp"
+
+namespace dc::dataplane {
+
+namespace pflag = policy::flag;
+namespace dec = inspect::decoding;
+
+void DecodedScan::bind(Flow& f, InspectCtx& ctx, unsigned di, inspect::Scratch& scratch,
+                       bool is_export) noexcept {
+  flow_ = &f;
+  ctx_ = &ctx;
+  di_ = di;
+  scratch_ = &scratch;
+  findings_.attach(f, ctx, is_export);
+}
+
+void DecodedScan::unbind() noexcept {
+  findings_.clear();
+  flow_ = nullptr;
+  ctx_ = nullptr;
+  scratch_ = nullptr;
+}
+
+inspect::Stream*& DecodedScan::slot(const dec::Path& where) noexcept {
+  return ctx_->decoded[di_][std::min(where.depth(), InspectCtx::kDecodedStreams - 1)];
+}
+
+void DecodedScan::on_data(const dec::Path& where, std::span<const uint8_t> bytes) noexcept {
+  if (flow_ == nullptr || bytes.empty()) return;
+  inspect::Stream*& s = slot(where);
+  if (s == nullptr) {
+    // Bounded: decoded streams share the engine's pool with the raw streams of all flows.
+    s = flow_->engine->streams->acquire();
+    if (s == nullptr) {
+      flow_->flags |= pflag::kStreamUnavailable;
+      return;
+    }
+  }
+  counters_.decoded_bytes += bytes.size();
+  findings_.set_source(1 + where.depth());
+  if (inspect::scan(*s, *scratch_, bytes, findings_) != inspect::ScanStatus::kOk)
+    flow_->flags |= pflag::kScanError;
+}
+
+void DecodedScan::settle() noexcept {
+  if (flow_ == nullptr) return;
+  for (std::size_t d = 0; d < InspectCtx::kDecodedStreams; ++d) {
+    inspect::Stream* s = ctx_->decoded[di_][d];
+    findings_.set_source(1 + d);
+    if (s != nullptr && inspect::settle(*s, *scratch_, findings_) != inspect::ScanStatus::kOk)
+      flow_->flags |= pflag::kScanError;
+  }
+}
+
+void DecodedScan::close_slot(inspect::Stream*& s, bool judge) noexcept {
+  if (s == nullptr) return;
+  findings_.set_source(1 + static_cast<std::size_t>(&s - ctx_->decoded[di_]));
+  if (judge) (void)inspect::close(*s, *scratch_, findings_);
+  flow_->engine->streams->release(s);
+  s = nullptr;
+}
+
+void DecodedScan::on_end(const dec::Path& where) noexcept {
+  if (flow_ != nullptr) close_slot(slot(where), true);
+}
+
+void DecodedScan::close_all(bool judge) noexcept {
+  if (flow_ == nullptr) return;
+  for (inspect::Stream*& s : ctx_->decoded[di_]) close_slot(s, judge);
+}
+
+void DecodedScan::on_anomaly(dec::HttpAnomaly a) noexcept {
+  if (flow_ == nullptr || !dec::http_anomaly_is_ambiguous(a)) return;
+  ++counters_.http_anomalies;
+  flow_->flags |= pflag::kHttpAnomaly;
+  if (ctx_->http_anomaly == nullptr) ctx_->http_anomaly = dec::http_anomaly_name(a);
+}
+
+void DecodedScan::on_condition(dec::DecodeCondition c, const dec::Path&) noexcept {
+  if (flow_ == nullptr) return;
+  switch (dec::condition_class(c)) {
+    case dec::ConditionClass::kUninspected:
+      ++counters_.content_uninspected;
+      flow_->flags |= pflag::kContentUninspected;
+      if (ctx_->uninspected == nullptr) ctx_->uninspected = dec::decode_condition_name(c);
+      break;
+    case dec::ConditionClass::kOpaque:  // a tunnel: what follows is judged like TLS payload
+      flow_->flags |= pflag::kPayloadOpaque;
+      break;
+    case dec::ConditionClass::kNote:
+      break;
+  }
+}
+
+}  // namespace dc::dataplane

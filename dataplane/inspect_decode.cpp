@@ -1,0 +1,71 @@
+// The HTTP decoding layer in the per-packet path: each inspected direction's in-order bytes go
+// through the flow's HttpFlowDecoder (client side = opener -> responder) and the decoded bytes
+// are scanned and settled before the segment that carried them is forwarded; the raw bytes are
+// scanned as well (inspect_payload.cpp). Worker thread; no allocation.
+#include "dataplane/pipeline.hpp"
+
+namespace dc::dataplane {
+
+namespace dec = inspect::decoding;
+
+// Decoding is switched on unless the opener's stream is TLS, HTTP/2 with prior knowledge or not
+// HTTP/1.x at all (the sniffer's verdict; the decoder also gives up by itself on non-HTTP bytes).
+bool Pipeline::decode_wanted(const InspectCtx& ctx) const noexcept {
+  if (decode_worker_ == nullptr || ctx.decode_off || ctx.opaque) return false;
+  const inspect::TlsStatus ts = ctx.tls.status();
+  if (ts != inspect::TlsStatus::kNotTls && ts != inspect::TlsStatus::kNeedMore) return false;
+  const inspect::HttpStatus hs = ctx.http.status();
+  return hs != inspect::HttpStatus::kNotHttp && hs != inspect::HttpStatus::kHttp2Preface;
+}
+
+void Pipeline::decode_view(Flow& f, InspectCtx& ctx, Direction dir,
+                           const inspect::UrgentView& v) noexcept {
+  if (!decode_wanted(ctx)) {
+    ctx.decode_off = true;  // once off, off for the flow (its decoder saw an unknown prefix)
+    return;
+  }
+  if (v.part[0].empty() && v.part[1].empty()) return;
+  inspect::Scratch* scratch = scratch_for(f);
+  if (scratch == nullptr || f.engine->streams == nullptr) return;
+  const unsigned di = static_cast<unsigned>(dir);
+  const dec::FlowSide side =
+      dir == Direction::kForward ? dec::FlowSide::kClient : dec::FlowSide::kServer;
+  decoded_scan_.bind(f, ctx, di, *scratch,
+                     di == 0 ? f.adm.forward_is_export() : f.adm.reverse_is_export());
+  for (const auto& part : v.part) {
+    if (!part.empty()) ctx.http_decode.feed(side, part, *decode_worker_, decoded_scan_);
+  }
+  decoded_scan_.settle();  // the segment is forwarded after this: judge what it carried
+  decoded_scan_.unbind();
+}
+
+// The direction's FIN: a body delimited by the close ends; its decoded streams are judged.
+void Pipeline::decode_fin(Flow& f, InspectCtx& ctx, Direction dir) noexcept {
+  if (decode_worker_ == nullptr || ctx.decode_off) return;
+  inspect::Scratch* scratch = scratch_for(f);
+  if (scratch == nullptr || f.engine->streams == nullptr) return;
+  const unsigned di = static_cast<unsigned>(dir);
+  decoded_scan_.bind(f, ctx, di, *scratch,
+                     di == 0 ? f.adm.forward_is_export() : f.adm.reverse_is_export());
+  ctx.http_decode.finish(di == 0 ? dec::FlowSide::kClient : dec::FlowSide::kServer, *decode_worker_,
+                         decoded_scan_);
+  decoded_scan_.close_all(true);
+  decoded_scan_.unbind();
+}
+
+// The flow ends: decoded streams are judged (unless the flow is blocked already) and returned,
+// and the decoder's codec memory goes back to the worker's arena.
+void Pipeline::end_decoding(Flow& f, InspectCtx& ctx) noexcept {
+  inspect::Scratch* scratch = scratch_for(f);
+  if (scratch != nullptr && f.engine->streams != nullptr) {
+    for (unsigned di = 0; di < 2; ++di) {
+      decoded_scan_.bind(f, ctx, di, *scratch,
+                         di == 0 ? f.adm.forward_is_export() : f.adm.reverse_is_export());
+      decoded_scan_.close_all(f.verdict != FlowVerdict::kBlock);
+      decoded_scan_.unbind();
+    }
+  }
+  ctx.http_decode.release();
+}
+
+}  // namespace dc::dataplane
