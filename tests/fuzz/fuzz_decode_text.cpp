@@ -11,16 +11,9 @@
 
 #include "inspect/decode/multipart.hpp"
 #include "inspect/decode/text.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 using namespace dc::inspect::decoding;
-
-#define CHECK(c)                                                                   \
-  do {                                                                             \
-    if (!(c)) {                                                                    \
-      __builtin_fprintf(stderr, "invariant failed: %s (line %d)\n", #c, __LINE__); \
-      std::abort();                                                                \
-    }                                                                              \
-  } while (0)
 
 namespace {
 

@@ -10,17 +10,10 @@
 #include <string>
 
 #include "inspect/protocol/http.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 using dc::inspect::HttpRequestParser;
 using dc::inspect::HttpStatus;
-
-#define CHECK(c)                                                                   \
-  do {                                                                             \
-    if (!(c)) {                                                                    \
-      __builtin_fprintf(stderr, "invariant failed: %s (line %d)\n", #c, __LINE__); \
-      std::abort();                                                                \
-    }                                                                              \
-  } while (0)
 
 namespace {
 

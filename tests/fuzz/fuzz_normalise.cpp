@@ -20,6 +20,7 @@
 #include "inspect/packet/decode.hpp"
 #include "inspect/stream/normalise.hpp"
 #include "inspect/stream/reorder.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
 
@@ -36,14 +37,6 @@ const uint8_t* canon() {
   }
   return buf;
 }
-
-#define CHECK(c)                                                                   \
-  do {                                                                             \
-    if (!(c)) {                                                                    \
-      __builtin_fprintf(stderr, "invariant failed: %s (line %d)\n", #c, __LINE__); \
-      std::abort();                                                                \
-    }                                                                              \
-  } while (0)
 
 uint32_t be32(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];

@@ -21,14 +21,7 @@
 #include "base/hash.hpp"
 #include "inspect/detect/detectors.hpp"
 #include "policy/policy.hpp"
-
-#define CHECK(c)                                                                   \
-  do {                                                                             \
-    if (!(c)) {                                                                    \
-      __builtin_fprintf(stderr, "invariant failed: %s (line %d)\n", #c, __LINE__); \
-      std::abort();                                                                \
-    }                                                                              \
-  } while (0)
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
 

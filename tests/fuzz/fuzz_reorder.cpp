@@ -23,6 +23,7 @@
 
 #include "inspect/packet/decode.hpp"
 #include "inspect/stream/reorder.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 using dc::inspect::DirState;
 using dc::inspect::Release;
@@ -45,14 +46,6 @@ const uint8_t* canon() {
   }
   return buf;
 }
-
-#define CHECK(c)                                                                   \
-  do {                                                                             \
-    if (!(c)) {                                                                    \
-      __builtin_fprintf(stderr, "invariant failed: %s (line %d)\n", #c, __LINE__); \
-      std::abort();                                                                \
-    }                                                                              \
-  } while (0)
 
 struct Accepted {
   int64_t off;
