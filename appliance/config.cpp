@@ -314,10 +314,24 @@ class Loader {
     return false;
   }
 
+  // IP reassembly per worker: datagrams in flight (rte_ip_frag entries, 256 B each, up to 8
+  // fragments + 8 pieces of mbufs each), reassembled datagrams alive (64 KiB each) and how long
+  // an incomplete datagram may wait (docs/operations.md "IP reassembly").
+  void load_reassembly(const toml::table& d, dataplane::ReassemblyConfig& r) {
+    get_uint(d, "reassembly_datagrams", r.max_datagrams, 1, 1u << 20);
+    get_uint(d, "reassembly_buffers", r.buffers, 1, 1u << 14);
+    uint32_t ms = static_cast<uint32_t>(r.timeout_ns / 1'000'000);
+    get_uint(d, "reassembly_timeout_ms", ms, 1, 120'000);
+    r.timeout_ns = int64_t{ms} * 1'000'000;
+  }
+
   void load_dataplane(const toml::table& d, ApplianceConfig& c) {
-    check_keys(d, {"unknown_ethertype", "policy", "allow_without_policy", "block_action"},
+    check_keys(d,
+               {"unknown_ethertype", "policy", "allow_without_policy", "block_action",
+                "reassembly_datagrams", "reassembly_buffers", "reassembly_timeout_ms"},
                "[dataplane]");
     auto& ps = c.dataplane.pipeline;
+    load_reassembly(d, ps.reassembly);
     ps.reset_on_block =
         drop_or(d, "block_action", "reset", "unknown block_action \"%s\" (expected: drop, reset)");
     ps.forward_unknown_ethertype =

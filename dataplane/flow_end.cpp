@@ -136,6 +136,7 @@ void Pipeline::end_flow(Flow& f, int64_t now_ns) noexcept {
 }
 
 void Pipeline::expire(int64_t now_ns) noexcept {
+  if (reasm_ != nullptr) reasm_->expire(now_ns, settings_.expiry_budget);
   counters_.flows_expired += flows_.expire_some(
       now_ns, settings_.expiry_budget, [this, now_ns](Flow& f) noexcept { end_flow(f, now_ns); });
 }
@@ -150,6 +151,7 @@ void Pipeline::expire_all(int64_t now_ns) noexcept {
       }
     }
   }
+  if (reasm_ != nullptr) reasm_->expire_all();  // datagrams never completed
   flows_.expire_all([this, now_ns](Flow& f) noexcept {
     end_flow(f, std::max(now_ns, f.last_seen_ns));
     ++counters_.flows_expired;

@@ -1,63 +1,83 @@
-// IP fragments: the first-fragment table and the handling of later fragments (no L4 header).
-#include "dataplane/fragments.hpp"
-
+// IP fragments in the pipeline: every fragment goes to the worker's Reassembler; a complete
+// datagram is decoded and goes on like any other packet; an evasive one blocks its flow; a
+// reassembled datagram that is forwarded leaves as the original fragments.
 #include <rte_mbuf.h>
 
 #include "dataplane/pipeline.hpp"
+#include "dataplane/stage_drops.hpp"
 
 namespace dc::dataplane {
 
-FragmentTable::Entry& FragmentTable::bucket(const inspect::Decoded& d) const noexcept {
-  uint32_t h = d.frag_id * 2654435761u;
-  for (int i = 12; i < 16; ++i) h = (h ^ d.src.bytes[i] ^ (d.dst.bytes[i] << 8)) * 16777619u;
-  return entries_[(h ^ d.proto) & (kEntries - 1)];
-}
+namespace pflag = policy::flag;
 
-void FragmentTable::remember(const inspect::Decoded& d, uint8_t dir, uint32_t slot,
-                             uint64_t flow_id, int64_t now_ns) noexcept {
-  Entry& e = bucket(d);
-  e.src = d.src;
-  e.dst = d.dst;
-  e.ip_id = d.frag_id;
-  e.proto = d.proto;
-  e.dir = dir;
-  e.slot = slot;
-  e.flow_id = flow_id;
-  e.seen_ns = now_ns;
-}
-
-const FragmentTable::Entry* FragmentTable::find(const inspect::Decoded& d,
-                                                int64_t now_ns) const noexcept {
-  const Entry& e = bucket(d);
-  const bool known = e.seen_ns != 0 && now_ns - e.seen_ns < kLifetimeNs && e.ip_id == d.frag_id &&
-                     e.proto == d.proto && e.src == d.src && e.dst == d.dst;
-  return known ? &e : nullptr;
-}
-
-// A fragment without an L4 header follows its datagram's first fragment: forwarded only when
-// that fragment's flow is forwarded and not inspected; otherwise dropped (never uninspected
-// bytes).
-void Pipeline::non_first_fragment(const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
-                                  BurstOutput& out) noexcept {
-  const FragmentTable::Entry* e = frags_.find(d, now_ns);
-  Flow* f = nullptr;
-  if (e != nullptr) {
-    Direction dir;
-    f = flows_.lookup(flows_.slot(e->slot).initiator, dir);
-    if (f != nullptr && f->id != e->flow_id) f = nullptr;
+bool Pipeline::reassemble(rte_mbuf*& m, inspect::Decoded& d, int64_t now_ns,
+                          BurstOutput& out) noexcept {
+  if (reasm_ == nullptr) {  // no pool to reassemble with: never forwarded uninspected
+    drop_pkt(m, DropReason::kFragmentUninspected, out);
+    return false;
   }
-  if (f == nullptr) return drop_pkt(m, DropReason::kFragmentUninspected, out);
-  Direction dir = static_cast<Direction>(e->dir);
-  flows_.on_packet(*f, dir, 0, rte_pktmbuf_pkt_len(m), now_ns);
-  const bool inspected =
-      dir == Direction::kForward ? f->adm.inspect_forward : f->adm.inspect_reverse;
-  if (f->verdict == FlowVerdict::kBlock || (f->policy != nullptr && inspected)) {
-    ++f->dropped_packets;
-    return drop_pkt(
-        m, f->verdict == FlowVerdict::kBlock ? f->block_reason : DropReason::kFragmentUninspected,
-        out);
+  Reassembler::Step s;
+  reasm_->add(m, d, now_ns, s);
+  for (uint32_t i = 0; i < s.n_dropped; ++i) drop_pkt(s.dropped[i], s.reason, out);
+  switch (s.outcome) {
+    case Reassembler::Outcome::kHeld:
+      return false;
+    case Reassembler::Outcome::kDuplicate:
+      drop_pkt(m, DropReason::kFragmentDuplicate, out);
+      return false;
+    case Reassembler::Outcome::kDrop:
+      drop_pkt(m, s.reason, out);
+      return false;
+    case Reassembler::Outcome::kEvasion:
+      // Without its first fragment the flow is unknown yet: it is blocked when that arrives.
+      if (s.datagram == nullptr) return false;
+      cur_frag_evasion_ = true;
+      break;
+    case Reassembler::Outcome::kComplete:
+      ++counters_.reassembled;
+      cur_reassembled_ = true;
+      break;
   }
-  forward_pkt(*f, dir, m, out);
+  if (s.datagram != m) {  // decoded again: a held first fragment, or the reassembled datagram
+    m = s.datagram;
+    std::span<const uint8_t> frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
+    const inspect::DecodeStatus st = inspect::decode(frame, d, decode_opts_);
+    if (st != inspect::DecodeStatus::kOk) {
+      drop_pkt(m, cur_frag_evasion_ ? DropReason::kFragmentOverlap : drop_reason_of(st), out);
+      return false;
+    }
+  }
+  if (cur_frag_evasion_ && snap_ == nullptr) {  // no policy to block a flow with (lab mode)
+    drop_pkt(m, DropReason::kFragmentOverlap, out);
+    return false;
+  }
+  return true;
+}
+
+// Fragments whose overlapping bytes differ: a receiver may rebuild either version, so the flow
+// is blocked as evasion (always, as for TCP, docs/policy-reference.md) and the fragment dropped.
+void Pipeline::fragment_evasion(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m,
+                                int64_t now_ns, BurstOutput& out) noexcept {
+  note_packet(f, dir, d, m, now_ns);
+  f.flags |= pflag::kEvasion;
+  if (f.verdict == FlowVerdict::kPending) admit_new(f, d, now_ns);
+  if (f.verdict != FlowVerdict::kBlock && f.policy != nullptr) {
+    f.adm.sni_pending = false;
+    apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+  }
+  if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
+  ++f.dropped_packets;
+  drop_pkt(m, DropReason::kFragmentOverlap, out);
+}
+
+void Pipeline::forward_fragments(rte_mbuf* m, BurstOutput& out) noexcept {
+  if (out.n_fwd + Reassembler::kMaxFragments > BurstOutput::kCapacity ||
+      out.n_drop >= BurstOutput::kCapacity)
+    return drop_pkt(m, DropReason::kTxFull, out);
+  const uint32_t n = Reassembler::take_originals(m, out.fwd + out.n_fwd);
+  out.n_fwd += n;
+  counters_.forwarded += n;
+  out.drop[out.n_drop++] = m;  // only its buffer is left: freed by the caller, not a drop
 }
 
 }  // namespace dc::dataplane

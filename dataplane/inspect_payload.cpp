@@ -195,9 +195,9 @@ bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d
   const bool content = forward_dir ? f.adm.inspect_forward : f.adm.inspect_reverse;
   if (!content && !(forward_dir && f.adm.sni_pending)) return true;
   if (d.proto != inspect::kProtoTcp && d.payload_len == 0) return true;
-  if (d.is_fragment) {
-    // Fragments of inspected flows are never forwarded uninspected (no reassembly yet): the
-    // flow is blocked and its record says why.
+  if (cur_reassembled_ && !f.policy->reassemble_fragments()) {
+    // [defaults] fragments = "block": a fragmented datagram of an inspected flow blocks the flow
+    // (its record says why) instead of being inspected.
     f.flags |= pflag::kFragmented;
     f.adm.sni_pending = false;
     apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);

@@ -53,6 +53,11 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable
                                                      std::to_string(worker_id) + ")");
     p->decode_worker_ = std::move(w.value());
   }
+  if (settings.tx_pool != nullptr) {
+    auto r = Reassembler::create(settings.reassembly, settings.tx_pool, worker_id, counters);
+    if (!r) return r.error();
+    p->reasm_ = std::move(r.value());
+  }
   p->port_zone_ = settings.port_zone;
   p->port_peer_zone_ = settings.port_peer_zone;
   if (settings.epoch != nullptr) {
@@ -132,6 +137,7 @@ void Pipeline::process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int6
     pc.rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
     process_one(in_port, pkts[i], now_ns, out);
   }
+  if (reasm_ != nullptr) reasm_->end_burst();  // the mbufs rte_ip_frag gave up
 }
 
 void Pipeline::drop_pkt(rte_mbuf* m, DropReason r, BurstOutput& out) noexcept {
@@ -290,13 +296,11 @@ Flow* Pipeline::flow_of(const inspect::Decoded& d, uint16_t src_zone, uint16_t d
   return f;
 }
 
-// Bookkeeping of a packet in its flow: counters, the first fragment of a datagram, evidence.
+// Bookkeeping of a packet in its flow: counters, evidence.
 void Pipeline::note_packet(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m,
                            int64_t now_ns) noexcept {
   // Every packet counts in its flow, forwarded or not (the record shows what was attempted).
   flows_.on_packet(f, dir, d.tcp_flags, rte_pktmbuf_pkt_len(m), now_ns);
-  if (d.is_fragment && d.more_fragments)
-    frags_.remember(d, static_cast<uint8_t>(dir), f.slot, f.id, now_ns);
   // Evidence: the first packets of every flow that is new, crosses the border or is blocked are
   // copied to the audit writer, which keeps them only for blocked flows. The copy is made before
   // the verdict so that a flow blocked by this very packet has it in its capture.
@@ -352,12 +356,14 @@ void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
   if (!decode_frame(m, d, out)) return;
   uint16_t src_zone, dst_zone;
   if (!zones_of(in_port, d, m, src_zone, dst_zone, out)) return;
-  // Later fragments carry no ports: they follow the flow of their datagram's first fragment.
-  if (d.is_fragment && d.l4_offset == 0) return non_first_fragment(d, m, now_ns, out);
+  // Fragments are reassembled first (fragments.cpp); the datagram then goes on as one packet.
+  cur_reassembled_ = cur_frag_evasion_ = false;
+  if (d.is_fragment && !reassemble(m, d, now_ns, out)) return;
   Direction dir;
   Flow* f = flow_of(d, src_zone, dst_zone, m, now_ns, dir, out);
   if (f == nullptr) return;
   cur_flow_ = f;
+  if (cur_frag_evasion_) return fragment_evasion(*f, dir, d, m, now_ns, out);
   if (d.proto == inspect::kProtoTcp && !normalise_tcp(*f, dir, d, m, out)) return;
   note_packet(*f, dir, d, m, now_ns);
   // 4. A policy reload since this flow was admitted: the newest policy may refuse it.

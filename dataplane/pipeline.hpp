@@ -18,9 +18,9 @@
 #include "dataplane/flow_event.hpp"
 #include "dataplane/flow_findings.hpp"
 #include "dataplane/flow_table.hpp"
-#include "dataplane/fragments.hpp"
 #include "dataplane/inspect_pool.hpp"
 #include "dataplane/policy_epoch.hpp"
+#include "dataplane/reassembly.hpp"
 #include "dataplane/record_hold.hpp"
 #include "inspect/decode/worker.hpp"
 #include "inspect/detect/scanner.hpp"
@@ -64,6 +64,8 @@ struct PipelineSettings {
     for (auto& z : port_zone) z = kNoZone;
     for (auto& z : port_peer_zone) z = kNoZone;
   }
+  // IP reassembly (appliance.toml [dataplane] reassembly_*): needs tx_pool (pieces, buffers).
+  ReassemblyConfig reassembly{};
   // Ingress port -> its frames end with the 4-byte Ethernet FCS (appliance.toml ports `fcs =
   // "strip"`): checked and stripped before decoding (dataplane/ethernet_fcs.cpp).
   bool port_fcs_strip[kMaxPorts + 1] = {};
@@ -135,6 +137,7 @@ class Pipeline {
                     BurstOutput& out) noexcept;
   void drop_pkt(rte_mbuf* m, DropReason r, BurstOutput& out) noexcept;
   void forward_pkt(rte_mbuf* m, BurstOutput& out) noexcept {
+    if (Reassembler::owns(m)) return forward_fragments(m, out);  // one flag test otherwise
     ++counters_.forwarded;
     out.fwd[out.n_fwd++] = m;
   }
@@ -163,9 +166,13 @@ class Pipeline {
                      BurstOutput& out) noexcept;
   void scan_view(Flow& f, InspectCtx& ctx, Direction dir, const inspect::UrgentView& v,
                  int64_t now_ns) noexcept;
-  // Later fragments (fragments.cpp).
-  void non_first_fragment(const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
-                          BurstOutput& out) noexcept;
+  // IP fragments (fragments.cpp): reassembly. True when `m` and `d` are now the reassembled
+  // datagram (or, cur_frag_evasion_, the first fragment of an evasive one) to process further.
+  bool reassemble(rte_mbuf*& m, inspect::Decoded& d, int64_t now_ns, BurstOutput& out) noexcept;
+  void fragment_evasion(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m,
+                        int64_t now_ns, BurstOutput& out) noexcept;
+  // A reassembled datagram crosses as the original fragments it was rebuilt from.
+  void forward_fragments(rte_mbuf* m, BurstOutput& out) noexcept;
 
   // Admission and verdicts (flow_verdict.cpp).
   bool admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept;
@@ -210,7 +217,9 @@ class Pipeline {
 
   void set_today(int64_t now_ns) noexcept;
 
-  FragmentTable frags_;
+  std::unique_ptr<Reassembler> reasm_;  // null without a tx_pool: fragments are dropped
+  bool cur_reassembled_ = false;        // the packet being processed was reassembled
+  bool cur_frag_evasion_ = false;       // ... is the first fragment of an evasive datagram
   uint16_t worker_id_;
   FlowTable& flows_;
   const PipelineSettings& settings_;

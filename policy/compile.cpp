@@ -82,6 +82,7 @@ void SnapshotBuilder::header_and_defaults() {
   one_of(df.opaque_payload, kActionSpellings, s_->opaque_action_, "opaque_payload action");
   one_of(df.urgent_data, kActionSpellings, s_->urgent_action_, "urgent_data action");
   one_of(df.midstream, kActionSpellings, s_->midstream_action_, "midstream action");
+  one_of(df.fragments, kFragmentSpellings, s_->reassemble_fragments_, "fragments handling");
   one_of(df.http_anomaly, kActionSpellings, s_->http_anomaly_action_, "http_anomaly action");
   one_of(df.content_uninspected, kActionSpellings, s_->content_uninspected_action_,
          "content_uninspected action");

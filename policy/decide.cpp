@@ -77,7 +77,7 @@ bool sni_matches(std::string_view got, std::string_view pat) noexcept {
 void push_flag_reasons(Collector& c, uint32_t flags, bool reverse_payload_allowed,
                        const std::array<Action, kFailureCount>& failure_action) noexcept {
   if (flags & flag::kEvasion) c.push(make(ReasonKind::kEvasion, Action::kBlock));
-  // Fragments of an inspected flow are not reassembled: what they carry was never inspected.
+  // Fragments of an inspected flow under [defaults] fragments = "block": never inspected.
   if (flags & flag::kFragmented) c.push(make(ReasonKind::kFragmentUninspected, Action::kBlock));
   if ((flags & flag::kReversePayload) && !reverse_payload_allowed) {
     c.push(make(ReasonKind::kOneWayViolation, Action::kBlock));

@@ -44,6 +44,7 @@ inline constexpr Field<DefaultsDoc> kDefaultsFields[] = {
     {"opaque_payload", &DefaultsDoc::opaque_payload},
     {"urgent_data", &DefaultsDoc::urgent_data},
     {"midstream", &DefaultsDoc::midstream},
+    {"fragments", &DefaultsDoc::fragments},
     {"http_anomaly", &DefaultsDoc::http_anomaly},
     {"content_uninspected", &DefaultsDoc::content_uninspected},
     {"on_failure"},  // by hand: a table whose keys are failure names

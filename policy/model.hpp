@@ -41,6 +41,7 @@ struct DefaultsDoc {
   LStr opaque_payload{"allow"};
   LStr urgent_data{"block"};          // TCP urgent byte in inspected bytes (tcp_urgent_ambiguous)
   LStr midstream{"block"};            // border TCP flow first seen without its SYN
+  LStr fragments{"reassemble"};       // fragments of inspected flows: reassemble | block
   LStr http_anomaly{"block"};         // ambiguous HTTP/1.x framing (http_anomaly)
   LStr content_uninspected{"block"};  // HTTP content not decoded (content_uninspected)
   Located<bool> monitor{false};

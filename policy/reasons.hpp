@@ -40,7 +40,7 @@ std::string_view action_name(Action a) noexcept;  // "allow" | "alert" | "block"
   X(kDomesticLink, "declared_link", "declared link; the flow does not cross the border")           \
   X(kEvasion, "evasion", "stream evasion detected (inconsistent overlap or retransmission)")       \
   X(kFragmentUninspected, "fragment_uninspected",                                                  \
-    "IP fragments of an inspected flow: its bytes could not be inspected")                         \
+    "IP fragments of an inspected flow and [defaults] fragments = \"block\"")                      \
   X(kTcpUrgentAmbiguous, "tcp_urgent_ambiguous",                                                   \
     "TCP urgent byte in inspected bytes: receivers differ on whether it is data (RFC 6093)")       \
   X(kMidstream, "midstream", "TCP flow first seen without its SYN: its opener is unknown")         \
@@ -98,7 +98,7 @@ inline constexpr uint32_t kStreamUnavailable = 1u << 5;
 inline constexpr uint32_t kScanError = 1u << 6;
 inline constexpr uint32_t kAuditUnavailable = 1u << 7;
 inline constexpr uint32_t kEvidenceUnavailable = 1u << 8;
-inline constexpr uint32_t kFragmented = 1u << 9;  // fragments of an inspected flow: always block
+inline constexpr uint32_t kFragmented = 1u << 9;  // fragments, [defaults] fragments = "block"
 // A TCP segment designated an urgent byte in an inspected direction ([defaults] urgent_data).
 inline constexpr uint32_t kUrgentData = 1u << 10;
 // A TCP flow first seen without a SYN: its opener is a guess ([defaults] midstream).

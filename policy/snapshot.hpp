@@ -239,6 +239,9 @@ class Snapshot {
   const std::string& policy_version() const noexcept { return policy_version_; }
   const std::string& source_path() const noexcept { return source_path_; }
   bool monitor_mode() const noexcept { return monitor_; }
+  // [defaults] fragments: a reassembled datagram of an inspected flow is inspected (true) or
+  // blocks the flow as fragment_uninspected (false).
+  bool reassemble_fragments() const noexcept { return reassemble_fragments_; }
 
   // ---- zones ----
   std::size_t zone_count() const noexcept { return zones_.size(); }
@@ -322,6 +325,7 @@ class Snapshot {
   Action opaque_action_ = Action::kAllow;
   Action urgent_action_ = Action::kBlock;               // [defaults] urgent_data
   Action midstream_action_ = Action::kBlock;            // [defaults] midstream
+  bool reassemble_fragments_ = true;                    // [defaults] fragments
   Action http_anomaly_action_ = Action::kBlock;         // [defaults] http_anomaly
   Action content_uninspected_action_ = Action::kBlock;  // [defaults] content_uninspected
   std::array<Action, kFailureCount> failure_action_{};

@@ -18,6 +18,10 @@ struct Spelling {
 inline constexpr std::array<Spelling<Action>, 3> kActionSpellings{
     {{"allow", Action::kAllow}, {"alert", Action::kAlert}, {"block", Action::kBlock}}};
 
+// [defaults] fragments: reassemble fragmented datagrams of inspected flows (true) or block.
+inline constexpr std::array<Spelling<bool>, 2> kFragmentSpellings{
+    {{"reassemble", true}, {"block", false}}};
+
 inline constexpr std::array<Spelling<ZoneKind>, 3> kZoneKindSpellings{
     {{"domestic", ZoneKind::kDomestic},
      {"processing", ZoneKind::kProcessing},
