@@ -3,6 +3,8 @@
 // reassembled datagram that is forwarded leaves as the original fragments.
 #include <rte_mbuf.h>
 
+#include <span>
+
 #include "dataplane/pipeline.hpp"
 #include "dataplane/stage_drops.hpp"
 

@@ -5,6 +5,7 @@
 #include "dataplane/reassembly.hpp"
 
 #include <rte_ip.h>
+#include <rte_log.h>
 
 #include <algorithm>
 #include <cstring>
@@ -40,7 +41,7 @@ struct Reassembler::Datagram {
   inspect::IpAddr src, dst;
   uint32_t id = 0;
   uint8_t ip_version = 0;  // 0: free
-  uint8_t proto = 0;
+  uint8_t proto = 0;       // IPv4 protocol / the IPv6 Fragment header's next header
   uint16_t vlan = 0;
   // Given up: later fragments are dropped under this reason until the timeout (the library's
   // entry cannot be deleted, it expires).
@@ -112,8 +113,11 @@ Result<std::unique_ptr<Reassembler>> Reassembler::create(const ReassemblyConfig&
   // rte_ip_frag: 16 entries per bucket, two candidate buckets per key; its slot count
   // (rte_align32pow2(buckets) * 16 * 2) must reach max_datagrams.
   const uint32_t buckets = std::max(1u, (cfg.max_datagrams + 15) / 16);
+  const int level = rte_log_get_level(RTE_LOGTYPE_USER1);  // it logs its size at INFO
+  (void)rte_log_set_level(RTE_LOGTYPE_USER1, RTE_LOG_WARNING);
   r->tbl_ = rte_ip_frag_table_create(buckets, 16, cfg.max_datagrams,
                                      static_cast<uint64_t>(cfg.timeout_ns), SOCKET_ID_ANY);
+  if (level >= 0) (void)rte_log_set_level(RTE_LOGTYPE_USER1, static_cast<uint32_t>(level));
   if (r->tbl_ == nullptr)
     return make_error(ErrorCode::kUnavailable,
                       "cannot create the IP reassembly table ([dataplane] reassembly_datagrams " +
@@ -176,7 +180,8 @@ uint32_t Reassembler::take_originals(rte_mbuf* m, rte_mbuf** to) noexcept {
 
 // The datagram of `d`, created if new; nullptr when its bucket or the table is full. An entry
 // past its timeout is expired first (the library starts a new entry for it too).
-Reassembler::Datagram* Reassembler::find(const inspect::Decoded& d, int64_t now_ns) noexcept {
+Reassembler::Datagram* Reassembler::find(const inspect::Decoded& d, uint8_t next,
+                                         int64_t now_ns) noexcept {
   Datagram* bucket = &table_[(hash_of(d) & bucket_mask_) * kWays];
   Datagram* free = nullptr;
   for (uint32_t w = 0; w < kWays; ++w) {
@@ -195,7 +200,7 @@ Reassembler::Datagram* Reassembler::find(const inspect::Decoded& d, int64_t now_
   free->dst = d.dst;
   free->id = d.frag_id;
   free->ip_version = d.ip_version;
-  free->proto = d.proto;
+  free->proto = next;
   free->vlan = d.vlan_outer;
   free->poisoned = DropReason::kNone;
   free->first_ns = now_ns;
@@ -247,7 +252,7 @@ void Reassembler::add(rte_mbuf* m, const inspect::Decoded& d, int64_t now_ns, St
   Datagram* g = nullptr;
   if (!v.parse(m, d)) {
     step.reason = DropReason::kBadFragment;
-  } else if ((g = find(d, now_ns)) == nullptr) {
+  } else if ((g = find(d, v.next, now_ns)) == nullptr) {
     step.reason = DropReason::kFragmentTableFull;
   } else if (g->poisoned != DropReason::kNone) {
     if (g->poisoned == DropReason::kFragmentOverlap && d.frag_offset == 0) {
@@ -262,7 +267,7 @@ void Reassembler::add(rte_mbuf* m, const inspect::Decoded& d, int64_t now_ns, St
     step.outcome = Outcome::kDrop;
     return;
   }
-  if (g->proto != d.proto || g->vlan != d.vlan_outer) return evasion(*g, m, d, step);
+  if (g->proto != v.next || g->vlan != d.vlan_outer) return evasion(*g, m, d, step);
   const std::span<const uint8_t> bytes(rte_pktmbuf_mtod(m, const uint8_t*) + v.begin,
                                        v.end - v.begin);
   FragmentLedger::Pieces p;

@@ -92,7 +92,7 @@ class Reassembler {
   static void release_buffer(void* addr, void* opaque);
 
   struct FragView;  // where a fragment's data lies in its frame
-  Datagram* find(const inspect::Decoded& d, int64_t now_ns) noexcept;
+  Datagram* find(const inspect::Decoded& d, uint8_t next, int64_t now_ns) noexcept;
   void expire_one(Datagram& g) noexcept;
   void give_up(Datagram& g, DropReason why, Step& step) noexcept;
   void evasion(Datagram& g, rte_mbuf* m, const inspect::Decoded& d, Step& step) noexcept;

@@ -15,7 +15,8 @@ fragments.pcap (IPv4 46001-46008, IPv6 46011-46012), to sg-analytics:8443:
   46011  IPv6: the request in 2 fragments cut inside the ID                    -> block (ID)
   46012  IPv6: a clean request in 2 fragments                                  -> allow
 frag_only.pcap holds flow 46001 alone; incomplete.pcap (46020) a request whose 2nd fragment
-never comes; too_many.pcap (46021) a request in 9 fragments (reassembly holds 8).
+never comes; too_many.pcap (46021) a request in 9 fragments (reassembly holds 8). Both end
+there: the request never reached the server, so it neither answers nor sees a FIN.
 """
 import os
 import struct
@@ -128,10 +129,10 @@ def generate(out):
     c = conn(46001)
     frag_only = c.handshake() + split(c, segment(c, req), [id_cut(req)], 46001) + finish(c, req)
     c = conn(46020)
-    incomplete = c.handshake() + split(c, segment(c, req), [id_cut(req)], 46020)[:1] + finish(c, req)
+    incomplete = c.handshake() + split(c, segment(c, req), [id_cut(req)], 46020)[:1]
     c = conn(46021)
     cuts = [24 + 8 * i for i in range(8)]  # 9 fragments
-    too_many = c.handshake() + split(c, segment(c, req), cuts, 46021) + finish(c, req)
+    too_many = c.handshake() + split(c, segment(c, req), cuts, 46021)
     frames = id_uploads() + clean_uploads() + ipv6_uploads()
     return {"fragments.pcap": R.write(os.path.join(out, "fragments.pcap"), frames),
             "frag_only.pcap": R.write(os.path.join(out, "frag_only.pcap"), frag_only),

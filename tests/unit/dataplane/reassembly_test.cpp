@@ -177,7 +177,7 @@ TEST_F(ReassemblerTest, OutOfOrderFragmentsCompleteAndForwardAsTheOriginals) {
   ASSERT_EQ(Reassembler::take_originals(s.datagram, orig), 3u);
   EXPECT_EQ(std::memcmp(rte_pktmbuf_mtod(orig[0], const uint8_t*), fr[2].data(), fr[2].size()), 0);
   EXPECT_EQ(std::memcmp(rte_pktmbuf_mtod(orig[1], const uint8_t*), fr[0].data(), fr[0].size()), 0);
-  for (rte_mbuf* o : orig) rte_pktmbuf_free(o);
+  for (int i = 0; i < 3; ++i) rte_pktmbuf_free(orig[i]);
   rte_pktmbuf_free(s.datagram);
 }
 
