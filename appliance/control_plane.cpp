@@ -26,7 +26,8 @@ extern "C" void on_hup(int) { g_reload.store(true); }
 constexpr dataplane::DropReason kFailures[] = {
     dataplane::DropReason::kFlowTableFull,     dataplane::DropReason::kReorderQueueFull,
     dataplane::DropReason::kStreamUnavailable, dataplane::DropReason::kScanError,
-    dataplane::DropReason::kAuditUnavailable,  dataplane::DropReason::kFragmentUninspected};
+    dataplane::DropReason::kAuditUnavailable,  dataplane::DropReason::kFragmentUninspected,
+    dataplane::DropReason::kFragmentTableFull};
 
 }  // namespace
 
