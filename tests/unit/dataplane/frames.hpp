@@ -106,4 +106,26 @@ inline std::string client_hello(std::string_view sni) {
   return rec + hs;
 }
 
+// The IPv4 fragments (IP ID `id`) of `whole` (Ethernet + IPv4 without options), cut at the given
+// IP payload offsets (multiples of 8, ascending), in order.
+inline std::vector<std::vector<uint8_t>> fragments4(const std::vector<uint8_t>& whole,
+                                                    std::vector<uint32_t> cuts, uint16_t id = 77) {
+  const std::vector<uint8_t> ipdata(whole.begin() + 34, whole.end());
+  cuts.insert(cuts.begin(), 0);
+  cuts.push_back(static_cast<uint32_t>(ipdata.size()));
+  std::vector<std::vector<uint8_t>> out;
+  for (size_t i = 0; i + 1 < cuts.size(); ++i) {
+    std::vector<uint8_t> f(whole.begin(), whole.begin() + 34);
+    f.insert(f.end(), ipdata.begin() + cuts[i], ipdata.begin() + cuts[i + 1]);
+    const bool last = i + 2 == cuts.size();
+    put16(f, 16, static_cast<uint16_t>(20 + cuts[i + 1] - cuts[i]));
+    put16(f, 18, id);
+    put16(f, 20, static_cast<uint16_t>((last ? 0 : 0x2000) | cuts[i] / 8));
+    put16(f, 24, 0);
+    put16(f, 24, csum(&f[14], 20));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
 }  // namespace dc::test

@@ -154,6 +154,48 @@ TEST_F(PipelineTest, CleanUploadToWhitelistedCounterpartyIsForwarded) {
   EXPECT_EQ(kind_names(sink_.events[0]), "whitelisted");
 }
 
+// The same pipeline with a packet pool, hence IP reassembly (replay and the live workers have
+// one): a fragmented datagram is inspected whole and crosses as its original fragments.
+class ReassemblyPipelineTest : public PipelineTest {
+ protected:
+  void SetUp() override {
+    settings_.tx_pool = pool_;
+    build(&sink_);
+  }
+};
+
+TEST_F(ReassemblyPipelineTest, FragmentedCleanUploadCrossesAsTheOriginalFragments) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  auto fr = test::fragments4(u.data(0, R"({"shipment":"SH-1","containers":4,"note":"ok"})"), {32});
+  EXPECT_TRUE(send(fr[1]).empty());  // held until the datagram is whole
+  auto f = send(fr[0]);
+  ASSERT_EQ(f.size(), 2u);  // the fragments as they arrived, not the rebuilt datagram
+  EXPECT_EQ(f[0], fr[1]);
+  EXPECT_EQ(f[1], fr[0]);
+  EXPECT_EQ(counters_.reassembled, 1u);
+  pipeline_->expire_all(now_);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kAllow);
+}
+
+TEST_F(ReassemblyPipelineTest, IdSplitAcrossFragmentsIsBlockedBeforeAnyFragmentLeaves) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  const std::string body = std::string(R"({"name":"Zhang San","id":")") + kId + R"("})";
+  auto fr = test::fragments4(u.data(0, body), {48});  // the ID is at IP payload [46, 64)
+  EXPECT_TRUE(send(fr[0]).empty());
+  int dropped = 0;
+  EXPECT_TRUE(send(fr[1], &dropped).empty());
+  EXPECT_GE(dropped, 1);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kBlock);
+}
+
 TEST_F(PipelineTest, ResidentIdToCounterpartyWithoutThatCategoryIsBlockedBeforeLeaving) {
   Upload u;
   send(u.syn());

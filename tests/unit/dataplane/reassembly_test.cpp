@@ -108,26 +108,11 @@ class ReassemblerTest : public ::testing::Test {
     reasm_.reset();
     EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u) << "an mbuf was leaked";
   }
-  // The TCP segment (one frame) of `payload`, and its IPv4 fragments cut at IP payload offsets.
+  // The TCP segment (one frame) of `payload` as IPv4 fragments cut at IP payload offsets.
   static std::vector<std::vector<uint8_t>> fragments(const std::string& payload,
                                                      std::vector<uint32_t> cuts) {
-    auto whole = test::tcp4("10.1.0.21", 40000, "198.51.100.20", 8443, 1000, 2000, 0x18, payload);
-    const std::vector<uint8_t> ipdata(whole.begin() + 34, whole.end());
-    cuts.insert(cuts.begin(), 0);
-    cuts.push_back(static_cast<uint32_t>(ipdata.size()));
-    std::vector<std::vector<uint8_t>> out;
-    for (size_t i = 0; i + 1 < cuts.size(); ++i) {
-      std::vector<uint8_t> f(whole.begin(), whole.begin() + 34);
-      f.insert(f.end(), ipdata.begin() + cuts[i], ipdata.begin() + cuts[i + 1]);
-      const bool last = i + 2 == cuts.size();
-      test::put16(f, 16, static_cast<uint16_t>(20 + cuts[i + 1] - cuts[i]));
-      test::put16(f, 18, 77);
-      test::put16(f, 20, static_cast<uint16_t>((last ? 0 : 0x2000) | cuts[i] / 8));
-      test::put16(f, 24, 0);
-      test::put16(f, 24, test::csum(&f[14], 20));
-      out.push_back(std::move(f));
-    }
-    return out;
+    return test::fragments4(
+        test::tcp4("10.1.0.21", 40000, "198.51.100.20", 8443, 1000, 2000, 0x18, payload), cuts);
   }
   rte_mbuf* mbuf(const std::vector<uint8_t>& f) {
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
