@@ -111,6 +111,18 @@ nlohmann::ordered_json reason_json(const policy::Snapshot& s, const policy::Reas
   return j;
 }
 
+// A finding's decoding path as text: "raw" for the TCP bytes themselves.
+std::string path_string(const inspect::decoding::Path& p) {
+  if (p.depth() == 0) return "raw";
+  char buf[512];
+  const std::size_t need = p.format(buf, sizeof buf);
+  if (need < sizeof buf) return buf;
+  std::string s(need + 1, '\0');
+  p.format(s.data(), s.size());
+  s.resize(need);
+  return s;
+}
+
 // Reasons, category counts, sampled values and the policy hash: the names come from `s`.
 void put_policy_facts(const FlowOutcome& ev, const policy::Snapshot& s, const std::string& hmac_key,
                       FlowRecord& r) {
@@ -143,6 +155,7 @@ void put_policy_facts(const FlowOutcome& ev, const policy::Snapshot& s, const st
     if (!hmac_key.empty())
       mv.hmac = base::hmac_sha256_hex(
           hmac_key, std::string_view(reinterpret_cast<const char*>(smp.value), smp.value_len));
+    mv.path = path_string(smp.path);
     r.values.push_back(std::move(mv));
   }
   r.policy_sha256 = s.sha256_hex();

@@ -6,6 +6,7 @@
 // Names are resolved by the consumer: the outcome references the policy snapshot by pointer only.
 #include <cstdint>
 
+#include "inspect/decode/events.hpp"
 #include "inspect/packet/decode.hpp"
 #include "policy/snapshot.hpp"
 
@@ -16,13 +17,16 @@ enum class OutcomeVerdict : uint8_t { kPending, kAllow, kAlert, kBlock };
 enum class OutcomeAction : uint8_t { kForward, kDrop, kAlert, kReset };
 
 // A value found in the flow, kept for the record: its masked form and, hashed by the writer with
-// the appliance key, the raw normalised value (which never leaves memory unhashed).
+// the appliance key, the raw normalised value (which never leaves memory unhashed), and where it
+// was found: the decoding path of the stream (depth 0: the raw TCP bytes), rendered to text by
+// the consumer (Path::format), never on the worker.
 struct FindingSample {
   uint16_t detector = 0;
   uint8_t confidence = 0;
   uint8_t value_len = 0;
   char masked[40] = {};
   uint8_t value[48] = {};
+  inspect::decoding::Path path{};
 };
 inline constexpr unsigned kMaxSamples = 4;
 

@@ -227,7 +227,8 @@ nlohmann::ordered_json flow_record_body(const FlowRecord& f) {
   j["categories"] = std::move(cats);
   auto vals = nlohmann::ordered_json::array();
   for (const auto& v : f.values)
-    vals.push_back({{"category", v.category}, {"masked", v.masked}, {"hmac", v.hmac}});
+    vals.push_back(
+        {{"category", v.category}, {"masked", v.masked}, {"hmac", v.hmac}, {"path", v.path}});
   j["values"] = std::move(vals);
   j["flow"] = {{"pkts_toserver", f.pkts_toserver},
                {"pkts_toclient", f.pkts_toclient},

@@ -87,6 +87,7 @@ struct MaskedValue {
   std::string category;
   std::string masked;  // mask_value(raw)
   std::string hmac;    // hmac_sha256_hex(appliance key, raw)
+  std::string path;    // where it was found: "raw" or e.g. "http.request.body > gzip > json"
 };
 struct EvidenceRef {
   std::string file;  // relative to the log directory: "evidence/<name>.pcap"

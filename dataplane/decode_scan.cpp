@@ -30,6 +30,10 @@ inspect::Stream*& DecodedScan::slot(const dec::Path& where) noexcept {
   return ctx_->decoded[di_][std::min(where.depth(), InspectCtx::kDecodedStreams - 1)];
 }
 
+dec::Path& DecodedScan::path_of(inspect::Stream*& s) noexcept {
+  return ctx_->decoded_path[di_][static_cast<std::size_t>(&s - ctx_->decoded[di_])];
+}
+
 void DecodedScan::on_data(const dec::Path& where, std::span<const uint8_t> bytes) noexcept {
   if (flow_ == nullptr || bytes.empty()) return;
   inspect::Stream*& s = slot(where);
@@ -42,7 +46,9 @@ void DecodedScan::on_data(const dec::Path& where, std::span<const uint8_t> bytes
     }
   }
   counters_.decoded_bytes += bytes.size();
-  findings_.set_source(1 + where.depth());
+  inspect::decoding::Path& p = path_of(s);
+  p = where;  // 34 bytes, no allocation: the finding's path, rendered off the fast path
+  findings_.set_source(1 + where.depth(), &p);
   if (inspect::scan(*s, *scratch_, bytes, findings_) != inspect::ScanStatus::kOk)
     flow_->flags |= pflag::kScanError;
 }
@@ -51,7 +57,7 @@ void DecodedScan::settle() noexcept {
   if (flow_ == nullptr) return;
   for (std::size_t d = 0; d < InspectCtx::kDecodedStreams; ++d) {
     inspect::Stream* s = ctx_->decoded[di_][d];
-    findings_.set_source(1 + d);
+    findings_.set_source(1 + d, &ctx_->decoded_path[di_][d]);
     if (s != nullptr && inspect::settle(*s, *scratch_, findings_) != inspect::ScanStatus::kOk)
       flow_->flags |= pflag::kScanError;
   }
@@ -59,7 +65,7 @@ void DecodedScan::settle() noexcept {
 
 void DecodedScan::close_slot(inspect::Stream*& s, bool judge) noexcept {
   if (s == nullptr) return;
-  findings_.set_source(1 + static_cast<std::size_t>(&s - ctx_->decoded[di_]));
+  findings_.set_source(1 + static_cast<std::size_t>(&s - ctx_->decoded[di_]), &path_of(s));
   if (judge) (void)inspect::close(*s, *scratch_, findings_);
   flow_->engine->streams->release(s);
   s = nullptr;

@@ -39,6 +39,8 @@ class DecodedScan final : public inspect::decoding::DecodeSink {
 
  private:
   inspect::Stream*& slot(const inspect::decoding::Path& where) noexcept;
+  // The path kept for the scanner stream in `s` (a slot of the bound direction).
+  inspect::decoding::Path& path_of(inspect::Stream*& s) noexcept;
   void close_slot(inspect::Stream*& s, bool judge) noexcept;
 
   FlowFindings& findings_;

@@ -24,10 +24,15 @@ class FlowFindings final : public inspect::FindingSink {
     ctx_ = &ctx;
     is_export_ = is_export;
     source_ = 0;
+    path_ = nullptr;
   }
   void clear() noexcept { flow_ = nullptr; }
-  // 0: the raw bytes; 1 + d: the decoded stream of path depth d (dataplane/decode_scan.cpp).
-  void set_source(std::size_t s) noexcept { source_ = std::min(s, SeenValues::kSources - 1); }
+  // 0: the raw bytes; 1 + d: the decoded stream of path depth d (dataplane/decode_scan.cpp),
+  // whose Path (kept by the caller until the next set_source/attach) is copied into samples.
+  void set_source(std::size_t s, const inspect::decoding::Path* path = nullptr) noexcept {
+    source_ = std::min(s, SeenValues::kSources - 1);
+    path_ = path;
+  }
 
   void on_finding(const inspect::Finding& f) noexcept override {
     if (flow_ == nullptr || ctx_ == nullptr) return;
@@ -43,6 +48,7 @@ class FlowFindings final : public inspect::FindingSink {
       std::memcpy(s.masked, f.masked, sizeof s.masked);
       s.value_len = std::min<uint8_t>(f.value_len, sizeof s.value);
       std::memcpy(s.value, f.value, s.value_len);
+      s.path = path_ != nullptr ? *path_ : inspect::decoding::Path{};
     }
   }
 
@@ -75,6 +81,7 @@ class FlowFindings final : public inspect::FindingSink {
   InspectCtx* ctx_ = nullptr;
   bool is_export_ = false;
   std::size_t source_ = 0;
+  const inspect::decoding::Path* path_ = nullptr;  // nullptr: the raw bytes
 };
 
 }  // namespace dc::dataplane

@@ -11,6 +11,8 @@ void InspectCtx::reset() noexcept {
   http_decode.reset();  // codec memory was returned at the flow's end (release() is idempotent)
   for (auto& d : decoded)
     for (auto*& s : d) s = nullptr;
+  for (auto& d : decoded_path)
+    for (auto& p : d) p = inspect::decoding::Path{};
   decode_off = false;
   http_anomaly = uninspected = nullptr;
   seen.clear();

@@ -46,6 +46,9 @@ struct InspectCtx {
   inspect::decoding::HttpFlowDecoder http_decode;
   static constexpr std::size_t kDecodedStreams = inspect::decoding::Path::kMaxDepth + 1;
   inspect::Stream* decoded[2][kDecodedStreams] = {};
+  // The path of the stream each decoded scanner stream reads: copied into the samples of its
+  // findings (rendered to text by the audit writer), also for values judged at settle/close.
+  inspect::decoding::Path decoded_path[2][kDecodedStreams] = {};
   bool decode_off = false;  // TLS, HTTP/2 or not HTTP/1.x: the raw bytes are scanned only
   // First names reported for the audit record's reason details (static strings, or nullptr).
   const char* http_anomaly = nullptr;

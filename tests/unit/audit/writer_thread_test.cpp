@@ -130,6 +130,18 @@ TEST_F(BoundaryTest, FormatterNamesEverythingFromTheSnapshot) {
   EXPECT_EQ(r.values[0].masked, "110105********002X");
   EXPECT_TRUE(r.values[0].hmac.empty()) << "no key (replay): masked form only";
   EXPECT_EQ(to_flow_record(o, "key").values[0].hmac.size(), 64u);
+  EXPECT_EQ(r.values[0].path, "raw") << "no decoding path: found in the TCP bytes";
+  // A value found through the decoding layer: its fixed-size path is rendered here.
+  namespace dec = inspect::decoding;
+  o.samples[0].path = dec::Path{}
+                          .child(dec::LayerKind::kRequestBody)
+                          .child(dec::LayerKind::kGzip)
+                          .child(dec::LayerKind::kMultipart, 2)
+                          .child(dec::LayerKind::kBase64);
+  EXPECT_EQ(to_flow_record(o, "").values[0].path,
+            "http.request.body > gzip > multipart[2] > base64");
+  EXPECT_EQ(flow_record_body(to_flow_record(o, ""))["values"][0]["path"],
+            "http.request.body > gzip > multipart[2] > base64");
   // Without a snapshot nothing is named, and nothing is audit-worthy.
   o.policy = nullptr;
   FlowRecord bare = to_flow_record(o, "");

@@ -213,6 +213,8 @@ TEST_F(PipelineTest, ResidentIdToCounterpartyWithoutThatCategoryIsBlockedBeforeL
   EXPECT_STREQ(ev.block_reason, "policy_block");  // the drop counter's name travels with it
   ASSERT_EQ(ev.samples_n, 1u);
   EXPECT_STREQ(ev.samples[0].masked, "110105********002X");
+  EXPECT_EQ(ev.samples[0].path.depth(), 0u) << "found in the raw bytes";
+  EXPECT_EQ(audit::to_flow_record(ev, "").values[0].path, "raw");
   // Later packets of the flow are dropped too.
   EXPECT_TRUE(send(u.data(static_cast<uint32_t>(body.size()), "more")).empty());
   EXPECT_EQ(counters_.drops[static_cast<unsigned>(DropReason::kPolicyBlock)], 2u);
@@ -293,6 +295,11 @@ TEST_F(PipelineTest, GzipBodyIdIsFoundThroughDecodingBeforeTheSegmentLeaves) {
   ASSERT_EQ(ev.samples_n, 1u);
   EXPECT_STREQ(ev.samples[0].masked, "110105********002X");
   EXPECT_GT(counters_.decoded_bytes, 0u);
+  // The finding carries where it was found, rendered by the record formatter.
+  auto rec = audit::to_flow_record(ev, "");
+  ASSERT_EQ(rec.values.size(), 1u);
+  EXPECT_EQ(rec.values[0].path, "http.request.body > gzip");  // seen first after gunzip
+  EXPECT_EQ(audit::flow_record_body(rec)["values"][0]["path"], "http.request.body > gzip");
 }
 
 // Content-Length next to Transfer-Encoding: chunked is blocked (http_anomaly) and the record's
