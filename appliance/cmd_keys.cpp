@@ -44,7 +44,8 @@ struct Options {
 void usage(FILE* out) {
   std::fprintf(
       out,
-      "usage: datacustoms keys push [--socket PATH] [--once] [FILE|-]\n"
+      "usage: datacustoms keys push [--socket PATH] [--once] [--interval-ms N] [--retry-for S]\n"
+      "                             [FILE|-]\n"
       "  Sends the NSS key log FILE (SSLKEYLOGFILE format; '-' or none: standard input)\n"
       "  to the appliance's key intake socket, then follows FILE like `tail -F`: lines\n"
       "  appended later are sent as they appear; a truncated, rotated or replaced file is\n"

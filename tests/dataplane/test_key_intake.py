@@ -2,7 +2,8 @@
 """Key intake in the running appliance: `datacustoms run` with [tls] key_socket creates the
 socket with its mode and owner, `keys push --once` escrows a key log through it, and the
 counters (Prometheus /metrics, the final --stats-json) show keys received, rejected (a bad line
-does not end the connection), over-long; the socket is removed at shutdown.
+does not end the connection), over-long; a key log written by OpenSSL itself (TLS 1.3 and 1.2) is
+accepted whole; the socket is removed at shutdown.
 Usage: test_key_intake.py DATACUSTOMS_BINARY SOURCE_DIR
 """
 import grp
@@ -11,10 +12,12 @@ import os
 import pwd
 import shutil
 import socket
+import ssl
 import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -33,6 +36,34 @@ def metrics(port):
         text = resp.read().decode()
     return {name: int(v) for name, v in
             (l.rsplit(" ", 1) for l in text.splitlines() if l and not l.startswith("#"))}
+
+
+def real_keylog(d):
+    """A key log written by OpenSSL itself (Python's ssl module): one TLS 1.3 and one TLS 1.2
+    handshake over a socketpair, the client logging its keys. Returns the file and its key lines."""
+    key, crt, log = (os.path.join(d, n) for n in ("tls.key", "tls.crt", "openssl.keys"))
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", crt, "-subj",
+                    "/CN=exporter.test", "-days", "1"], check=True, capture_output=True)
+    for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+        srv = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        srv.load_cert_chain(crt, key)
+        cli = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        cli.check_hostname = False
+        cli.verify_mode = ssl.CERT_NONE
+        cli.minimum_version = cli.maximum_version = version
+        cli.keylog_filename = log
+        a, b = socket.socketpair()
+        server = threading.Thread(target=lambda: srv.wrap_socket(b, server_side=True).recv(1))
+        server.start()
+        c = cli.wrap_socket(a)
+        c.sendall(b"x")
+        server.join(10)
+        c.close()
+        b.close()
+    with open(log) as f:
+        lines = [l for l in f.read().splitlines() if l and not l.startswith("#")]
+    return log, lines
 
 
 class KeyIntakeTest(unittest.TestCase):
@@ -104,6 +135,20 @@ class KeyIntakeTest(unittest.TestCase):
             self.assertEqual(m["datacustoms_keys_ignored_total"], 1)
             self.assertEqual(m["datacustoms_key_connections_total"], 1)
 
+            # Real OpenSSL output: every key line of both handshakes is accepted.
+            log, lines = real_keylog(d)
+            labels = {l.split(" ")[0] for l in lines}
+            self.assertIn("CLIENT_RANDOM", labels)
+            self.assertIn("SERVER_TRAFFIC_SECRET_0", labels)
+            p = subprocess.run([BIN, "keys", "push", "--once", "--socket", sock, log],
+                               capture_output=True, timeout=30)
+            self.assertEqual(p.returncode, 0, p.stderr.decode())
+            while time.time() < deadline and m["datacustoms_keys_received_total"] == 3:
+                time.sleep(0.1)
+                m = metrics(port)
+            self.assertEqual(m["datacustoms_keys_received_total"], 3 + len(lines))
+            self.assertEqual(m["datacustoms_keys_rejected_total"], 2)
+
             proc.send_signal(2)
             out, err = proc.communicate(timeout=30)
             err = err.decode()
@@ -113,10 +158,11 @@ class KeyIntakeTest(unittest.TestCase):
             self.assertIn("line 4 rejected: unknown label", err)  # line numbers are the file's
             for secret in ("11" * 32, "22" * 48, "33" * 48):  # never logged
                 self.assertNotIn(secret, err + out.decode())
-            self.assertIn("== key intake ==\nreceived 3, rejected 2 (over-long 1)", out.decode())
+            self.assertIn("== key intake ==\nreceived %d, rejected 2 (over-long 1)" % (3 + len(lines)),
+                          out.decode())
             with open(stats) as f:
                 keys = json.load(f)["keys"]
-            self.assertEqual((keys["keys_received"], keys["keys_rejected"]), (3, 2))
+            self.assertEqual((keys["keys_received"], keys["keys_rejected"]), (3 + len(lines), 2))
         finally:
             if proc and proc.poll() is None:
                 proc.kill()
