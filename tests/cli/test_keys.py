@@ -9,6 +9,7 @@ Hermetic: temporary directories only, removed afterwards.
 """
 import os
 import pwd
+import select
 import shutil
 import socket
 import subprocess
@@ -264,7 +265,9 @@ class KeysTest(unittest.TestCase):
     def test_follow_waits_for_the_file_and_reconnects(self):
         intake = FakeIntake(self.sock)
         p = self.follow()
-        time.sleep(0.3)
+        ready, _, _ = select.select([p.stderr], [], [], 20)  # the file is created only after
+        self.assertTrue(ready, "no message while waiting for the file")
+        self.assertIn("waiting for %s to appear" % self.log, p.stderr.readline().decode())
         self.write_log([key(1)])
         self.assertEqual(intake.wait_lines(1), [key(1)])
         intake.stop()  # the appliance restarts
@@ -273,8 +276,7 @@ class KeysTest(unittest.TestCase):
         intake = FakeIntake(self.sock)
         self.addCleanup(intake.stop)
         self.assertEqual(intake.wait_lines(1), [key(2)])
-        err = self.stop(p)
-        self.assertIn("waiting for %s to appear" % self.log, err)
+        self.assertIn("reconnecting", self.stop(p))
 
 
 def main():
