@@ -91,7 +91,7 @@ class KeyIntakeTest(unittest.TestCase):
             with open(cfg, "w") as f:
                 f.write(demo_config(POLICY,
                                     sections='[metrics]\nlisten = "127.0.0.1:%d"\n%s' % (port, tls)))
-            args = [BIN, "run", "--config", cfg, "--out-dir", d, "--max-seconds", "60"]
+            args = [BIN, "run", "--config", cfg, "--out-dir", d, "--max-seconds", "120"]
             r = subprocess.run(args, capture_output=True, timeout=60)
             self.assertEqual(r.returncode, 2, r.stderr.decode())
             self.assertIn("exists and is not a socket (not removed)", r.stderr.decode())
@@ -101,7 +101,7 @@ class KeyIntakeTest(unittest.TestCase):
             stats = os.path.join(d, "stats.json")
             proc = subprocess.Popen(args + ["--stats-json", stats], stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE)
-            deadline = time.time() + 30
+            deadline = time.time() + 90
             m = {}
             while time.time() < deadline and "datacustoms_keys_received_total" not in m:
                 time.sleep(0.1)
