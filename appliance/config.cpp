@@ -1,6 +1,8 @@
 // Loading and checking appliance.toml (appliance/config.hpp).
 #include "appliance/config.hpp"
 
+#include <grp.h>
+#include <pwd.h>
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -113,10 +115,10 @@ class Loader {
   }
 
   void load(const toml::table& root, ApplianceConfig& c) {
-    check_keys(
-        root,
-        {"eal", "memory", "flows", "inspect", "dataplane", "audit", "metrics", "ports", "pairs"},
-        "the top level");
+    check_keys(root,
+               {"eal", "memory", "flows", "inspect", "dataplane", "audit", "metrics", "tls",
+                "ports", "pairs"},
+               "the top level");
     if (const auto* t = get_table(root, "eal")) load_eal(*t, c);
     auto& w = c.dataplane.worker_lcores;
     if (w.empty()) w.push_back(c.main_lcore != 1 ? 1 : 0);
@@ -137,6 +139,7 @@ class Loader {
       get_string(*t, "listen", c.metrics_listen, true, *t);
     }
     if (const auto* t = get_table(root, "audit")) load_audit(*t, c.audit);
+    if (const auto* t = get_table(root, "tls")) load_tls(*t, c.tls);
     if (const auto* t = get_table(root, "dataplane")) load_dataplane(*t, c);
     load_ports(root, c);
     load_pairs(root, c);
@@ -285,6 +288,75 @@ class Loader {
     // The publisher runs off the writer thread; the bounds keep a shutdown's final flush short.
     get_uint(t, "redis_connect_timeout_ms", w.redis_connect_timeout_ms, 10, 10000);
     get_uint(t, "redis_timeout_ms", w.redis_timeout_ms, 10, 10000);
+  }
+
+  // [tls]: the key intake socket. Users and groups are resolved here, so a typo stops the start.
+  void load_tls(const toml::table& t, TlsConfig& tc) {
+    check_keys(t,
+               {"key_socket", "key_socket_owner", "key_socket_group", "key_socket_mode",
+                "key_allowed_uids", "key_max_clients", "key_queue_size"},
+               "[tls]");
+    tc.line = static_cast<int>(t.source().begin.line);
+    get_string(t, "key_socket", tc.key_socket, true, t);
+    if (const toml::node* n = t.get("key_socket_owner")) tc.key_socket_owner = user_id(*n, true);
+    if (const toml::node* n = t.get("key_socket_group")) tc.key_socket_group = user_id(*n, false);
+    if (const toml::node* n = t.get("key_socket_mode")) tc.key_socket_mode = socket_mode(*n);
+    if (const toml::node* n = t.get("key_allowed_uids")) {
+      if (!n->is_array()) error_at(*n, "'key_allowed_uids' must be an array of user names or uids");
+      if (n->is_array())
+        for (const auto& e : *n->as_array())
+          if (int64_t id = user_id(e, true); id >= 0) tc.key_allowed_uids.push_back(uint32_t(id));
+    }
+    get_uint(t, "key_max_clients", tc.key_max_clients, 1, 1024);
+    get_uint(t, "key_queue_size", tc.key_queue_size, 64, 1u << 20);
+  }
+
+  // A user (or group) given by name or number; -1 (with the error reported) when unknown.
+  int64_t user_id(const toml::node& n, bool user) {
+    const char* what = user ? "user" : "group";
+    if (auto v = n.value<int64_t>(); n.is_integer() && v) {
+      if (*v >= 0 && *v < 0xffffffffLL) return *v;
+      error_at(n, std::string(what) + " id " + std::to_string(*v) + " is out of range");
+      return -1;
+    }
+    if (!n.is_string()) {
+      error_at(n, std::string("a ") + what + " must be a name or a numeric id");
+      return -1;
+    }
+    std::string name = *n.value<std::string>();
+    char buf[4096];
+    if (user) {
+      passwd pw{}, *res = nullptr;
+      if (getpwnam_r(name.c_str(), &pw, buf, sizeof buf, &res) == 0 && res != nullptr)
+        return res->pw_uid;
+    } else {
+      group gr{}, *res = nullptr;
+      if (getgrnam_r(name.c_str(), &gr, buf, sizeof buf, &res) == 0 && res != nullptr)
+        return res->gr_gid;
+    }
+    error_at(n, "unknown " + std::string(what) + " '" + name + "'");
+    return -1;
+  }
+
+  // "0660": an octal string, permission bits only, nothing for others (any local user could
+  // escrow keys, or flood the intake).
+  uint32_t socket_mode(const toml::node& n) {
+    std::string m = n.is_string() ? *n.value<std::string>() : std::string();
+    bool octal = (m.size() == 3 || m.size() == 4) &&
+                 std::all_of(m.begin(), m.end(), [](char c) { return c >= '0' && c <= '7'; }) &&
+                 (m.size() == 3 || m[0] == '0');
+    if (!octal) {
+      error_at(n, "'key_socket_mode' must be an octal string of permission bits such as \"0660\"");
+      return 0660;
+    }
+    uint32_t mode = static_cast<uint32_t>(std::stoul(m, nullptr, 8));
+    if ((mode & 07) != 0) {
+      error_at(n, "key_socket_mode \"" + m +
+                      "\" lets every local user write keys; give access to the owner and group "
+                      "only (e.g. \"0660\")");
+      return 0660;
+    }
+    return mode;
   }
 
   static bool valid_host_port(const std::string& s) {
@@ -487,6 +559,7 @@ Result<ApplianceConfig> load_appliance_config(const std::string& path,
   rel(c.audit.signing_key);
   rel(c.audit.hmac_key_file);
   rel(c.audit.witness.file);
+  rel(c.tls.key_socket);
   if (!c.audit.witness.file.empty() && c.audit.dir.find("${") == std::string::npos &&
       c.audit.witness.file.find("${") == std::string::npos) {
     // A witness inside the log directory goes wherever the log goes: it would prove nothing.

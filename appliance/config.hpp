@@ -64,6 +64,18 @@ struct AuditConfig {
   int line = 0;
 };
 
+// [tls]: the key intake socket (appliance/key_intake.hpp; docs/security.md).
+struct TlsConfig {
+  std::string key_socket;         // empty: no key intake (${config_dir}, ${out_dir} expanded later)
+  int64_t key_socket_owner = -1;  // uid; -1: the process's own
+  int64_t key_socket_group = -1;  // gid; -1: the process's own
+  uint32_t key_socket_mode = 0660;
+  std::vector<uint32_t> key_allowed_uids;  // empty: whoever the socket's mode lets in
+  uint32_t key_max_clients = 16;
+  uint32_t key_queue_size = 4096;  // keys waiting per worker (hand-off ring)
+  int line = 0;
+};
+
 struct ApplianceConfig {
   std::string path;  // the file it came from
   std::string dir;   // its directory (for ${config_dir})
@@ -77,6 +89,7 @@ struct ApplianceConfig {
   // [dataplane]
   std::string policy;  // path of the compliance policy (relative paths: to this file)
   AuditConfig audit;
+  TlsConfig tls;
   // [metrics]
   std::string metrics_listen;  // "127.0.0.1:9464": Prometheus GET /metrics; empty: off
   // [[ports]] and pairs

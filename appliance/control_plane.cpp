@@ -47,7 +47,7 @@ int ControlPlane::run() {
   std::filesystem::create_directories(opt_.out_dir, ec);
   for (auto step :
        {&ControlPlane::load_first_policy, &ControlPlane::set_up_ports, &ControlPlane::open_eal,
-        &ControlPlane::open_audit, &ControlPlane::start_dataplane})
+        &ControlPlane::open_audit, &ControlPlane::open_key_intake, &ControlPlane::start_dataplane})
     if (int rc = (this->*step)(); rc != 0) return rc;
   serve();
   return finish();
@@ -178,6 +178,7 @@ int ControlPlane::start_dataplane() {
     return 2;
   }
   telemetry_attach(plane_.get(), &cfg_.dataplane, reloader_->snapshot());
+  telemetry_attach_keys(key_intake_.get());
   Reloader::Hooks hooks;
   hooks.plane = plane_.get();
   hooks.channel = channel_.get();
@@ -348,6 +349,11 @@ int ControlPlane::finish() {
   plane_->stop();
   report_failures();
   print_final_counters(stdout, *plane_, cfg_.dataplane);
+  KeyIntakeStats key_stats;
+  if (key_intake_) {
+    key_stats = key_intake_->stats();
+    print_key_counters(stdout, key_stats);
+  }
   if (auditor_) {
     auto sum = plane_->counters();
     auto r = auditor_->stop({{"forwarded", sum.forwarded.load()},
@@ -374,7 +380,7 @@ int ControlPlane::finish() {
   }
   if (!opt_.stats_json.empty()) {
     std::FILE* f = std::fopen(opt_.stats_json.c_str(), "w");
-    std::string j = counters_json(*plane_, cfg_.dataplane);
+    std::string j = counters_json(*plane_, cfg_.dataplane, key_intake_ ? &key_stats : nullptr);
     if (f == nullptr || std::fwrite(j.data(), 1, j.size(), f) != j.size()) {
       std::fprintf(stderr, "datacustoms run: cannot write %s\n", opt_.stats_json.c_str());
       exit_code = 2;
@@ -382,6 +388,36 @@ int ControlPlane::finish() {
     if (f != nullptr) std::fclose(f);
   }
   return exit_code;
+}
+
+// [tls] key_socket: one hand-off ring per worker, then the socket and its thread. A configured
+// socket that cannot be opened stops the start: escrow-dependent policy would silently go opaque.
+int ControlPlane::open_key_intake() {
+  const TlsConfig& tc = cfg_.tls;
+  if (tc.key_socket.empty()) return 0;
+  auto fail = [&](const std::string& msg) {
+    std::fprintf(stderr, "%s:%d:1: error: [tls] %s\n", cfg_.path.c_str(), tc.line, msg.c_str());
+    std::fprintf(stderr, "datacustoms run: key intake not available; nothing started\n");
+    return 2;
+  };
+  auto h = KeyHandoff::create(static_cast<unsigned>(cfg_.dataplane.worker_lcores.size()),
+                              tc.key_queue_size);
+  if (!h) return fail(h.error().message);
+  key_handoff_ = std::move(h.value());
+  KeyIntakeConfig kc;
+  kc.path = expand(tc.key_socket);
+  kc.owner = static_cast<uid_t>(tc.key_socket_owner);
+  kc.group = static_cast<gid_t>(tc.key_socket_group);
+  kc.mode = static_cast<mode_t>(tc.key_socket_mode);
+  kc.allowed_uids.assign(tc.key_allowed_uids.begin(), tc.key_allowed_uids.end());
+  kc.max_clients = tc.key_max_clients;
+  auto ki = KeyIntake::start(
+      std::move(kc), [h = key_handoff_.get()](const KeyLine& k) { return h->publish(k) == 0; });
+  if (!ki) return fail(ki.error().message);
+  key_intake_ = std::move(ki.value());
+  std::fprintf(stderr, "datacustoms: key intake on %s (mode %04o)\n", key_intake_->path().c_str(),
+               tc.key_socket_mode);
+  return 0;
 }
 
 // [audit.witness]: each configured witness, run by one publisher thread.

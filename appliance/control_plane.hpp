@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "appliance/config.hpp"
+#include "appliance/key_handoff.hpp"
+#include "appliance/key_intake.hpp"
 #include "appliance/metrics.hpp"
 #include "appliance/reloader.hpp"
 #include "audit/witness.hpp"
@@ -45,6 +47,7 @@ class ControlPlane {
   int open_audit();
   Result<void> open_witnesses();  // [audit.witness] -> witnesses_ (null when none is configured)
   void close_witnesses();
+  int open_key_intake();  // [tls] key_socket: hand-off rings and the intake thread
   int start_dataplane();
   void serve();  // the control loop
   int finish();  // stops the workers, prints and writes the final counters, closes the log
@@ -63,6 +66,9 @@ class ControlPlane {
   // Before the writer: it publishes every checkpoint here, up to its closing one.
   std::unique_ptr<audit::WitnessPublisher> witnesses_;
   std::unique_ptr<audit::WriterThread> auditor_;
+  // Escrowed keys: the rings outlive the workers that drain them and the thread that fills them.
+  std::unique_ptr<KeyHandoff> key_handoff_;
+  std::unique_ptr<KeyIntake> key_intake_;
   std::unique_ptr<dataplane::Dataplane> plane_;
   std::unique_ptr<MetricsServer> metrics_;
   std::vector<uint64_t> failure_seen_;  // fail-closed drops already reported, per condition

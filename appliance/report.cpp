@@ -84,8 +84,17 @@ void print_final_counters(FILE* out, const dataplane::Dataplane& plane,
   print_section_line(out, sum, CounterSection::kTotals);
 }
 
+void print_key_counters(FILE* out, const KeyIntakeStats& k) {
+  std::fprintf(out,
+               "\n== key intake ==\nreceived %" PRIu64 ", rejected %" PRIu64 " (over-long %" PRIu64
+               "), ignored %" PRIu64 ", dropped (hand-off full) %" PRIu64 ", connections %" PRIu64
+               ", refused %" PRIu64 "\n",
+               k.keys_received, k.keys_rejected, k.keys_overlong, k.keys_ignored,
+               k.keys_dropped_full, k.connections, k.connections_refused);
+}
+
 std::string counters_json(const dataplane::Dataplane& plane,
-                          const dataplane::DataplaneConfig& config) {
+                          const dataplane::DataplaneConfig& config, const KeyIntakeStats* keys) {
   nlohmann::ordered_json j;
   auto sum = plane.counters();
   for (size_t p = 0; p < plane.ports().size(); ++p) {
@@ -119,6 +128,14 @@ std::string counters_json(const dataplane::Dataplane& plane,
   for (const auto& c : kCounterInfo) {
     if (c.section == CounterSection::kTotals) j["totals"][c.key] = (sum.*c.field).load();
   }
+  if (keys != nullptr)
+    j["keys"] = {{"keys_received", keys->keys_received},
+                 {"keys_rejected", keys->keys_rejected},
+                 {"keys_overlong", keys->keys_overlong},
+                 {"keys_ignored", keys->keys_ignored},
+                 {"keys_dropped_full", keys->keys_dropped_full},
+                 {"connections", keys->connections},
+                 {"connections_refused", keys->connections_refused}};
   return j.dump(2) + "\n";
 }
 

@@ -14,7 +14,46 @@ std::mutex g_mu;
 const dataplane::Dataplane* g_plane = nullptr;
 const dataplane::DataplaneConfig* g_config = nullptr;
 const policy::Snapshot* g_policy = nullptr;
+const KeyIntake* g_keys = nullptr;
 bool g_registered = false;
+
+// The key intake's counters: name, value, help (for /datacustoms/keys and /metrics).
+struct KeyCounter {
+  const char* key;
+  uint64_t KeyIntakeStats::*field;
+  const char* help;
+};
+constexpr KeyCounter kKeyCounters[] = {
+    {"keys_received", &KeyIntakeStats::keys_received, "Key log lines accepted by the key intake."},
+    {"keys_rejected", &KeyIntakeStats::keys_rejected,
+     "Key log lines rejected by the key intake's syntax check (incl. over-long)."},
+    {"keys_overlong", &KeyIntakeStats::keys_overlong, "Key log lines rejected as over-long."},
+    {"keys_ignored", &KeyIntakeStats::keys_ignored,
+     "Comments and key log labels not used for decryption."},
+    {"keys_dropped_full", &KeyIntakeStats::keys_dropped_full,
+     "Accepted keys that at least one worker's hand-off queue had no room for."},
+    {"key_connections", &KeyIntakeStats::connections, "Connections to the key socket served."},
+    {"key_connections_refused", &KeyIntakeStats::connections_refused,
+     "Connections to the key socket refused (uid not allowed, too many clients)."},
+};
+
+// datacustoms_<key>_total counters (Prometheus text).
+void append_key_metrics(std::string& out, const KeyIntakeStats& st) {
+  for (const auto& k : kKeyCounters) {
+    std::string name = std::string("datacustoms_") + k.key + "_total";
+    out += "# HELP " + name + " " + k.help + "\n# TYPE " + name + " counter\n";
+    out += name + " " + std::to_string(st.*k.field) + "\n";
+  }
+}
+
+int cmd_keys(const char*, const char*, rte_tel_data* d) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_keys == nullptr) return -1;
+  auto st = g_keys->stats();
+  rte_tel_data_start_dict(d);
+  for (const auto& k : kKeyCounters) rte_tel_data_add_dict_u64(d, k.key, st.*k.field);
+  return 0;
+}
 
 int cmd_info(const char*, const char*, rte_tel_data* d) {
   std::lock_guard<std::mutex> lock(g_mu);
@@ -92,6 +131,8 @@ void telemetry_attach(const dataplane::Dataplane* plane, const dataplane::Datapl
                              "Every named drop reason and its counter. No parameters");
   rte_telemetry_register_cmd("/datacustoms/verdicts", cmd_verdicts,
                              "Verdicts, findings, held segments, resets, flows. No parameters");
+  rte_telemetry_register_cmd("/datacustoms/keys", cmd_keys,
+                             "Key intake: keys received, rejected, dropped. No parameters");
 }
 
 std::string prometheus_metrics() {
@@ -165,11 +206,18 @@ std::string prometheus_metrics() {
     head(m.name, m.type, m.help);
     line(m.name, "", m.v);
   }
+  if (g_keys != nullptr) append_key_metrics(out, g_keys->stats());
   return out;
+}
+
+void telemetry_attach_keys(const KeyIntake* intake) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  g_keys = intake;
 }
 
 void telemetry_detach() {
   std::lock_guard<std::mutex> lock(g_mu);
+  g_keys = nullptr;
   g_plane = nullptr;
   g_config = nullptr;
   g_policy = nullptr;

@@ -5,6 +5,7 @@
 //   /datacustoms/ports     per port: zone, RX/TX packets and bytes
 //   /datacustoms/drops     every named drop reason and its counter
 //   /datacustoms/verdicts  flows allowed/alerted/blocked, findings, held segments, resets, flows
+//   /datacustoms/keys      key intake ([tls] key_socket): keys received, rejected, dropped
 // Callbacks run on DPDK's telemetry thread and read the workers' counters (relaxed atomic
 // loads, dataplane/counters.hpp); the control thread attaches the running dataplane and detaches
 // it before destroying it.
@@ -12,6 +13,7 @@
 // --no-shconf.)
 #include <string>
 
+#include "appliance/key_intake.hpp"
 #include "dataplane/runtime.hpp"
 #include "policy/snapshot.hpp"
 
@@ -20,6 +22,8 @@ namespace dc::appliance {
 void telemetry_attach(const dataplane::Dataplane* plane, const dataplane::DataplaneConfig* config,
                       const policy::Snapshot* policy);
 void telemetry_detach();
+// The key intake whose counters /datacustoms/keys and /metrics report (nullptr: none).
+void telemetry_attach_keys(const KeyIntake* intake);
 
 // The same counters in the Prometheus text exposition format (version 0.0.4); empty when no
 // dataplane is attached. Any thread (it takes the registry's lock).

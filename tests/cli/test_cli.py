@@ -72,7 +72,7 @@ class CliTest(unittest.TestCase):
         r = run(["--help"], cwd=self.tmp)
         self.assertExit(r, 0, "--help")
         self.assertIn("usage: datacustoms <command>", r[1])
-        for cmd in ("audit", "policy", "replay", "run", "scan"):
+        for cmd in ("audit", "keys", "policy", "replay", "run", "scan"):
             self.assertRegex(r[1], r"(?m)^  %s\s" % cmd)
 
     # ---- run ------------------------------------------------------------------------------
