@@ -104,7 +104,8 @@ signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def write_policy(path):
-    text = open(L.POLICY, encoding="utf-8").read()
+    with open(L.POLICY, encoding="utf-8") as f:
+        text = f.read()
     for old, new in (('prefixes = ["10.1.0.0/16"]', 'prefixes = ["10.1.0.0/16", "fd10:1::/48"]'),
                      ('{ prefixes = ["198.51.100.0/26"], ports = [443, 8443] },',
                       '{ prefixes = ["198.51.100.0/26"], ports = [443, 8443] },\n'
@@ -220,7 +221,10 @@ class LiveIpv6Test(unittest.TestCase):
             srv.wait(15)
         except subprocess.TimeoutExpired:
             pass
-        cls.stats = json.load(open(cls.stats_path)) if os.path.exists(cls.stats_path) else None
+        cls.stats = None
+        if os.path.exists(cls.stats_path):
+            with open(cls.stats_path) as f:
+                cls.stats = json.load(f)
         cls.records = []
         log_dir = os.path.join(d, "audit")
         for name in sorted(os.listdir(log_dir)) if os.path.isdir(log_dir) else []:
@@ -237,7 +241,10 @@ class LiveIpv6Test(unittest.TestCase):
 
     def received(self):
         path = os.path.join(self.srv_dir, "received.bin")
-        data = open(path, "rb").read() if os.path.exists(path) else b""
+        data = b""
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                data = f.read()
         return data, L.read_pcap(os.path.join(self.srv_dir, "sniffed.pcap"))
 
     def flow(self, sport):
