@@ -35,6 +35,8 @@ void usage(FILE* out) {
                "  --quiet           no flow lines (with --audit: only differences)\n"
                "  --fcs strip|none  frames end with their Ethernet FCS: check and strip it\n"
                "                    (default none: such frames are dropped as ethernet_fcs)\n"
+               "  --pass arp,nd     pass ARP and/or IPv6 neighbour discovery through, as a pair\n"
+               "                    with pass_arp / pass_nd does (default: neither)\n"
                "Reads classic pcap and pcapng (Ethernet). Prints one JSON line per flow, then\n"
                "on stderr a summary line and a JSON object of the drop reasons seen.\n"
                "Exit: 0 ok, 1 differences with the audit log, 2 usage/policy/capture error.\n");
@@ -88,8 +90,26 @@ struct Options {
   uint32_t flows = 65536, inspect_flows = 4096;
   bool quiet = false;
   bool fcs_strip = false;
+  bool pass_arp = false, pass_nd = false;
   std::vector<std::string> captures;
 };
+
+// "--pass arp,nd": which link-layer frames pass through (l2_passthrough.hpp).
+bool parse_pass(const std::string& v, Options& o) {
+  size_t start = 0;
+  while (start <= v.size()) {
+    const size_t comma = std::min(v.find(',', start), v.size());
+    const std::string item = v.substr(start, comma - start);
+    if (item == "arp")
+      o.pass_arp = true;
+    else if (item == "nd")
+      o.pass_nd = true;
+    else
+      return false;
+    start = comma + 1;
+  }
+  return true;
+}
 
 // Returns -1 to go on, otherwise the exit code (help: 0, usage error: 2).
 int parse_args(const std::vector<std::string>& args, Options& o) {
@@ -121,6 +141,11 @@ int parse_args(const std::vector<std::string>& args, Options& o) {
         return 2;
       }
       o.fcs_strip = v == "strip";
+    } else if (a == "--pass") {
+      if (!next(v) || !parse_pass(v, o)) {
+        std::fprintf(stderr, "datacustoms replay: --pass needs arp, nd or arp,nd\n");
+        return 2;
+      }
     } else if (!a.empty() && a[0] == '-') {
       std::fprintf(stderr, "datacustoms replay: unknown option '%s'\n", a.c_str());
       usage(stderr);
@@ -161,6 +186,8 @@ void print_drop_summary(const dataplane::WorkerCounters& c) {
   }
   nlohmann::ordered_json j;
   j["drop_reasons"] = reasons;
+  if (c.l2_pass_arp.load() + c.l2_pass_nd.load() > 0)
+    j["l2_passthrough"] = {{"arp", c.l2_pass_arp.load()}, {"nd", c.l2_pass_nd.load()}};
   std::fprintf(stderr, "%s\n", j.dump().c_str());
 }
 
@@ -217,6 +244,8 @@ int replay_and_report(const Options& o, const policy::Snapshot& snap,
   ro.flows = o.flows;
   ro.inspect_flows = o.inspect_flows;
   ro.fcs_strip = o.fcs_strip;
+  ro.pass_arp = o.pass_arp;
+  ro.pass_nd = o.pass_nd;
   if (tty) {
     ro.progress = [&](uint64_t packets, const std::string& file) {
       std::fprintf(stderr, "\r%s: %llu packets, %zu flows", file.c_str(),

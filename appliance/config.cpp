@@ -475,6 +475,23 @@ class Loader {
     return true;
   }
 
+  // A pair is ["a", "b"] or { ports = ["a", "b"], pass_arp = bool, pass_nd = bool }: the port
+  // names' node, with the pass-through options read.
+  const toml::node& pair_ports(const toml::node& e, bool& arp, bool& nd) {
+    const auto* t = e.as_table();
+    if (t == nullptr) return e;
+    check_keys(*t, {"ports", "pass_arp", "pass_nd"}, "pair");
+    for (auto [key, flag] : {std::pair{"pass_arp", &arp}, std::pair{"pass_nd", &nd}}) {
+      const toml::node* n = t->get(key);
+      if (n != nullptr && !n->is_boolean())
+        error_at(*n, std::string(key) + " must be true or false");
+      else if (n != nullptr)
+        *flag = *n->value<bool>();
+    }
+    const toml::node* ports = t->get("ports");
+    return ports != nullptr ? *ports : e;
+  }
+
   void load_pairs(const toml::table& root, ApplianceConfig& c) {
     const toml::node* pairs = root.get("pairs");
     if (pairs == nullptr) {
@@ -489,7 +506,12 @@ class Loader {
     std::vector<int> used(c.ports.size(), 0);
     for (const auto& e : *pairs->as_array()) {
       size_t idx[2];
-      if (!pair_indexes(e, c, idx)) continue;
+      bool arp = false, nd = false;
+      if (!pair_indexes(pair_ports(e, arp, nd), c, idx)) continue;
+      for (size_t k : idx) {
+        c.ports[k].pass_arp = arp;
+        c.ports[k].pass_nd = nd;
+      }
       bool dup = false;
       for (size_t k : idx) {
         if (used[k]++) {

@@ -26,6 +26,9 @@ struct PortConfig {
   std::string device;      // PCI address (0000:01:00.0) or DPDK vdev string (net_pcap0,rx_pcap=...)
   std::string zone;        // zone name, resolved against the policy's zones
   bool fcs_strip = false;  // `fcs = "strip"`: frames arrive with their 4-byte FCS (default "none")
+  // Set from its pair's options (pairs = [{ ports = [..], pass_arp = true, pass_nd = true }]):
+  // ARP / IPv6 neighbour discovery frames cross the pair outside flows and audit (default off).
+  bool pass_arp = false, pass_nd = false;
   int line = 0;
 };
 

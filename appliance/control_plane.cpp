@@ -106,6 +106,8 @@ int ControlPlane::set_up_ports() {
     ps.zone = zid;
     ps.zone_name = p.zone;
     ps.fcs_strip = p.fcs_strip;
+    ps.pass_arp = p.pass_arp;
+    ps.pass_nd = p.pass_nd;
     dc.ports.push_back(ps);
   }
   if (zone_errors) {

@@ -139,6 +139,8 @@ Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions&
   settings.policy = &policy;
   settings.inspect_flows = options.inspect_flows;
   settings.port_fcs_strip[dataplane::kReplayPort] = options.fcs_strip;
+  settings.port_pass_arp[dataplane::kReplayPort] = options.pass_arp;
+  settings.port_pass_nd[dataplane::kReplayPort] = options.pass_nd;
   settings.tx_pool = rig.pool.get();
   auto pl = dataplane::Pipeline::create(0, *rig.flows, settings, stats.counters, &sink);
   if (!pl) return pl.error();

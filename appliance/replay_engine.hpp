@@ -19,9 +19,10 @@ namespace dc::appliance {
 Result<void> replay_eal_init();
 
 struct ReplayOptions {
-  uint32_t flows = 65536;         // flow table capacity
-  uint32_t inspect_flows = 4096;  // flows with inspection state at once
-  bool fcs_strip = false;         // frames end with their Ethernet FCS: check and strip it
+  uint32_t flows = 65536;                  // flow table capacity
+  uint32_t inspect_flows = 4096;           // flows with inspection state at once
+  bool fcs_strip = false;                  // frames end with their Ethernet FCS: check and strip it
+  bool pass_arp = false, pass_nd = false;  // ARP / IPv6 ND pass-through (pairs pass_arp/pass_nd)
   // Called every ~0.5 s of wall time with (packets so far, current file); may be empty.
   std::function<void(uint64_t, const std::string&)> progress;
 };

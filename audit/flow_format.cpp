@@ -180,6 +180,7 @@ FlowRecord to_flow_record(const FlowOutcome& ev, const std::string& hmac_key) {
   if (s != nullptr) put_policy_facts(ev, *s, hmac_key, r);
   r.sni = ev.sni;
   r.http_host = ev.http_host;
+  r.server_name_from = policy::name_source_name(ev.adm.server_name);
   r.pkts_toserver = ev.dir[0].packets;
   r.pkts_toclient = ev.dir[1].packets;
   r.bytes_toserver = ev.dir[0].bytes;

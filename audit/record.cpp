@@ -190,9 +190,9 @@ nlohmann::ordered_json evidence_to_json(const EvidenceRef& e) {
 nlohmann::ordered_json flow_open_body(const FlowRecord& f) {
   nlohmann::ordered_json full = flow_record_body(f);
   nlohmann::ordered_json j;
-  for (const char* k :
-       {"time", "flow_id", "community_id", "src_ip", "src_port", "dest_ip", "dest_port", "proto",
-        "zones", "counterparty", "legal_basis", "sni", "http_host", "policy_sha256"})
+  for (const char* k : {"time", "flow_id", "community_id", "src_ip", "src_port", "dest_ip",
+                        "dest_port", "proto", "zones", "counterparty", "legal_basis", "sni",
+                        "http_host", "server_name_from", "policy_sha256"})
     j[k] = full[k];
   return j;
 }
@@ -221,6 +221,8 @@ nlohmann::ordered_json flow_record_body(const FlowRecord& f) {
   j["sni"] = f.sni.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.sni);
   j["http_host"] =
       f.http_host.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.http_host);
+  j["server_name_from"] = f.server_name_from.empty() ? nlohmann::ordered_json(nullptr)
+                                                     : nlohmann::ordered_json(f.server_name_from);
   auto cats = nlohmann::ordered_json::array();
   for (const auto& c : f.categories)
     cats.push_back({{"name", c.name}, {"count", c.count}, {"confidence", c.confidence}});

@@ -117,6 +117,9 @@ struct FlowRecord {
   nlohmann::ordered_json reasons = nlohmann::ordered_json::array();
   std::string sni;        // TLS server name; empty: none
   std::string http_host;  // HTTP Host; empty: none
+  // Which of them named the server the endpoint was matched by: "sni", "http_host"; empty: the
+  // endpoint was matched by address alone (or none matched).
+  std::string server_name_from;
   std::vector<CategoryCount> categories;
   std::vector<MaskedValue> values;
   std::uint64_t bytes_toserver = 0, bytes_toclient = 0;

@@ -4,6 +4,7 @@
 #include <rte_mbuf.h>
 
 #include "dataplane/pipeline.hpp"
+#include "dataplane/server_name.hpp"
 #include "dataplane/stage_drops.hpp"
 
 namespace dc::dataplane {
@@ -67,8 +68,8 @@ void Pipeline::close_stream(Flow& f, InspectCtx& ctx, unsigned di) noexcept {
   findings_.clear();
 }
 
-// TLS ClientHello / HTTP request metadata of the opener -> responder stream. The SNI completes
-// admission of endpoints named by server name.
+// TLS ClientHello / HTTP request metadata of the opener -> responder stream. The SNI (TLS) or the
+// Host (plaintext HTTP) completes admission of endpoints named by server name.
 void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes,
                           int64_t now_ns) noexcept {
   if (ctx.meta_done || bytes.empty()) return;
@@ -84,10 +85,9 @@ void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> byt
     f.flags |= pflag::kPayloadOpaque;
   }
   if (f.adm.sni_pending && f.policy != nullptr) {
+    // The SNI, or for plaintext HTTP the request's Host, completes admission (server_name.hpp).
     policy::FlowQuery q = flow_query(f.initiator, f.src_zone, f.dst_zone, now_ns);
-    std::string_view sni = ctx.tls.sni();
-    q.sni_state = sni.empty() ? policy::SniState::kAbsent : policy::SniState::kPresent;
-    q.sni = sni;
+    put_server_name(ctx, q);
     f.adm = f.policy->admit(q);
     settle_admission(f, now_ns);
   }

@@ -10,6 +10,7 @@
 #include <span>
 
 #include "base/time.hpp"
+#include "dataplane/server_name.hpp"
 #include "dataplane/stage_drops.hpp"
 
 namespace dc::dataplane {
@@ -163,10 +164,7 @@ void Pipeline::readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns)
     dst_zone = snap_->zone_of(f.initiator.dst);
   }
   policy::FlowQuery q = flow_query(f.initiator, src_zone, dst_zone, now_ns);
-  if (f.inspect_ctx != kNoInspectCtx && pool_.at(f.inspect_ctx).tls.complete()) {
-    q.sni = pool_.at(f.inspect_ctx).tls.sni();
-    q.sni_state = q.sni.empty() ? policy::SniState::kAbsent : policy::SniState::kPresent;
-  }
+  if (f.inspect_ctx != kNoInspectCtx) put_server_name(pool_.at(f.inspect_ctx), q);
   policy::Admission a = snap_->admit(q);
   if (a.verdict.action != policy::Action::kBlock) return;
   // Blocked: no byte of it is scanned again, so its streams go back to the old engine and the
@@ -210,6 +208,7 @@ void Pipeline::finish_if_closed(Flow& f, int64_t now_ns) noexcept {
 bool Pipeline::decode_frame(rte_mbuf* m, inspect::Decoded& d, BurstOutput& out) noexcept {
   std::span<const uint8_t> frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
   const inspect::DecodeStatus st = inspect::decode(frame, d, decode_opts_);
+  if (pass_l2(st, d, m, out)) return false;  // ARP / ND on a pair that passes them
   if (st == inspect::DecodeStatus::kUnknownEtherType && settings_.forward_unknown_ethertype) {
     ++counters_.unknown_ethertype_forwarded;
     forward_pkt(m, out);

@@ -69,6 +69,10 @@ struct PipelineSettings {
   // Ingress port -> its frames end with the 4-byte Ethernet FCS (appliance.toml ports `fcs =
   // "strip"`): checked and stripped before decoding (dataplane/ethernet_fcs.cpp).
   bool port_fcs_strip[kMaxPorts + 1] = {};
+  // Ingress port -> ARP / IPv6 neighbour discovery frames cross unchanged, outside flows and
+  // audit (appliance.toml pairs option pass_arp / pass_nd; dataplane/l2_passthrough.cpp).
+  bool port_pass_arp[kMaxPorts + 1] = {};
+  bool port_pass_nd[kMaxPorts + 1] = {};
 };
 
 // Packets the caller must transmit (to the paired port of the burst's ingress port) and free.
@@ -145,6 +149,13 @@ class Pipeline {
   // border flow's payload (and what follows it) first waits for its flow_open record.
   void forward_pkt(Flow& f, Direction dir, rte_mbuf* m, BurstOutput& out,
                    bool payload = true) noexcept {
+    // No payload crosses before the server name (SNI / Host) decided: with the record hold it
+    // waits there (its flow_open record follows the name); without one it is dropped once
+    // inspected, and crosses with the sender's retransmission (kDuplicate) once decided.
+    if (f.adm.sni_pending && payload && hold_ == nullptr) {
+      ++f.dropped_packets;
+      return drop_pkt(m, DropReason::kServerNamePending, out);
+    }
     if (!f.open_durable && (payload || f.held > 0) && !cleared_to_cross(f, dir, m, out)) return;
     cross(f, dir, m, out);
   }
@@ -160,6 +171,9 @@ class Pipeline {
   // Ethernet FCS: strip it on ports configured so; name a trailer that is one (ethernet_fcs.cpp).
   bool strip_fcs(uint16_t in_port, rte_mbuf* m, BurstOutput& out) noexcept;
   static DropReason trailer_reason(std::span<const uint8_t> frame) noexcept;
+  // ARP / ND pass-through on ports that enable it (l2_passthrough.cpp). True when forwarded.
+  bool pass_l2(inspect::DecodeStatus st, const inspect::Decoded& d, rte_mbuf* m,
+               BurstOutput& out) noexcept;
   // The TCP normaliser in front of the reorderer (tcp_normalise.cpp): RST acceptance, RST data,
   // urgent data, mid-stream pickup. False when the packet was consumed (dropped).
   bool normalise_tcp(Flow& f, Direction dir, inspect::Decoded& d, rte_mbuf* m,

@@ -213,6 +213,8 @@ Result<void> Dataplane::create_workers() {
     config_.pipeline.port_zone[p] = config_.ports[p].zone;
     config_.pipeline.port_peer_zone[p] = config_.ports[config_.ports[p].peer].zone;
     config_.pipeline.port_fcs_strip[p] = config_.ports[p].fcs_strip;
+    config_.pipeline.port_pass_arp[p] = config_.ports[p].pass_arp;
+    config_.pipeline.port_pass_nd[p] = config_.ports[p].pass_nd;
   }
 
   for (uint16_t w = 0; w < config_.worker_lcores.size(); ++w) {

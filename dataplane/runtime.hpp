@@ -45,6 +45,7 @@ struct PortSpec {
   uint16_t zone = kNoZone;
   uint16_t peer = 0;       // index of the paired port
   bool fcs_strip = false;  // frames carry their FCS: check and strip it (appliance.toml `fcs`)
+  bool pass_arp = false, pass_nd = false;  // ARP / IPv6 ND pass-through (its pair's options)
 };
 
 struct DataplaneConfig {

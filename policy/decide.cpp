@@ -62,8 +62,10 @@ bool name_equal(std::string_view got, std::string_view pat) noexcept {
   return true;
 }
 
+}  // namespace
+
 // "*.example.com" matches any name ending in ".example.com" (any depth), not "example.com".
-bool sni_matches(std::string_view got, std::string_view pat) noexcept {
+bool server_name_matches(std::string_view got, std::string_view pat) noexcept {
   if (pat.size() > 2 && pat[0] == '*' && pat[1] == '.') {
     if (!got.empty() && got.back() == '.') got.remove_suffix(1);
     std::string_view suffix = pat.substr(1);  // ".example.com"
@@ -72,6 +74,19 @@ bool sni_matches(std::string_view got, std::string_view pat) noexcept {
   }
   return name_equal(got, pat);
 }
+
+std::string_view name_source_name(NameSource s) noexcept {
+  switch (s) {
+    case NameSource::kTlsSni:
+      return "sni";
+    case NameSource::kHttpHost:
+      return "http_host";
+    default:
+      return "";
+  }
+}
+
+namespace {
 
 // V3 reasons from the dataplane's flags (evasion, fragments, one-way links, failures).
 void push_flag_reasons(Collector& c, uint32_t flags, bool reverse_payload_allowed,
@@ -221,7 +236,8 @@ Admission Snapshot::admit(const FlowQuery& q) const noexcept {
   const EndpointMatch m = match_endpoint(q, l);
   if (m.matched == RangeTable::kNone) {
     if (m.pending != RangeTable::kNone) {
-      // A5: the endpoint is named by SNI: admit the handshake, decide at the ClientHello.
+      // A5: the endpoint is named by server name: admit the handshake, decide at the ClientHello
+      // (TLS) or at the end of the request head (plaintext HTTP: its Host).
       a.sni_pending = true;
       Reason r = make(ReasonKind::kAwaitingSni, Action::kAllow);
       r.counterparty = endpoints_[m.pending].counterparty;
@@ -238,6 +254,9 @@ Admission Snapshot::admit(const FlowQuery& q) const noexcept {
   }
   a.endpoint = static_cast<uint16_t>(m.matched);
   a.counterparty = endpoints_[m.matched].counterparty;
+  // Named by server name (only a foreign server is): the record says whether SNI or Host named it.
+  const EndpointInfo& ep = endpoints_[m.matched];
+  if (ep.sni_begin != ep.sni_end && a.foreign == Side::kResponder) a.server_name = q.name_source;
   // A6: counterparty status/validity and a legal basis valid now.
   uint64_t valid = 0;
   Reason why;
@@ -280,7 +299,7 @@ Snapshot::EndpointMatch Snapshot::match_endpoint(const FlowQuery& q,
       bool ok = false;
       if (q.sni_state == SniState::kPresent) {
         for (uint32_t i = ep.sni_begin; i < ep.sni_end && !ok; ++i)
-          ok = sni_matches(q.sni, sni_patterns_[i]);
+          ok = server_name_matches(q.sni, sni_patterns_[i]);
       }
       if (!ok) return;
     }

@@ -26,7 +26,8 @@ std::string_view action_name(Action a) noexcept;  // "allow" | "alert" | "block"
     "border-crossing flow with no whitelisted foreign endpoint")                                   \
   X(kCounterpartyNotOnLink, "counterparty_not_on_link",                                            \
     "counterparty is not permitted on this link")                                                  \
-  X(kAwaitingSni, "awaiting_sni", "the matching endpoint is identified by TLS SNI; not seen yet")  \
+  X(kAwaitingSni, "awaiting_sni",                                                                  \
+    "the endpoint is identified by server name (TLS SNI or HTTP Host); not seen yet")              \
   X(kCounterpartySuspended, "counterparty_suspended", "counterparty status is suspended")          \
   X(kCounterpartyRevoked, "counterparty_revoked", "counterparty status is revoked")                \
   X(kCounterpartyExpired, "counterparty_expired", "counterparty validity has ended")               \

@@ -158,11 +158,26 @@ struct Verdict {
   std::array<Reason, kMaxReasons> reasons{};  // most decisive first (docs §5)
 };
 
+// The server name the opener's stream gives: the TLS ClientHello's server_name or, for plaintext
+// HTTP/1.x, the request's Host (docs/policy-reference.md §2.8). Endpoints listing `sni` match it.
 enum class SniState : uint8_t {
-  kNotYet,   // no ClientHello seen yet (e.g. at SYN)
-  kAbsent,   // the flow has no SNI (not TLS, or ClientHello without server_name)
+  kNotYet,   // no ClientHello or request head complete yet (e.g. at SYN)
+  kAbsent,   // no usable name (not TLS/HTTP, no server_name, no Host, or an ambiguous Host)
   kPresent,  // `sni` holds the server name
 };
+
+// Where a server name came from (the audit record says which).
+enum class NameSource : uint8_t {
+  kNone,      // no name (or the endpoint is identified by address alone)
+  kTlsSni,    // the TLS ClientHello's server_name
+  kHttpHost,  // the HTTP/1.x request's Host (absolute-form target or Host header)
+};
+std::string_view name_source_name(NameSource s) noexcept;  // "", "sni", "http_host"
+
+// The endpoint `sni` rule, for TLS SNI and HTTP Host alike: case-insensitive against a lower-case
+// pattern, one trailing dot of `name` ignored; "*.example.com" matches any name ending in
+// ".example.com" (any depth), not "example.com". `name` carries no port. noexcept, no allocation.
+bool server_name_matches(std::string_view name, std::string_view pattern) noexcept;
 
 // A new flow as the dataplane sees it. `src` is the opener (initiator), `dst` the responder.
 struct FlowQuery {
@@ -172,7 +187,8 @@ struct FlowQuery {
   uint8_t proto = 0;  // IP protocol number
   int64_t now_ns = 0;
   SniState sni_state = SniState::kNotYet;
-  std::string_view sni;  // only read when sni_state == kPresent; not retained
+  std::string_view sni;  // the server name; only read when sni_state == kPresent; not retained
+  NameSource name_source = NameSource::kTlsSni;  // where `sni` came from
 };
 
 enum class Side : uint8_t { kNone, kOpener, kResponder };
@@ -186,7 +202,8 @@ struct Admission {
   bool inspect_forward = false;  // inspect opener -> responder payload
   bool inspect_reverse = false;  // inspect responder -> opener payload
   bool reverse_payload_allowed = true;
-  bool sni_pending = false;  // re-admit with the SNI before forwarding any payload
+  bool sni_pending = false;  // re-admit with the server name before forwarding any payload
+  NameSource server_name = NameSource::kNone;  // the endpoint was matched by this name
   CounterpartyId counterparty = kNoCounterparty;
   uint16_t endpoint = 0xffff;
   Verdict verdict;  // admission-time verdict (zone, link, whitelist, basis) at now
@@ -257,7 +274,8 @@ class Snapshot {
   std::size_t link_count() const noexcept { return links_.size(); }
   const LinkInfo& link(LinkId l) const { return links_[l]; }
 
-  // ---- admission: call for a new flow; again when the SNI arrives (sni_pending), and again on
+  // ---- admission: call for a new flow; again when the server name (TLS SNI or HTTP Host)
+  // arrives (sni_pending), and again on
   // the newest snapshot after a policy swap. ~100-300 ns. ----
   Admission admit(const FlowQuery& q) const noexcept;
 

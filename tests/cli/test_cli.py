@@ -103,6 +103,28 @@ class CliTest(unittest.TestCase):
         out = self.path("out")
         self.assertFalse(os.path.isdir(out) and os.listdir(out), "run wrote output files")
 
+    def test_run_pair_table_options_are_checked(self):
+        # A pair may be a table with pass-through options; their errors are located too.
+        cfg = self.write(
+            "appliance.toml",
+            'pairs = [{ ports = ["inside", "outside"], pass_nd = "yes", pass_lldp = true }]\n'
+            "[[ports]]\n"
+            'name = "inside"\n'
+            'device = "net_null0"\n'
+            'zone = "domestic"\n'
+            "[[ports]]\n"
+            'name = "outside"\n'
+            'device = "net_null1"\n'
+            'zone = "crossborder"\n',
+        )
+        r = run(["run", "--config", cfg, "--out-dir", self.path("out")], cwd=self.tmp)
+        self.assertExit(r, 2, "run with bad pair options")
+        err = r[2]
+        self.assertRegex(err, r"(?m)^%s:1:.*pass_nd must be true or false" % re.escape(cfg))
+        self.assertRegex(err, r"(?m)^%s:1:.*unknown key 'pass_lldp'" % re.escape(cfg))
+        self.assertNotIn("not in any pair", err)  # the table's ports were read
+        self.assertNotIn("running with", err)
+
     # ---- policy ---------------------------------------------------------------------------
     def test_policy_check_demo_prints_file_sha256(self):
         r = run(["policy", "check", self.demo_policy, "--at", AT], cwd=self.tmp)

@@ -2,7 +2,7 @@
 """The foreign server of the live test; runs inside the outside network namespace.
 
 A tiny stdlib HTTP server (GET and POST; POST answers 200 with the body's byte count) on every
---listen ADDR:PORT, plus an AF_PACKET sniffer on --sniff IFACE. It records what reached the server
+--listen ADDR:PORT (or [IPV6]:PORT), plus an AF_PACKET sniffer on --sniff IFACE. It records what reached the server
 side, so the test can assert that a blocked value never arrived:
   DIR/requests.jsonl  one line per request handled: method, path, local address, body length
   DIR/received.bin    every byte any connection delivered to the server, as read from the socket
@@ -98,6 +98,10 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
 
+class Server6(Server):
+    address_family = socket.AF_INET6
+
+
 def sniff(s, path, stop):
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
@@ -137,7 +141,8 @@ def main():
     servers = []
     for spec in a.listen:
         host, port = spec.rsplit(":", 1)
-        srv = Server((host, int(port)), make_handler(a.dir))
+        v6 = host.startswith("[")  # [ADDR]:PORT listens on IPv6
+        srv = (Server6 if v6 else Server)((host.strip("[]"), int(port)), make_handler(a.dir))
         servers.append(srv)
         threads.append(threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True))
     for t in threads:

@@ -47,7 +47,9 @@ TEST(DropReasonName, OrderIsStable) {
   EXPECT_EQ(static_cast<int>(DropReason::kTcpRstOutOfWindow), 44);
   EXPECT_EQ(static_cast<int>(DropReason::kBadFcs), 48);
   EXPECT_EQ(static_cast<int>(DropReason::kRecordHoldFull), 49);
-  EXPECT_EQ(kDropReasonCount, 50u);
+  EXPECT_EQ(static_cast<int>(DropReason::kFragmentOverlap), 50);
+  EXPECT_EQ(static_cast<int>(DropReason::kServerNamePending), 55);
+  EXPECT_EQ(kDropReasonCount, 56u);
 }
 
 TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {

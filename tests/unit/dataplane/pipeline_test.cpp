@@ -355,6 +355,8 @@ TEST_F(PipelineTest, EndpointsNamedBySniAreDecidedAtTheClientHello) {
     const auto& ev = sink_.events.back();
     EXPECT_EQ(kind_names(ev), r.reasons) << r.sni;
     EXPECT_STREQ(ev.sni, r.sni);
+    EXPECT_EQ(ev.adm.server_name,
+              r.forwarded ? policy::NameSource::kTlsSni : policy::NameSource::kNone);
   }
 }
 
@@ -829,6 +831,117 @@ TEST_F(RecordHoldTest, UnrecordableAdmissionBlocksTheFlow) {
   EXPECT_TRUE(send(u.syn(), &dropped).empty());
   EXPECT_EQ(dropped, 1);
   EXPECT_EQ(counters_.events_lost.load(), 1u);
+}
+
+TEST_F(PipelineTest, PlaintextHttpToEndpointNamedBySniIsMatchedByHost) {
+  // eu-hq: 203.0.113.10:443 with sni = api.eu-hq.example. The request head is cut before its
+  // Host line: the first segment is inspected, then dropped while the name is pending (no record
+  // hold here); the second completes the head and crosses; the retransmitted first one follows.
+  Upload u;
+  u.server = "203.0.113.10";
+  u.sport = 443;
+  const std::string req =
+      "POST /upload HTTP/1.1\r\nHost: API.eu-hq.example:443\r\nContent-Length: 2\r\n\r\n{}";
+  const size_t cut = req.find("Host:");
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  int dropped = 0;
+  EXPECT_TRUE(send(u.data(0, req.substr(0, cut)), &dropped).empty());
+  EXPECT_EQ(dropped, 1);
+  EXPECT_EQ(counters_.drops[static_cast<unsigned>(DropReason::kServerNamePending)].load(), 1u);
+  EXPECT_EQ(send(u.data(static_cast<uint32_t>(cut), req.substr(cut))).size(), 1u);
+  EXPECT_EQ(send(u.data(0, req.substr(0, cut))).size(), 1u) << "the retransmission crosses";
+  pipeline_->expire_all(now_);
+  ASSERT_FALSE(sink_.events.empty());
+  const auto& ev = sink_.events.back();
+  EXPECT_EQ(ev.verdict, audit::OutcomeVerdict::kAllow);
+  EXPECT_EQ(kind_names(ev), "whitelisted");
+  EXPECT_EQ(ev.adm.server_name, policy::NameSource::kHttpHost);
+  EXPECT_STREQ(ev.http_host, "api.eu-hq.example");
+  EXPECT_EQ(audit::to_flow_record(ev, "").server_name_from, "http_host");
+}
+
+TEST_F(PipelineTest, HostOfAnotherServerOrAmbiguousHostIsRefused) {
+  const char* heads[] = {
+      "GET / HTTP/1.1\r\nHost: files.attacker.example\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: api.eu-hq.example\r\nHost: api.eu-hq.example\r\n\r\n",
+      "GET http://files.attacker.example/ HTTP/1.1\r\nHost: api.eu-hq.example\r\n\r\n",
+      "GET / HTTP/1.0\r\n\r\n",
+  };
+  uint16_t port = 44000;
+  for (const char* head : heads) {
+    Upload u;
+    u.server = "203.0.113.10";
+    u.sport = 443;
+    u.cport = port++;
+    send(u.syn());
+    send(u.synack());
+    send(u.ack());
+    EXPECT_TRUE(send(u.data(0, head)).empty()) << head;
+    pipeline_->expire_all(now_);
+    ASSERT_FALSE(sink_.events.empty());
+    EXPECT_EQ(kind_names(sink_.events.back()), "no_counterparty") << head;
+  }
+}
+
+// Link-layer frames: an ARP request, IPv6 neighbour solicitations (hop limit 255 / 64) and an
+// ICMPv6 echo request, from a host outside every zone.
+std::vector<uint8_t> arp_request() {
+  std::vector<uint8_t> f(60, 0);
+  const uint8_t head[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0,
+                          1,    0x08, 0x06, 0,    1,    0x08, 0, 6, 4, 0, 1};
+  std::memcpy(f.data(), head, sizeof head);
+  return f;
+}
+
+std::vector<uint8_t> icmpv6(uint8_t type, uint8_t hop_limit) {
+  const size_t fixed = type == 135 ? 16 : 0;  // after the 8-byte header: NS has its target
+  const size_t icmp_len = 8 + fixed + 8;      // + a source link-layer address option
+  std::vector<uint8_t> f(14 + 40 + icmp_len, 0);
+  const uint8_t eth[] = {0x33, 0x33, 0xff, 0, 0, 1, 2, 0, 0, 0, 0, 1, 0x86, 0xdd};
+  std::memcpy(f.data(), eth, sizeof eth);
+  f[14] = 0x60;
+  test::put16(f, 18, static_cast<uint16_t>(icmp_len));
+  f[20] = 58;
+  f[21] = hop_limit;
+  f[22] = 0xfe;  // fe80::1 -> ff02::1:ff00:1
+  f[23] = 0x80;
+  f[37] = 1;
+  f[38] = 0xff;
+  f[39] = 0x02;
+  f[49] = 1;
+  f[50] = 0xff;
+  f[53] = 1;
+  f[54] = type;
+  f[54 + 8 + fixed] = 1;  // option type 1, length 1 x 8 bytes
+  f[54 + 8 + fixed + 1] = 1;
+  return f;
+}
+
+TEST_F(PipelineTest, ArpAndNeighbourDiscoveryPassOnlyWhenEnabled) {
+  auto run = [&](bool arp, bool nd) {
+    pipeline_->expire_all(now_);
+    settings_.port_pass_arp[kReplayPort] = arp;
+    settings_.port_pass_nd[kReplayPort] = nd;
+    build(&sink_);
+    int forwarded = 0;
+    for (const auto& f :
+         {arp_request(), icmpv6(135, 255), icmpv6(133, 255), icmpv6(135, 64), icmpv6(128, 255)})
+      forwarded += static_cast<int>(send(f).size());
+    return forwarded;
+  };
+  EXPECT_EQ(run(false, false), 0);
+  EXPECT_EQ(counters_.l2_pass_arp.load() + counters_.l2_pass_nd.load(), 0u);
+  EXPECT_EQ(run(true, false), 1);
+  EXPECT_EQ(counters_.l2_pass_arp.load(), 1u);
+  EXPECT_EQ(counters_.l2_pass_nd.load(), 0u);
+  const uint64_t created = counters_.flows_created.load();
+  EXPECT_EQ(run(true, true), 3);  // ARP, NS, RS; not the NS with hop limit 64, not the echo
+  EXPECT_EQ(counters_.l2_pass_arp.load(), 2u);
+  EXPECT_EQ(counters_.l2_pass_nd.load(), 2u);
+  EXPECT_EQ(counters_.flows_created.load() - created, 1u)
+      << "one ICMPv6 flow, for the two frames that were not passed";
 }
 
 }  // namespace

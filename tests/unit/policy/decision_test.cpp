@@ -694,6 +694,53 @@ TEST(Admission, SniPendingThenResolved) {
   EXPECT_EQ(s.admit(q).verdict.reasons[0].kind, ReasonKind::kNoCounterparty);
 }
 
+// The endpoint `sni` rule, shared by TLS SNI and HTTP Host (names arrive without a port: the
+// HTTP parser strips it).
+TEST(ServerName, MatchesExactAndWildcardRules) {
+  struct Row {
+    const char* name;
+    const char* pattern;
+    bool match;
+  } rows[] = {
+      {"api.example.com", "api.example.com", true},
+      {"API.Example.COM", "api.example.com", true},   // case-insensitive (RFC 4343)
+      {"api.example.com.", "api.example.com", true},  // one trailing dot: the same DNS name
+      {"api.example.com..", "api.example.com", false},
+      {"api.example.co", "api.example.com", false},
+      {"xapi.example.com", "api.example.com", false},
+      {"api.example.com.evil", "api.example.com", false},
+      {"", "api.example.com", false},
+      {"www.example.com", "*.example.com", true},
+      {"a.b.example.com", "*.example.com", true},  // any depth
+      {"WWW.EXAMPLE.COM.", "*.example.com", true},
+      {"example.com", "*.example.com", false},  // not the apex
+      {".example.com", "*.example.com", false},
+      {"wwwexample.com", "*.example.com", false},
+      {"example.com.evil", "*.example.com", false},
+      {"203.0.113.10", "*.example.com", false},
+  };
+  for (const auto& r : rows)
+    EXPECT_EQ(server_name_matches(r.name, r.pattern), r.match) << r.name << " vs " << r.pattern;
+}
+
+TEST(Admission, ServerNameFromHostOrSniIsRecorded) {
+  const Snapshot& s = snap();
+  FlowQuery q = query(s, "10.1.1.1", "203.0.113.130", 443, at(kNow), "x.svc.example");
+  q.name_source = NameSource::kHttpHost;
+  Admission a = s.admit(q);
+  EXPECT_EQ(a.verdict.reasons[0].kind, ReasonKind::kWhitelisted);
+  EXPECT_EQ(a.server_name, NameSource::kHttpHost);
+  EXPECT_EQ(name_source_name(a.server_name), "http_host");
+  q.name_source = NameSource::kTlsSni;
+  EXPECT_EQ(s.admit(q).server_name, NameSource::kTlsSni);
+  // A Host naming another server is refused like a wrong SNI.
+  q.name_source = NameSource::kHttpHost;
+  q.sni = "x.other.example";
+  a = s.admit(q);
+  EXPECT_EQ(a.verdict.reasons[0].kind, ReasonKind::kNoCounterparty);
+  EXPECT_EQ(a.server_name, NameSource::kNone);
+}
+
 TEST(Zones, LongestPrefixAndContainment) {
   const Snapshot& s = snap();
   ZoneId dom = s.find_zone("dom"), lab = s.find_zone("lab"), ext = s.find_zone("ext");
