@@ -213,6 +213,12 @@ void BodyDecoder::route_begin(Route r, std::string_view name) noexcept {
 }
 
 void BodyDecoder::start_zip(std::string_view name) noexcept {
+  route_ = Route::kLeaf;
+  if (route_parent().depth() + 3 > Path::kMaxDepth) {
+    // No path depth left for "zip > member > xml-text": too deeply nested to walk.
+    sink_->on_condition(DecodeCondition::kOpaqueNested, route_parent());
+    return;
+  }
   route_ = Route::kZip;
   if (zip_ == nullptr) zip_ = ZipWalker::create(worker_->arena());
   if (zip_ == nullptr) {  // no arena room: the archive is not decoded (fail closed)

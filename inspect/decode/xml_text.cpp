@@ -125,6 +125,7 @@ void XmlTextDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
     switch (st_) {
       case St::kText:
         if (c == '<') {
+          entity_.flush(w);  // a reference never spans a tag
           st_ = St::kTagOpen;
         } else {
           text_byte(c, false, w);

@@ -22,6 +22,8 @@ constexpr uint16_t kFlagEncrypted = 1u << 0;  // §4.4.4
 constexpr uint16_t kFlagDescriptor = 1u << 3;
 constexpr uint16_t kZip64Tag = 0x0001;  // §4.5.3
 constexpr std::size_t kFixedHeader = 30;
+constexpr std::size_t kCentralLengths = 34;  // central header up to its three length fields
+constexpr std::size_t kCentralFixed = 46;
 
 uint16_t le16(const uint8_t* p) noexcept { return static_cast<uint16_t>(p[0] | p[1] << 8); }
 uint32_t le32(const uint8_t* p) noexcept { return uint32_t{le16(p)} | uint32_t{le16(p + 2)} << 16; }
@@ -111,6 +113,10 @@ void ZipWalker::header_byte(uint8_t c) noexcept {
       hdr_[hdr_len_++] = c;
       if (hdr_len_ == kFixedHeader) local_header();
       break;
+    case St::kCentral:
+      hdr_[hdr_len_++] = c;
+      if (hdr_len_ == kCentralLengths) central_header();
+      break;
     case St::kName:
       name_byte(c);
       break;
@@ -131,10 +137,13 @@ void ZipWalker::signature() noexcept {
       st_ = St::kLocal;
       return;
     case kCentralSig:
+      ++directory_;
+      st_ = St::kCentral;
+      return;
     case kEndSig:
     case kZip64EndSig:
     case kZip64LocatorSig:
-      st_ = St::kTail;  // the central directory repeats what the local headers said
+      st_ = St::kTail;
       return;
     case kSpanMarker:
       hdr_len_ = 0;
@@ -173,6 +182,14 @@ void ZipWalker::local_header() noexcept {
   } else {
     start_member();
   }
+}
+
+// §4.3.12: name, extra and comment lengths at offsets 28, 30, 32; the entry is then skipped.
+void ZipWalker::central_header() noexcept {
+  static_assert(sizeof hdr_ >= kCentralLengths && sizeof hdr_ >= kFixedHeader);
+  remaining_ = kCentralFixed - kCentralLengths + uint64_t{le16(hdr_ + 28)} + le16(hdr_ + 30) +
+               le16(hdr_ + 32);
+  st_ = St::kSkip;
 }
 
 void ZipWalker::name_byte(uint8_t c) noexcept {
@@ -285,8 +302,11 @@ std::size_t ZipWalker::inflate_sized(std::span<const uint8_t> in) noexcept {
     condition(DecodeCondition::kDecompressFailed, member_path_);
   } else if (s == CodecStatus::kNoMemory) {
     condition(DecodeCondition::kDecoderMemory, member_path_);
+  } else if (remaining_ > 0 || inflate_.trailing() > 0) {
+    // Bytes between the deflate end and the stated size: no writer leaves them, and a
+    // directory-driven reader may find a member there that this walk skips.
+    condition(DecodeCondition::kZipMalformed, member_path_);
   }
-  // kEnd: bytes between the deflate end and the stated size are slack (unzip ignores them).
   end_member();
   st_ = remaining_ > 0 ? St::kSkip : St::kSig;
   return take;
@@ -464,6 +484,8 @@ void ZipWalker::finish(const ZipEnv& env) noexcept {
   const bool clean = st_ == St::kTail || st_ == St::kDone || (st_ == St::kSig && hdr_len_ == 0);
   if (!clean) {
     condition(DecodeCondition::kZipMalformed, in_member_ ? member_path_ : zip_path_);
+  } else if (directory_ > members_) {  // entries this walk did not meet as local headers
+    condition(DecodeCondition::kZipMalformed, zip_path_);
   }
   end_member();
   inflate_.end();

@@ -16,6 +16,9 @@
 // or without its signature, 8-byte sizes when the member has a ZIP64 extra field); a stored
 // member with bit 3 has no terminator, so its end is where a data descriptor follows whose
 // CRC-32 and sizes match the bytes so far, or kZipMalformed at the end of the body.
+// The central directory is only counted: more entries than local headers walked means members
+// a directory-driven reader sees and this walker did not (kZipMalformed), as does slack between
+// a deflate end and the member's stated size (room for a hidden record) [Fifield, WOOT 2019].
 // Encrypted members and methods other than 0/8 are kOpaqueEncrypted / kOpaqueMethod; a ZIP
 // inside a member is kOpaqueNested (walked one level deep). Inflated bytes count against
 // DecodeLimits (max_output per direction, max_ratio per member): beyond, kOutputLimit /
@@ -66,8 +69,9 @@ class ZipWalker {
     kData,        // member data with known size, or deflate with bit 3
     kStoredDesc,  // stored member with bit 3: data until a matching descriptor
     kDescriptor,  // the data descriptor after a bit-3 deflate member
-    kSkip,        // bytes not decoded (encrypted/unsupported member, slack after deflate end)
-    kTail,        // central directory and end records: not needed
+    kCentral,     // a central directory header (counted, then skipped)
+    kSkip,        // bytes not decoded (encrypted/unsupported member, slack, directory entry)
+    kTail,        // end records: not needed
     kDone,        // stopped (malformed, limit, undecodable member of unknown size)
   };
   ZipWalker() = default;
@@ -75,6 +79,7 @@ class ZipWalker {
   void header_byte(uint8_t c) noexcept;
   void signature() noexcept;
   void local_header() noexcept;
+  void central_header() noexcept;
   void name_byte(uint8_t c) noexcept;
   void extra_byte(uint8_t c) noexcept;
   void zip64_extra() noexcept;
@@ -101,7 +106,7 @@ class ZipWalker {
   char container_[kMaxContainerName + 1]{};
   char member_[kMaxName + 1]{};
   const char* names_[2] = {container_, member_};
-  uint8_t hdr_[30]{};       // signature + fixed local header
+  uint8_t hdr_[34]{};       // signature + fixed local header (or central header up to its lengths)
   uint8_t desc_[24]{};      // data descriptor / stored-member lookahead window
   uint8_t extra_[20]{};     // current extra sub-field: tag(2) size(2) and up to 16 bytes of ZIP64
   uint8_t name_tail_[4]{};  // last bytes of the member name (".xml" test on long names)
@@ -112,6 +117,7 @@ class ZipWalker {
   uint64_t stored_bytes_ = 0;  // kStoredDesc: data bytes emitted
   uint32_t crc_ = 0;           // kStoredDesc: CRC-32 of those bytes
   uint32_t members_ = 0;
+  uint32_t directory_ = 0;  // central directory entries seen
   uint16_t flags_ = 0, method_ = 0, name_len_ = 0, extra_len_ = 0, got_ = 0;
   uint16_t extra_got_ = 0;  // bytes of the current extra sub-field
   uint8_t hdr_len_ = 0, desc_len_ = 0, sniff_len_ = 0;

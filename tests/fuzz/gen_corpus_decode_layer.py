@@ -74,10 +74,12 @@ def zipped(members, pipe=False, method=zipfile.ZIP_DEFLATED, zip64=False):
     out = Pipe() if pipe else io.BytesIO()
     with zipfile.ZipFile(out, "w", method) as z:
         for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 2, 3, 4, 6))  # deterministic
+            info.compress_type = method
             if zip64:
-                with z.open(name, "w", force_zip64=True) as f: f.write(data)
+                with z.open(info, "w", force_zip64=True) as f: f.write(data)
             else:
-                z.writestr(name, data)
+                z.writestr(info, data)
     return bytes(out.b) if pipe else out.getvalue()
 
 SST = (b'<?xml version="1.0"?><sst><si><t>name</t></si><si><r><t>110105</t></r><r><rPr><b/>'
@@ -104,3 +106,10 @@ zips.append(struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 8, 0, 0, 0, 0, 0, 0, 5, 
             struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 0, 0, 0, 0, 0))
 for i, b in enumerate(zips):
     w(Z, f"seed{i}", bytes([i * 37 % 256]) + b)
+# And for fuzz_http_decode: an XLSX uploaded as a multipart part (routed by its file name) and
+# an archive sniffed by its PK magic in an octet-stream response.
+part = (b'--Z\r\nContent-Disposition: form-data; name="f"; filename="people.xlsx"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(zips[0]) + b"\r\n--Z--\r\n")
+w(H, "seed_xlsx", b"\x07" + b"POST /u HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=Z\r\n"
+  b"Content-Length: %d\r\n\r\n" % len(part) + part + SEP +
+  resp(b"Content-Type: application/octet-stream\r\nContent-Length: %d\r\n" % len(zips[1]), zips[1]))

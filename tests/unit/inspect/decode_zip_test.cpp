@@ -193,6 +193,25 @@ TEST(ZipWalker, StoredMemberWithUnmatchedDescriptorIsMalformed) {
   EXPECT_EQ(r.at(std::string(kZ) + "s.txt").rfind("stored data whose descriptor lies", 0), 0u);
 }
 
+// Disagreements between this front-to-back walk and a central-directory reader [Fifield].
+TEST(ZipWalker, MembersHiddenFromTheWalkAreMalformed) {
+  auto w = worker();
+  // A stored member whose data is another member's local record, listed in the directory.
+  const std::string hidden = make_zip({{"hidden.csv", "11010519491231002X", 8}}, false);
+  RecordSink r = decode_every_way(*w, make_zip({{"cover.txt", hidden, 0}}, true, 1));
+  EXPECT_TRUE(r.has("condition zip_malformed @ file > zip:t.zip"));
+  EXPECT_EQ(r.at(std::string(kZ) + "cover.txt"), hidden + "|");
+  r = decode_every_way(*w, make_zip({{"cover.txt", hidden, 0}}));
+  EXPECT_FALSE(r.has("condition zip_malformed @ file > zip:t.zip"));
+  // Slack between the deflate end and the stated size.
+  ZipMember slack{"a.csv", "text", 8};
+  slack.slack = hidden;
+  r = decode_every_way(*w, make_zip({slack, {"b.csv", "after", 0}}));
+  EXPECT_TRUE(r.has(std::string("condition zip_malformed @ ") + kZ + "a.csv"));
+  EXPECT_EQ(r.at(std::string(kZ) + "a.csv"), "text|");
+  EXPECT_EQ(r.at(std::string(kZ) + "b.csv"), "after|");
+}
+
 TEST(ZipWalker, EncryptedAndUnsupportedMembersAreOpaqueAndSkipped) {
   auto w = worker();
   ZipMember enc{"secret.xlsx", "11010519491231002X", 0};
@@ -386,6 +405,29 @@ TEST(ZipRouting, TypeFilenameAndMagicRouteIntoTheWalker) {
                                        "PK\x03 text " + base64("payload 0123456789")),
                                 "", *w);
   EXPECT_EQ(r.at("http.request.body > multipart[2] > base64-run"), "payload 0123456789\n|");
+}
+
+TEST(ZipRouting, TooDeepForItsPathIsOpaque) {
+  // body > gzip > gzip > gzip > multipart[1] > base64 leaves no depth for zip > member > text.
+  auto w = worker();
+  const std::string part = "--b\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                           base64(make_zip({{"a.xml", "<a>x</a>"}})) + "\r\n--b--\r\n";
+  BodySpec spec;
+  spec.codings[0] = spec.codings[1] = spec.codings[2] = Coding::kGzip;
+  spec.n_codings = 3;
+  spec.content = ContentKind::kMultipart;
+  spec.boundary[0] = 'b';
+  spec.boundary_len = 1;
+  RecordSink sink;
+  DirOutput out;
+  auto d = std::make_unique<BodyDecoder>();
+  d->begin(spec, *w, sink, out);
+  d->feed(bytes(gzip(gzip(gzip(part)))), *w, sink);
+  d->finish(*w, sink);
+  EXPECT_TRUE(
+      sink.has("condition opaque_payload_nested_archive @ http.request.body > gzip > gzip "
+               "> gzip > multipart[1] > base64"));
+  EXPECT_EQ(w->arena().in_use(), 0u);
 }
 
 TEST(ZipRouting, HtmlBodiesDecodeCharacterReferences) {

@@ -22,17 +22,20 @@ struct ZipMember {
   bool zip64 = false;         // ZIP64 extra field (and 8-byte descriptor sizes)
   bool encrypted = false;     // flag bit 0 (the data is given "encrypted": 12 header bytes added)
   uint32_t crc_override = 0;  // when nonzero: a wrong CRC-32 in the descriptor
+  std::string slack;          // bytes after the packed data, counted in the stated size
 };
 
 inline void put_le(std::string& s, uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
-inline std::string make_zip(const std::vector<ZipMember>& members, bool central = true) {
+// `phantom`: central directory entries for members that have no local header of their own.
+inline std::string make_zip(const std::vector<ZipMember>& members, bool central = true,
+                            int phantom = 0) {
   std::string out, cd;
   for (const ZipMember& m : members) {
     const std::string packed = (m.encrypted ? std::string(12, '\x5a') : std::string()) +
-                               (m.method == 8 ? raw_deflate(m.data) : m.data);
+                               (m.method == 8 ? raw_deflate(m.data) : m.data) + m.slack;
     const uint32_t crc = static_cast<uint32_t>(
         crc32(0, reinterpret_cast<const Bytef*>(m.data.data()), static_cast<uInt>(m.data.size())));
     const uint16_t flags = static_cast<uint16_t>((m.encrypted ? 1 : 0) | (m.descriptor ? 8 : 0));
@@ -67,12 +70,14 @@ inline std::string make_zip(const std::vector<ZipMember>& members, bool central 
     put_le(cd, 0, 2), put_le(cd, 0, 2), put_le(cd, 0, 4), put_le(cd, offset, 4);
     cd += m.name;
   }
+  const std::string last_entry = cd.substr(cd.rfind(std::string("PK\x01\x02", 4)));
+  for (int i = 0; i < phantom; ++i) cd += last_entry;
   if (!central) return out;
   const uint64_t cd_offset = out.size();
   out += cd;
   put_le(out, 0x06054b50, 4);
   put_le(out, 0, 2), put_le(out, 0, 2);
-  put_le(out, members.size(), 2), put_le(out, members.size(), 2);
+  put_le(out, members.size() + phantom, 2), put_le(out, members.size() + phantom, 2);
   put_le(out, cd.size(), 4), put_le(out, cd_offset, 4), put_le(out, 0, 2);
   return out;
 }
