@@ -7,6 +7,8 @@
 // With --http, the input is one direction of an HTTP/1.x exchange: the raw bytes are scanned as
 // before, and every stream the decoding layer (inspect/decode) takes out of it too; findings
 // then carry their decoding "path", and framing anomalies and decoding conditions are printed.
+// A raw file starting with "PK\3\4" (ZIP, XLSX, DOCX, PPTX) is walked as an archive instead
+// (paths "file > zip:<name> > <member>").
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -22,6 +24,7 @@
 #include "appliance/command.hpp"
 #include "base/file.hpp"
 #include "base/time.hpp"
+#include "inspect/decode/body.hpp"
 #include "inspect/decode/http_flow.hpp"
 #include "inspect/detect/detectors.hpp"
 #include "inspect/detect/scanner.hpp"
@@ -53,7 +56,9 @@ void usage(FILE* out) {
       "                         it (dechunked, decompressed, form/JSON/multipart/base64);\n"
       "                         each finding gets \"path\" (\"raw\" or e.g. \"http.request.body\n"
       "                         > gzip > json\"; offsets are within that stream), and\n"
-      "                         {\"http_anomaly\"} / {\"decode_condition\",\"path\"} lines\n"
+      "                         {\"http_anomaly\"} / {\"decode_condition\",\"path\"} lines;\n"
+      "                         an INPUT starting with PK\\3\\4 (ZIP/XLSX/DOCX) is walked as\n"
+      "                         an archive (path \"file > zip:NAME > MEMBER\")\n"
       "  --list                 list the built-in detectors (with --policy: the policy's\n"
       "                         detectors and their categories) and exit\n"
       "Exit status: 0 ok, 2 usage or I/O error.\n");
@@ -208,8 +213,21 @@ struct HttpScan {
   std::unique_ptr<HttpScanSink> sink;
   dc::inspect::decoding::FlowSide side = dc::inspect::decoding::FlowSide::kClient;
   bool started = false;
+  std::string name;                                          // of a raw archive file
+  std::unique_ptr<dc::inspect::decoding::BodyDecoder> file;  // set when the input is an archive
+  dc::inspect::decoding::DirOutput file_out;
   void feed(std::span<const uint8_t> b) {
     using dc::inspect::decoding::FlowSide;
+    namespace dec = dc::inspect::decoding;
+    if (!started && b.size() >= 4 && std::memcmp(b.data(), "PK\3\4", 4) == 0) {
+      started = true;
+      dec::BodySpec spec;
+      spec.root = dec::LayerKind::kFile;
+      spec.content = dec::ContentKind::kZip;
+      file = std::make_unique<dec::BodyDecoder>();
+      file->begin(spec, *worker, *sink, file_out, name);
+    }
+    if (file) return file->feed(b, *worker, *sink);
     if (!started && !b.empty()) {
       started = true;
       const bool response = b.size() >= 5 && std::memcmp(b.data(), "HTTP/", 5) == 0;
@@ -219,7 +237,11 @@ struct HttpScan {
     flow->feed(side, b, *worker, *sink);
   }
   void finish() {
-    flow->finish(side, *worker, *sink);
+    if (file) {
+      file->finish(*worker, *sink);
+    } else {
+      flow->finish(side, *worker, *sink);
+    }
     sink->close_all();
   }
 };
@@ -505,6 +527,7 @@ int run_scan(const std::vector<std::string>& args) {
     http->worker = std::move(w.value());
     http->flow = std::make_unique<dc::inspect::decoding::HttpFlowDecoder>();
     http->sink = std::make_unique<HttpScanSink>(**pool, *scratch, sink, false);
+    if (a.input != "-") http->name = a.input.substr(a.input.find_last_of('/') + 1);
   }
   Stream* s = (*pool)->acquire();
   rc = scan_stream(in, a.input, *s, *scratch, sink, http.get());

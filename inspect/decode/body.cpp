@@ -31,6 +31,10 @@ void content_from_type(const char* v, std::size_t n, BodySpec& spec) noexcept {
   if (equal_ci(v, type_len, "multipart")) {
     spec.boundary_len = static_cast<uint8_t>(multipart_boundary(v, n, spec.boundary));
     spec.content = ContentKind::kMultipart;
+  } else if (is_zip_media_type(v, n)) {
+    spec.content = ContentKind::kZip;
+  } else if (equal_ci(v, end, "text/html") || equal_ci(v, end, "application/xhtml+xml")) {
+    spec.content = ContentKind::kHtml;
   } else if (equal_ci(v, end, "application/x-www-form-urlencoded")) {
     spec.content = ContentKind::kForm;
   } else if (equal_ci(sub, sub_len, "json") ||
@@ -40,7 +44,7 @@ void content_from_type(const char* v, std::size_t n, BodySpec& spec) noexcept {
 }
 
 void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
-                        DirOutput& dir_output) noexcept {
+                        DirOutput& dir_output, std::string_view name) noexcept {
   release();
   sink_ = &sink;
   worker_ = &w;
@@ -50,14 +54,15 @@ void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
   trailing_reported_ = false;
   chunked_ = spec.chunked;
   active_ = true;
-  path_[0] = Path{}.child(spec.root);
+  top_ = Path{}.child(spec.root);
   n_codings_ = spec.n_codings;
   for (uint8_t i = 0; i < n_codings_; ++i) {
     codecs_[i].begin(spec.codings[i], &w.arena(), w.limits().decoder_memory);
     hops_[i] = Hop{this, i};
-    path_[i + 1] = path_[i].child(coding_layer(spec.codings[i]));
+    top_ = top_.child(coding_layer(spec.codings[i]));
   }
-  const Path& top = path_[n_codings_];
+  const Path& top = top_;
+  route_ = Route::kLeaf;
   content_ = spec.content;
   // The codings before an unknown one (or before the kMaxCodings limit) are still decoded.
   if (spec.too_many_codings) stop(n_codings_, DecodeCondition::kTooManyCodings, top);
@@ -79,12 +84,21 @@ void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
       }
       multipart_.begin(spec.boundary, spec.boundary_len);
       break;
+    case ContentKind::kHtml:
+      content_path_ = top.child(LayerKind::kHtml);
+      html_.begin();
+      break;
     case ContentKind::kText:
+    case ContentKind::kZip:
       content_path_ = top;
       break;
   }
   run_path_ = content_path_.child(LayerKind::kBase64Run);
   run_.begin();
+  if (content_ == ContentKind::kText || content_ == ContentKind::kZip) {
+    if (stopped(n_codings_)) return;
+    route_begin(content_ == ContentKind::kZip ? Route::kZip : Route::kSniff, name);
+  }
 }
 
 void BodyDecoder::stop(std::size_t from, DecodeCondition c, const Path& where) noexcept {
@@ -97,7 +111,7 @@ void BodyDecoder::feed(std::span<const uint8_t> body, DecodeWorker& w, DecodeSin
   if (!active_ || body.empty()) return;
   sink_ = &sink;
   worker_ = &w;
-  if (chunked_) sink.on_data(path_[0], body);
+  if (chunked_) sink.on_data(path(0), body);
   stage(0, body);
   // Codec state is released here, never from inside a codec's own output callback.
   for (std::size_t i = stopped_at_; i < n_codings_; ++i) codecs_[i].end();
@@ -109,12 +123,12 @@ void BodyDecoder::stage(std::size_t i, std::span<const uint8_t> b) noexcept {
   Decompressor& c = codecs_[i];
   const CodecStatus s = c.feed(b, {worker_->buffer(i), kCodecBuffer}, ByteOut{&hops_[i], hop});
   if (s == CodecStatus::kCorrupt) {
-    stop(i, DecodeCondition::kDecompressFailed, path_[i + 1]);
+    stop(i, DecodeCondition::kDecompressFailed, path(i + 1));
   } else if (s == CodecStatus::kNoMemory) {
-    stop(i, DecodeCondition::kDecoderMemory, path_[i + 1]);
+    stop(i, DecodeCondition::kDecoderMemory, path(i + 1));
   } else if (s == CodecStatus::kEnd && c.trailing() > 0 && !trailing_reported_) {
     trailing_reported_ = true;  // data after the end of a compressed stream: not decoded
-    sink_->on_condition(DecodeCondition::kTrailingData, path_[i + 1]);
+    sink_->on_condition(DecodeCondition::kTrailingData, path(i + 1));
   }
 }
 
@@ -126,7 +140,7 @@ void BodyDecoder::hop(void* ctx, std::span<const uint8_t> b) noexcept {
 void BodyDecoder::codec_out(std::size_t i, std::span<const uint8_t> b) noexcept {
   if (stopped(i)) return;
   const DecodeLimits& lim = worker_->limits();
-  const Path& where = path_[i + 1];
+  const Path where = path(i + 1);
   uint64_t& total = dir_output_->layer[i];
   if (total + b.size() > lim.max_output) {
     // Emit exactly up to the limit (the same bytes for every split), then stop.
@@ -155,8 +169,11 @@ void BodyDecoder::content(std::span<const uint8_t> b) noexcept {
       return json_.feed(b, out_to(content_hop));
     case ContentKind::kMultipart:
       return multipart_.feed(b, *this);
+    case ContentKind::kHtml:
+      return html_.feed(b, out_to(content_hop));
     case ContentKind::kText:
-      return leaf(b);
+    case ContentKind::kZip:
+      return routed(b);
   }
 }
 
@@ -166,32 +183,113 @@ void BodyDecoder::content_hop(void* ctx, std::span<const uint8_t> b) noexcept {
   self->leaf(b);
 }
 
-void BodyDecoder::leaf(std::span<const uint8_t> b) noexcept { run_.feed(b, out_to(run_hop)); }
+void BodyDecoder::leaf(std::span<const uint8_t> b) noexcept {
+  run_.feed(b, out_to(run_hop), out_to(run2_hop));
+}
 
 void BodyDecoder::run_hop(void* ctx, std::span<const uint8_t> b) noexcept {
   auto* self = static_cast<BodyDecoder*>(ctx);
   self->sink_->on_data(self->run_path_, b);
 }
 
-void BodyDecoder::part_begin(uint16_t index, PartEncoding enc) noexcept {
-  part_path_ = path_[n_codings_].child(LayerKind::kMultipart, index);
-  part_enc_ = enc;
-  enc_path_ = part_path_;
-  if (enc == PartEncoding::kBase64) {
-    enc_path_ = part_path_.child(LayerKind::kBase64);
+// A base64 run inside a decoded base64 run (decoded once more, not further).
+void BodyDecoder::run2_hop(void* ctx, std::span<const uint8_t> b) noexcept {
+  auto* self = static_cast<BodyDecoder*>(ctx);
+  self->sink_->on_data(self->run_path_.child(LayerKind::kBase64Run), b);
+}
+
+void BodyDecoder::end_runs() noexcept {
+  run_.finish(out_to(run_hop), out_to(run2_hop));
+  sink_->on_end(run_path_.child(LayerKind::kBase64Run));
+  sink_->on_end(run_path_);
+}
+
+// ---- ZIP routing ------------------------------------------------------------------------------
+
+void BodyDecoder::route_begin(Route r, std::string_view name) noexcept {
+  route_ = r;
+  sniff_len_ = 0;
+  if (r == Route::kZip) start_zip(name);
+}
+
+void BodyDecoder::start_zip(std::string_view name) noexcept {
+  route_ = Route::kLeaf;
+  if (route_parent().depth() + 3 > Path::kMaxDepth) {
+    // No path depth left for "zip > member > xml-text": too deeply nested to walk.
+    sink_->on_condition(DecodeCondition::kOpaqueNested, route_parent());
+    return;
+  }
+  route_ = Route::kZip;
+  if (zip_ == nullptr) zip_ = ZipWalker::create(worker_->arena());
+  if (zip_ == nullptr) {  // no arena room: the archive is not decoded (fail closed)
+    route_ = Route::kLeaf;
+    sink_->on_condition(DecodeCondition::kDecoderMemory, route_parent().child(LayerKind::kZip));
+    return;
+  }
+  zip_->begin(route_parent(), name);
+}
+
+void BodyDecoder::routed(std::span<const uint8_t> b) noexcept {
+  if (route_ == Route::kSniff) {
+    std::size_t take = 0;
+    while (sniff_len_ < 4 && take < b.size()) sniff_[sniff_len_++] = b[take++];
+    if (sniff_len_ < 4) return;
+    b = b.subspan(take);
+    const bool zip = sniff_[0] == 'P' && sniff_[1] == 'K' && sniff_[2] == 3 && sniff_[3] == 4;
+    if (zip) {
+      const std::string_view name =
+          content_ == ContentKind::kMultipart ? multipart_.filename() : std::string_view{};
+      start_zip(name);
+    } else {
+      route_ = Route::kLeaf;
+    }
+    routed({sniff_, 4});
+  }
+  if (b.empty()) return;
+  if (route_ == Route::kZip) {
+    const ZipEnv env{*sink_, *worker_, dir_output_->zip};
+    return zip_->feed(b, env);
+  }
+  leaf(b);
+}
+
+void BodyDecoder::route_end() noexcept {
+  if (route_ == Route::kSniff) {
+    route_ = Route::kLeaf;
+    routed({sniff_, sniff_len_});
+  }
+  if (route_ == Route::kZip) {
+    const ZipEnv env{*sink_, *worker_, dir_output_->zip};
+    zip_->finish(env);
+    ZipWalker::destroy(zip_);
+    zip_ = nullptr;
+  }
+  route_ = Route::kLeaf;
+}
+
+// ---- multipart parts --------------------------------------------------------------------------
+
+void BodyDecoder::part_begin(uint16_t index, const PartHead& head) noexcept {
+  part_index_ = index;
+  const Path part = top_.child(LayerKind::kMultipart, index);
+  part_enc_ = head.enc;
+  enc_path_ = part;
+  if (head.enc == PartEncoding::kBase64) {
+    enc_path_ = part.child(LayerKind::kBase64);
     base64_.begin();
-  } else if (enc == PartEncoding::kQuotedPrintable) {
-    enc_path_ = part_path_.child(LayerKind::kQuotedPrintable);
+  } else if (head.enc == PartEncoding::kQuotedPrintable) {
+    enc_path_ = part.child(LayerKind::kQuotedPrintable);
     qp_.begin();
   }
   run_path_ = enc_path_.child(LayerKind::kBase64Run);
   run_.begin();
+  route_begin(head.zip ? Route::kZip : Route::kSniff, head.filename);
 }
 
 void BodyDecoder::part_hop(void* ctx, std::span<const uint8_t> b) noexcept {
   auto* self = static_cast<BodyDecoder*>(ctx);
   self->sink_->on_data(self->enc_path_, b);
-  self->leaf(b);
+  self->routed(b);
 }
 
 void BodyDecoder::part_data(std::span<const uint8_t> bytes) noexcept {
@@ -207,10 +305,11 @@ void BodyDecoder::part_data(std::span<const uint8_t> bytes) noexcept {
 
 void BodyDecoder::part_end() noexcept {
   if (part_enc_ == PartEncoding::kQuotedPrintable) qp_.finish(out_to(part_hop));
-  run_.finish(out_to(run_hop));
-  sink_->on_end(run_path_);
-  if (!(enc_path_ == part_path_)) sink_->on_end(enc_path_);
-  sink_->on_end(part_path_);
+  route_end();
+  end_runs();
+  const Path part = top_.child(LayerKind::kMultipart, part_index_);
+  if (!(enc_path_ == part)) sink_->on_end(enc_path_);
+  sink_->on_end(part);
 }
 
 void BodyDecoder::finish(DecodeWorker& w, DecodeSink& sink) noexcept {
@@ -234,25 +333,32 @@ void BodyDecoder::finish(DecodeWorker& w, DecodeSink& sink) noexcept {
           stop(n_codings_, DecodeCondition::kMultipartMalformed, content_path_);
         }
         break;
+      case ContentKind::kHtml:
+        html_.finish(out_to(content_hop));
+        break;
       case ContentKind::kText:
+      case ContentKind::kZip:
+        route_end();
         break;
     }
-    if (content_ != ContentKind::kMultipart) {
-      run_.finish(out_to(run_hop));
-      sink.on_end(run_path_);
-    }
+    if (content_ != ContentKind::kMultipart) end_runs();
   }
-  if (content_ == ContentKind::kForm || content_ == ContentKind::kJson) {
+  if (zip_ != nullptr) route_end();  // decoding stopped inside an archive: end its streams
+  if (content_ == ContentKind::kForm || content_ == ContentKind::kJson ||
+      content_ == ContentKind::kHtml) {
     sink.on_end(content_path_);
   }
   for (int i = n_codings_; i >= 0; --i) {
-    if (i > 0 || chunked_) sink.on_end(path_[i]);
+    if (i > 0 || chunked_) sink.on_end(path(static_cast<std::size_t>(i)));
   }
   release();
 }
 
 void BodyDecoder::release() noexcept {
   for (auto& c : codecs_) c.end();
+  ZipWalker::destroy(zip_);  // a body cut off by the flow's end
+  zip_ = nullptr;
+  route_ = Route::kLeaf;
   active_ = false;
 }
 

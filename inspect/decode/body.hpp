@@ -1,22 +1,26 @@
 #pragma once
 // The decoding chain of one HTTP message body: dechunked body bytes -> up to kMaxCodings
-// decompression layers -> a content decoder chosen by Content-Type (form, JSON, multipart parts
-// with their Content-Transfer-Encoding) -> base64 runs in the resulting text. Every layer's
-// output goes to the DecodeSink with its Path; limits (output, ratio, decoder memory) stop the
-// chain with a named condition. One per flow direction, reused message after message.
+// decompression layers -> a content decoder chosen by Content-Type (form, JSON, HTML character
+// references, ZIP/OOXML archives, multipart parts with their Content-Transfer-Encoding, and a
+// part's own type or file name) -> base64 runs in the resulting text (nested once). A body or
+// part of another type that starts with "PK\3\4" is walked as a ZIP too. Every layer's output
+// goes to the DecodeSink with its Path; limits (output, ratio, decoder memory) stop the chain
+// with a named condition. One per flow direction, reused message after message.
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "inspect/decode/codec.hpp"
 #include "inspect/decode/events.hpp"
 #include "inspect/decode/multipart.hpp"
 #include "inspect/decode/text.hpp"
 #include "inspect/decode/worker.hpp"
+#include "inspect/decode/zip.hpp"
 
 namespace dc::inspect::decoding {
 
-enum class ContentKind : uint8_t { kText, kForm, kJson, kMultipart };
+enum class ContentKind : uint8_t { kText, kForm, kJson, kMultipart, kHtml, kZip };
 
 // What the message head says about its body.
 struct BodySpec {
@@ -36,7 +40,8 @@ struct BodySpec {
 // other layers' output was interleaved).
 struct DirOutput {
   uint64_t layer[kMaxCodings]{};
-  uint64_t total() const noexcept { return layer[0] + layer[1] + layer[2]; }
+  uint64_t zip = 0;  // inflated ZIP members
+  uint64_t total() const noexcept { return layer[0] + layer[1] + layer[2] + zip; }
 };
 static_assert(kMaxCodings == 3);
 
@@ -50,9 +55,9 @@ class BodyDecoder final : private PartHandler {
   BodyDecoder& operator=(const BodyDecoder&) = delete;
 
   // Starts a body. `dir_output` counts the flow direction's decompressed bytes (owned by the
-  // caller, outlives the body).
-  void begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
-             DirOutput& dir_output) noexcept;
+  // caller, outlives the body). `name` names a ZIP body's layer ("zip:<name>"; a raw file).
+  void begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink, DirOutput& dir_output,
+             std::string_view name = {}) noexcept;
   void feed(std::span<const uint8_t> body, DecodeWorker& w, DecodeSink& sink) noexcept;
   // End of the body: flushes decoders, reports on_end for each layer, releases codec memory.
   void finish(DecodeWorker& w, DecodeSink& sink) noexcept;
@@ -73,11 +78,23 @@ class BodyDecoder final : private PartHandler {
   void codec_out(std::size_t i, std::span<const uint8_t> b) noexcept;
   void content(std::span<const uint8_t> b) noexcept;
   void leaf(std::span<const uint8_t> b) noexcept;  // text for the base64-run decoder
+  static void run2_hop(void* ctx, std::span<const uint8_t> b) noexcept;
+  void end_runs() noexcept;
+  // Content that may be a ZIP: kLeaf (text), kSniff (held until 4 bytes tell), kZip (walked).
+  enum class Route : uint8_t { kLeaf, kSniff, kZip };
+  void route_begin(Route r, std::string_view name) noexcept;
+  void routed(std::span<const uint8_t> b) noexcept;
+  void route_end() noexcept;
+  void start_zip(std::string_view name) noexcept;
+  const Path& route_parent() const noexcept {
+    return content_ == ContentKind::kMultipart ? enc_path_ : content_path_;
+  }
+  Path path(std::size_t i) const noexcept { return top_.prefix(i + 1); }  // 0: body, i: coding i
   // Stops stage `from` and every later one (a layer's failure never cuts the layers before it,
   // so what they emit does not depend on where the input was split). Reports `c` once.
   void stop(std::size_t from, DecodeCondition c, const Path& where) noexcept;
   bool stopped(std::size_t stage) const noexcept { return stage >= stopped_at_; }
-  void part_begin(uint16_t index, PartEncoding enc) noexcept override;
+  void part_begin(uint16_t index, const PartHead& head) noexcept override;
   void part_data(std::span<const uint8_t> bytes) noexcept override;
   void part_end() noexcept override;
   ByteOut out_to(void (*fn)(void*, std::span<const uint8_t>) noexcept) noexcept {
@@ -86,14 +103,16 @@ class BodyDecoder final : private PartHandler {
 
   Decompressor codecs_[kMaxCodings];
   Hop hops_[kMaxCodings]{};
-  Path path_[kMaxCodings + 1];  // body, then one per coding layer
-  Path content_path_, part_path_, enc_path_, run_path_;
+  Path top_;  // the body, then one layer per coding (path(i) are its prefixes)
+  Path content_path_, enc_path_, run_path_;
   PercentDecoder percent_;
   JsonDecoder json_;
   MultipartDecoder multipart_;
   Base64Decoder base64_;
   QuotedPrintableDecoder qp_;
   Base64RunDecoder run_;
+  EntityDecoder html_;
+  ZipWalker* zip_ = nullptr;    // from the worker's arena while an archive is walked
   DecodeSink* sink_ = nullptr;  // valid during feed()/finish() only
   DecodeWorker* worker_ = nullptr;
   DirOutput* dir_output_ = nullptr;
@@ -101,6 +120,10 @@ class BodyDecoder final : private PartHandler {
   uint8_t n_codings_ = 0;
   ContentKind content_ = ContentKind::kText;
   PartEncoding part_enc_ = PartEncoding::kIdentity;
+  uint16_t part_index_ = 0;
+  uint8_t sniff_[4]{};
+  uint8_t sniff_len_ = 0;
+  Route route_ = Route::kLeaf;
   // Stages (0..n_codings_-1 codecs, n_codings_ the content decoders) from here on are stopped.
   uint8_t stopped_at_ = kNotStopped;
   static constexpr uint8_t kNotStopped = 0xff;

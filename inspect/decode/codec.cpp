@@ -43,6 +43,7 @@ Coding coding_from_token(const char* s, std::size_t n) noexcept {
 LayerKind coding_layer(Coding c) noexcept {
   switch (c) {
     case Coding::kDeflate:
+    case Coding::kRawDeflate:
       return LayerKind::kDeflate;
     case Coding::kBrotli:
       return LayerKind::kBrotli;
@@ -115,6 +116,9 @@ CodecStatus Decompressor::feed(std::span<const uint8_t> in, std::span<uint8_t> b
       }
       return feed_zlib(in.subspan(take), buf, out);
     }
+    case Coding::kRawDeflate:  // ZIP method 8 (APPNOTE §4.4.5): always raw, windowBits -15
+      if (!z_live_ && start_zlib(-MAX_WBITS) != CodecStatus::kOk) return failed_;
+      return feed_zlib(in, buf, out);
     case Coding::kBrotli:
       if (br_ == nullptr) {
         br_ = BrotliDecoderCreateInstance(br_alloc, br_free, &lease_);

@@ -17,7 +17,16 @@ struct BrotliDecoderStateStruct;
 
 namespace dc::inspect::decoding {
 
-enum class Coding : uint8_t { kIdentity, kGzip, kDeflate, kBrotli, kChunked, kUnknown };
+// kRawDeflate is never a header token: raw deflate members of ZIP archives (zip.hpp).
+enum class Coding : uint8_t {
+  kIdentity,
+  kGzip,
+  kDeflate,
+  kBrotli,
+  kChunked,
+  kUnknown,
+  kRawDeflate
+};
 // Case-insensitive coding token ("gzip", "x-gzip", "deflate", "br", "identity", "chunked").
 Coding coding_from_token(const char* s, std::size_t n) noexcept;
 LayerKind coding_layer(Coding c) noexcept;

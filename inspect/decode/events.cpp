@@ -38,9 +38,20 @@ const char* http_anomaly_name(HttpAnomaly a) noexcept {
 }
 
 const char* decode_condition_name(DecodeCondition c) noexcept {
-  static constexpr const char* kNames[] = {
-      "unknown_coding", "too_many_codings", "decompress_failed",   "trailing_data",  "output_limit",
-      "ratio_limit",    "decoder_memory",   "multipart_malformed", "lone_surrogate", "tunnel"};
+  static constexpr const char* kNames[] = {"unknown_coding",
+                                           "too_many_codings",
+                                           "decompress_failed",
+                                           "trailing_data",
+                                           "output_limit",
+                                           "ratio_limit",
+                                           "decoder_memory",
+                                           "multipart_malformed",
+                                           "lone_surrogate",
+                                           "tunnel",
+                                           "opaque_payload_encrypted",
+                                           "opaque_payload_unsupported_method",
+                                           "opaque_payload_nested_archive",
+                                           "zip_malformed"};
   static_assert(std::size(kNames) == kDecodeConditionCount);
   return base::enum_name(c, kNames);
 }
@@ -57,8 +68,13 @@ const char* layer_name(LayerKind k) noexcept {
                                            "multipart",
                                            "base64",
                                            "quoted-printable",
-                                           "base64-run"};
-  static_assert(std::size(kNames) == static_cast<std::size_t>(LayerKind::kBase64Run) + 1);
+                                           "base64-run",
+                                           "html",
+                                           "zip",
+                                           "zip-member",
+                                           "xml-text",
+                                           "file"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(LayerKind::kFile) + 1);
   return base::enum_name(k, kNames);
 }
 
@@ -70,11 +86,20 @@ std::size_t Path::format(char* buf, std::size_t size) const noexcept {
   };
   for (std::size_t i = 0; i < depth_; ++i) {
     if (i > 0) put(" > ", 3);
-    const char* name = layer_name(layers_[i].kind);
-    put(name, std::strlen(name));
-    if (layers_[i].kind == LayerKind::kMultipart) {
+    const char* own = name(i);
+    if (own != nullptr && kinds_[i] == LayerKind::kZipMember) {
+      put(own, std::strlen(own));  // the member name is the layer ("xl/sharedStrings.xml")
+      continue;
+    }
+    const char* kind = layer_name(kinds_[i]);
+    put(kind, std::strlen(kind));
+    if (own != nullptr) {  // "zip:people.xlsx"
+      put(":", 1);
+      put(own, std::strlen(own));
+    }
+    if (kinds_[i] == LayerKind::kMultipart) {
       char idx[16];
-      const int n = std::snprintf(idx, sizeof idx, "[%u]", unsigned{layers_[i].index});
+      const int n = std::snprintf(idx, sizeof idx, "[%u]", unsigned{index_[i]});
       put(idx, static_cast<std::size_t>(n));
     }
   }
@@ -82,12 +107,18 @@ std::size_t Path::format(char* buf, std::size_t size) const noexcept {
   return need;
 }
 
+const char* Path::name(std::size_t i) const noexcept {
+  if (names_ == nullptr || (kinds_[i] != LayerKind::kZip && kinds_[i] != LayerKind::kZipMember)) {
+    return nullptr;
+  }
+  const char* n = names_[index_[i]];
+  return (n == nullptr || *n == '\0') ? nullptr : n;
+}
+
 bool Path::operator==(const Path& o) const noexcept {
   if (depth_ != o.depth_) return false;
   for (std::size_t i = 0; i < depth_; ++i) {
-    if (layers_[i].kind != o.layers_[i].kind || layers_[i].index != o.layers_[i].index) {
-      return false;
-    }
+    if (kinds_[i] != o.kinds_[i] || index_[i] != o.index_[i]) return false;
   }
   return true;
 }

@@ -54,9 +54,16 @@ enum class DecodeCondition : uint8_t {
   kMultipartMalformed,  // missing boundary parameter, part header too long, no close delimiter
   kLoneSurrogate,       // JSON \uD800-\uDFFF without its pair (replaced by U+FFFD)
   kTunnel,              // CONNECT 2xx / 101 Switching Protocols: later bytes are not HTTP/1.x
+  // ZIP containers (zip.hpp): a member whose content the detectors cannot see decoded
+  // ("opaque_payload", with the reason), and archive framing the walker cannot follow.
+  kOpaqueEncrypted,  // an encrypted member (general purpose flag bit 0, APPNOTE §4.4.4)
+  kOpaqueMethod,     // a compression method other than stored (0) and deflate (8)
+  kOpaqueNested,     // a ZIP inside a ZIP member (walked one level deep), or too deep a path
+  kZipMalformed,     // bad record signature, truncated archive, or a stored member with a data
+                     // descriptor whose end could not be found (APPNOTE §4.3.9)
 };
 inline constexpr std::size_t kDecodeConditionCount =
-    static_cast<std::size_t>(DecodeCondition::kTunnel) + 1;
+    static_cast<std::size_t>(DecodeCondition::kZipMalformed) + 1;
 const char* decode_condition_name(DecodeCondition c) noexcept;
 // What a condition means for the flow's verdict:
 //   kUninspected - content exists that the detectors did not see decoded (fail closed by policy)
@@ -83,36 +90,62 @@ enum class LayerKind : uint8_t {
   kBase64,           // Content-Transfer-Encoding: base64
   kQuotedPrintable,  // Content-Transfer-Encoding: quoted-printable
   kBase64Run,        // base64 runs found in text (standard or URL-safe alphabet, >= 16 chars)
+  kHtml,             // text/html with character references decoded (&#49; &#x32; &amp; ...)
+  kZip,              // a ZIP archive (named layer: "zip:people.xlsx", or "zip" when unnamed)
+  kZipMember,        // one member of it (named layer: "xl/sharedStrings.xml")
+  kXmlText,          // the text nodes of an XML member (tags stripped, entities decoded)
+  kFile,             // a raw file given to `datacustoms scan`
 };
 const char* layer_name(LayerKind k) noexcept;
 
 struct Layer {
   LayerKind kind;
-  uint16_t index;  // kMultipart: part number; otherwise 0
+  uint16_t index;  // kMultipart: part number; named layers: slot in the path's name table
 };
 
 // The decoding path of a decoded byte stream, e.g. http.request.body > gzip > json. Fixed size
 // (no allocation). depth() identifies the stream among those active at the same time: at any
 // moment at most one decoded stream of each depth is open per direction, so a caller can keep
 // one scanner stream per depth and reset it when on_end() reports that depth's stream ended.
+// Named layers (kZip, kZipMember) point into a name table owned by the decoder that reports the
+// path: the names are valid during the DecodeSink call only, so a caller that keeps a path for
+// later keeps its format()ted text, not the Path.
 class Path {
  public:
   static constexpr std::size_t kMaxDepth = 8;
   std::size_t depth() const noexcept { return depth_; }
-  const Layer& operator[](std::size_t i) const noexcept { return layers_[i]; }
+  Layer operator[](std::size_t i) const noexcept { return Layer{kinds_[i], index_[i]}; }
   Path child(LayerKind k, uint16_t index = 0) const noexcept {
     Path p = *this;
-    if (p.depth_ < kMaxDepth) p.layers_[p.depth_++] = Layer{k, index};
+    if (p.depth_ < kMaxDepth) p.kinds_[p.depth_] = k, p.index_[p.depth_++] = index;
     return p;
   }
-  // "http.request.body > gzip > multipart[2] > base64" into buf (always NUL-terminated when
-  // size > 0, truncated to fit). Returns the full length it needed.
+  // A layer named by names[slot] (NUL-terminated; nullptr or empty: the layer's plain name).
+  // Every named layer of one path uses the same table.
+  Path named_child(LayerKind k, const char* const* names, uint16_t slot) const noexcept {
+    Path p = child(k, slot);
+    p.names_ = names;
+    return p;
+  }
+  // The first `depth` layers (the path of an enclosing stream).
+  Path prefix(std::size_t depth) const noexcept {
+    Path p = *this;
+    if (depth < p.depth_) p.depth_ = static_cast<uint8_t>(depth);
+    return p;
+  }
+  // "http.request.body > gzip > multipart[2] > zip:people.xlsx > xl/sharedStrings.xml" into buf
+  // (always NUL-terminated when size > 0, truncated to fit). Returns the full length it needed.
   std::size_t format(char* buf, std::size_t size) const noexcept;
+  // Same kinds and indices (names are not compared: they belong to the reporting decoder).
   bool operator==(const Path& o) const noexcept;
 
  private:
-  Layer layers_[kMaxDepth]{};
+  const char* name(std::size_t i) const noexcept;
+  // Kinds and indices apart, so the path stays small (it is copied into per-flow state).
+  LayerKind kinds_[kMaxDepth]{};
+  uint16_t index_[kMaxDepth]{};
   uint8_t depth_ = 0;
+  const char* const* names_ = nullptr;
 };
 
 // Receives what the decoder found. Called on the worker thread, synchronously from feed()/

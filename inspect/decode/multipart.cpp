@@ -41,7 +41,34 @@ class Batch {
   uint8_t buf_[512];
 };
 
+bool suffix_ci(const char* s, std::size_t n, const char* p) noexcept {
+  const std::size_t m = std::strlen(p);
+  return n >= m && prefix_ci(s + n - m, m, p);
+}
+
 }  // namespace
+
+bool is_zip_media_type(const char* v, std::size_t n) noexcept {
+  std::size_t end = 0;  // media type = up to ';' or whitespace
+  while (end < n && v[end] != ';' && v[end] != ' ' && v[end] != '\t') ++end;
+  static constexpr const char* kTypes[] = {"application/zip", "application/x-zip",
+                                           "application/x-zip-compressed"};
+  for (const char* t : kTypes) {
+    if (std::strlen(t) == end && prefix_ci(v, end, t)) return true;
+  }
+  return prefix_ci(v, end, "application/vnd.openxmlformats-officedocument.") ||
+         prefix_ci(v, end, "application/vnd.ms-excel.sheet.macroenabled") ||
+         suffix_ci(v, end, "+zip");
+}
+
+bool is_zip_filename(std::string_view name) noexcept {
+  static constexpr const char* kExt[] = {".zip",  ".xlsx", ".xlsm", ".docx", ".docm", ".pptx",
+                                         ".pptm", ".jar",  ".odt",  ".ods",  ".odp"};
+  for (const char* e : kExt) {
+    if (suffix_ci(name.data(), name.size(), e)) return true;
+  }
+  return false;
+}
 
 std::size_t multipart_boundary(const char* v, std::size_t n, char* out) noexcept {
   for (std::size_t i = 0; i + 9 <= n; ++i) {
@@ -143,7 +170,10 @@ void MultipartDecoder::after_delim(uint8_t c) noexcept {
     malformed_ = true;
   }
   st_ = next;
-  if (next == St::kHead) line_len_ = 0, head_bytes_ = 0, enc_ = PartEncoding::kIdentity;
+  if (next == St::kHead) {
+    line_len_ = 0, head_bytes_ = 0, enc_ = PartEncoding::kIdentity;
+    filename_len_ = 0, filename_long_ = false, zip_type_ = false;
+  }
 }
 
 void MultipartDecoder::head_byte(uint8_t c, PartHandler& h) noexcept {
@@ -164,7 +194,12 @@ void MultipartDecoder::head_byte(uint8_t c, PartHandler& h) noexcept {
   }
   if (!start_body) return;
   ++part_;
-  h.part_begin(part_, enc_);
+  PartHead head;
+  head.enc = enc_;
+  head.filename = std::string_view(filename_, filename_len_);
+  // A truncated name keeps its start only: its extension is unknown.
+  head.zip = zip_type_ || (!filename_long_ && is_zip_filename(head.filename));
+  h.part_begin(part_, head);
   in_part_ = true;
   st_ = St::kBody;
   match_ = 0;
@@ -172,6 +207,15 @@ void MultipartDecoder::head_byte(uint8_t c, PartHandler& h) noexcept {
 
 void MultipartDecoder::head_line() noexcept {
   static constexpr char kCte[] = "content-transfer-encoding:";
+  static constexpr char kType[] = "content-type:";
+  static constexpr char kDisp[] = "content-disposition:";
+  if (prefix_ci(line_, line_len_, kType)) {
+    std::size_t i = sizeof kType - 1;
+    while (i < line_len_ && (line_[i] == ' ' || line_[i] == '\t')) ++i;
+    zip_type_ = is_zip_media_type(line_ + i, line_len_ - i);
+    return;
+  }
+  if (prefix_ci(line_, line_len_, kDisp)) return disposition(line_, line_len_);
   if (!prefix_ci(line_, line_len_, kCte)) return;
   std::size_t i = sizeof kCte - 1;
   while (i < line_len_ && (line_[i] == ' ' || line_[i] == '\t')) ++i;
@@ -179,6 +223,30 @@ void MultipartDecoder::head_line() noexcept {
     enc_ = PartEncoding::kBase64;
   } else if (prefix_ci(line_ + i, line_len_ - i, "quoted-printable")) {
     enc_ = PartEncoding::kQuotedPrintable;
+  }
+}
+
+// RFC 7578 §4.2 / RFC 6266: filename="name" or filename=name (filename* is not decoded). Only
+// the first kMaxLine bytes of the line are kept, so a long line's name may be cut.
+void MultipartDecoder::disposition(const char* v, std::size_t n) noexcept {
+  for (std::size_t i = 0; i + 9 <= n; ++i) {
+    if (!prefix_ci(v + i, n - i, "filename=") ||
+        (i > 0 && v[i - 1] != ';' && v[i - 1] != ' ' && v[i - 1] != '\t')) {
+      continue;
+    }
+    std::size_t j = i + 9;
+    const bool quoted = j < n && v[j] == '"';
+    if (quoted) ++j;
+    filename_len_ = 0;
+    for (; j < n && (quoted ? v[j] != '"' : v[j] != ';'); ++j) {
+      if (filename_len_ == kMaxFilename) {
+        filename_long_ = true;
+        break;
+      }
+      filename_[filename_len_++] = v[j];
+    }
+    if (j == n && n == kMaxLine) filename_long_ = true;  // the line was cut inside the name
+    return;
   }
 }
 

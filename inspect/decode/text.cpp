@@ -1,6 +1,8 @@
 // Streaming percent, JSON-string, base64, quoted-printable and base64-run decoders (text.hpp).
 #include "inspect/decode/text.hpp"
 
+#include <algorithm>
+
 namespace dc::inspect::decoding {
 
 namespace {
@@ -248,45 +250,206 @@ void QuotedPrintableDecoder::finish(ByteOut out) noexcept {
   n_held_ = 0;
 }
 
-// ---- base64 runs ------------------------------------------------------------------------------
+// ---- character references ----------------------------------------------------------------------
 
-void Base64RunDecoder::end_run(OutBuffer& w) noexcept {
-  if (run_ >= kMinRun) w.put('\n');
-  run_ = 0, acc_ = 0, bits_ = 0;
+namespace {
+
+bool is_digit(uint8_t c) noexcept { return c >= '0' && c <= '9'; }
+bool is_alpha(uint8_t c) noexcept { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+// The five names XML predefines (§4.6), which HTML also has.
+int basic_entity(const char* name, std::size_t n) noexcept {
+  static constexpr struct {
+    const char* name;
+    char c;
+  } kNames[] = {{"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
+  for (const auto& e : kNames) {
+    std::size_t k = 0;
+    while (k < n && e.name[k] == name[k]) ++k;
+    if (k == n && e.name[k] == '\0') return e.c;
+  }
+  return -1;
 }
 
-void Base64RunDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
-  OutBuffer w(out);
-  for (const uint8_t c : in) {
-    const int v = base64_value(c);
-    if (v < 0) {
-      end_run(w);
-      continue;
-    }
-    if (run_ < kMinRun - 1) {  // not a run yet: hold the characters
-      held_[run_++] = c;
-      continue;
-    }
-    auto push = [&](int value) {
-      acc_ = (acc_ << 6) | static_cast<uint32_t>(value);
-      bits_ = static_cast<uint8_t>(bits_ + 6);
-      if (bits_ >= 8) {
-        bits_ = static_cast<uint8_t>(bits_ - 8);
-        w.put(static_cast<uint8_t>(acc_ >> bits_));
-        acc_ &= (1u << bits_) - 1;
+}  // namespace
+
+void EntityDecoder::emit_code(OutBuffer& w) noexcept {
+  const uint32_t v = value_;
+  const bool bad = v == 0 || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff);
+  put_utf8(bad ? kReplacement : v, w);
+  st_ = St::kText;
+}
+
+void EntityDecoder::put(uint8_t c, OutBuffer& w) noexcept {
+  while (true) {  // a byte that ends a reference without belonging to it is processed again
+    switch (st_) {
+      case St::kText:
+        if (c == '&') {
+          st_ = St::kAmp, n_ = 0;
+        } else {
+          w.put(c);
+        }
+        return;
+      case St::kAmp:
+        if (c == '#') {
+          st_ = St::kHash;
+          return;
+        }
+        if (is_alpha(c)) {
+          name_[n_++] = static_cast<char>(c);
+          st_ = St::kName;
+          return;
+        }
+        w.put('&');
+        st_ = St::kText;
+        continue;
+      case St::kHash:
+        if (c == 'x' || c == 'X') {
+          name_[0] = static_cast<char>(c);
+          st_ = St::kHexMark;
+          return;
+        }
+        if (is_digit(c)) {
+          value_ = c - '0';
+          st_ = St::kDec;
+          return;
+        }
+        w.put('&'), w.put('#');
+        st_ = St::kText;
+        continue;
+      case St::kHexMark:
+        if (hex_value(c) >= 0) {
+          value_ = static_cast<uint32_t>(hex_value(c));
+          st_ = St::kHex;
+          return;
+        }
+        w.put('&'), w.put('#'), w.put(static_cast<uint8_t>(name_[0]));
+        st_ = St::kText;
+        continue;
+      case St::kDec:
+      case St::kHex: {
+        const int d = st_ == St::kDec ? (is_digit(c) ? c - '0' : -1) : hex_value(c);
+        if (d >= 0) {  // saturates above U+10FFFF: any number of leading zeros is fine
+          value_ = std::min<uint32_t>(value_ * (st_ == St::kDec ? 10 : 16) + d, 0x110000);
+          return;
+        }
+        emit_code(w);
+        if (c == ';') return;
+        continue;  // HTML: a reference without ';' ends at the first other byte
       }
-    };
-    if (run_ == kMinRun - 1) {
-      for (uint32_t i = 0; i < run_; ++i) push(base64_value(held_[i]));
+      case St::kName:
+        if (c == ';') {
+          const int e = basic_entity(name_, n_);
+          if (e >= 0) {
+            w.put(static_cast<uint8_t>(e));
+          } else {
+            w.put('&'), w.put({reinterpret_cast<const uint8_t*>(name_), n_}), w.put(';');
+          }
+          st_ = St::kText;
+          return;
+        }
+        if (is_alpha(c) && n_ < sizeof name_) {
+          name_[n_++] = static_cast<char>(c);
+          return;
+        }
+        w.put('&'), w.put({reinterpret_cast<const uint8_t*>(name_), n_});
+        st_ = St::kText;
+        continue;
     }
-    ++run_;
-    push(v);
   }
 }
 
-void Base64RunDecoder::finish(ByteOut out) noexcept {
+void EntityDecoder::flush(OutBuffer& w) noexcept {
+  switch (st_) {
+    case St::kText:
+      return;
+    case St::kDec:
+    case St::kHex:
+      return emit_code(w);
+    case St::kName:
+      w.put('&'), w.put({reinterpret_cast<const uint8_t*>(name_), n_});
+      break;
+    case St::kHexMark:
+      w.put('&'), w.put('#'), w.put(static_cast<uint8_t>(name_[0]));
+      break;
+    case St::kHash:
+      w.put('&'), w.put('#');
+      break;
+    case St::kAmp:
+      w.put('&');
+      break;
+  }
+  st_ = St::kText;
+}
+
+void EntityDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
   OutBuffer w(out);
-  end_run(w);
+  for (const uint8_t c : in) put(c, w);
+}
+
+void EntityDecoder::finish(ByteOut out) noexcept {
+  OutBuffer w(out);
+  flush(w);
+}
+
+// ---- base64 runs ------------------------------------------------------------------------------
+
+template <class Emit>
+void Base64RunDecoder::end_run(Run& r, Emit&& emit) noexcept {
+  if (r.run >= kMinRun) emit('\n');
+  r.run = 0, r.acc = 0, r.bits = 0;
+}
+
+template <class Emit>
+void Base64RunDecoder::step(Run& r, uint8_t c, Emit&& emit) noexcept {
+  const int v = base64_value(c);
+  if (v < 0) return end_run(r, emit);
+  if (r.run < kMinRun - 1) {  // not a run yet: hold the characters
+    r.held[r.run++] = c;
+    return;
+  }
+  auto push = [&](int value) {
+    r.acc = (r.acc << 6) | static_cast<uint32_t>(value);
+    r.bits = static_cast<uint8_t>(r.bits + 6);
+    if (r.bits >= 8) {
+      r.bits = static_cast<uint8_t>(r.bits - 8);
+      emit(static_cast<uint8_t>(r.acc >> r.bits));
+      r.acc &= (1u << r.bits) - 1;
+    }
+  };
+  if (r.run == kMinRun - 1) {
+    for (uint32_t i = 0; i < r.run; ++i) push(base64_value(r.held[i]));
+  }
+  ++r.run;
+  push(v);
+}
+
+void Base64RunDecoder::feed(std::span<const uint8_t> in, ByteOut out, ByteOut nested) noexcept {
+  OutBuffer w(out);
+  if (nested.fn == nullptr) {
+    for (const uint8_t c : in) step(outer_, c, [&](uint8_t b) { w.put(b); });
+    return;
+  }
+  OutBuffer w2(nested);
+  auto inner = [&](uint8_t b) { w2.put(b); };
+  for (const uint8_t c : in) {
+    step(outer_, c, [&](uint8_t b) {
+      w.put(b);
+      step(inner_, b, inner);
+    });
+  }
+}
+
+void Base64RunDecoder::finish(ByteOut out, ByteOut nested) noexcept {
+  OutBuffer w(out);
+  if (nested.fn == nullptr) return end_run(outer_, [&](uint8_t b) { w.put(b); });
+  OutBuffer w2(nested);
+  auto inner = [&](uint8_t b) { w2.put(b); };
+  end_run(outer_, [&](uint8_t b) {
+    w.put(b);
+    step(inner_, b, inner);
+  });
+  end_run(inner_, inner);
 }
 
 }  // namespace dc::inspect::decoding

@@ -1,8 +1,9 @@
 #pragma once
 // Small streaming text decoders, a few bytes of state each: percent-decoding (forms, query
 // strings), JSON string unescaping, base64 (MIME Content-Transfer-Encoding), quoted-printable,
-// and base64 runs found inside text. Each takes input in any split and produces the same output;
-// feed() writes through a stack buffer to a ByteOut, finish() flushes what a split held back.
+// HTML/XML character references, and base64 runs found inside text (nested once). Each takes input
+// in any split and produces the same output; feed() writes through a stack buffer to a ByteOut,
+// finish() flushes what a split held back.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -77,21 +78,53 @@ class QuotedPrintableDecoder {
   uint8_t n_held_ = 0;  // bytes after '=' kept while undecided ('=' itself counted)
 };
 
+// Character references in HTML or XML text (WHATWG HTML §13.2.5.72 ff., XML 1.0 §4.1):
+// &#49; &#x32; (decimal/hex, to UTF-8; 0, surrogates and values above U+10FFFF become U+FFFD;
+// a missing ';' is accepted as HTML parsers do) and the named basics &amp; &lt; &gt; &quot;
+// &apos; (';' required). Anything else is kept literally. put() is the per-byte form used by
+// other decoders (the XML text extractor) with their own OutBuffer.
+class EntityDecoder {
+ public:
+  void begin() noexcept { *this = EntityDecoder{}; }
+  void feed(std::span<const uint8_t> in, ByteOut out) noexcept;
+  void finish(ByteOut out) noexcept;
+  void put(uint8_t c, OutBuffer& w) noexcept;
+  void flush(OutBuffer& w) noexcept;  // end of text: what a reference held back
+
+ private:
+  enum class St : uint8_t { kText, kAmp, kHash, kHexMark, kDec, kHex, kName };
+  void emit_code(OutBuffer& w) noexcept;
+  uint32_t value_ = 0;
+  char name_[5]{};  // letters after '&' (the longest basic name is 4); name_[0] = 'x'/'X' mark
+  uint8_t n_ = 0;
+  St st_ = St::kText;
+};
+
 // Finds runs of at least kMinRun base64 characters (standard and URL-safe alphabets) in text
 // and decodes each; the decoded runs are separated by '\n' so values do not join across runs.
+// With a `nested` output, the decoded bytes are searched the same way once more (a base64 run
+// that decodes to another base64 run, e.g. a base64 value inside a base64 JSON blob); what that
+// second level decodes is not searched again.
 class Base64RunDecoder {
  public:
   static constexpr std::size_t kMinRun = 16;
   void begin() noexcept { *this = Base64RunDecoder{}; }
-  void feed(std::span<const uint8_t> in, ByteOut out) noexcept;
-  void finish(ByteOut out) noexcept;
+  void feed(std::span<const uint8_t> in, ByteOut out, ByteOut nested = {}) noexcept;
+  void finish(ByteOut out, ByteOut nested = {}) noexcept;
 
  private:
-  void end_run(OutBuffer& w) noexcept;
-  uint8_t held_[kMinRun]{};
-  uint32_t run_ = 0;  // characters in the current run
-  uint32_t acc_ = 0;
-  uint8_t bits_ = 0;
+  struct Run {
+    uint8_t held[kMinRun]{};
+    uint32_t run = 0;  // characters in the current run
+    uint32_t acc = 0;
+    uint8_t bits = 0;
+  };
+  // Feeds one text byte to `r`; decoded bytes (and the '\n' ending a run) go to emit(byte).
+  template <class Emit>
+  static void step(Run& r, uint8_t c, Emit&& emit) noexcept;
+  template <class Emit>
+  static void end_run(Run& r, Emit&& emit) noexcept;
+  Run outer_, inner_;
 };
 
 // -1 when c is not a base64 character; '+'/'-' are 62 and '/'/'_' are 63 (RFC 4648 §4, §5).

@@ -41,12 +41,14 @@ class DecodeWorker {
   DecoderArena& arena() noexcept { return *arena_; }
   const DecodeLimits& limits() const noexcept { return limits_; }
   uint8_t* buffer(std::size_t layer) noexcept { return buffers_[layer]; }
+  // Output buffer of the ZIP member being inflated (zip.hpp), after the coding layers'.
+  uint8_t* zip_buffer() noexcept { return buffers_[kMaxCodings]; }
 
  private:
   DecodeWorker() = default;
   DecodeLimits limits_;
   std::unique_ptr<DecoderArena> arena_;
-  uint8_t buffers_[kMaxCodings][kCodecBuffer];
+  uint8_t buffers_[kMaxCodings + 1][kCodecBuffer];
 };
 
 }  // namespace dc::inspect::decoding

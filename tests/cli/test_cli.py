@@ -270,6 +270,24 @@ class CliTest(unittest.TestCase):
         self.assertEqual(paths, ["http.request.body > gzip > json", "http.request.target"])
         self.assertIn({"http_anomaly": "repeated_framing_header"}, lines)
 
+    def test_scan_http_walks_a_raw_xlsx(self):
+        # A raw XLSX (deflated, the ID split over two rich-text runs) is walked as an archive.
+        import zipfile
+        sst = ("<sst><si><r><t>" + VALID_ID[:7] + "</t></r><r><rPr><b/></rPr><t>" +
+               VALID_ID[7:] + "</t></r></si></sst>")
+        xlsx = self.path("people.xlsx")
+        with zipfile.ZipFile(xlsx, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("xl/workbook.xml", "<workbook/>")
+            z.writestr("xl/sharedStrings.xml", sst)
+        r = run(["scan", "--today", TODAY, xlsx], cwd=self.tmp)
+        self.assertExit(r, 0, "scan of an xlsx without --http")
+        self.assertEqual(r[1], "", "the raw bytes show no ID")
+        r = run(["scan", "--http", "--today", TODAY, xlsx], cwd=self.tmp)
+        self.assertExit(r, 0, "scan --http of an xlsx")
+        lines = [json.loads(line) for line in r[1].splitlines() if line.strip()]
+        paths = [f["path"] for f in lines if f.get("detector") == "cn_resident_id"]
+        self.assertEqual(paths, ["file > zip:people.xlsx > xl/sharedStrings.xml > xml-text"])
+
     def test_scan_unknown_detector(self):
         r = run(["scan", "--detector", "no_such_detector", self.scan_sample()], cwd=self.tmp)
         self.assertExit(r, 2, "scan --detector unknown")

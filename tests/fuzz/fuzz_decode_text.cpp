@@ -27,7 +27,8 @@ ByteOut to(std::string& s) {
 struct Parts : PartHandler {
   std::string log;
   bool open = false;
-  void part_begin(uint16_t i, PartEncoding e) noexcept override {
+  void part_begin(uint16_t i, const PartHead& h) noexcept override {
+    const PartEncoding e = h.enc;
     CHECK(!open);
     open = true;
     log += "[" + std::to_string(i) + ":" + std::to_string(static_cast<int>(e)) + "]";

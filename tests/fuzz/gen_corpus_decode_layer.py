@@ -59,3 +59,57 @@ codecs = [(0, gz(b"id " + ID) + gz(b"second member")), (1, zlib.compress(JSON)),
           (2, BR_JSON), (2, BR_HELLO + b"junk"), (0, gz(b"z" * 5000)[:40])]
 for i, (k, b) in enumerate(codecs):
     w(C, f"seed{i}", bytes([k + 3 * (i + 1)]) + b)
+
+# decode_zip: archives from Python's zipfile (seekable and through a pipe, so with data
+# descriptors), ZIP64, bzip2 (an unsupported method), an encrypted flag, a nested archive and
+# OOXML-like XML members whose text is split over runs.
+import io, struct, zipfile
+
+class Pipe(io.RawIOBase):  # unseekable: zipfile sets flag bit 3 and writes data descriptors
+    def __init__(self): self.b = bytearray()
+    def writable(self): return True
+    def write(self, d): self.b += d; return len(d)
+
+def zipped(members, pipe=False, method=zipfile.ZIP_DEFLATED, zip64=False):
+    out = Pipe() if pipe else io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as z:
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 2, 3, 4, 6))  # deterministic
+            info.compress_type = method
+            if zip64:
+                with z.open(info, "w", force_zip64=True) as f: f.write(data)
+            else:
+                z.writestr(info, data)
+    return bytes(out.b) if pipe else out.getvalue()
+
+SST = (b'<?xml version="1.0"?><sst><si><t>name</t></si><si><r><t>110105</t></r><r><rPr><b/>'
+       b'</rPr><t>19491231002X</t></r><rPh><t>x</t></rPh></si><si><t>&amp;&#49;&#x32;</t></si></sst>')
+DOC = (b'<w:document><w:body><w:p><w:r><w:t>id 12345</w:t></w:r><w:proofErr/><w:r><w:t '
+       b'xml:space="preserve">678</w:t></w:r></w:p><![CDATA[a]]><!-- c --></w:body></w:document>')
+Z = "decode_zip"
+zips = [
+    zipped([("xl/sharedStrings.xml", SST), ("xl/worksheets/sheet1.xml", b'<c t="s"><v>1</v></c>')]),
+    zipped([("word/document.xml", DOC), ("notes.txt", b"stored " * 20)], pipe=True),
+    zipped([("a.csv", b"name,id\n" + ID)], method=zipfile.ZIP_STORED, pipe=True),
+    zipped([("big.csv", b"x,y\n" * 300)], zip64=True),
+    zipped([("b.txt", b"bzip2 " * 10)], method=zipfile.ZIP_BZIP2),
+    zipped([("inner.zip", zipped([("i.txt", ID)]))]),
+]
+enc = bytearray(zipped([("secret.txt", ID)], method=zipfile.ZIP_STORED))
+enc[6] |= 1  # general purpose flag bit 0: encrypted
+zips.append(bytes(enc))
+# A stored member with a descriptor without signature, built by hand (zipfile always signs it).
+data = b"abc PK\x07\x08 fake"
+crc = zlib.crc32(data)
+zips.append(struct.pack("<IHHHHHIIIHH", 0x04034b50, 20, 8, 0, 0, 0, 0, 0, 0, 5, 0) + b"s.txt" +
+            data + struct.pack("<III", crc, len(data), len(data)) +
+            struct.pack("<IHHHHIIH", 0x06054b50, 0, 0, 0, 0, 0, 0, 0))
+for i, b in enumerate(zips):
+    w(Z, f"seed{i}", bytes([i * 37 % 256]) + b)
+# And for fuzz_http_decode: an XLSX uploaded as a multipart part (routed by its file name) and
+# an archive sniffed by its PK magic in an octet-stream response.
+part = (b'--Z\r\nContent-Disposition: form-data; name="f"; filename="people.xlsx"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(zips[0]) + b"\r\n--Z--\r\n")
+w(H, "seed_xlsx", b"\x07" + b"POST /u HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=Z\r\n"
+  b"Content-Length: %d\r\n\r\n" % len(part) + part + SEP +
+  resp(b"Content-Type: application/octet-stream\r\nContent-Length: %d\r\n" % len(zips[1]), zips[1]))

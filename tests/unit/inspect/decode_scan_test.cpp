@@ -12,6 +12,7 @@
 #include "inspect/detect/detectors.hpp"
 #include "inspect/detect/scanner.hpp"
 #include "tests/unit/inspect/decode_fixture.hpp"
+#include "tests/unit/inspect/zip_fixture.hpp"
 
 namespace dc::inspect::decoding {
 namespace {
@@ -147,7 +148,41 @@ std::vector<Hidden> hidden(const std::string& id) {
       "--q1\r\nContent-Disposition: form-data; name=\"f\"; filename=\"p.csv\"\r\n"
       "Content-Transfer-Encoding: base64\r\n\r\n" +
       base64("name,id\nli," + id + "\n") + "\r\n--q1--\r\n";
+  // Office files: the ID split over formatting runs, so the raw XML does not show it either.
+  const std::string xlsx =
+      make_xlsx({"<t>name</t>", "<r><t>" + id.substr(0, 6) + "</t></r><r><rPr><b/></rPr><t>" +
+                                    id.substr(6) + "</t></r>"});
+  const std::string xlsx_mp =
+      "--q2\r\nContent-Disposition: form-data; name=\"f\"; filename=\"people.xlsx\"\r\n"
+      "Content-Type: application/octet-stream\r\n\r\n" +
+      xlsx + "\r\n--q2--\r\n";
+  const std::string docx = make_docx({"<w:r><w:t>id " + id.substr(0, 9) + "</w:t></w:r><w:r><w:t>" +
+                                      id.substr(9) + "</w:t></w:r>"});
+  std::string refs;  // every other character as a numeric reference
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    if (i % 2) {
+      refs += id[i];
+    } else if (i % 4) {
+      refs += "&#x3" + std::string(1, id[i]) + ";";  // a digit: U+0030..U+0039
+    } else {
+      refs += "&#" + std::to_string(int{id[i]}) + ";";
+    }
+  }
   return {
+      {"xlsx_multipart_split_runs",
+       post("Content-Type: multipart/form-data; boundary=q2\r\n", xlsx_mp),
+       "http.request.body > multipart[1] > zip:people.xlsx > xl/sharedStrings.xml > xml-text"},
+      {"docx_split_runs",
+       post("Content-Type: application/vnd.openxmlformats-officedocument."
+            "wordprocessingml.document\r\n",
+            docx),
+       "http.request.body > zip > word/document.xml > xml-text"},
+      {"html_numeric_references", post("Content-Type: text/html\r\n", "<p>id " + refs + "</p>"),
+       "http.request.body > html"},
+      {"nested_base64_in_json",
+       post("Content-Type: application/json\r\n",
+            "{\"blob\":\"" + base64(base64("{\"id\":\"" + id + "\"}")) + "\"}"),
+       "http.request.body > json > base64-run > base64-run"},
       {"gzip_json_chunked",
        "POST /j HTTP/1.1\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
        "Transfer-Encoding: chunked\r\n\r\n" +

@@ -183,7 +183,8 @@ TEST(TextDecoders, Base64Runs) {
 
 struct Parts : PartHandler {
   std::string log;
-  void part_begin(uint16_t i, PartEncoding e) noexcept override {
+  void part_begin(uint16_t i, const PartHead& h) noexcept override {
+    const PartEncoding e = h.enc;
     log += "[" + std::to_string(i) + ":" + std::to_string(static_cast<int>(e)) + "]";
   }
   void part_data(std::span<const uint8_t> b) noexcept override {
