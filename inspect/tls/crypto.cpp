@@ -166,44 +166,22 @@ void RecordCipher::seq_nonce(uint8_t* nonce) const noexcept {
   for (int i = 0; i < 8; ++i) nonce[11 - i] ^= uint8_t(seq_ >> (8 * i));
 }
 
-bool RecordCipher::aead_open(const uint8_t* nonce, const uint8_t* aad, std::size_t aad_len,
-                             const uint8_t* in, std::size_t in_len, uint8_t* out) noexcept {
-  const std::size_t ct_len = in_len - kTagLen;
-  uint8_t tag[kTagLen];  // copied: `out` may alias `in`, and decryption overwrites it
-  std::memcpy(tag, in + ct_len, kTagLen);
-  int len = 0, fin = 0;
-  return EVP_DecryptInit_ex(ctx_, nullptr, nullptr, nullptr, nonce) == 1 &&
-         EVP_DecryptUpdate(ctx_, nullptr, &len, aad, int(aad_len)) == 1 &&
-         EVP_DecryptUpdate(ctx_, out, &len, in, int(ct_len)) == 1 &&
-         EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, int(kTagLen), tag) == 1 &&
-         EVP_DecryptFinal_ex(ctx_, out + len, &fin) == 1;  // the tag is checked here
-}
-
-OpenStatus RecordCipher::open13(const uint8_t* hdr, const uint8_t* body, std::size_t body_len,
-                                uint8_t* out, uint8_t* type, std::size_t* len) noexcept {
-  if (!ready_) return OpenStatus::kNoKey;
-  if (body_len < kTagLen + 1) return OpenStatus::kMalformed;
+bool RecordCipher::begin13(const uint8_t* hdr) noexcept {
+  if (!ready_) return false;
   uint8_t nonce[kNonceLen];
   seq_nonce(nonce);
-  if (!aead_open(nonce, hdr, 5, body, body_len, out)) return OpenStatus::kAuthFailure;
-  ++seq_;
-  std::size_t n = body_len - kTagLen;
-  while (n > 0 && out[n - 1] == 0) --n;       // zero padding (RFC 8446 §5.4)
-  if (n == 0) return OpenStatus::kMalformed;  // no content type: unexpected_message
-  *type = out[n - 1];
-  *len = n - 1;
-  return OpenStatus::kOk;
+  int len = 0;
+  return EVP_DecryptInit_ex(ctx_, nullptr, nullptr, nullptr, nonce) == 1 &&
+         EVP_DecryptUpdate(ctx_, nullptr, &len, hdr, 5) == 1;
 }
 
-OpenStatus RecordCipher::open12(const uint8_t* hdr, const uint8_t* body, std::size_t body_len,
-                                uint8_t* out, const uint8_t** data, std::size_t* len) noexcept {
-  if (!ready_) return OpenStatus::kNoKey;
-  if (body_len < explicit_len_ + kTagLen) return OpenStatus::kMalformed;
-  const std::size_t plain = body_len - explicit_len_ - kTagLen;
+bool RecordCipher::begin12(const uint8_t* hdr, const uint8_t* explicit_nonce,
+                           std::size_t plain_len) noexcept {
+  if (!ready_) return false;
   uint8_t nonce[kNonceLen];
   if (explicit_len_ != 0) {
     std::memcpy(nonce, iv_.data(), 4);
-    std::memcpy(nonce + 4, body, 8);
+    std::memcpy(nonce + 4, explicit_nonce, 8);
   } else {
     seq_nonce(nonce);
   }
@@ -212,14 +190,64 @@ OpenStatus RecordCipher::open12(const uint8_t* hdr, const uint8_t* body, std::si
   aad[8] = hdr[0];
   aad[9] = hdr[1];
   aad[10] = hdr[2];
-  aad[11] = uint8_t(plain >> 8);
-  aad[12] = uint8_t(plain);
+  aad[11] = uint8_t(plain_len >> 8);
+  aad[12] = uint8_t(plain_len);
+  int len = 0;
+  return EVP_DecryptInit_ex(ctx_, nullptr, nullptr, nullptr, nonce) == 1 &&
+         EVP_DecryptUpdate(ctx_, nullptr, &len, aad, int(sizeof aad)) == 1;
+}
+
+bool RecordCipher::update(const uint8_t* in, std::size_t n, uint8_t* out) noexcept {
+  int len = 0;
+  // GCM and ChaCha20-Poly1305 are stream modes in OpenSSL: all n bytes come out at once.
+  return n == 0 || (EVP_DecryptUpdate(ctx_, out, &len, in, int(n)) == 1 && std::size_t(len) == n);
+}
+
+bool RecordCipher::finish(const uint8_t* tag) noexcept {
+  uint8_t t[kTagLen];
+  std::memcpy(t, tag, kTagLen);
+  int fin = 0;
+  uint8_t none[16];
+  const bool ok = EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_AEAD_SET_TAG, int(kTagLen), t) == 1 &&
+                  EVP_DecryptFinal_ex(ctx_, none, &fin) == 1;  // the tag is checked here
+  if (ok) ++seq_;
+  return ok;
+}
+
+OpenStatus RecordCipher::inner13(uint8_t* plain, std::size_t n, uint8_t* type,
+                                 std::size_t* len) noexcept {
+  while (n > 0 && plain[n - 1] == 0) --n;     // zero padding (RFC 8446 §5.4)
+  if (n == 0) return OpenStatus::kMalformed;  // no content type: unexpected_message
+  *type = plain[n - 1];
+  *len = n - 1;
+  return OpenStatus::kOk;
+}
+
+OpenStatus RecordCipher::open13(const uint8_t* hdr, const uint8_t* body, std::size_t body_len,
+                                uint8_t* out, uint8_t* type, std::size_t* len) noexcept {
+  if (!ready_) return OpenStatus::kNoKey;
+  if (body_len < kTagLen + 1) return OpenStatus::kMalformed;
+  const std::size_t ct = body_len - kTagLen;
+  uint8_t tag[kTagLen];  // copied first: `out` may alias `body`
+  std::memcpy(tag, body + ct, kTagLen);
+  if (!begin13(hdr) || !update(body, ct, out)) return OpenStatus::kMalformed;
+  if (!finish(tag)) return OpenStatus::kAuthFailure;
+  return inner13(out, ct, type, len);
+}
+
+OpenStatus RecordCipher::open12(const uint8_t* hdr, const uint8_t* body, std::size_t body_len,
+                                uint8_t* out, const uint8_t** data, std::size_t* len) noexcept {
+  if (!ready_) return OpenStatus::kNoKey;
+  if (body_len < explicit_len_ + kTagLen) return OpenStatus::kMalformed;
+  const std::size_t plain = body_len - explicit_len_ - kTagLen;
+  uint8_t tag[kTagLen];
+  std::memcpy(tag, body + explicit_len_ + plain, kTagLen);
   // Same offset for in and out: EVP refuses partially overlapping buffers.
   uint8_t* dst = out + explicit_len_;
-  if (!aead_open(nonce, aad, sizeof aad, body + explicit_len_, body_len - explicit_len_, dst)) {
-    return OpenStatus::kAuthFailure;
+  if (!begin12(hdr, body, plain) || !update(body + explicit_len_, plain, dst)) {
+    return OpenStatus::kMalformed;
   }
-  ++seq_;
+  if (!finish(tag)) return OpenStatus::kAuthFailure;
   *data = dst;
   *len = plain;
   return OpenStatus::kOk;

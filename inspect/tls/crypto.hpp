@@ -102,9 +102,20 @@ class RecordCipher {
   OpenStatus open12(const uint8_t* hdr, const uint8_t* body, std::size_t body_len, uint8_t* out,
                     const uint8_t** data, std::size_t* len) noexcept;
 
+  // Streaming form of the same, for a record whose bytes arrive in pieces (no reassembly copy):
+  // begin13/begin12 (nonce and AAD of the next sequence number), update() over the ciphertext in
+  // order (out may equal in), finish(tag): true when authentic, which consumes the sequence
+  // number. Until finish() returns true the output must not be used.
+  bool begin13(const uint8_t* hdr) noexcept;
+  bool begin12(const uint8_t* hdr, const uint8_t* explicit_nonce, std::size_t plain_len) noexcept;
+  bool update(const uint8_t* in, std::size_t n, uint8_t* out) noexcept;
+  bool finish(const uint8_t* tag) noexcept;
+  uint8_t explicit_len() const noexcept { return explicit_len_; }
+  // TLSInnerPlaintext (RFC 8446 §5.2): strips zero padding, yields the real type and length.
+  static OpenStatus inner13(uint8_t* plain, std::size_t n, uint8_t* type,
+                            std::size_t* len) noexcept;
+
  private:
-  bool aead_open(const uint8_t* nonce, const uint8_t* aad, std::size_t aad_len, const uint8_t* in,
-                 std::size_t in_len, uint8_t* out) noexcept;
   void seq_nonce(uint8_t* nonce) const noexcept;
 
   EVP_CIPHER_CTX* ctx_ = nullptr;

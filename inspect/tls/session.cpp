@@ -72,7 +72,8 @@ Condition Session::feed(Direction d, std::span<const uint8_t> bytes, PlaintextSi
 }
 
 // Frames one record (RFC 5246 §6.2.1, RFC 8446 §5.1). A record wholly inside the input is
-// opened straight from it (no copy); one that straddles feeds is collected in the body buffer.
+// opened straight from it; a protected one that straddles feeds is decrypted as it arrives
+// (stream_body); any other is collected in the body buffer.
 std::size_t Session::consume(Direction d, const uint8_t* p, std::size_t n) noexcept {
   Dir& s = dir(d);
   std::size_t k = 0;
@@ -89,7 +90,9 @@ std::size_t Session::consume(Direction d, const uint8_t* p, std::size_t n) noexc
       on_record(d, p + k, len);
       return k + len;
     }
+    if (needs_key(d, s.hdr[0]) && !begin_stream(d)) return k;
   }
+  if (s.streaming) return k + stream_body(d, p + k, n - k);
   const uint32_t len = record_len(s.hdr);
   const std::size_t take = std::min<std::size_t>(len - s.body_have, n - k);
   std::memcpy(s.body.data() + s.body_have, p + k, take);
@@ -97,6 +100,70 @@ std::size_t Session::consume(Direction d, const uint8_t* p, std::size_t n) noexc
   s.offset += take;
   if (s.body_have == len) on_record(d, s.body.data(), len);
   return k + take;
+}
+
+// Starts decrypting a protected record whose body arrives in pieces. TLS 1.2 GCM starts once
+// its 8-byte explicit nonce is in (stream_body).
+bool Session::begin_stream(Direction d) noexcept {
+  Dir& s = dir(d);
+  s.streaming = true;
+  const uint32_t len = record_len(s.hdr);
+  bool ok = true;
+  if (version_ == 0x0304) {
+    ok = s.cipher.begin13(s.hdr.data());
+  } else if (s.cipher.explicit_len() == 0) {
+    ok = s.cipher.begin12(s.hdr.data(), nullptr, len - kTagLen);
+  }
+  if (!ok) stop(d, Condition::kMalformedRecord);
+  return ok;
+}
+
+// Body layout: [explicit nonce (1.2 GCM)] [ciphertext -> decrypted in place] [tag (16)].
+std::size_t Session::stream_body(Direction d, const uint8_t* p, std::size_t n) noexcept {
+  Dir& s = dir(d);
+  const uint32_t len = record_len(s.hdr);
+  const uint32_t ex = version_ == 0x0304 ? 0 : s.cipher.explicit_len();
+  const uint32_t ct_end = len - uint32_t(kTagLen);
+  const std::size_t take = std::min<std::size_t>(len - s.body_have, n);
+  for (std::size_t i = 0; i < take;) {
+    const uint32_t pos = s.body_have;
+    const uint32_t stop_at = pos < ex ? ex : pos < ct_end ? ct_end : len;
+    const std::size_t c = std::min<std::size_t>(stop_at - pos, take - i);
+    uint8_t* out = s.body.data() + pos;
+    if (pos >= ex && pos < ct_end) {
+      if (!s.cipher.update(p + i, c, out)) return stop(d, Condition::kMalformedRecord), take;
+    } else {
+      std::memcpy(out, p + i, c);
+    }
+    s.body_have += uint32_t(c);
+    i += c;
+    if (ex != 0 && pos < ex && s.body_have == ex &&
+        !s.cipher.begin12(s.hdr.data(), s.body.data(), ct_end - ex)) {
+      return stop(d, Condition::kMalformedRecord), take;
+    }
+  }
+  s.offset += take;
+  if (s.body_have == len) finish_stream(d);
+  return take;
+}
+
+void Session::finish_stream(Direction d) noexcept {
+  Dir& s = dir(d);
+  const uint32_t len = record_len(s.hdr);
+  const uint32_t ex = version_ == 0x0304 ? 0 : s.cipher.explicit_len();
+  const uint32_t ct_end = len - uint32_t(kTagLen);
+  s.streaming = false;
+  s.hdr_have = 0;
+  s.body_have = 0;
+  ++counters_.records;
+  uint8_t* plain = s.body.data() + ex;
+  uint8_t type = s.hdr[0];
+  std::size_t n = ct_end - ex;
+  OpenStatus st =
+      s.cipher.finish(s.body.data() + ct_end) ? OpenStatus::kOk : OpenStatus::kAuthFailure;
+  if (st == OpenStatus::kOk && version_ == 0x0304) st = RecordCipher::inner13(plain, n, &type, &n);
+  opened(d, st, type, plain, n);
+  if (s.phase != Phase::kStopped && s.phase != Phase::kClosed) after_record(d);
 }
 
 // Validates a record header before its body is buffered (RFC 8446 §5.1-5.2, RFC 5246 §6.2):
@@ -108,7 +175,10 @@ bool Session::on_header(Direction d) noexcept {
   const bool prot = needs_key(d, type);
   const std::size_t limit =
       !prot ? kMaxPlain : (version_ == 0x0304 ? kMaxProtected13 : kMaxRecordBody);
-  if (type < kCcs || type > kHeartbeat || s.hdr[1] != 3 || len == 0 || len > limit) {
+  // A protected record holds at least its explicit nonce, a tag and (1.3) the inner type.
+  const std::size_t min_len =
+      !prot ? 1 : kTagLen + (version_ == 0x0304 ? 1 : s.cipher.explicit_len());
+  if (type < kCcs || type > kHeartbeat || s.hdr[1] != 3 || len < min_len || len > limit) {
     stop(d, Condition::kMalformedRecord);
     return false;
   }
@@ -179,6 +249,11 @@ void Session::on_protected_record(Direction d, const uint8_t* body, std::size_t 
   } else {
     st = s.cipher.open12(s.hdr.data(), body, len, out, &data, &n);
   }
+  opened(d, st, type, data, n);
+}
+
+void Session::opened(Direction d, OpenStatus st, uint8_t type, const uint8_t* data,
+                     std::size_t n) noexcept {
   if (st == OpenStatus::kAuthFailure) return stop(d, Condition::kAuthFailure);
   if (st != OpenStatus::kOk) return stop(d, Condition::kMalformedRecord);
   ++counters_.decrypted;
@@ -240,7 +315,7 @@ void Session::reset() noexcept {
     s.offset = s.rec_start = 0;
     s.phase = Phase::kPlain;
     s.condition = Condition::kNone;
-    s.blocked = s.update_pending = false;
+    s.blocked = s.update_pending = s.streaming = false;
     s.generation = 0;
     s.key_slot = -1;
   }

@@ -17,9 +17,12 @@
 //
 // Threads: one Session per flow, used by the worker owning the flow; the Crypto is that worker's.
 // Memory: fixed, ~2 x 22 KiB (a record buffer of 2^14 + 2048 + 5 bytes and a handshake prefix
-// per direction), no allocation per record. The first key installed in a direction creates its
-// EVP_CIPHER_CTX (OpenSSL allocates there, off the per-record path); every later key of the
-// direction reuses it. Secrets are wiped (OPENSSL_cleanse) by reset() and the destructor.
+// per direction), no allocation per record. A protected record that arrives in pieces is
+// decrypted piece by piece into the record buffer (no reassembly copy) and released only once
+// its tag verified; one that arrives whole is decrypted straight from the input. The first key
+// installed in a direction creates its EVP_CIPHER_CTX (OpenSSL allocates there, off the per-record
+// path); every later key of the direction reuses it. Secrets are wiped (OPENSSL_cleanse) by reset()
+// and the destructor.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -123,6 +126,7 @@ class Session {
     Condition condition = Condition::kNone;
     bool blocked = false;
     bool update_pending = false;  // KeyUpdate or Finished ends this record: switch after it
+    bool streaming = false;       // the current protected record is decrypted as it arrives
     uint8_t generation = 0;       // TLS 1.3 application secret generation
     int8_t key_slot = -1;         // KeySet slot of the secret in use (evidence)
     std::array<uint8_t, kMaxSecretLen> app_secret{};  // TLS 1.3 current application secret
@@ -138,6 +142,11 @@ class Session {
   void on_record(Direction d, const uint8_t* body, std::size_t len) noexcept;
   void on_plain_record(Direction d, const uint8_t* body, std::size_t len) noexcept;
   void on_protected_record(Direction d, const uint8_t* body, std::size_t len) noexcept;
+  bool begin_stream(Direction d) noexcept;
+  std::size_t stream_body(Direction d, const uint8_t* p, std::size_t n) noexcept;
+  void finish_stream(Direction d) noexcept;
+  void opened(Direction d, OpenStatus st, uint8_t type, const uint8_t* data,
+              std::size_t n) noexcept;
   void on_content(Direction d, uint8_t type, const uint8_t* data, std::size_t len) noexcept;
   bool on_handshake_message(Direction d, const HandshakeMessage& m) noexcept;
   bool on_server_hello(const HandshakeMessage& m) noexcept;
