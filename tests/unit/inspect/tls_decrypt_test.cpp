@@ -2,6 +2,8 @@
 // tests/support/tls_session) from their key log: every suite we support, KeyUpdates, HRR,
 // records split across feeds and several per feed, late keys, wrong keys, tampering.
 #include <gtest/gtest.h>
+#include <pcap/pcap.h>
+#include <unistd.h>
 
 #include <random>
 #include <sstream>
@@ -9,6 +11,7 @@
 
 #include "inspect/tls/key_store.hpp"
 #include "inspect/tls/session.hpp"
+#include "tests/support/tls_pcap.hpp"
 #include "tests/support/tls_session.hpp"
 
 namespace dc::inspect::tls {
@@ -349,6 +352,45 @@ TEST(TlsDecrypt, ResetForgetsTheConnection) {
   EXPECT_EQ(r.session->phase(kC2s), Phase::kPlain);
   r.sink = Collect{};
   replay(r, t, store.get(), Split::kRandom, 2);
+  EXPECT_TRUE(same(r.sink.out[0], t.client_sent));
+  EXPECT_TRUE(same(r.sink.out[1], t.server_sent));
+}
+
+// The capture writer (dc_tls_capture) round trip: read the pcap back with libpcap, take the TCP
+// payloads by direction and decrypt them with the key log.
+TEST(TlsDecrypt, PcapWriterRoundTrip) {
+  test::TlsSessionOptions o;
+  o.steps = conversation(true);
+  const auto t = make(o);
+  test::PcapOptions po;
+  po.mss = 700;
+  const std::string path = "/tmp/dc-tls-pcap-" + std::to_string(getpid()) + ".pcap";
+  ASSERT_TRUE(test::write_tls_pcap(t, po, path).has_value());
+  char err[PCAP_ERRBUF_SIZE];
+  pcap_t* pc =
+      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_NANO, err);
+  ASSERT_NE(pc, nullptr) << err;
+  auto store = store_from(t.keylog);
+  Tracker r;
+  bool installed = false;
+  int packets = 0;
+  pcap_pkthdr* h;
+  const u_char* d;
+  while (pcap_next_ex(pc, &h, &d) == 1) {
+    ++packets;
+    ASSERT_EQ(h->caplen, h->len);
+    const std::size_t ip_len = std::size_t(d[16]) << 8 | d[17];
+    const std::size_t payload = ip_len - 40;
+    const bool from_client = (std::size_t(d[34]) << 8 | d[35]) == po.client_port;
+    if (payload == 0) continue;
+    r.session->feed(from_client ? kC2s : kS2c, {d + 54, payload}, r.sink);
+    if (!installed && r.session->has_client_random()) {
+      installed = r.session->install_keys(*store->lookup(r.session->client_random(), 1));
+    }
+  }
+  pcap_close(pc);
+  unlink(path.c_str());
+  EXPECT_GT(packets, 100);
   EXPECT_TRUE(same(r.sink.out[0], t.client_sent));
   EXPECT_TRUE(same(r.sink.out[1], t.server_sent));
 }
