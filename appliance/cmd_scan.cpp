@@ -7,6 +7,7 @@
 // With --http, the input is one direction of an HTTP/1.x exchange: the raw bytes are scanned as
 // before, and every stream the decoding layer (inspect/decode) takes out of it too; findings
 // then carry their decoding "path", and framing anomalies and decoding conditions are printed.
+// An input that starts with the HTTP/2 connection preface is decoded as an h2c client stream.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include "appliance/command.hpp"
 #include "base/file.hpp"
 #include "base/time.hpp"
+#include "inspect/decode/h2_flow.hpp"
 #include "inspect/decode/http_flow.hpp"
 #include "inspect/detect/detectors.hpp"
 #include "inspect/detect/scanner.hpp"
@@ -53,7 +55,9 @@ void usage(FILE* out) {
       "                         it (dechunked, decompressed, form/JSON/multipart/base64);\n"
       "                         each finding gets \"path\" (\"raw\" or e.g. \"http.request.body\n"
       "                         > gzip > json\"; offsets are within that stream), and\n"
-      "                         {\"http_anomaly\"} / {\"decode_condition\",\"path\"} lines\n"
+      "                         {\"http_anomaly\"} / {\"decode_condition\",\"path\"} lines;\n"
+      "                         an input starting with the HTTP/2 preface is read as an\n"
+      "                         h2c client stream (paths \"h2.stream[N].request.body ...\")\n"
       "  --list                 list the built-in detectors (with --policy: the policy's\n"
       "                         detectors and their categories) and exit\n"
       "Exit status: 0 ok, 2 usage or I/O error.\n");
@@ -151,7 +155,7 @@ class HttpScanSink : public dc::inspect::decoding::DecodeSink {
   void set_response(bool r) noexcept { response_ = r; }
   void on_data(const dc::inspect::decoding::Path& where,
                std::span<const uint8_t> b) noexcept override {
-    Slot& s = slots_[where.depth()];
+    Slot& s = slots_[where.lane()][where.depth()];
     if (s.stream == nullptr) {
       s.stream = pool_.acquire();
       if (s.stream == nullptr) return;
@@ -161,7 +165,7 @@ class HttpScanSink : public dc::inspect::decoding::DecodeSink {
     if (scan(*s.stream, scratch_, b, out_) != ScanStatus::kOk) error = true;
   }
   void on_end(const dc::inspect::decoding::Path& where) noexcept override {
-    close_slot(slots_[where.depth()]);
+    close_slot(slots_[where.lane()][where.depth()]);
   }
   void on_anomaly(dc::inspect::decoding::HttpAnomaly a) noexcept override {
     // A response file has no request before it: "assumed GET" is not worth a line.
@@ -178,7 +182,9 @@ class HttpScanSink : public dc::inspect::decoding::DecodeSink {
     out_.print(l + "}\n");
   }
   void close_all() noexcept {
-    for (auto& s : slots_) close_slot(s);
+    for (auto& lane : slots_) {
+      for (auto& s : lane) close_slot(s);
+    }
   }
   bool error = false;
 
@@ -198,13 +204,15 @@ class HttpScanSink : public dc::inspect::decoding::DecodeSink {
   Scratch& scratch_;
   PrintSink& out_;
   bool response_;
-  Slot slots_[dc::inspect::decoding::Path::kMaxDepth + 1];
+  // One per lane and depth: HTTP/2 bodies of several streams are open at once (events.hpp).
+  Slot slots_[dc::inspect::decoding::kMaxLanes][dc::inspect::decoding::Path::kMaxDepth + 1];
 };
 
 // The decoding side of --http: fed the same chunks as the raw scan.
 struct HttpScan {
   std::unique_ptr<dc::inspect::decoding::DecodeWorker> worker;
   std::unique_ptr<dc::inspect::decoding::HttpFlowDecoder> flow;
+  std::unique_ptr<dc::inspect::decoding::H2FlowDecoder> h2;  // the input is h2c
   std::unique_ptr<HttpScanSink> sink;
   dc::inspect::decoding::FlowSide side = dc::inspect::decoding::FlowSide::kClient;
   bool started = false;
@@ -215,11 +223,19 @@ struct HttpScan {
       const bool response = b.size() >= 5 && std::memcmp(b.data(), "HTTP/", 5) == 0;
       side = response ? FlowSide::kServer : FlowSide::kClient;
       sink->set_response(response);
+      if (dc::inspect::decoding::sniff_h2c(b) == dc::inspect::decoding::H2Sniff::kH2) {
+        h2 = std::make_unique<dc::inspect::decoding::H2FlowDecoder>();
+      }
     }
+    if (h2) return h2->feed(side, b, *worker, *sink);
     flow->feed(side, b, *worker, *sink);
   }
   void finish() {
-    flow->finish(side, *worker, *sink);
+    if (h2) {
+      h2->finish(side, *worker, *sink);
+    } else {
+      flow->finish(side, *worker, *sink);
+    }
     sink->close_all();
   }
 };
@@ -466,8 +482,10 @@ int run_scan(const std::vector<std::string>& args) {
   if (rc >= 0) return rc;
 
   auto scratch = Scratch::create(det.db);
-  // --http: one stream for the raw bytes and one per decoding path depth.
-  auto pool = StreamPool::create(det.db, a.http ? dc::inspect::decoding::Path::kMaxDepth + 2 : 1);
+  // --http: one stream for the raw bytes and one per decoding lane and path depth.
+  constexpr std::size_t kDecoded =
+      dc::inspect::decoding::kMaxLanes * (dc::inspect::decoding::Path::kMaxDepth + 1);
+  auto pool = StreamPool::create(det.db, a.http ? kDecoded + 1 : 1);
   if (!scratch || !pool) {
     std::fprintf(stderr, "datacustoms scan: %s\n",
                  (!scratch ? scratch.error() : pool.error()).message.c_str());

@@ -21,6 +21,8 @@ enum class ContentKind : uint8_t { kText, kForm, kJson, kMultipart };
 // What the message head says about its body.
 struct BodySpec {
   LayerKind root = LayerKind::kRequestBody;
+  uint32_t root_index = 0;        // HTTP/2: the stream id
+  uint8_t lane = 0;               // Path::lane() of every stream of this body
   bool chunked = false;           // the body layer differs from the raw bytes: emit it
   Coding codings[kMaxCodings]{};  // in decoding order
   uint8_t n_codings = 0;

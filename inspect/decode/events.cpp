@@ -32,15 +32,27 @@ const char* http_anomaly_name(HttpAnomaly a) noexcept {
                                            "framing_on_bodyless_response",
                                            "response_without_request",
                                            "truncated_message",
-                                           "bare_lf"};
+                                           "bare_lf",
+                                           "h2_bad_preface",
+                                           "h2_frame_too_large",
+                                           "h2_bad_frame_length",
+                                           "h2_bad_padding",
+                                           "h2_continuation_out_of_place",
+                                           "h2_bad_stream_id",
+                                           "h2_stream_state",
+                                           "h2_invalid_frame",
+                                           "h2_compression_error",
+                                           "h2_malformed_headers",
+                                           "h2_content_length_mismatch"};
   static_assert(std::size(kNames) == kHttpAnomalyCount);
   return base::enum_name(a, kNames);
 }
 
 const char* decode_condition_name(DecodeCondition c) noexcept {
   static constexpr const char* kNames[] = {
-      "unknown_coding", "too_many_codings", "decompress_failed",   "trailing_data",  "output_limit",
-      "ratio_limit",    "decoder_memory",   "multipart_malformed", "lone_surrogate", "tunnel"};
+      "unknown_coding", "too_many_codings", "decompress_failed",   "trailing_data",
+      "output_limit",   "ratio_limit",      "decoder_memory",      "multipart_malformed",
+      "lone_surrogate", "tunnel",           "h2_too_many_streams", "h2_uninspectable"};
   static_assert(std::size(kNames) == kDecodeConditionCount);
   return base::enum_name(c, kNames);
 }
@@ -57,8 +69,14 @@ const char* layer_name(LayerKind k) noexcept {
                                            "multipart",
                                            "base64",
                                            "quoted-printable",
-                                           "base64-run"};
-  static_assert(std::size(kNames) == static_cast<std::size_t>(LayerKind::kBase64Run) + 1);
+                                           "base64-run",
+                                           "h2",
+                                           "h2.request.headers",
+                                           "h2.request.path",
+                                           "h2.request.body",
+                                           "h2.response.headers",
+                                           "h2.response.body"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(LayerKind::kH2ResponseBody) + 1);
   return base::enum_name(k, kNames);
 }
 
@@ -71,6 +89,12 @@ std::size_t Path::format(char* buf, std::size_t size) const noexcept {
   for (std::size_t i = 0; i < depth_; ++i) {
     if (i > 0) put(" > ", 3);
     const char* name = layer_name(layers_[i].kind);
+    if (is_h2_layer(layers_[i].kind)) {  // "h2.stream[5].request.body"
+      char idx[24];
+      const int n = std::snprintf(idx, sizeof idx, "h2.stream[%u].", unsigned{layers_[i].index});
+      put(idx, static_cast<std::size_t>(n));
+      name += 3;  // after "h2."
+    }
     put(name, std::strlen(name));
     if (layers_[i].kind == LayerKind::kMultipart) {
       char idx[16];
@@ -83,7 +107,7 @@ std::size_t Path::format(char* buf, std::size_t size) const noexcept {
 }
 
 bool Path::operator==(const Path& o) const noexcept {
-  if (depth_ != o.depth_) return false;
+  if (depth_ != o.depth_ || lane_ != o.lane_) return false;
   for (std::size_t i = 0; i < depth_; ++i) {
     if (layers_[i].kind != o.layers_[i].kind || layers_[i].index != o.layers_[i].index) {
       return false;

@@ -33,8 +33,23 @@ enum class HttpAnomaly : uint8_t {
   kResponseWithoutRequest,            // more responses than requests seen
   kTruncatedMessage,                  // the stream ended inside a message with a known length
   kBareLf,                            // a line ended by LF alone (allowed, but receivers differ)
+  // HTTP/2 (RFC 9113; inspect/decode/h2_*): connection errors and malformed messages.
+  kH2BadPreface,              // no client preface / first frame not SETTINGS (§3.4)
+  kH2FrameTooLarge,           // length above the receiver's SETTINGS_MAX_FRAME_SIZE (§4.2)
+  kH2BadFrameLength,          // wrong length for a fixed-size frame (§6.3-§6.9)
+  kH2BadPadding,              // padding not shorter than the payload (§6.1, §6.2)
+  kH2ContinuationOutOfPlace,  // CONTINUATION outside a header block, or a header block
+                              // interrupted by another frame or stream (§6.10)
+  kH2BadStreamId,             // stream 0 where a stream is needed or the reverse, even client
+                              // stream, stream id not increasing, self-dependency (§5.1.1)
+  kH2StreamState,             // a frame on an idle stream (§5.1)
+  kH2InvalidFrame,            // SETTINGS value out of range, zero WINDOW_UPDATE, client push
+  kH2CompressionError,        // HPACK (RFC 7541) decoding failed (§4.3)
+  kH2MalformedHeaders,        // pseudo-header / field name / connection field rules (§8.2, §8.3)
+  kH2ContentLengthMismatch,   // content-length against the DATA bytes (§8.1.1)
 };
-inline constexpr std::size_t kHttpAnomalyCount = static_cast<std::size_t>(HttpAnomaly::kBareLf) + 1;
+inline constexpr std::size_t kHttpAnomalyCount =
+    static_cast<std::size_t>(HttpAnomaly::kH2ContentLengthMismatch) + 1;
 const char* http_anomaly_name(HttpAnomaly a) noexcept;
 // True for every anomaly where a receiver could frame the message differently than this layer
 // did (the policy blocks these); false only for kBareLf, which RFC 9112 §2.2 allows.
@@ -54,9 +69,12 @@ enum class DecodeCondition : uint8_t {
   kMultipartMalformed,  // missing boundary parameter, part header too long, no close delimiter
   kLoneSurrogate,       // JSON \uD800-\uDFFF without its pair (replaced by U+FFFD)
   kTunnel,              // CONNECT 2xx / 101 Switching Protocols: later bytes are not HTTP/1.x
+  kH2TooManyStreams,    // HTTP/2 bodies open at once above the decoder's stream pool
+  kH2Uninspectable,     // HTTP/2 header state lost (HPACK error, broken header block, bad
+                        // preface): the rest of that direction is not decoded
 };
 inline constexpr std::size_t kDecodeConditionCount =
-    static_cast<std::size_t>(DecodeCondition::kTunnel) + 1;
+    static_cast<std::size_t>(DecodeCondition::kH2Uninspectable) + 1;
 const char* decode_condition_name(DecodeCondition c) noexcept;
 // What a condition means for the flow's verdict:
 //   kUninspected - content exists that the detectors did not see decoded (fail closed by policy)
@@ -83,24 +101,46 @@ enum class LayerKind : uint8_t {
   kBase64,           // Content-Transfer-Encoding: base64
   kQuotedPrintable,  // Content-Transfer-Encoding: quoted-printable
   kBase64Run,        // base64 runs found in text (standard or URL-safe alphabet, >= 16 chars)
+  // HTTP/2 (index = stream id; formatted "h2.stream[5].request.body"; kH2Connection is "h2").
+  kH2Connection,
+  kH2RequestHeaders,  // one decoded header field "name: value" (HPACK), a stream per field
+  kH2RequestPath,     // :path percent-decoded, like http.request.target
+  kH2RequestBody,     // DATA frames of the stream (unpadded)
+  kH2ResponseHeaders,
+  kH2ResponseBody,
 };
+constexpr bool is_h2_layer(LayerKind k) noexcept {
+  return k >= LayerKind::kH2RequestHeaders && k <= LayerKind::kH2ResponseBody;
+}
 const char* layer_name(LayerKind k) noexcept;
 
 struct Layer {
   LayerKind kind;
-  uint16_t index;  // kMultipart: part number; otherwise 0
+  uint32_t index;  // kMultipart: part number; HTTP/2 layers: stream id; otherwise 0
 };
 
+// Lanes: decoded streams of different lanes may be open at the same time (HTTP/2 multiplexes
+// request bodies); within a lane, at most one stream per depth is open. HTTP/1.x and HTTP/2
+// header fields use lane 0; HTTP/2 bodies use lanes 1..kMaxLanes-1 (a stream-pool slot each).
+inline constexpr std::size_t kMaxLanes = 17;
+
 // The decoding path of a decoded byte stream, e.g. http.request.body > gzip > json. Fixed size
-// (no allocation). depth() identifies the stream among those active at the same time: at any
-// moment at most one decoded stream of each depth is open per direction, so a caller can keep
-// one scanner stream per depth and reset it when on_end() reports that depth's stream ended.
+// (no allocation). (lane(), depth()) identifies the stream among those active at the same time:
+// at any moment at most one decoded stream of each depth is open per lane and direction, so a
+// caller can keep one scanner stream per lane and depth and reset it when on_end() reports that
+// stream ended (HTTP/1.x only ever uses lane 0).
 class Path {
  public:
   static constexpr std::size_t kMaxDepth = 8;
   std::size_t depth() const noexcept { return depth_; }
+  std::size_t lane() const noexcept { return lane_; }
+  Path in_lane(std::size_t lane) const noexcept {
+    Path p = *this;
+    p.lane_ = static_cast<uint8_t>(lane < kMaxLanes ? lane : 0);
+    return p;
+  }
   const Layer& operator[](std::size_t i) const noexcept { return layers_[i]; }
-  Path child(LayerKind k, uint16_t index = 0) const noexcept {
+  Path child(LayerKind k, uint32_t index = 0) const noexcept {
     Path p = *this;
     if (p.depth_ < kMaxDepth) p.layers_[p.depth_++] = Layer{k, index};
     return p;
@@ -113,6 +153,7 @@ class Path {
  private:
   Layer layers_[kMaxDepth]{};
   uint8_t depth_ = 0;
+  uint8_t lane_ = 0;
 };
 
 // Receives what the decoder found. Called on the worker thread, synchronously from feed()/
@@ -128,6 +169,10 @@ class DecodeSink {
   virtual void on_anomaly(HttpAnomaly a) noexcept = 0;
   // A decoding condition on the stream `where`.
   virtual void on_condition(DecodeCondition c, const Path& where) noexcept = 0;
+  // HTTP/2: a request's header block ended (what the audit record names; truncated to the
+  // decoder's buffers: H2FlowDecoder::kMaxAuthority / kMaxRecordedPath).
+  virtual void on_request(uint32_t stream, std::span<const char> method,
+                          std::span<const char> authority, std::span<const char> path) noexcept {}
 };
 
 }  // namespace dc::inspect::decoding
