@@ -91,7 +91,7 @@ std::size_t Path::format(char* buf, std::size_t size) const noexcept {
     const char* name = layer_name(layers_[i].kind);
     if (is_h2_layer(layers_[i].kind)) {  // "h2.stream[5].request.body"
       char idx[24];
-      const int n = std::snprintf(idx, sizeof idx, "h2.stream[%u].", unsigned{layers_[i].index});
+      const int n = std::snprintf(idx, sizeof idx, "h2.stream[%u].", unsigned{stream()});
       put(idx, static_cast<std::size_t>(n));
       name += 3;  // after "h2."
     }
@@ -107,7 +107,7 @@ std::size_t Path::format(char* buf, std::size_t size) const noexcept {
 }
 
 bool Path::operator==(const Path& o) const noexcept {
-  if (depth_ != o.depth_ || lane_ != o.lane_) return false;
+  if (depth_ != o.depth_ || lane_ != o.lane_ || stream() != o.stream()) return false;
   for (std::size_t i = 0; i < depth_; ++i) {
     if (layers_[i].kind != o.layers_[i].kind || layers_[i].index != o.layers_[i].index) {
       return false;

@@ -116,7 +116,7 @@ const char* layer_name(LayerKind k) noexcept;
 
 struct Layer {
   LayerKind kind;
-  uint32_t index;  // kMultipart: part number; HTTP/2 layers: stream id; otherwise 0
+  uint16_t index;  // kMultipart: part number; otherwise 0 (HTTP/2 stream ids: Path::stream())
 };
 
 // Lanes: decoded streams of different lanes may be open at the same time (HTTP/2 multiplexes
@@ -140,11 +140,19 @@ class Path {
     return p;
   }
   const Layer& operator[](std::size_t i) const noexcept { return layers_[i]; }
+  // For the HTTP/2 layers `index` is the stream id (31 bits), kept once per path.
   Path child(LayerKind k, uint32_t index = 0) const noexcept {
     Path p = *this;
-    if (p.depth_ < kMaxDepth) p.layers_[p.depth_++] = Layer{k, index};
+    if (is_h2_layer(k)) {
+      p.stream_lo_ = static_cast<uint16_t>(index);
+      p.stream_hi_ = static_cast<uint16_t>(index >> 16);
+      index = 0;
+    }
+    if (p.depth_ < kMaxDepth) p.layers_[p.depth_++] = Layer{k, static_cast<uint16_t>(index)};
     return p;
   }
+  // The HTTP/2 stream id of an h2.stream[N] layer in this path (0 otherwise).
+  uint32_t stream() const noexcept { return uint32_t{stream_hi_} << 16 | stream_lo_; }
   // "http.request.body > gzip > multipart[2] > base64" into buf (always NUL-terminated when
   // size > 0, truncated to fit). Returns the full length it needed.
   std::size_t format(char* buf, std::size_t size) const noexcept;
@@ -154,6 +162,7 @@ class Path {
   Layer layers_[kMaxDepth]{};
   uint8_t depth_ = 0;
   uint8_t lane_ = 0;
+  uint16_t stream_lo_ = 0, stream_hi_ = 0;  // two halves: keeps Path 2-byte aligned (38 bytes)
 };
 
 // Receives what the decoder found. Called on the worker thread, synchronously from feed()/

@@ -285,7 +285,8 @@ void H2Direction::open_body() noexcept {
   }
   BodySpec spec = block_.spec;
   spec.root = root;
-  spec.root_index = block_.stream;
+  spec.root_index_lo = static_cast<uint16_t>(block_.stream);
+  spec.root_index_hi = static_cast<uint16_t>(block_.stream >> 16);
   spec.lane = static_cast<uint8_t>(slot - bodies_ + 1);
   spec.chunked = true;  // DATA frames are not the raw bytes: the body stream is emitted
   // content-encoding lists codings in the order applied: undone right to left.

@@ -468,6 +468,9 @@ std::vector<Bad> bad_cases() {
   c.push_back({"content_length_mismatch",
                post(1, {{"content-length", "10"}}) + frame(kData, kEndStream, 1, "12345"),
                {a + "h2_content_length_mismatch"}});
+  c.push_back({"hpack_garbage",
+               frame(kHeaders, kEndHeaders, 1, "\xff\xff\xff\xff\x0f"),
+               {a + "h2_compression_error", "condition h2_uninspectable @ h2"}});
   c.push_back({"truncated_frame",
                post(1) + frame(kData, 0, 1, "abcdef").substr(0, 12),
                {a + "truncated_message"}});
@@ -488,6 +491,16 @@ TEST_P(H2Bad, NamedAnomaly) {
 
 INSTANTIATE_TEST_SUITE_P(Cases, H2Bad, ::testing::ValuesIn(bad_cases()),
                          [](const auto& i) { return i.param.name; });
+
+// The table above names every HTTP/2 anomaly.
+TEST(H2BadTable, CoversEveryH2Anomaly) {
+  std::set<std::string> seen;
+  for (const Bad& b : bad_cases()) seen.insert(b.events.begin(), b.events.end());
+  for (auto i = static_cast<std::size_t>(HttpAnomaly::kH2BadPreface); i < kHttpAnomalyCount; ++i) {
+    const char* name = http_anomaly_name(static_cast<HttpAnomaly>(i));
+    EXPECT_TRUE(seen.count(std::string("anomaly ") + name)) << name;
+  }
+}
 
 TEST(H2Decode, LargerFramesAllowedAfterTheServerRaisesMaxFrameSize) {
   auto w = worker();
