@@ -9,6 +9,7 @@
 // then carry their decoding "path", and framing anomalies and decoding conditions are printed.
 // A raw file starting with "PK\3\4" (ZIP, XLSX, DOCX, PPTX) is walked as an archive instead
 // (paths "file > zip:<name> > <member>").
+// An input that starts with the HTTP/2 connection preface is decoded as an h2c client stream.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include "base/file.hpp"
 #include "base/time.hpp"
 #include "inspect/decode/body.hpp"
+#include "inspect/decode/h2_flow.hpp"
 #include "inspect/decode/http_flow.hpp"
 #include "inspect/detect/detectors.hpp"
 #include "inspect/detect/scanner.hpp"
@@ -59,6 +61,8 @@ void usage(FILE* out) {
       "                         {\"http_anomaly\"} / {\"decode_condition\",\"path\"} lines;\n"
       "                         an INPUT starting with PK\\3\\4 (ZIP/XLSX/DOCX) is walked as\n"
       "                         an archive (path \"file > zip:NAME > MEMBER\")\n"
+      "                         an input starting with the HTTP/2 preface is read as an\n"
+      "                         h2c client stream (paths \"h2.stream[N].request.body ...\")\n"
       "  --list                 list the built-in detectors (with --policy: the policy's\n"
       "                         detectors and their categories) and exit\n"
       "Exit status: 0 ok, 2 usage or I/O error.\n");
@@ -156,7 +160,7 @@ class HttpScanSink : public dc::inspect::decoding::DecodeSink {
   void set_response(bool r) noexcept { response_ = r; }
   void on_data(const dc::inspect::decoding::Path& where,
                std::span<const uint8_t> b) noexcept override {
-    Slot& s = slots_[where.depth()];
+    Slot& s = slots_[where.lane()][where.depth()];
     if (s.stream == nullptr) {
       s.stream = pool_.acquire();
       if (s.stream == nullptr) return;
@@ -166,7 +170,7 @@ class HttpScanSink : public dc::inspect::decoding::DecodeSink {
     if (scan(*s.stream, scratch_, b, out_) != ScanStatus::kOk) error = true;
   }
   void on_end(const dc::inspect::decoding::Path& where) noexcept override {
-    close_slot(slots_[where.depth()]);
+    close_slot(slots_[where.lane()][where.depth()]);
   }
   void on_anomaly(dc::inspect::decoding::HttpAnomaly a) noexcept override {
     // A response file has no request before it: "assumed GET" is not worth a line.
@@ -183,7 +187,9 @@ class HttpScanSink : public dc::inspect::decoding::DecodeSink {
     out_.print(l + "}\n");
   }
   void close_all() noexcept {
-    for (auto& s : slots_) close_slot(s);
+    for (auto& lane : slots_) {
+      for (auto& s : lane) close_slot(s);
+    }
   }
   bool error = false;
 
@@ -203,13 +209,15 @@ class HttpScanSink : public dc::inspect::decoding::DecodeSink {
   Scratch& scratch_;
   PrintSink& out_;
   bool response_;
-  Slot slots_[dc::inspect::decoding::Path::kMaxDepth + 1];
+  // One per lane and depth: HTTP/2 bodies of several streams are open at once (events.hpp).
+  Slot slots_[dc::inspect::decoding::kMaxLanes][dc::inspect::decoding::Path::kMaxDepth + 1];
 };
 
 // The decoding side of --http: fed the same chunks as the raw scan.
 struct HttpScan {
   std::unique_ptr<dc::inspect::decoding::DecodeWorker> worker;
   std::unique_ptr<dc::inspect::decoding::HttpFlowDecoder> flow;
+  std::unique_ptr<dc::inspect::decoding::H2FlowDecoder> h2;  // the input is h2c
   std::unique_ptr<HttpScanSink> sink;
   dc::inspect::decoding::FlowSide side = dc::inspect::decoding::FlowSide::kClient;
   bool started = false;
@@ -233,12 +241,18 @@ struct HttpScan {
       const bool response = b.size() >= 5 && std::memcmp(b.data(), "HTTP/", 5) == 0;
       side = response ? FlowSide::kServer : FlowSide::kClient;
       sink->set_response(response);
+      if (dc::inspect::decoding::sniff_h2c(b) == dc::inspect::decoding::H2Sniff::kH2) {
+        h2 = std::make_unique<dc::inspect::decoding::H2FlowDecoder>();
+      }
     }
+    if (h2) return h2->feed(side, b, *worker, *sink);
     flow->feed(side, b, *worker, *sink);
   }
   void finish() {
     if (file) {
       file->finish(*worker, *sink);
+    } else if (h2) {
+      h2->finish(side, *worker, *sink);
     } else {
       flow->finish(side, *worker, *sink);
     }
@@ -488,8 +502,10 @@ int run_scan(const std::vector<std::string>& args) {
   if (rc >= 0) return rc;
 
   auto scratch = Scratch::create(det.db);
-  // --http: one stream for the raw bytes and one per decoding path depth.
-  auto pool = StreamPool::create(det.db, a.http ? dc::inspect::decoding::Path::kMaxDepth + 2 : 1);
+  // --http: one stream for the raw bytes and one per decoding lane and path depth.
+  constexpr std::size_t kDecoded =
+      dc::inspect::decoding::kMaxLanes * (dc::inspect::decoding::Path::kMaxDepth + 1);
+  auto pool = StreamPool::create(det.db, a.http ? kDecoded + 1 : 1);
   if (!scratch || !pool) {
     std::fprintf(stderr, "datacustoms scan: %s\n",
                  (!scratch ? scratch.error() : pool.error()).message.c_str());

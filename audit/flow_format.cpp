@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <bit>
+#include <cstring>
 #include <iterator>
 
 #include "audit/community_id.hpp"
@@ -112,15 +113,9 @@ nlohmann::ordered_json reason_json(const policy::Snapshot& s, const policy::Reas
 }
 
 // A finding's decoding path as text: "raw" for the TCP bytes themselves.
-std::string path_string(const inspect::decoding::Path& p) {
-  if (p.depth() == 0) return "raw";
-  char buf[512];
-  const std::size_t need = p.format(buf, sizeof buf);
-  if (need < sizeof buf) return buf;
-  std::string s(need + 1, '\0');
-  p.format(s.data(), s.size());
-  s.resize(need);
-  return s;
+std::string path_string(const char (&p)[sizeof FindingSample::path]) {
+  const std::size_t n = ::strnlen(p, sizeof p);
+  return n == 0 ? std::string("raw") : std::string(p, n);
 }
 
 // Reasons, category counts, sampled values and the policy hash: the names come from `s`.

@@ -18,15 +18,16 @@ enum class OutcomeAction : uint8_t { kForward, kDrop, kAlert, kReset };
 
 // A value found in the flow, kept for the record: its masked form and, hashed by the writer with
 // the appliance key, the raw normalised value (which never leaves memory unhashed), and where it
-// was found: the decoding path of the stream (depth 0: the raw TCP bytes), rendered to text by
-// the consumer (Path::format), never on the worker.
+// was found: the decoding path of the stream as text ("" = the raw TCP bytes). The worker formats
+// it when it keeps the sample (at most kMaxSamples per flow, a bounded copy, no allocation),
+// because named layers (ZIP archive and member names) are only valid while the decoder reports.
 struct FindingSample {
   uint16_t detector = 0;
   uint8_t confidence = 0;
   uint8_t value_len = 0;
   char masked[40] = {};
   uint8_t value[48] = {};
-  inspect::decoding::Path path{};
+  char path[112] = {};  // "http.request.body > gzip > zip:people.xlsx > xl/sharedStrings.xml"
 };
 inline constexpr unsigned kMaxSamples = 4;
 

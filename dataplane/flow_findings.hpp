@@ -48,7 +48,11 @@ class FlowFindings final : public inspect::FindingSink {
       std::memcpy(s.masked, f.masked, sizeof s.masked);
       s.value_len = std::min<uint8_t>(f.value_len, sizeof s.value);
       std::memcpy(s.value, f.value, s.value_len);
-      s.path = path_ != nullptr ? *path_ : inspect::decoding::Path{};
+      if (path_ != nullptr && path_->depth() > 0) {
+        path_->format(s.path, sizeof s.path);
+      } else {
+        s.path[0] = '\0';
+      }
     }
   }
 

@@ -54,7 +54,7 @@ void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
   trailing_reported_ = false;
   chunked_ = spec.chunked;
   active_ = true;
-  top_ = Path{}.child(spec.root);
+  top_ = Path{}.in_lane(spec.lane).child(spec.root, spec.root_index());
   n_codings_ = spec.n_codings;
   for (uint8_t i = 0; i < n_codings_; ++i) {
     codecs_[i].begin(spec.codings[i], &w.arena(), w.limits().decoder_memory);

@@ -33,6 +33,9 @@ struct BodySpec {
   ContentKind content = ContentKind::kText;
   char boundary[MultipartDecoder::kMaxBoundary]{};
   uint8_t boundary_len = 0;
+  uint8_t lane = 0;  // Path::lane() of every stream of this body (HTTP/2 bodies)
+  uint16_t root_index_lo = 0, root_index_hi = 0;  // HTTP/2: the stream id (no 4-byte padding)
+  uint32_t root_index() const noexcept { return uint32_t{root_index_hi} << 16 | root_index_lo; }
 };
 
 // Decompressed bytes of one flow direction, per coding layer depth (DecodeLimits::max_output

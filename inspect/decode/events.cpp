@@ -32,7 +32,18 @@ const char* http_anomaly_name(HttpAnomaly a) noexcept {
                                            "framing_on_bodyless_response",
                                            "response_without_request",
                                            "truncated_message",
-                                           "bare_lf"};
+                                           "bare_lf",
+                                           "h2_bad_preface",
+                                           "h2_frame_too_large",
+                                           "h2_bad_frame_length",
+                                           "h2_bad_padding",
+                                           "h2_continuation_out_of_place",
+                                           "h2_bad_stream_id",
+                                           "h2_stream_state",
+                                           "h2_invalid_frame",
+                                           "h2_compression_error",
+                                           "h2_malformed_headers",
+                                           "h2_content_length_mismatch"};
   static_assert(std::size(kNames) == kHttpAnomalyCount);
   return base::enum_name(a, kNames);
 }
@@ -51,7 +62,9 @@ const char* decode_condition_name(DecodeCondition c) noexcept {
                                            "opaque_payload_encrypted",
                                            "opaque_payload_unsupported_method",
                                            "opaque_payload_nested_archive",
-                                           "zip_malformed"};
+                                           "zip_malformed",
+                                           "h2_too_many_streams",
+                                           "h2_uninspectable"};
   static_assert(std::size(kNames) == kDecodeConditionCount);
   return base::enum_name(c, kNames);
 }
@@ -73,8 +86,14 @@ const char* layer_name(LayerKind k) noexcept {
                                            "zip",
                                            "zip-member",
                                            "xml-text",
-                                           "file"};
-  static_assert(std::size(kNames) == static_cast<std::size_t>(LayerKind::kFile) + 1);
+                                           "file",
+                                           "h2",
+                                           "h2.request.headers",
+                                           "h2.request.path",
+                                           "h2.request.body",
+                                           "h2.response.headers",
+                                           "h2.response.body"};
+  static_assert(std::size(kNames) == static_cast<std::size_t>(LayerKind::kH2ResponseBody) + 1);
   return base::enum_name(k, kNames);
 }
 
@@ -92,6 +111,12 @@ std::size_t Path::format(char* buf, std::size_t size) const noexcept {
       continue;
     }
     const char* kind = layer_name(kinds_[i]);
+    if (is_h2_layer(kinds_[i])) {  // "h2.stream[5].request.body"
+      char idx[24];
+      const int n = std::snprintf(idx, sizeof idx, "h2.stream[%u].", unsigned{stream()});
+      put(idx, static_cast<std::size_t>(n));
+      kind += 3;  // after "h2."
+    }
     put(kind, std::strlen(kind));
     if (own != nullptr) {  // "zip:people.xlsx"
       put(":", 1);
@@ -116,7 +141,7 @@ const char* Path::name(std::size_t i) const noexcept {
 }
 
 bool Path::operator==(const Path& o) const noexcept {
-  if (depth_ != o.depth_) return false;
+  if (depth_ != o.depth_ || lane_ != o.lane_ || stream() != o.stream()) return false;
   for (std::size_t i = 0; i < depth_; ++i) {
     if (kinds_[i] != o.kinds_[i] || index_[i] != o.index_[i]) return false;
   }

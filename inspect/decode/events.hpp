@@ -33,8 +33,23 @@ enum class HttpAnomaly : uint8_t {
   kResponseWithoutRequest,            // more responses than requests seen
   kTruncatedMessage,                  // the stream ended inside a message with a known length
   kBareLf,                            // a line ended by LF alone (allowed, but receivers differ)
+  // HTTP/2 (RFC 9113; inspect/decode/h2_*): connection errors and malformed messages.
+  kH2BadPreface,              // no client preface / first frame not SETTINGS (§3.4)
+  kH2FrameTooLarge,           // length above the receiver's SETTINGS_MAX_FRAME_SIZE (§4.2)
+  kH2BadFrameLength,          // wrong length for a fixed-size frame (§6.3-§6.9)
+  kH2BadPadding,              // padding not shorter than the payload (§6.1, §6.2)
+  kH2ContinuationOutOfPlace,  // CONTINUATION outside a header block, or a header block
+                              // interrupted by another frame or stream (§6.10)
+  kH2BadStreamId,             // stream 0 where a stream is needed or the reverse, even client
+                              // stream, stream id not increasing, self-dependency (§5.1.1)
+  kH2StreamState,             // a frame on an idle stream (§5.1)
+  kH2InvalidFrame,            // SETTINGS value out of range, zero WINDOW_UPDATE, client push
+  kH2CompressionError,        // HPACK (RFC 7541) decoding failed (§4.3)
+  kH2MalformedHeaders,        // pseudo-header / field name / connection field rules (§8.2, §8.3)
+  kH2ContentLengthMismatch,   // content-length against the DATA bytes (§8.1.1)
 };
-inline constexpr std::size_t kHttpAnomalyCount = static_cast<std::size_t>(HttpAnomaly::kBareLf) + 1;
+inline constexpr std::size_t kHttpAnomalyCount =
+    static_cast<std::size_t>(HttpAnomaly::kH2ContentLengthMismatch) + 1;
 const char* http_anomaly_name(HttpAnomaly a) noexcept;
 // True for every anomaly where a receiver could frame the message differently than this layer
 // did (the policy blocks these); false only for kBareLf, which RFC 9112 §2.2 allows.
@@ -56,14 +71,17 @@ enum class DecodeCondition : uint8_t {
   kTunnel,              // CONNECT 2xx / 101 Switching Protocols: later bytes are not HTTP/1.x
   // ZIP containers (zip.hpp): a member whose content the detectors cannot see decoded
   // ("opaque_payload", with the reason), and archive framing the walker cannot follow.
-  kOpaqueEncrypted,  // an encrypted member (general purpose flag bit 0, APPNOTE §4.4.4)
-  kOpaqueMethod,     // a compression method other than stored (0) and deflate (8)
-  kOpaqueNested,     // a ZIP inside a ZIP member (walked one level deep), or too deep a path
-  kZipMalformed,     // bad record signature, truncated archive, or a stored member with a data
-                     // descriptor whose end could not be found (APPNOTE §4.3.9)
+  kOpaqueEncrypted,   // an encrypted member (general purpose flag bit 0, APPNOTE §4.4.4)
+  kOpaqueMethod,      // a compression method other than stored (0) and deflate (8)
+  kOpaqueNested,      // a ZIP inside a ZIP member (walked one level deep), or too deep a path
+  kZipMalformed,      // bad record signature, truncated archive, or a stored member with a data
+                      // descriptor whose end could not be found (APPNOTE §4.3.9)
+  kH2TooManyStreams,  // HTTP/2 bodies open at once above the decoder's stream pool
+  kH2Uninspectable,   // HTTP/2 header state lost (HPACK error, broken header block, bad
+                      // preface): the rest of that direction is not decoded
 };
 inline constexpr std::size_t kDecodeConditionCount =
-    static_cast<std::size_t>(DecodeCondition::kZipMalformed) + 1;
+    static_cast<std::size_t>(DecodeCondition::kH2Uninspectable) + 1;
 const char* decode_condition_name(DecodeCondition c) noexcept;
 // What a condition means for the flow's verdict:
 //   kUninspected - content exists that the detectors did not see decoded (fail closed by policy)
@@ -95,18 +113,35 @@ enum class LayerKind : uint8_t {
   kZipMember,        // one member of it (named layer: "xl/sharedStrings.xml")
   kXmlText,          // the text nodes of an XML member (tags stripped, entities decoded)
   kFile,             // a raw file given to `datacustoms scan`
+  // HTTP/2 (index = stream id; formatted "h2.stream[5].request.body"; kH2Connection is "h2").
+  kH2Connection,
+  kH2RequestHeaders,  // one decoded header field "name: value" (HPACK), a stream per field
+  kH2RequestPath,     // :path percent-decoded, like http.request.target
+  kH2RequestBody,     // DATA frames of the stream (unpadded)
+  kH2ResponseHeaders,
+  kH2ResponseBody,
 };
+constexpr bool is_h2_layer(LayerKind k) noexcept {
+  return k >= LayerKind::kH2RequestHeaders && k <= LayerKind::kH2ResponseBody;
+}
 const char* layer_name(LayerKind k) noexcept;
 
 struct Layer {
   LayerKind kind;
   uint16_t index;  // kMultipart: part number; named layers: slot in the path's name table
+                   // (HTTP/2 stream ids: Path::stream())
 };
 
+// Lanes: decoded streams of different lanes may be open at the same time (HTTP/2 multiplexes
+// request bodies); within a lane, at most one stream per depth is open. HTTP/1.x and HTTP/2
+// header fields use lane 0; HTTP/2 bodies use lanes 1..kMaxLanes-1 (a stream-pool slot each).
+inline constexpr std::size_t kMaxLanes = 17;
+
 // The decoding path of a decoded byte stream, e.g. http.request.body > gzip > json. Fixed size
-// (no allocation). depth() identifies the stream among those active at the same time: at any
-// moment at most one decoded stream of each depth is open per direction, so a caller can keep
-// one scanner stream per depth and reset it when on_end() reports that depth's stream ended.
+// (no allocation). (lane(), depth()) identifies the stream among those active at the same time:
+// at any moment at most one decoded stream of each depth is open per lane and direction, so a
+// caller can keep one scanner stream per lane and depth and reset it when on_end() reports that
+// stream ended (HTTP/1.x only ever uses lane 0).
 // Named layers (kZip, kZipMember) point into a name table owned by the decoder that reports the
 // path: the names are valid during the DecodeSink call only, so a caller that keeps a path for
 // later keeps its format()ted text, not the Path.
@@ -114,10 +149,23 @@ class Path {
  public:
   static constexpr std::size_t kMaxDepth = 8;
   std::size_t depth() const noexcept { return depth_; }
-  Layer operator[](std::size_t i) const noexcept { return Layer{kinds_[i], index_[i]}; }
-  Path child(LayerKind k, uint16_t index = 0) const noexcept {
+  std::size_t lane() const noexcept { return lane_; }
+  Path in_lane(std::size_t lane) const noexcept {
     Path p = *this;
-    if (p.depth_ < kMaxDepth) p.kinds_[p.depth_] = k, p.index_[p.depth_++] = index;
+    p.lane_ = static_cast<uint8_t>(lane < kMaxLanes ? lane : 0);
+    return p;
+  }
+  Layer operator[](std::size_t i) const noexcept { return Layer{kinds_[i], index_[i]}; }
+  // For the HTTP/2 layers `index` is the stream id (31 bits), kept once per path.
+  Path child(LayerKind k, uint32_t index = 0) const noexcept {
+    Path p = *this;
+    if (is_h2_layer(k)) {
+      p.stream_lo_ = static_cast<uint16_t>(index);
+      p.stream_hi_ = static_cast<uint16_t>(index >> 16);
+      index = 0;
+    }
+    if (p.depth_ < kMaxDepth)
+      p.kinds_[p.depth_] = k, p.index_[p.depth_++] = static_cast<uint16_t>(index);
     return p;
   }
   // A layer named by names[slot] (NUL-terminated; nullptr or empty: the layer's plain name).
@@ -133,6 +181,8 @@ class Path {
     if (depth < p.depth_) p.depth_ = static_cast<uint8_t>(depth);
     return p;
   }
+  // The HTTP/2 stream id of an h2.stream[N] layer in this path (0 otherwise).
+  uint32_t stream() const noexcept { return uint32_t{stream_hi_} << 16 | stream_lo_; }
   // "http.request.body > gzip > multipart[2] > zip:people.xlsx > xl/sharedStrings.xml" into buf
   // (always NUL-terminated when size > 0, truncated to fit). Returns the full length it needed.
   std::size_t format(char* buf, std::size_t size) const noexcept;
@@ -145,6 +195,8 @@ class Path {
   LayerKind kinds_[kMaxDepth]{};
   uint16_t index_[kMaxDepth]{};
   uint8_t depth_ = 0;
+  uint8_t lane_ = 0;
+  uint16_t stream_lo_ = 0, stream_hi_ = 0;  // two halves: keeps the stream id 2-byte aligned
   const char* const* names_ = nullptr;
 };
 
@@ -161,6 +213,10 @@ class DecodeSink {
   virtual void on_anomaly(HttpAnomaly a) noexcept = 0;
   // A decoding condition on the stream `where`.
   virtual void on_condition(DecodeCondition c, const Path& where) noexcept = 0;
+  // HTTP/2: a request's header block ended (what the audit record names; truncated to the
+  // decoder's buffers: H2FlowDecoder::kMaxAuthority / kMaxRecordedPath).
+  virtual void on_request(uint32_t stream, std::span<const char> method,
+                          std::span<const char> authority, std::span<const char> path) noexcept {}
 };
 
 }  // namespace dc::inspect::decoding

@@ -287,6 +287,30 @@ class CliTest(unittest.TestCase):
         lines = [json.loads(line) for line in r[1].splitlines() if line.strip()]
         paths = [f["path"] for f in lines if f.get("detector") == "cn_resident_id"]
         self.assertEqual(paths, ["file > zip:people.xlsx > xl/sharedStrings.xml > xml-text"])
+    def test_scan_http_reads_h2c(self):
+        # An h2c client stream (connection preface, SETTINGS, HEADERS with HPACK literals, two
+        # DATA frames of a gzip'd JSON body): --http decodes it per HTTP/2 stream.
+        def frame(ftype, flags, stream, payload):
+            return struct.pack(">BHBBI", len(payload) >> 16, len(payload) & 0xFFFF, ftype,
+                               flags, stream) + payload
+
+        def lit(name, value):  # RFC 7541 §6.2.2: literal without indexing, new name
+            return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+        body = gzip.compress(('{"doc":"' + VALID_ID + '"}').encode())
+        block = b"".join(lit(n, v) for n, v in [
+            (b":method", b"POST"), (b":scheme", b"https"), (b":authority", b"partner.example"),
+            (b":path", b"/api"), (b"content-type", b"application/json"),
+            (b"content-encoding", b"gzip")])
+        h2c = (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") +
+               frame(1, 4, 1, block) + frame(0, 0, 1, body[:9]) + frame(0, 1, 1, body[9:]))
+        r = run(["scan", "--http", "--today", TODAY, "-"], cwd=self.tmp, stdin=h2c)
+        self.assertExit(r, 0, "scan --http (h2c)")
+        lines = [json.loads(line) for line in r[1].splitlines() if line.strip()]
+        paths = sorted(f["path"] for f in lines if f.get("detector") == "cn_resident_id")
+        self.assertEqual(paths, ["h2.stream[1].request.body > gzip",
+                                 "h2.stream[1].request.body > gzip > json"])
+        self.assertFalse([f for f in lines if "http_anomaly" in f or "decode_condition" in f])
 
     def test_scan_unknown_detector(self):
         r = run(["scan", "--detector", "no_such_detector", self.scan_sample()], cwd=self.tmp)

@@ -133,11 +133,12 @@ TEST_F(BoundaryTest, FormatterNamesEverythingFromTheSnapshot) {
   EXPECT_EQ(r.values[0].path, "raw") << "no decoding path: found in the TCP bytes";
   // A value found through the decoding layer: its fixed-size path is rendered here.
   namespace dec = inspect::decoding;
-  o.samples[0].path = dec::Path{}
-                          .child(dec::LayerKind::kRequestBody)
-                          .child(dec::LayerKind::kGzip)
-                          .child(dec::LayerKind::kMultipart, 2)
-                          .child(dec::LayerKind::kBase64);
+  dec::Path{}
+      .child(dec::LayerKind::kRequestBody)
+      .child(dec::LayerKind::kGzip)
+      .child(dec::LayerKind::kMultipart, 2)
+      .child(dec::LayerKind::kBase64)
+      .format(o.samples[0].path, sizeof o.samples[0].path);
   EXPECT_EQ(to_flow_record(o, "").values[0].path,
             "http.request.body > gzip > multipart[2] > base64");
   EXPECT_EQ(flow_record_body(to_flow_record(o, ""))["values"][0]["path"],
