@@ -342,6 +342,8 @@ void BodyDecoder::finish(DecodeWorker& w, DecodeSink& sink) noexcept {
         break;
     }
     if (content_ != ContentKind::kMultipart) end_runs();
+  } else if (content_ != ContentKind::kMultipart) {
+    end_runs();  // a coding failed after base64 runs had begun: their streams end here too
   }
   if (zip_ != nullptr) route_end();  // decoding stopped inside an archive: end its streams
   if (content_ == ContentKind::kForm || content_ == ContentKind::kJson ||

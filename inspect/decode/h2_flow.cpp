@@ -91,6 +91,10 @@ void H2Direction::uninspectable(DecodeCondition c) noexcept {
 }
 
 void H2Direction::on_anomaly(HttpAnomaly a) noexcept {
+  // Once the direction is uninspectable nothing more is judged: the frame parser may still walk
+  // the rest of the bytes it was given, but later feeds are not parsed at all, and the events
+  // must not depend on how the stream was cut.
+  if (dead_) return;
   const uint64_t bit = uint64_t{1} << static_cast<unsigned>(a);
   if (reported_ & bit) return;  // once per direction
   reported_ |= bit;

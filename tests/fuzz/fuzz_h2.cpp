@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -23,7 +24,9 @@ namespace {
 struct Record : DecodeSink {
   std::map<std::string, std::string> data;
   std::vector<std::string> events;
-  std::map<std::pair<std::size_t, std::size_t>, std::string> open;
+  // Open decoded streams by (direction, lane, depth): the contract holds per direction.
+  std::map<std::tuple<int, std::size_t, std::size_t>, std::string> open;
+  int dir = 0;  // the direction being fed or finished (0 client, 1 server)
   static std::string name(const Path& p) {
     char buf[256];
     const std::size_t n = p.format(buf, sizeof buf);
@@ -34,12 +37,12 @@ struct Record : DecodeSink {
   void on_data(const Path& w, std::span<const uint8_t> b) noexcept override {
     CHECK(!b.empty());
     const std::string n = name(w);
-    auto [it, fresh] = open.try_emplace({w.lane(), w.depth()}, n);
+    auto [it, fresh] = open.try_emplace({dir, w.lane(), w.depth()}, n);
     CHECK(fresh || it->second == n);  // the lane contract of events.hpp
     data[n].append(reinterpret_cast<const char*>(b.data()), b.size());
   }
   void on_end(const Path& w) noexcept override {
-    open.erase({w.lane(), w.depth()});
+    open.erase({dir, w.lane(), w.depth()});
     data[name(w)] += '|';
     events.push_back("end " + name(w));
   }
@@ -77,6 +80,7 @@ Record run(std::string_view client, std::string_view server, std::size_t piece) 
   DecodeWorker& w = worker();
   auto flow = std::make_unique<H2FlowDecoder>();
   auto feed = [&](FlowSide side, std::string_view s) {
+    r.dir = side == FlowSide::kClient ? 0 : 1;
     for (std::size_t i = 0; i < s.size(); i += piece) {
       const std::string_view p = s.substr(i, piece);
       flow->feed(side, {reinterpret_cast<const uint8_t*>(p.data()), p.size()}, w, r);
@@ -84,7 +88,9 @@ Record run(std::string_view client, std::string_view server, std::size_t piece) 
   };
   feed(FlowSide::kClient, client);
   feed(FlowSide::kServer, server);
+  r.dir = 0;
   flow->finish(FlowSide::kClient, w, r);
+  r.dir = 1;
   flow->finish(FlowSide::kServer, w, r);
   CHECK(r.open.empty());
   flow->release();
