@@ -14,8 +14,6 @@ not receive pi.identity):
      are printed (the ZIP/OOXML decoder decides what they are);
   4. nothing the server's sockets read shows the ID, even decompressed / unzipped;
   5. the audit log verifies, and replaying its evidence gives the same verdicts.
-Until the ZIP/OOXML decoder is part of the build, 3 and 4 are skipped (with the verdict the XLSX
-upload got) when the build's `scan --http` cannot see the ID in the upload either.
 Needs root, `ip`, `curl`, `ethtool`; exits 77 (skipped) when a tool is missing.
 Usage: test_live_decoding.py DATACUSTOMS_BINARY SOURCE_DIR
 """
@@ -291,19 +289,18 @@ class LiveDecodingTest(unittest.TestCase):
 
     def test_3_xlsx_id_upload_never_arrives(self):
         rec = self.flow(PORT_XLSX)
-        if rec["verdict"] != "block" and not self.build_sees_into_xlsx():
-            self.skipTest("this build has no ZIP/OOXML decoder: the XLSX upload was %s (%s)" % (
-                rec["verdict"], [r["kind"] for r in rec["reasons"]]))
+        self.assertTrue(self.build_sees_into_xlsx(), "scan --http finds the ID in the workbook")
         rc, code, _, _, err = self.xlsx
         self.assertNotEqual(code, "200", "the XLSX upload with the ID was answered: %s" % err)
         self.assert_never_arrived(PORT_XLSX)
         self.assertEqual(rec["verdict"], "block", rec)
+        paths = [v.get("path", "") for v in rec.get("values", [])]
+        self.assertTrue(any("zip:people.xlsx > xl/sharedStrings.xml" in p for p in paths), paths)
+        paths = [v.get("path", "") for v in rec.get("values", [])]
+        self.assertTrue(any("zip:people.xlsx > xl/sharedStrings.xml" in p for p in paths), paths)
 
     def test_4_server_sockets_never_saw_the_id(self):
         # All connections' bytes as the server read them (received.bin is shared by all).
-        rec = self.flow(PORT_XLSX)
-        if rec["verdict"] != "block" and not self.build_sees_into_xlsx():
-            self.skipTest("the XLSX upload passed (no ZIP/OOXML decoder in this build)")
         with open(os.path.join(self.srv_dir, "received.bin"), "rb") as f:
             received = f.read()
         self.assertIn(CLEAN_MARKER, b"".join(decoded_views(received)), "the record is live")
