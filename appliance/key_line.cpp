@@ -3,6 +3,8 @@
 
 #include <string.h>  // explicit_bzero (glibc)
 
+#include "base/hash.hpp"
+
 namespace dc::appliance {
 namespace {
 
@@ -27,23 +29,6 @@ constexpr LabelInfo kLabels[] = {
 // (the generation is derived from *_SECRET_0 instead), legacy RSA pre-master lines, ECH.
 constexpr std::string_view kIgnoredLabels[] = {"CLIENT_TRAFFIC_SECRET_N", "SERVER_TRAFFIC_SECRET_N",
                                                "RSA", "ECH_SECRET", "ECH_CONFIG"};
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes `hex` (even length, both cases: RFC 9850 §2) into `out`; false on a non-hex digit.
-bool decode_hex(std::string_view hex, uint8_t* out) noexcept {
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i / 2] = static_cast<uint8_t>(hi << 4 | lo);
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -91,12 +76,12 @@ KeyLineStatus parse_key_line(std::string_view line, KeyLine& out) noexcept {
   std::string_view random = line.substr(a + 1, b - a - 1);
   std::string_view secret = line.substr(b + 1);
   KeyLine k;
-  if (random.size() != 2 * kClientRandomBytes || !decode_hex(random, k.client_random)) {
+  if (random.size() != 2 * kClientRandomBytes || !base::from_hex(random, k.client_random)) {
     wipe_key_line(k);
     return KeyLineStatus::kBadRandom;
   }
   bool len_ok = info->tls13 ? (secret.size() == 64 || secret.size() == 96) : secret.size() == 96;
-  if (!len_ok || !decode_hex(secret, k.secret)) {
+  if (!len_ok || !base::from_hex(secret, k.secret)) {
     wipe_key_line(k);
     return KeyLineStatus::kBadSecret;
   }

@@ -28,6 +28,22 @@ std::string to_hex(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
+bool from_hex(std::string_view hex, std::uint8_t* out) noexcept {
+  auto digit = [](char c) noexcept -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return false;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i / 2] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
 Sha256 sha256(std::string_view bytes) {
   Sha256 out{};
   unsigned int len = 0;

@@ -16,6 +16,9 @@ using Sha256 = std::array<std::uint8_t, 32>;
 
 // Lower-case hex, two digits a byte.
 std::string to_hex(std::span<const std::uint8_t> bytes);
+// Decodes `hex` (either case) into out[0 .. hex.size()/2); false on an odd length or a non-hex
+// digit (then `out` may be partly written). No allocation.
+bool from_hex(std::string_view hex, std::uint8_t* out) noexcept;
 
 Sha256 sha256(std::string_view bytes);
 std::string sha256_hex(std::string_view bytes);

@@ -27,24 +27,6 @@ constexpr LabelName kLabels[] = {
     {"SERVER_TRAFFIC_SECRET_N", KeyLabel::kServerTrafficN},
 };
 
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes `hex` into out[0..hex.size()/2); false on an odd length or a non-hex digit.
-bool decode_hex(std::string_view hex, uint8_t* out) noexcept {
-  if (hex.size() % 2 != 0) return false;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i / 2] = uint8_t(hi << 4 | lo);
-  }
-  return true;
-}
-
 Error invalid(std::string message) { return make_error(ErrorCode::kInvalid, std::move(message)); }
 
 // Splits "a b c" at single spaces into exactly three fields.
@@ -109,7 +91,7 @@ Result<std::optional<KeyLogEntry>> parse_keylog_line(std::string_view line) {
     }
   }
   if (!known) return invalid("unknown key log label \"" + std::string(f[0].substr(0, 64)) + "\"");
-  if (f[1].size() != 2 * kRandomLen || !decode_hex(f[1], e.client_random.data())) {
+  if (f[1].size() != 2 * kRandomLen || !base::from_hex(f[1], e.client_random.data())) {
     return invalid("client random must be 64 hex digits (32 bytes)");
   }
   const std::size_t n = f[2].size() / 2;
@@ -118,7 +100,7 @@ Result<std::optional<KeyLogEntry>> parse_keylog_line(std::string_view line) {
     return invalid(tls12 ? "CLIENT_RANDOM secret must be 96 hex digits (48-byte master secret)"
                          : "TLS 1.3 secret must be 64 or 96 hex digits (32 or 48 bytes)");
   }
-  if (!decode_hex(f[2], e.secret.data())) {
+  if (!base::from_hex(f[2], e.secret.data())) {
     e.wipe();
     return invalid("secret is not hex");
   }
