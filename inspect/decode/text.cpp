@@ -2,6 +2,7 @@
 #include "inspect/decode/text.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace dc::inspect::decoding {
 
@@ -36,14 +37,22 @@ constexpr uint32_t kReplacement = 0xfffd;
 
 }  // namespace
 
-int base64_value(uint8_t c) noexcept {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
+namespace {
+// Standard and URL-safe alphabets in one table (-1: not base64): one load per byte, since the
+// base64-run finder looks at every decoded byte of every text body.
+constexpr std::array<int8_t, 256> kBase64Values = [] {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int i = 0; i < 26; ++i)
+    t['A' + i] = static_cast<int8_t>(i), t['a' + i] = static_cast<int8_t>(26 + i);
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(52 + i);
+  t['+'] = t['-'] = 62;
+  t['/'] = t['_'] = 63;
+  return t;
+}();
+}  // namespace
+
+int base64_value(uint8_t c) noexcept { return kBase64Values[c]; }
 
 // ---- percent ----------------------------------------------------------------------------------
 
