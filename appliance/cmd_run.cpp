@@ -39,15 +39,7 @@ int parse_options(const std::vector<std::string>& args, RunOptions& o) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     std::string v;
-    auto value = [&](const std::string& name) {
-      if (a.rfind(name + "=", 0) == 0) {
-        v = a.substr(name.size() + 1);
-        return true;
-      }
-      if (a != name || i + 1 >= args.size()) return false;
-      v = args[++i];
-      return true;
-    };
+    auto value = [&](std::string_view name) { return take_option_value(args, i, name, v); };
     if (a == "--help" || a == "-h") {
       print_usage(stdout);
       return 0;
