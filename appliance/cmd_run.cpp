@@ -6,9 +6,8 @@
 #include <vector>
 
 #include "appliance/command.hpp"
-#include "appliance/config.hpp"
+#include "appliance/config_check.hpp"
 #include "appliance/control_plane.hpp"
-#include "base/file.hpp"
 
 namespace dc::appliance {
 namespace {
@@ -72,19 +71,30 @@ int run(const std::vector<std::string>& args) {
     print_usage(stderr);
     return 2;
   }
-  if (auto f = base::open_regular_file(opt.config_path); !f) {
-    std::fprintf(stderr, "datacustoms run: cannot read configuration: %s\n",
-                 f.error().message.c_str());
+  // The same check as `config check`, first: every problem at once, nothing started on any.
+  CheckOptions check_opt;
+  check_opt.config_path = opt.config_path;
+  check_opt.out_dir = opt.out_dir;
+  check_opt.extra_eal = opt.extra_eal;
+  CheckResult checked = check_config(check_opt);
+  // The policy's warnings come again when the control thread loads it: printed once, there.
+  std::vector<Diagnostic> shown;
+  for (const auto& d : checked.diags)
+    if (d.error || d.file == opt.config_path) shown.push_back(d);
+  print_diagnostics(stderr, shown);
+  if (!checked.read_error.empty()) {
+    std::fprintf(stderr, "datacustoms run: cannot read configuration: %s; nothing started\n",
+                 checked.read_error.c_str());
     return 2;
   }
-  std::vector<Diagnostic> diags;
-  auto cfg = load_appliance_config(opt.config_path, diags);
-  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.str().c_str());
-  if (!cfg) {
-    std::fprintf(stderr, "datacustoms run: %s; nothing started\n", cfg.error().message.c_str());
+  if (checked.errors() > 0) {
+    std::fprintf(stderr,
+                 "datacustoms run: %zu problem(s) in %s (`datacustoms config check` lists "
+                 "them); nothing started\n",
+                 checked.errors(), opt.config_path.c_str());
     return 2;
   }
-  ControlPlane control(std::move(opt), std::move(cfg.value()));
+  ControlPlane control(std::move(opt), std::move(*checked.config));
   return control.run();
 }
 

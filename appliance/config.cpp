@@ -19,8 +19,8 @@
 namespace dc::appliance {
 
 std::string Diagnostic::str() const {
-  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
-         (error ? "error: " : "warning: ") + message;
+  std::string where = line > 0 ? ":" + std::to_string(line) + ":" + std::to_string(column) : "";
+  return file + where + ": " + (error ? "error: " : "warning: ") + message;
 }
 
 std::string expand_device(const std::string& device, const std::string& config_dir,
@@ -145,6 +145,22 @@ class Loader {
     load_pairs(root, c);
     if (c.dataplane.mbuf_cache > c.dataplane.mbufs / 1.5)
       diags_.push_back(Diagnostic{file_, 1, 1, true, "mbuf_cache must be at most mbufs / 1.5"});
+    record_positions(root, "", c.positions, 0);
+  }
+
+  // Every key's position by dotted path ("eal.args", "eal.args.0", "ports.1.device").
+  static void record_positions(const toml::node& n, const std::string& prefix,
+                               std::map<std::string, KeyPosition>& out, int depth) {
+    auto put = [&](const std::string& key, const toml::node& v) {
+      out[key] = KeyPosition{static_cast<int>(v.source().begin.line),
+                             static_cast<int>(v.source().begin.column)};
+      if (depth < 3) record_positions(v, key + ".", out, depth + 1);
+    };
+    if (const auto* t = n.as_table()) {
+      for (const auto& [k, v] : *t) put(prefix + std::string(k.str()), v);
+    } else if (const auto* a = n.as_array()) {
+      for (size_t i = 0; i < a->size(); ++i) put(prefix + std::to_string(i), *a->get(i));
+    }
   }
 
  private:
@@ -535,7 +551,8 @@ class Loader {
 }  // namespace
 
 Result<ApplianceConfig> load_appliance_config(const std::string& path,
-                                              std::vector<Diagnostic>& diags) {
+                                              std::vector<Diagnostic>& diags,
+                                              ApplianceConfig* partial, bool* partial_loaded) {
   size_t before = diags.size();
   auto read = base::read_file(path, {.max_bytes = base::kMaxPolicyBytes});
   if (!read) {
@@ -568,10 +585,6 @@ Result<ApplianceConfig> load_appliance_config(const std::string& path,
                    [](const Diagnostic& a, const Diagnostic& b) {
                      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
                    });
-  size_t errors = 0;
-  for (size_t i = before; i < diags.size(); ++i) errors += diags[i].error;
-  if (errors > 0)
-    return make_error(path + ": " + std::to_string(errors) + " error(s) in configuration");
   auto rel = [&](std::string& p) {
     if (!p.empty() && p.find("${") == std::string::npos && std::filesystem::path(p).is_relative())
       p = (std::filesystem::path(c.dir) / p).lexically_normal().string();
@@ -582,6 +595,14 @@ Result<ApplianceConfig> load_appliance_config(const std::string& path,
   rel(c.audit.hmac_key_file);
   rel(c.audit.witness.file);
   rel(c.tls.key_socket);
+  if (partial != nullptr) {
+    *partial = c;
+    if (partial_loaded != nullptr) *partial_loaded = true;
+  }
+  size_t errors = 0;
+  for (size_t i = before; i < diags.size(); ++i) errors += diags[i].error;
+  if (errors > 0)
+    return make_error(path + ": " + std::to_string(errors) + " error(s) in configuration");
   if (!c.audit.witness.file.empty() && c.audit.dir.find("${") == std::string::npos &&
       c.audit.witness.file.find("${") == std::string::npos) {
     // A witness inside the log directory goes wherever the log goes: it would prove nothing.

@@ -3,6 +3,7 @@
 // Separate from the compliance policy (policy/). Loaded once by the control thread at start-up.
 // Every problem is reported as `file:line:col: error: ...`, all of them at once.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,11 +15,17 @@ namespace dc::appliance {
 
 struct Diagnostic {
   std::string file;
-  int line = 0;
+  int line = 0;  // 0: the file as a whole ("file: error: message")
   int column = 0;
   bool error = true;  // false: warning
   std::string message;
+  std::string hint = {};    // how to fix it (`config check` prints it under the message)
   std::string str() const;  // "file:line:col: error: message"
+};
+
+// Where a key was written: "eal.args", "eal.args.2" (an array element), "audit.signing_key".
+struct KeyPosition {
+  int line = 0, column = 0;
 };
 
 struct PortConfig {
@@ -98,11 +105,17 @@ struct ApplianceConfig {
   // [[ports]] and pairs
   std::vector<PortConfig> ports;
   std::vector<std::pair<size_t, size_t>> pairs;  // indexes into ports
+  // Every key's position, by its dotted path (tables and arrays of tables two levels deep).
+  std::map<std::string, KeyPosition> positions;
 };
 
-// Parses and validates `path`. On failure the Result holds a summary and `diags` every problem.
+// Parses and validates `path`. On failure the Result holds a summary and `diags` every problem;
+// `partial`, when given, then gets what did load (when the file is TOML at all), with
+// `*partial_loaded` set, so that `config check` can still check the policy it names.
 Result<ApplianceConfig> load_appliance_config(const std::string& path,
-                                              std::vector<Diagnostic>& diags);
+                                              std::vector<Diagnostic>& diags,
+                                              ApplianceConfig* partial = nullptr,
+                                              bool* partial_loaded = nullptr);
 
 // Expands ${config_dir} and ${out_dir} in a device string.
 std::string expand_device(const std::string& device, const std::string& config_dir,
