@@ -7,6 +7,9 @@
 # Included from the top-level CMakeLists.txt (after GNUInstallDirs and the targets).
 
 set(DC_PKG_DIR ${CMAKE_SOURCE_DIR}/packaging)
+# cpack (and ctest package_deb) install what is built without first building every test and
+# benchmark target ("preinstall" would depend on "all"): build, then install or package.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 # ---- man pages: help2man over the binary's own --help (the text never drifts from the code) ----
 find_program(HELP2MAN help2man)
@@ -79,9 +82,8 @@ set(CPACK_PACKAGE_NAME datacustoms)
 set(CPACK_PACKAGE_VERSION ${DC_DEB_VERSION})
 set(CPACK_PACKAGE_CONTACT "datacustoms maintainers <datacustoms@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Cross-border data customs gateway (DPDK, Hyperscan)")
-set(CPACK_PACKAGE_DESCRIPTION
-    "A bump-in-the-wire gateway that inspects cross-border flows against a compliance policy\n"
-    "and keeps a signed, hash-chained audit log of every decision.")
+set(CPACK_PACKAGE_DESCRIPTION "A bump-in-the-wire gateway that inspects cross-border flows \
+against a compliance policy and keeps a signed, hash-chained audit log of every decision.")
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # library dependencies computed from the binary
 # postinst: adduser (system user), runuser and install (util-linux, coreutils: essential).
@@ -90,8 +92,10 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 # dpdk-devbind.py and dpdk-hugepages.py that the operations guide uses.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "dpdk")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-# /etc/datacustoms is written through DESTDIR, never into the build machine's /etc.
+# /etc/datacustoms is written through DESTDIR, never into the build machine's /etc; with
+# DESTDIR, the prefix the package is installed with is CPACK_INSTALL_PREFIX.
 set(CPACK_SET_DESTDIR ON)
+set(CPACK_INSTALL_PREFIX /usr)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 configure_file(${DC_PKG_DIR}/debian/conffiles ${CMAKE_BINARY_DIR}/debian/conffiles COPYONLY)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
