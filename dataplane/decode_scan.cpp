@@ -2,6 +2,7 @@
 #include "dataplane/decode_scan.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 #include "dataplane/policy_epoch.hpp"
 
@@ -51,6 +52,21 @@ void DecodedScan::on_data(const dec::Path& where, std::span<const uint8_t> bytes
   findings_.set_source(1 + where.depth(), &p);
   if (inspect::scan(*s, *scratch_, bytes, findings_) != inspect::ScanStatus::kOk)
     flow_->flags |= pflag::kScanError;
+}
+
+// The first request's Host admitted the flow (docs/architecture.md step 5b); the server behind
+// the address serves every later request of the connection by its own Host, so each must name
+// the same server: another one, or none, is server_name_changed (always block).
+void DecodedScan::on_request(uint32_t stream, std::span<const char> method,
+                             std::span<const char> authority, std::span<const char> path) noexcept {
+  (void)method;
+  (void)path;
+  if (flow_ == nullptr || stream != 0 || di_ != 0) return;
+  if (flow_->adm.server_name != policy::NameSource::kHttpHost) return;
+  ++counters_.http_requests_named;
+  const std::string_view admitted = ctx_->http.host();
+  if (admitted.empty() || std::string_view(authority.data(), authority.size()) != admitted)
+    flow_->flags |= pflag::kServerNameChanged;
 }
 
 void DecodedScan::settle() noexcept {

@@ -2,7 +2,8 @@
 // The pipeline's DecodeSink: decoded HTTP bytes of one flow direction (dechunked, decompressed,
 // unescaped) are scanned like raw bytes, with scanner streams from the flow engine's pool (one
 // per path depth, kept in the flow's InspectCtx), and their findings count into the flow's tally;
-// framing anomalies and decoding conditions become policy flags. Worker thread; no allocation.
+// framing anomalies and decoding conditions become policy flags; a later request naming another
+// server than the one a flow was admitted by (HTTP Host) blocks it. Worker thread; no allocation.
 #include <cstddef>
 #include <span>
 
@@ -36,6 +37,9 @@ class DecodedScan final : public inspect::decoding::DecodeSink {
   void on_anomaly(inspect::decoding::HttpAnomaly a) noexcept override;
   void on_condition(inspect::decoding::DecodeCondition c,
                     const inspect::decoding::Path& where) noexcept override;
+  // Keep-alive: every HTTP/1.x request of a flow admitted by its Host must name that server.
+  void on_request(uint32_t stream, std::span<const char> method, std::span<const char> authority,
+                  std::span<const char> path) noexcept override;
 
  private:
   inspect::Stream*& slot(const inspect::decoding::Path& where) noexcept;

@@ -110,6 +110,7 @@ void Pipeline::end_flow(Flow& f, int64_t now_ns) noexcept {
   if (f.inspect_ctx != kNoInspectCtx) {
     InspectCtx& c = pool_.at(f.inspect_ctx);
     end_decoding(f, c);
+    end_name_wait(f, c, nullptr);  // the name never decided: the waiting payload never crosses
     for (unsigned di = 0; di < 2; ++di) {
       if (c.stream[di] != nullptr) {
         if (f.verdict != FlowVerdict::kBlock) close_stream(f, c, di);

@@ -173,6 +173,8 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
     if (content) decode_fin(f, ctx, dir);
   }
   reevaluate(f, now_ns);
+  // The name decided: what waited for it goes first (name_wait.cpp).
+  if (ctx.name_wait_n > 0 && !f.adm.sni_pending) end_name_wait(f, ctx, &out);
   const bool blocked = f.verdict == FlowVerdict::kBlock;
   for (const auto& dl : rel.deliveries()) {
     auto* pm = static_cast<rte_mbuf*>(dl.pkt);  // counted in the flow when it arrived

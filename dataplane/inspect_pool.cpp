@@ -14,6 +14,7 @@ void InspectCtx::reset() noexcept {
   for (auto& d : decoded_path)
     for (auto& p : d) p = inspect::decoding::Path{};
   decode_off = false;
+  name_wait_n = 0;  // freed by the flow's end (Pipeline::end_flow) before the slot returns
   http_anomaly = uninspected = nullptr;
   seen.clear();
   tls.reset();

@@ -50,6 +50,14 @@ struct InspectCtx {
   // findings (rendered to text by the audit writer), also for values judged at settle/close.
   inspect::decoding::Path decoded_path[2][kDecodedStreams] = {};
   bool decode_off = false;  // TLS, HTTP/2 or not HTTP/1.x: the raw bytes are scanned only
+  // With a record hold (live): inspected payload that arrived before the server name decided
+  // waits here, per flow and in order, instead of in the port's hold queue, where a head that
+  // never completes would stall every flow behind it (docs/architecture.md step 5b). Packets
+  // (rte_mbuf*) owned by the flow until the name decides or the flow ends.
+  static constexpr uint8_t kNameWaitPackets = 3;
+  void* name_wait[kNameWaitPackets] = {};
+  uint8_t name_wait_dir[kNameWaitPackets] = {};
+  uint8_t name_wait_n = 0;
   // First names reported for the audit record's reason details (static strings, or nullptr).
   const char* http_anomaly = nullptr;
   const char* uninspected = nullptr;

@@ -150,9 +150,11 @@ class Pipeline {
   void forward_pkt(Flow& f, Direction dir, rte_mbuf* m, BurstOutput& out,
                    bool payload = true) noexcept {
     // No payload crosses before the server name (SNI / Host) decided: with the record hold it
-    // waits there (its flow_open record follows the name); without one it is dropped once
-    // inspected, and crosses with the sender's retransmission (kDuplicate) once decided.
-    if (f.adm.sni_pending && payload && hold_ == nullptr) {
+    // waits in the flow (a few packets, name_wait.cpp; its flow_open record follows the name);
+    // otherwise it is dropped once inspected, and crosses with the sender's retransmission
+    // (kDuplicate) once decided.
+    if (f.adm.sni_pending && payload) {
+      if (hold_ != nullptr && wait_for_name(f, dir, m)) return;
       ++f.dropped_packets;
       return drop_pkt(m, DropReason::kServerNamePending, out);
     }
@@ -175,9 +177,12 @@ class Pipeline {
   bool pass_l2(inspect::DecodeStatus st, const inspect::Decoded& d, rte_mbuf* m,
                BurstOutput& out) noexcept;
   // The TCP normaliser in front of the reorderer (tcp_normalise.cpp): RST acceptance, RST data,
-  // urgent data, mid-stream pickup. False when the packet was consumed (dropped).
+  // PAWS and window acceptance, urgent data, mid-stream pickup. False when the packet was consumed
+  // (dropped).
   bool normalise_tcp(Flow& f, Direction dir, inspect::Decoded& d, rte_mbuf* m,
                      BurstOutput& out) noexcept;
+  void refuse_unaccepted(Flow& f, unsigned di, rte_mbuf* m, DropReason r,
+                         BurstOutput& out) noexcept;
   void scan_view(Flow& f, InspectCtx& ctx, Direction dir, const inspect::UrgentView& v,
                  int64_t now_ns) noexcept;
   // IP fragments (fragments.cpp): reassembly. True when `m` and `d` are now the reassembled
@@ -215,6 +220,11 @@ class Pipeline {
   void meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes,
                   int64_t now_ns) noexcept;
   InspectCtx* ctx_of(Flow& f) noexcept;
+
+  // Payload waiting in its flow for the server name, with a record hold (name_wait.cpp).
+  bool wait_for_name(Flow& f, Direction dir, rte_mbuf* m) noexcept;
+  void end_name_wait(Flow& f, InspectCtx& ctx, BurstOutput* out) noexcept;
+  uint32_t name_waiting_ = 0;  // packets waiting in flows of this worker (bounded by hold_packets)
 
   // Record before release (record_hold.cpp).
   bool cleared_to_cross(Flow& f, Direction dir, rte_mbuf* m, BurstOutput& out) noexcept;

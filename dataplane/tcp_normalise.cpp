@@ -1,6 +1,7 @@
 // The TCP normaliser's place in the packet path (in front of the reorderer): RSTs the receiver
 // would ignore are dropped (RFC 5961 §3.2), an accepted RST leaves without its data (RFC 9293
-// §3.5.3), urgent marks and mid-stream pickups become policy conditions. Worker thread.
+// §3.5.3), data the receiver would discard (PAWS, beyond its window) is dropped, urgent marks
+// and mid-stream pickups become policy conditions. Worker thread.
 #include <rte_mbuf.h>
 
 #include "dataplane/pipeline.hpp"
@@ -82,6 +83,16 @@ inspect::TcpSegment segment_of(const inspect::Decoded& d, const rte_mbuf* m) noe
 
 }  // namespace
 
+// A segment the receiver would not act on: counted in the flow (attempted, not crossed) and
+// dropped; the flow's state is untouched, so neither the reorderer nor the scanner sees it.
+void Pipeline::refuse_unaccepted(Flow& f, unsigned di, rte_mbuf* m, DropReason r,
+                                 BurstOutput& out) noexcept {
+  ++f.dir[di].packets;
+  f.dir[di].bytes += rte_pktmbuf_pkt_len(m);
+  ++f.dropped_packets;
+  drop_pkt(m, r, out);
+}
+
 bool Pipeline::normalise_tcp(Flow& f, Direction dir, inspect::Decoded& d, rte_mbuf* m,
                              BurstOutput& out) noexcept {
   using namespace inspect::tcpflag;
@@ -105,13 +116,17 @@ bool Pipeline::normalise_tcp(Flow& f, Direction dir, inspect::Decoded& d, rte_mb
         r = DropReason::kTcpRstBadChecksum;
     }
     if (r != DropReason::kNone) {
-      // Counted in the flow (attempted, not crossed); the flow's state is untouched.
-      ++f.dir[di].packets;
-      f.dir[di].bytes += rte_pktmbuf_pkt_len(m);
-      ++f.dropped_packets;
-      drop_pkt(m, r, out);
+      refuse_unaccepted(f, di, m, r, out);
       return false;
     }
+  } else if (const inspect::SegmentCheck c = inspect::check_segment(f.norm, di, s);
+             c != inspect::SegmentCheck::kAccept) {
+    // RFC 7323 §5.3 / RFC 9293 §3.10.7.4: the receiver discards it (and ACKs); the sender's
+    // retransmission, if any, is what it reads.
+    const bool paws = c == inspect::SegmentCheck::kPawsStale;
+    ++(paws ? counters_.tcp_paws_dropped : counters_.tcp_beyond_window);
+    refuse_unaccepted(f, di, m, paws ? DropReason::kTcpPaws : DropReason::kTcpBeyondWindow, out);
+    return false;
   } else if (d.tcp_flags & kUrg) {
     // The receiver's next expected seq: the reorderer's when it follows this direction.
     uint32_t rcv_next = f.norm.side[di].seen ? f.norm.side[di].snd_end : s.seq;

@@ -92,6 +92,8 @@ namespace {
 void push_flag_reasons(Collector& c, uint32_t flags, bool reverse_payload_allowed,
                        const std::array<Action, kFailureCount>& failure_action) noexcept {
   if (flags & flag::kEvasion) c.push(make(ReasonKind::kEvasion, Action::kBlock));
+  if (flags & flag::kServerNameChanged)
+    c.push(make(ReasonKind::kServerNameChanged, Action::kBlock));
   // Fragments of an inspected flow under [defaults] fragments = "block": never inspected.
   if (flags & flag::kFragmented) c.push(make(ReasonKind::kFragmentUninspected, Action::kBlock));
   if ((flags & flag::kReversePayload) && !reverse_payload_allowed) {

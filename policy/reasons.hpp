@@ -28,6 +28,8 @@ std::string_view action_name(Action a) noexcept;  // "allow" | "alert" | "block"
     "counterparty is not permitted on this link")                                                  \
   X(kAwaitingSni, "awaiting_sni",                                                                  \
     "the endpoint is identified by server name (TLS SNI or HTTP Host); not seen yet")              \
+  X(kServerNameChanged, "server_name_changed",                                                     \
+    "a later HTTP request on the connection names another server (Host) than the admitted one")    \
   X(kCounterpartySuspended, "counterparty_suspended", "counterparty status is suspended")          \
   X(kCounterpartyRevoked, "counterparty_revoked", "counterparty status is revoked")                \
   X(kCounterpartyExpired, "counterparty_expired", "counterparty validity has ended")               \
@@ -108,6 +110,9 @@ inline constexpr uint32_t kMidstream = 1u << 11;
 inline constexpr uint32_t kHttpAnomaly = 1u << 12;
 // HTTP content that could not be decoded for the detectors ([defaults] content_uninspected).
 inline constexpr uint32_t kContentUninspected = 1u << 13;
+// A later plaintext HTTP/1.x request of a flow admitted by its Host names another server (or
+// none): always block.
+inline constexpr uint32_t kServerNameChanged = 1u << 14;
 }  // namespace flag
 
 // Failure conditions with a fail-open/closed knob, in flag-bit order starting at kFlowTableFull.

@@ -62,6 +62,7 @@ uint32_t flag_by_name(std::string_view n) {
   if (n == "midstream") return flag::kMidstream;
   if (n == "http_anomaly") return flag::kHttpAnomaly;
   if (n == "content_uninspected") return flag::kContentUninspected;
+  if (n == "server_name_changed") return flag::kServerNameChanged;
   for (std::size_t i = 0; i < kFailureCount; ++i) {
     if (failure_name(i) == n) return flag::kFlowTableFull << i;
   }
@@ -69,9 +70,9 @@ uint32_t flag_by_name(std::string_view n) {
 }
 
 std::vector<std::string> flag_names() {
-  std::vector<std::string> v = {"evasion",         "fragmented",         "opaque_payload",
-                                "reverse_payload", "urgent_data",        "midstream",
-                                "http_anomaly",    "content_uninspected"};
+  std::vector<std::string> v = {"evasion",         "fragmented",          "opaque_payload",
+                                "reverse_payload", "urgent_data",         "midstream",
+                                "http_anomaly",    "content_uninspected", "server_name_changed"};
   for (std::size_t i = 0; i < kFailureCount; ++i) v.emplace_back(failure_name(i));
   return v;
 }

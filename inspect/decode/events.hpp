@@ -215,6 +215,9 @@ class DecodeSink {
   virtual void on_condition(DecodeCondition c, const Path& where) noexcept = 0;
   // HTTP/2: a request's header block ended (what the audit record names; truncated to the
   // decoder's buffers: H2FlowDecoder::kMaxAuthority / kMaxRecordedPath).
+  // HTTP/1.x: stream 0, a request head ended; `authority` is its Host as parse_http_authority()
+  // reads it (lower case, no port, no trailing dot), empty when absent, repeated or malformed;
+  // method and path are empty.
   virtual void on_request(uint32_t stream, std::span<const char> method,
                           std::span<const char> authority, std::span<const char> path) noexcept {}
 };

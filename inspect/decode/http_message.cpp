@@ -187,6 +187,7 @@ void MessageDecoder::start_byte(uint8_t c, Ctx& x) noexcept {
   head_bytes_ = 0;
   spec_ = BodySpec{};
   content_type_len_ = 0;
+  host_len_ = host_fields_ = 0;
   n_te_ = n_ce_ = 0;
   has_cl_ = has_te_ = cl_bad_ = te_chunked_last_ = saw_chunked_ = cl_seen_value_ = false;
   upgrade_ = trailer_ = any_field_ = pending_field_ = skip_line_ = in_line_ = false;
@@ -419,6 +420,11 @@ void MessageDecoder::process_field(Ctx& x) noexcept {
     std::memcpy(content_type_, v, content_type_len_);
   } else if (name_is(line_, name_len, "upgrade")) {
     upgrade_ = true;
+  } else if (request_ && name_is(line_, name_len, "host")) {
+    host_fields_ = static_cast<uint8_t>(std::min(host_fields_ + 1, 2));
+    uint16_t port = 0;
+    if (fold_total_ > kMaxLine || !parse_http_authority({v, vn}, host_, host_len_, port))
+      host_fields_ = 2;  // unusable: names no server
   }
 }
 
@@ -499,6 +505,9 @@ void MessageDecoder::head_end(Ctx& x) noexcept {
   spec_.root = request_ ? LayerKind::kRequestBody : LayerKind::kResponseBody;
   bool body = false;
   if (request_) {
+    // HTTP/1.x requests are reported as stream 0 with their Host (empty: none, several, bad).
+    const std::span<const char> host(host_, host_fields_ == 1 ? host_len_ : 0u);
+    x.sink.on_request(0, {}, host, {});
     upgrade_requested_ |= upgrade_ || method_kind_ == PendingRequests::kConnect;
     x.pending.push(method_kind_);
     body = has_te_ || (has_cl_ && (cl_bad_ || content_length_ > 0));  // §6.3 items 4-7

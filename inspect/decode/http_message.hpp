@@ -15,6 +15,7 @@
 #include "inspect/decode/events.hpp"
 #include "inspect/decode/text.hpp"
 #include "inspect/decode/worker.hpp"
+#include "inspect/protocol/http.hpp"
 
 namespace dc::inspect::decoding {
 
@@ -128,7 +129,10 @@ class MessageDecoder {
   Base64RunDecoder target_run_;
   char line_[kMaxLine]{};
   char content_type_[160]{};
-  uint64_t remaining_ = 0;  // body or chunk bytes left
+  char host_[kMaxHttpHost]{};  // this request's Host (parse_http_authority), for on_request()
+  uint8_t host_len_ = 0;
+  uint8_t host_fields_ = 0;  // Host field lines in this request (saturating; 1 = usable)
+  uint64_t remaining_ = 0;   // body or chunk bytes left
   uint64_t content_length_ = 0;
   DirOutput output_;  // decompressed bytes of this direction (DecodeLimits::max_output)
   uint32_t head_bytes_ = 0;

@@ -87,6 +87,13 @@ bool parse_authority(const char* s, std::size_t n, char* host, uint8_t& host_len
 
 }  // namespace
 
+bool parse_http_authority(std::string_view a, char* host, uint8_t& host_len,
+                          uint16_t& port) noexcept {
+  if (parse_authority(a.data(), a.size(), host, host_len, port)) return true;
+  host_len = 0;
+  return false;
+}
+
 HttpStatus HttpRequestParser::feed(std::span<const uint8_t> bytes) noexcept {
   for (const uint8_t c : bytes) {
     if (status_ != HttpStatus::kNeedMore) break;

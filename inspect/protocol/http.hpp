@@ -38,6 +38,12 @@ inline constexpr std::size_t kMaxStoredTarget = 1024;
 inline constexpr std::size_t kMaxHttpMethod = 20;
 inline constexpr std::size_t kMaxHttpHost = 255;
 
+// An authority (host [":" port], RFC 9110 §4.2) read as the request parser reads targets and
+// Host headers: DNS-name characters or a bracketed IPv6 literal, lower-cased, one trailing dot
+// dropped. `host` holds kMaxHttpHost bytes. False when malformed (host_len is then 0).
+bool parse_http_authority(std::string_view a, char* host, uint8_t& host_len,
+                          uint16_t& port) noexcept;
+
 class HttpRequestParser {
  public:
   HttpStatus feed(std::span<const uint8_t> bytes) noexcept;

@@ -1,5 +1,6 @@
 // TCP normaliser: RST acceptance (RFC 5961 §3.2), urgent data as a Linux receiver reads it
-// (RFC 6093), sender sequence/window tracking for both.
+// (RFC 6093), PAWS and window acceptance (RFC 7323 §5.3, RFC 9293 §3.10.7.4), sender
+// sequence/window/timestamp tracking for all of them.
 #include "inspect/stream/normalise.hpp"
 
 #include <algorithm>
@@ -23,10 +24,79 @@ constexpr int32_t seq_diff(uint32_t a, uint32_t b) noexcept { return static_cast
 // The same bound as the reorderer's default window (ReorderConfig::max_window).
 constexpr int32_t kMaxAdvance = 8 << 20;
 
-constexpr uint8_t kOptEnd = 0, kOptNop = 1, kOptWindowScale = 3;
+constexpr uint8_t kOptEnd = 0, kOptNop = 1, kOptWindowScale = 3, kOptTimestamps = 8;
 constexpr int kMaxWindowScale = 14;  // RFC 7323 §2.3: larger shifts are used as 14
+// Linux TCP_PAWS_WINDOW: a TSval at most this much older than TS.Recent is still accepted.
+constexpr int32_t kPawsWindow = 1;
+
+// The body of option `kind` in TCP options `o` (RFC 9293 §3.1 framing), or an empty span when
+// absent, malformed, or its length is not `len`.
+std::span<const uint8_t> find_option(std::span<const uint8_t> o, uint8_t kind,
+                                     uint8_t len) noexcept {
+  std::size_t i = 0;
+  while (i < o.size()) {
+    const uint8_t k = o[i];
+    if (k == kOptEnd) return {};
+    if (k == kOptNop) {
+      ++i;
+      continue;
+    }
+    if (o.size() - i < 2) return {};
+    const uint8_t n = o[i + 1];
+    if (n < 2 || n > o.size() - i) return {};
+    if (k == kind) return n == len ? o.subspan(i + 2, n - 2u) : std::span<const uint8_t>{};
+    i += n;
+  }
+  return {};
+}
+
+uint32_t load32(const uint8_t* p) noexcept {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+// RFC 7323 §4.3 (Linux tcp_replace_ts_recent()): the receiver keeps the TSval of a segment that
+// reaches no further than what it had received (an in-order or retransmitted one) and is not
+// older than the one it holds. `was_end` is the sender's snd_end before this segment.
+void note_timestamp(TcpSender& snd, const TcpSender& peer, const TcpSegment& s, bool had_end,
+                    uint32_t was_end) noexcept {
+  if (!snd.ts_sent || !peer.ts_sent) return;
+  uint32_t tsval = 0;
+  if (!tcp_timestamp(s.options, tsval)) return;
+  if (had_end && seq_diff(s.seq, was_end) > 0) return;  // out of order: not recorded
+  if (snd.ts_recent_valid && seq_diff(tsval, snd.ts_recent) < 0) return;
+  snd.ts_recent = tsval;
+  snd.ts_recent_valid = true;
+}
 
 }  // namespace
+
+const char* segment_check_name(SegmentCheck c) noexcept {
+  static constexpr const char* kNames[] = {"accept", "paws_stale", "beyond_window"};
+  return base::enum_name(c, kNames);
+}
+
+bool tcp_timestamp(std::span<const uint8_t> options, uint32_t& tsval) noexcept {
+  const std::span<const uint8_t> b = find_option(options, kOptTimestamps, 10);
+  if (b.empty()) return false;
+  tsval = load32(b.data());
+  return true;
+}
+
+SegmentCheck check_segment(const TcpNormState& st, unsigned from, const TcpSegment& s) noexcept {
+  if (s.flags & (tcpflag::kSyn | tcpflag::kRst)) return SegmentCheck::kAccept;
+  if (s.payload_len == 0 && !(s.flags & tcpflag::kFin)) return SegmentCheck::kAccept;
+  const TcpSender& snd = st.side[from & 1];
+  const TcpSender& rcv = st.side[(from & 1) ^ 1];
+  if (!snd.syn_seen || !rcv.syn_seen) return SegmentCheck::kAccept;
+  uint32_t tsval = 0;
+  if (snd.ts_sent && rcv.ts_sent && snd.ts_recent_valid && tcp_timestamp(s.options, tsval) &&
+      seq_diff(snd.ts_recent, tsval) > kPawsWindow)
+    return SegmentCheck::kPawsStale;
+  if (s.payload_len > 0 && rcv.edge_valid && seq_diff(s.seq, rcv.edge) >= 0 &&
+      !(rcv.acked && s.seq == rcv.ack))
+    return SegmentCheck::kBeyondWindow;
+  return SegmentCheck::kAccept;
+}
 
 const char* rst_check_name(RstCheck c) noexcept {
   static constexpr const char* kNames[] = {"accept", "not_exact", "out_of_window"};
@@ -34,21 +104,8 @@ const char* rst_check_name(RstCheck c) noexcept {
 }
 
 int tcp_window_scale(std::span<const uint8_t> o) noexcept {
-  std::size_t i = 0;
-  while (i < o.size()) {
-    const uint8_t kind = o[i];
-    if (kind == kOptEnd) return -1;
-    if (kind == kOptNop) {
-      ++i;
-      continue;
-    }
-    if (o.size() - i < 2) return -1;
-    const uint8_t len = o[i + 1];
-    if (len < 2 || len > o.size() - i) return -1;
-    if (kind == kOptWindowScale) return len == 3 ? std::min<int>(o[i + 2], kMaxWindowScale) : -1;
-    i += len;
-  }
-  return -1;
+  const std::span<const uint8_t> b = find_option(o, kOptWindowScale, 3);
+  return b.empty() ? -1 : std::min<int>(b[0], kMaxWindowScale);
 }
 
 RstCheck check_rst(const TcpNormState& st, unsigned from, const TcpSegment& s) noexcept {
@@ -107,11 +164,17 @@ void note_segment(TcpNormState& st, unsigned from, const TcpSegment& s) noexcept
     const int ws = tcp_window_scale(s.options);
     snd.wscale_sent = ws >= 0;
     snd.wscale = static_cast<uint8_t>(ws >= 0 ? ws : 0);
+    uint32_t tsval = 0;
+    snd.ts_sent = tcp_timestamp(s.options, tsval);
+    snd.ts_recent = tsval;  // RFC 7323 §4.3: the SYN's TSval is the first TS.Recent
+    snd.ts_recent_valid = snd.ts_sent;
   }
   // RFC 9293 §3.4: SYN and FIN occupy a sequence number; a RST's data is not stream data.
   const uint32_t len =
       rst ? 0 : s.payload_len + (syn ? 1 : 0) + ((s.flags & tcpflag::kFin) ? 1 : 0);
   const uint32_t end = s.seq + len;
+  const bool had_end = snd.seen;
+  const uint32_t was_end = snd.snd_end;
   if (!snd.seen) {
     snd.seen = true;
     snd.snd_end = end;
@@ -126,6 +189,15 @@ void note_segment(TcpNormState& st, unsigned from, const TcpSegment& s) noexcept
   // RFC 7323 §2.2: a SYN's window is never scaled; later ones are, when both sides offered it.
   const unsigned shift = (!syn && snd.wscale_sent && peer.wscale_sent) ? snd.wscale : 0;
   snd.window = uint32_t{s.window} << shift;
+  if (!syn) note_timestamp(snd, peer, s, had_end, was_end);
+  // The right edge only moves forward (RFC 9293 §3.8.6.2.2: receivers do not shrink windows; a
+  // reordered older ACK must not shrink our view). Only once both SYNs were seen: before that
+  // the scale is unknown.
+  if ((s.flags & tcpflag::kAck) && snd.syn_seen && peer.syn_seen) {
+    const uint32_t edge = s.ack + snd.window;
+    if (!snd.edge_valid || seq_diff(edge, snd.edge) > 0) snd.edge = edge;
+    snd.edge_valid = true;
+  }
 }
 
 UrgentView urgent_view(TcpSender& sender, uint32_t seq, std::span<const uint8_t> bytes) noexcept {

@@ -5,7 +5,10 @@
 //   - is this RST one the receiver would act on (RFC 5961 §3.2), or one it ignores;
 //   - does this segment designate an urgent byte, which a Linux receiver (default socket
 //     options, no SO_OOBINLINE) takes out of the byte stream (RFC 6093 §3.4);
-//   - which bytes of a delivered piece of stream does that receiver read (urgent_view()).
+//   - which bytes of a delivered piece of stream does that receiver read (urgent_view());
+//   - would the receiver discard this data segment before reading it: a stale timestamp
+//     (PAWS, RFC 7323 §5.3) or data entirely beyond its advertised window (RFC 9293 §3.10.7.4)
+//     (check_segment()).
 // Everything else about a segment's order and overlap is the Reorderer's (reorder.hpp).
 //
 // Who calls it: the worker lcore that owns the flow (both directions land on it), once per TCP
@@ -19,17 +22,22 @@ namespace dc::inspect {
 
 // What one sender has shown of its half of the connection (one per direction).
 struct TcpSender {
-  uint32_t isn = 0;       // its SYN's sequence number (valid when syn_seen)
-  uint32_t snd_end = 0;   // highest seq + length (+SYN, +FIN) it sent: the receiver's RCV.NXT
-  uint32_t ack = 0;       // its latest acknowledgment number (valid when acked)
-  uint32_t window = 0;    // its latest advertised receive window, scaled (RFC 7323 §2.3)
-  uint32_t urg_seq = 0;   // sequence number of the urgent byte it designated (urg_pending)
-  uint8_t wscale = 0;     // window scale shift it offered in its SYN (RFC 7323 §2.2)
-  bool seen = false;      // snd_end is known
-  bool syn_seen = false;  // its SYN passed
-  bool acked = false;     // it sent a segment with ACK
+  uint32_t isn = 0;        // its SYN's sequence number (valid when syn_seen)
+  uint32_t snd_end = 0;    // highest seq + length (+SYN, +FIN) it sent: the receiver's RCV.NXT
+  uint32_t ack = 0;        // its latest acknowledgment number (valid when acked)
+  uint32_t window = 0;     // its latest advertised receive window, scaled (RFC 7323 §2.3)
+  uint32_t urg_seq = 0;    // sequence number of the urgent byte it designated (urg_pending)
+  uint32_t edge = 0;       // right edge of the receive window it advertised: ack + scaled window
+  uint32_t ts_recent = 0;  // its newest TSval its receiver keeps as TS.Recent (RFC 7323 §4.3)
+  uint8_t wscale = 0;      // window scale shift it offered in its SYN (RFC 7323 §2.2)
+  bool seen = false;       // snd_end is known
+  bool syn_seen = false;   // its SYN passed
+  bool acked = false;      // it sent a segment with ACK
   bool wscale_sent = false;
-  bool urg_pending = false;  // urg_seq designates a byte the receiver has not read yet
+  bool ts_sent = false;          // its SYN carried the Timestamps option (RFC 7323 §3.2)
+  bool ts_recent_valid = false;  // ts_recent holds a TSval
+  bool edge_valid = false;       // edge holds a window it advertised after its SYN was seen
+  bool urg_pending = false;      // urg_seq designates a byte the receiver has not read yet
 };
 
 struct TcpNormState {
@@ -64,6 +72,27 @@ RstCheck check_rst(const TcpNormState& st, unsigned from, const TcpSegment& s) n
 // number, acknowledgment and window. Call after check_rst() and note_urgent().
 void note_segment(TcpNormState& st, unsigned from, const TcpSegment& s) noexcept;
 
+// Would the receiver accept the data of a non-RST, non-SYN segment (checked before the
+// reorderer sees it)?
+enum class SegmentCheck : uint8_t {
+  kAccept,
+  kPawsStale,    // RFC 7323 §5.3 R1: TSval older than the receiver's TS.Recent: discarded
+  kBeyondWindow  // RFC 9293 §3.10.7.4: every byte at or past the advertised right edge: discarded
+};
+const char* segment_check_name(SegmentCheck c) noexcept;  // "accept", "paws_stale", ...
+
+// Checks a segment that carries data (payload or FIN) from side `from`, as the receiver would,
+// and only where both SYNs were seen (the options are known, the windows scaled correctly):
+//  - PAWS (RFC 7323 §5.3, as Linux tcp_paws_discard()): both SYNs offered timestamps, the
+//    segment's TSval is more than 1 older than the TS.Recent the receiver holds (serial
+//    arithmetic). A segment without a Timestamps option passes (Linux accepts it, RFC 7323
+//    §3.2's SHOULD drop is not followed by it).
+//  - window (RFC 9293 §3.10.7.4): it starts at or past the right edge of the largest window the
+//    receiver advertised (ack + window << its scale), and not at the receiver's acknowledged
+//    next seq (a zero-window probe, which the receiver answers: RFC 9293 §3.8.6.1).
+// Pure ACKs, SYNs and RSTs are always kAccept (RSTs are check_rst()'s; PAWS exempts them).
+SegmentCheck check_segment(const TcpNormState& st, unsigned from, const TcpSegment& s) noexcept;
+
 // What an URG segment did to the urgent state of its sender.
 enum class UrgentMark : uint8_t {
   kNone,       // no URG flag, or a pointer the receiver ignores (already read, not newer)
@@ -89,6 +118,9 @@ struct UrgentView {
   bool removed = false;  // the urgent byte was inside the piece and is not in the parts
 };
 UrgentView urgent_view(TcpSender& sender, uint32_t seq, std::span<const uint8_t> bytes) noexcept;
+
+// The Timestamps option's TSval (RFC 7323 §3.2), or false when absent or malformed.
+bool tcp_timestamp(std::span<const uint8_t> options, uint32_t& tsval) noexcept;
 
 // The Window Scale option's shift in a SYN's options (RFC 7323 §2.2-2.3; capped at 14), or -1
 // when absent or malformed.

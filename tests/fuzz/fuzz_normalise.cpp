@@ -5,10 +5,13 @@
 //   ctl(1) offset(2) len(1) urgent(2) window(2)         (all big endian)
 // ctl: bit 0 sender (0 opener, 1 responder), bit 1 SYN, bit 2 FIN, bit 3 RST, bit 4 URG,
 // bit 5 ACK, bit 6 offset is negative, bit 7 offset << 12. Data comes from a fixed canonical
-// stream (so overlaps agree and urgent bytes land inside delivered data).
+// stream (so overlaps agree and urgent bytes land inside delivered data). Every segment carries
+// a Timestamps option whose TSval is the urgent field << 8 (a fuzzed clock for PAWS).
 //
 // Invariants asserted (abort = finding):
 //  - a RST is accepted only at the sender's next seq (or when nothing is known of the sender);
+//  - a segment refused as PAWS-stale is older than its sender's TS.Recent by more than 1, one
+//    refused as beyond the window carries data starting at or past the receiver's right edge;
 //  - every urgent view is a partition of its piece minus at most one byte, inside the piece;
 //  - the receiver's bytes plus the removed urgent bytes are exactly the delivered bytes, and at
 //    most one byte is removed per urgent mark.
@@ -77,12 +80,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* in, std::size_t size) {
     s.ack = norm.side[from ^ 1].snd_end;
     const std::size_t at = static_cast<std::size_t>(off < 0 ? 0 : off) % (kCanonSize / 2);
     const std::span<const uint8_t> payload(cs + at, s.payload_len);
+    const uint32_t tsval = uint32_t{s.urgent} << 8;
+    const uint8_t opts[12] = {1,
+                              1,
+                              8,
+                              10,
+                              static_cast<uint8_t>(tsval >> 24),
+                              static_cast<uint8_t>(tsval >> 16),
+                              static_cast<uint8_t>(tsval >> 8),
+                              0,
+                              0,
+                              0,
+                              0,
+                              0};
+    s.options = {opts, sizeof opts};
 
     if (s.flags & tf::kRst) {
       const auto r = dc::inspect::check_rst(norm, from, s);
       const auto& snd = norm.side[from];
       if (r == dc::inspect::RstCheck::kAccept && snd.seen) CHECK(s.seq == snd.snd_end);
       if (r != dc::inspect::RstCheck::kAccept) continue;  // dropped, state untouched
+    } else if (const auto k = dc::inspect::check_segment(norm, from, s);
+               k != dc::inspect::SegmentCheck::kAccept) {
+      const auto& snd = norm.side[from];
+      const auto& rcv = norm.side[from ^ 1];
+      if (k == dc::inspect::SegmentCheck::kPawsStale) {
+        CHECK(snd.ts_recent_valid && static_cast<int32_t>(snd.ts_recent - tsval) > 1);
+      } else {
+        CHECK(s.payload_len > 0 && rcv.edge_valid && static_cast<int32_t>(s.seq - rcv.edge) >= 0);
+      }
+      continue;  // dropped, state untouched
     } else {
       const auto& o = order[from];
       const uint32_t rcv_next = o.started

@@ -72,9 +72,17 @@ def quoted_printable_all(data):
 def exchange(conn, req, response=R.HTTP_OK_EMPTY, step=1400, raw_id=False):
     """Handshake, the request in `step`-byte segments, the response, close."""
     assert raw_id or R.VALID_ID not in req, "the raw bytes must not show the ID"
-    cuts = range(step, len(req), step)
-    return conn.handshake() + conn.send(True, req, cuts=cuts) + conn.send(False, response) + \
-        conn.close()
+    # A request longer than the server's 64 KiB window goes in windows of 40 segments, each
+    # acknowledged by the server (as real receivers do: data past the advertised window is
+    # discarded, RFC 9293 §3.10.7.4, and so dropped by the appliance too).
+    window = step * 40
+    frames = conn.handshake()
+    for at in range(0, len(req), window):
+        piece = req[at:at + window]
+        frames += conn.send(True, piece, cuts=range(step, len(piece), step))
+        if at + window < len(req):
+            frames.append(conn.ack(False))
+    return frames + conn.send(False, response) + conn.close()
 
 
 def value(path, category="pi.identity", masked="110105********002X"):

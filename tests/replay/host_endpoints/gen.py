@@ -20,6 +20,12 @@ it is blocked), and its [[test]] cases cut off (they name payload files next to 
   52010  as 52009 but the resident ID sits in the first segment's query string, to us-travel
                                                              -> block category_not_allowed
   52011  Host: 203.0.113.10 (an address, not a name)         -> no_counterparty
+  keep-alive: two requests on one connection (each answered), the first names the endpoint:
+  52012  the second names the same server (case and port differ) -> allow
+  52013  the second names another server                     -> block server_name_changed
+  52014  the second has two Host fields                      -> block server_name_changed
+  52015  us-travel: the second names another name the wildcard also covers
+         (www.booking.example, then api.booking.example)     -> block server_name_changed
 """
 import os
 import sys
@@ -50,6 +56,13 @@ def split_with_retransmission(port, server, req, cut):
     first, second = c.segment(True, 0, req[:cut]), c.segment(True, cut, req[cut:])
     c.sent[True] = len(req)
     return frames + [first, second, first] + c.send(False, R.HTTP_OK_EMPTY) + c.close()
+
+
+def keep_alive(port, server, first_hosts, second_hosts):
+    c = R.Conn(R.DOMESTIC_CLIENT, server, port, 80, isn_c=port * 1000)
+    frames = c.handshake() + c.send(True, request(first_hosts, CLEAN))
+    frames += c.send(False, R.HTTP_OK_EMPTY) + c.send(True, request(second_hosts, CLEAN))
+    return frames + c.send(False, R.HTTP_OK_EMPTY) + c.close()
 
 
 def write_policy(out):
@@ -88,6 +101,11 @@ def generate(out):
     req = request([b"www.booking.example"], CLEAN, target=b"/q?idcard=" + R.VALID_ID)
     frames += split_with_retransmission(52010, BOOKING, req, req.index(b"Host:"))
     frames += exchange(52011, EU_HQ, request([EU_HQ.encode()], CLEAN))
+    eu = [b"api.eu-hq.example"]
+    frames += keep_alive(52012, EU_HQ, eu, [b"API.eu-hq.example:80"])
+    frames += keep_alive(52013, EU_HQ, eu, [b"files.attacker.example"])
+    frames += keep_alive(52014, EU_HQ, eu, eu + eu)
+    frames += keep_alive(52015, BOOKING, [b"www.booking.example"], [b"api.booking.example"])
     return {"http.pcap": R.write(os.path.join(out, "http.pcap"), frames),
             "policy_http": write_policy(out)}
 

@@ -31,6 +31,8 @@ TEST(DropReasonName, SnakeCaseFromEnumNames) {
       {R::kTcpRstOutOfWindow, "tcp_rst_out_of_window"},
       {R::kTcpRstNotExact, "tcp_rst_not_exact"},
       {R::kEthernetFcs, "ethernet_fcs"},
+      {R::kTcpPaws, "tcp_paws"},
+      {R::kTcpBeyondWindow, "tcp_beyond_window"},
       {R::kBadFcs, "bad_fcs"},
       {R::kCount, "unknown"},
   };
@@ -49,7 +51,9 @@ TEST(DropReasonName, OrderIsStable) {
   EXPECT_EQ(static_cast<int>(DropReason::kRecordHoldFull), 49);
   EXPECT_EQ(static_cast<int>(DropReason::kFragmentOverlap), 50);
   EXPECT_EQ(static_cast<int>(DropReason::kServerNamePending), 55);
-  EXPECT_EQ(kDropReasonCount, 56u);
+  EXPECT_EQ(static_cast<int>(DropReason::kTcpPaws), 56);
+  EXPECT_EQ(static_cast<int>(DropReason::kTcpBeyondWindow), 57);
+  EXPECT_EQ(kDropReasonCount, 58u);
 }
 
 TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {

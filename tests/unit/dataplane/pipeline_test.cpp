@@ -529,6 +529,52 @@ TEST_F(PipelineTest, ChangedRetransmissionIsEvasion) {
   EXPECT_NE(kind_names(sink_.events[0]).find("evasion"), std::string::npos);
 }
 
+// Data entirely beyond the window the server advertised (its SYN-ACK: 65535 from ISN + 1) is
+// dropped as the receiver would (RFC 9293 §3.10.7.4), unscanned: no finding from the discarded
+// copy; a segment just inside the window is queued as usual.
+TEST_F(PipelineTest, DataBeyondTheReceiversWindowIsDroppedUnscanned) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  int dropped = 0;
+  const std::string id = std::string(R"({"idcard":")") + kId + "\"}";
+  EXPECT_TRUE(send(u.data(65535, id), &dropped).empty());
+  EXPECT_EQ(dropped, 1);
+  EXPECT_EQ(counters_.drops[static_cast<unsigned>(DropReason::kTcpBeyondWindow)].load(), 1u);
+  EXPECT_EQ(counters_.tcp_beyond_window.load(), 1u);
+  EXPECT_EQ(send(u.data(65534, "x"), &dropped).size(), 0u);
+  EXPECT_EQ(dropped, 0) << "inside the window: queued out of order";
+  pipeline_->expire_all(now_);
+  ASSERT_FALSE(sink_.events.empty());
+  EXPECT_EQ(kind_names(sink_.events.back()), "whitelisted");
+}
+
+// Keep-alive: the second request of a flow admitted by its Host names another server.
+TEST_F(PipelineTest, KeepAliveRequestNamingAnotherServerIsBlocked) {
+  Upload u;
+  u.server = "203.0.113.10";
+  u.sport = 443;
+  const std::string first = "GET /a HTTP/1.1\r\nHost: api.eu-hq.example\r\n\r\n";
+  const std::string same = "GET /b HTTP/1.1\r\nHost: API.eu-hq.example.:443\r\n\r\n";
+  const std::string other = "GET /c HTTP/1.1\r\nHost: files.attacker.example\r\n\r\n";
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  uint32_t off = 0;
+  for (const std::string* r : {&first, &same}) {
+    EXPECT_EQ(send(u.data(off, *r)).size(), 1u) << *r;
+    off += static_cast<uint32_t>(r->size());
+  }
+  EXPECT_EQ(counters_.http_requests_named.load(), 2u);
+  int dropped = 0;
+  EXPECT_TRUE(send(u.data(off, other), &dropped).empty()) << "the head naming another server left";
+  EXPECT_EQ(dropped, 1);
+  ASSERT_FALSE(sink_.events.empty());
+  EXPECT_EQ(sink_.events.back().verdict, audit::OutcomeVerdict::kBlock);
+  EXPECT_EQ(kind_names(sink_.events.back()), "server_name_changed,whitelisted");
+}
+
 TEST_F(PipelineTest, NoCounterpartyAndIsolatedZonesAreBlockedAtTheFirstPacket) {
   struct Row {
     const char* src;
@@ -831,6 +877,65 @@ TEST_F(RecordHoldTest, UnrecordableAdmissionBlocksTheFlow) {
   EXPECT_TRUE(send(u.syn(), &dropped).empty());
   EXPECT_EQ(dropped, 1);
   EXPECT_EQ(counters_.events_lost.load(), 1u);
+}
+
+// With a record hold, a request head cut before its Host waits in its own flow, not in the
+// port's hold queue: another flow's payload behind it is released as soon as its record is
+// durable. Once the Host arrives the waiting segment goes first, into the hold behind the new
+// flow_open record.
+TEST_F(RecordHoldTest, PartialHeadWaitsInItsFlowNotInThePortQueue) {
+  Upload named;
+  named.server = "203.0.113.10";
+  named.sport = 443;
+  named.cport = 41000;
+  const std::string req = "GET / HTTP/1.1\r\nHost: api.eu-hq.example\r\n\r\n";
+  const size_t cut = req.find("Host:");
+  send(named.syn());
+  send(named.synack());
+  send(named.ack());
+  EXPECT_TRUE(send(named.data(0, req.substr(0, cut))).empty());
+  EXPECT_EQ(counters_.name_waited.load(), 1u);
+  EXPECT_EQ(pipeline_->held_packets(), 0u) << "nothing in the port's FIFO";
+  Upload other;  // sg-analytics, identified by address: its flow_open record is ticket 1
+  other.cport = 41001;
+  send(other.syn());
+  send(other.synack());
+  send(other.ack());
+  EXPECT_TRUE(send(other.data(0, R"({"shipment":"SH-1"})")).empty());
+  dsink_.durable_upto = 1;
+  EXPECT_EQ(release(1'000'000), std::make_pair(size_t{1}, size_t{0}))
+      << "the other flow's payload was stuck behind the partial head";
+  // The Host arrives: the flow_open record (ticket 2), then both segments, in order.
+  EXPECT_TRUE(send(named.data(static_cast<uint32_t>(cut), req.substr(cut))).empty());
+  EXPECT_EQ(pipeline_->held_packets(), 2u);
+  dsink_.durable_upto = 2;
+  out_.clear();
+  pipeline_->release_held(kReplayPort, now_ + 1'000'000, out_);
+  ASSERT_EQ(out_.n_fwd, 2u);
+  const uint8_t* first = rte_pktmbuf_mtod(out_.fwd[0], const uint8_t*);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(first) + 54, 4), "GET ") << "order kept";
+  for (uint32_t i = 0; i < out_.n_fwd; ++i) rte_pktmbuf_free(out_.fwd[i]);
+}
+
+// A head that never names its server: the waiting packet is freed with the flow, never sent.
+TEST_F(RecordHoldTest, WaitingPayloadOfAFlowThatNeverNamesItsServerIsDropped) {
+  Upload named;
+  named.server = "203.0.113.10";
+  named.sport = 443;
+  send(named.syn());
+  send(named.synack());
+  send(named.ack());
+  // The request target grows and the head never ends: the parser keeps waiting.
+  const char* pieces[] = {"GET /", "aaaa", "aaaa", "aaaa"};
+  uint32_t off = 0;
+  for (int i = 0; i < 4; ++i) {
+    int dropped = 0;
+    EXPECT_TRUE(send(named.data(off, pieces[i]), &dropped).empty());
+    EXPECT_EQ(dropped, i < 3 ? 0 : 1) << "three packets wait per flow, the fourth is dropped";
+    off += static_cast<uint32_t>(std::strlen(pieces[i]));
+  }
+  pipeline_->expire_all(now_);
+  EXPECT_EQ(counters_.drops[static_cast<unsigned>(DropReason::kServerNamePending)].load(), 4u);
 }
 
 TEST_F(PipelineTest, PlaintextHttpToEndpointNamedBySniIsMatchedByHost) {

@@ -383,6 +383,38 @@ TEST(HttpDecodeTable, CoversEveryAnomaly) {
   }
 }
 
+// Every HTTP/1.x request head is reported (stream 0) with its Host as parse_http_authority()
+// reads it, empty when absent, repeated or malformed: the dataplane checks keep-alive requests
+// against the server the flow was admitted by (dataplane/decode_scan.cpp).
+struct HostSink : RecordSink {
+  std::vector<std::string> hosts;
+  void on_request(uint32_t stream, std::span<const char>, std::span<const char> authority,
+                  std::span<const char>) noexcept override {
+    hosts.push_back(std::to_string(stream) + ":" + std::string(authority.data(), authority.size()));
+  }
+};
+
+TEST(HttpDecodeRequests, EachRequestReportsItsHost) {
+  const std::string client =
+      "GET /a HTTP/1.1\r\nHost: API.Example.:8080\r\n\r\n"
+      "POST /b HTTP/1.1\r\nhost: other.example\r\nContent-Length: 3\r\n\r\nabc"
+      "GET /c HTTP/1.1\r\nHost: a.example\r\nHost: a.example\r\n\r\n"
+      "GET /d HTTP/1.1\r\nHost: a b\r\n\r\n"
+      "GET /e HTTP/1.0\r\n\r\n";
+  auto w = worker();
+  for (const std::size_t cut : {std::string::npos, std::size_t{20}, std::size_t{70}}) {
+    HostSink sink;
+    auto flow = std::make_unique<HttpFlowDecoder>();
+    const std::string a = client.substr(0, std::min(cut, client.size()));
+    flow->feed(FlowSide::kClient, bytes(a), *w, sink);
+    flow->feed(FlowSide::kClient, bytes(client.substr(a.size())), *w, sink);
+    flow->finish(FlowSide::kClient, *w, sink);
+    EXPECT_EQ(sink.hosts,
+              (std::vector<std::string>{"0:api.example", "0:other.example", "0:", "0:", "0:"}))
+        << "cut " << cut;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Cases, HttpDecode, ::testing::ValuesIn(cases()),
                          [](const auto& info) { return info.param.name; });
 
