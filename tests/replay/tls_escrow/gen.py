@@ -19,11 +19,14 @@ examples/policy/ftz-demo.toml with `[defaults] tls_escrow = "optional"` (policy_
   53010  clean HTTP/1.1 upload                                      -> allow
   53011  clean HTTP/2 upload                                        -> allow
   53012  TLS 1.3 clean upload whose escrowed secrets are garbled    -> block tls_auth_failure
+  53013  HTTP/1.1, gzip'd JSON body with the ID (not in the plaintext) -> block (HTTP layer)
+  53014  HTTP/2, gzip'd DATA with the ID (content-encoding: gzip)  -> block (HTTP/2 layer)
 
 Without keys every flow is opaque: alert (opaque_payload) under tls_escrow = "optional", block
 (tls_key_missing) under "required"; with escrow off the keys are not used (alert).
 Run: gen.py OUTDIR (DC_TLS_CAPTURE must be set).
 """
+import gzip
 import os
 import struct
 import subprocess
@@ -46,11 +49,11 @@ def hpack_literal(name, value):
     return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
 
 
-def h2_request(body):
+def h2_request(body, extra=b""):
     block = (b"\x83\x87" +  # :method POST, :scheme https (static table)
              hpack_literal(b":path", b"/upload") +
              hpack_literal(b":authority", b"collector.example.net") +
-             hpack_literal(b"content-type", b"application/json") +
+             hpack_literal(b"content-type", b"application/json") + extra +
              hpack_literal(b"content-length", str(len(body)).encode()))
     return (b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + h2_frame(4, 0, 0, b"") +
             h2_frame(1, 4, 1, block) + h2_frame(0, 1, 1, body))
@@ -113,6 +116,8 @@ def policy_variant(out, name, escrow):
 def generate(out):
     with_id = R.http_post(R.json_body(R.VALID_ID))
     clean = R.http_post(CLEAN)
+    gz_id = gzip.compress(R.json_body(R.VALID_ID), mtime=0)
+    assert R.VALID_ID not in gz_id
     long_id = R.http_post(b'{"pad":"' + b"x" * 3000 + b'",' + R.json_body(R.VALID_ID)[1:])
     bases = [
         capture(out, 53001, with_id),
@@ -128,8 +133,14 @@ def generate(out):
         capture(out, 53010, clean),
         capture(out, 53011, h2_request(CLEAN), "--alpn", "h2", server=H2_RESPONSE),
         capture(out, 53012, clean),
+        capture(out, 53013, b"POST /upload HTTP/1.1\r\nHost: collector.example.net\r\n"
+                b"Content-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: " +
+                str(len(gz_id)).encode() + b"\r\n\r\n" + gz_id),
+        capture(out, 53014, h2_request(gz_id, hpack_literal(b"content-encoding", b"gzip")),
+                "--alpn", "h2", server=H2_RESPONSE),
     ]
-    keys = "".join(open(b + ".keys").read() for b in bases[:-1]) + garble(bases[-1] + ".keys")
+    garbled = bases[11]
+    keys = "".join(open(b + ".keys").read() for b in bases if b != garbled) + garble(garbled + ".keys")
     keys_path = os.path.join(out, "all.keys")
     with open(keys_path, "w") as f:
         f.write(keys)

@@ -21,6 +21,8 @@
 #include "dataplane/runtime.hpp"
 
 namespace dc::appliance {
+using dataplane::key_label_name;
+using dataplane::KeyLabel;
 namespace {
 
 const std::string kRandom(64, 'a');
