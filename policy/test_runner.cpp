@@ -61,6 +61,8 @@ uint32_t flag_by_name(std::string_view n) {
   if (n == "urgent_data") return flag::kUrgentData;
   if (n == "midstream") return flag::kMidstream;
   if (n == "http_anomaly") return flag::kHttpAnomaly;
+  if (n == "tls_auth_failure") return flag::kTlsAuthFailure;
+  if (n == "tls_key_missing") return flag::kTlsKeyMissing;
   if (n == "content_uninspected") return flag::kContentUninspected;
   if (n == "server_name_changed") return flag::kServerNameChanged;
   for (std::size_t i = 0; i < kFailureCount; ++i) {
@@ -70,9 +72,10 @@ uint32_t flag_by_name(std::string_view n) {
 }
 
 std::vector<std::string> flag_names() {
-  std::vector<std::string> v = {"evasion",         "fragmented",          "opaque_payload",
-                                "reverse_payload", "urgent_data",         "midstream",
-                                "http_anomaly",    "content_uninspected", "server_name_changed"};
+  std::vector<std::string> v = {
+      "evasion",          "fragmented",      "opaque_payload",      "reverse_payload",
+      "urgent_data",      "midstream",       "http_anomaly",        "content_uninspected",
+      "server_name_changed", "tls_auth_failure", "tls_key_missing"};
   for (std::size_t i = 0; i < kFailureCount; ++i) v.emplace_back(failure_name(i));
   return v;
 }

@@ -53,7 +53,8 @@ TEST(DropReasonName, OrderIsStable) {
   EXPECT_EQ(static_cast<int>(DropReason::kServerNamePending), 55);
   EXPECT_EQ(static_cast<int>(DropReason::kTcpPaws), 56);
   EXPECT_EQ(static_cast<int>(DropReason::kTcpBeyondWindow), 57);
-  EXPECT_EQ(kDropReasonCount, 58u);
+  EXPECT_EQ(static_cast<int>(DropReason::kTlsKeyWait), 58);
+  EXPECT_EQ(kDropReasonCount, 59u);
 }
 
 TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {
