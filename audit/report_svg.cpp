@@ -142,7 +142,7 @@ std::string top_bars(const std::map<std::string, Tally>& rows, std::size_t n,
   std::string s = open_svg(w, h, title, p + "-t") + verdict_defs(p);
   std::uint64_t max = 1;
   for (const auto& [k, t] : v) max = std::max(max, t.flows);
-  const double plot_w = w - label_w - 170;
+  const double plot_w = w - label_w - 240;  // room for the label after the bar
   double y = 10;
   for (const auto& [key, t] : v) {
     std::string label = key.size() > 28 ? key.substr(0, 27) + "\xe2\x80\xa6" : key;
