@@ -2,13 +2,17 @@
 // Exit codes (appliance/command.hpp): 0 ok / intact, 1 tampered, 2 usage or I/O error.
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "appliance/command.hpp"
 #include "audit/crypto.hpp"
+#include "audit/flow_format.hpp"
 #include "audit/report.hpp"
 #include "audit/verify.hpp"
+#include "policy/policy.hpp"
 
 namespace {
 
@@ -25,8 +29,15 @@ constexpr const char* kUsage =
     "         --witness file:PATH | redis:HOST:PORT[/KEY] | redis:/SOCKET[#KEY]: every checkpoint\n"
     "           the witness holds must be in the log, and the log must not end before them\n"
     "         exit 0 intact, 1 tampered or incomplete, 2 usage or I/O error\n"
-    "       datacustoms audit report DIR [--json]\n"
-    "         flow records per verdict, counterparty, category, zone pair and UTC day\n";
+    "       datacustoms audit report DIR --pubkey PUB [--since T] [--until T]\n"
+    "                                [--format text|json|csv|html] [--out FILE] [--policy FILE]\n"
+    "                                [--live] [--witness SPEC]... [--no-verify]\n"
+    "         the period report: verifies the log first (first line: intact or what is wrong),\n"
+    "         then flows per verdict, exporter, counterparty, legal basis, category, reason,\n"
+    "         zone pair, source host and day; bytes exported and received; policy generations;\n"
+    "         bases expiring within 30/90 days; blocked and alerted flows with their evidence\n"
+    "         T: YYYY-MM-DD (UTC day; --until includes it) or RFC 3339 with a zone\n"
+    "         exit 0 intact, 1 not intact (the report is still written), 2 usage or I/O error\n";
 
 int usage_error(const std::string& msg) {
   if (!msg.empty()) std::fprintf(stderr, "datacustoms audit: %s\n", msg.c_str());
@@ -131,28 +142,152 @@ int verify(const std::vector<std::string>& args) {
   return report->exit_code();
 }
 
-int report(const std::vector<std::string>& args) {
-  std::string dir;
-  bool json = false;
-  for (const auto& a : args) {
-    if (a == "--json")
-      json = true;
-    else if (!a.starts_with("--") && dir.empty())
-      dir = a;
+// Writes `text` to PATH.tmp, then renames it over PATH: a reader never sees half a report.
+bool write_whole(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out || !out.write(text.data(), static_cast<std::streamsize>(text.size()))) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  return !ec;
+}
+
+struct ReportArgs {
+  dc::audit::ReportOptions opt;
+  dc::audit::VerifyOptions verify;
+  std::string pubkey, format = "text", out;
+  bool no_verify = false;
+};
+
+// Parses `audit report` arguments; returns an exit code, or -1 to go on.
+int parse_report_args(const std::vector<std::string>& args, ReportArgs& r) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    const bool has = i + 1 < args.size();
+    if (a == "--pubkey" && has)
+      r.pubkey = args[++i];
+    else if (a == "--json")
+      r.format = "json";
+    else if (a == "--format" && has)
+      r.format = args[++i];
+    else if (a == "--out" && has)
+      r.out = args[++i];
+    else if (a == "--since" && has)
+      r.opt.since_text = args[++i];
+    else if (a == "--until" && has)
+      r.opt.until_text = args[++i];
+    else if (a == "--policy" && has)
+      r.opt.policy_path = args[++i];
+    else if (a == "--live")
+      r.verify.allow_unsealed_tail = true;
+    else if (a == "--witness" && has)
+      r.verify.witnesses.push_back(args[++i]);
+    else if (a == "--no-verify")
+      r.no_verify = true;
+    else if (!a.starts_with("--") && r.opt.dir.empty())
+      r.opt.dir = a;
     else
       return usage_error("report: unexpected argument '" + a + "'");
   }
-  if (dir.empty()) return usage_error("report: DIR is required");
-  auto s = dc::audit::summarise_log(dir);
-  if (!s) {
-    std::fprintf(stderr, "datacustoms audit report: %s\n", s.error().message.c_str());
+  if (r.opt.dir.empty()) return usage_error("report: DIR is required");
+  if (r.format != "text" && r.format != "json" && r.format != "csv" && r.format != "html")
+    return usage_error("report: --format must be text, json, csv or html, not '" + r.format + "'");
+  return -1;
+}
+
+// --since / --until / --policy into the options; returns an exit code, or -1 to go on.
+int resolve_report_inputs(ReportArgs& r) {
+  auto fail = [](const std::string& m) {
+    std::fprintf(stderr, "datacustoms audit report: %s\n", m.c_str());
+    return 2;
+  };
+  if (!std::filesystem::is_directory(r.opt.dir)) return fail(r.opt.dir + ": not a directory");
+  if (r.pubkey.empty() && !r.no_verify)
+    return usage_error(
+        "report: --pubkey PUB is required (the log is verified first), or "
+        "--no-verify");
+  for (auto [text, slot, end] : {std::tuple{&r.opt.since_text, &r.opt.since_ns, false},
+                                 std::tuple{&r.opt.until_text, &r.opt.until_ns, true}}) {
+    if (text->empty()) continue;
+    auto t = dc::audit::parse_report_time(*text, end);
+    if (!t) return fail(std::string(end ? "--until " : "--since ") + t.error().message);
+    *slot = *t;
+  }
+  if (r.opt.since_ns && r.opt.until_ns && *r.opt.since_ns >= *r.opt.until_ns)
+    return fail("--since " + r.opt.since_text + " is not before --until " + r.opt.until_text);
+  if (!r.opt.policy_path.empty()) {
+    dc::policy::Diagnostics pd(r.opt.policy_path);
+    auto loaded = dc::policy::load_policy_file(r.opt.policy_path, pd);
+    if (!loaded || loaded.value() == nullptr) {
+      std::fputs(pd.format().c_str(), stderr);
+      return fail("--policy " + r.opt.policy_path + " not loaded" +
+                  (loaded ? "" : ": " + loaded.error().message));
+    }
+    r.opt.policy_given = true;
+    for (const auto& b : dc::audit::policy_bases_json(*loaded.value()))
+      r.opt.policy_bases.push_back({b["id"], b["kind"], b["ref"], b["status"],
+                                    b["expires"].is_string() ? b["expires"].get<std::string>() : "",
+                                    0});
+  }
+  return -1;
+}
+
+// The verification the report starts with; returns an exit code, or -1 to go on.
+int verify_for_report(ReportArgs& r, dc::audit::ReportIntegrity& integrity) {
+  if (r.no_verify) return -1;
+  auto key = dc::audit::VerifyKey::load(r.pubkey);
+  if (!key) {
+    std::fprintf(stderr, "datacustoms audit report: %s\n", key.error().message.c_str());
     return 2;
   }
-  if (json)
-    std::printf("%s\n", s->to_json().dump(2).c_str());
-  else
-    std::fputs(s->to_text().c_str(), stdout);
-  return 0;
+  r.verify.dir = r.opt.dir;
+  auto v = dc::audit::verify_log(r.verify, *key);
+  if (!v) {
+    std::fprintf(stderr, "datacustoms audit report: %s\n", v.error().message.c_str());
+    return 2;
+  }
+  integrity = dc::audit::integrity_of(*v, r.opt.dir);
+  return -1;
+}
+
+int report(const std::vector<std::string>& args) {
+  ReportArgs r;
+  if (int rc = parse_report_args(args, r); rc >= 0) return rc;
+  if (int rc = resolve_report_inputs(r); rc >= 0) return rc;
+  dc::audit::ReportIntegrity integrity;
+  if (int rc = verify_for_report(r, integrity); rc >= 0) return rc;
+  auto rep = dc::audit::build_report(r.opt, integrity);
+  if (!rep) {
+    std::fprintf(stderr, "datacustoms audit report: %s\n", rep.error().message.c_str());
+    return 2;
+  }
+  std::string text;
+  if (r.format == "json") {
+    text = rep->to_json().dump(2) + "\n";
+  } else if (r.format == "csv") {
+    text = rep->to_csv();
+  } else if (r.format == "html") {
+    // Links to records and evidence are relative to where the HTML file is stored.
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path from = r.out.empty() ? fs::current_path(ec) : fs::absolute(r.out, ec).parent_path();
+    std::string base =
+        fs::absolute(r.opt.dir, ec).lexically_normal().lexically_relative(from).string();
+    text = rep->to_html(base);
+  } else {
+    text = rep->to_text();
+  }
+  if (r.out.empty()) {
+    std::fputs(text.c_str(), stdout);
+  } else if (!write_whole(r.out, text)) {
+    std::fprintf(stderr, "datacustoms audit report: %s: cannot write\n", r.out.c_str());
+    return 2;
+  }
+  const bool intact = r.no_verify || integrity.intact;
+  if (!intact) std::fprintf(stderr, "datacustoms audit report: %s\n", integrity.line.c_str());
+  return intact ? 0 : 1;
 }
 
 int run_audit(const std::vector<std::string>& args) {

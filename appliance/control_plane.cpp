@@ -11,6 +11,7 @@
 #include "appliance/report.hpp"
 #include "appliance/telemetry.hpp"
 #include "audit/crypto.hpp"
+#include "audit/flow_format.hpp"
 #include "base/file.hpp"
 
 namespace dc::appliance {
@@ -271,6 +272,7 @@ audit::WriterOptions ControlPlane::writer_options(const std::string& dir) const 
                       {"policy_id", snap ? snap->policy_id() : ""},
                       {"policy_version", snap ? snap->policy_version() : ""},
                       {"config", cfg_.path}};
+  if (snap) wo.start_details["bases"] = audit::policy_bases_json(*snap);
   return wo;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "audit/flow_format.hpp"
 #include "policy/policy.hpp"
 
 namespace dc::appliance {
@@ -100,6 +101,7 @@ void Reloader::reload() {
   rec["generation"] = generation_;
   rec["policy_sha256"] = s.sha256_hex();
   rec["policy_version"] = s.policy_version();
+  rec["bases"] = audit::policy_bases_json(s);
   record();
   std::fprintf(stderr, "datacustoms: policy reloaded: %s %s sha256 %s (generation %u)\n",
                s.policy_id().c_str(), s.policy_version().c_str(), s.sha256_hex().c_str(),

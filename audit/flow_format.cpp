@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstring>
 #include <iterator>
+#include <utility>
 
 #include "audit/community_id.hpp"
 #include "audit/crypto.hpp"
@@ -101,9 +102,8 @@ void put_endpoints(const OutcomeTuple& t, FlowRecord& r) {
     r.community_id = cid.value();
 }
 
-// One reason object; the first reason that names a legal basis also sets the record's basis.
-nlohmann::ordered_json reason_json(const policy::Snapshot& s, const policy::Reason& rs,
-                                   FlowRecord& r) {
+// One reason object.
+nlohmann::ordered_json reason_json(const policy::Snapshot& s, const policy::Reason& rs) {
   nlohmann::ordered_json j;
   j["kind"] = std::string(policy::reason_name(rs.kind));
   j["action"] = std::string(policy::action_name(rs.action));
@@ -115,14 +115,108 @@ nlohmann::ordered_json reason_json(const policy::Snapshot& s, const policy::Reas
   if (rs.counterparty != kNoCounterparty && rs.counterparty < s.counterparty_count())
     j["counterparty"] = s.counterparty(rs.counterparty).id;
   if (rs.basis != kNoBasis && rs.basis < s.basis_count()) {
-    const auto& b = s.basis(rs.basis);
-    j["basis"] = b.id;
-    if (r.legal_basis.empty()) {
-      r.legal_basis = std::string(policy::mechanism_name(b.mechanism));
-      r.legal_basis_ref = b.reference.empty() ? b.id : b.reference;
-    }
+    j["basis"] = s.basis(rs.basis).id;
   }
   return j;
+}
+
+// Reasons that say the flow was not covered by a legal basis (or not allowed to anyone).
+bool uncovering(policy::ReasonKind k) {
+  using K = policy::ReasonKind;
+  switch (k) {
+    case K::kNoCounterparty:
+    case K::kCounterpartyNotOnLink:
+    case K::kCounterpartySuspended:
+    case K::kCounterpartyRevoked:
+    case K::kCounterpartyExpired:
+    case K::kCounterpartyNotYetValid:
+    case K::kBasisExpired:
+    case K::kBasisNotYetValid:
+    case K::kBasisInactive:
+    case K::kCoreData:
+    case K::kCategoryDenied:
+    case K::kCategoryNotAllowed:
+    case K::kImportantWithoutAssessment:
+    case K::kPersonalWithoutBasis:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The basis that covered the flow: none for a block or an uncovering reason; else the first
+// reason that names one (a category under a basis before the counterparty's whitelisting).
+policy::BasisId covering_basis(const FlowOutcome& ev) {
+  const auto& v = ev.verdict_detail;
+  if (ev.verdict == OutcomeVerdict::kBlock) return kNoBasis;
+  policy::BasisId under = kNoBasis, listed = kNoBasis;
+  for (uint8_t i = 0; i < v.reason_count; ++i) {
+    const auto& rs = v.reasons[i];
+    if (uncovering(rs.kind)) return kNoBasis;
+    if (rs.basis == kNoBasis) continue;
+    if (rs.kind == policy::ReasonKind::kWhitelisted) {
+      if (listed == kNoBasis) listed = rs.basis;
+    } else if (under == kNoBasis) {
+      under = rs.basis;
+    }
+  }
+  return under != kNoBasis ? under : listed;
+}
+
+// Why basis `b` did not cover the flow at `now` (or "valid" / "covers"), and the category.
+std::pair<const char*, policy::CategoryId> basis_outcome(const FlowOutcome& ev,
+                                                         const policy::BasisInfo& b, int64_t now) {
+  if (b.status != policy::Status::kActive) return {"inactive", kNoCategory};
+  if (now < b.valid_from_ns) return {"not_yet_valid", kNoCategory};
+  if (now >= b.valid_until_ns) return {"expired", kNoCategory};
+  const auto& v = ev.verdict_detail;
+  for (uint8_t i = 0; i < v.reason_count; ++i) {
+    const auto& rs = v.reasons[i];
+    const bool important = rs.kind == policy::ReasonKind::kImportantWithoutAssessment;
+    if (!important && rs.kind != policy::ReasonKind::kPersonalWithoutBasis) continue;
+    if (rs.category == kNoCategory || rs.category >= 64) continue;
+    if (!(b.categories >> rs.category & 1)) return {"does_not_cover", rs.category};
+    if (important && b.mechanism != policy::Mechanism::kSecurityAssessment)
+      return {"not_security_assessment", rs.category};
+  }
+  return {"valid", kNoCategory};
+}
+
+// The record's legal_basis (the covering basis) and bases_considered (every basis of the
+// counterparty with why it did or did not cover the flow).
+void put_bases(const FlowOutcome& ev, const policy::Snapshot& s, FlowRecord& r) {
+  if (ev.adm.counterparty == kNoCounterparty || ev.adm.counterparty >= s.counterparty_count())
+    return;
+  const policy::BasisId cover = covering_basis(ev);
+  for (policy::BasisId b : s.counterparty(ev.adm.counterparty).bases) {
+    if (b >= s.basis_count()) continue;
+    const auto& bi = s.basis(b);
+    auto [outcome, cat] = basis_outcome(ev, bi, ev.time_ns);
+    nlohmann::ordered_json j = {{"id", bi.id},
+                                {"kind", std::string(policy::mechanism_name(bi.mechanism))},
+                                {"ref", bi.reference.empty() ? bi.id : bi.reference},
+                                {"outcome", b == cover ? "covers" : outcome}};
+    if (cat != kNoCategory && cat < s.category_count()) j["category"] = s.category(cat).id;
+    r.bases_considered.push_back(std::move(j));
+  }
+  if (cover == kNoBasis || cover >= s.basis_count()) return;
+  const auto& b = s.basis(cover);
+  r.legal_basis = std::string(policy::mechanism_name(b.mechanism));
+  r.legal_basis_ref = b.reference.empty() ? b.id : b.reference;
+  r.legal_basis_id = b.id;
+}
+
+// Which end is foreign and what crossed towards it / back from it.
+void put_direction(const FlowOutcome& ev, FlowRecord& r) {
+  if (!ev.adm.border || ev.adm.foreign == policy::Side::kNone) return;
+  const bool fwd = ev.adm.foreign == policy::Side::kResponder;
+  r.foreign_side = fwd ? "dest" : "src";
+  const auto& out = ev.crossed[fwd ? 0 : 1];
+  const auto& in = ev.crossed[fwd ? 1 : 0];
+  r.exported_packets = out.packets;
+  r.exported_bytes = out.bytes;
+  r.received_packets = in.packets;
+  r.received_bytes = in.bytes;
 }
 
 // A finding's decoding path as text: "raw" for the TCP bytes themselves.
@@ -138,7 +232,7 @@ void put_policy_facts(const FlowOutcome& ev, const policy::Snapshot& s, const st
     r.counterparty = s.counterparty(ev.adm.counterparty).id;
   const auto& v = ev.verdict_detail;
   for (uint8_t i = 0; i < v.reason_count; ++i) {
-    nlohmann::ordered_json j = reason_json(s, v.reasons[i], r);
+    nlohmann::ordered_json j = reason_json(s, v.reasons[i]);
     const char* detail = v.reasons[i].kind == policy::ReasonKind::kHttpAnomaly ? ev.http_anomaly
                          : v.reasons[i].kind == policy::ReasonKind::kContentUninspected
                              ? ev.content_uninspected
@@ -167,6 +261,7 @@ void put_policy_facts(const FlowOutcome& ev, const policy::Snapshot& s, const st
     r.values.push_back(std::move(mv));
   }
   r.policy_sha256 = s.sha256_hex();
+  put_bases(ev, s, r);
 }
 
 }  // namespace
@@ -197,7 +292,24 @@ FlowRecord to_flow_record(const FlowOutcome& ev, const std::string& hmac_key) {
   r.bytes_toclient = ev.dir[1].bytes;
   r.crossed_packets = ev.crossed[0].packets + ev.crossed[1].packets;
   r.crossed_bytes = ev.crossed[0].bytes + ev.crossed[1].bytes;
+  put_direction(ev, r);
   return r;
+}
+
+nlohmann::ordered_json policy_bases_json(const policy::Snapshot& s) {
+  auto out = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < s.basis_count(); ++i) {
+    const auto& b = s.basis(static_cast<policy::BasisId>(i));
+    out.push_back({{"id", b.id},
+                   {"kind", std::string(policy::mechanism_name(b.mechanism))},
+                   {"ref", b.reference.empty() ? b.id : b.reference},
+                   {"status", std::string(policy::status_name(b.status))},
+                   {"expires", b.valid_until_ns == INT64_MAX
+                                   ? nlohmann::ordered_json(nullptr)
+                                   : nlohmann::ordered_json(format_time(
+                                         TimePoint(std::chrono::nanoseconds(b.valid_until_ns))))}});
+  }
+  return out;
 }
 
 }  // namespace dc::audit

@@ -19,4 +19,9 @@ FlowRecord to_flow_record(const FlowOutcome& ev, const std::string& hmac_key);
 // tried to cross an isolation boundary (no link between its zones).
 bool audit_worthy(const FlowOutcome& ev);
 
+// The policy's legal bases as the audit log records them in `start` and `policy_reload` records
+// (so `audit report` can list expiries without the policy file): [{id, kind, ref, status,
+// expires}], `expires` the RFC 3339 instant the basis stops being valid (null: never).
+nlohmann::ordered_json policy_bases_json(const policy::Snapshot& s);
+
 }  // namespace dc::audit

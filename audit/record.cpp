@@ -214,7 +214,9 @@ nlohmann::ordered_json flow_record_body(const FlowRecord& f) {
     j["legal_basis"] = nullptr;
   } else {
     j["legal_basis"] = {{"kind", f.legal_basis}, {"ref", f.legal_basis_ref}};
+    if (!f.legal_basis_id.empty()) j["legal_basis"]["id"] = f.legal_basis_id;
   }
+  j["bases_considered"] = f.bases_considered;
   j["verdict"] = f.verdict;
   j["action"] = f.action;
   j["reasons"] = f.reasons;
@@ -243,6 +245,13 @@ nlohmann::ordered_json flow_record_body(const FlowRecord& f) {
                {"bytes_toserver", f.bytes_toserver},
                {"bytes_toclient", f.bytes_toclient}};
   j["crossed"] = {{"packets", f.crossed_packets}, {"bytes", f.crossed_bytes}};
+  if (f.foreign_side.empty()) {
+    j["foreign"] = j["exported"] = j["received"] = nullptr;
+  } else {
+    j["foreign"] = f.foreign_side;
+    j["exported"] = {{"packets", f.exported_packets}, {"bytes", f.exported_bytes}};
+    j["received"] = {{"packets", f.received_packets}, {"bytes", f.received_bytes}};
+  }
   j["policy_sha256"] = f.policy_sha256;
   j["evidence"] = f.evidence ? evidence_to_json(*f.evidence) : nlohmann::ordered_json(nullptr);
   j["evidence_missing"] = f.evidence_missing.empty() ? nlohmann::ordered_json(nullptr)

@@ -109,9 +109,13 @@ struct FlowRecord {
   std::string dest_zone;
   std::string counterparty;     // empty: none matched
   std::string legal_basis;      // "security_assessment" | "standard_contract" | ... ; empty: none
-  std::string legal_basis_ref;  // approval reference number
-  std::string verdict;          // "allow" | "block" | "alert"
-  std::string action;           // "forward" | "drop" | "reset" | "alert"
+  std::string legal_basis_ref;  // approval reference number (the basis id when it has none)
+  std::string legal_basis_id;   // the basis's stable id in the policy: the join key
+  // Every legal basis of the counterparty, as judged for this flow (docs/audit-format.md):
+  // [{id, kind, ref, outcome, category?}], outcome "covers", "valid", "expired", ...
+  nlohmann::ordered_json bases_considered = nlohmann::ordered_json::array();
+  std::string verdict;  // "allow" | "block" | "alert"
+  std::string action;   // "forward" | "drop" | "reset" | "alert"
   // Ordered reasons, most decisive first: {kind, action, category?, detector?, count?,
   // counterparty?, basis?} objects (docs/audit-format.md).
   nlohmann::ordered_json reasons = nlohmann::ordered_json::array();
@@ -131,6 +135,11 @@ struct FlowRecord {
   // What the appliance forwarded (both directions): a flow blocked after some of its packets
   // crossed says so here, next to `verdict: block`.
   std::uint64_t crossed_packets = 0, crossed_bytes = 0;
+  // Border flows: which end is foreign ("dest" or "src"; empty: not a border flow) and what was
+  // forwarded towards it (exported) and back from it (received).
+  std::string foreign_side;
+  std::uint64_t exported_packets = 0, exported_bytes = 0;
+  std::uint64_t received_packets = 0, received_bytes = 0;
   std::string policy_sha256;
   std::optional<EvidenceRef> evidence;
   std::string evidence_missing;  // a blocked flow's capture absent or partial: why ("" none)

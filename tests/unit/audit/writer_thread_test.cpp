@@ -151,6 +151,76 @@ TEST_F(BoundaryTest, FormatterNamesEverythingFromTheSnapshot) {
   EXPECT_FALSE(audit_worthy(o));
 }
 
+// Index of the snapshot entity whose id is `id` (counterparty, basis or category).
+template <class Count, class At>
+uint16_t index_of(Count count, At at, const std::string& id) {
+  for (std::size_t i = 0; i < count(); ++i)
+    if (at(static_cast<uint16_t>(i)).id == id) return static_cast<uint16_t>(i);
+  ADD_FAILURE() << "no " << id;
+  return 0xffff;
+}
+
+TEST_F(BoundaryTest, RecordNamesTheCoveringBasisOrWhyNoneCovered) {
+  const auto& s = *snap_;
+  const uint16_t eu =
+      index_of([&] { return s.counterparty_count(); },
+               [&](uint16_t i) -> const auto& { return s.counterparty(i); }, "eu-hq");
+  auto basis = [&](const char* id) {
+    return index_of(
+        [&] { return s.basis_count(); }, [&](uint16_t i) -> const auto& { return s.basis(i); }, id);
+  };
+  auto category = [&](const char* id) {
+    return index_of([&] { return s.category_count(); },
+                    [&](uint16_t i) -> const auto& { return s.category(i); }, id);
+  };
+  // An ID number to eu-hq, covered by its standard contract.
+  FlowOutcome o = border_flow(8, OutcomeVerdict::kAllow);
+  o.adm.counterparty = eu;
+  o.adm.foreign = policy::Side::kResponder;
+  o.crossed[0] = {5, 1500};
+  o.crossed[1] = {4, 800};
+  auto& v = o.verdict_detail;
+  v.reason_count = 2;
+  v.reasons[0] = {};
+  v.reasons[0].kind = policy::ReasonKind::kWhitelisted;
+  v.reasons[0].counterparty = eu;
+  v.reasons[0].basis = basis("SCC-2025-0042");
+  v.reasons[1] = {};
+  v.reasons[1].kind = policy::ReasonKind::kPersonalUnderBasis;
+  v.reasons[1].category = category("pi.identity");
+  v.reasons[1].basis = basis("SCC-2025-0042");
+  FlowRecord r = to_flow_record(o, "");
+  EXPECT_EQ(r.legal_basis, "standard_contract");
+  EXPECT_EQ(r.legal_basis_id, "SCC-2025-0042");
+  ASSERT_EQ(r.bases_considered.size(), 2u);
+  EXPECT_EQ(r.bases_considered[0]["outcome"], "covers");
+  EXPECT_EQ(r.bases_considered[1]["id"], "SA-2025-0001");
+  EXPECT_EQ(r.bases_considered[1]["outcome"], "valid");
+  EXPECT_EQ(r.foreign_side, "dest");
+  EXPECT_EQ(r.exported_bytes, 1500u);
+  EXPECT_EQ(r.received_bytes, 800u);
+  auto body = flow_record_body(r);
+  EXPECT_EQ(body["legal_basis"]["id"], "SCC-2025-0042");
+  EXPECT_EQ(body["exported"]["bytes"], 1500u);
+  // Card numbers: no basis covers them; blocked. The record names no basis, and says why.
+  o.verdict = OutcomeVerdict::kBlock;
+  v.reasons[1].kind = policy::ReasonKind::kPersonalWithoutBasis;
+  v.reasons[1].category = category("pi.financial_account");
+  v.reasons[1].basis = policy::kNoBasis;
+  std::swap(v.reasons[0], v.reasons[1]);
+  r = to_flow_record(o, "");
+  EXPECT_EQ(r.legal_basis, "");
+  EXPECT_TRUE(flow_record_body(r)["legal_basis"].is_null());
+  ASSERT_EQ(r.bases_considered.size(), 2u);
+  for (const auto& b : r.bases_considered) {
+    EXPECT_EQ(b["outcome"], "does_not_cover") << b.dump();
+    EXPECT_EQ(b["category"], "pi.financial_account");
+  }
+  // A flow that does not cross the border has no direction.
+  o.adm.border = false;
+  EXPECT_TRUE(flow_record_body(to_flow_record(o, ""))["exported"].is_null());
+}
+
 TEST_F(BoundaryTest, WriterRecordsBorderFlowsAndKeepsEvidenceOfBlockedOnes) {
   TempDir dir("boundary");
   FakeClock clock;
