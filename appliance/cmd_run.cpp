@@ -8,6 +8,8 @@
 #include "appliance/command.hpp"
 #include "appliance/config.hpp"
 #include "appliance/control_plane.hpp"
+#include "appliance/log.hpp"
+#include "appliance/telemetry.hpp"
 #include "base/file.hpp"
 
 namespace dc::appliance {
@@ -22,6 +24,9 @@ void print_usage(FILE* out) {
                "  --max-seconds N     stop after N seconds\n"
                "  --eal ARG           extra EAL argument (repeatable), e.g. --eal=--no-shconf\n"
                "  --stats-json FILE   also write the final counters as JSON to FILE\n"
+               "  --log-level LEVEL   debug, info (default), notice, warning or error\n"
+               "  --log-target T      auto (default: the journal when run by systemd), stderr\n"
+               "                      or journal\n"
                "Stops cleanly on SIGINT/SIGTERM and prints the final counters.\n");
 }
 
@@ -30,7 +35,7 @@ bool parse_positive(const char* name, const std::string& v, long& out) {
   char* end = nullptr;
   out = std::strtol(v.c_str(), &end, 10);
   if (*end == '\0' && out > 0) return true;
-  std::fprintf(stderr, "datacustoms run: %s needs a positive integer, got '%s'\n", name, v.c_str());
+  log::error("%s needs a positive integer, got '%s'", name, v.c_str());
   return false;
 }
 
@@ -55,8 +60,25 @@ int parse_options(const std::vector<std::string>& args, RunOptions& o) {
       o.stats_json = v;
     } else if (value("--eal")) {
       o.extra_eal.push_back(v);
+    } else if (value("--log-level")) {
+      log::Level l;
+      if (!log::parse_level(v, l)) {
+        log::error("--log-level: '%s' is not one of debug, info, notice, warning, error",
+                   v.c_str());
+        return 2;
+      }
+      log::set_level(l);
+    } else if (value("--log-target")) {
+      if (v == "auto" || v == "stderr" || v == "journal") {
+        log::set_target(v == "auto"     ? log::Target::kAuto
+                        : v == "stderr" ? log::Target::kStderr
+                                        : log::Target::kJournal);
+      } else {
+        log::error("--log-target: '%s' is not one of auto, stderr, journal", v.c_str());
+        return 2;
+      }
     } else {
-      std::fprintf(stderr, "datacustoms run: unknown or incomplete option '%s'\n", a.c_str());
+      log::error("unknown or incomplete option '%s'", a.c_str());
       print_usage(stderr);
       return 2;
     }
@@ -68,22 +90,26 @@ int run(const std::vector<std::string>& args) {
   RunOptions opt;
   if (int rc = parse_options(args, opt); rc >= 0) return rc;
   if (opt.config_path.empty()) {
-    std::fprintf(stderr, "datacustoms run: --config FILE is required\n");
+    log::error("--config FILE is required");
     print_usage(stderr);
     return 2;
   }
   if (auto f = base::open_regular_file(opt.config_path); !f) {
-    std::fprintf(stderr, "datacustoms run: cannot read configuration: %s\n",
-                 f.error().message.c_str());
+    log::error("cannot read configuration: %s", f.error().message.c_str());
     return 2;
   }
   std::vector<Diagnostic> diags;
   auto cfg = load_appliance_config(opt.config_path, diags);
-  for (const auto& d : diags) std::fprintf(stderr, "%s\n", d.str().c_str());
+  for (const auto& d : diags)
+    log::write(d.str().find(": warning: ") != std::string::npos ? log::Level::kWarning
+                                                                : log::Level::kError,
+               {}, "%s", d.str().c_str());
   if (!cfg) {
-    std::fprintf(stderr, "datacustoms run: %s; nothing started\n", cfg.error().message.c_str());
+    log::error("%s; nothing started", cfg.error().message.c_str());
     return 2;
   }
+  telemetry_set_version(DC_VERSION);
+  log::info("datacustoms %s", DC_VERSION);
   ControlPlane control(std::move(opt), std::move(cfg.value()));
   return control.run();
 }
