@@ -101,9 +101,9 @@ int run(const std::vector<std::string>& args) {
   std::vector<Diagnostic> diags;
   auto cfg = load_appliance_config(opt.config_path, diags);
   for (const auto& d : diags)
-    log::write(d.str().find(": warning: ") != std::string::npos ? log::Level::kWarning
-                                                                : log::Level::kError,
-               {}, "%s", d.str().c_str());
+    log::diagnostic(d.str().find(": warning: ") != std::string::npos ? log::Level::kWarning
+                                                                     : log::Level::kError,
+                    d.str());
   if (!cfg) {
     log::error("%s; nothing started", cfg.error().message.c_str());
     return 2;

@@ -91,9 +91,10 @@ int ControlPlane::set_up_ports() {
         std::string names;
         for (size_t z = 0; z < snap->zone_count(); ++z)
           names += (z ? ", " : "") + snap->zone(static_cast<policy::ZoneId>(z)).id;
-        log::write(log::Level::kError, {.port = p.name.c_str()},
-                   "%s:%d:1: error: port '%s': zone '%s' is not a zone of the policy (zones: %s)",
-                   cfg_.path.c_str(), p.line, p.name.c_str(), p.zone.c_str(), names.c_str());
+        log::diagnostic(log::Level::kError,
+                        cfg_.path + ":" + std::to_string(p.line) + ":1: error: port '" + p.name +
+                            "': zone '" + p.zone +
+                            "' is not a zone of the policy (zones: " + names + ")");
         zone_errors = true;
         continue;
       }
@@ -325,7 +326,8 @@ int ControlPlane::open_audit() {
   }
   const auto& ac = cfg_.audit;
   auto fail = [&](const std::string& msg) {
-    log::error("%s:%d:1: error: [audit] %s", cfg_.path.c_str(), ac.line, msg.c_str());
+    log::diagnostic(log::Level::kError,
+                    cfg_.path + ":" + std::to_string(ac.line) + ":1: error: [audit] " + msg);
     log::error("audit trail not available; nothing started");
     return 2;
   };
@@ -440,7 +442,8 @@ int ControlPlane::open_key_intake() {
   const TlsConfig& tc = cfg_.tls;
   if (tc.key_socket.empty()) return 0;
   auto fail = [&](const std::string& msg) {
-    log::error("%s:%d:1: error: [tls] %s", cfg_.path.c_str(), tc.line, msg.c_str());
+    log::diagnostic(log::Level::kError,
+                    cfg_.path + ":" + std::to_string(tc.line) + ":1: error: [tls] " + msg);
     log::error("key intake not available; nothing started");
     return 2;
   };

@@ -127,6 +127,13 @@ void set_policy_hash(const std::string& sha256_hex) {
   g_policy_hash = sha256_hex;
 }
 
+void diagnostic(Level l, const std::string& text) {
+  if (static_cast<int>(l) < g_level.load(std::memory_order_relaxed)) return;
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (to_journal()) return send_journal(l, Fields{}, text);
+  std::fprintf(stderr, "%s\n", text.c_str());
+}
+
 void vwrite(Level l, const Fields& f, const char* fmt, va_list ap) { emit(l, f, fmt, ap); }
 
 void write(Level l, const Fields& f, const char* fmt, ...) {

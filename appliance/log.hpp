@@ -35,6 +35,11 @@ struct Fields {
 void write(Level l, const Fields& f, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
 void vwrite(Level l, const Fields& f, const char* fmt, va_list ap);
 
+// A compiler-style diagnostic ("file:line:col: error: message") as is: on stderr without
+// timestamp or level, so that editors and scripts read it like `policy check`'s output; in the
+// journal with its priority.
+void diagnostic(Level l, const std::string& text);
+
 void debug(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void info(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void notice(const char* fmt, ...) __attribute__((format(printf, 1, 2)));

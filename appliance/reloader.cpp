@@ -20,9 +20,9 @@ Result<std::shared_ptr<const policy::Snapshot>> load_policy(const std::string& p
     if (diagnostics != nullptr)
       diagnostics->push_back(line);
     else
-      log::write(
+      log::diagnostic(
           line.find(": error: ") != std::string::npos ? log::Level::kError : log::Level::kWarning,
-          {}, "%s", line.c_str());
+          line);
   }
   if (!loaded) return loaded.error();
   if (loaded.value() == nullptr)
