@@ -8,6 +8,9 @@
 #include "appliance/command.hpp"
 #include "appliance/config_check.hpp"
 #include "appliance/control_plane.hpp"
+#include "appliance/log.hpp"
+#include "appliance/telemetry.hpp"
+#include "base/file.hpp"
 
 namespace dc::appliance {
 namespace {
@@ -21,6 +24,9 @@ void print_usage(FILE* out) {
                "  --max-seconds N     stop after N seconds\n"
                "  --eal ARG           extra EAL argument (repeatable), e.g. --eal=--no-shconf\n"
                "  --stats-json FILE   also write the final counters as JSON to FILE\n"
+               "  --log-level LEVEL   debug, info (default), notice, warning or error\n"
+               "  --log-target T      auto (default: the journal when run by systemd), stderr\n"
+               "                      or journal\n"
                "Stops cleanly on SIGINT/SIGTERM and prints the final counters.\n");
 }
 
@@ -29,7 +35,7 @@ bool parse_positive(const char* name, const std::string& v, long& out) {
   char* end = nullptr;
   out = std::strtol(v.c_str(), &end, 10);
   if (*end == '\0' && out > 0) return true;
-  std::fprintf(stderr, "datacustoms run: %s needs a positive integer, got '%s'\n", name, v.c_str());
+  log::error("%s needs a positive integer, got '%s'", name, v.c_str());
   return false;
 }
 
@@ -54,8 +60,25 @@ int parse_options(const std::vector<std::string>& args, RunOptions& o) {
       o.stats_json = v;
     } else if (value("--eal")) {
       o.extra_eal.push_back(v);
+    } else if (value("--log-level")) {
+      log::Level l;
+      if (!log::parse_level(v, l)) {
+        log::error("--log-level: '%s' is not one of debug, info, notice, warning, error",
+                   v.c_str());
+        return 2;
+      }
+      log::set_level(l);
+    } else if (value("--log-target")) {
+      if (v == "auto" || v == "stderr" || v == "journal") {
+        log::set_target(v == "auto"     ? log::Target::kAuto
+                        : v == "stderr" ? log::Target::kStderr
+                                        : log::Target::kJournal);
+      } else {
+        log::error("--log-target: '%s' is not one of auto, stderr, journal", v.c_str());
+        return 2;
+      }
     } else {
-      std::fprintf(stderr, "datacustoms run: unknown or incomplete option '%s'\n", a.c_str());
+      log::error("unknown or incomplete option '%s'", a.c_str());
       print_usage(stderr);
       return 2;
     }
@@ -67,7 +90,7 @@ int run(const std::vector<std::string>& args) {
   RunOptions opt;
   if (int rc = parse_options(args, opt); rc >= 0) return rc;
   if (opt.config_path.empty()) {
-    std::fprintf(stderr, "datacustoms run: --config FILE is required\n");
+    log::error("--config FILE is required");
     print_usage(stderr);
     return 2;
   }
@@ -83,17 +106,16 @@ int run(const std::vector<std::string>& args) {
     if (d.error || d.file == opt.config_path) shown.push_back(d);
   print_diagnostics(stderr, shown);
   if (!checked.read_error.empty()) {
-    std::fprintf(stderr, "datacustoms run: cannot read configuration: %s; nothing started\n",
-                 checked.read_error.c_str());
+    log::error("cannot read configuration: %s; nothing started", checked.read_error.c_str());
     return 2;
   }
   if (checked.errors() > 0) {
-    std::fprintf(stderr,
-                 "datacustoms run: %zu problem(s) in %s (`datacustoms config check` lists "
-                 "them); nothing started\n",
-                 checked.errors(), opt.config_path.c_str());
+    log::error("%zu problem(s) in %s (`datacustoms config check` lists them); nothing started",
+               checked.errors(), opt.config_path.c_str());
     return 2;
   }
+  telemetry_set_version(DC_VERSION);
+  log::info("datacustoms %s", DC_VERSION);
   ControlPlane control(std::move(opt), std::move(*checked.config));
   return control.run();
 }

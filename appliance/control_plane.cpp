@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "appliance/log.hpp"
 #include "appliance/report.hpp"
 #include "appliance/telemetry.hpp"
 #include "audit/crypto.hpp"
@@ -58,21 +59,21 @@ int ControlPlane::run() {
 int ControlPlane::load_first_policy() {
   if (cfg_.policy.empty()) {
     if (!cfg_.dataplane.pipeline.allow_without_policy)
-      std::fprintf(stderr,
-                   "datacustoms run: warning: no policy configured: every new flow is dropped "
-                   "(fail closed); set [dataplane] policy\n");
+      log::warning(
+          "no policy configured: every new flow is dropped (fail closed); set [dataplane] policy");
     return 0;
   }
   auto loaded = load_policy(cfg_.policy, cfg_.audit.enabled);
   if (!loaded) {
-    std::fprintf(stderr, "datacustoms run: policy %s not loaded: %s; nothing started\n",
-                 cfg_.policy.c_str(), loaded.error().message.c_str());
+    log::error("policy %s not loaded: %s; nothing started", cfg_.policy.c_str(),
+               loaded.error().message.c_str());
     return 2;
   }
   first_policy_ = loaded.value();
-  std::fprintf(stderr, "datacustoms: policy %s (%s %s) sha256 %s\n", cfg_.policy.c_str(),
-               first_policy_->policy_id().c_str(), first_policy_->policy_version().c_str(),
-               first_policy_->sha256_hex().c_str());
+  log::set_policy_hash(first_policy_->sha256_hex());
+  log::notice("policy %s (%s %s) sha256 %s", cfg_.policy.c_str(),
+              first_policy_->policy_id().c_str(), first_policy_->policy_version().c_str(),
+              first_policy_->sha256_hex().c_str());
   return 0;
 }
 
@@ -91,10 +92,10 @@ int ControlPlane::set_up_ports() {
         std::string names;
         for (size_t z = 0; z < snap->zone_count(); ++z)
           names += (z ? ", " : "") + snap->zone(static_cast<policy::ZoneId>(z)).id;
-        std::fprintf(
-            stderr,
-            "%s:%d:1: error: port '%s': zone '%s' is not a zone of the policy (zones: %s)\n",
-            cfg_.path.c_str(), p.line, p.name.c_str(), p.zone.c_str(), names.c_str());
+        log::diagnostic(log::Level::kError,
+                        cfg_.path + ":" + std::to_string(p.line) + ":1: error: port '" + p.name +
+                            "': zone '" + p.zone +
+                            "' is not a zone of the policy (zones: " + names + ")");
         zone_errors = true;
         continue;
       }
@@ -112,7 +113,7 @@ int ControlPlane::set_up_ports() {
     dc.ports.push_back(ps);
   }
   if (zone_errors) {
-    std::fprintf(stderr, "datacustoms run: port zones do not match the policy; nothing started\n");
+    log::error("port zones do not match the policy; nothing started");
     return 2;
   }
   for (auto [a, b] : cfg_.pairs) {
@@ -130,7 +131,7 @@ int ControlPlane::set_up_ports() {
                                          dc.pipeline.inspect_flows, cfg_.audit.enabled);
   if (snap == nullptr) return 0;  // no generation: reloads fail, new flows fail closed
   if (auto r = reloader_->publish_first(std::move(first_policy_), zones); !r) {
-    std::fprintf(stderr, "datacustoms run: %s; nothing started\n", r.error().message.c_str());
+    log::error("%s; nothing started", r.error().message.c_str());
     return 2;
   }
   dc.pipeline.epoch = reloader_->live();
@@ -156,7 +157,7 @@ int ControlPlane::open_eal() {
   }
   auto session = dataplane::EalSession::open(eal);
   if (!session) {
-    std::fprintf(stderr, "datacustoms run: %s\n", session.error().message.c_str());
+    log::error("%s", session.error().message.c_str());
     return 2;
   }
   eal_ = std::move(session.value());
@@ -166,7 +167,7 @@ int ControlPlane::open_eal() {
 int ControlPlane::start_dataplane() {
   auto dp = dataplane::Dataplane::create(cfg_.dataplane);
   if (!dp) {
-    std::fprintf(stderr, "datacustoms run: %s; nothing started\n", dp.error().message.c_str());
+    log::error("%s; nothing started", dp.error().message.c_str());
     return 2;
   }
   plane_ = std::move(dp.value());
@@ -174,14 +175,13 @@ int ControlPlane::start_dataplane() {
   std::signal(SIGTERM, on_signal);
   std::signal(SIGHUP, on_hup);
   for (const auto& pi : plane_->ports())
-    std::fprintf(stderr, "datacustoms: port %s: driver %s, %u queue(s)%s\n", pi.name.c_str(),
-                 pi.driver.c_str(), pi.queues, pi.rss ? ", symmetric RSS" : "");
+    log::write(log::Level::kInfo, {.port = pi.name.c_str()}, "port %s: driver %s, %u queue(s)%s",
+               pi.name.c_str(), pi.driver.c_str(), pi.queues, pi.rss ? ", symmetric RSS" : "");
   if (auto r = plane_->start(); !r) {
-    std::fprintf(stderr, "datacustoms run: %s\n", r.error().message.c_str());
+    log::error("%s", r.error().message.c_str());
     return 2;
   }
-  telemetry_attach(plane_.get(), &cfg_.dataplane, reloader_->snapshot());
-  telemetry_attach_keys(key_intake_.get());
+  attach_telemetry();
   Reloader::Hooks hooks;
   hooks.plane = plane_.get();
   hooks.channel = channel_.get();
@@ -190,21 +190,25 @@ int ControlPlane::start_dataplane() {
       a->post_event(audit::RecordType::kPolicyReload, std::move(rec));
     };
   hooks.published = [this](const policy::Snapshot* s) {
-    telemetry_attach(plane_.get(), &cfg_.dataplane, s);
+    telemetry_attach(plane_.get(), &cfg_.dataplane, s, reloader_->generation());
+    log::set_policy_hash(s->sha256_hex());
   };
   reloader_->attach(std::move(hooks));
   if (!cfg_.metrics_listen.empty()) {
     auto ms = MetricsServer::start(cfg_.metrics_listen);
     if (ms) {
       metrics_ = std::move(ms.value());
-      std::fprintf(stderr, "datacustoms: Prometheus metrics on http://%s/metrics\n",
-                   cfg_.metrics_listen.c_str());
+      log::info("Prometheus metrics on http://%s/metrics", metrics_->address().c_str());
     } else {
       // Observability is not worth stopping the border for: warn and run without it.
-      std::fprintf(stderr, "datacustoms run: warning: %s\n", ms.error().message.c_str());
+      log::warning("%s", ms.error().message.c_str());
     }
   }
-  std::fprintf(stderr, "datacustoms: running with %u worker(s); Ctrl-C stops\n", plane_->workers());
+  const policy::Snapshot* snap = reloader_->snapshot();
+  std::string status = "running with " + std::to_string(plane_->workers()) + " worker(s)" +
+                       (snap ? ", policy " + snap->policy_id() + " " + snap->policy_version() : "");
+  log::notice("%s; Ctrl-C stops", status.c_str());
+  service::ready(status);
   return 0;
 }
 
@@ -225,7 +229,44 @@ void ControlPlane::report_failures() {
   }
 }
 
-// SIGHUP reloads the policy (appliance/reloader); every turn frees generations nobody can reach.
+// The telemetry registry: the dataplane, the live policy, and what the control plane adds.
+void ControlPlane::attach_telemetry() {
+  telemetry_attach(plane_.get(), &cfg_.dataplane, reloader_->snapshot(), reloader_->generation());
+  telemetry_attach_keys(key_intake_.get());
+  ControlView view;
+  view.reloads = &reloader_->counters();
+  view.audit = channel_.get();
+  view.started = started_;
+  // A big policy may take a while to compile; `ctl reload` waits as long.
+  view.reload = [this] { return reloads_.request(std::chrono::minutes(5)); };
+  telemetry_attach_control(std::move(view));
+}
+
+void ControlPlane::do_reload() {
+  service::reloading();
+  ReloadResult r = reloader_->reload();
+  const policy::Snapshot* snap = reloader_->snapshot();
+  std::string status = "running with " + std::to_string(plane_->workers()) + " worker(s)" +
+                       (snap ? ", policy " + snap->policy_id() + " " + snap->policy_version() +
+                                   " (generation " + std::to_string(reloader_->generation()) + ")"
+                             : "");
+  if (!r.ok) status += "; last reload rejected: " + r.error;
+  service::ready(status);
+  reloads_.complete(std::move(r));
+}
+
+// WatchdogSec=: a ping only once every worker has passed a quiescent state since the last one
+// (an RCU grace period over), so a stuck worker stops the pings and systemd restarts the unit.
+void ControlPlane::watchdog(std::chrono::steady_clock::time_point now) {
+  if (!watchdog_.enabled()) return;
+  if (watchdog_token_ == 0) watchdog_token_ = plane_->grace_start();
+  if (!watchdog_.due(now) || !plane_->grace_over(watchdog_token_)) return;
+  watchdog_.ping(now);
+  watchdog_token_ = plane_->grace_start();
+}
+
+// SIGHUP and `ctl reload` reload the policy (appliance/reloader); every turn frees generations
+// nobody can reach.
 void ControlPlane::serve() {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
@@ -234,7 +275,8 @@ void ControlPlane::serve() {
   uint64_t last_rx = 0;
   while (!g_stop.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (g_reload.exchange(false)) reloader_->reload();
+    const bool hup = g_reload.exchange(false);
+    if (reloads_.pending() || hup) do_reload();
     reloader_->reclaim();
     auto now = clock::now();
     if (uint64_t rx = plane_->total_rx(); rx != last_rx) {
@@ -243,11 +285,12 @@ void ControlPlane::serve() {
     }
     if (opt_.idle_exit_ms > 0 &&
         now - last_change >= std::chrono::milliseconds(opt_.idle_exit_ms)) {
-      std::fprintf(stderr, "datacustoms: input idle for %ld ms, stopping\n", opt_.idle_exit_ms);
+      log::info("input idle for %ld ms, stopping", opt_.idle_exit_ms);
       break;
     }
     if (opt_.max_seconds > 0 && now - start >= std::chrono::seconds(opt_.max_seconds)) break;
     if (now - last_failure_check_ >= std::chrono::seconds(1)) report_failures();
+    watchdog(now);
   }
 }
 
@@ -280,14 +323,14 @@ audit::WriterOptions ControlPlane::writer_options(const std::string& dir) const 
 int ControlPlane::open_audit() {
   if (!cfg_.audit.enabled) {
     if (reloader_->snapshot() != nullptr)
-      std::fprintf(stderr,
-                   "datacustoms run: warning: no [audit] table: flow verdicts are not recorded\n");
+      log::warning("no [audit] table: flow verdicts are not recorded");
     return 0;
   }
   const auto& ac = cfg_.audit;
   auto fail = [&](const std::string& msg) {
-    std::fprintf(stderr, "%s:%d:1: error: [audit] %s\n", cfg_.path.c_str(), ac.line, msg.c_str());
-    std::fprintf(stderr, "datacustoms run: audit trail not available; nothing started\n");
+    log::diagnostic(log::Level::kError,
+                    cfg_.path + ":" + std::to_string(ac.line) + ":1: error: [audit] " + msg);
+    log::error("audit trail not available; nothing started");
     return 2;
   };
   std::string dir = expand(ac.dir);
@@ -342,12 +385,14 @@ int ControlPlane::open_audit() {
     });
   }
   auditor_->start();
-  std::fprintf(stderr, "datacustoms: audit log %s\n", dir.c_str());
+  log::info("audit log %s", dir.c_str());
   return 0;
 }
 
 int ControlPlane::finish() {
   int exit_code = 0;
+  service::stopping();
+  reloads_.close();  // a `ctl reload` waiting now gets "stopping"
   metrics_.reset();
   telemetry_detach();  // before the counters it reads go away
   plane_->stop();
@@ -376,8 +421,7 @@ int ControlPlane::finish() {
         static_cast<unsigned long long>(st.opens), static_cast<unsigned long long>(st.updates),
         static_cast<unsigned long long>(st.group_commits));
     if (!r) {
-      std::fprintf(stderr, "datacustoms run: closing the audit log failed: %s\n",
-                   r.error().message.c_str());
+      log::error("closing the audit log failed: %s", r.error().message.c_str());
       exit_code = 1;
     }
     close_witnesses();
@@ -386,7 +430,7 @@ int ControlPlane::finish() {
     std::FILE* f = std::fopen(opt_.stats_json.c_str(), "w");
     std::string j = counters_json(*plane_, cfg_.dataplane, key_intake_ ? &key_stats : nullptr);
     if (f == nullptr || std::fwrite(j.data(), 1, j.size(), f) != j.size()) {
-      std::fprintf(stderr, "datacustoms run: cannot write %s\n", opt_.stats_json.c_str());
+      log::error("cannot write %s", opt_.stats_json.c_str());
       exit_code = 2;
     }
     if (f != nullptr) std::fclose(f);
@@ -400,8 +444,9 @@ int ControlPlane::open_key_intake() {
   const TlsConfig& tc = cfg_.tls;
   if (tc.key_socket.empty()) return 0;
   auto fail = [&](const std::string& msg) {
-    std::fprintf(stderr, "%s:%d:1: error: [tls] %s\n", cfg_.path.c_str(), tc.line, msg.c_str());
-    std::fprintf(stderr, "datacustoms run: key intake not available; nothing started\n");
+    log::diagnostic(log::Level::kError,
+                    cfg_.path + ":" + std::to_string(tc.line) + ":1: error: [tls] " + msg);
+    log::error("key intake not available; nothing started");
     return 2;
   };
   auto h = KeyHandoff::create(static_cast<unsigned>(cfg_.dataplane.worker_lcores.size()),
@@ -420,8 +465,7 @@ int ControlPlane::open_key_intake() {
       std::move(kc), [h = key_handoff_.get()](const KeyLine& k) { return h->publish(k) == 0; });
   if (!ki) return fail(ki.error().message);
   key_intake_ = std::move(ki.value());
-  std::fprintf(stderr, "datacustoms: key intake on %s (mode %04o)\n", key_intake_->path().c_str(),
-               tc.key_socket_mode);
+  log::info("key intake on %s (mode %04o)", key_intake_->path().c_str(), tc.key_socket_mode);
   return 0;
 }
 
@@ -454,7 +498,7 @@ Result<void> ControlPlane::open_witnesses() {
 void ControlPlane::close_witnesses() {
   if (!witnesses_) return;
   auto r = witnesses_->stop();
-  if (!r) std::fprintf(stderr, "datacustoms run: %s\n", r.error().message.c_str());
+  if (!r) log::error("%s", r.error().message.c_str());
   for (const auto& s : witnesses_->stats()) {
     std::fprintf(stdout, "witness %s: published %llu, failures %llu in %llu episodes%s%s\n",
                  s.name.c_str(), static_cast<unsigned long long>(s.published),

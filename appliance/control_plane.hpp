@@ -12,7 +12,9 @@
 #include "appliance/config.hpp"
 #include "appliance/key_intake.hpp"
 #include "appliance/metrics.hpp"
+#include "appliance/reload_mailbox.hpp"
 #include "appliance/reloader.hpp"
+#include "appliance/service_notify.hpp"
 #include "audit/witness.hpp"
 #include "audit/writer_thread.hpp"
 #include "dataplane/audit_channel.hpp"
@@ -51,7 +53,10 @@ class ControlPlane {
   void close_witnesses();
   int open_key_intake();  // [tls] key_socket: hand-off rings and the intake thread
   int start_dataplane();
-  void serve();  // the control loop
+  void serve();      // the control loop
+  void do_reload();  // SIGHUP or `ctl reload`: on the control thread, with sd_notify around it
+  void watchdog(std::chrono::steady_clock::time_point now);  // WatchdogSec= pings
+  void attach_telemetry();
   int finish();  // stops the workers, prints and writes the final counters, closes the log
   void report_failures();  // fail-closed drops since the last look, as audit records
   audit::WriterOptions writer_options(const std::string& dir) const;
@@ -73,6 +78,10 @@ class ControlPlane {
   std::unique_ptr<KeyIntake> key_intake_;
   std::unique_ptr<dataplane::Dataplane> plane_;
   std::unique_ptr<MetricsServer> metrics_;
+  ReloadMailbox reloads_;  // `ctl reload` requests from telemetry threads
+  service::Watchdog watchdog_;
+  uint64_t watchdog_token_ = 0;  // grace period the workers must pass before the next ping
+  std::chrono::system_clock::time_point started_ = std::chrono::system_clock::now();
   std::vector<uint64_t> failure_seen_;  // fail-closed drops already reported, per condition
   std::chrono::steady_clock::time_point last_failure_check_{};
 };

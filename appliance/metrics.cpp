@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "appliance/log.hpp"
 #include "appliance/telemetry.hpp"
 
 namespace dc::appliance {
@@ -26,21 +27,47 @@ int serve_metrics(mg_connection* conn, void*) {
   return 200;
 }
 
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
 }  // namespace
 
+Result<std::string> metrics_bind_address(const std::string& listen, bool& defaulted) {
+  defaulted = false;
+  if (all_digits(listen)) {
+    defaulted = true;
+    return "127.0.0.1:" + listen;
+  }
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || !all_digits(listen.substr(colon + 1)))
+    return make_error("metrics: listen = \"" + listen +
+                      "\": expected ADDRESS:PORT (\"127.0.0.1:9464\", \"[::1]:9464\") or PORT");
+  return listen;
+}
+
 Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen) {
+  bool defaulted = false;
+  auto bind = metrics_bind_address(listen, defaulted);
+  if (!bind) return bind.error();
+  if (defaulted)
+    log::warning(
+        "[metrics] listen = \"%s\" has no address: bound to %s (loopback only); write "
+        "\"ADDRESS:%s\" to expose it elsewhere",
+        listen.c_str(), bind->c_str(), listen.c_str());
   static bool initialised = false;
   if (!initialised) {
     mg_init_library(0);
     initialised = true;
   }
   std::unique_ptr<MetricsServer> m(new MetricsServer());
-  const char* options[] = {"listening_ports", listen.c_str(), "num_threads", "1", nullptr};
+  m->address_ = *bind;
+  const char* options[] = {"listening_ports", m->address_.c_str(), "num_threads", "1", nullptr};
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof callbacks);
   m->ctx_ = mg_start(&callbacks, nullptr, options);
   if (m->ctx_ == nullptr)
-    return make_error("metrics: cannot listen on " + listen + " (address in use or invalid)");
+    return make_error("metrics: cannot listen on " + m->address_ + " (address in use or invalid)");
   mg_set_request_handler(m->ctx_, "/metrics", serve_metrics, nullptr);
   return m;
 }

@@ -1,18 +1,30 @@
 // Policy generations: load, publish, record, and free once unreachable (appliance/reloader.hpp).
 #include "appliance/reloader.hpp"
 
-#include <cstdio>
+#include <chrono>
+#include <sstream>
 
 #include "audit/flow_format.hpp"
+#include "appliance/log.hpp"
+#include "base/hash.hpp"
 #include "policy/policy.hpp"
 
 namespace dc::appliance {
 
 Result<std::shared_ptr<const policy::Snapshot>> load_policy(const std::string& path,
-                                                            bool audit_trail) {
+                                                            bool audit_trail,
+                                                            std::vector<std::string>* diagnostics) {
   policy::Diagnostics pd(path);
   auto loaded = policy::load_policy_file(path, pd);
-  if (std::string text = pd.format(); !text.empty()) std::fprintf(stderr, "%s", text.c_str());
+  std::istringstream lines(pd.format());
+  for (std::string line; std::getline(lines, line);) {
+    if (diagnostics != nullptr)
+      diagnostics->push_back(line);
+    else
+      log::diagnostic(
+          line.find(": error: ") != std::string::npos ? log::Level::kError : log::Level::kWarning,
+          line);
+  }
   if (!loaded) return loaded.error();
   if (loaded.value() == nullptr)
     return make_error(std::to_string(pd.error_count()) + " error(s) in " + path);
@@ -70,42 +82,83 @@ Result<void> Reloader::publish_first(std::shared_ptr<const policy::Snapshot> sna
   return {};
 }
 
-void Reloader::reload() {
-  const std::string old_sha = current_ ? current_->snapshot->sha256_hex() : "";
-  nlohmann::ordered_json rec = {{"file", path_}, {"previous_sha256", old_sha}};
-  auto record = [&] {
-    if (hooks_.record) hooks_.record(rec);
-  };
-  auto fail = [&](const std::string& why) {
-    std::fprintf(stderr, "datacustoms: policy reload failed: %s; policy %s stays live\n",
-                 why.c_str(), old_sha.c_str());
-    rec["result"] = "failed";
-    rec["error"] = why;
-    record();
-  };
-  if (!current_) return fail("no policy configured ([dataplane] policy)");
-  auto loaded = load_policy(path_, audit_trail_);
-  if (!loaded) return fail(loaded.error().message);
-  std::vector<uint16_t> zones;
-  for (const auto& p : ports_) {
-    uint16_t z = loaded.value()->find_zone(p.zone);
-    if (z == policy::kNoZone)
-      return fail("port '" + p.name + "': zone '" + p.zone + "' is not a zone of the new policy");
-    zones.push_back(z);
+namespace {
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void Reloader::reject(ReloadResult& res, const std::string& why) {
+  res.ok = false;
+  res.error = why;
+  ++counters_.rejected;
+  counters_.last_failed_unix.store(unix_now());
+  log::error("policy reload failed: %s; policy %s stays live", why.c_str(),
+             res.previous_sha256.c_str());
+  for (const auto& d : res.diagnostics) log::error("  %s", d.c_str());
+}
+
+// The record lists every diagnostic and the SHA-256 of the file as read, so that a rejected
+// file can be found again (docs/audit-format.md "policy_reload").
+ReloadResult Reloader::reload() {
+  ReloadResult res;
+  res.file = path_;
+  res.previous_sha256 = current_ ? current_->snapshot->sha256_hex() : "";
+  if (!current_) {
+    reject(res, "no policy configured ([dataplane] policy)");
+  } else {
+    if (auto h = base::sha256_file_hex(path_, {.max_bytes = 64u << 20}); h) res.file_sha256 = *h;
+    auto loaded = load_policy(path_, audit_trail_, &res.diagnostics);
+    std::vector<uint16_t> zones;
+    std::string why = loaded ? "" : loaded.error().message;
+    for (size_t i = 0; loaded && why.empty() && i < ports_.size(); ++i) {
+      uint16_t z = loaded.value()->find_zone(ports_[i].zone);
+      if (z == policy::kNoZone)
+        why = "port '" + ports_[i].name + "': zone '" + ports_[i].zone +
+              "' is not a zone of the new policy";
+      zones.push_back(z);
+    }
+    if (why.empty()) {
+      auto ep = build(loaded.value(), zones);
+      if (ep)
+        publish(std::move(ep.value()));
+      else
+        why = ep.error().message;
+    }
+    if (!why.empty())
+      reject(res, why);
+    else
+      res.ok = true;
   }
-  auto ep = build(loaded.value(), zones);
-  if (!ep) return fail(ep.error().message);
-  publish(std::move(ep.value()));
-  const policy::Snapshot& s = *current_->snapshot;
-  rec["result"] = "ok";
-  rec["generation"] = generation_;
-  rec["policy_sha256"] = s.sha256_hex();
-  rec["policy_version"] = s.policy_version();
-  rec["bases"] = audit::policy_bases_json(s);
-  record();
-  std::fprintf(stderr, "datacustoms: policy reloaded: %s %s sha256 %s (generation %u)\n",
-               s.policy_id().c_str(), s.policy_version().c_str(), s.sha256_hex().c_str(),
-               generation_);
+  res.generation = generation_;
+  if (current_) {
+    const policy::Snapshot& s = *current_->snapshot;
+    res.policy_id = s.policy_id();
+    res.policy_version = s.policy_version();
+    res.policy_sha256 = s.sha256_hex();
+  }
+  nlohmann::ordered_json rec = {{"file", path_},
+                                {"file_sha256", res.file_sha256},
+                                {"previous_sha256", res.previous_sha256},
+                                {"result", res.ok ? "ok" : "failed"}};
+  if (res.ok) {
+    ++counters_.ok;
+    counters_.last_ok_unix.store(unix_now());
+    rec["generation"] = generation_;
+    rec["policy_sha256"] = res.policy_sha256;
+    rec["policy_version"] = res.policy_version;
+    rec["bases"] = audit::policy_bases_json(*current_->snapshot);
+    log::notice("policy reloaded: %s %s sha256 %s (generation %u)", res.policy_id.c_str(),
+                res.policy_version.c_str(), res.policy_sha256.c_str(), generation_);
+    for (const auto& d : res.diagnostics) log::warning("  %s", d.c_str());
+  } else {
+    rec["error"] = res.error;
+  }
+  rec["diagnostics"] = res.diagnostics;
+  if (hooks_.record) hooks_.record(rec);
+  return res;
 }
 
 // One generation's way out, in order. The grace period comes first: until it is over a worker
@@ -124,7 +177,7 @@ bool Reloader::advance(Retiring& r) {
     r.stage = Stage::kRecords;
   }
   if (hooks_.channel != nullptr && !hooks_.channel->handled(r.mark)) return false;
-  std::fprintf(stderr, "datacustoms: policy generation %u freed\n", r.epoch->generation);
+  log::info("policy generation %u freed", r.epoch->generation);
   return true;
 }
 

@@ -20,11 +20,33 @@
 
 namespace dc::appliance {
 
-// Loads and compiles a policy file; its diagnostics go to stderr. The error says why not.
+// Loads and compiles a policy file. Its diagnostics (one formatted line each, warnings too) go
+// to `diagnostics`, or to the log when that is null. The error says why not.
 // `audit_trail`: whether this appliance has an [audit] table; a policy whose audit_unavailable
 // mode is "closed" is refused without one (border flows would cross unrecorded).
-Result<std::shared_ptr<const policy::Snapshot>> load_policy(const std::string& path,
-                                                            bool audit_trail);
+Result<std::shared_ptr<const policy::Snapshot>> load_policy(
+    const std::string& path, bool audit_trail, std::vector<std::string>* diagnostics = nullptr);
+
+// The outcome of one reload, as `datacustoms ctl reload`, the policy_reload record, the log
+// and the metrics report it.
+struct ReloadResult {
+  bool ok = false;
+  std::string file;
+  std::string file_sha256;  // of the file as read for this reload ("" when it could not be read)
+  std::string error;        // why it was rejected ("" when ok)
+  std::vector<std::string> diagnostics;  // every diagnostic of the policy check, in order
+  uint32_t generation = 0;               // the live generation afterwards
+  std::string previous_sha256;           // the live policy before
+  std::string policy_id, policy_version, policy_sha256;  // the live policy afterwards
+};
+
+// Reload outcomes so far (control thread writes, any thread reads).
+struct ReloadCounters {
+  std::atomic<uint64_t> ok{0};
+  std::atomic<uint64_t> rejected{0};
+  std::atomic<int64_t> last_ok_unix{0};      // wall-clock seconds of the last success (0: none)
+  std::atomic<int64_t> last_failed_unix{0};  // of the last rejection (0: none)
+};
 
 class Reloader {
  public:
@@ -56,9 +78,10 @@ class Reloader {
 
   // Once the dataplane runs: where grace periods, writer progress and records come from.
   void attach(Hooks hooks) { hooks_ = std::move(hooks); }
-  // SIGHUP: a new generation from the policy file, or (on any error) none: the old one stays
-  // live. Both outcomes are policy_reload records.
-  void reload();
+  // SIGHUP or `ctl reload`: a new generation from the policy file, or (on any error) none: the
+  // old one stays live. Both outcomes are policy_reload records and are counted.
+  ReloadResult reload();
+  const ReloadCounters& counters() const noexcept { return counters_; }
   // Frees what no worker, flow or queued record can reach any more. Call it often (it never
   // waits): every control-loop turn.
   void reclaim();
@@ -79,6 +102,7 @@ class Reloader {
       std::shared_ptr<const policy::Snapshot> snapshot, const std::vector<uint16_t>& zones);
   void publish(std::unique_ptr<dataplane::PolicyEpoch> epoch);
   bool advance(Retiring& r);  // true: fully freed
+  void reject(ReloadResult& res, const std::string& why);
 
   std::string path_;
   std::vector<Port> ports_;
@@ -90,6 +114,7 @@ class Reloader {
   std::unique_ptr<dataplane::PolicyEpoch> current_;
   std::list<Retiring> retiring_;
   std::atomic<const dataplane::PolicyEpoch*> live_{nullptr};
+  ReloadCounters counters_;
 };
 
 }  // namespace dc::appliance

@@ -71,6 +71,8 @@ class AuditChannel final : public audit::OutcomeSource {
   // finished with all of them (drain() returns only after its consumer is done with a batch).
   uint32_t mark() const noexcept;
   bool handled(uint32_t mark) const noexcept;
+  // Items enqueued that the writer has not finished with yet (its lag; any thread).
+  uint32_t backlog() const noexcept { return mark() - handled_.load(std::memory_order_acquire); }
 
   // The writer's health (false after a write failure until writes succeed again).
   std::atomic<bool> writer_ok{true};

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 
 namespace dc::dataplane {
 
@@ -91,6 +92,7 @@ struct Dataplane::WorkerState {
   std::unique_ptr<Pipeline> pipeline;
   Clock clock;
   BurstOutput out;
+  FlowSnapshot snapshot;  // `ctl flows`: top flows, swept between bursts
 };
 
 Result<std::unique_ptr<Dataplane>> Dataplane::create(const DataplaneConfig& config) {
@@ -351,6 +353,7 @@ int Dataplane::worker_main(void* arg) {
       if (o.n_fwd + o.n_drop + o.n_back > 0) dp->transmit(*ws, p, o);
     }
     ws->pipeline->expire(ws->clock.now());
+    ws->snapshot.step(*ws->flows, q);
   }
   rte_rcu_qsbr_thread_offline(dp->qsbr_, q);
   return 0;
@@ -366,6 +369,28 @@ std::vector<WorkerCounters> Dataplane::worker_counters() const {
   std::vector<WorkerCounters> v;
   for (const auto& ws : workers_) v.push_back(ws->counters);
   return v;
+}
+
+Result<std::vector<FlowBrief>> Dataplane::top_flows(uint32_t top, int timeout_ms) {
+  std::lock_guard<std::mutex> lock(top_flows_mu_);
+  if (!running_) return make_error("the dataplane is not running");
+  std::vector<uint64_t> seq;
+  for (auto& ws : workers_) seq.push_back(ws->snapshot.request(top));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  for (size_t w = 0; w < workers_.size(); ++w)
+    while (!workers_[w]->snapshot.done(seq[w])) {
+      if (std::chrono::steady_clock::now() >= deadline)
+        return make_error("worker " + std::to_string(w) + " did not answer in time");
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  std::vector<FlowBrief> all;
+  for (auto& ws : workers_)
+    all.insert(all.end(), ws->snapshot.result(),
+               ws->snapshot.result() + ws->snapshot.result_count());
+  std::sort(all.begin(), all.end(),
+            [](const FlowBrief& a, const FlowBrief& b) { return a.bytes > b.bytes; });
+  if (all.size() > top) all.resize(top);
+  return all;
 }
 
 FlowTableStats Dataplane::flow_stats() const noexcept {

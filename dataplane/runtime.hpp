@@ -7,11 +7,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "base/result.hpp"
 #include "dataplane/counters.hpp"
+#include "dataplane/flow_snapshot.hpp"
 #include "dataplane/flow_table.hpp"
 #include "dataplane/pipeline.hpp"
 
@@ -96,6 +98,11 @@ class Dataplane {
   std::vector<WorkerCounters> worker_counters() const;
   FlowTableStats flow_stats() const noexcept;
   uint64_t total_rx() const noexcept;
+  // The `top` largest live flows by bytes over all workers (dataplane/flow_snapshot.hpp): each
+  // worker sweeps its own table in bounded steps between bursts; this waits (control side, any
+  // thread; callers are serialised) up to `timeout_ms` for all of them. Error: not running, or
+  // a worker did not answer in time.
+  Result<std::vector<FlowBrief>> top_flows(uint32_t top, int timeout_ms);
   const std::vector<PortInfo>& ports() const noexcept { return ports_; }
   unsigned workers() const noexcept { return static_cast<unsigned>(workers_.size()); }
 
@@ -117,6 +124,7 @@ class Dataplane {
   std::atomic<bool> stop_{false};
   bool running_ = false;
   bool ports_started_ = false;
+  std::mutex top_flows_mu_;
 };
 
 }  // namespace dc::dataplane

@@ -105,13 +105,13 @@ class TelemetryTest(unittest.TestCase):
                 if line and not line.startswith("#"):
                     name, value = line.rsplit(" ", 1)
                     samples[name] = int(value)
-            self.assertEqual(samples['datacustoms_drops_total{reason="spoofed_source"}'],
+            self.assertEqual(samples['datacustoms_dropped_packets_total{reason="spoofed_source"}'],
                              final["drops"]["spoofed_source"])
             self.assertEqual(samples['datacustoms_port_rx_packets_total{port="inside",zone="domestic"}'],
                              final["ports"]["inside"]["rx_packets"])
             self.assertEqual(samples["datacustoms_forwarded_packets_total"], final["totals"]["forwarded"])
             self.assertIn('datacustoms_policy_info{id="ftz-demo"', metrics)
-            self.assertIn("# TYPE datacustoms_drops_total counter", metrics)
+            self.assertIn("# TYPE datacustoms_dropped_packets_total counter", metrics)
         finally:
             if proc and proc.poll() is None:
                 proc.kill()
