@@ -43,6 +43,44 @@ void content_from_type(const char* v, std::size_t n, BodySpec& spec) noexcept {
   }
 }
 
+// ---- identical start of a content view -------------------------------------------------------
+
+void ViewHold::begin(DecoderArena& arena) noexcept {
+  drop();
+  arena_ = &arena;
+  buf_ = static_cast<uint8_t*>(arena.alloc(kWindow));
+  len_ = pos_ = 0;
+}
+
+void ViewHold::keep(std::span<const uint8_t> b) noexcept {
+  if (b.size() >= kWindow) {
+    std::memcpy(buf_, b.data() + b.size() - kWindow, kWindow);
+    len_ = kWindow, pos_ = 0;
+    return;
+  }
+  const std::size_t first = std::min(b.size(), kWindow - pos_);
+  std::memcpy(buf_ + pos_, b.data(), first);
+  std::memcpy(buf_, b.data() + first, b.size() - first);
+  pos_ = (pos_ + b.size()) % kWindow;
+  len_ = std::min(kWindow, len_ + b.size());
+}
+
+void ViewHold::release_to(ByteOut out) noexcept {
+  if (buf_ == nullptr) return;
+  if (len_ == kWindow) {
+    out({buf_ + pos_, kWindow - pos_});
+    out({buf_, pos_});
+  } else {
+    out({buf_, len_});
+  }
+  drop();
+}
+
+void ViewHold::drop() noexcept {
+  if (buf_ != nullptr) arena_->free(buf_);
+  buf_ = nullptr;
+}
+
 void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
                         DirOutput& dir_output, std::string_view name) noexcept {
   release();
@@ -95,6 +133,10 @@ void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
   }
   run_path_ = content_path_.child(LayerKind::kBase64Run);
   run_.begin();
+  if (content_ == ContentKind::kForm || content_ == ContentKind::kJson ||
+      content_ == ContentKind::kHtml) {
+    hold_.begin(w.arena());
+  }
   if (content_ == ContentKind::kText || content_ == ContentKind::kZip) {
     if (stopped(n_codings_)) return;
     route_begin(content_ == ContentKind::kZip ? Route::kZip : Route::kSniff, name);
@@ -162,6 +204,16 @@ void BodyDecoder::codec_out(std::size_t i, std::span<const uint8_t> b) noexcept 
 }
 
 void BodyDecoder::content(std::span<const uint8_t> b) noexcept {
+  if (hold_.holding()) {
+    std::size_t same = b.size();
+    if (content_ == ContentKind::kJson) same = json_.identity_prefix(b);
+    if (content_ == ContentKind::kForm) same = percent_.identity_prefix(b);
+    if (content_ == ContentKind::kHtml) same = html_.identity_prefix(b);
+    held(b.first(same));
+    if (same == b.size()) return;
+    open_view();
+    b = b.subspan(same);
+  }
   switch (content_) {
     case ContentKind::kForm:
       return percent_.feed(b, out_to(content_hop));
@@ -175,6 +227,20 @@ void BodyDecoder::content(std::span<const uint8_t> b) noexcept {
     case ContentKind::kZip:
       return routed(b);
   }
+}
+
+void BodyDecoder::held(std::span<const uint8_t> b) noexcept {
+  if (b.empty()) return;
+  hold_.keep(b);
+  leaf(b);
+}
+
+// The decoder changes its first byte: the view starts with the kept bytes before it.
+void BodyDecoder::open_view() noexcept { hold_.release_to(out_to(view_hop)); }
+
+void BodyDecoder::view_hop(void* ctx, std::span<const uint8_t> b) noexcept {
+  auto* self = static_cast<BodyDecoder*>(ctx);
+  self->sink_->on_data(self->content_path_, b);
 }
 
 void BodyDecoder::content_hop(void* ctx, std::span<const uint8_t> b) noexcept {
@@ -358,6 +424,7 @@ void BodyDecoder::finish(DecodeWorker& w, DecodeSink& sink) noexcept {
 
 void BodyDecoder::release() noexcept {
   for (auto& c : codecs_) c.end();
+  hold_.drop();              // a view that never changed a byte is not handed on
   ZipWalker::destroy(zip_);  // a body cut off by the flow's end
   zip_ = nullptr;
   route_ = Route::kLeaf;

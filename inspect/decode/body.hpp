@@ -51,6 +51,32 @@ static_assert(kMaxCodings == 3);
 // Classifies a Content-Type value (media type only; parameters read for the boundary).
 void content_from_type(const char* value, std::size_t n, BodySpec& spec) noexcept;
 
+// The start of a content view (JSON strings unescaped, form, HTML references) that is still
+// identical to its input: the layer that feeds the content decoder is scanned already, so those
+// bytes are not handed on a second time. Only the last kWindow of them are kept (from the worker's
+// arena): when the decoder first changes a byte, the view starts with them, so a value or keyword
+// that begins before the first escape is still whole in the view (a keyword counts up to 1000
+// bytes before a value, policy "proximity"). No arena room: the view is handed on whole.
+class ViewHold {
+ public:
+  static constexpr std::size_t kWindow = 2048;
+  ViewHold() = default;
+  ViewHold(const ViewHold&) = delete;
+  ViewHold& operator=(const ViewHold&) = delete;
+  ~ViewHold() { drop(); }
+  void begin(DecoderArena& arena) noexcept;
+  bool holding() const noexcept { return buf_ != nullptr; }
+  void keep(std::span<const uint8_t> b) noexcept;  // the last kWindow bytes are kept
+  void release_to(ByteOut out) noexcept;           // the kept bytes in order; stops holding
+  void drop() noexcept;                            // stops holding, nothing handed on
+
+ private:
+  DecoderArena* arena_ = nullptr;
+  uint8_t* buf_ = nullptr;
+  std::size_t len_ = 0;  // bytes kept (<= kWindow)
+  std::size_t pos_ = 0;  // next write position in the ring
+};
+
 class BodyDecoder final : private PartHandler {
  public:
   BodyDecoder() = default;
@@ -80,6 +106,10 @@ class BodyDecoder final : private PartHandler {
   void stage(std::size_t i, std::span<const uint8_t> b) noexcept;
   void codec_out(std::size_t i, std::span<const uint8_t> b) noexcept;
   void content(std::span<const uint8_t> b) noexcept;
+  // Bytes of a held content view (identical to the input): kept for the view, searched for runs.
+  void held(std::span<const uint8_t> b) noexcept;
+  void open_view() noexcept;
+  static void view_hop(void* ctx, std::span<const uint8_t> b) noexcept;
   void leaf(std::span<const uint8_t> b) noexcept;  // text for the base64-run decoder
   static void run2_hop(void* ctx, std::span<const uint8_t> b) noexcept;
   void end_runs() noexcept;
@@ -115,6 +145,7 @@ class BodyDecoder final : private PartHandler {
   QuotedPrintableDecoder qp_;
   Base64RunDecoder run_;
   EntityDecoder html_;
+  ViewHold hold_;
   ZipWalker* zip_ = nullptr;    // from the worker's arena while an archive is walked
   DecodeSink* sink_ = nullptr;  // valid during feed()/finish() only
   DecodeWorker* worker_ = nullptr;
