@@ -60,21 +60,17 @@ void content_from_type(const char* value, std::size_t n, BodySpec& spec) noexcep
 class ViewHold {
  public:
   static constexpr std::size_t kWindow = 2048;
-  ViewHold() = default;
-  ViewHold(const ViewHold&) = delete;
-  ViewHold& operator=(const ViewHold&) = delete;
-  ~ViewHold() { drop(); }
-  void begin(DecoderArena& arena) noexcept;
+  void begin(DecoderArena& arena) noexcept;  // the arena must be the one given to drop()
   bool holding() const noexcept { return buf_ != nullptr; }
   void keep(std::span<const uint8_t> b) noexcept;  // the last kWindow bytes are kept
-  void release_to(ByteOut out) noexcept;           // the kept bytes in order; stops holding
-  void drop() noexcept;                            // stops holding, nothing handed on
+  // The kept bytes in order; stops holding.
+  void release_to(ByteOut out, DecoderArena& arena) noexcept;
+  void drop(DecoderArena& arena) noexcept;  // stops holding, nothing handed on
 
  private:
-  DecoderArena* arena_ = nullptr;
   uint8_t* buf_ = nullptr;
-  std::size_t len_ = 0;  // bytes kept (<= kWindow)
-  std::size_t pos_ = 0;  // next write position in the ring
+  uint16_t len_ = 0;  // bytes kept (<= kWindow)
+  uint16_t pos_ = 0;  // next write position in the ring
 };
 
 class BodyDecoder final : private PartHandler {
@@ -103,6 +99,7 @@ class BodyDecoder final : private PartHandler {
   static void content_hop(void* ctx, std::span<const uint8_t> b) noexcept;
   static void run_hop(void* ctx, std::span<const uint8_t> b) noexcept;
   static void part_hop(void* ctx, std::span<const uint8_t> b) noexcept;
+  static void part_html_hop(void* ctx, std::span<const uint8_t> b) noexcept;
   void stage(std::size_t i, std::span<const uint8_t> b) noexcept;
   void codec_out(std::size_t i, std::span<const uint8_t> b) noexcept;
   void content(std::span<const uint8_t> b) noexcept;
@@ -138,6 +135,8 @@ class BodyDecoder final : private PartHandler {
   Hop hops_[kMaxCodings]{};
   Path top_;  // the body, then one layer per coding (path(i) are its prefixes)
   Path content_path_, enc_path_, run_path_;
+  // An HTML part: its text with character references decoded.
+  Path part_html_path() const noexcept { return enc_path_.child(LayerKind::kHtml); }
   PercentDecoder percent_;
   JsonDecoder json_;
   MultipartDecoder multipart_;
@@ -154,6 +153,7 @@ class BodyDecoder final : private PartHandler {
   uint8_t n_codings_ = 0;
   ContentKind content_ = ContentKind::kText;
   PartEncoding part_enc_ = PartEncoding::kIdentity;
+  bool part_html_ = false;
   uint16_t part_index_ = 0;
   uint8_t sniff_[4]{};
   uint8_t sniff_len_ = 0;

@@ -64,21 +64,20 @@ std::size_t find_either(const uint8_t* p, std::size_t n, uint8_t a, uint8_t b) n
   return n;
 }
 
-// Occurrences of c in p[0..n).
-std::size_t count_byte(const uint8_t* p, std::size_t n, uint8_t c) noexcept {
-  std::size_t count = 0, i = 0;
+// Whether c occurs an odd number of times in p[0..n).
+bool odd_count(const uint8_t* p, std::size_t n, uint8_t c) noexcept {
+  unsigned parity = 0;
+  std::size_t i = 0;
 #if defined(__SSE2__)
   const __m128i vc = _mm_set1_epi8(static_cast<char>(c));
   for (; i + 16 <= n; i += 16) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    count += static_cast<std::size_t>(
-        std::popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc)))));
+    parity ^= static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc)));
   }
 #endif
-  for (; i < n; ++i) count += p[i] == c;
-  return count;
+  for (; i < n; ++i) parity ^= p[i] == c;
+  return __builtin_parity(parity) != 0;
 }
-
 }  // namespace
 
 namespace {
@@ -102,7 +101,7 @@ namespace {
 
 #if defined(__SSE2__)
 // Bit k set when p[k] (k < 16) is a base64 character of either alphabet.
-uint32_t base64_mask16(const uint8_t* p) noexcept {
+[[gnu::always_inline]] inline uint32_t base64_mask16(const uint8_t* p) noexcept {
   const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   auto in_range = [](__m128i x, char lo, char span) {  // lo <= x <= lo + span (unsigned)
     const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8(lo));
@@ -118,7 +117,7 @@ uint32_t base64_mask16(const uint8_t* p) noexcept {
 #endif
 
 // Bit k set when p[k] (k < n <= 64) is a base64 character.
-uint64_t base64_mask(const uint8_t* p, std::size_t n) noexcept {
+[[gnu::always_inline]] inline uint64_t base64_mask(const uint8_t* p, std::size_t n) noexcept {
   uint64_t m = 0;
   std::size_t k = 0;
 #if defined(__SSE2__)
@@ -305,7 +304,7 @@ std::size_t JsonDecoder::identity_prefix(std::span<const uint8_t> in) noexcept {
   std::size_t i = 0;
   while (i < n) {
     const std::size_t k = find_byte(p + i, n - i, '\\');
-    if (count_byte(p + i, k, '"') % 2 == 1) st_ = st_ == St::kIn ? St::kOut : St::kIn;
+    if (odd_count(p + i, k, '"')) st_ = st_ == St::kIn ? St::kOut : St::kIn;
     i += k;
     if (i == n || st_ == St::kIn) return i;  // the end, or an escape inside a string
     ++i;                                     // a '\\' outside strings is kept as it is
@@ -603,39 +602,50 @@ void Base64RunDecoder::decode(Run& r, const uint8_t* p, std::size_t n, Emit&& em
   r.run = static_cast<uint32_t>(std::min<std::size_t>(r.run + n, 0xffffffffu));
 }
 
-void Base64RunDecoder::feed(std::span<const uint8_t> in, ByteOut out, ByteOut nested) noexcept {
-  OutBuffer w(out);
-  OutBuffer w2(nested);
-  auto inner = [&](uint8_t b) { w2.put(b); };
-  auto outer = [&](uint8_t b) {
-    w.put(b);
-    if (nested.fn != nullptr) step(inner_, b, inner);
-  };
-  const uint8_t* p = in.data();
-  const std::size_t n = in.size();
+template <class Emit>
+void Base64RunDecoder::search(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept {
   std::size_t i = 0;
   while (i < n) {
-    if (outer_.run == 0) {
+    if (r.run == 0) {
       // Between runs (the byte before is not base64): text that holds no run of kMinRun is
       // passed over in bulk, and a run that is long enough is decoded in one go.
       i += skip_short_runs(p + i, n - i);
       if (i == n) break;
       const std::size_t len = run_length(p + i, n - i);
       if (len >= kMinRun) {
-        decode(outer_, p + i, len, outer);
+        decode(r, p + i, len, emit);
         i += len;
-        if (i < n) end_run(outer_, outer), ++i;  // the byte after the run is not base64
+        if (i < n) end_run(r, emit), ++i;  // the byte after the run is not base64
         continue;
       }
-    } else if (outer_.run >= kMinRun) {  // a long run goes on from the last input
+    } else if (r.run >= kMinRun) {  // a long run goes on from the last input
       const std::size_t len = run_length(p + i, n - i);
-      decode(outer_, p + i, len, outer);
+      decode(r, p + i, len, emit);
       i += len;
-      if (i < n) end_run(outer_, outer), ++i;
+      if (i < n) end_run(r, emit), ++i;
       continue;
     }
-    step(outer_, p[i++], outer);
+    step(r, p[i++], emit);
   }
+}
+
+void Base64RunDecoder::feed(std::span<const uint8_t> in, ByteOut out, ByteOut nested) noexcept {
+  OutBuffer w(out);
+  if (nested.fn == nullptr) {
+    search(outer_, in.data(), in.size(), [&](uint8_t b) { w.put(b); });
+    return;
+  }
+  // The decoded bytes are searched once more, in batches (the same bytes in the same order).
+  OutBuffer w2(nested);
+  auto inner = [&](uint8_t b) { w2.put(b); };
+  uint8_t batch[512];
+  std::size_t k = 0;
+  search(outer_, in.data(), in.size(), [&](uint8_t b) {
+    w.put(b);
+    batch[k++] = b;
+    if (k == sizeof batch) search(inner_, batch, k, inner), k = 0;
+  });
+  search(inner_, batch, k, inner);
 }
 
 void Base64RunDecoder::finish(ByteOut out, ByteOut nested) noexcept {

@@ -134,6 +134,9 @@ class Base64RunDecoder {
   static void step(Run& r, uint8_t c, Emit&& emit) noexcept;
   template <class Emit>
   static void end_run(Run& r, Emit&& emit) noexcept;
+  // Finds and decodes the runs in p[0..n), continuing r.
+  template <class Emit>
+  static void search(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept;
   // Decodes n base64 characters that continue (or, with r.run == 0, start) a run of kMinRun.
   template <class Emit>
   static void decode(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept;

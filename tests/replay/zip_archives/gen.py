@@ -38,6 +38,7 @@ XML_DECL = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 PML = (b'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
        b'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"')
 ROW = b"Zhang San," + R.VALID_ID + b",Wuhu\n"  # no keyword next to the ID: confidence likely
+COVER = b"cover page, batch 7\n"  # before the hidden record (a member starting "PK\3\4" is nested)
 CLEAN_ROWS = b"".join(b"SH-2026-%04d,containers,Wuhu\n" % i for i in range(20))
 
 
@@ -137,9 +138,10 @@ def conditions():
     hidden_record, _ = archive([Member("hidden.csv", CLEAN_ROWS)], central=False)
     hidden_entry = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x5A21,
                                zlib.crc32(CLEAN_ROWS), len(deflate(CLEAN_ROWS)[0]),
-                               len(CLEAN_ROWS), 10, 0, 0, 0, 0, 0, 30 + len(b"cover.bin")) + \
-        b"hidden.csv"
-    cover = archive([Member("cover.bin", hidden_record, method=0)], extra_central=hidden_entry)[0]
+                               len(CLEAN_ROWS), 10, 0, 0, 0, 0, 0,
+                               30 + len(b"cover.bin") + len(COVER)) + b"hidden.csv"
+    cover = archive([Member("cover.bin", COVER + hidden_record, method=0)],
+                    extra_central=hidden_entry)[0]
     frames += D.exchange(conn(59005), D.request(cover, ZIP))
 
     def moved(i, entry):  # the 2nd entry's local header offset -> the 1st member's

@@ -496,6 +496,35 @@ TEST(ZipRouting, HtmlBodiesDecodeCharacterReferences) {
   }
 }
 
+// HTML parts of a multipart body get the same character-reference decoding as HTML bodies,
+// after their Content-Transfer-Encoding; other parts do not.
+TEST(ZipRouting, HtmlPartsOfMultipartBodiesDecodeCharacterReferences) {
+  auto w = worker();
+  const std::string html = "<p>&#49;&#x31;0105&#49;9491231002X &amp; more</p>";
+  const std::string body =
+      "--b\r\nContent-Disposition: form-data; name=\"page\"\r\nContent-Type: text/html; "
+      "charset=utf-8\r\n\r\n" +
+      html +
+      "\r\n--b\r\nContent-Type: application/xhtml+xml\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      base64(html) + "\r\n--b\r\nContent-Type: text/plain\r\n\r\n" + html + "\r\n--b--\r\n";
+  const std::string client =
+      "POST /p HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  const RecordSink r = run_flow(client, "", *w);
+  const std::string text = "<p>11010519491231002X & more</p>|";
+  EXPECT_EQ(r.at("http.request.body > multipart[1] > html"), text);
+  EXPECT_EQ(r.at("http.request.body > multipart[2] > base64 > html"), text);
+  EXPECT_EQ(r.at("http.request.body > multipart[3] > html"), "");
+  EXPECT_EQ(r.at("http.request.body > multipart[3]"), html + "|");
+  for (const auto& e : r.events) EXPECT_EQ(e.find("condition"), std::string::npos) << e;
+  for (std::size_t cut = 0; cut < client.size(); ++cut) {
+    ASSERT_TRUE(run_flow(client, "", *w, cut) == r) << cut;
+  }
+  EXPECT_EQ(w->arena().in_use(), 0u);
+}
+
 TEST(ZipPath, NamedLayersFormat) {
   const char* names[2] = {"people.xlsx", "xl/sharedStrings.xml"};
   const Path p = Path{}
