@@ -33,7 +33,7 @@ void content_from_type(const char* v, std::size_t n, BodySpec& spec) noexcept {
     spec.content = ContentKind::kMultipart;
   } else if (is_zip_media_type(v, n)) {
     spec.content = ContentKind::kZip;
-  } else if (equal_ci(v, end, "text/html") || equal_ci(v, end, "application/xhtml+xml")) {
+  } else if (is_html_media_type(v, n)) {
     spec.content = ContentKind::kHtml;
   } else if (equal_ci(v, end, "application/x-www-form-urlencoded")) {
     spec.content = ContentKind::kForm;
@@ -41,6 +41,43 @@ void content_from_type(const char* v, std::size_t n, BodySpec& spec) noexcept {
              (sub_len > 5 && equal_ci(sub + sub_len - 5, 5, "+json"))) {
     spec.content = ContentKind::kJson;  // application/json, text/json, application/*+json
   }
+}
+
+// ---- identical start of a content view -------------------------------------------------------
+
+void ViewHold::begin(DecoderArena& arena) noexcept {
+  drop(arena);
+  buf_ = static_cast<uint8_t*>(arena.alloc(kWindow));
+  len_ = pos_ = 0;
+}
+
+void ViewHold::keep(std::span<const uint8_t> b) noexcept {
+  if (b.size() >= kWindow) {
+    std::memcpy(buf_, b.data() + b.size() - kWindow, kWindow);
+    len_ = kWindow, pos_ = 0;
+    return;
+  }
+  const std::size_t first = std::min(b.size(), kWindow - pos_);
+  std::memcpy(buf_ + pos_, b.data(), first);
+  std::memcpy(buf_, b.data() + first, b.size() - first);
+  pos_ = static_cast<uint16_t>((pos_ + b.size()) % kWindow);
+  len_ = static_cast<uint16_t>(std::min(kWindow, len_ + b.size()));
+}
+
+void ViewHold::release_to(ByteOut out, DecoderArena& arena) noexcept {
+  if (buf_ == nullptr) return;
+  if (len_ == kWindow) {
+    out({buf_ + pos_, kWindow - pos_});
+    out({buf_, pos_});
+  } else {
+    out({buf_, len_});
+  }
+  drop(arena);
+}
+
+void ViewHold::drop(DecoderArena& arena) noexcept {
+  if (buf_ != nullptr) arena.free(buf_);
+  buf_ = nullptr;
 }
 
 void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
@@ -95,6 +132,10 @@ void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
   }
   run_path_ = content_path_.child(LayerKind::kBase64Run);
   run_.begin();
+  if (content_ == ContentKind::kForm || content_ == ContentKind::kJson ||
+      content_ == ContentKind::kHtml) {
+    hold_.begin(w.arena());
+  }
   if (content_ == ContentKind::kText || content_ == ContentKind::kZip) {
     if (stopped(n_codings_)) return;
     route_begin(content_ == ContentKind::kZip ? Route::kZip : Route::kSniff, name);
@@ -162,6 +203,16 @@ void BodyDecoder::codec_out(std::size_t i, std::span<const uint8_t> b) noexcept 
 }
 
 void BodyDecoder::content(std::span<const uint8_t> b) noexcept {
+  if (hold_.holding()) {
+    std::size_t same = b.size();
+    if (content_ == ContentKind::kJson) same = json_.identity_prefix(b);
+    if (content_ == ContentKind::kForm) same = percent_.identity_prefix(b);
+    if (content_ == ContentKind::kHtml) same = html_.identity_prefix(b);
+    held(b.first(same));
+    if (same == b.size()) return;
+    open_view();
+    b = b.subspan(same);
+  }
   switch (content_) {
     case ContentKind::kForm:
       return percent_.feed(b, out_to(content_hop));
@@ -175,6 +226,20 @@ void BodyDecoder::content(std::span<const uint8_t> b) noexcept {
     case ContentKind::kZip:
       return routed(b);
   }
+}
+
+void BodyDecoder::held(std::span<const uint8_t> b) noexcept {
+  if (b.empty()) return;
+  hold_.keep(b);
+  leaf(b);
+}
+
+// The decoder changes its first byte: the view starts with the kept bytes before it.
+void BodyDecoder::open_view() noexcept { hold_.release_to(out_to(view_hop), worker_->arena()); }
+
+void BodyDecoder::view_hop(void* ctx, std::span<const uint8_t> b) noexcept {
+  auto* self = static_cast<BodyDecoder*>(ctx);
+  self->sink_->on_data(self->content_path_, b);
 }
 
 void BodyDecoder::content_hop(void* ctx, std::span<const uint8_t> b) noexcept {
@@ -281,14 +346,24 @@ void BodyDecoder::part_begin(uint16_t index, const PartHead& head) noexcept {
     enc_path_ = part.child(LayerKind::kQuotedPrintable);
     qp_.begin();
   }
-  run_path_ = enc_path_.child(LayerKind::kBase64Run);
+  // An HTML part is decoded like an HTML body (character references), then searched for runs.
+  part_html_ = head.html;
+  if (part_html_) html_.begin();
+  run_path_ = (part_html_ ? part_html_path() : enc_path_).child(LayerKind::kBase64Run);
   run_.begin();
-  route_begin(head.zip ? Route::kZip : Route::kSniff, head.filename);
+  route_begin(head.zip ? Route::kZip : part_html_ ? Route::kLeaf : Route::kSniff, head.filename);
+}
+
+void BodyDecoder::part_html_hop(void* ctx, std::span<const uint8_t> b) noexcept {
+  auto* self = static_cast<BodyDecoder*>(ctx);
+  self->sink_->on_data(self->part_html_path(), b);
+  self->leaf(b);
 }
 
 void BodyDecoder::part_hop(void* ctx, std::span<const uint8_t> b) noexcept {
   auto* self = static_cast<BodyDecoder*>(ctx);
   self->sink_->on_data(self->enc_path_, b);
+  if (self->part_html_) return self->html_.feed(b, self->out_to(part_html_hop));
   self->routed(b);
 }
 
@@ -305,8 +380,10 @@ void BodyDecoder::part_data(std::span<const uint8_t> bytes) noexcept {
 
 void BodyDecoder::part_end() noexcept {
   if (part_enc_ == PartEncoding::kQuotedPrintable) qp_.finish(out_to(part_hop));
+  if (part_html_) html_.finish(out_to(part_html_hop));
   route_end();
   end_runs();
+  if (part_html_) sink_->on_end(part_html_path());
   const Path part = top_.child(LayerKind::kMultipart, part_index_);
   if (!(enc_path_ == part)) sink_->on_end(enc_path_);
   sink_->on_end(part);
@@ -358,7 +435,8 @@ void BodyDecoder::finish(DecodeWorker& w, DecodeSink& sink) noexcept {
 
 void BodyDecoder::release() noexcept {
   for (auto& c : codecs_) c.end();
-  ZipWalker::destroy(zip_);  // a body cut off by the flow's end
+  if (worker_ != nullptr) hold_.drop(worker_->arena());  // an unchanged view: not handed on
+  ZipWalker::destroy(zip_);                              // a body cut off by the flow's end
   zip_ = nullptr;
   route_ = Route::kLeaf;
   active_ = false;

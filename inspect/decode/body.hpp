@@ -51,6 +51,28 @@ static_assert(kMaxCodings == 3);
 // Classifies a Content-Type value (media type only; parameters read for the boundary).
 void content_from_type(const char* value, std::size_t n, BodySpec& spec) noexcept;
 
+// The start of a content view (JSON strings unescaped, form, HTML references) that is still
+// identical to its input: the layer that feeds the content decoder is scanned already, so those
+// bytes are not handed on a second time. Only the last kWindow of them are kept (from the worker's
+// arena): when the decoder first changes a byte, the view starts with them, so a value or keyword
+// that begins before the first escape is still whole in the view (a keyword counts up to 1000
+// bytes before a value, policy "proximity"). No arena room: the view is handed on whole.
+class ViewHold {
+ public:
+  static constexpr std::size_t kWindow = 2048;
+  void begin(DecoderArena& arena) noexcept;  // the arena must be the one given to drop()
+  bool holding() const noexcept { return buf_ != nullptr; }
+  void keep(std::span<const uint8_t> b) noexcept;  // the last kWindow bytes are kept
+  // The kept bytes in order; stops holding.
+  void release_to(ByteOut out, DecoderArena& arena) noexcept;
+  void drop(DecoderArena& arena) noexcept;  // stops holding, nothing handed on
+
+ private:
+  uint8_t* buf_ = nullptr;
+  uint16_t len_ = 0;  // bytes kept (<= kWindow)
+  uint16_t pos_ = 0;  // next write position in the ring
+};
+
 class BodyDecoder final : private PartHandler {
  public:
   BodyDecoder() = default;
@@ -77,9 +99,14 @@ class BodyDecoder final : private PartHandler {
   static void content_hop(void* ctx, std::span<const uint8_t> b) noexcept;
   static void run_hop(void* ctx, std::span<const uint8_t> b) noexcept;
   static void part_hop(void* ctx, std::span<const uint8_t> b) noexcept;
+  static void part_html_hop(void* ctx, std::span<const uint8_t> b) noexcept;
   void stage(std::size_t i, std::span<const uint8_t> b) noexcept;
   void codec_out(std::size_t i, std::span<const uint8_t> b) noexcept;
   void content(std::span<const uint8_t> b) noexcept;
+  // Bytes of a held content view (identical to the input): kept for the view, searched for runs.
+  void held(std::span<const uint8_t> b) noexcept;
+  void open_view() noexcept;
+  static void view_hop(void* ctx, std::span<const uint8_t> b) noexcept;
   void leaf(std::span<const uint8_t> b) noexcept;  // text for the base64-run decoder
   static void run2_hop(void* ctx, std::span<const uint8_t> b) noexcept;
   void end_runs() noexcept;
@@ -108,6 +135,8 @@ class BodyDecoder final : private PartHandler {
   Hop hops_[kMaxCodings]{};
   Path top_;  // the body, then one layer per coding (path(i) are its prefixes)
   Path content_path_, enc_path_, run_path_;
+  // An HTML part: its text with character references decoded.
+  Path part_html_path() const noexcept { return enc_path_.child(LayerKind::kHtml); }
   PercentDecoder percent_;
   JsonDecoder json_;
   MultipartDecoder multipart_;
@@ -115,6 +144,7 @@ class BodyDecoder final : private PartHandler {
   QuotedPrintableDecoder qp_;
   Base64RunDecoder run_;
   EntityDecoder html_;
+  ViewHold hold_;
   ZipWalker* zip_ = nullptr;    // from the worker's arena while an archive is walked
   DecodeSink* sink_ = nullptr;  // valid during feed()/finish() only
   DecodeWorker* worker_ = nullptr;
@@ -123,6 +153,7 @@ class BodyDecoder final : private PartHandler {
   uint8_t n_codings_ = 0;
   ContentKind content_ = ContentKind::kText;
   PartEncoding part_enc_ = PartEncoding::kIdentity;
+  bool part_html_ = false;
   uint16_t part_index_ = 0;
   uint8_t sniff_[4]{};
   uint8_t sniff_len_ = 0;

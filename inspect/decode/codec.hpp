@@ -6,8 +6,10 @@
 // state is created at the first body byte and destroyed at the end of the body.
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 #include "inspect/decode/arena.hpp"
@@ -52,7 +54,13 @@ class OutBuffer {
     buf_[n_++] = c;
   }
   void put(std::span<const uint8_t> b) noexcept {
-    for (const uint8_t c : b) put(c);
+    while (!b.empty()) {
+      if (n_ == sizeof buf_) flush();
+      const std::size_t k = std::min(b.size(), sizeof buf_ - n_);
+      std::memcpy(buf_ + n_, b.data(), k);
+      n_ += k;
+      b = b.subspan(k);
+    }
   }
   void flush() noexcept {
     out_({buf_, n_});

@@ -61,6 +61,13 @@ bool is_zip_media_type(const char* v, std::size_t n) noexcept {
          suffix_ci(v, end, "+zip");
 }
 
+bool is_html_media_type(const char* v, std::size_t n) noexcept {
+  std::size_t end = 0;
+  while (end < n && v[end] != ';' && v[end] != ' ' && v[end] != '\t') ++end;
+  return (end == 9 && prefix_ci(v, end, "text/html")) ||
+         (end == 21 && prefix_ci(v, end, "application/xhtml+xml"));
+}
+
 bool is_zip_filename(std::string_view name) noexcept {
   static constexpr const char* kExt[] = {".zip",  ".xlsx", ".xlsm", ".docx", ".docm", ".pptx",
                                          ".pptm", ".jar",  ".odt",  ".ods",  ".odp"};
@@ -172,7 +179,7 @@ void MultipartDecoder::after_delim(uint8_t c) noexcept {
   st_ = next;
   if (next == St::kHead) {
     line_len_ = 0, head_bytes_ = 0, enc_ = PartEncoding::kIdentity;
-    filename_len_ = 0, filename_long_ = false, zip_type_ = false;
+    filename_len_ = 0, filename_long_ = false, zip_type_ = false, html_type_ = false;
   }
 }
 
@@ -199,6 +206,7 @@ void MultipartDecoder::head_byte(uint8_t c, PartHandler& h) noexcept {
   head.filename = std::string_view(filename_, filename_len_);
   // A truncated name keeps its start only: its extension is unknown.
   head.zip = zip_type_ || (!filename_long_ && is_zip_filename(head.filename));
+  head.html = html_type_ && !head.zip;
   h.part_begin(part_, head);
   in_part_ = true;
   st_ = St::kBody;
@@ -213,6 +221,7 @@ void MultipartDecoder::head_line() noexcept {
     std::size_t i = sizeof kType - 1;
     while (i < line_len_ && (line_[i] == ' ' || line_[i] == '\t')) ++i;
     zip_type_ = is_zip_media_type(line_ + i, line_len_ - i);
+    html_type_ = is_html_media_type(line_ + i, line_len_ - i);
     return;
   }
   if (prefix_ci(line_, line_len_, kDisp)) return disposition(line_, line_len_);

@@ -16,13 +16,16 @@ enum class PartEncoding : uint8_t { kIdentity, kBase64, kQuotedPrintable };
 // What a part's header lines say about its body.
 struct PartHead {
   PartEncoding enc = PartEncoding::kIdentity;
-  bool zip = false;  // Content-Type or filename say ZIP / OOXML (zip, xlsx, docx, pptx, ...)
+  bool zip = false;   // Content-Type or filename say ZIP / OOXML (zip, xlsx, docx, pptx, ...)
+  bool html = false;  // Content-Type text/html or application/xhtml+xml
   std::string_view filename;  // Content-Disposition filename (truncated), valid until the next part
 };
 
 // True for media types of ZIP archives and OOXML packages (application/zip,
 // application/x-zip-compressed, application/vnd.openxmlformats-officedocument.*, */*+zip).
 bool is_zip_media_type(const char* value, std::size_t n) noexcept;
+// True for text/html and application/xhtml+xml (parameters ignored).
+bool is_html_media_type(const char* value, std::size_t n) noexcept;
 // True for file names ending in .zip .xlsx .xlsm .docx .docm .pptx .pptm .jar .odt .ods .odp.
 bool is_zip_filename(std::string_view name) noexcept;
 
@@ -77,6 +80,7 @@ class MultipartDecoder {
   uint8_t filename_len_ = 0;
   bool filename_long_ = false;
   bool zip_type_ = false;
+  bool html_type_ = false;
   uint16_t line_len_ = 0;
   uint16_t head_bytes_ = 0;
   uint16_t part_ = 0;

@@ -3,6 +3,12 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace dc::inspect::decoding {
 
@@ -35,6 +41,43 @@ void put_utf8(uint32_t cp, OutBuffer& w) noexcept {
 
 constexpr uint32_t kReplacement = 0xfffd;
 
+// Offset of the first byte c in p[0..n) (n when none).
+std::size_t find_byte(const uint8_t* p, std::size_t n, uint8_t c) noexcept {
+  const void* hit = n == 0 ? nullptr : std::memchr(p, c, n);
+  return hit == nullptr ? n : static_cast<std::size_t>(static_cast<const uint8_t*>(hit) - p);
+}
+
+// Offset of the first byte a or b in p[0..n) (n when none).
+std::size_t find_either(const uint8_t* p, std::size_t n, uint8_t a, uint8_t b) noexcept {
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i va = _mm_set1_epi8(static_cast<char>(a)), vb = _mm_set1_epi8(static_cast<char>(b));
+  for (; i + 16 <= n; i += 16) {
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    const int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(c, va), _mm_cmpeq_epi8(c, vb)));
+    if (m != 0) return i + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(m)));
+  }
+#endif
+  for (; i < n; ++i) {
+    if (p[i] == a || p[i] == b) return i;
+  }
+  return n;
+}
+
+// Whether c occurs an odd number of times in p[0..n).
+bool odd_count(const uint8_t* p, std::size_t n, uint8_t c) noexcept {
+  unsigned parity = 0;
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i vc = _mm_set1_epi8(static_cast<char>(c));
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    parity ^= static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc)));
+  }
+#endif
+  for (; i < n; ++i) parity ^= p[i] == c;
+  return __builtin_parity(parity) != 0;
+}
 }  // namespace
 
 namespace {
@@ -53,6 +96,64 @@ constexpr std::array<int8_t, 256> kBase64Values = [] {
 }  // namespace
 
 int base64_value(uint8_t c) noexcept { return kBase64Values[c]; }
+
+namespace {
+
+#if defined(__SSE2__)
+// Bit k set when p[k] (k < 16) is a base64 character of either alphabet.
+[[gnu::always_inline]] inline uint32_t base64_mask16(const uint8_t* p) noexcept {
+  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  auto in_range = [](__m128i x, char lo, char span) {  // lo <= x <= lo + span (unsigned)
+    const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8(lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(span)), d);
+  };
+  const __m128i letter = in_range(_mm_or_si128(c, _mm_set1_epi8(0x20)), 'a', 25);
+  const __m128i digit = in_range(c, '0', 9);
+  const __m128i sym = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('+')), _mm_cmpeq_epi8(c, _mm_set1_epi8('/'))),
+      _mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('-')), _mm_cmpeq_epi8(c, _mm_set1_epi8('_'))));
+  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), sym)));
+}
+#endif
+
+// Bit k set when p[k] (k < n <= 64) is a base64 character.
+[[gnu::always_inline]] inline uint64_t base64_mask(const uint8_t* p, std::size_t n) noexcept {
+  uint64_t m = 0;
+  std::size_t k = 0;
+#if defined(__SSE2__)
+  for (; k + 16 <= n; k += 16) m |= uint64_t{base64_mask16(p + k)} << k;
+#endif
+  for (; k < n; ++k) m |= uint64_t{kBase64Values[p[k]] >= 0} << k;
+  return m;
+}
+
+}  // namespace
+
+// Precondition: the byte before p is not a base64 character (or p starts the text). Returns the
+// offset of the first run of base64 characters that is kMinRun long or reaches the end of the
+// n bytes (n when there is none): the bytes before it hold only runs too short to decode.
+std::size_t skip_short_runs(const uint8_t* p, std::size_t n) noexcept {
+  static_assert(Base64RunDecoder::kMinRun == 16);
+  for (std::size_t at = 0; at < n; at += 64) {
+    const std::size_t len = std::min<std::size_t>(64, n - at);
+    const uint64_t m = base64_mask(p + at, len);
+    uint64_t r = m & (m >> 1);  // bit k: bytes k..k+1 are base64, then k..k+3, k..k+7, k..k+15
+    r &= r >> 2;
+    r &= r >> 4;
+    r &= r >> 8;
+    // The first bit of r starts a run (a run starting earlier in the block would set an earlier
+    // bit; the byte before the block is not base64). A run reaching the block's end may go on.
+    std::size_t first = r != 0 ? static_cast<std::size_t>(std::countr_zero(r)) : len;
+    if ((m >> (len - 1)) & 1) {
+      const uint64_t gaps = ~m & (len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1);
+      const std::size_t tail =
+          gaps == 0 ? 0 : 64 - static_cast<std::size_t>(std::countl_zero(gaps));
+      first = std::min(first, tail);
+    }
+    if (first < len) return at + first;
+  }
+  return n;
+}
 
 // ---- percent ----------------------------------------------------------------------------------
 
@@ -82,6 +183,11 @@ void PercentDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
       w.put(c);
     }
   }
+}
+
+std::size_t PercentDecoder::identity_prefix(std::span<const uint8_t> in) const noexcept {
+  if (n_held_ != 0 || mode_ != Mode::kForm) return 0;
+  return find_either(in.data(), in.size(), '%', '+');
 }
 
 void PercentDecoder::finish(ByteOut out) noexcept {
@@ -128,52 +234,82 @@ void JsonDecoder::bad_hex(OutBuffer& w) noexcept {
   st_ = St::kIn;
 }
 
-void JsonDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
-  OutBuffer w(out);
-  for (const uint8_t c : in) {
-    switch (st_) {
-      case St::kOut:
-        if (c == '"') st_ = St::kIn;
-        w.put(c);
-        break;
-      case St::kHex:
-        if (hex_value(c) >= 0) {
-          acc_ = static_cast<uint16_t>(acc_ << 4 | hex_value(c));
-          if (++digits_ == 4) hex_done(w);
-          break;
-        }
-        bad_hex(w);
-        [[fallthrough]];
-      case St::kIn:
-        if (c == '\\') {
-          st_ = St::kEsc;
-          break;
-        }
-        flush_high(w);
-        if (c == '"') st_ = St::kOut;
-        w.put(c);
-        break;
-      case St::kEsc: {
-        if (c == 'u') {
-          st_ = St::kHex, acc_ = 0, digits_ = 0;
-          break;
-        }
-        flush_high(w);
-        st_ = St::kIn;
-        const char* from = "\"\\/bfnrt";
-        const char* to = "\"\\/\b\f\n\r\t";
-        int k = 0;
-        while (from[k] != '\0' && from[k] != static_cast<char>(c)) ++k;
-        if (from[k] != '\0') {
-          w.put(static_cast<uint8_t>(to[k]));
-        } else {
-          w.put('\\');  // not a JSON escape: kept literally
-          w.put(c);
-        }
+void JsonDecoder::step(uint8_t c, OutBuffer& w) noexcept {
+  switch (st_) {
+    case St::kOut:
+      if (c == '"') st_ = St::kIn;
+      w.put(c);
+      break;
+    case St::kHex:
+      if (hex_value(c) >= 0) {
+        acc_ = static_cast<uint16_t>(acc_ << 4 | hex_value(c));
+        if (++digits_ == 4) hex_done(w);
         break;
       }
+      bad_hex(w);
+      [[fallthrough]];
+    case St::kIn:
+      if (c == '\\') {
+        st_ = St::kEsc;
+        break;
+      }
+      flush_high(w);
+      if (c == '"') st_ = St::kOut;
+      w.put(c);
+      break;
+    case St::kEsc: {
+      if (c == 'u') {
+        st_ = St::kHex, acc_ = 0, digits_ = 0;
+        break;
+      }
+      flush_high(w);
+      st_ = St::kIn;
+      const char* from = "\"\\/bfnrt";
+      const char* to = "\"\\/\b\f\n\r\t";
+      int k = 0;
+      while (from[k] != '\0' && from[k] != static_cast<char>(c)) ++k;
+      if (from[k] != '\0') {
+        w.put(static_cast<uint8_t>(to[k]));
+      } else {
+        w.put('\\');  // not a JSON escape: kept literally
+        w.put(c);
+      }
+      break;
     }
   }
+}
+
+void JsonDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
+  OutBuffer w(out);
+  const uint8_t* p = in.data();
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  while (i < n) {
+    // Bytes that are copied as they are (outside strings up to '"', inside up to '"' or '\\')
+    // go in bulk; the state machine takes the byte that ends them.
+    if (st_ == St::kOut || (st_ == St::kIn && high_ == 0)) {
+      const std::size_t k =
+          st_ == St::kOut ? find_byte(p + i, n - i, '"') : find_either(p + i, n - i, '"', '\\');
+      w.put({p + i, k});
+      i += k;
+      if (i == n) break;
+    }
+    step(p[i++], w);
+  }
+}
+
+std::size_t JsonDecoder::identity_prefix(std::span<const uint8_t> in) noexcept {
+  const uint8_t* p = in.data();
+  const std::size_t n = in.size();
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t k = find_byte(p + i, n - i, '\\');
+    if (odd_count(p + i, k, '"')) st_ = st_ == St::kIn ? St::kOut : St::kIn;
+    i += k;
+    if (i == n || st_ == St::kIn) return i;  // the end, or an escape inside a string
+    ++i;                                     // a '\\' outside strings is kept as it is
+  }
+  return n;
 }
 
 void JsonDecoder::finish(ByteOut out) noexcept {
@@ -391,6 +527,10 @@ void EntityDecoder::flush(OutBuffer& w) noexcept {
   st_ = St::kText;
 }
 
+std::size_t EntityDecoder::identity_prefix(std::span<const uint8_t> in) const noexcept {
+  return st_ == St::kText ? find_byte(in.data(), in.size(), '&') : 0;
+}
+
 void EntityDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
   OutBuffer w(out);
   for (const uint8_t c : in) put(c, w);
@@ -433,20 +573,79 @@ void Base64RunDecoder::step(Run& r, uint8_t c, Emit&& emit) noexcept {
   push(v);
 }
 
+namespace {
+// Base64 characters at the start of p[0..n).
+std::size_t run_length(const uint8_t* p, std::size_t n) noexcept {
+  for (std::size_t at = 0; at < n; at += 64) {
+    const std::size_t len = std::min<std::size_t>(64, n - at);
+    const uint64_t m = base64_mask(p + at, len);
+    if (m != (len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1))
+      return at + static_cast<std::size_t>(std::countr_one(m));
+  }
+  return n;
+}
+}  // namespace
+
+template <class Emit>
+void Base64RunDecoder::decode(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept {
+  uint32_t acc = r.acc, bits = r.bits;
+  for (std::size_t k = 0; k < n; ++k) {
+    acc = (acc << 6) | static_cast<uint32_t>(kBase64Values[p[k]]);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      emit(static_cast<uint8_t>(acc >> bits));
+      acc &= (1u << bits) - 1;
+    }
+  }
+  r.acc = acc, r.bits = static_cast<uint8_t>(bits);
+  r.run = static_cast<uint32_t>(std::min<std::size_t>(r.run + n, 0xffffffffu));
+}
+
+template <class Emit>
+void Base64RunDecoder::search(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept {
+  std::size_t i = 0;
+  while (i < n) {
+    if (r.run == 0) {
+      // Between runs (the byte before is not base64): text that holds no run of kMinRun is
+      // passed over in bulk, and a run that is long enough is decoded in one go.
+      i += skip_short_runs(p + i, n - i);
+      if (i == n) break;
+      const std::size_t len = run_length(p + i, n - i);
+      if (len >= kMinRun) {
+        decode(r, p + i, len, emit);
+        i += len;
+        if (i < n) end_run(r, emit), ++i;  // the byte after the run is not base64
+        continue;
+      }
+    } else if (r.run >= kMinRun) {  // a long run goes on from the last input
+      const std::size_t len = run_length(p + i, n - i);
+      decode(r, p + i, len, emit);
+      i += len;
+      if (i < n) end_run(r, emit), ++i;
+      continue;
+    }
+    step(r, p[i++], emit);
+  }
+}
+
 void Base64RunDecoder::feed(std::span<const uint8_t> in, ByteOut out, ByteOut nested) noexcept {
   OutBuffer w(out);
   if (nested.fn == nullptr) {
-    for (const uint8_t c : in) step(outer_, c, [&](uint8_t b) { w.put(b); });
+    search(outer_, in.data(), in.size(), [&](uint8_t b) { w.put(b); });
     return;
   }
+  // The decoded bytes are searched once more, in batches (the same bytes in the same order).
   OutBuffer w2(nested);
   auto inner = [&](uint8_t b) { w2.put(b); };
-  for (const uint8_t c : in) {
-    step(outer_, c, [&](uint8_t b) {
-      w.put(b);
-      step(inner_, b, inner);
-    });
-  }
+  uint8_t batch[512];
+  std::size_t k = 0;
+  search(outer_, in.data(), in.size(), [&](uint8_t b) {
+    w.put(b);
+    batch[k++] = b;
+    if (k == sizeof batch) search(inner_, batch, k, inner), k = 0;
+  });
+  search(inner_, batch, k, inner);
 }
 
 void Base64RunDecoder::finish(ByteOut out, ByteOut nested) noexcept {

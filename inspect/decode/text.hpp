@@ -20,6 +20,9 @@ class PercentDecoder {
   void begin(Mode m) noexcept { *this = PercentDecoder{}, mode_ = m; }
   void feed(std::span<const uint8_t> in, ByteOut out) noexcept;
   void finish(ByteOut out) noexcept;
+  // How many leading bytes of `in` feed() would copy unchanged (form mode, nothing held): the
+  // bytes before the first '%' or '+'. They need not be fed (nothing to remember).
+  std::size_t identity_prefix(std::span<const uint8_t> in) const noexcept;
 
  private:
   uint8_t held_[2]{};
@@ -35,6 +38,9 @@ class JsonDecoder {
   void begin() noexcept { *this = JsonDecoder{}; }
   void feed(std::span<const uint8_t> in, ByteOut out) noexcept;
   void finish(ByteOut out) noexcept;
+  // Consumes the leading bytes of `in` that feed() would copy unchanged, up to the first escape
+  // inside a string, and returns how many (only right after begin() or further such calls).
+  std::size_t identity_prefix(std::span<const uint8_t> in) noexcept;
   // Lone surrogates seen since the last call (the owner reports kLoneSurrogate).
   uint32_t take_lone_surrogates() noexcept {
     const uint32_t n = lone_;
@@ -44,6 +50,7 @@ class JsonDecoder {
 
  private:
   enum class St : uint8_t { kOut, kIn, kEsc, kHex };
+  void step(uint8_t c, OutBuffer& w) noexcept;
   void flush_high(OutBuffer& w) noexcept;
   void hex_done(OutBuffer& w) noexcept;
   void bad_hex(OutBuffer& w) noexcept;
@@ -90,6 +97,9 @@ class EntityDecoder {
   void finish(ByteOut out) noexcept;
   void put(uint8_t c, OutBuffer& w) noexcept;
   void flush(OutBuffer& w) noexcept;  // end of text: what a reference held back
+  // How many leading bytes of `in` feed() would copy unchanged (the bytes before the first '&'
+  // when no reference is open). They need not be fed.
+  std::size_t identity_prefix(std::span<const uint8_t> in) const noexcept;
 
  private:
   enum class St : uint8_t { kText, kAmp, kHash, kHexMark, kDec, kHex, kName };
@@ -124,10 +134,20 @@ class Base64RunDecoder {
   static void step(Run& r, uint8_t c, Emit&& emit) noexcept;
   template <class Emit>
   static void end_run(Run& r, Emit&& emit) noexcept;
+  // Finds and decodes the runs in p[0..n), continuing r.
+  template <class Emit>
+  static void search(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept;
+  // Decodes n base64 characters that continue (or, with r.run == 0, start) a run of kMinRun.
+  template <class Emit>
+  static void decode(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept;
   Run outer_, inner_;
 };
 
 // -1 when c is not a base64 character; '+'/'-' are 62 and '/'/'_' are 63 (RFC 4648 §4, §5).
 int base64_value(uint8_t c) noexcept;
+// Given that the byte before `p` is not a base64 character, the offset of the first run of
+// base64 characters in p[0..n) that is at least Base64RunDecoder::kMinRun long or reaches p[n-1]
+// (n when there is none). 64 bytes at a time (SSE2 where available).
+std::size_t skip_short_runs(const uint8_t* p, std::size_t n) noexcept;
 
 }  // namespace dc::inspect::decoding

@@ -22,12 +22,22 @@ constexpr uint16_t kFlagEncrypted = 1u << 0;  // §4.4.4
 constexpr uint16_t kFlagDescriptor = 1u << 3;
 constexpr uint16_t kZip64Tag = 0x0001;  // §4.5.3
 constexpr std::size_t kFixedHeader = 30;
-constexpr std::size_t kCentralLengths = 34;  // central header up to its three length fields
 constexpr std::size_t kCentralFixed = 46;
+constexpr uint64_t kFnvBasis = 1469598103934665603ull, kFnvPrime = 1099511628211ull;
 
 uint16_t le16(const uint8_t* p) noexcept { return static_cast<uint16_t>(p[0] | p[1] << 8); }
 uint32_t le32(const uint8_t* p) noexcept { return uint32_t{le16(p)} | uint32_t{le16(p + 2)} << 16; }
 uint64_t le64(const uint8_t* p) noexcept { return uint64_t{le32(p)} | uint64_t{le32(p + 4)} << 32; }
+
+// One member as the cross-check sees it (local walk or central directory): a 64-bit hash of its
+// header offset, sizes and name, finalised (splitmix64) so that sums over members compare sets.
+uint64_t entry_key(uint64_t offset, uint64_t csize, uint64_t usize, uint64_t name_hash) noexcept {
+  uint64_t h = name_hash;
+  for (const uint64_t v : {offset, csize, usize}) h = (h ^ v) * kFnvPrime;
+  h ^= h >> 30, h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27, h *= 0x94d049bb133111ebull;
+  return h ^ (h >> 31);
+}
 
 char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
@@ -66,7 +76,10 @@ void ZipWalker::begin(const Path& parent, std::string_view name) noexcept {
   st_ = St::kSig;
   hdr_len_ = 0;
   members_ = 0;
-  in_member_ = stopped_ = prev_zip64_ = false;
+  directory_ = 0;
+  pos_ = record_at_ = 0;
+  walked_sum_ = directory_sum_ = 0;
+  in_member_ = stopped_ = prev_zip64_ = in_central_ = false;
 }
 
 void ZipWalker::condition(DecodeCondition c, const Path& where) noexcept {
@@ -83,15 +96,19 @@ void ZipWalker::run(std::span<const uint8_t> in) noexcept {
   std::size_t i = 0;
   while (i < in.size() && st_ != St::kTail && st_ != St::kDone) {
     switch (st_) {
-      case St::kData:
-        i += data(in.subspan(i));
+      case St::kData: {
+        const std::size_t took = data(in.subspan(i));
+        i += took;
+        pos_ += took;
         break;
+      }
       case St::kStoredDesc:
-        i += stored_desc(in.subspan(i));
+        i += stored_desc(in.subspan(i));  // advances pos_ itself
         break;
       case St::kSkip: {
         const auto take = static_cast<std::size_t>(std::min<uint64_t>(remaining_, in.size() - i));
         i += take;
+        pos_ += take;
         remaining_ -= take;
         if (remaining_ == 0) st_ = St::kSig, hdr_len_ = 0;
         break;
@@ -104,6 +121,8 @@ void ZipWalker::run(std::span<const uint8_t> in) noexcept {
 }
 
 void ZipWalker::header_byte(uint8_t c) noexcept {
+  if (st_ == St::kSig && hdr_len_ == 0) record_at_ = pos_;
+  ++pos_;
   switch (st_) {
     case St::kSig:
       hdr_[hdr_len_++] = c;
@@ -115,7 +134,7 @@ void ZipWalker::header_byte(uint8_t c) noexcept {
       break;
     case St::kCentral:
       hdr_[hdr_len_++] = c;
-      if (hdr_len_ == kCentralLengths) central_header();
+      if (hdr_len_ == kCentralFixed) central_header();
       break;
     case St::kName:
       name_byte(c);
@@ -134,6 +153,7 @@ void ZipWalker::header_byte(uint8_t c) noexcept {
 void ZipWalker::signature() noexcept {
   switch (le32(hdr_)) {
     case kLocalSig:
+      local_at_ = record_at_;
       st_ = St::kLocal;
       return;
     case kCentralSig:
@@ -173,6 +193,8 @@ void ZipWalker::local_header() noexcept {
   got_ = 0;
   extra_got_ = 0;
   zip64_ = false;
+  in_central_ = false;
+  name_hash_ = kFnvBasis;
   std::memset(name_tail_, 0, sizeof name_tail_);
   member_[0] = '\0';
   if (name_len_ > 0) {
@@ -184,15 +206,49 @@ void ZipWalker::local_header() noexcept {
   }
 }
 
-// §4.3.12: name, extra and comment lengths at offsets 28, 30, 32; the entry is then skipped.
+// §4.3.12: sizes at 20/24, name, extra and comment lengths at 28/30/32, the local header's offset
+// at 42; then the name (hashed for the cross-check), the extra field (ZIP64 values), the comment.
 void ZipWalker::central_header() noexcept {
-  static_assert(sizeof hdr_ >= kCentralLengths && sizeof hdr_ >= kFixedHeader);
-  remaining_ = kCentralFixed - kCentralLengths + uint64_t{le16(hdr_ + 28)} + le16(hdr_ + 30) +
-               le16(hdr_ + 32);
-  st_ = St::kSkip;
+  static_assert(sizeof hdr_ >= kCentralFixed && sizeof hdr_ >= kFixedHeader);
+  in_central_ = true;
+  csize_ = le32(hdr_ + 20);
+  usize_ = le32(hdr_ + 24);
+  cd_offset_ = le32(hdr_ + 42);
+  name_len_ = le16(hdr_ + 28);
+  extra_len_ = le16(hdr_ + 30);
+  comment_len_ = le16(hdr_ + 32);
+  got_ = extra_got_ = 0;
+  name_hash_ = kFnvBasis;
+  if (name_len_ > 0) {
+    st_ = St::kName;
+  } else if (extra_len_ > 0) {
+    st_ = St::kExtra;
+  } else {
+    central_done();
+  }
+}
+
+// A central directory entry read: counted into the directory's side of the cross-check.
+void ZipWalker::central_done() noexcept {
+  in_central_ = false;
+  directory_sum_ += entry_key(cd_offset_, csize_, usize_, name_hash_);
+  remaining_ = comment_len_;
+  st_ = remaining_ > 0 ? St::kSkip : St::kSig;
+  hdr_len_ = 0;
 }
 
 void ZipWalker::name_byte(uint8_t c) noexcept {
+  name_hash_ = (name_hash_ ^ c) * kFnvPrime;
+  if (in_central_) {
+    if (++got_ < name_len_) return;
+    got_ = 0;
+    if (extra_len_ > 0) {
+      st_ = St::kExtra;
+    } else {
+      central_done();
+    }
+    return;
+  }
   if (got_ < kMaxName) member_[got_] = (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
   std::memmove(name_tail_, name_tail_ + 1, 3);
   name_tail_[3] = c;
@@ -218,18 +274,25 @@ void ZipWalker::extra_byte(uint8_t c) noexcept {
     if (le16(extra_) == kZip64Tag) zip64_extra();
     extra_got_ = 0;
   }
-  if (field_done) start_member();
+  if (!field_done) return;
+  if (in_central_) {
+    central_done();
+  } else {
+    start_member();
+  }
 }
 
 // §4.5.3: the original, then the compressed size, each present when the header's 4-byte field
-// is 0xFFFFFFFF (a local header must carry both). Its presence makes descriptor sizes 8 bytes.
+// is 0xFFFFFFFF (a local header must carry both), then (central directory) the header offset.
+// Its presence in a local header makes descriptor sizes 8 bytes.
 void ZipWalker::zip64_extra() noexcept {
   const uint8_t* data = extra_ + 4;
   const std::size_t have = std::min<std::size_t>(extra_got_, sizeof extra_) - 4;
   std::size_t at = 0;
-  zip64_ = true;
+  if (!in_central_) zip64_ = true;
   if (usize_ == 0xffffffffu && have >= at + 8) usize_ = le64(data + at), at += 8;
-  if (csize_ == 0xffffffffu && have >= at + 8) csize_ = le64(data + at);
+  if (csize_ == 0xffffffffu && have >= at + 8) csize_ = le64(data + at), at += 8;
+  if (in_central_ && cd_offset_ == 0xffffffffu && have >= at + 8) cd_offset_ = le64(data + at);
 }
 
 void ZipWalker::start_member() noexcept {
@@ -388,6 +451,7 @@ std::size_t ZipWalker::stored_desc(std::span<const uint8_t> in) noexcept {
       const std::size_t n_rest = desc_len_ - used;
       std::memcpy(rest, desc_ + used, n_rest);
       end_member();
+      pos_ += i - n_rest;
       run({rest, n_rest});  // the next record's first bytes
       return i;
     }
@@ -396,6 +460,7 @@ std::size_t ZipWalker::stored_desc(std::span<const uint8_t> in) noexcept {
     w.put(desc_[0]);
     std::memmove(desc_, desc_ + 1, --desc_len_);
   }
+  pos_ += i;
   return i;
 }
 
@@ -448,6 +513,14 @@ void ZipWalker::member_out(std::span<const uint8_t> b, bool inflated) noexcept {
 void ZipWalker::end_member() noexcept {
   if (!in_member_) return;
   in_member_ = false;
+  // The member as a directory-driven reader must list it: sizes from the header, or (flag bit 3)
+  // what the walk found where the member ended.
+  uint64_t csize = csize_, usize = usize_;
+  if ((flags_ & kFlagDescriptor) != 0) {
+    csize = method_ == 8 ? inflate_.consumed() : stored_bytes_;
+    usize = method_ == 8 ? member_out_ : stored_bytes_;
+  }
+  walked_sum_ += entry_key(local_at_, csize, usize, name_hash_);
   if (xml_member_) {
     xml_.finish(ByteOut{this, text_hop});
     env_->sink.on_end(text_path_);
@@ -484,7 +557,9 @@ void ZipWalker::finish(const ZipEnv& env) noexcept {
   const bool clean = st_ == St::kTail || st_ == St::kDone || (st_ == St::kSig && hdr_len_ == 0);
   if (!clean) {
     condition(DecodeCondition::kZipMalformed, in_member_ ? member_path_ : zip_path_);
-  } else if (directory_ > members_) {  // entries this walk did not meet as local headers
+  } else if (directory_ > 0 && (directory_ != members_ || directory_sum_ != walked_sum_)) {
+    // The central directory lists members the walk did not meet as local headers, or lists
+    // them at other offsets, sizes or names: a directory-driven reader sees another archive.
     condition(DecodeCondition::kZipMalformed, zip_path_);
   }
   end_member();

@@ -16,9 +16,12 @@
 // or without its signature, 8-byte sizes when the member has a ZIP64 extra field); a stored
 // member with bit 3 has no terminator, so its end is where a data descriptor follows whose
 // CRC-32 and sizes match the bytes so far, or kZipMalformed at the end of the body.
-// The central directory is only counted: more entries than local headers walked means members
-// a directory-driven reader sees and this walker did not (kZipMalformed), as does slack between
-// a deflate end and the member's stated size (room for a hidden record) [Fifield, WOOT 2019].
+// When the central directory arrives (at the end) it is cross-checked against the members walked:
+// the same number of entries, and the same set of (local header offset, compressed size,
+// uncompressed size, name) - kept as a sum of 64-bit hashes, so the check costs no memory per
+// member. A member listed there but hidden from the local walk, or listed at another offset or
+// with other sizes or name, is what a directory-driven reader would see instead (kZipMalformed),
+// as is slack between a deflate end and the member's stated size [Fifield, WOOT 2019].
 // Encrypted members and methods other than 0/8 are kOpaqueEncrypted / kOpaqueMethod; a ZIP
 // inside a member is kOpaqueNested (walked one level deep). Inflated bytes count against
 // DecodeLimits (max_output per direction, max_ratio per member): beyond, kOutputLimit /
@@ -69,7 +72,7 @@ class ZipWalker {
     kData,        // member data with known size, or deflate with bit 3
     kStoredDesc,  // stored member with bit 3: data until a matching descriptor
     kDescriptor,  // the data descriptor after a bit-3 deflate member
-    kCentral,     // a central directory header (counted, then skipped)
+    kCentral,     // a central directory header (its name and extra field follow, then a comment)
     kSkip,        // bytes not decoded (encrypted/unsupported member, slack, directory entry)
     kTail,        // end records: not needed
     kDone,        // stopped (malformed, limit, undecodable member of unknown size)
@@ -80,6 +83,7 @@ class ZipWalker {
   void signature() noexcept;
   void local_header() noexcept;
   void central_header() noexcept;
+  void central_done() noexcept;
   void name_byte(uint8_t c) noexcept;
   void extra_byte(uint8_t c) noexcept;
   void zip64_extra() noexcept;
@@ -106,9 +110,9 @@ class ZipWalker {
   char container_[kMaxContainerName + 1]{};
   char member_[kMaxName + 1]{};
   const char* names_[2] = {container_, member_};
-  uint8_t hdr_[34]{};       // signature + fixed local header (or central header up to its lengths)
+  uint8_t hdr_[46]{};       // signature + fixed local header (or fixed central header)
   uint8_t desc_[24]{};      // data descriptor / stored-member lookahead window
-  uint8_t extra_[20]{};     // current extra sub-field: tag(2) size(2) and up to 16 bytes of ZIP64
+  uint8_t extra_[28]{};     // current extra sub-field: tag(2) size(2) and up to 24 bytes of ZIP64
   uint8_t name_tail_[4]{};  // last bytes of the member name (".xml" test on long names)
   uint8_t sniff_[4]{};      // first output bytes of the member (nested archive test)
   uint64_t csize_ = 0, usize_ = 0;
@@ -118,6 +122,14 @@ class ZipWalker {
   uint32_t crc_ = 0;           // kStoredDesc: CRC-32 of those bytes
   uint32_t members_ = 0;
   uint32_t directory_ = 0;  // central directory entries seen
+  // Cross-check (zip.hpp): archive offsets and the sums of entry keys of both sides.
+  uint64_t pos_ = 0;        // archive offset of the next byte the walk consumes
+  uint64_t record_at_ = 0;  // offset of the record whose signature is being read
+  uint64_t local_at_ = 0;   // offset of the current member's local header
+  uint64_t cd_offset_ = 0;  // central entry: its local header offset
+  uint64_t name_hash_ = 0;  // FNV-1a of the current (local or central) name
+  uint64_t walked_sum_ = 0, directory_sum_ = 0;
+  uint16_t comment_len_ = 0;
   uint16_t flags_ = 0, method_ = 0, name_len_ = 0, extra_len_ = 0, got_ = 0;
   uint16_t extra_got_ = 0;  // bytes of the current extra sub-field
   uint8_t hdr_len_ = 0, desc_len_ = 0, sniff_len_ = 0;
@@ -126,7 +138,8 @@ class ZipWalker {
   bool prev_zip64_ = false;  // of the member before (a stray descriptor after it)
   bool in_member_ = false;
   bool xml_member_ = false;
-  bool stopped_ = false;  // a limit stopped the walk inside an output callback
+  bool stopped_ = false;     // a limit stopped the walk inside an output callback
+  bool in_central_ = false;  // kName/kExtra belong to a central directory entry
 };
 
 }  // namespace dc::inspect::decoding

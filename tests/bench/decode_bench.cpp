@@ -2,11 +2,13 @@
 // the per-packet path (raw scan + HttpFlowDecoder + scan of every decoded stream, 1460-byte TCP
 // segments) against `zcat | raw Hyperscan` (streaming inflate + hs_scan_stream, no-op callback)
 // over the same bytes; clean uncompressed uploads with and without the decoder; and the memory an
-// inspected flow holds while its decoders are active (decoder arena per flow + per-flow objects).
+// inspected flow holds while its decoders are active (decoder arena per flow + per-flow objects,
+// gzip and Brotli layers).
 //
 //   decode_bench --benchmark_min_time=1
 // bytes_per_second is over the decompressed (JSON) bytes everywhere, so rates compare directly.
 #include <benchmark/benchmark.h>
+#include <brotli/encode.h>
 #include <zlib.h>
 
 #include <cstdint>
@@ -275,12 +277,54 @@ void BM_MemoryPerFlow(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(e.pool->bytes_per_stream()));
 }
 
+std::string brotli(const std::string& in, int lgwin) {
+  std::string out(BrotliEncoderMaxCompressedSize(in.size()), '\0');
+  size_t n = out.size();
+  BrotliEncoderCompress(5, lgwin, BROTLI_MODE_TEXT, in.size(),
+                        reinterpret_cast<const uint8_t*>(in.data()), &n,
+                        reinterpret_cast<uint8_t*>(out.data()));
+  out.resize(n);
+  return out;
+}
+
+// Memory of a Brotli layer per inspected flow: 32 flows, each stopped in the middle of a
+// br-coded JSON body of 1 MiB (window 2^lgwin, the encoder's choice), arena bytes per flow.
+void BM_BrotliMemoryPerFlow(benchmark::State& state) {
+  constexpr size_t kFlows = 32;
+  const int lgwin = static_cast<int>(state.range(0));
+  std::string json;
+  for (uint32_t i = 0; json.size() < (1u << 20); ++i) json += records(kBodyBytes, 7000 + i);
+  const std::string body = brotli(json, lgwin);
+  const std::string req =
+      "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+      "Content-Encoding: br\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  Engine e;
+  ScanDecoded decoded(*e.pool, e.scratch, e.sink);
+  double per_flow = 0;
+  for (auto _ : state) {
+    std::vector<std::unique_ptr<dec::HttpFlowDecoder>> flows;
+    for (size_t i = 0; i < kFlows; ++i) {
+      flows.push_back(std::make_unique<dec::HttpFlowDecoder>());
+      flows.back()->feed(dec::FlowSide::kClient,
+                         {reinterpret_cast<const uint8_t*>(req.data()), req.size() / 2}, *e.worker,
+                         decoded);
+      decoded.close_all();
+    }
+    per_flow = static_cast<double>(e.worker->arena().in_use()) / kFlows;
+    for (auto& f : flows) f->release();
+  }
+  state.counters["arena_B/flow"] = benchmark::Counter(per_flow);
+  state.counters["conditions"] = benchmark::Counter(static_cast<double>(decoded.conditions));
+}
+
 BENCHMARK(BM_GzipJsonDecodeScan)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ZcatRawHyperscan)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CleanJsonRawOnly)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CleanJsonDecodeOn)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CleanOctetDecodeOn)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MemoryPerFlow)->Iterations(1);
+BENCHMARK(BM_BrotliMemoryPerFlow)->Arg(16)->Arg(19)->Arg(22)->Arg(24)->Iterations(1);
 
 }  // namespace
 

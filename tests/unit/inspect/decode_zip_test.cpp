@@ -212,6 +212,57 @@ TEST(ZipWalker, MembersHiddenFromTheWalkAreMalformed) {
   EXPECT_EQ(r.at(std::string(kZ) + "b.csv"), "after|");
 }
 
+// The central directory entry `entry` of `zip` with the 4-byte field at `at` set to `v`.
+std::string patch_central(std::string zip, int entry, std::size_t at, uint32_t v) {
+  std::size_t cd = zip.find(std::string("PK\x01\x02", 4));
+  for (int i = 0; i < entry; ++i) cd = zip.find(std::string("PK\x01\x02", 4), cd + 4);
+  std::string le;
+  put_le(le, v, 4);
+  zip.replace(cd + at, 4, le);
+  return zip;
+}
+
+// The directory is cross-checked against the walk: offsets, sizes, names and the entry count.
+TEST(ZipWalker, CentralDirectoryDisagreeingWithTheWalkIsMalformed) {
+  auto w = worker();
+  const std::string zip = make_zip({{"a.csv", "alpha,1", 8},
+                                    {"b.csv", "beta,2", 0},
+                                    {"c.csv", "gamma with descriptor", 8, true, true},
+                                    {"d.csv", "stored with descriptor", 0, true, false}});
+  const std::string bad = "condition zip_malformed @ file > zip:t.zip";
+  EXPECT_FALSE(decode_every_way(*w, zip).has(bad));
+  // Entry b points at a's local header (a directory reader shows a's data as b).
+  EXPECT_TRUE(decode_every_way(*w, patch_central(zip, 1, 42, 0)).has(bad));
+  // Other sizes (uncompressed at 24, compressed at 20) than the walk found.
+  EXPECT_TRUE(decode_every_way(*w, patch_central(zip, 0, 24, 8)).has(bad));
+  EXPECT_TRUE(decode_every_way(*w, patch_central(zip, 2, 20, 3)).has(bad));
+  EXPECT_TRUE(decode_every_way(*w, patch_central(zip, 3, 24, 5)).has(bad));
+  // Another name for the same member ("a.csv" -> "x.csv").
+  std::string renamed = zip;
+  renamed[renamed.find(std::string("PK\x01\x02", 4)) + 46] = 'x';
+  EXPECT_TRUE(decode_every_way(*w, renamed).has(bad));
+  // A walked member missing from the directory.
+  std::string fewer = zip;
+  const std::size_t last = fewer.rfind(std::string("PK\x01\x02", 4));
+  fewer.erase(last, 46 + 5);
+  EXPECT_TRUE(decode_every_way(*w, fewer).has(bad));
+  // A ZIP64 directory entry (sizes and offset in its extra field) that agrees is fine.
+  std::string z64 = make_zip({{"a.csv", "alpha,1", 8}});
+  const std::size_t cd = z64.find(std::string("PK\x01\x02", 4));
+  std::string extra;
+  put_le(extra, 1, 2), put_le(extra, 24, 2);
+  put_le(extra, 7, 8);                                                   // uncompressed
+  put_le(extra, raw_deflate("alpha,1").size(), 8), put_le(extra, 0, 8);  // compressed, offset
+  z64.insert(cd + 46 + 5, extra);
+  z64 = patch_central(z64, 0, 20, 0xffffffffu);
+  z64 = patch_central(z64, 0, 24, 0xffffffffu);
+  z64 = patch_central(z64, 0, 42, 0xffffffffu);
+  z64[cd + 30] = static_cast<char>(extra.size());
+  EXPECT_FALSE(decode_every_way(*w, z64).has(bad));
+  z64[cd + 46 + 5 + 4 + 16] = 1;  // the ZIP64 offset now points elsewhere
+  EXPECT_TRUE(decode_every_way(*w, z64).has(bad));
+}
+
 TEST(ZipWalker, EncryptedAndUnsupportedMembersAreOpaqueAndSkipped) {
   auto w = worker();
   ZipMember enc{"secret.xlsx", "11010519491231002X", 0};
@@ -443,6 +494,35 @@ TEST(ZipRouting, HtmlBodiesDecodeCharacterReferences) {
   for (std::size_t cut = 0; cut < server.size(); ++cut) {
     ASSERT_TRUE(run_flow(client, server, *w, std::string::npos, cut) == r) << cut;
   }
+}
+
+// HTML parts of a multipart body get the same character-reference decoding as HTML bodies,
+// after their Content-Transfer-Encoding; other parts do not.
+TEST(ZipRouting, HtmlPartsOfMultipartBodiesDecodeCharacterReferences) {
+  auto w = worker();
+  const std::string html = "<p>&#49;&#x31;0105&#49;9491231002X &amp; more</p>";
+  const std::string body =
+      "--b\r\nContent-Disposition: form-data; name=\"page\"\r\nContent-Type: text/html; "
+      "charset=utf-8\r\n\r\n" +
+      html +
+      "\r\n--b\r\nContent-Type: application/xhtml+xml\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      base64(html) + "\r\n--b\r\nContent-Type: text/plain\r\n\r\n" + html + "\r\n--b--\r\n";
+  const std::string client =
+      "POST /p HTTP/1.1\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  const RecordSink r = run_flow(client, "", *w);
+  const std::string text = "<p>11010519491231002X & more</p>|";
+  EXPECT_EQ(r.at("http.request.body > multipart[1] > html"), text);
+  EXPECT_EQ(r.at("http.request.body > multipart[2] > base64 > html"), text);
+  EXPECT_EQ(r.at("http.request.body > multipart[3] > html"), "");
+  EXPECT_EQ(r.at("http.request.body > multipart[3]"), html + "|");
+  for (const auto& e : r.events) EXPECT_EQ(e.find("condition"), std::string::npos) << e;
+  for (std::size_t cut = 0; cut < client.size(); ++cut) {
+    ASSERT_TRUE(run_flow(client, "", *w, cut) == r) << cut;
+  }
+  EXPECT_EQ(w->arena().in_use(), 0u);
 }
 
 TEST(ZipPath, NamedLayersFormat) {

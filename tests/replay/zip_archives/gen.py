@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""zip_archives: ZIP framing the walker must follow (data descriptors, deflate blocks, members of
+PPTX slides) with the resident ID split at every offset, and the archive conditions that block
+(unsupported method, nested archives, central directory disagreeing with the local walk).
+Uploads from the domestic client to sg-analytics (may not receive pi.identity) under
+examples/policy/ftz-demo.toml. Run: gen.py OUTDIR.
+
+  59001  multipart upload of deck.pptx, the ID split over <a:t> runs of ppt/slides/slide2.xml
+                                                                   -> block
+  59002  the same PPTX without the ID                               -> allow
+  59003  application/zip, a member of method 12 (bzip2)            -> opaque_payload_unsupported_method
+  59004  application/zip, a ZIP inside a ZIP inside a ZIP          -> opaque_payload_nested_archive
+  59005  a stored member whose data is a hidden member's local record, listed in the central
+         directory                                                  -> zip_malformed
+  59006  the central directory's offset of the 2nd member points at the 1st -> zip_malformed
+  59007  bytes that are no ZIP record after the first member       -> zip_malformed
+  59008  data-descriptor members (deflate with a signed descriptor, stored with an unsigned one),
+         the ID in the deflated member after them                   -> block
+  59100+k  the ID in a deflated member, a deflate block boundary (sync flush) after k bytes of
+           the ID and the TCP segment cut there (k = 1..17)         -> block
+  59200+k  an archive of two data-descriptor members (stored with a signed descriptor, then
+           deflate with an unsigned one holding the ID), the request cut
+           into two TCP segments k bytes into the archive, at every offset k = 1 .. len - 1
+                                                                   -> block
+"""
+import os
+import struct
+import sys
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import replaylib as R  # noqa: E402
+import decodelib as D  # noqa: E402
+
+PPTX_TYPE = b"application/vnd.openxmlformats-officedocument.presentationml.presentation"
+ZIP = b"Content-Type: application/zip\r\n"
+XML_DECL = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+PML = (b'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
+       b'xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"')
+ROW = b"Zhang San," + R.VALID_ID + b",Wuhu\n"  # no keyword next to the ID: confidence likely
+COVER = b"cover page, batch 7\n"  # before the hidden record (a member starting "PK\3\4" is nested)
+CLEAN_ROWS = b"".join(b"SH-2026-%04d,containers,Wuhu\n" % i for i in range(20))
+
+
+def conn(port):
+    return R.Conn(R.DOMESTIC_CLIENT, R.SG_ANALYTICS, port, R.SG_PORT, isn_c=port * 100)
+
+
+def deflate(data, flush_at=None):
+    """Raw deflate (ZIP method 8); with a Z_SYNC_FLUSH after data[:flush_at]: also returns the
+    offset of the flush's end in the compressed bytes."""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    if flush_at is None:
+        return c.compress(data) + c.flush(), None
+    first = c.compress(data[:flush_at]) + c.flush(zlib.Z_SYNC_FLUSH)
+    return first + c.compress(data[flush_at:]) + c.flush(), len(first)
+
+
+class Member:
+    def __init__(self, name, data, method=8, descriptor=False, signed=True, packed=None):
+        self.name, self.data, self.method = name.encode(), data, method
+        self.descriptor, self.signed = descriptor, signed
+        if packed is None:
+            packed = deflate(data)[0] if method == 8 else data
+        self.packed = packed
+        self.crc = zlib.crc32(data)
+
+
+def archive(members, central=True, extra_central=b"", patch=None):
+    """APPNOTE 6.3.10 records, little-endian, fixed time/date. Returns (bytes, member offsets).
+    `extra_central`: raw central entries appended; `patch(i, entry)` may rewrite entry i."""
+    out, cd, offsets = b"", b"", []
+    for i, m in enumerate(members):
+        flags = 8 if m.descriptor else 0
+        sizes = (0, 0, 0) if m.descriptor else (m.crc, len(m.packed), len(m.data))
+        offsets.append(len(out))
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, m.method, 0, 0x5A21, *sizes,
+                           len(m.name), 0) + m.name + m.packed
+        if m.descriptor:
+            out += (struct.pack("<I", 0x08074B50) if m.signed else b"") + \
+                struct.pack("<III", m.crc, len(m.packed), len(m.data))
+        entry = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, m.method, 0, 0x5A21,
+                            m.crc, len(m.packed), len(m.data), len(m.name), 0, 0, 0, 0, 0,
+                            offsets[-1]) + m.name
+        cd += patch(i, entry) if patch else entry
+    cd += extra_central
+    if not central:
+        return out, offsets
+    n = cd.count(b"PK\x01\x02")
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, len(cd), len(out), 0)
+    return out + cd + end, offsets
+
+
+def slide(runs):
+    """A slide whose one shape holds a paragraph of DrawingML text runs."""
+    body = b"".join(b'<a:r><a:rPr lang="en-US" b="1"/><a:t>' + r + b"</a:t></a:r>" for r in runs)
+    return (XML_DECL + b"<p:sld " + PML + b"><p:cSld><p:spTree><p:sp><p:txBody><a:bodyPr/>"
+            b"<a:p>" + body + b"</a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>")
+
+
+def pptx(runs):
+    return archive([
+        Member("[Content_Types].xml", XML_DECL +
+               b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+               b'<Default Extension="xml" ContentType="application/xml"/></Types>'),
+        Member("ppt/presentation.xml", XML_DECL + b"<p:presentation " + PML +
+               b'><p:sldIdLst><p:sldId id="256"/><p:sldId id="257"/></p:sldIdLst>'
+               b"</p:presentation>", descriptor=True),
+        Member("ppt/slides/slide1.xml", slide([b"Quarterly shipments"]), descriptor=True),
+        Member("ppt/slides/slide2.xml", slide(runs), descriptor=True),
+    ])[0]
+
+
+def form_file(filename, ctype, payload, boundary=b"----dcBoundaryPptx"):
+    body = D.multipart(boundary, [
+        (b'Content-Disposition: form-data; name="batch"\r\n', b"7"),
+        (b'Content-Disposition: form-data; name="file"; filename="' + filename + b'"\r\n'
+         b"Content-Type: " + ctype + b"\r\n", payload)])
+    return body, b"Content-Type: multipart/form-data; boundary=" + boundary + b"\r\n"
+
+
+def flow(port, req, cuts):
+    c = conn(port)
+    assert R.VALID_ID not in req, "the raw bytes must not show the ID"
+    return c.handshake() + c.send(True, req, cuts=cuts) + c.send(False, R.HTTP_OK_EMPTY) + c.close()
+
+
+def conditions():
+    """59003..59007: archives that cannot be inspected or that a directory reader sees otherwise."""
+    frames = []
+    readme = Member("readme.txt", b"batch 7, shipment SH-2026-0001\n")
+    bz = Member("rows.csv.bz2", b"BZh91AY&SY" + bytes(range(40)), method=12)
+    frames += D.exchange(conn(59003), D.request(archive([readme, bz])[0], ZIP))
+    inner = archive([Member("rows.csv", CLEAN_ROWS)])[0]
+    middle = archive([Member("inner.zip", inner)])[0]
+    outer = archive([readme, Member("middle.zip", middle)])[0]
+    frames += D.exchange(conn(59004), D.request(outer, ZIP))
+    hidden_record, _ = archive([Member("hidden.csv", CLEAN_ROWS)], central=False)
+    hidden_entry = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x5A21,
+                               zlib.crc32(CLEAN_ROWS), len(deflate(CLEAN_ROWS)[0]),
+                               len(CLEAN_ROWS), 10, 0, 0, 0, 0, 0,
+                               30 + len(b"cover.bin") + len(COVER)) + b"hidden.csv"
+    cover = archive([Member("cover.bin", COVER + hidden_record, method=0)],
+                    extra_central=hidden_entry)[0]
+    frames += D.exchange(conn(59005), D.request(cover, ZIP))
+
+    def moved(i, entry):  # the 2nd entry's local header offset -> the 1st member's
+        return entry[:42] + struct.pack("<I", 0) + entry[46:] if i == 1 else entry
+    two = [Member("a.csv", CLEAN_ROWS), Member("b.csv", b"SH-2026-0099,containers,Wuhu\n")]
+    frames += D.exchange(conn(59006), D.request(archive(two, patch=moved)[0], ZIP))
+    good, offs = archive(two)
+    junk = good[:offs[1]] + b"JUNK" + good[offs[1]:]
+    frames += D.exchange(conn(59007), D.request(junk, ZIP))
+    return frames
+
+
+def split_members():
+    """59100+k and 59200+k: the ID across deflate blocks and across TCP segments of the archive."""
+    frames = []
+    data = b"name,id,city\n" + CLEAN_ROWS[:120] + ROW + CLEAN_ROWS[120:]
+    at = data.find(R.VALID_ID)
+    for k in range(1, len(R.VALID_ID)):
+        packed, flushed = deflate(data, at + k)
+        body, offs = archive([Member("people.csv", data, packed=packed)])
+        req = D.request(body, ZIP)
+        head = len(req) - len(body)
+        frames += flow(59100 + k, req, [head + offs[0] + 30 + len(b"people.csv") + flushed])
+    body = described_archive()
+    req = D.request(body, ZIP)
+    head = len(req) - len(body)
+    for k in range(1, len(body)):
+        frames += flow(59200 + k, req, [head + k])
+    return frames
+
+
+def described_archive():
+    """Two data-descriptor members: stored with a signed descriptor, then deflate with an
+    unsigned one holding the ID."""
+    return archive([Member("notes.txt", b"shipment SH-2026-0001, 4 containers\n", method=0,
+                           descriptor=True),
+                    Member("people.csv", b"name,city\n" + ROW, descriptor=True,
+                           signed=False)])[0]
+
+
+def described_len():
+    return len(described_archive())
+
+
+def generate(out):
+    frames = []
+    body, head = form_file(b"deck.pptx", PPTX_TYPE,
+                           pptx([b"Contact: Zhang San ", b"1101051949", b"1231002X"]))
+    frames += D.exchange(conn(59001), D.request(body, head))
+    body, head = form_file(b"deck.pptx", PPTX_TYPE, pptx([b"Contact: Zhang San, Wuhu office"]))
+    frames += D.exchange(conn(59002), D.request(body, head))
+    frames += conditions()
+    three = archive([Member("readme.txt", b"batch 7\n", descriptor=True),
+                     Member("manifest.xml", b"<m><n>7</n></m>", method=0, descriptor=True,
+                            signed=False),
+                     Member("people.csv", b"name,city\n" + ROW, descriptor=True)])[0]
+    frames += D.exchange(conn(59008), D.request(three, ZIP))
+    frames += split_members()
+    return {"zip.pcap": R.write(os.path.join(out, "zip.pcap"), frames)}
+
+
+if __name__ == "__main__":
+    print("described archive length:", described_len())
+    R.main_for(generate)
