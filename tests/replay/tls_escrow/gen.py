@@ -8,8 +8,11 @@ Writes into OUTDIR: every tests/data/tls/*.pcap (names as committed), and
   garbled.keylog        the same lines, each secret with its first hex digit changed: the syntax
                         is valid, every record fails authentication
   partial.keylog        the key logs of the *_h1_id captures only: the other flows have no key
-  opaque_block.toml     examples/policy/ftz-demo.toml with [defaults] opaque_payload = "block"
-                        (the demo's own is "alert"), its [[test]] cases cut off
+  escrow.toml           examples/policy/ftz-demo.toml with [defaults] tls_escrow = "optional"
+                        (TLS flows wait for escrowed keys; the demo's opaque_payload is "alert")
+  escrow_block.toml     the same with opaque_payload = "block"
+  escrow_required.toml  the same with tls_escrow = "required" (no keys: tls_key_missing)
+                        (all three without the demo's [[test]] cases)
 
   61001 TLS1.3 AES-128-GCM  HTTP/1.1 ID      61007 TLS1.2 AES-256-GCM  HTTP/2   ID
   61002 TLS1.3 AES-256-GCM  HTTP/1.1 ID      61008 TLS1.3 AES-128-GCM  HTTP/1.1 clean, 20 KB
@@ -39,6 +42,20 @@ def garble(line):
     return "%s %s %s\n" % (m.group(1), m.group(2), flipped)
 
 
+def set_defaults(policy, escrow, opaque):
+    """The policy text with [defaults] tls_escrow = escrow (and opaque_payload = opaque)."""
+    for key, value in (("tls_escrow", escrow), ("opaque_payload", opaque)):
+        if value is None:
+            continue
+        line = re.compile(r'^%s\s*=\s*"[a-z]+"' % key, re.M)
+        if line.search(policy):
+            policy = line.sub('%s = "%s"' % (key, value), policy, count=1)
+        else:
+            assert "\n[defaults]\n" in policy
+            policy = policy.replace("\n[defaults]\n", '\n[defaults]\n%s = "%s"\n' % (key, value), 1)
+    return policy
+
+
 def generate(out):
     files = {}
     for pcap in sorted(glob.glob(os.path.join(DATA, "*.pcap"))):
@@ -61,14 +78,13 @@ def generate(out):
         with open(files[name], "w") as f:
             f.write(text)
     with open(os.path.join(SRC, "examples", "policy", "ftz-demo.toml"), encoding="utf-8") as f:
-        policy = f.read()
-    old = 'opaque_payload = "alert"'
-    assert old in policy, old
-    policy = policy.replace(old, 'opaque_payload = "block"', 1)
-    policy = policy[:policy.index("\n[[test]]")] + "\n"
-    files["opaque_block.toml"] = os.path.join(out, "opaque_block.toml")
-    with open(files["opaque_block.toml"], "w", encoding="utf-8") as f:
-        f.write(policy)
+        demo = f.read()
+    demo = demo[:demo.index("\n[[test]]")] + "\n"
+    for name, escrow, opaque in (("escrow.toml", "optional", None), ("escrow_block.toml", "optional", "block"),
+                                 ("escrow_required.toml", "required", None)):
+        files[name] = os.path.join(out, name)
+        with open(files[name], "w", encoding="utf-8") as f:
+            f.write(set_defaults(demo, escrow, opaque))
     return files
 
 
