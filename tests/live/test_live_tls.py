@@ -40,7 +40,7 @@ sys.path.insert(0, HERE)
 import test_live_customs as L  # noqa: E402  (its helpers; its own tests are not collected)
 
 _spec = importlib.util.spec_from_file_location(
-    "tls_escrow_gen", os.path.join(HERE, "..", "replay", "tls_escrow", "gen.py"))
+    "tls_real_clients_gen", os.path.join(HERE, "..", "replay", "tls_real_clients", "gen.py"))
 ESCROW = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ESCROW)  # set_defaults(): the policy's [defaults] tls_escrow / opaque_payload
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Records the TLS escrow captures of tests/replay/tls_escrow: real clients (curl, openssl
+"""Records the TLS escrow captures of tests/replay/tls_real_clients: real clients (curl, openssl
 s_client) talk to a real TLS server (tests/live/tls_server.py, Python's OpenSSL) across one veth
 pair between two network namespaces; tcpdump on the server's end records every frame (offloads
 off: real segments, real checksums) and each client writes its NSS key log (SSLKEYLOGFILE /

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tls_escrow: real TLS captures (curl / openssl s_client <-> a Python OpenSSL server, recorded
+"""tls_real_clients: real TLS captures (curl / openssl s_client <-> a Python OpenSSL server, recorded
 through a veth by tests/data/tls/record.py, committed with their NSS key logs) replayed with and
 without the escrowed keys. Run: gen.py OUTDIR.
 
