@@ -23,6 +23,7 @@ value never arrived. Policy: examples/policy/ftz-demo.toml with [defaults] tls_e
 Needs root, `ip`, `curl`, `ethtool`, `openssl`; exits 77 (ctest: skipped) when one is missing.
 Usage: test_live_tls.py DATACUSTOMS_BINARY SOURCE_DIR    (DC_LIVE_KEEP=1 keeps the directory)
 """
+import hashlib
 import importlib.util
 import json
 import os
@@ -239,6 +240,10 @@ class LiveTlsTest(unittest.TestCase):
     def kinds(self, rec):
         return [r["kind"] for r in rec.get("reasons", [])]
 
+    def line_hashes(self):
+        with open(self.keylog, "rb") as f:
+            return {hashlib.sha256(l.rstrip(b"\r\n")).hexdigest() for l in f if l.strip()}
+
     def secrets(self):
         with open(self.keylog) as f:
             return [l.split()[2] for l in f if re.match(r"^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]+$", l.strip())]
@@ -254,6 +259,7 @@ class LiveTlsTest(unittest.TestCase):
             rec = self.flow(sport)
             self.assertEqual(rec["verdict"], "allow", rec)
             self.assertNotIn("opaque_payload", self.kinds(rec), rec)
+            self.assertEqual(rec.get("payload_inspection"), "decrypted", rec)
 
     def test_2_id_uploads_are_cut(self):
         for name, (rc, code, _, secs, err), sport in (("h1", self.id_post, PORT_ID), ("h2", self.h2_id, PORT_H2_ID)):
@@ -264,6 +270,10 @@ class LiveTlsTest(unittest.TestCase):
             cats = [r.get("category") for r in rec["reasons"] if r["kind"] == "category_not_allowed"]
             self.assertEqual(cats, ["pi.identity"], rec)
             self.assertEqual(rec["values"][0]["masked"], "110105********002X", rec)
+            self.assertEqual(rec.get("payload_inspection"), "decrypted", rec)
+            # The evidence names the key line that unlocked the flow by its hash: one of the
+            # lines curl wrote (SHA-256 of the line without its end), never the secret itself.
+            self.assertIn(rec.get("tls_key_line_sha256"), self.line_hashes(), rec)
         # The clean uploads' plaintext is recorded: the check above is live.
         self.assertIn(CLEAN_MARKER, self.plaintext(PORT_CLEAN1))
 
@@ -275,6 +285,8 @@ class LiveTlsTest(unittest.TestCase):
         self.assertEqual(rec["verdict"], "block", rec)
         self.assertIn("opaque_payload", self.kinds(rec), rec)
         self.assertNotIn("category_not_allowed", self.kinds(rec), rec)
+        self.assertEqual(rec.get("payload_inspection"), "opaque", rec)
+        self.assertIsNone(rec.get("tls_key_line_sha256"), rec)
 
     def test_4_keys_counted_and_never_logged(self):
         self.assertEqual(self.app_rc, 0, self.describe())

@@ -10,7 +10,7 @@ expected.json:
       "policy": "@SRC/examples/policy/ftz-demo.toml" | "policy.toml" (relative to CASE_DIR)
                 | "@GEN/name" (a file generate() returned under that name),
       "captures": ["x.pcap", ...],           # names returned by generate(); replayed together
-      "args": ["--fcs", "strip"],            # extra `datacustoms replay` options ("{name}": as below)
+      "args": ["--fcs", "strip"],            # extra `datacustoms replay` options ("{name}" as below)
       "exit_code": 0,                        # or "exit_nonzero": true
       "stderr_contains": ["{x.pcap}", ...],  # "{name}" is replaced by that capture's path
       "flow_count": N,                       # exact number of flow lines on stdout
