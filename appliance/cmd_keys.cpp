@@ -19,9 +19,10 @@
 #include <vector>
 
 #include "appliance/command.hpp"
-#include "appliance/key_line.hpp"
+#include "dataplane/key_line.hpp"
 
 namespace dc::appliance {
+using dataplane::wipe_bytes;
 namespace {
 
 // Exit codes (also in the usage text and docs/operations.md).

@@ -33,6 +33,10 @@ void usage(FILE* out) {
                "  --flows N         flow table capacity (default 65536)\n"
                "  --inspect-flows N flows with inspection state at once (default 4096)\n"
                "  --quiet           no flow lines (with --audit: only differences)\n"
+               "  --keylog FILE     NSS key log (SSLKEYLOGFILE) of the captures' TLS connections:\n"
+               "                    their keys are escrowed from the start (repeatable)\n"
+               "  --key-wait-ms N   how long a TLS flow waits for missing keys, on the\n"
+               "                    captures' clock (default 200, as [tls] key_wait_ms)\n"
                "  --fcs strip|none  frames end with their Ethernet FCS: check and strip it\n"
                "                    (default none: such frames are dropped as ethernet_fcs)\n"
                "  --pass arp,nd     pass ARP and/or IPv6 neighbour discovery through, as a pair\n"
@@ -91,6 +95,8 @@ struct Options {
   bool quiet = false;
   bool fcs_strip = false;
   bool pass_arp = false, pass_nd = false;
+  std::vector<std::string> keylogs;
+  uint32_t key_wait_ms = 200;
   std::vector<std::string> captures;
 };
 
@@ -131,6 +137,14 @@ int parse_args(const std::vector<std::string>& args, Options& o) {
     } else if (a == "--flows" || a == "--inspect-flows") {
       if (!next(v) || !parse_u32(v, a == "--flows" ? o.flows : o.inspect_flows)) {
         std::fprintf(stderr, "datacustoms replay: %s needs a positive integer\n", a.c_str());
+        return 2;
+      }
+    } else if (a == "--keylog") {
+      if (!next(v)) return usage(stderr), 2;
+      o.keylogs.push_back(v);
+    } else if (a == "--key-wait-ms") {
+      if (!next(v) || !parse_u32(v, o.key_wait_ms)) {
+        std::fprintf(stderr, "datacustoms replay: --key-wait-ms needs a number\n");
         return 2;
       }
     } else if (a == "--quiet") {
@@ -246,6 +260,8 @@ int replay_and_report(const Options& o, const policy::Snapshot& snap,
   ro.fcs_strip = o.fcs_strip;
   ro.pass_arp = o.pass_arp;
   ro.pass_nd = o.pass_nd;
+  ro.keylogs = o.keylogs;
+  ro.tls_key_wait_ms = o.key_wait_ms;
   if (tty) {
     ro.progress = [&](uint64_t packets, const std::string& file) {
       std::fprintf(stderr, "\r%s: %llu packets, %zu flows", file.c_str(),

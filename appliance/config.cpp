@@ -139,7 +139,7 @@ class Loader {
       get_string(*t, "listen", c.metrics_listen, true, *t);
     }
     if (const auto* t = get_table(root, "audit")) load_audit(*t, c.audit);
-    if (const auto* t = get_table(root, "tls")) load_tls(*t, c.tls);
+    if (const auto* t = get_table(root, "tls")) load_tls(*t, c.tls, c.dataplane.pipeline);
     if (const auto* t = get_table(root, "dataplane")) load_dataplane(*t, c);
     load_ports(root, c);
     load_pairs(root, c);
@@ -291,11 +291,20 @@ class Loader {
   }
 
   // [tls]: the key intake socket. Users and groups are resolved here, so a typo stops the start.
-  void load_tls(const toml::table& t, TlsConfig& tc) {
+  void load_tls(const toml::table& t, TlsConfig& tc, dataplane::PipelineSettings& ps) {
     check_keys(t,
                {"key_socket", "key_socket_owner", "key_socket_group", "key_socket_mode",
-                "key_allowed_uids", "key_max_clients", "key_queue_size"},
+                "key_allowed_uids", "key_max_clients", "key_queue_size", "key_wait_ms", "sessions",
+                "hold_packets", "key_store", "key_ttl_s"},
                "[tls]");
+    // Decryption in the workers (dataplane/tls_flow.hpp, tls_hold.cpp): per worker.
+    uint32_t wait_ms = static_cast<uint32_t>(ps.tls_key_wait_ns / 1'000'000);
+    get_uint(t, "key_wait_ms", wait_ms, 0, 60'000);
+    ps.tls_key_wait_ns = int64_t{wait_ms} * 1'000'000;
+    get_uint(t, "sessions", ps.tls_sessions, 0, 1u << 16);
+    get_uint(t, "hold_packets", ps.tls_hold_packets, 1, 4096);
+    get_uint(t, "key_store", ps.tls_key_store, 1, 1u << 20);
+    get_seconds(t, "key_ttl_s", ps.tls_key_ttl_ns);
     tc.line = static_cast<int>(t.source().begin.line);
     get_string(t, "key_socket", tc.key_socket, true, t);
     if (const toml::node* n = t.get("key_socket_owner")) tc.key_socket_owner = user_id(*n, true);

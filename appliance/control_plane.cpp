@@ -406,6 +406,7 @@ int ControlPlane::open_key_intake() {
                               tc.key_queue_size);
   if (!h) return fail(h.error().message);
   key_handoff_ = std::move(h.value());
+  cfg_.dataplane.pipeline.keys = key_handoff_.get();  // drained by each worker (take_keys)
   KeyIntakeConfig kc;
   kc.path = expand(tc.key_socket);
   kc.owner = static_cast<uid_t>(tc.key_socket_owner);

@@ -10,16 +10,18 @@
 #include <vector>
 
 #include "appliance/config.hpp"
-#include "appliance/key_handoff.hpp"
 #include "appliance/key_intake.hpp"
 #include "appliance/metrics.hpp"
 #include "appliance/reloader.hpp"
 #include "audit/witness.hpp"
 #include "audit/writer_thread.hpp"
 #include "dataplane/audit_channel.hpp"
+#include "dataplane/key_handoff.hpp"
 #include "dataplane/runtime.hpp"
 
 namespace dc::appliance {
+
+using dataplane::KeyHandoff;
 
 struct RunOptions {
   std::string config_path;

@@ -16,10 +16,17 @@
 #include <thread>
 #include <vector>
 
-#include "appliance/key_line.hpp"
 #include "base/result.hpp"
+#include "dataplane/key_line.hpp"
 
 namespace dc::appliance {
+
+using dataplane::key_line_status_name;
+using dataplane::KeyLine;
+using dataplane::KeyLineStatus;
+using dataplane::parse_key_line;
+using dataplane::wipe_bytes;
+using dataplane::wipe_key_line;
 
 inline constexpr std::size_t kMaxKeyLineBytes = 1024;  // the longest valid line is ~200 bytes
 

@@ -9,8 +9,11 @@
 #include <cstring>
 #include <memory>
 
+#include "base/file.hpp"
+#include "dataplane/key_line.hpp"
 #include "dataplane/pipeline.hpp"
 #include "dataplane/runtime.hpp"
+#include "inspect/tls/keylog.hpp"
 
 namespace dc::appliance {
 namespace {
@@ -103,6 +106,32 @@ Input* earliest(std::vector<Input>& inputs) {
   return next;
 }
 
+// The key logs of `replay --keylog`, parsed with the decryptor's parser; an invalid line is an
+// error naming the file and line (never the line: it may hold a secret).
+Result<std::vector<inspect::tls::KeyLogEntry>> load_keylogs(const std::vector<std::string>& paths) {
+  std::vector<inspect::tls::KeyLogEntry> keys;
+  for (const auto& path : paths) {
+    auto text = base::read_file(path);
+    if (!text) return make_error(path + ": " + text.error().message);
+    std::size_t line_no = 0, start = 0;
+    const std::string& s = text.value();
+    while (start < s.size()) {
+      std::size_t end = s.find('\n', start);
+      if (end == std::string::npos) end = s.size();
+      ++line_no;
+      auto e = inspect::tls::parse_keylog_line(std::string_view(s).substr(start, end - start));
+      start = end + 1;
+      if (!e) {
+        for (auto& k : keys) k.wipe();
+        return make_error(path + ":" + std::to_string(line_no) + ": " + e.error().message);
+      }
+      if (e.value()) keys.push_back(*e.value());
+    }
+    dataplane::wipe_bytes(text.value().data(), text.value().size());
+  }
+  return keys;
+}
+
 // Replay has no ports: every packet the pipeline forwards, drops or sends back is freed.
 void free_output(dataplane::BurstOutput& out) {
   for (uint32_t i = 0; i < out.n_fwd; ++i) rte_pktmbuf_free(out.fwd[i]);
@@ -113,6 +142,7 @@ void free_output(dataplane::BurstOutput& out) {
 
 // The pipeline and what it runs on, for one replay.
 struct ReplayRig {
+  std::unique_ptr<dataplane::PipelineSettings> settings;
   std::unique_ptr<rte_mempool, MempoolFree> pool;
   std::unique_ptr<dataplane::FlowTable> flows;
   std::unique_ptr<dataplane::Pipeline> pipeline;
@@ -120,10 +150,13 @@ struct ReplayRig {
 };
 
 Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions& options,
-                            ReplayStats& stats, dataplane::FlowEventSink& sink) {
+                            std::size_t nkeys, ReplayStats& stats, dataplane::FlowEventSink& sink) {
   static int instance = 0;  // DPDK object names are process-wide
   ++instance;
   ReplayRig rig;
+  // The pipeline keeps a reference to its settings: they live in the rig.
+  rig.settings = std::make_unique<dataplane::PipelineSettings>();
+  dataplane::PipelineSettings& settings = *rig.settings;
   // Held out-of-order segments keep their mbufs: size the pool for them.
   uint32_t nmbufs = 4096 + std::min<uint32_t>(options.inspect_flows, 8192) * 2 * 8;
   std::string pool_name = "replay_mbufs_" + std::to_string(instance);
@@ -135,13 +168,16 @@ Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions&
       dataplane::FlowTable::create(flows_name.c_str(), options.flows, dataplane::FlowTimeouts{}, 0);
   if (!ft) return ft.error();
   rig.flows = std::move(ft.value());
-  dataplane::PipelineSettings settings;
   settings.policy = &policy;
   settings.inspect_flows = options.inspect_flows;
   settings.port_fcs_strip[dataplane::kReplayPort] = options.fcs_strip;
   settings.port_pass_arp[dataplane::kReplayPort] = options.pass_arp;
   settings.port_pass_nd[dataplane::kReplayPort] = options.pass_nd;
   settings.tx_pool = rig.pool.get();
+  // Keys are loaded before the first packet and kept for the whole replay.
+  settings.tls_key_store = std::max<uint32_t>(64, static_cast<uint32_t>(nkeys));
+  settings.tls_key_ttl_ns = int64_t{1} << 62;
+  settings.tls_key_wait_ns = int64_t{options.tls_key_wait_ms} * 1'000'000;
   auto pl = dataplane::Pipeline::create(0, *rig.flows, settings, stats.counters, &sink);
   if (!pl) return pl.error();
   rig.pipeline = std::move(pl.value());
@@ -158,8 +194,17 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
   if (!inputs) return inputs.error();
   ReplayStats stats;
   CallbackSink sink(on_flow);
-  auto rig = build_rig(policy, options, stats, sink);
-  if (!rig) return rig.error();
+  auto keys = load_keylogs(options.keylogs);
+  if (!keys) return keys.error();
+  auto rig = build_rig(policy, options, keys->size(), stats, sink);
+  if (!rig) {
+    for (auto& k : *keys) k.wipe();
+    return rig.error();
+  }
+  for (auto& k : *keys) {
+    (void)rig->pipeline->add_key(k, 0);
+    k.wipe();
+  }
   Result<void> status;
   for (auto& in : *inputs)
     if (status) status = advance(in);
@@ -181,6 +226,7 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
     m->data_len = static_cast<uint16_t>(len);
     m->pkt_len = len;
     rig->pipeline->process(dataplane::kReplayPort, &m, 1, ts, *rig->out);
+    rig->pipeline->release_held(dataplane::kReplayPort, ts, *rig->out);  // e.g. TLS key waits
     free_output(*rig->out);
     rig->pipeline->expire(ts);
     ++stats.packets;

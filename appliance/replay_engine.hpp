@@ -23,6 +23,11 @@ struct ReplayOptions {
   uint32_t inspect_flows = 4096;           // flows with inspection state at once
   bool fcs_strip = false;                  // frames end with their Ethernet FCS: check and strip it
   bool pass_arp = false, pass_nd = false;  // ARP / IPv6 ND pass-through (pairs pass_arp/pass_nd)
+  // NSS key logs (SSLKEYLOGFILE) whose keys are in the workers' key store from the start, as if
+  // escrowed in time (`replay --keylog`); and how long a TLS flow waits for missing keys, on the
+  // captures' clock (appliance.toml [tls] key_wait_ms).
+  std::vector<std::string> keylogs;
+  uint32_t tls_key_wait_ms = 200;
   // Called every ~0.5 s of wall time with (packets so far, current file); may be empty.
   std::function<void(uint64_t, const std::string&)> progress;
 };

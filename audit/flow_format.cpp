@@ -44,6 +44,19 @@ const char* proto_name(uint8_t proto) {
   }
 }
 
+const char* payload_inspection_name(PayloadInspection p) noexcept {
+  switch (p) {
+    case PayloadInspection::kClear:
+      return "clear";
+    case PayloadInspection::kDecrypted:
+      return "decrypted";
+    case PayloadInspection::kOpaque:
+      return "opaque";
+    default:
+      return "";
+  }
+}
+
 bool audit_worthy(const FlowOutcome& ev) {
   if (ev.policy == nullptr) return false;
   if (ev.adm.border) return true;
@@ -176,6 +189,8 @@ FlowRecord to_flow_record(const FlowOutcome& ev, const std::string& hmac_key) {
   r.sni = ev.sni;
   r.http_host = ev.http_host;
   r.server_name_from = policy::name_source_name(ev.adm.server_name);
+  r.payload_inspection = payload_inspection_name(ev.payload);
+  if (ev.has_key_line) r.tls_key_line_sha256 = base::to_hex(ev.key_line_sha256);
   r.pkts_toserver = ev.dir[0].packets;
   r.pkts_toclient = ev.dir[1].packets;
   r.bytes_toserver = ev.dir[0].bytes;

@@ -4,6 +4,7 @@
 // (blocked) or the flow ends, and read off the fast path by the audit writer thread
 // (audit/writer_thread.hpp) or printed directly by offline replay (audit/flow_format.hpp).
 // Names are resolved by the consumer: the outcome references the policy snapshot by pointer only.
+#include <array>
 #include <cstdint>
 
 #include "inspect/decode/events.hpp"
@@ -43,6 +44,12 @@ struct OutcomeCounters {
   uint64_t packets = 0;
   uint64_t bytes = 0;
 };
+
+// kClear: the payload was inspected as it crossed; kDecrypted: TLS decrypted with escrowed keys
+// and inspected; kOpaque: encrypted and not decrypted (judged by [defaults] opaque_payload);
+// kNone: no payload was inspected.
+enum class PayloadInspection : uint8_t { kNone, kClear, kDecrypted, kOpaque };
+const char* payload_inspection_name(PayloadInspection p) noexcept;  // "" for kNone
 
 // Which record an outcome makes: the admission of a border flow (`flow_open`, which the flow's
 // payload waits for), a long flow's progress (`flow_update`), or its final record (`flow`).
@@ -88,6 +95,12 @@ struct FlowOutcome {
   // none): the `detail` of the http_anomaly / content_uninspected reasons.
   const char* http_anomaly = nullptr;
   const char* content_uninspected = nullptr;
+  // How the payload was inspected (`payload_inspection` of the record) and, for a TLS flow
+  // decrypted with escrowed keys, the SHA-256 of the key log line that unlocked its exported
+  // direction (evidence of which escrowed key was used; never the secret).
+  PayloadInspection payload = PayloadInspection::kNone;
+  bool has_key_line = false;
+  std::array<uint8_t, 32> key_line_sha256{};
 };
 
 }  // namespace dc::audit

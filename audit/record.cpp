@@ -223,6 +223,12 @@ nlohmann::ordered_json flow_record_body(const FlowRecord& f) {
       f.http_host.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.http_host);
   j["server_name_from"] = f.server_name_from.empty() ? nlohmann::ordered_json(nullptr)
                                                      : nlohmann::ordered_json(f.server_name_from);
+  j["payload_inspection"] = f.payload_inspection.empty()
+                                ? nlohmann::ordered_json(nullptr)
+                                : nlohmann::ordered_json(f.payload_inspection);
+  j["tls_key_line_sha256"] = f.tls_key_line_sha256.empty()
+                                 ? nlohmann::ordered_json(nullptr)
+                                 : nlohmann::ordered_json(f.tls_key_line_sha256);
   auto cats = nlohmann::ordered_json::array();
   for (const auto& c : f.categories)
     cats.push_back({{"name", c.name}, {"count", c.count}, {"confidence", c.confidence}});

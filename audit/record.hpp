@@ -120,6 +120,10 @@ struct FlowRecord {
   // Which of them named the server the endpoint was matched by: "sni", "http_host"; empty: the
   // endpoint was matched by address alone (or none matched).
   std::string server_name_from;
+  // How the payload was inspected: "clear", "decrypted" (TLS, escrowed keys), "opaque"; empty:
+  // none. For "decrypted": the SHA-256 (hex) of the key log line that unlocked it, else empty.
+  std::string payload_inspection;
+  std::string tls_key_line_sha256;
   std::vector<CategoryCount> categories;
   std::vector<MaskedValue> values;
   std::uint64_t bytes_toserver = 0, bytes_toclient = 0;

@@ -11,11 +11,12 @@ namespace pflag = policy::flag;
 namespace dec = inspect::decoding;
 
 void DecodedScan::bind(Flow& f, InspectCtx& ctx, unsigned di, inspect::Scratch& scratch,
-                       bool is_export) noexcept {
+                       bool is_export, const DecodedSlots* slots) noexcept {
   flow_ = &f;
   ctx_ = &ctx;
   di_ = di;
   scratch_ = &scratch;
+  slots_ = slots != nullptr ? *slots : DecodedSlots{&ctx.decoded[0][0], &ctx.decoded_path[0][0], 1};
   findings_.attach(f, ctx, is_export);
 }
 
@@ -26,17 +27,15 @@ void DecodedScan::unbind() noexcept {
   scratch_ = nullptr;
 }
 
-inspect::Stream*& DecodedScan::slot(const dec::Path& where) noexcept {
-  return ctx_->decoded[di_][std::min(where.depth(), InspectCtx::kDecodedStreams - 1)];
-}
-
-dec::Path& DecodedScan::path_of(inspect::Stream*& s) noexcept {
-  return ctx_->decoded_path[di_][static_cast<std::size_t>(&s - ctx_->decoded[di_])];
+std::size_t DecodedScan::index_of(const dec::Path& where) const noexcept {
+  const std::size_t lane = where.lane() < slots_.lanes ? where.lane() : 0;
+  return index(lane, std::min(where.depth(), InspectCtx::kDecodedStreams - 1));
 }
 
 void DecodedScan::on_data(const dec::Path& where, std::span<const uint8_t> bytes) noexcept {
   if (flow_ == nullptr || bytes.empty()) return;
-  inspect::Stream*& s = slot(where);
+  const std::size_t i = index_of(where);
+  inspect::Stream*& s = slots_.streams[i];
   if (s == nullptr) {
     // Bounded: decoded streams share the engine's pool with the raw streams of all flows.
     s = flow_->engine->streams->acquire();
@@ -46,7 +45,7 @@ void DecodedScan::on_data(const dec::Path& where, std::span<const uint8_t> bytes
     }
   }
   counters_.decoded_bytes += bytes.size();
-  inspect::decoding::Path& p = path_of(s);
+  inspect::decoding::Path& p = slots_.paths[i];
   p = where;  // 34 bytes, no allocation: the finding's path, rendered off the fast path
   findings_.set_source(1 + where.depth(), &p);
   if (inspect::scan(*s, *scratch_, bytes, findings_) != inspect::ScanStatus::kOk)
@@ -55,29 +54,34 @@ void DecodedScan::on_data(const dec::Path& where, std::span<const uint8_t> bytes
 
 void DecodedScan::settle() noexcept {
   if (flow_ == nullptr) return;
-  for (std::size_t d = 0; d < InspectCtx::kDecodedStreams; ++d) {
-    inspect::Stream* s = ctx_->decoded[di_][d];
-    findings_.set_source(1 + d, &ctx_->decoded_path[di_][d]);
-    if (s != nullptr && inspect::settle(*s, *scratch_, findings_) != inspect::ScanStatus::kOk)
-      flow_->flags |= pflag::kScanError;
+  for (std::size_t lane = 0; lane < slots_.lanes; ++lane) {
+    for (std::size_t d = 0; d < InspectCtx::kDecodedStreams; ++d) {
+      const std::size_t i = index(lane, d);
+      inspect::Stream* s = slots_.streams[i];
+      if (s == nullptr) continue;
+      findings_.set_source(1 + d, &slots_.paths[i]);
+      if (inspect::settle(*s, *scratch_, findings_) != inspect::ScanStatus::kOk)
+        flow_->flags |= pflag::kScanError;
+    }
   }
 }
 
-void DecodedScan::close_slot(inspect::Stream*& s, bool judge) noexcept {
+void DecodedScan::close_slot(std::size_t i, bool judge) noexcept {
+  inspect::Stream*& s = slots_.streams[i];
   if (s == nullptr) return;
-  findings_.set_source(1 + static_cast<std::size_t>(&s - ctx_->decoded[di_]), &path_of(s));
+  findings_.set_source(1 + i % InspectCtx::kDecodedStreams, &slots_.paths[i]);
   if (judge) (void)inspect::close(*s, *scratch_, findings_);
   flow_->engine->streams->release(s);
   s = nullptr;
 }
 
 void DecodedScan::on_end(const dec::Path& where) noexcept {
-  if (flow_ != nullptr) close_slot(slot(where), true);
+  if (flow_ != nullptr) close_slot(index_of(where), true);
 }
 
 void DecodedScan::close_all(bool judge) noexcept {
   if (flow_ == nullptr) return;
-  for (inspect::Stream*& s : ctx_->decoded[di_]) close_slot(s, judge);
+  for (std::size_t i = index(0, 0); i < index(slots_.lanes, 0); ++i) close_slot(i, judge);
 }
 
 void DecodedScan::on_anomaly(dec::HttpAnomaly a) noexcept {

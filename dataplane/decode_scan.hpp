@@ -15,6 +15,15 @@
 
 namespace dc::dataplane {
 
+// Where the scanner streams of decoded byte streams live: one per (direction, lane, depth), with
+// the Path each reads. The plain HTTP/1.x layer of a flow uses one lane (InspectCtx); the layer
+// over decrypted TLS has every lane, since HTTP/2 bodies of several streams are open at once.
+struct DecodedSlots {
+  inspect::Stream** streams = nullptr;  // [2][lanes][InspectCtx::kDecodedStreams]
+  inspect::decoding::Path* paths = nullptr;
+  std::size_t lanes = 1;
+};
+
 class DecodedScan final : public inspect::decoding::DecodeSink {
  public:
   DecodedScan(FlowFindings& findings, WorkerCounters& counters) noexcept
@@ -22,8 +31,9 @@ class DecodedScan final : public inspect::decoding::DecodeSink {
 
   // Decoded bytes of direction `di` of `f` are scanned until unbind(). `is_export`: the
   // direction's bytes leave for the foreign end (only those count towards the verdict).
-  void bind(Flow& f, InspectCtx& ctx, unsigned di, inspect::Scratch& scratch,
-            bool is_export) noexcept;
+  // `slots`: the flow's plain layer (ctx.decoded) unless given.
+  void bind(Flow& f, InspectCtx& ctx, unsigned di, inspect::Scratch& scratch, bool is_export,
+            const DecodedSlots* slots = nullptr) noexcept;
   void unbind() noexcept;
   // Judges values that end where the decoded bytes so far end (the segment is forwarded next).
   void settle() noexcept;
@@ -38,10 +48,11 @@ class DecodedScan final : public inspect::decoding::DecodeSink {
                     const inspect::decoding::Path& where) noexcept override;
 
  private:
-  inspect::Stream*& slot(const inspect::decoding::Path& where) noexcept;
-  // The path kept for the scanner stream in `s` (a slot of the bound direction).
-  inspect::decoding::Path& path_of(inspect::Stream*& s) noexcept;
-  void close_slot(inspect::Stream*& s, bool judge) noexcept;
+  std::size_t index(std::size_t lane, std::size_t depth) const noexcept {
+    return (di_ * slots_.lanes + lane) * InspectCtx::kDecodedStreams + depth;
+  }
+  std::size_t index_of(const inspect::decoding::Path& where) const noexcept;
+  void close_slot(std::size_t i, bool judge) noexcept;
 
   FlowFindings& findings_;
   WorkerCounters& counters_;
@@ -49,6 +60,7 @@ class DecodedScan final : public inspect::decoding::DecodeSink {
   InspectCtx* ctx_ = nullptr;
   inspect::Scratch* scratch_ = nullptr;
   unsigned di_ = 0;
+  DecodedSlots slots_{};
 };
 
 }  // namespace dc::dataplane

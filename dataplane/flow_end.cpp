@@ -8,6 +8,9 @@
 #include "dataplane/pipeline.hpp"
 
 namespace dc::dataplane {
+
+namespace pflag = policy::flag;
+
 namespace {
 
 audit::OutcomeVerdict outcome_verdict(FlowVerdict v) noexcept {
@@ -83,7 +86,23 @@ void Pipeline::fill_outcome(const Flow& f, int64_t now_ns, bool ended,
   ev.sni[0] = ev.http_host[0] = ev.http_method[0] = '\0';
   ev.tls_state = 0;
   ev.http_anomaly = ev.content_uninspected = nullptr;
-  if (f.inspect_ctx != kNoInspectCtx) put_inspection(pool_.at(f.inspect_ctx), ev);
+  ev.payload = audit::PayloadInspection::kNone;
+  ev.has_key_line = false;
+  if (f.inspect_ctx == kNoInspectCtx) return;
+  const InspectCtx& c = pool_.at(f.inspect_ctx);
+  put_inspection(c, ev);
+  const TlsCtx* tc = c.tls_ctx != kNoTlsCtx ? &tls_pool_->at(c.tls_ctx) : nullptr;
+  using P = audit::PayloadInspection;
+  if (tc != nullptr && tc->outcome == TlsOutcome::kDecrypted) {
+    ev.payload = P::kDecrypted;
+    ev.has_key_line = tc->have_key_hash;
+    ev.key_line_sha256 = tc->key_hash;
+  } else if (c.opaque || (f.flags & pflag::kPayloadOpaque) != 0 ||
+             (tc != nullptr && tc->outcome != TlsOutcome::kNone)) {
+    ev.payload = P::kOpaque;
+  } else {
+    ev.payload = P::kClear;
+  }
 }
 
 void Pipeline::emit(Flow& f, int64_t now_ns, bool ended) noexcept {
@@ -126,9 +145,14 @@ void Pipeline::end_flow(Flow& f, int64_t now_ns) noexcept {
     }
   }
   // The flow's final verdict includes what the stream close flushed.
+  if (f.inspect_ctx != kNoInspectCtx) tls_end(f, pool_.at(f.inspect_ctx), now_ns);
   reevaluate(f, now_ns);
   emit(f, now_ns, true);
   if (f.inspect_ctx != kNoInspectCtx) {
+    if (uint32_t& t = pool_.at(f.inspect_ctx).tls_ctx; t != kNoTlsCtx) {
+      tls_pool_->release(t);
+      t = kNoTlsCtx;
+    }
     pool_.release(f.inspect_ctx);
     f.inspect_ctx = kNoInspectCtx;
   }

@@ -3,6 +3,8 @@
 // stream; findings into the flow's tally. Worker thread; no allocation.
 #include <rte_mbuf.h>
 
+#include <bitset>
+
 #include "dataplane/pipeline.hpp"
 #include "dataplane/server_name.hpp"
 #include "dataplane/stage_drops.hpp"
@@ -82,7 +84,8 @@ void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> byt
   ctx.meta_done = true;
   if (ctx.tls.complete()) {
     ctx.opaque = true;
-    f.flags |= pflag::kPayloadOpaque;
+    // With a decryption session the payload is opaque only if the keys never come (tls_hold.cpp).
+    if (ctx.tls_ctx == kNoTlsCtx) f.flags |= pflag::kPayloadOpaque;
   }
   if (f.adm.sni_pending && f.policy != nullptr) {
     // The SNI, or for plaintext HTTP the request's Host, completes admission (server_name.hpp).
@@ -117,6 +120,13 @@ bool Pipeline::refuse_segment(Flow& f, InspectCtx& ctx, Direction dir, inspect::
       ++counters_.held;
       return false;  // held: neither forwarded nor freed
     case A::kDuplicate:
+      // A retransmission of bytes that wait for their TLS keys: the held original crosses.
+      if (tls_waiting(f, dir)) {
+        ++f.dropped_packets;
+        drop_pkt(m, DropReason::kTlsKeyWait, out);
+        return false;
+      }
+      return true;
     case A::kNoPayload:
       return true;
     case A::kEvasion: {
@@ -146,8 +156,9 @@ bool Pipeline::refuse_segment(Flow& f, InspectCtx& ctx, Direction dir, inspect::
   return false;
 }
 
-// In order: scan every released segment (raw and decoded), in order, then judge, then forward or
-// drop them all.
+// In order: scan every released segment (raw, decoded, decrypted), in order, then judge, then
+// forward or drop them all; packets of a TLS direction waiting for its keys stay held (a suffix of
+// the deliveries: once one waits, the later ones wait behind it).
 void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::Release& rel,
                        const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
                        BurstOutput& out) noexcept {
@@ -155,11 +166,14 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
   const bool content = forward_dir ? f.adm.inspect_forward : f.adm.inspect_reverse;
   const unsigned di = static_cast<unsigned>(dir);
   const uint32_t base_seq = ctx.order[di].base_seq;
-  for (const auto& dl : rel.deliveries()) {
+  std::bitset<inspect::kReorderQueueCapacity + 1> held;  // waiting for TLS keys
+  for (std::size_t i = 0; i < rel.count; ++i) {
+    const inspect::Delivery& dl = rel.items[i];
     // What the receiver reads: without a pending urgent byte, the bytes themselves.
     const inspect::UrgentView v = inspect::urgent_view(
         f.norm.side[di], base_seq + static_cast<uint32_t>(dl.stream_offset), dl.scan);
-    if (forward_dir) {  // SNI / Host of the opener's stream
+    if (forward_dir) {  // SNI / Host of the opener's stream; a TLS session if escrow-eligible
+      (void)tls_admit(f, ctx, v);
       meta_bytes(f, ctx, v.part[0], now_ns);
       meta_bytes(f, ctx, v.part[1], now_ns);
     }
@@ -167,15 +181,24 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
       scan_view(f, ctx, dir, v, now_ns);  // the raw bytes, always
       decode_view(f, ctx, dir, v);        // and what HTTP framing and codings hide in them
     }
+    // And what TLS hides, with escrowed keys (both directions: the session follows both).
+    held[i] = tls_view(f, ctx, dir, v, static_cast<rte_mbuf*>(dl.pkt), now_ns, out);
   }
   if (rel.fin) {
     close_stream(f, ctx, static_cast<unsigned>(dir));
     if (content) decode_fin(f, ctx, dir);
+    tls_fin(f, ctx, dir);
   }
   reevaluate(f, now_ns);
   const bool blocked = f.verdict == FlowVerdict::kBlock;
-  for (const auto& dl : rel.deliveries()) {
-    auto* pm = static_cast<rte_mbuf*>(dl.pkt);  // counted in the flow when it arrived
+  if (blocked && held.any()) {  // nothing to wait for: the held packets are dropped now
+    TlsCtx& t = tls_pool_->at(ctx.tls_ctx);
+    t.waiting = false;
+    tls_release_held(f, t, UINT64_MAX, &out);
+  }
+  for (std::size_t i = 0; i < rel.count; ++i) {
+    if (held[i]) continue;
+    auto* pm = static_cast<rte_mbuf*>(rel.items[i].pkt);  // counted in the flow when it arrived
     if (!blocked) {
       forward_pkt(f, dir, pm, out);
     } else if (pm == m) {

@@ -20,6 +20,8 @@ void InspectCtx::reset() noexcept {
   http.reset();
   meta_done = false;
   opaque = false;
+  tls_ctx = 0xffffffff;
+  tls_tried = false;
   samples_n = 0;
   findings = 0;
   next_free = keep;

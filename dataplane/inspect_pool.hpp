@@ -58,6 +58,10 @@ struct InspectCtx {
   FindingSample samples[kMaxSamples];
   uint64_t findings = 0;
   uint32_t next_free = 0;
+  // The flow's TLS decryption context (dataplane/tls_flow.hpp; 0xffffffff: none) and whether
+  // one was considered already (escrow-eligible flows try once, at the first opener bytes).
+  uint32_t tls_ctx = 0xffffffff;
+  bool tls_tried = false;
 
   void reset() noexcept;
 };

@@ -53,6 +53,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable
                                                      " ([inspect] decode_arena_mb, worker " +
                                                      std::to_string(worker_id) + ")");
     p->decode_worker_ = std::move(w.value());
+    if (auto r = p->create_tls(); !r) return r.error();
   }
   if (settings.tx_pool != nullptr) {
     auto r = Reassembler::create(settings.reassembly, settings.tx_pool, worker_id, counters);
@@ -82,6 +83,29 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable
     }
   }
   return p;
+}
+
+// TLS with escrowed keys: the worker's OpenSSL contexts, key store and session pool, all made
+// here (OpenSSL and the pool allocate) so the packet path never does.
+Result<void> Pipeline::create_tls() {
+  if (settings_.tls_sessions == 0) return {};
+  auto c = inspect::tls::Crypto::create();
+  if (!c) return c.error();
+  crypto_ = std::move(c.value());
+  auto ks = inspect::tls::KeyStore::create(settings_.tls_key_store,
+                                           static_cast<uint64_t>(settings_.tls_key_ttl_ns));
+  if (!ks) return ks.error();
+  key_store_ = std::move(ks.value());
+  try {
+    tls_pool_ = std::make_unique<TlsPool>(crypto_.get(), settings_.tls_sessions,
+                                          settings_.tls_hold_packets);
+    tls_waiting_.reserve(settings_.tls_sessions);
+  } catch (const std::bad_alloc&) {
+    return make_error(ErrorCode::kUnavailable, "not enough memory for " +
+                                                   std::to_string(settings_.tls_sessions) +
+                                                   " TLS sessions per worker ([tls] sessions)");
+  }
+  return {};
 }
 
 void Pipeline::adopt(const PolicyEpoch* e) noexcept {
@@ -198,6 +222,7 @@ void Pipeline::finish_if_closed(Flow& f, int64_t now_ns) noexcept {
   if (f.inspect_ctx != kNoInspectCtx) {
     const InspectCtx& c = pool_.at(f.inspect_ctx);
     if (c.order[0].queued != 0 || c.order[1].queued != 0) return;
+    if (c.tls_ctx != kNoTlsCtx && tls_pool_->at(c.tls_ctx).held_n > 0) return;  // keys awaited
   }
   end_flow(f, now_ns);
   f.finished = true;

@@ -19,12 +19,16 @@
 #include "dataplane/flow_findings.hpp"
 #include "dataplane/flow_table.hpp"
 #include "dataplane/inspect_pool.hpp"
+#include "dataplane/key_handoff.hpp"
 #include "dataplane/policy_epoch.hpp"
 #include "dataplane/reassembly.hpp"
 #include "dataplane/record_hold.hpp"
+#include "dataplane/tls_flow.hpp"
+#include "dataplane/tls_scan.hpp"
 #include "inspect/decode/worker.hpp"
 #include "inspect/detect/scanner.hpp"
 #include "inspect/stream/reorder.hpp"
+#include "inspect/tls/key_store.hpp"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -73,6 +77,16 @@ struct PipelineSettings {
   // audit (appliance.toml pairs option pass_arp / pass_nd; dataplane/l2_passthrough.cpp).
   bool port_pass_arp[kMaxPorts + 1] = {};
   bool port_pass_nd[kMaxPorts + 1] = {};
+  // TLS with escrowed keys (appliance.toml [tls]; policy [defaults] tls_escrow): per worker, the
+  // TLS flows decrypted at once and the connections whose keys are kept; per TLS flow, the packets
+  // that wait for its keys and how long (then [defaults] opaque_payload applies). `keys`: the
+  // live appliance's hand-off ring (drained by take_keys()); replay adds keys with add_key().
+  uint32_t tls_sessions = 256;
+  uint32_t tls_hold_packets = 64;
+  int64_t tls_key_wait_ns = 200'000'000;
+  uint32_t tls_key_store = 4096;
+  int64_t tls_key_ttl_ns = 60'000'000'000;
+  KeyHandoff* keys = nullptr;
 };
 
 // Packets the caller must transmit (to the paired port of the burst's ingress port) and free.
@@ -119,6 +133,11 @@ class Pipeline {
   // durable, drops those that waited longer than the hold timeout. Called every loop turn.
   void release_held(uint16_t in_port, int64_t now_ns, BurstOutput& out) noexcept;
   uint32_t held_packets() const noexcept;
+  // Escrowed keys (inspect_tls.cpp): take_keys() moves the worker's keys from the hand-off ring
+  // into its key store (the live worker calls it once per loop turn); add_key() stores one key
+  // directly (replay --keylog, tests). `now_ns` on the packet clock.
+  void take_keys(int64_t now_ns) noexcept;
+  inspect::tls::KeyStoreStatus add_key(const inspect::tls::KeyLogEntry& e, int64_t now_ns) noexcept;
 
   FlowTable& flows() noexcept { return flows_; }
   const InspectPool& inspect_pool() const noexcept { return pool_; }
@@ -216,6 +235,28 @@ class Pipeline {
                   int64_t now_ns) noexcept;
   InspectCtx* ctx_of(Flow& f) noexcept;
 
+  // TLS with escrowed keys (inspect_tls.cpp, tls_hold.cpp): a Session per TLS flow of an
+  // escrow-eligible border link, fed with both directions' in-order bytes; the exported
+  // direction's packets wait for the keys (bounded, with a deadline) before they cross.
+  TlsCtx* tls_admit(Flow& f, InspectCtx& ctx, const inspect::UrgentView& v) noexcept;
+  bool tls_view(Flow& f, InspectCtx& ctx, Direction dir, const inspect::UrgentView& v, rte_mbuf* m,
+                int64_t now_ns, BurstOutput& out) noexcept;
+  void tls_feed(Flow& f, InspectCtx& ctx, TlsCtx& t, unsigned di, const uint8_t* p, uint32_t len,
+                uint64_t start) noexcept;
+  bool tls_try_keys(TlsCtx& t, int64_t now_ns) noexcept;
+  void tls_conditions(Flow& f, InspectCtx& ctx, TlsCtx& t) noexcept;
+  bool tls_holds(const Flow& f, unsigned di) const noexcept;
+  bool tls_waiting(Flow& f, Direction dir) noexcept;
+  void tls_fin(Flow& f, InspectCtx& ctx, Direction dir) noexcept;
+  void tls_end(Flow& f, InspectCtx& ctx, int64_t now_ns) noexcept;
+  void tls_close_layer(Flow& f, InspectCtx& ctx, TlsCtx& t, unsigned di, bool judge) noexcept;
+  void tls_start_wait(TlsCtx& t, uint32_t idx, unsigned di, int64_t now_ns) noexcept;
+  void tls_resume(Flow& f, InspectCtx& ctx, TlsCtx& t, int64_t now_ns, BurstOutput& out) noexcept;
+  void tls_give_up(Flow& f, TlsCtx& t, int64_t now_ns, BurstOutput* out) noexcept;
+  void tls_release_held(Flow& f, TlsCtx& t, uint64_t upto, BurstOutput* out) noexcept;
+  void tls_poll(uint16_t in_port, int64_t now_ns, BurstOutput& out) noexcept;
+  bool tls_poll_one(TlsCtx& t, uint16_t in_port, int64_t now_ns, BurstOutput& out) noexcept;
+
   // Record before release (record_hold.cpp).
   bool cleared_to_cross(Flow& f, Direction dir, rte_mbuf* m, BurstOutput& out) noexcept;
   void open_record(Flow& f, int64_t now_ns) noexcept;
@@ -248,6 +289,7 @@ class Pipeline {
   void bind_engine(Flow& f, InspectEngine* e) noexcept;
   void readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns) noexcept;
   inspect::Scratch* scratch_for(Flow& f) noexcept;
+  Result<void> create_tls();
 
   // The current policy generation (fixed mode: settings.policy and an own engine).
   const policy::Snapshot* snap_ = nullptr;
@@ -265,7 +307,14 @@ class Pipeline {
   uint16_t cur_port_ = 0;     // the ingress port of the burst being processed
   int64_t cur_now_ns_ = 0;
   std::unique_ptr<HoldQueue[]> hold_;  // per ingress port (kMaxPorts + 1), or null: no holding
-  uint32_t open_tickets_ = 0;          // flow_open tickets issued by this worker
+  // TLS decryption: the worker's OpenSSL contexts, escrowed keys, sessions, plaintext scanning,
+  // and the sessions whose flows wait for keys (indices into tls_pool_; reserved at creation).
+  std::unique_ptr<inspect::tls::Crypto> crypto_;
+  std::unique_ptr<inspect::tls::KeyStore> key_store_;
+  std::unique_ptr<TlsPool> tls_pool_;
+  TlsPlainScan tls_scan_{findings_, decoded_scan_, counters_};
+  std::vector<uint32_t> tls_waiting_;
+  uint32_t open_tickets_ = 0;  // flow_open tickets issued by this worker
 };
 
 }  // namespace dc::dataplane

@@ -339,6 +339,7 @@ int Dataplane::worker_main(void* arg) {
     // grace period over while the old generation is still this worker's current one.)
     rte_rcu_qsbr_quiescent(dp->qsbr_, q);
     ws->pipeline->refresh_epoch();
+    ws->pipeline->take_keys(ws->clock.now());  // escrowed TLS keys from the intake
     for (uint16_t p = 0; p < nports; ++p) {
       uint16_t n = rte_eth_rx_burst(dp->ports_[p].port_id, q, pkts, burst);
       BurstOutput& o = ws->out;

@@ -86,6 +86,9 @@ void SnapshotBuilder::header_and_defaults() {
   one_of(df.http_anomaly, kActionSpellings, s_->http_anomaly_action_, "http_anomaly action");
   one_of(df.content_uninspected, kActionSpellings, s_->content_uninspected_action_,
          "content_uninspected action");
+  one_of(df.tls_escrow, kTlsEscrowSpellings, s_->tls_escrow_, "tls_escrow mode");
+  one_of(df.tls_auth_failure, kActionSpellings, s_->tls_auth_failure_action_,
+         "tls_auth_failure action");
   s_->failure_action_.fill(Action::kBlock);  // fail closed unless the policy says otherwise
   for (const auto& [k, v] : df.on_failure) {
     std::size_t i = 0;

@@ -370,6 +370,11 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
   if (flags & flag::kHttpAnomaly) c.push(make(ReasonKind::kHttpAnomaly, http_anomaly_action_));
   if (flags & flag::kContentUninspected)
     c.push(make(ReasonKind::kContentUninspected, content_uninspected_action_));
+  // V3e: TLS with escrowed keys: a record failed authentication, or (tls_escrow = "required")
+  // the keys did not arrive in time.
+  if (flags & flag::kTlsAuthFailure)
+    c.push(make(ReasonKind::kTlsAuthFailure, tls_auth_failure_action_));
+  if (flags & flag::kTlsKeyMissing) c.push(make(ReasonKind::kTlsKeyMissing, Action::kBlock));
 
   // V4: categories found in exported bytes, in precedence order (core, important, sensitive
   // personal, personal, general).

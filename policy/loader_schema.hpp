@@ -47,6 +47,8 @@ inline constexpr Field<DefaultsDoc> kDefaultsFields[] = {
     {"fragments", &DefaultsDoc::fragments},
     {"http_anomaly", &DefaultsDoc::http_anomaly},
     {"content_uninspected", &DefaultsDoc::content_uninspected},
+    {"tls_escrow", &DefaultsDoc::tls_escrow},
+    {"tls_auth_failure", &DefaultsDoc::tls_auth_failure},
     {"on_failure"},  // by hand: a table whose keys are failure names
 };
 

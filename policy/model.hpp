@@ -44,6 +44,8 @@ struct DefaultsDoc {
   LStr fragments{"reassemble"};       // fragments of inspected flows: reassemble | block
   LStr http_anomaly{"block"};         // ambiguous HTTP/1.x framing (http_anomaly)
   LStr content_uninspected{"block"};  // HTTP content not decoded (content_uninspected)
+  LStr tls_escrow{"off"};             // TLS with escrowed keys: off | optional | required
+  LStr tls_auth_failure{"block"};     // a record failing authentication with an escrowed key
   Located<bool> monitor{false};
   std::vector<std::pair<LStr, LStr>> on_failure;  // failure name -> "closed" | "open"
 };

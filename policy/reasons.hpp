@@ -49,6 +49,10 @@ std::string_view action_name(Action a) noexcept;  // "allow" | "alert" | "block"
     "ambiguous HTTP/1.x framing: a receiver may read the messages differently (RFC 9112)")         \
   X(kContentUninspected, "content_uninspected",                                                    \
     "HTTP content the detectors could not see decoded (unknown coding, corrupt, over a limit)")    \
+  X(kTlsAuthFailure, "tls_auth_failure",                                                           \
+    "a TLS record failed authentication with the escrowed key (forged or garbled key or record)")  \
+  X(kTlsKeyMissing, "tls_key_missing",                                                             \
+    "tls_escrow = \"required\" and the flow's escrowed TLS keys did not arrive in time")           \
   X(kFlowTableFull, "flow_table_full", "failure: flow table full")                                 \
   X(kReorderQueueFull, "reorder_queue_full", "failure: TCP out-of-order queue full")               \
   X(kStreamUnavailable, "stream_unavailable", "failure: stream scanning state unavailable")        \
@@ -108,6 +112,10 @@ inline constexpr uint32_t kMidstream = 1u << 11;
 inline constexpr uint32_t kHttpAnomaly = 1u << 12;
 // HTTP content that could not be decoded for the detectors ([defaults] content_uninspected).
 inline constexpr uint32_t kContentUninspected = 1u << 13;
+// A TLS record failed authentication with an escrowed key ([defaults] tls_auth_failure).
+inline constexpr uint32_t kTlsAuthFailure = 1u << 14;
+// tls_escrow = "required" and the flow's keys did not arrive before the key wait ended.
+inline constexpr uint32_t kTlsKeyMissing = 1u << 15;
 }  // namespace flag
 
 // Failure conditions with a fail-open/closed knob, in flag-bit order starting at kFlowTableFull.

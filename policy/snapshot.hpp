@@ -46,6 +46,13 @@ inline constexpr std::size_t kMaxCategories = 64;
 inline constexpr std::size_t kMaxReasons = 8;
 inline constexpr std::size_t kMaxTallySlots = 8;
 
+// [defaults] tls_escrow: whether the application data of TLS flows on inspected border links
+// waits for the exporter's escrowed session keys to be decrypted and inspected (dataplane/tls_*).
+//   kOff       never decrypted: the payload is opaque ([defaults] opaque_payload)
+//   kOptional  waits for the keys up to [tls] key_wait_ms; without them opaque_payload applies
+//   kRequired  as kOptional, but a flow whose keys never came is blocked (tls_key_missing)
+enum class TlsEscrow : uint8_t { kOff, kOptional, kRequired };
+
 enum class ZoneKind : uint8_t {
   kDomestic,    // data under PRC rules originates here
   kProcessing,  // offshore processing (来数加工): foreign data processed here, isolated
@@ -259,6 +266,8 @@ class Snapshot {
   // [defaults] fragments: a reassembled datagram of an inspected flow is inspected (true) or
   // blocks the flow as fragment_uninspected (false).
   bool reassemble_fragments() const noexcept { return reassemble_fragments_; }
+  // [defaults] tls_escrow: TLS flows of border links wait for escrowed keys and are decrypted.
+  TlsEscrow tls_escrow() const noexcept { return tls_escrow_; }
 
   // ---- zones ----
   std::size_t zone_count() const noexcept { return zones_.size(); }
@@ -346,6 +355,8 @@ class Snapshot {
   bool reassemble_fragments_ = true;                    // [defaults] fragments
   Action http_anomaly_action_ = Action::kBlock;         // [defaults] http_anomaly
   Action content_uninspected_action_ = Action::kBlock;  // [defaults] content_uninspected
+  TlsEscrow tls_escrow_ = TlsEscrow::kOff;              // [defaults] tls_escrow
+  Action tls_auth_failure_action_ = Action::kBlock;     // [defaults] tls_auth_failure
   std::array<Action, kFailureCount> failure_action_{};
 
   std::vector<ZoneInfo> zones_;

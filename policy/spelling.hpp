@@ -22,6 +22,13 @@ inline constexpr std::array<Spelling<Action>, 3> kActionSpellings{
 inline constexpr std::array<Spelling<bool>, 2> kFragmentSpellings{
     {{"reassemble", true}, {"block", false}}};
 
+// [defaults] tls_escrow: whether TLS flows wait for escrowed session keys
+// (docs/policy-reference.md).
+inline constexpr std::array<Spelling<TlsEscrow>, 3> kTlsEscrowSpellings{
+    {{"off", TlsEscrow::kOff},
+     {"optional", TlsEscrow::kOptional},
+     {"required", TlsEscrow::kRequired}}};
+
 inline constexpr std::array<Spelling<ZoneKind>, 3> kZoneKindSpellings{
     {{"domestic", ZoneKind::kDomestic},
      {"processing", ZoneKind::kProcessing},

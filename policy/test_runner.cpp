@@ -61,6 +61,8 @@ uint32_t flag_by_name(std::string_view n) {
   if (n == "urgent_data") return flag::kUrgentData;
   if (n == "midstream") return flag::kMidstream;
   if (n == "http_anomaly") return flag::kHttpAnomaly;
+  if (n == "tls_auth_failure") return flag::kTlsAuthFailure;
+  if (n == "tls_key_missing") return flag::kTlsKeyMissing;
   if (n == "content_uninspected") return flag::kContentUninspected;
   for (std::size_t i = 0; i < kFailureCount; ++i) {
     if (failure_name(i) == n) return flag::kFlowTableFull << i;
@@ -69,9 +71,9 @@ uint32_t flag_by_name(std::string_view n) {
 }
 
 std::vector<std::string> flag_names() {
-  std::vector<std::string> v = {"evasion",         "fragmented",         "opaque_payload",
-                                "reverse_payload", "urgent_data",        "midstream",
-                                "http_anomaly",    "content_uninspected"};
+  std::vector<std::string> v = {
+      "evasion",   "fragmented",   "opaque_payload",      "reverse_payload",  "urgent_data",
+      "midstream", "http_anomaly", "content_uninspected", "tls_auth_failure", "tls_key_missing"};
   for (std::size_t i = 0; i < kFailureCount; ++i) v.emplace_back(failure_name(i));
   return v;
 }

@@ -3,9 +3,13 @@
 // tls.keylog_file:...). Usage:
 //   dc_tls_capture OUT.pcap OUT.keys [--tls12] [--suite NAME] [--mss N] [--alpn P]
 //                  [--client-data TEXT] [--server-data TEXT] [--key-update]
+//                  [--client-file F] [--server-file F] [--max-fragment N]
+//                  [--client-ip A] [--server-ip A] [--client-port N] [--server-port N]
+//                  [--start-ns T] [--after-update-file F]  (client data after --key-update)
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "tests/support/tls_pcap.hpp"
@@ -15,14 +19,16 @@ int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr,
                  "usage: %s OUT.pcap OUT.keys [--tls12] [--suite NAME] [--mss N] [--alpn P] "
-                 "[--client-data TEXT] [--server-data TEXT] [--key-update]\n",
+                 "[--client-data TEXT] [--server-data TEXT] [--key-update] [--client-file F] "
+                 "[--server-file F] [--max-fragment N] [--client-ip A] [--server-ip A] "
+                 "[--client-port N] [--server-port N] [--start-ns T]\n",
                  argv[0]);
     return 2;
   }
   dc::test::TlsSessionOptions o;
   dc::test::PcapOptions p;
   std::string client = "GET / HTTP/1.1\r\nHost: test.invalid\r\n\r\n",
-              server = "HTTP/1.1 200 OK\r\n\r\n";
+              server = "HTTP/1.1 200 OK\r\n\r\n", after_update;
   bool key_update = false, suite_set = false;
   std::string suite;
   for (int i = 3; i < argc; ++i) {
@@ -43,6 +49,28 @@ int main(int argc, char** argv) {
       client = argv[++i];
     } else if (a == "--server-data" && has_value) {
       server = argv[++i];
+    } else if ((a == "--client-file" || a == "--server-file" || a == "--after-update-file") &&
+               has_value) {
+      std::ifstream in(argv[++i], std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      if (!in) {
+        std::fprintf(stderr, "cannot read %s\n", argv[i]);
+        return 2;
+      }
+      (a == "--client-file" ? client : a == "--server-file" ? server : after_update) = text.str();
+    } else if (a == "--max-fragment" && has_value) {
+      o.max_fragment = std::strtoul(argv[++i], nullptr, 10);
+    } else if (a == "--client-ip" && has_value) {
+      p.client_ip = argv[++i];
+    } else if (a == "--server-ip" && has_value) {
+      p.server_ip = argv[++i];
+    } else if (a == "--client-port" && has_value) {
+      p.client_port = static_cast<uint16_t>(std::strtoul(argv[++i], nullptr, 10));
+    } else if (a == "--server-port" && has_value) {
+      p.server_port = static_cast<uint16_t>(std::strtoul(argv[++i], nullptr, 10));
+    } else if (a == "--start-ns" && has_value) {
+      p.start_ns = std::strtoull(argv[++i], nullptr, 10);
     } else {
       std::fprintf(stderr, "unknown or incomplete option %s\n", a.c_str());
       return 2;
@@ -53,7 +81,7 @@ int main(int argc, char** argv) {
   o.steps = {{S::kClientWrite, client}, {S::kServerWrite, server}};
   if (key_update && o.tls13) {
     o.steps.push_back({S::kClientKeyUpdate, "", true});
-    o.steps.push_back({S::kClientWrite, client});
+    o.steps.push_back({S::kClientWrite, after_update.empty() ? client : after_update});
     o.steps.push_back({S::kServerWrite, server});
   }
   auto t = dc::test::make_tls_session(o);

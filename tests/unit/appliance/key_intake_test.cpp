@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "appliance/key_handoff.hpp"
-#include "appliance/key_line.hpp"
+#include "dataplane/key_handoff.hpp"
+#include "dataplane/key_line.hpp"
 #include "dataplane/runtime.hpp"
 
 namespace dc::appliance {
@@ -72,12 +72,12 @@ TEST(KeyLine, DecodesRandomAndSecret) {
   KeyLine k;
   ASSERT_EQ(parse_key_line("SERVER_TRAFFIC_SECRET_0 " + random + " " + kSecret48, k),
             KeyLineStatus::kAccepted);
-  EXPECT_EQ(k.label, KeyLabel::kServerTrafficSecret0);
-  EXPECT_EQ(k.secret_len, 48);
-  for (int i = 0; i < 32; ++i) EXPECT_EQ(k.client_random[i], (i % 16) << 4 | 0xf) << i;
-  for (int i = 0; i < 48; ++i) EXPECT_EQ(k.secret[i], 0xff);
+  EXPECT_EQ(k.entry.label, KeyLabel::kServerTraffic0);
+  EXPECT_EQ(k.entry.secret_len, 48);
+  for (int i = 0; i < 32; ++i) EXPECT_EQ(k.entry.client_random[i], (i % 16) << 4 | 0xf) << i;
+  for (int i = 0; i < 48; ++i) EXPECT_EQ(k.entry.secret[i], 0xff);
   wipe_key_line(k);
-  EXPECT_EQ(k.secret[0], 0);
+  EXPECT_EQ(k.entry.secret[0], 0);
   EXPECT_STREQ(key_label_name(KeyLabel::kClientRandom), "CLIENT_RANDOM");
 }
 
@@ -167,10 +167,10 @@ TEST_F(KeyIntakeTest, BadAndOverlongLinesAreCountedAndTheConnectionLives) {
   EXPECT_EQ(st.keys_dropped_full, 0u);
   std::lock_guard<std::mutex> lock(mu_);
   ASSERT_EQ(got_.size(), 3u);
-  EXPECT_EQ(got_[0].label, KeyLabel::kClientRandom);
-  EXPECT_EQ(got_[1].label, KeyLabel::kClientRandom);
-  EXPECT_EQ(got_[2].label, KeyLabel::kServerTrafficSecret0);
-  EXPECT_EQ(got_[2].client_random[0], 0xaa);
+  EXPECT_EQ(got_[0].entry.label, KeyLabel::kClientRandom);
+  EXPECT_EQ(got_[1].entry.label, KeyLabel::kClientRandom);
+  EXPECT_EQ(got_[2].entry.label, KeyLabel::kServerTraffic0);
+  EXPECT_EQ(got_[2].entry.client_random[0], 0xaa);
 }
 
 TEST_F(KeyIntakeTest, FullHandOffIsCounted) {
@@ -246,17 +246,17 @@ void eal_once() {
 
 TEST(KeyHandoff, EveryWorkerGetsEveryKeyAndFullRingsAreReported) {
   eal_once();
-  auto h = KeyHandoff::create(2, 4);
+  auto h = dataplane::KeyHandoff::create(2, 4);
   ASSERT_TRUE(h) << h.error().message;
   KeyLine k;
   for (uint8_t i = 0; i < 4; ++i) {
-    k.client_random[0] = i;
+    k.entry.client_random[0] = i;
     EXPECT_EQ((*h)->publish(k), 0u);
   }
   EXPECT_EQ((*h)->publish(k), 2u);  // both rings full
   KeyLine out[8];
   EXPECT_EQ((*h)->drain(0, out, 8), 4u);
-  for (uint8_t i = 0; i < 4; ++i) EXPECT_EQ(out[i].client_random[0], i);
+  for (uint8_t i = 0; i < 4; ++i) EXPECT_EQ(out[i].entry.client_random[0], i);
   EXPECT_EQ((*h)->pending(0), 0u);
   EXPECT_EQ((*h)->pending(1), 4u);
   EXPECT_EQ((*h)->publish(k), 1u);  // worker 1 still full

@@ -49,7 +49,8 @@ TEST(DropReasonName, OrderIsStable) {
   EXPECT_EQ(static_cast<int>(DropReason::kRecordHoldFull), 49);
   EXPECT_EQ(static_cast<int>(DropReason::kFragmentOverlap), 50);
   EXPECT_EQ(static_cast<int>(DropReason::kServerNamePending), 55);
-  EXPECT_EQ(kDropReasonCount, 56u);
+  EXPECT_EQ(static_cast<int>(DropReason::kTlsKeyWait), 56);
+  EXPECT_EQ(kDropReasonCount, 57u);
 }
 
 TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {

@@ -631,6 +631,22 @@ INSTANTIATE_TEST_SUITE_P(
             flag::kPayloadOpaque,
             "alert",
             {"opaque_payload", "whitelisted"}},
+        Row{"tls_auth_failure",
+            "10.1.1.1",
+            "203.0.113.10",
+            443,
+            {},
+            flag::kTlsAuthFailure,
+            "block",
+            {"tls_auth_failure", "whitelisted"}},
+        Row{"tls_key_missing",
+            "10.1.1.1",
+            "203.0.113.10",
+            443,
+            {},
+            flag::kTlsKeyMissing,
+            "block",
+            {"tls_key_missing", "whitelisted"}},
         Row{"one_way_inbound",
             "203.0.113.81",
             "10.2.0.5",
@@ -816,6 +832,25 @@ TEST(Verdict, MonitorModeTurnsBlocksIntoAlerts) {
   Verdict w = m->decide(ok, CategoryTally{}, 0, at(kNow));
   EXPECT_EQ(w.action, Action::kAllow);
   EXPECT_FALSE(w.monitored);
+}
+
+TEST(Verdict, TlsEscrowKnobs) {
+  EXPECT_EQ(snap().tls_escrow(), TlsEscrow::kOff);  // default: TLS is opaque
+  std::string text = kPolicy;
+  text.replace(text.find("[defaults]\n"), 11,
+               "[defaults]\ntls_escrow = \"required\"\ntls_auth_failure = \"alert\"\n");
+  auto m = compile(text);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->tls_escrow(), TlsEscrow::kRequired);
+  Admission a = m->admit(query(*m, "10.1.1.1", "203.0.113.10", 443, at(kNow)));
+  Verdict v = m->decide(a, CategoryTally{}, flag::kTlsAuthFailure, at(kNow));
+  EXPECT_EQ(v.action, Action::kAlert);
+  EXPECT_EQ(v.reasons[0].kind, ReasonKind::kTlsAuthFailure);
+  std::string bad = kPolicy;
+  bad.replace(bad.find("[defaults]\n"), 11, "[defaults]\ntls_escrow = \"maybe\"\n");
+  Diagnostics d("decision.toml");
+  (void)compile_policy_text(bad, "decision.toml", d);
+  EXPECT_TRUE(d.has_errors());
 }
 
 TEST(Verdict, RevocationByReloadCutsLiveFlows) {

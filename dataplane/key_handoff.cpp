@@ -1,5 +1,5 @@
-// Per-worker DPDK rings carrying escrowed keys from the intake thread (appliance/key_handoff.hpp).
-#include "appliance/key_handoff.hpp"
+// Per-worker DPDK rings carrying escrowed keys from the intake thread (dataplane/key_handoff.hpp).
+#include "dataplane/key_handoff.hpp"
 
 #include <rte_errno.h>
 #include <rte_ring.h>
@@ -9,7 +9,7 @@
 #include <atomic>
 #include <string>
 
-namespace dc::appliance {
+namespace dc::dataplane {
 
 Result<std::unique_ptr<KeyHandoff>> KeyHandoff::create(unsigned workers, unsigned capacity) {
   static std::atomic<unsigned> generation{0};  // ring names are process-wide
@@ -64,4 +64,4 @@ unsigned KeyHandoff::drain(unsigned w, KeyLine* out, unsigned n) noexcept {
 
 unsigned KeyHandoff::pending(unsigned w) const noexcept { return rte_ring_count(rings_[w]); }
 
-}  // namespace dc::appliance
+}  // namespace dc::dataplane

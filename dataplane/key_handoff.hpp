@@ -10,12 +10,12 @@
 #include <memory>
 #include <vector>
 
-#include "appliance/key_line.hpp"
 #include "base/result.hpp"
+#include "dataplane/key_line.hpp"
 
 struct rte_ring;
 
-namespace dc::appliance {
+namespace dc::dataplane {
 
 class KeyHandoff {
  public:
@@ -39,4 +39,4 @@ class KeyHandoff {
   std::vector<rte_ring*> rings_;
 };
 
-}  // namespace dc::appliance
+}  // namespace dc::dataplane
