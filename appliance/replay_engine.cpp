@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "dataplane/pipeline.hpp"
@@ -119,25 +120,55 @@ struct ReplayRig {
   std::unique_ptr<dataplane::BurstOutput> out = std::make_unique<dataplane::BurstOutput>();
 };
 
+// A capture cannot hold more flows (or flows being inspected, or packets held at once) than
+// packets, nor more packets than its bytes allow (a pcap record header of 16 bytes and an
+// Ethernet header of 14 at least): tables and pools are sized to that bound, so a small capture
+// starts in milliseconds and a few MB instead of the full-size defaults (issue 13).
+uint64_t packet_bound(const std::vector<std::string>& captures) {
+  uint64_t bytes = 0;
+  for (const auto& path : captures) {
+    std::error_code ec;
+    const uintmax_t n = std::filesystem::file_size(path, ec);
+    if (ec) return UINT64_MAX;  // unknown size (a pipe): full-size defaults
+    bytes += n;
+  }
+  return bytes / 30 + 1;
+}
+
+struct RigSize {
+  uint32_t flows, inspect_flows, mbufs;
+};
+
+RigSize rig_size(const ReplayOptions& options, uint64_t packets) {
+  RigSize r;
+  r.flows =
+      static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(packets, 64), options.flows));
+  r.inspect_flows = static_cast<uint32_t>(std::min<uint64_t>(packets, options.inspect_flows));
+  // Held out-of-order segments keep their mbufs (8 per direction of an inspected flow), and so do
+  // fragments being reassembled: size the pool for them.
+  const uint32_t base = static_cast<uint32_t>(std::min<uint64_t>(4096, packets + 256));
+  r.mbufs = base + std::min<uint32_t>(r.inspect_flows, 8192) * 2 * 8;
+  return r;
+}
+
 Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions& options,
-                            ReplayStats& stats, dataplane::FlowEventSink& sink) {
+                            uint64_t packets, ReplayStats& stats, dataplane::FlowEventSink& sink) {
   static int instance = 0;  // DPDK object names are process-wide
   ++instance;
   ReplayRig rig;
-  // Held out-of-order segments keep their mbufs: size the pool for them.
-  uint32_t nmbufs = 4096 + std::min<uint32_t>(options.inspect_flows, 8192) * 2 * 8;
+  const RigSize size = rig_size(options, packets);
   std::string pool_name = "replay_mbufs_" + std::to_string(instance);
   rig.pool.reset(
-      rte_pktmbuf_pool_create(pool_name.c_str(), nmbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0));
+      rte_pktmbuf_pool_create(pool_name.c_str(), size.mbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0));
   if (!rig.pool) return make_error("cannot allocate packet buffers");
   std::string flows_name = "replay_flows_" + std::to_string(instance);
   auto ft =
-      dataplane::FlowTable::create(flows_name.c_str(), options.flows, dataplane::FlowTimeouts{}, 0);
+      dataplane::FlowTable::create(flows_name.c_str(), size.flows, dataplane::FlowTimeouts{}, 0);
   if (!ft) return ft.error();
   rig.flows = std::move(ft.value());
   dataplane::PipelineSettings settings;
   settings.policy = &policy;
-  settings.inspect_flows = options.inspect_flows;
+  settings.inspect_flows = size.inspect_flows;
   settings.port_fcs_strip[dataplane::kReplayPort] = options.fcs_strip;
   settings.port_pass_arp[dataplane::kReplayPort] = options.pass_arp;
   settings.port_pass_nd[dataplane::kReplayPort] = options.pass_nd;
@@ -158,7 +189,7 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
   if (!inputs) return inputs.error();
   ReplayStats stats;
   CallbackSink sink(on_flow);
-  auto rig = build_rig(policy, options, stats, sink);
+  auto rig = build_rig(policy, options, packet_bound(captures), stats, sink);
   if (!rig) return rig.error();
   Result<void> status;
   for (auto& in : *inputs)

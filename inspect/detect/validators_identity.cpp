@@ -49,13 +49,14 @@ Check validate_cn_resident_id(Bytes v, CivilDate today) noexcept {
   uint8_t last = v[17];
   if (last == 'x') last = 'X';
   if (!is_digit(last) && last != 'X') return Check::kFormat;
-  if (v[0] == '9' ? !foreign_pr_prefix_ok(v) : !gb11643_region_ok(v[0], v[1]))
-    return Check::kRegion;
+  const bool foreign_pr = v[0] == '9';  // its prefix is judged last (after the check character)
+  if (!foreign_pr && !gb11643_region_ok(v[0], v[1])) return Check::kRegion;
   const unsigned y = num(v, 6, 4), m = num(v, 10, 2), d = num(v, 12, 2);
   if (y < 1800 || !base::valid_date(y, m, d)) return Check::kDate;
   if (CivilDate{static_cast<uint16_t>(y), static_cast<uint8_t>(m), static_cast<uint8_t>(d)} > today)
     return Check::kDate;
-  return gb11643_check_char(v) == static_cast<char>(last) ? Check::kValid : Check::kChecksum;
+  if (gb11643_check_char(v) != static_cast<char>(last)) return Check::kChecksum;
+  return foreign_pr && !foreign_pr_prefix_ok(v) ? Check::kRegion : Check::kValid;
 }
 
 // ---- GB 32100 / GB 11714 -------------------------------------------------------------------
