@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 
@@ -179,6 +180,12 @@ Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions&
   return rig;
 }
 
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 }  // namespace
 
 Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
@@ -189,8 +196,11 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
   if (!inputs) return inputs.error();
   ReplayStats stats;
   CallbackSink sink(on_flow);
+  const double t0 = cpu_seconds();
   auto rig = build_rig(policy, options, packet_bound(captures), stats, sink);
   if (!rig) return rig.error();
+  const double t1 = cpu_seconds();
+  stats.rig_cpu_s = t1 - t0;
   Result<void> status;
   for (auto& in : *inputs)
     if (status) status = advance(in);
@@ -224,6 +234,7 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
   }
   rig->pipeline->expire_all(last_ts);
   free_output(*rig->out);
+  stats.run_cpu_s = cpu_seconds() - t1;
   if (!status) return status.error();
   if (sink.lost > 0)
     return make_error(std::to_string(sink.lost) + " flow records could not be processed");

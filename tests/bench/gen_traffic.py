@@ -8,10 +8,10 @@ Writes, for SIZE in 64, 512, 1500, imix (frame sizes with FCS, as RFC 2544 count
 captures hold frames without it, so 64 B is a 60-byte frame):
   fwd-SIZE.pcap      UDP on a whitelisted, uninspected link (crossborder 198.51.100.0/26 ->
                      processing 10.2.0.0/16:443, counterparty sg-analytics), 4,096 flows
-  inspect-SIZE.pcap  (--quick: 1500 and imix only) TCP on a whitelisted, inspected link (domestic 10.1.0.0/16 -> jp-logistics
-                     198.51.100.128/25:443): handshake, data from the client, FIN close; the
+  inspect-SIZE.pcap  (--quick: 1500 and imix only) TCP on a whitelisted, inspected link (domestic 10.1.0.0/16 -> sg-analytics
+                     198.51.100.0/26:8443, which may receive pi.contact): handshake, data from the client, FIN close; the
                      payload is JSON order records, about 1 in 400 carrying a mobile number
-  border-512.pcap    UDP on the inspected border link (domestic -> jp-logistics), 4,096 flows,
+  border-512.pcap    UDP on the inspected border link (domestic -> sg-analytics:8443), 4,096 flows,
                      512 B frames (audit on/off)
   newflows.pcap      one UDP packet per flow, every flow new (uninspected link)
   small.pcap         one 8-packet TCP flow (replay start-up)
@@ -62,9 +62,9 @@ class Records:
 
 def fwd_frames(size, n_packets, n_flows, rng, border=False):
     """UDP frames of whitelisted flows, flows interleaved round robin: uninspected (crossborder
-    -> processing), or with `border` inspected border flows (domestic -> jp-logistics)."""
+    -> processing), or with `border` inspected border flows (domestic -> sg-analytics:8443)."""
     if border:
-        flows = [("10.1.%d.%d" % ((i // 250) % 256, 1 + i % 250), "198.51.100.%d" % (130 + i % 120),
+        flows = [("10.1.%d.%d" % ((i // 250) % 256, 1 + i % 250), "198.51.100.%d" % (1 + i % 62),
                   20000 + i % 40000) for i in range(n_flows)]
     else:
         flows = [("198.51.100.%d" % (1 + i % 62), "10.2.%d.%d" % ((i // 250) % 256, 1 + i % 250),
@@ -74,12 +74,12 @@ def fwd_frames(size, n_packets, n_flows, rng, border=False):
     for k, fs in enumerate(frame_sizes(size, n_packets, rng)):
         src, dst, sport = flows[k % n_flows]
         body = payload.take(max(0, fs - 4 - ETH_IP_UDP))
-        frames.append(P.udp4_frame(src, dst, sport, 443, body))
+        frames.append(P.udp4_frame(src, dst, sport, 8443 if border else 443, body))
     return frames
 
 
 def inspect_frames(size, n_flows, per_flow, rng):
-    """TCP flows to jp-logistics, 8 flows open at a time, their segments interleaved."""
+    """TCP flows to sg-analytics, 8 flows open at a time, their segments interleaved."""
     records = Records(rng)
     frames = []
     active = 8
@@ -87,7 +87,7 @@ def inspect_frames(size, n_flows, per_flow, rng):
         convs = []
         for i in range(base, min(n_flows, base + active)):
             c = P.TcpConversation("10.1.%d.%d" % ((i // 250) % 256, 1 + i % 250),
-                                  "198.51.100.%d" % (130 + i % 120), 30000 + i % 30000, 443)
+                                  "198.51.100.%d" % (1 + i % 62), 30000 + i % 30000, 8443)
             frames += [f for _, f in c.handshake()]
             convs.append(c)
         for fs_list in zip(*[frame_sizes(size, per_flow, rng) for _ in convs]):
@@ -124,7 +124,7 @@ def main():
                            1024 + (i // 62) % 60000, 443, b"x" * 18) for i in range(n_new)]
     P.write_pcap(os.path.join(out, "newflows.pcap"), frames, step=1e-6)
     counts.append("newflows %d packets %d flows" % (n_new, n_new))
-    c = P.TcpConversation("10.1.0.1", "198.51.100.130", 40000, 443)
+    c = P.TcpConversation("10.1.0.1", "198.51.100.20", 40000, 8443)
     small = [f for _, f in c.handshake() + c.send(True, records_bytes(rng), mss=1400) + c.close()]
     P.write_pcap(os.path.join(out, "small.pcap"), small[:8])
     with open(os.path.join(out, "flows.txt"), "w") as f:
