@@ -37,6 +37,8 @@ void usage(FILE* out) {
                "                    their keys are escrowed from the start (repeatable)\n"
                "  --key-wait-ms N   how long a TLS flow waits for missing keys, on the\n"
                "                    captures' clock (default 200, as [tls] key_wait_ms)\n"
+               "  --timing          also print on stderr the CPU seconds of building the tables\n"
+               "                    and of replaying: {\"replay_timing\":{...}}\n"
                "  --fcs strip|none  frames end with their Ethernet FCS: check and strip it\n"
                "                    (default none: such frames are dropped as ethernet_fcs)\n"
                "  --pass arp,nd     pass ARP and/or IPv6 neighbour discovery through, as a pair\n"
@@ -93,6 +95,7 @@ struct Options {
   std::string policy_path, audit_dir;
   uint32_t flows = 65536, inspect_flows = 4096;
   bool quiet = false;
+  bool timing = false;
   bool fcs_strip = false;
   bool pass_arp = false, pass_nd = false;
   std::vector<std::string> keylogs;
@@ -149,6 +152,8 @@ int parse_args(const std::vector<std::string>& args, Options& o) {
       }
     } else if (a == "--quiet") {
       o.quiet = true;
+    } else if (a == "--timing") {
+      o.timing = true;
     } else if (a == "--fcs") {
       if (!next(v) || (v != "strip" && v != "none")) {
         std::fprintf(stderr, "datacustoms replay: --fcs needs strip or none\n");
@@ -311,6 +316,10 @@ int replay_and_report(const Options& o, const policy::Snapshot& snap,
                static_cast<unsigned long long>(c.findings),
                static_cast<unsigned long long>(c.dropped));
   print_drop_summary(c);
+  if (o.timing)
+    std::fprintf(
+        stderr, "{\"replay_timing\":{\"packets\":%llu,\"rig_cpu_s\":%.6f,\"run_cpu_s\":%.6f}}\n",
+        static_cast<unsigned long long>(stats->packets), stats->rig_cpu_s, stats->run_cpu_s);
   if (o.audit_dir.empty()) return 0;
   return compare_with_audit(records, worthy, o.audit_dir, audit_flows) > 0 ? 1 : 0;
 }

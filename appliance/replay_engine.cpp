@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <ctime>
+#include <filesystem>
 #include <memory>
 
 #include "base/file.hpp"
@@ -149,27 +151,58 @@ struct ReplayRig {
   std::unique_ptr<dataplane::BurstOutput> out = std::make_unique<dataplane::BurstOutput>();
 };
 
+// A capture cannot hold more flows (or flows being inspected, or packets held at once) than
+// packets, nor more packets than its bytes allow (a pcap record header of 16 bytes and an
+// Ethernet header of 14 at least): tables and pools are sized to that bound, so a small capture
+// starts in milliseconds and a few MB instead of the full-size defaults (issue 13).
+uint64_t packet_bound(const std::vector<std::string>& captures) {
+  uint64_t bytes = 0;
+  for (const auto& path : captures) {
+    std::error_code ec;
+    const uintmax_t n = std::filesystem::file_size(path, ec);
+    if (ec) return UINT64_MAX;  // unknown size (a pipe): full-size defaults
+    bytes += n;
+  }
+  return bytes / 30 + 1;
+}
+
+struct RigSize {
+  uint32_t flows, inspect_flows, mbufs;
+};
+
+RigSize rig_size(const ReplayOptions& options, uint64_t packets) {
+  RigSize r;
+  r.flows =
+      static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(packets, 64), options.flows));
+  r.inspect_flows = static_cast<uint32_t>(std::min<uint64_t>(packets, options.inspect_flows));
+  // Held out-of-order segments keep their mbufs (8 per direction of an inspected flow), and so do
+  // fragments being reassembled: size the pool for them.
+  const uint32_t base = static_cast<uint32_t>(std::min<uint64_t>(4096, packets + 256));
+  r.mbufs = base + std::min<uint32_t>(r.inspect_flows, 8192) * 2 * 8;
+  return r;
+}
+
 Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions& options,
-                            std::size_t nkeys, ReplayStats& stats, dataplane::FlowEventSink& sink) {
+                            std::size_t nkeys, uint64_t packets, ReplayStats& stats,
+                            dataplane::FlowEventSink& sink) {
   static int instance = 0;  // DPDK object names are process-wide
   ++instance;
   ReplayRig rig;
   // The pipeline keeps a reference to its settings: they live in the rig.
   rig.settings = std::make_unique<dataplane::PipelineSettings>();
   dataplane::PipelineSettings& settings = *rig.settings;
-  // Held out-of-order segments keep their mbufs: size the pool for them.
-  uint32_t nmbufs = 4096 + std::min<uint32_t>(options.inspect_flows, 8192) * 2 * 8;
+  const RigSize size = rig_size(options, packets);
   std::string pool_name = "replay_mbufs_" + std::to_string(instance);
   rig.pool.reset(
-      rte_pktmbuf_pool_create(pool_name.c_str(), nmbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0));
+      rte_pktmbuf_pool_create(pool_name.c_str(), size.mbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0));
   if (!rig.pool) return make_error("cannot allocate packet buffers");
   std::string flows_name = "replay_flows_" + std::to_string(instance);
   auto ft =
-      dataplane::FlowTable::create(flows_name.c_str(), options.flows, dataplane::FlowTimeouts{}, 0);
+      dataplane::FlowTable::create(flows_name.c_str(), size.flows, dataplane::FlowTimeouts{}, 0);
   if (!ft) return ft.error();
   rig.flows = std::move(ft.value());
   settings.policy = &policy;
-  settings.inspect_flows = options.inspect_flows;
+  settings.inspect_flows = size.inspect_flows;
   settings.port_fcs_strip[dataplane::kReplayPort] = options.fcs_strip;
   settings.port_pass_arp[dataplane::kReplayPort] = options.pass_arp;
   settings.port_pass_nd[dataplane::kReplayPort] = options.pass_nd;
@@ -184,6 +217,12 @@ Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions&
   return rig;
 }
 
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 }  // namespace
 
 Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
@@ -196,7 +235,8 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
   CallbackSink sink(on_flow);
   auto keys = load_keylogs(options.keylogs);
   if (!keys) return keys.error();
-  auto rig = build_rig(policy, options, keys->size(), stats, sink);
+  const double t0 = cpu_seconds();
+  auto rig = build_rig(policy, options, keys->size(), packet_bound(captures), stats, sink);
   if (!rig) {
     for (auto& k : *keys) k.wipe();
     return rig.error();
@@ -205,6 +245,8 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
     (void)rig->pipeline->add_key(k, 0);
     k.wipe();
   }
+  const double t1 = cpu_seconds();
+  stats.rig_cpu_s = t1 - t0;
   Result<void> status;
   for (auto& in : *inputs)
     if (status) status = advance(in);
@@ -239,6 +281,7 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
   }
   rig->pipeline->expire_all(last_ts);
   free_output(*rig->out);
+  stats.run_cpu_s = cpu_seconds() - t1;
   if (!status) return status.error();
   if (sink.lost > 0)
     return make_error(std::to_string(sink.lost) + " flow records could not be processed");

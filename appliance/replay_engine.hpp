@@ -34,6 +34,9 @@ struct ReplayOptions {
 
 struct ReplayStats {
   uint64_t packets = 0;
+  // Process CPU time (CLOCK_PROCESS_CPUTIME_ID) building the tables and pools, and replaying the
+  // packets (to the last flow record): `datacustoms replay --timing`, tests/bench/run.
+  double rig_cpu_s = 0, run_cpu_s = 0;
   dataplane::WorkerCounters counters{};
 };
 

@@ -161,9 +161,13 @@ void Pipeline::end_flow(Flow& f, int64_t now_ns) noexcept {
 }
 
 void Pipeline::expire(int64_t now_ns) noexcept {
+  if (now_ns < next_expiry_ns_) return;
+  next_expiry_ns_ = now_ns + kExpiryTickNs;
   if (reasm_ != nullptr) reasm_->expire(now_ns, settings_.expiry_budget);
+  const uint32_t slots = std::max(settings_.expiry_budget, flows_.capacity() >> 10);
   counters_.flows_expired += flows_.expire_some(
-      now_ns, settings_.expiry_budget, [this, now_ns](Flow& f) noexcept { end_flow(f, now_ns); });
+      now_ns, slots, [this, now_ns](Flow& f) noexcept { end_flow(f, now_ns); },
+      settings_.expiry_budget);
 }
 
 void Pipeline::expire_all(int64_t now_ns) noexcept {

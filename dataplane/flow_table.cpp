@@ -60,6 +60,12 @@ Result<std::unique_ptr<FlowTable>> FlowTable::create(const char* name, uint32_t 
     return make_error(std::string("cannot allocate ") + std::to_string(capacity) +
                       " flow slots: out of DPDK memory (raise -m or lower flows.capacity)");
   for (uint32_t i = 0; i < capacity; ++i) new (&t->slots_[i]) Flow();
+  t->deadline_ = static_cast<int64_t*>(
+      rte_malloc_socket(name, sizeof(int64_t) * capacity, RTE_CACHE_LINE_SIZE, socket_id));
+  if (t->deadline_ == nullptr)
+    return make_error(std::string("cannot allocate the flow deadlines of ") + name +
+                      ": out of DPDK memory");
+  for (uint32_t i = 0; i < capacity; ++i) t->deadline_[i] = kNever;
   t->capacity_ = capacity;
   t->timeouts_ = timeouts;
   return t;
@@ -68,6 +74,7 @@ Result<std::unique_ptr<FlowTable>> FlowTable::create(const char* name, uint32_t 
 FlowTable::~FlowTable() {
   if (hash_ != nullptr) rte_hash_free(hash_);
   if (slots_ != nullptr) rte_free(slots_);
+  if (deadline_ != nullptr) rte_free(deadline_);
 }
 
 Flow* FlowTable::lookup(const FlowTuple& tuple, Direction& dir) noexcept {
@@ -117,6 +124,7 @@ Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t 
                        : TcpState::kEstablished;
     f->midstream = !(tcp_flags & kSyn);
   }
+  deadline_[pos] = now_ns + idle_timeout(*f);
   ++stats_.created;
   ++stats_.active;
   return f;
@@ -128,6 +136,7 @@ void FlowTable::remove(Flow* flow) noexcept {
   FlowKey key = make_flow_key(flow->initiator, swapped);
   rte_hash_del_key(hash_, &key);
   flow->in_use = false;
+  deadline_[flow->slot] = kNever;
   --stats_.active;
 }
 
@@ -142,12 +151,12 @@ void FlowTable::on_packet(Flow& f, Direction dir, uint8_t flags, uint32_t len,
   // A simplified RFC 9293 §3.3.2 state machine, tracking what a middlebox can observe.
   if (flags & kRst) {
     f.tcp = TcpState::kClosed;
-    return;
+    return lower_deadline(f);
   }
   if (flags & kFin) {
     f.fin_seen |= static_cast<uint8_t>(1u << d);
     f.tcp = (f.fin_seen == 3) ? TcpState::kClosed : TcpState::kClosing;
-    return;
+    return lower_deadline(f);
   }
   switch (f.tcp) {
     case TcpState::kSynSent:
@@ -161,6 +170,12 @@ void FlowTable::on_packet(Flow& f, Direction dir, uint8_t flags, uint32_t len,
     default:
       break;
   }
+}
+
+// A FIN or RST shortens the flow's timeout: its deadline may now come earlier than the one stored.
+void FlowTable::lower_deadline(const Flow& f) noexcept {
+  const int64_t d = f.last_seen_ns + idle_timeout(f);
+  if (d < deadline_[f.slot]) deadline_[f.slot] = d;
 }
 
 int64_t FlowTable::idle_timeout(const Flow& f) const noexcept {

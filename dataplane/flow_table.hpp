@@ -67,19 +67,27 @@ class FlowTable {
   void on_packet(Flow& flow, Direction dir, uint8_t tcp_flags, uint32_t len,
                  int64_t now_ns) noexcept;
 
-  // Visits up to `budget` slots (round robin) and expires idle flows; calls on_expire(flow) before
-  // removal. Workers call this once per burst so expiry never stops the packet path.
+  // Visits up to `budget` slots (round robin) and expires idle flows, at most `max_expired` of
+  // them; calls on_expire(flow) before removal. Only the compact deadline array is read for a
+  // slot whose deadline has not come (no Flow cache line is touched); a slot whose deadline came
+  // but whose flow saw packets since gets its deadline moved on. Pipeline::expire calls this at
+  // most once per kExpiryTickNs, never on every poll.
   template <class OnExpire>
-  uint32_t expire_some(int64_t now_ns, uint32_t budget, OnExpire&& on_expire) noexcept {
+  uint32_t expire_some(int64_t now_ns, uint32_t budget, OnExpire&& on_expire,
+                       uint32_t max_expired = UINT32_MAX) noexcept {
     uint32_t n = 0;
-    for (uint32_t i = 0; i < budget; ++i) {
-      Flow& f = slots_[cursor_];
+    for (uint32_t i = 0; i < budget && n < max_expired; ++i) {
+      const uint32_t s = cursor_;
       cursor_ = (cursor_ + 1 == capacity_) ? 0 : cursor_ + 1;
-      if (f.in_use && now_ns - f.last_seen_ns > idle_timeout(f)) {
+      if (now_ns < deadline_[s]) continue;  // free slots hold kNever
+      Flow& f = slots_[s];
+      if (now_ns - f.last_seen_ns > idle_timeout(f)) {
         on_expire(f);
         remove(&f);
         ++stats_.expired;
         ++n;
+      } else {
+        deadline_[s] = f.last_seen_ns + idle_timeout(f);
       }
     }
     return n;
@@ -106,6 +114,12 @@ class FlowTable {
   FlowTable() = default;
   rte_hash* hash_ = nullptr;
   Flow* slots_ = nullptr;  // rte_zmalloc'ed array of capacity_ flows
+  // Per slot: a time at or before which the flow can first be idle (kNever: free slot). Set at
+  // creation, lowered when a FIN or RST shortens the timeout, moved on by expire_some(); never
+  // written per packet. 8 bytes per slot, so an expiry round reads 8 slots per cache line.
+  int64_t* deadline_ = nullptr;
+  static constexpr int64_t kNever = INT64_MAX;
+  void lower_deadline(const Flow& f) noexcept;
   uint32_t capacity_ = 0;
   uint32_t cursor_ = 0;
   FlowTimeouts timeouts_{};

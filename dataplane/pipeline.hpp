@@ -125,8 +125,12 @@ class Pipeline {
   // turn, right after it reports a quiescent state (process() calls it too).
   void refresh_epoch() noexcept;
 
-  // Incremental expiry; called once per burst. Held packets of expired flows are freed.
+  // Incremental expiry; called after every poll, but it works at most once per kExpiryTickNs
+  // (an empty poll costs one comparison): each round reads max(expiry_budget, capacity / 1024)
+  // deadlines, so a sweep of the table takes about a second at any capacity, and expires at most
+  // expiry_budget flows. Held packets of expired flows are freed.
   void expire(int64_t now_ns) noexcept;
+  static constexpr int64_t kExpiryTickNs = 1'000'000;
   // Ends every flow (shutdown / end of replay), emitting their records; held packets are freed.
   void expire_all(int64_t now_ns) noexcept;
   // Record before release: forwards the packets held on `in_port` whose flow_open record is now
@@ -312,8 +316,9 @@ class Pipeline {
   FlowFindings findings_;
   DecodedScan decoded_scan_{findings_, counters_};
   int64_t today_day_ = -1;
-  Flow* cur_flow_ = nullptr;  // the flow of the packet being processed
-  uint16_t cur_port_ = 0;     // the ingress port of the burst being processed
+  int64_t next_expiry_ns_ = INT64_MIN;  // expire() does nothing before this time
+  Flow* cur_flow_ = nullptr;            // the flow of the packet being processed
+  uint16_t cur_port_ = 0;               // the ingress port of the burst being processed
   int64_t cur_now_ns_ = 0;
   std::unique_ptr<HoldQueue[]> hold_;  // per ingress port (kMaxPorts + 1), or null: no holding
   // TLS decryption: the worker's OpenSSL contexts, escrowed keys, sessions, plaintext scanning,

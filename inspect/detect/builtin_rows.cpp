@@ -107,7 +107,8 @@ void add_card_and_mobile_rows(std::vector<DetectorRow>& v) {
       .name = "payment_card",
       .title = "International payment card (Visa, Mastercard, Amex, Discover, JCB, Diners)",
       .validator_doc = "maximal digit run or digit groups; IIN prefix and length per brand; Luhn; "
-                       "published test numbers downgraded; UnionPay (62) belongs to bank_card",
+                       "published test numbers downgraded; UnionPay (62) belongs to bank_card; "
+                       "an 18-digit value that is a valid resident ID is left to cn_resident_id",
       .confidence_doc = "likely; very_likely with a keyword; test numbers very_unlikely",
       .shared = S::kDigits,
       .token_judge = &judges::kPaymentCard,

@@ -96,7 +96,9 @@ G check_card(Bytes t, CivilDate today, Evaluation* e, bool want_unionpay) noexce
   const CardCheck cc = validate_card(d);
   const bool unionpay = cc.brand == CardBrand::kUnionPay;
   if (want_unionpay != unionpay || cc.brand == CardBrand::kNone) return G::kReject;
-  if (unionpay && n == 18 && validate_cn_resident_id(d, today) == Check::kValid) return G::kReject;
+  // An 18-digit value that is a valid resident ID is a person's ID, whatever card range it also
+  // falls in (UnionPay 62, Discover 65, JCB 35, ...): left to cn_resident_id, counted once.
+  if (n == 18 && validate_cn_resident_id(d, today) == Check::kValid) return G::kReject;
   // Pre-2002 domestic BINs do not all follow Luhn (detectors.md §2.4): keyword-gated.
   const bool old_bin = cc.check == Check::kChecksum && unionpay;
   if (cc.check != Check::kValid && !old_bin) return G::kReject;

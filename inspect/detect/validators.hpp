@@ -79,10 +79,13 @@ constexpr bool alnum_boundary_ok(int before2, int before, int after) noexcept {
 // ---- PRC resident identity number, GB 11643-1999 -------------------------------------------
 // ISO 7064 MOD 11-2 check character of the first 17 digits: '0'..'9' or 'X'; 0 on bad input.
 char gb11643_check_char(Bytes body17) noexcept;
-// Province (first two digits) is allocated: 11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81-83,
-// or first digit 9 (2023 foreign permanent-resident card, same MOD 11-2).
+// Province (first two digits) is allocated: 11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71, 81-83.
 bool gb11643_region_ok(uint8_t d0, uint8_t d1) noexcept;
-// Full check of an 18-character number: format, region, a real birth date with
+// The 2023 foreign permanent-residence card (same MOD 11-2): '9', a mainland province code (the
+// issuing province), then a three-digit nationality code (004-894, not 156). Reads 6 digits.
+bool foreign_pr_prefix_ok(Bytes id) noexcept;
+// Full check of an 18-character number: format, region (or the foreign permanent-residence
+// prefix when it starts with 9), a real birth date with
 // 1800 <= year and date <= today, then MOD 11-2. Accepts a lower-case 'x'.
 Check validate_cn_resident_id(Bytes id, CivilDate today) noexcept;
 

@@ -18,14 +18,29 @@ char gb11643_check_char(Bytes body) noexcept {
   return s < 0 ? 0 : kMap[s % 11];
 }
 
+namespace {
+// GB/T 2260 province-level codes of the mainland.
+bool mainland_province(int p) noexcept {
+  return (p >= 11 && p <= 15) || (p >= 21 && p <= 23) || (p >= 31 && p <= 37) ||
+         (p >= 41 && p <= 46) || (p >= 50 && p <= 54) || (p >= 61 && p <= 65);
+}
+}  // namespace
+
 bool gb11643_region_ok(uint8_t d0, uint8_t d1) noexcept {
   if (!is_digit(d0) || !is_digit(d1)) return false;
-  if (d0 == '9') return true;  // foreign permanent resident (2023 card), same MOD 11-2
   const int p = digit_value(d0) * 10 + digit_value(d1);
-  // GB/T 2260 province-level codes; 71 Taiwan; 81/82/83 HK/Macao/Taiwan residence permits.
-  return (p >= 11 && p <= 15) || (p >= 21 && p <= 23) || (p >= 31 && p <= 37) ||
-         (p >= 41 && p <= 46) || (p >= 50 && p <= 54) || (p >= 61 && p <= 65) || p == 71 ||
-         (p >= 81 && p <= 83);
+  // 71 Taiwan; 81/82/83 HK/Macao/Taiwan residence permits. A leading 9 is the 2023 foreign
+  // permanent-residence card: its prefix is checked by foreign_pr_prefix_ok().
+  return mainland_province(p) || p == 71 || (p >= 81 && p <= 83);
+}
+
+bool foreign_pr_prefix_ok(Bytes v) noexcept {
+  if (v.size() < 6 || v[0] != '9' || !all_digits(v.first(6))) return false;
+  // 9, the two-digit code of the province that issued it, a three-digit nationality code
+  // (ISO 3166-1 numeric: 004 Afghanistan .. 894 Zambia; never 156, China).
+  const unsigned nationality = num(v, 3, 3);
+  return mainland_province(static_cast<int>(num(v, 1, 2))) && nationality >= 4 &&
+         nationality <= 894 && nationality != 156;
 }
 
 Check validate_cn_resident_id(Bytes v, CivilDate today) noexcept {
@@ -34,12 +49,14 @@ Check validate_cn_resident_id(Bytes v, CivilDate today) noexcept {
   uint8_t last = v[17];
   if (last == 'x') last = 'X';
   if (!is_digit(last) && last != 'X') return Check::kFormat;
-  if (!gb11643_region_ok(v[0], v[1])) return Check::kRegion;
+  const bool foreign_pr = v[0] == '9';  // its prefix is judged last (after the check character)
+  if (!foreign_pr && !gb11643_region_ok(v[0], v[1])) return Check::kRegion;
   const unsigned y = num(v, 6, 4), m = num(v, 10, 2), d = num(v, 12, 2);
   if (y < 1800 || !base::valid_date(y, m, d)) return Check::kDate;
   if (CivilDate{static_cast<uint16_t>(y), static_cast<uint8_t>(m), static_cast<uint8_t>(d)} > today)
     return Check::kDate;
-  return gb11643_check_char(v) == static_cast<char>(last) ? Check::kValid : Check::kChecksum;
+  if (gb11643_check_char(v) != static_cast<char>(last)) return Check::kChecksum;
+  return foreign_pr && !foreign_pr_prefix_ok(v) ? Check::kRegion : Check::kValid;
 }
 
 // ---- GB 32100 / GB 11714 -------------------------------------------------------------------

@@ -185,6 +185,40 @@ TEST(FlowTable, ExpiryIsIncrementalWithinBudget) {
   EXPECT_LE(calls, 8u);  // and never more than one sweep over 64 slots
 }
 
+// Expiry reads a per-slot deadline set at creation, not refreshed per packet: a flow that saw
+// packets after its first deadline is kept (and checked again later), and a FIN or RST that
+// shortens the timeout brings the deadline forward.
+TEST(FlowTable, DeadlinesFollowTrafficAndShorterTimeouts) {
+  FlowTimeouts to;
+  to.udp_ns = 20 * kSec;
+  to.tcp_established_ns = 3600 * kSec;
+  to.tcp_closing_ns = 30 * kSec;
+  to.tcp_closed_ns = 5 * kSec;
+  auto ft = make_table(64, to);
+  FlowTuple u = tcp4(1, 1, 9, 9);
+  u.proto = inspect::kProtoUdp;
+  Flow* udp = ft->create_flow(u, 0, 0);
+  Flow* fin = ft->create_flow(tcp4(2, 2, 9, 9), tf::kAck, 0);
+  Flow* rst = ft->create_flow(tcp4(3, 3, 9, 9), tf::kAck, 0);
+  ASSERT_TRUE(udp && fin && rst);
+  ft->on_packet(*udp, Direction::kForward, 0, 100, 15 * kSec);
+  ft->on_packet(*fin, Direction::kForward, tf::kFin | tf::kAck, 60, 1 * kSec);
+  ft->on_packet(*rst, Direction::kReverse, tf::kRst, 60, 1 * kSec);
+  std::vector<uint64_t> gone;
+  auto sweep = [&](int64_t at) {
+    ft->expire_some(at, 64, [&](Flow& f) { gone.push_back(f.initiator.sport); });
+  };
+  sweep(7 * kSec);  // the RST flow: closed at 1 s + 5 s
+  EXPECT_EQ(gone, (std::vector<uint64_t>{3}));
+  sweep(21 * kSec);  // the UDP flow's first deadline: it saw a packet at 15 s
+  EXPECT_EQ(gone.size(), 1u);
+  sweep(32 * kSec);  // the FIN flow: closing at 1 s + 30 s, not established's hour
+  EXPECT_EQ(gone, (std::vector<uint64_t>{3, 2}));
+  sweep(36 * kSec);  // the UDP flow: 15 s + 20 s
+  EXPECT_EQ(gone, (std::vector<uint64_t>{3, 2, 1}));
+  EXPECT_EQ(ft->stats().active, 0u);
+}
+
 TEST(FlowTable, FullTableRefusesNewFlowsAndKeepsExisting) {
   auto ft = make_table(8);
   std::vector<Flow*> flows;

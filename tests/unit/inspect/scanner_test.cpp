@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
 #include "inspect/detect/detectors.hpp"
+#include "inspect/detect/validators.hpp"
 
 namespace dc::inspect {
 namespace {
@@ -392,6 +394,29 @@ TEST(Scanner, BuiltinDetectorsOnRealisticText) {
         EXPECT_TRUE(scan_text(text).of(c.detector).empty());
       }
     }
+  }
+}
+
+// An 18-digit number that is both a valid resident ID and a Luhn-valid number in an
+// international card range (Discover 65 = Xinjiang, JCB 3528-3589 = Fujian) is one person's ID:
+// reported by cn_resident_id only, as bank_card already does for UnionPay (issue 13).
+TEST(Scanner, ResidentIdInACardRangeIsCountedOnce) {
+  for (const std::string prefix : {"65010219900101", "35280119900101"}) {
+    std::string id;
+    for (int seq = 0; seq < 1000 && id.empty(); ++seq) {
+      char body[32];
+      std::snprintf(body, sizeof body, "%s%03d", prefix.c_str(), seq);
+      const std::string cand =
+          body + std::string(1, gb11643_check_char(bytes(std::string(body) + "0")));
+      if (cand.back() != 'X' && luhn_valid(bytes(cand))) id = cand;
+    }
+    ASSERT_FALSE(id.empty()) << prefix;
+    SCOPED_TRACE(id);
+    ASSERT_EQ(validate_card(bytes(id)).check, Check::kValid);
+    const std::string text = "[{\"seq\":1,\"value\":\"" + id + "\"}]";
+    CollectSink got = scan_text(text);
+    EXPECT_EQ(got.of("cn_resident_id").size(), 1u);
+    EXPECT_TRUE(got.of("payment_card").empty());
   }
 }
 

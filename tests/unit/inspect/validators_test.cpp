@@ -332,6 +332,31 @@ TEST(ResidentId, OwnRows) {
   EXPECT_EQ(validate_cn_resident_id(as_bytes(born), CivilDate{2025, 5, 31}), Check::kDate);
 }
 
+// The 2023 foreign permanent-residence card: 9, the issuing province, a nationality code, then
+// the citizen layout. Every number below has a correct MOD 11-2 check character, so only the
+// prefix decides (issue 13: any number starting with 9 used to pass).
+TEST(ResidentId, PermanentResidenceCardPrefix) {
+  auto with_check = [](std::string body17) {
+    return body17 + gb11643_check_char(as_bytes(body17 + "0"));
+  };
+  const Case kCases[] = {
+      {"91184019800101001", Check::kValid},   // Beijing, 840 United States
+      {"93125019800101001", Check::kValid},   // Shanghai, 250 France
+      {"94439219800101001", Check::kValid},   // Guangdong, 392 Japan
+      {"99010119900101001", Check::kRegion},  // 99 is no province
+      {"90010119900101001", Check::kRegion},  // 90 is no province
+      {"97184019800101001", Check::kRegion},  // 71 Taiwan issues no such card
+      {"91100019800101001", Check::kRegion},  // nationality 000
+      {"91115619800101001", Check::kRegion},  // 156 is China
+      {"91199919800101001", Check::kRegion},  // 999 is no country code
+  };
+  for (const auto& c : kCases) {
+    const std::string id = with_check(c.value);
+    SCOPED_TRACE(id);
+    EXPECT_EQ(validate_cn_resident_id(as_bytes(id), kToday), c.want);
+  }
+}
+
 TEST(Uscc, OwnRows) {
   const Case kCases[] = {
       {"9144030071526726XG", Check::kValid},

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Benchmark traffic for tests/bench/run (docs/performance.md): deterministic captures against
+examples/policy/ftz-demo.toml, written with examples/demo/pktlib.py (standard library only).
+
+  gen_traffic.py OUT_DIR [--quick]
+
+Writes, for SIZE in 64, 512, 1500, imix (frame sizes with FCS, as RFC 2544 counts them; the
+captures hold frames without it, so 64 B is a 60-byte frame):
+  fwd-SIZE.pcap      UDP on a whitelisted, uninspected link (crossborder 198.51.100.0/26 ->
+                     processing 10.2.0.0/16:443, counterparty sg-analytics), 4,096 flows
+  inspect-SIZE.pcap  (--quick: 1500 and imix only) TCP on a whitelisted, inspected link (domestic 10.1.0.0/16 -> sg-analytics
+                     198.51.100.0/26:8443, which may receive pi.contact): handshake, data from the client, FIN close; the
+                     payload is JSON order records, about 1 in 400 carrying a mobile number
+  border-512.pcap    UDP on the inspected border link (domestic -> sg-analytics:8443), 4,096 flows,
+                     512 B frames (audit on/off)
+  newflows.pcap      one UDP packet per flow, every flow new (uninspected link)
+  small.pcap         one 8-packet TCP flow (replay start-up)
+and flows.txt with the counts. IMIX is the simple 7:4:1 mix of 64, 594 and 1518-byte frames.
+"""
+import os
+import random
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../examples/demo"))
+import pktlib as P  # noqa: E402
+
+SIZES = ["64", "512", "1500", "imix"]
+IMIX = [64] * 7 + [594] * 4 + [1518]
+ETH_IP_UDP = 14 + 20 + 8
+ETH_IP_TCP = 14 + 20 + 20
+
+
+def frame_sizes(size, n, rng):
+    if size == "imix":
+        return [rng.choice(IMIX) for _ in range(n)]
+    return [int(size)] * n
+
+
+class Records:
+    """Endless JSON order records; about 1 in `rare` carries a mainland mobile number."""
+
+    def __init__(self, rng, rare=400):
+        self.rng, self.rare, self.buf, self.n = rng, rare, b"", 0
+
+    def record(self):
+        r = self.rng
+        self.n += 1
+        rec = ('{"seq":%d,"orderId":"%019d","ts":%d,"sku":"SKU-%08d","price":"%d.00",'
+               '"remark":"deliver between 9:00 and 18:00, leave at the front desk"' %
+               (self.n, r.randrange(10**18, 10**19), 1700000000000 + r.randrange(10**8),
+                r.randrange(10**8), r.randrange(10000)))
+        if r.randrange(self.rare) == 0:
+            rec += ',"mobile":"13%09d"' % r.randrange(10**9)
+        return (rec + "},\n").encode()
+
+    def take(self, n):
+        while len(self.buf) < n:
+            self.buf += self.record()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+
+def fwd_frames(size, n_packets, n_flows, rng, border=False):
+    """UDP frames of whitelisted flows, flows interleaved round robin: uninspected (crossborder
+    -> processing), or with `border` inspected border flows (domestic -> sg-analytics:8443)."""
+    if border:
+        flows = [("10.1.%d.%d" % ((i // 250) % 256, 1 + i % 250), "198.51.100.%d" % (1 + i % 62),
+                  20000 + i % 40000) for i in range(n_flows)]
+    else:
+        flows = [("198.51.100.%d" % (1 + i % 62), "10.2.%d.%d" % ((i // 250) % 256, 1 + i % 250),
+                  20000 + i % 40000) for i in range(n_flows)]
+    payload = Records(rng)
+    frames = []
+    for k, fs in enumerate(frame_sizes(size, n_packets, rng)):
+        src, dst, sport = flows[k % n_flows]
+        body = payload.take(max(0, fs - 4 - ETH_IP_UDP))
+        frames.append(P.udp4_frame(src, dst, sport, 8443 if border else 443, body))
+    return frames
+
+
+def inspect_frames(size, n_flows, per_flow, rng):
+    """TCP flows to sg-analytics, 8 flows open at a time, their segments interleaved."""
+    records = Records(rng)
+    frames = []
+    active = 8
+    for base in range(0, n_flows, active):
+        convs = []
+        for i in range(base, min(n_flows, base + active)):
+            c = P.TcpConversation("10.1.%d.%d" % ((i // 250) % 256, 1 + i % 250),
+                                  "198.51.100.%d" % (1 + i % 62), 30000 + i % 30000, 8443)
+            frames += [f for _, f in c.handshake()]
+            convs.append(c)
+        for fs_list in zip(*[frame_sizes(size, per_flow, rng) for _ in convs]):
+            for c, fs in zip(convs, fs_list):
+                data = records.take(max(1, fs - 4 - ETH_IP_TCP))
+                frames += [f for _, f in c.send(True, data, mss=len(data))]
+        for c in convs:
+            frames += [f for _, f in c.close()]
+    return frames
+
+
+def main():
+    out = sys.argv[1]
+    quick = "--quick" in sys.argv[2:]
+    os.makedirs(out, exist_ok=True)
+    rng = random.Random(20261206)
+    counts = []
+    fwd_packets = 4096 if quick else 16384
+    for size in SIZES:
+        frames = fwd_frames(size, fwd_packets, 4096, rng)
+        P.write_pcap(os.path.join(out, "fwd-%s.pcap" % size), frames, step=1e-6)
+        counts.append("fwd-%s %d packets %d flows" % (size, len(frames), 4096))
+        if quick and size in ("64", "512"):
+            continue
+        n_flows, per_flow = (64, 48) if quick else (256, 160)
+        frames = inspect_frames(size, n_flows, per_flow, rng)
+        P.write_pcap(os.path.join(out, "inspect-%s.pcap" % size), frames, step=1e-5)
+        counts.append("inspect-%s %d packets %d flows" % (size, len(frames), n_flows))
+    frames = fwd_frames("512", fwd_packets, 4096, rng, border=True)
+    P.write_pcap(os.path.join(out, "border-512.pcap"), frames, step=1e-6)
+    counts.append("border-512 %d packets %d flows" % (len(frames), 4096))
+    n_new = 10000 if quick else 50000
+    frames = [P.udp4_frame("198.51.100.%d" % (1 + i % 62), "10.2.%d.%d" % ((i // 250) % 256, 1 + i % 250),
+                           1024 + (i // 62) % 60000, 443, b"x" * 18) for i in range(n_new)]
+    P.write_pcap(os.path.join(out, "newflows.pcap"), frames, step=1e-6)
+    counts.append("newflows %d packets %d flows" % (n_new, n_new))
+    c = P.TcpConversation("10.1.0.1", "198.51.100.20", 40000, 8443)
+    small = [f for _, f in c.handshake() + c.send(True, records_bytes(rng), mss=1400) + c.close()]
+    P.write_pcap(os.path.join(out, "small.pcap"), small[:8])
+    with open(os.path.join(out, "flows.txt"), "w") as f:
+        f.write("\n".join(counts) + "\n")
+
+
+def records_bytes(rng):
+    return Records(rng).take(2 * 1400)
+
+
+if __name__ == "__main__":
+    main()
