@@ -164,6 +164,12 @@ void Pipeline::expire(int64_t now_ns) noexcept {
   if (now_ns < next_expiry_ns_) return;
   next_expiry_ns_ = now_ns + kExpiryTickNs;
   if (reasm_ != nullptr) reasm_->expire(now_ns, settings_.expiry_budget);
+  if (key_store_ != nullptr && now_ns >= next_key_sweep_ns_) {
+    // Escrowed keys past [tls] key_ttl_s are wiped within a second, not when their slot is next
+    // needed (docs/security.md). One pass over the fixed table (key_store entries), once a second.
+    next_key_sweep_ns_ = now_ns + 1'000'000'000;
+    counters_.tls_keys_expired += key_store_->expire(static_cast<uint64_t>(now_ns));
+  }
   const uint32_t slots = std::max(settings_.expiry_budget, flows_.capacity() >> 10);
   counters_.flows_expired += flows_.expire_some(
       now_ns, slots, [this, now_ns](Flow& f) noexcept { end_flow(f, now_ns); },

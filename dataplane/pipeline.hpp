@@ -316,9 +316,10 @@ class Pipeline {
   FlowFindings findings_;
   DecodedScan decoded_scan_{findings_, counters_};
   int64_t today_day_ = -1;
-  int64_t next_expiry_ns_ = INT64_MIN;  // expire() does nothing before this time
-  Flow* cur_flow_ = nullptr;            // the flow of the packet being processed
-  uint16_t cur_port_ = 0;               // the ingress port of the burst being processed
+  int64_t next_expiry_ns_ = INT64_MIN;     // expire() does nothing before this time
+  int64_t next_key_sweep_ns_ = INT64_MIN;  // expired escrowed keys are wiped once a second
+  Flow* cur_flow_ = nullptr;               // the flow of the packet being processed
+  uint16_t cur_port_ = 0;                  // the ingress port of the burst being processed
   int64_t cur_now_ns_ = 0;
   std::unique_ptr<HoldQueue[]> hold_;  // per ingress port (kMaxPorts + 1), or null: no holding
   // TLS decryption: the worker's OpenSSL contexts, escrowed keys, sessions, plaintext scanning,

@@ -203,5 +203,16 @@ TEST_F(TlsPipelineTest, KeysThatNeverComeEndTheWaitWithTheOpaqueAction) {
   EXPECT_TRUE((sink_.events[0].flags & policy::flag::kPayloadOpaque) != 0);
 }
 
+// An escrowed key no flow claims is wiped by the worker's once-a-second sweep after key_ttl_s,
+// not when its slot is next needed (docs/security.md "How long keys live").
+TEST_F(TlsPipelineTest, UnclaimedKeysAreWipedSoonAfterTheirTtl) {
+  escrow(connection(false).keylog);
+  ASSERT_GT(counters_.tls_keys_stored, 0u);
+  pipeline_->expire(now_ + settings_.tls_key_ttl_ns / 2);
+  EXPECT_EQ(counters_.tls_keys_expired, 0u);  // still usable
+  pipeline_->expire(now_ + settings_.tls_key_ttl_ns + 1'000'000'000);
+  EXPECT_EQ(counters_.tls_keys_expired, 1u);  // one connection's entry
+}
+
 }  // namespace
 }  // namespace dc::dataplane
