@@ -4,8 +4,8 @@
 #include <chrono>
 #include <sstream>
 
-#include "audit/flow_format.hpp"
 #include "appliance/log.hpp"
+#include "audit/flow_format.hpp"
 #include "base/hash.hpp"
 #include "policy/policy.hpp"
 

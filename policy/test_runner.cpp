@@ -72,10 +72,10 @@ uint32_t flag_by_name(std::string_view n) {
 }
 
 std::vector<std::string> flag_names() {
-  std::vector<std::string> v = {
-      "evasion",          "fragmented",      "opaque_payload",      "reverse_payload",
-      "urgent_data",      "midstream",       "http_anomaly",        "content_uninspected",
-      "server_name_changed", "tls_auth_failure", "tls_key_missing"};
+  std::vector<std::string> v = {"evasion",          "fragmented",          "opaque_payload",
+                                "reverse_payload",  "urgent_data",         "midstream",
+                                "http_anomaly",     "content_uninspected", "server_name_changed",
+                                "tls_auth_failure", "tls_key_missing"};
   for (std::size_t i = 0; i < kFailureCount; ++i) v.emplace_back(failure_name(i));
   return v;
 }
