@@ -112,9 +112,18 @@ Result<void> write_tls_pcap(const TlsTranscript& t, const PcapOptions& o, const 
   for (const auto& ch : t.chunks) {
     Endpoint& from = ch.from_client ? c : s;
     Endpoint& to = ch.from_client ? s : c;
+    std::size_t unacked = 0;
     for (std::size_t i = 0; i < ch.bytes.size(); i += o.mss) {
       const std::size_t n = std::min(o.mss, ch.bytes.size() - i);
+      // A real sender stays inside the receiver's 64 KiB window (no window scaling here), and the
+      // appliance drops data beyond it as the receiver would (tcp_beyond_window): acknowledge
+      // every 32 KiB, as a receiver does long before the window closes.
+      if (unacked + n > 32768) {
+        w.segment(to, from, kAck, nullptr, 0);
+        unacked = 0;
+      }
       w.segment(from, to, kAck | kPsh, ch.bytes.data() + i, n);
+      unacked += n;
     }
     w.segment(to, from, kAck, nullptr, 0);
   }
