@@ -14,9 +14,6 @@ namespace pflag = policy::flag;
 namespace tls = inspect::tls;
 
 namespace {
-constexpr tls::Direction sdir(unsigned di) noexcept {
-  return di == 0 ? tls::Direction::kClientToServer : tls::Direction::kServerToClient;
-}
 constexpr uint32_t kKeyBatch = 32;
 }  // namespace
 
@@ -79,7 +76,7 @@ TlsCtx* Pipeline::tls_admit(Flow& f, InspectCtx& ctx, const inspect::UrgentView&
 // consumed already (a resumed direction restarts at next_offset, inside a held packet).
 void Pipeline::tls_feed(Flow& f, InspectCtx& ctx, TlsCtx& t, unsigned di, const uint8_t* p,
                         uint32_t len, uint64_t start) noexcept {
-  const tls::Direction sd = sdir(di);
+  const tls::Direction sd = tls_direction(di);
   if (len == 0 || t.lost[di] || t.session.blocked(sd)) return;
   const uint64_t at = t.session.next_offset(sd);
   if (at >= start + len) return;
@@ -104,7 +101,7 @@ bool Pipeline::tls_try_keys(TlsCtx& t, int64_t now_ns) noexcept {
 // malformed records) is opaque from there on when it is the exported one.
 void Pipeline::tls_conditions(Flow& f, InspectCtx& ctx, TlsCtx& t) noexcept {
   for (unsigned di = 0; di < 2; ++di) {
-    const tls::Condition c = t.session.condition(sdir(di));
+    const tls::Condition c = t.session.condition(tls_direction(di));
     if (c == tls::Condition::kNone || c == tls::Condition::kNoKey || t.lost[di]) continue;
     t.lost[di] = true;
     if (c == tls::Condition::kAuthFailure) {
@@ -145,10 +142,10 @@ bool Pipeline::tls_view(Flow& f, InspectCtx& ctx, Direction dir, const inspect::
   for (int pass = 0; pass < 2; ++pass) {
     tls_feed(f, ctx, t, di, h.part[0], h.len[0], h.start);
     tls_feed(f, ctx, t, di, h.part[1], h.len[1], h.start + h.len[0]);
-    if (pass == 1 || !t.session.blocked(sdir(di)) || !tls_try_keys(t, now_ns)) break;
+    if (pass == 1 || !t.session.blocked(tls_direction(di)) || !tls_try_keys(t, now_ns)) break;
   }
   tls_conditions(f, ctx, t);
-  if (!t.session.blocked(sdir(di)) || t.lost[di]) return false;
+  if (!t.session.blocked(tls_direction(di)) || t.lost[di]) return false;
   if (!tls_holds(f, di)) {
     t.lost[di] = true;  // not exported: its bytes cross undecrypted
     return false;

@@ -20,6 +20,12 @@ struct rte_mbuf;
 
 namespace dc::dataplane {
 
+// The TLS session's direction of the flow's direction index (0: opener -> responder).
+constexpr inspect::tls::Direction tls_direction(unsigned di) noexcept {
+  return di == 0 ? inspect::tls::Direction::kClientToServer
+                 : inspect::tls::Direction::kServerToClient;
+}
+
 inline constexpr uint32_t kNoTlsCtx = 0xffffffff;
 
 // A packet of the waiting direction whose bytes the session has not decrypted yet: its receiver

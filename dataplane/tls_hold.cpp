@@ -16,12 +16,6 @@ namespace dc::dataplane {
 namespace pflag = policy::flag;
 namespace tls = inspect::tls;
 
-namespace {
-constexpr tls::Direction sdir(unsigned di) noexcept {
-  return di == 0 ? tls::Direction::kClientToServer : tls::Direction::kServerToClient;
-}
-}  // namespace
-
 void Pipeline::tls_start_wait(TlsCtx& t, uint32_t idx, unsigned di, int64_t now_ns) noexcept {
   t.waiting = true;
   t.wait_dir = static_cast<uint8_t>(di);
@@ -67,7 +61,7 @@ void Pipeline::tls_release_held(Flow& f, TlsCtx& t, uint64_t upto, BurstOutput* 
 void Pipeline::tls_resume(Flow& f, InspectCtx& ctx, TlsCtx& t, int64_t now_ns,
                           BurstOutput& out) noexcept {
   const unsigned di = t.wait_dir;
-  const tls::Direction sd = sdir(di);
+  const tls::Direction sd = tls_direction(di);
   for (uint32_t i = 0; i < t.held_n && !t.session.blocked(sd); ++i) {
     const TlsHeld& h = t.held_at(i);
     tls_feed(f, ctx, t, di, h.part[0], h.len[0], h.start);
