@@ -39,6 +39,10 @@ std::string_view action_name(Action a) noexcept;  // "allow" | "alert" | "block"
     "no legal basis of the counterparty is valid: not yet issued")                                 \
   X(kBasisInactive, "basis_inactive",                                                              \
     "no legal basis of the counterparty is valid: suspended or revoked")                           \
+  X(kUnattributed, "unattributed",                                                                 \
+    "border flow from no exporter the policy names ([defaults] unattributed)")                     \
+  X(kDeclarationMissing, "declaration_missing",                                                    \
+    "the counterparty or basis requires a declaration and no active approved one matches")         \
   X(kWhitelisted, "whitelisted", "whitelisted counterparty under a valid legal basis")             \
   X(kDomesticLink, "declared_link", "declared link; the flow does not cross the border")           \
   X(kEvasion, "evasion", "stream evasion detected (inconsistent overlap or retransmission)")       \
@@ -62,6 +66,14 @@ std::string_view action_name(Action a) noexcept;  // "allow" | "alert" | "block"
   X(kAuditUnavailable, "audit_unavailable", "failure: audit ring full or audit failing")           \
   X(kEvidenceUnavailable, "evidence_unavailable", "failure: evidence store full or failing")       \
   X(kFindingsOverflow, "findings_overflow", "more categories found than a flow tally holds")       \
+  X(kAccountingUnavailable, "accounting_unavailable",                                              \
+    "failure: the person count could not be decided (store unreachable or too slow)")              \
+  X(kVolumeCap, "volume_cap",                                                                      \
+    "the flow would take a distinct-person count past a legal basis cap or threshold")             \
+  X(kDeclarationExceeded, "declaration_exceeded",                                                  \
+    "persons or bytes beyond the caps of the flow's declaration")                                  \
+  X(kUndeclaredCategory, "undeclared_category",                                                    \
+    "a category found that the flow's declaration does not declare")                               \
   X(kCoreData, "core_data", "core data never leaves")                                              \
   X(kCategoryDenied, "category_denied", "the counterparty is denied this category")                \
   X(kCategoryNotAllowed, "category_not_allowed",                                                   \
@@ -121,6 +133,12 @@ inline constexpr uint32_t kServerNameChanged = 1u << 14;
 inline constexpr uint32_t kTlsAuthFailure = 1u << 15;
 // tls_escrow = "required" and the flow's keys did not arrive before the key wait ended.
 inline constexpr uint32_t kTlsKeyMissing = 1u << 16;
+// Customs accounting (issue 15): the ledger refused a person of this flow (a cap or threshold).
+inline constexpr uint32_t kVolumeCap = 1u << 17;
+// The ledger could not decide in time, or its store failed ([accounting] fallback).
+inline constexpr uint32_t kAccountingUnavailable = 1u << 18;
+// The flow's declaration caps (persons or bytes) were exceeded.
+inline constexpr uint32_t kDeclarationExceeded = 1u << 19;
 }  // namespace flag
 
 // Failure conditions with a fail-open/closed knob, in flag-bit order starting at kFlowTableFull.
