@@ -230,6 +230,8 @@ void put_policy_facts(const FlowOutcome& ev, const policy::Snapshot& s, const st
                       FlowRecord& r) {
   if (ev.adm.counterparty != kNoCounterparty && ev.adm.counterparty < s.counterparty_count())
     r.counterparty = s.counterparty(ev.adm.counterparty).id;
+  if (ev.adm.exporter != policy::kNoExporter && ev.adm.exporter < s.exporter_count())
+    r.exporter = s.exporter(ev.adm.exporter).id;
   const auto& v = ev.verdict_detail;
   for (uint8_t i = 0; i < v.reason_count; ++i) {
     nlohmann::ordered_json j = reason_json(s, v.reasons[i]);

@@ -191,8 +191,8 @@ nlohmann::ordered_json flow_open_body(const FlowRecord& f) {
   nlohmann::ordered_json full = flow_record_body(f);
   nlohmann::ordered_json j;
   for (const char* k : {"time", "flow_id", "community_id", "src_ip", "src_port", "dest_ip",
-                        "dest_port", "proto", "zones", "counterparty", "legal_basis", "sni",
-                        "http_host", "server_name_from", "policy_sha256"})
+                        "dest_port", "proto", "zones", "counterparty", "exporter", "legal_basis",
+                        "sni", "http_host", "server_name_from", "policy_sha256"})
     j[k] = full[k];
   return j;
 }
@@ -210,6 +210,8 @@ nlohmann::ordered_json flow_record_body(const FlowRecord& f) {
   j["zones"] = {{"src", f.src_zone}, {"dest", f.dest_zone}};
   j["counterparty"] = f.counterparty.empty() ? nlohmann::ordered_json(nullptr)
                                              : nlohmann::ordered_json(f.counterparty);
+  j["exporter"] =
+      f.exporter.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.exporter);
   if (f.legal_basis.empty()) {
     j["legal_basis"] = nullptr;
   } else {

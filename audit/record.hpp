@@ -108,6 +108,7 @@ struct FlowRecord {
   std::string src_zone;
   std::string dest_zone;
   std::string counterparty;     // empty: none matched
+  std::string exporter;         // the domestic end's [[exporters]] id; empty: unattributed
   std::string legal_basis;      // "security_assessment" | "standard_contract" | ... ; empty: none
   std::string legal_basis_ref;  // approval reference number (the basis id when it has none)
   std::string legal_basis_id;   // the basis's stable id in the policy: the join key

@@ -72,7 +72,7 @@ class Tracker {
       nlohmann::ordered_json o;
       for (const char* k :
            {"flow_id", "time", "src_ip", "src_port", "dest_ip", "dest_port", "proto",
-            "counterparty", "legal_basis", "sni", "http_host", "server_name_from"})
+            "counterparty", "exporter", "legal_basis", "sni", "http_host", "server_name_from"})
         if (j.contains(k)) o[k] = j[k];
       o["open_seq"] = u64(j, "seq");
       const std::uint64_t seq = u64(j, "seq");

@@ -89,6 +89,7 @@ void SnapshotBuilder::header_and_defaults() {
   one_of(df.tls_escrow, kTlsEscrowSpellings, s_->tls_escrow_, "tls_escrow mode");
   one_of(df.tls_auth_failure, kActionSpellings, s_->tls_auth_failure_action_,
          "tls_auth_failure action");
+  one_of(df.unattributed, kActionSpellings, s_->unattributed_action_, "unattributed action");
   s_->failure_action_.fill(Action::kBlock);  // fail closed unless the policy says otherwise
   for (const auto& [k, v] : df.on_failure) {
     std::size_t i = 0;
@@ -108,6 +109,7 @@ void SnapshotBuilder::header_and_defaults() {
 std::shared_ptr<const Snapshot> SnapshotBuilder::run() {
   header_and_defaults();
   zones();
+  exporters();
   custom_detectors();
   categories();
   bases();

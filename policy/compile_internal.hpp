@@ -80,6 +80,10 @@ class SnapshotBuilder {
   void links();
   void link_border_checks(const LinkDoc& l, const LinkInfo& info);
 
+  // compile_exporters.cpp: the domestic data handlers and what they own.
+  void exporters();
+  void exporter_uscc(const ExporterDoc& e);
+
   // compile_detectors.cpp: custom detector definitions and the detector database.
   void custom_detectors();
   void detector_db();
@@ -106,6 +110,7 @@ class SnapshotBuilder {
   const CompileOptions& opts_;
   std::shared_ptr<Snapshot> s_;
   std::map<std::string, ZoneId> zone_ids_;
+  std::map<std::string, ExporterId> exporter_ids_;
   std::map<std::string, CategoryId> category_ids_;
   std::map<std::string, BasisId> basis_ids_;
   std::map<std::string, CounterpartyId> counterparty_ids_;

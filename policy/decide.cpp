@@ -201,6 +201,12 @@ bool Snapshot::counterparty_valid_bases(CounterpartyId cp, int64_t now, uint64_t
   return false;
 }
 
+// A3b/V2: a border flow that no exporter owns ([defaults] unattributed; nothing when "allow").
+static void push_unattributed(Collector& c, const Admission& a, Action action) noexcept {
+  if (a.border && a.exporter == kNoExporter && action != Action::kAllow)
+    c.push(make(ReasonKind::kUnattributed, action));
+}
+
 Admission Snapshot::admit(const FlowQuery& q) const noexcept {
   Admission a;
   Collector c;
@@ -234,6 +240,9 @@ Admission Snapshot::admit(const FlowQuery& q) const noexcept {
     return a;
   }
   a.foreign = dst_foreign ? Side::kResponder : Side::kOpener;
+  // A3b: the exporter is the owner of the domestic end.
+  a.exporter = dst_foreign ? exporter_of(q.src_zone, q.src) : exporter_of(q.dst_zone, q.dst);
+  push_unattributed(c, a, unattributed_action_);
   // A4: find the foreign endpoint.
   const EndpointMatch m = match_endpoint(q, l);
   if (m.matched == RangeTable::kNone) {
@@ -359,6 +368,7 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
     counterparty_valid_bases(a.counterparty, now_ns, valid, why);
     c.push(why);
     cp = &counterparties_[a.counterparty];
+    push_unattributed(c, a, unattributed_action_);
   }
   // V3: stream integrity, one-way links and failure conditions.
   push_flag_reasons(c, flags, a.reverse_payload_allowed, failure_action_);

@@ -57,6 +57,10 @@ void read_zones(Reader& r, const toml::table& root, PolicyDoc& doc) {
   read_tables(r, root, "zones", doc.zones, kZoneFields);
 }
 
+void read_exporters(Reader& r, const toml::table& root, PolicyDoc& doc) {
+  read_tables(r, root, "exporters", doc.exporters, kExporterFields);
+}
+
 void read_links(Reader& r, const toml::table& root, PolicyDoc& doc) {
   read_tables(r, root, "links", doc.links, kLinkFields);
 }
@@ -85,12 +89,13 @@ PolicyDoc parse_policy(std::string_view text, const std::string& path, Diagnosti
   const toml::table& root = res.table();
   Reader r(diags);
   r.keys(root,
-         {"policy", "defaults", "zones", "links", "legal_bases", "counterparties", "detectors",
-          "categories", "test"},
+         {"policy", "defaults", "zones", "exporters", "links", "legal_bases", "counterparties",
+          "detectors", "categories", "test"},
          "the policy file");
   read_header(r, root, doc);  // first: the timezone is needed to read every date
   read_defaults(r, root, doc);
   read_zones(r, root, doc);
+  read_exporters(r, root, doc);
   read_links(r, root, doc);
   read_bases(r, root, doc);
   read_counterparties(r, root, doc);

@@ -49,6 +49,7 @@ inline constexpr Field<DefaultsDoc> kDefaultsFields[] = {
     {"content_uninspected", &DefaultsDoc::content_uninspected},
     {"tls_escrow", &DefaultsDoc::tls_escrow},
     {"tls_auth_failure", &DefaultsDoc::tls_auth_failure},
+    {"unattributed", &DefaultsDoc::unattributed},
     {"on_failure"},  // by hand: a table whose keys are failure names
 };
 
@@ -58,6 +59,14 @@ inline constexpr Field<ZoneDoc> kZoneFields[] = {
     {"kind", &ZoneDoc::kind, kRequired},
     {"prefixes", &ZoneDoc::prefixes},
     {"description", &ZoneDoc::description},
+};
+
+// [[exporters]]
+inline constexpr Field<ExporterDoc> kExporterFields[] = {
+    {"id", &ExporterDoc::id, kRequired},        {"name", &ExporterDoc::name, kRequired},
+    {"uscc", &ExporterDoc::uscc, kRequired},    {"zones", &ExporterDoc::zones},
+    {"prefixes", &ExporterDoc::prefixes},       {"ciio", &ExporterDoc::ciio},
+    {"description", &ExporterDoc::description},
 };
 
 // [[links]]

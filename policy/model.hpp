@@ -46,6 +46,7 @@ struct DefaultsDoc {
   LStr content_uninspected{"block"};  // HTTP content not decoded (content_uninspected)
   LStr tls_escrow{"off"};             // TLS with escrowed keys: off | optional | required
   LStr tls_auth_failure{"block"};     // a record failing authentication with an escrowed key
+  LStr unattributed{"allow"};         // border flow whose domestic end is no [[exporters]] entry
   Located<bool> monitor{false};
   std::vector<std::pair<LStr, LStr>> on_failure;  // failure name -> "closed" | "open"
 };
@@ -54,6 +55,14 @@ struct ZoneDoc {
   Pos pos;
   LStr id, kind, description;
   LStrs prefixes;
+};
+
+// A domestic data handler whose traffic crosses the border (customs accounting, issue 15).
+struct ExporterDoc {
+  Pos pos;
+  LStr id, name, uscc, description;
+  LStrs zones, prefixes;
+  Located<bool> ciio{false};
 };
 
 struct LinkDoc {
@@ -126,6 +135,7 @@ struct PolicyDoc {
   PolicyHeader header;
   DefaultsDoc defaults;
   std::vector<ZoneDoc> zones;
+  std::vector<ExporterDoc> exporters;
   std::vector<LinkDoc> links;
   std::vector<BasisDoc> bases;
   std::vector<CounterpartyDoc> counterparties;

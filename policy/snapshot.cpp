@@ -30,6 +30,19 @@ ZoneKind Snapshot::zone_kind(ZoneId z) const noexcept {
   return z < zones_.size() ? zones_[z].kind : ZoneKind::kDomestic;
 }
 
+ExporterId Snapshot::find_exporter(std::string_view id) const noexcept {
+  for (std::size_t i = 0; i < exporters_.size(); ++i) {
+    if (exporters_[i].id == id) return static_cast<ExporterId>(i);
+  }
+  return kNoExporter;
+}
+
+ExporterId Snapshot::exporter_of(ZoneId z, const inspect::IpAddr& a) const noexcept {
+  uint32_t e = exporter_table_.lookup(a);
+  if (e != RangeTable::kNone) return static_cast<ExporterId>(e);
+  return z < zone_exporter_.size() ? zone_exporter_[z] : kNoExporter;
+}
+
 LinkId Snapshot::link_between(ZoneId from, ZoneId to) const noexcept {
   std::size_t n = zones_.size();
   if (from >= n || to >= n) return kNoLink;

@@ -33,11 +33,13 @@ using LinkId = uint16_t;
 using CounterpartyId = uint16_t;
 using BasisId = uint16_t;
 using CategoryId = uint8_t;
+using ExporterId = uint16_t;
 inline constexpr ZoneId kNoZone = 0xffff;
 inline constexpr LinkId kNoLink = 0xffff;
 inline constexpr CounterpartyId kNoCounterparty = 0xffff;
 inline constexpr BasisId kNoBasis = 0xffff;
 inline constexpr CategoryId kNoCategory = 0xff;
+inline constexpr ExporterId kNoExporter = 0xffff;  // unattributed
 inline constexpr uint16_t kNoDetector = 0xffff;
 inline constexpr uint32_t kNoCount = 0;
 
@@ -90,6 +92,16 @@ std::string_view confidence_name(Confidence c) noexcept;
 struct ZoneInfo {
   std::string id;
   ZoneKind kind;
+  std::vector<Prefix> prefixes;
+};
+
+// A domestic data handler ([[exporters]]): the legal entity whose exports are counted and
+// declared. A border flow belongs to the exporter of its domestic end: the longest exporter prefix
+// holding that address, else the exporter that lists the address's zone.
+struct ExporterInfo {
+  std::string id, name, uscc;  // uscc: the 18-character unified social credit code
+  bool ciio = false;           // critical information infrastructure operator
+  std::vector<ZoneId> zones;
   std::vector<Prefix> prefixes;
 };
 
@@ -213,6 +225,7 @@ struct Admission {
   NameSource server_name = NameSource::kNone;  // the endpoint was matched by this name
   CounterpartyId counterparty = kNoCounterparty;
   uint16_t endpoint = 0xffff;
+  ExporterId exporter = kNoExporter;  // border flows: the domestic end's exporter (or none)
   Verdict verdict;  // admission-time verdict (zone, link, whitelist, basis) at now
   // Which direction's bytes are exports (leave for the foreign end). Findings from the other
   // direction must not be added to the tally passed to decide().
@@ -280,6 +293,16 @@ class Snapshot {
   bool zone_has_prefixes(ZoneId z) const noexcept;
   ZoneKind zone_kind(ZoneId z) const noexcept;
   LinkId link_between(ZoneId from, ZoneId to) const noexcept;  // kNoLink when isolated
+
+  // ---- exporters ----
+  std::size_t exporter_count() const noexcept { return exporters_.size(); }
+  const ExporterInfo& exporter(ExporterId e) const { return exporters_[e]; }
+  ExporterId find_exporter(std::string_view id) const noexcept;  // kNoExporter when unknown
+  // The exporter of a domestic address in zone `z` (kNoExporter when none). noexcept, no
+  // allocation.
+  ExporterId exporter_of(ZoneId z, const inspect::IpAddr& a) const noexcept;
+  // [defaults] unattributed: the action for a border flow that no exporter owns.
+  Action unattributed_action() const noexcept { return unattributed_action_; }
   std::size_t link_count() const noexcept { return links_.size(); }
   const LinkInfo& link(LinkId l) const { return links_[l]; }
 
@@ -357,12 +380,17 @@ class Snapshot {
   Action content_uninspected_action_ = Action::kBlock;  // [defaults] content_uninspected
   TlsEscrow tls_escrow_ = TlsEscrow::kOff;              // [defaults] tls_escrow
   Action tls_auth_failure_action_ = Action::kBlock;     // [defaults] tls_auth_failure
+  Action unattributed_action_ = Action::kAllow;         // [defaults] unattributed
   std::array<Action, kFailureCount> failure_action_{};
 
   std::vector<ZoneInfo> zones_;
   RangeTable zone_table_;
   std::vector<LinkInfo> links_;
   std::vector<LinkId> link_matrix_;  // zones x zones
+
+  std::vector<ExporterInfo> exporters_;
+  RangeTable exporter_table_;              // exporter prefixes -> exporter (longest prefix)
+  std::vector<ExporterId> zone_exporter_;  // zone -> the exporter listing it (or kNoExporter)
 
   std::vector<CategoryInfo> categories_;
   std::vector<CategoryId> precedence_;  // categories in evaluation order (docs §4)

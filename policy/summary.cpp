@@ -19,6 +19,13 @@ std::string summarize(const Snapshot& s) {
     o += li.inspect ? "" : "(uninspected)";
     if (li.reply == Reply::kNone) o += "(one-way)";
   }
+  if (s.exporter_count() > 0) {
+    o += "\n  exporters (" + std::to_string(s.exporter_count()) + "):";
+    for (ExporterId e = 0; e < s.exporter_count(); ++e) {
+      const ExporterInfo& x = s.exporter(e);
+      o += " " + x.id + "[" + x.uscc + (x.ciio ? ", ciio" : "") + "]";
+    }
+  }
   o += "\n  legal bases (" + std::to_string(s.basis_count()) + "):";
   for (BasisId b = 0; b < s.basis_count(); ++b) {
     o += " " + s.basis(b).id + "[" + std::string(mechanism_name(s.basis(b).mechanism)) + "]";
