@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "appliance/command.hpp"
+#include "appliance/log.hpp"
 #include "audit/crypto.hpp"
 #include "audit/flow_format.hpp"
 #include "audit/report.hpp"
@@ -62,14 +63,14 @@ int keygen(const std::vector<std::string>& args) {
                                    std::filesystem::perm_options::replace, ec);
     }
     if (ec) {
-      std::fprintf(stderr, "datacustoms audit keygen: %s: cannot create directory: %s\n",
-                   dir.string().c_str(), ec.message().c_str());
+      dc::appliance::log::error("audit keygen: %s: cannot create directory: %s\n",
+                                dir.string().c_str(), ec.message().c_str());
       return 2;
     }
   }
   auto id = dc::audit::write_new_keypair(out);
   if (!id) {
-    std::fprintf(stderr, "datacustoms audit keygen: %s\n", id.error().message.c_str());
+    dc::appliance::log::error("audit keygen: %s\n", id.error().message.c_str());
     return 2;
   }
   std::printf("wrote %s.key (private, 0600) and %s.pub; key id %s\n", out.c_str(), out.c_str(),
@@ -104,12 +105,12 @@ int verify(const std::vector<std::string>& args) {
     return usage_error("verify: DIR and --pubkey are required");
   auto key = dc::audit::VerifyKey::load(pubkey);
   if (!key) {
-    std::fprintf(stderr, "datacustoms audit verify: %s\n", key.error().message.c_str());
+    dc::appliance::log::error("audit verify: %s\n", key.error().message.c_str());
     return 2;
   }
   auto report = dc::audit::verify_log(opt, *key);
   if (!report) {
-    std::fprintf(stderr, "datacustoms audit verify: %s\n", report.error().message.c_str());
+    dc::appliance::log::error("audit verify: %s\n", report.error().message.c_str());
     return 2;
   }
   if (json) {
@@ -239,13 +240,13 @@ int verify_for_report(ReportArgs& r, dc::audit::ReportIntegrity& integrity) {
   if (r.no_verify) return -1;
   auto key = dc::audit::VerifyKey::load(r.pubkey);
   if (!key) {
-    std::fprintf(stderr, "datacustoms audit report: %s\n", key.error().message.c_str());
+    dc::appliance::log::error("audit report: %s\n", key.error().message.c_str());
     return 2;
   }
   r.verify.dir = r.opt.dir;
   auto v = dc::audit::verify_log(r.verify, *key);
   if (!v) {
-    std::fprintf(stderr, "datacustoms audit report: %s\n", v.error().message.c_str());
+    dc::appliance::log::error("audit report: %s\n", v.error().message.c_str());
     return 2;
   }
   integrity = dc::audit::integrity_of(*v, r.opt.dir);
@@ -260,7 +261,7 @@ int report(const std::vector<std::string>& args) {
   if (int rc = verify_for_report(r, integrity); rc >= 0) return rc;
   auto rep = dc::audit::build_report(r.opt, integrity);
   if (!rep) {
-    std::fprintf(stderr, "datacustoms audit report: %s\n", rep.error().message.c_str());
+    dc::appliance::log::error("audit report: %s\n", rep.error().message.c_str());
     return 2;
   }
   std::string text;
@@ -282,7 +283,7 @@ int report(const std::vector<std::string>& args) {
   if (r.out.empty()) {
     std::fputs(text.c_str(), stdout);
   } else if (!write_whole(r.out, text)) {
-    std::fprintf(stderr, "datacustoms audit report: %s: cannot write\n", r.out.c_str());
+    dc::appliance::log::error("audit report: %s: cannot write\n", r.out.c_str());
     return 2;
   }
   const bool intact = r.no_verify || integrity.intact;

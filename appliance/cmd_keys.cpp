@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "appliance/command.hpp"
+#include "appliance/log.hpp"
 #include "dataplane/key_line.hpp"
 
 namespace dc::appliance {
@@ -182,8 +183,8 @@ class Forwarder {
         off += static_cast<size_t>(w);
       }
       if (off == n) return true;
-      std::fprintf(stderr, "datacustoms keys push: connection to %s lost (%s); reconnecting\n",
-                   opt_.socket.c_str(), std::strerror(errno));
+      log::warning("keys push: connection to %s lost (%s); reconnecting\n", opt_.socket.c_str(),
+                   std::strerror(errno));
       close(fd_);
       fd_ = -1;
       if (g_stop.load()) return false;
@@ -216,12 +217,11 @@ class Forwarder {
       int err = try_connect();
       if (err == 0) return true;
       if (err == ENAMETOOLONG || g_stop.load() || clock::now() + backoff > give_up) {
-        std::fprintf(stderr, "datacustoms keys push: %s\n",
-                     connect_problem(opt_.socket, err).c_str());
+        log::error("keys push: %s\n", connect_problem(opt_.socket, err).c_str());
         return false;
       }
       if (!told)
-        std::fprintf(stderr, "datacustoms keys push: %s; retrying for up to %ld s\n",
+        log::warning("keys push: %s; retrying for up to %ld s\n",
                      connect_problem(opt_.socket, err).c_str(), opt_.retry_for_s);
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
@@ -241,7 +241,7 @@ int push_stdin(Forwarder& fw) {
     if (n == -2) return kExitSocket;
     if (n < 0 && errno == EINTR && !g_stop.load()) continue;
     if (n < 0 && !g_stop.load()) {
-      std::fprintf(stderr, "datacustoms keys push: standard input: %s\n", std::strerror(errno));
+      log::error("keys push: standard input: %s\n", std::strerror(errno));
       return kExitInput;
     }
     if (n <= 0) return fw.finish_line() ? kExitOk : kExitSocket;
@@ -282,13 +282,12 @@ class FileFollower {
     const char* path = opt_.input.c_str();
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0 && errno == ENOENT && !opt_.once) {
-      if (!told_missing_)
-        std::fprintf(stderr, "datacustoms keys push: waiting for %s to appear\n", path);
+      if (!told_missing_) log::notice("keys push: waiting for %s to appear\n", path);
       told_missing_ = true;
       return kNotYet;
     }
     if (fd < 0) {
-      std::fprintf(stderr, "datacustoms keys push: %s: %s\n", path, std::strerror(errno));
+      log::error("keys push: %s: %s\n", path, std::strerror(errno));
       return kExitInput;
     }
     struct stat st {};
@@ -317,8 +316,7 @@ class FileFollower {
       if (n == 0) return kExitOk;
       if (n == -2) return kExitSocket;
       if (errno == EINTR || errno == EAGAIN) return kExitOk;
-      std::fprintf(stderr, "datacustoms keys push: %s: %s\n", opt_.input.c_str(),
-                   std::strerror(errno));
+      log::error("keys push: %s: %s\n", opt_.input.c_str(), std::strerror(errno));
       return kExitInput;
     }
   }
@@ -328,8 +326,7 @@ class FileFollower {
   int check_replaced() {
     struct stat now {};
     if (fstat(fd_, &now) == 0 && now.st_size < offset_) {
-      std::fprintf(stderr, "datacustoms keys push: %s truncated; reading from its start\n",
-                   opt_.input.c_str());
+      log::notice("keys push: %s truncated; reading from its start\n", opt_.input.c_str());
       fw_.drop_partial();
       lseek(fd_, 0, SEEK_SET);
       offset_ = 0;
@@ -341,8 +338,7 @@ class FileFollower {
     if (same) return kExitOk;
     if (int r = drain(); r != kExitOk) return r;  // lines written just before the rotation
     if (!fw_.finish_line()) return kExitSocket;
-    std::fprintf(stderr, "datacustoms keys push: %s was replaced; following the new file\n",
-                 opt_.input.c_str());
+    log::notice("keys push: %s was replaced; following the new file\n", opt_.input.c_str());
     close(fd_);
     fd_ = -1;
     return kExitOk;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "appliance/command.hpp"
+#include "appliance/log.hpp"
 #include "appliance/replay_engine.hpp"
 #include "base/time.hpp"
 #include "dataplane/runtime.hpp"
@@ -141,7 +142,7 @@ std::shared_ptr<const Snapshot> load(const std::string& file, Diagnostics& diags
                                      const CompileOptions& opts, int& rc) {
   auto snap = load_policy_file(file, diags, doc, opts);
   if (!snap) {
-    std::fprintf(stderr, "datacustoms: %s\n", snap.error().message.c_str());
+    dc::appliance::log::error("%s\n", snap.error().message.c_str());
     rc = 2;
     return nullptr;
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "appliance/command.hpp"
+#include "appliance/log.hpp"
 #include "appliance/replay_engine.hpp"
 #include "audit/flow_format.hpp"
 #include "dataplane/pipeline.hpp"
@@ -187,8 +188,8 @@ std::shared_ptr<const policy::Snapshot> load_policy(const std::string& path) {
   auto loaded = policy::load_policy_file(path, pd);
   if (std::string text = pd.format(); !text.empty()) std::fprintf(stderr, "%s", text.c_str());
   if (!loaded || loaded.value() == nullptr) {
-    std::fprintf(stderr, "datacustoms replay: policy %s not loaded%s%s\n", path.c_str(),
-                 loaded ? "" : ": ", loaded ? "" : loaded.error().message.c_str());
+    log::error("replay: policy %s not loaded%s%s\n", path.c_str(), loaded ? "" : ": ",
+               loaded ? "" : loaded.error().message.c_str());
     return nullptr;
   }
   return loaded.value();
@@ -234,11 +235,11 @@ size_t compare_with_audit(const std::vector<audit::FlowRecord>& records,
     auto it = audit_flows.find(r.community_id);
     const bool absent = it == audit_flows.end() || it->second.empty();
     if (absent && dropped_before_flow(r)) {
-      std::fprintf(stderr,
-                   "datacustoms replay: not compared: %s (community_id %s): its source is in no "
-                   "zone, so the appliance drops its packets at ingress (spoofed_source) before a "
-                   "flow or record exists\n",
-                   where.c_str(), r.community_id.c_str());
+      log::warning(
+          "replay: not compared: %s (community_id %s): its source is in no "
+          "zone, so the appliance drops its packets at ingress (spoofed_source) before a "
+          "flow or record exists\n",
+          where.c_str(), r.community_id.c_str());
       ++pre_flow;
       continue;
     }
@@ -266,10 +267,10 @@ size_t compare_with_audit(const std::vector<audit::FlowRecord>& records,
       ++diffs;
     }
   }
-  std::fprintf(stderr,
-               "datacustoms replay: compared %zu flows with %s: %zu difference(s); %zu flow(s) "
-               "dropped before a flow exists, not compared\n",
-               compared, audit_dir.c_str(), diffs, pre_flow);
+  log::notice(
+      "replay: compared %zu flows with %s: %zu difference(s); %zu flow(s) "
+      "dropped before a flow exists, not compared\n",
+      compared, audit_dir.c_str(), diffs, pre_flow);
   return diffs;
 }
 
@@ -302,7 +303,7 @@ int replay_and_report(const Options& o, const policy::Snapshot& snap,
   std::fflush(stdout);
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!stats) {
-    std::fprintf(stderr, "datacustoms replay: %s\n", stats.error().message.c_str());
+    log::error("replay: %s\n", stats.error().message.c_str());
     return 2;
   }
   const auto& c = stats->counters;
@@ -333,13 +334,13 @@ int run(const std::vector<std::string>& args) {
   if (!o.audit_dir.empty()) {
     auto r = load_audit_flows(o.audit_dir);
     if (!r) {
-      std::fprintf(stderr, "datacustoms replay: %s\n", r.error().message.c_str());
+      log::error("replay: %s\n", r.error().message.c_str());
       return 2;
     }
     audit_flows = std::move(r.value());
   }
   if (auto r = replay_eal_init(); !r) {
-    std::fprintf(stderr, "datacustoms replay: %s\n", r.error().message.c_str());
+    log::error("replay: %s\n", r.error().message.c_str());
     return 2;
   }
   int exit_code = replay_and_report(o, *snap, audit_flows);

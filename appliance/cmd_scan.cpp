@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "appliance/command.hpp"
+#include "appliance/log.hpp"
 #include "base/file.hpp"
 #include "base/time.hpp"
 #include "inspect/decode/body.hpp"
@@ -357,13 +358,13 @@ int policy_detectors(const ScanArgs& a, Detectors& out) {
   dc::policy::Diagnostics diags(a.policy_path);
   auto loaded = dc::policy::load_policy_file(a.policy_path, diags);
   if (!loaded) {
-    std::fprintf(stderr, "datacustoms scan: %s\n", loaded.error().message.c_str());
+    dc::appliance::log::error("scan: %s\n", loaded.error().message.c_str());
     return 2;
   }
   std::fputs(diags.format().c_str(), stderr);
   if (diags.has_errors() || !loaded.value()) {
-    std::fprintf(stderr, "datacustoms scan: policy %s has %zu error(s); nothing scanned\n",
-                 a.policy_path.c_str(), diags.error_count());
+    dc::appliance::log::error("scan: policy %s has %zu error(s); nothing scanned\n",
+                              a.policy_path.c_str(), diags.error_count());
     return 2;
   }
   out.snap = loaded.value();
@@ -386,8 +387,8 @@ int policy_detectors(const ScanArgs& a, Detectors& out) {
   }
   out.db = out.snap->detector_db();
   if (!out.db) {
-    std::fprintf(stderr, "datacustoms scan: policy %s uses no detectors; nothing to scan\n",
-                 a.policy_path.c_str());
+    dc::appliance::log::warning("scan: policy %s uses no detectors; nothing to scan\n",
+                                a.policy_path.c_str());
     return 0;
   }
   return -1;
@@ -422,7 +423,7 @@ int builtin_detectors(const ScanArgs& a, Detectors& out) {
   std::vector<PatternError> errors;
   auto compiled = DetectorDb::compile(specs, &errors);
   if (!compiled) {
-    std::fprintf(stderr, "datacustoms scan: %s\n", compiled.error().message.c_str());
+    dc::appliance::log::error("scan: %s\n", compiled.error().message.c_str());
     return 2;
   }
   out.db = std::move(compiled.value());
@@ -462,22 +463,22 @@ int scan_stream(FILE* in, const std::string& input, Stream& s, Scratch& scratch,
     size_t n = std::fread(buf.data(), 1, buf.size(), in);
     total += n;
     if (total > dc::base::kMaxSampleBytes) {
-      std::fprintf(stderr, "datacustoms scan: %s: larger than %zu bytes\n", input.c_str(),
-                   dc::base::kMaxSampleBytes);
+      dc::appliance::log::error("scan: %s: larger than %zu bytes\n", input.c_str(),
+                                dc::base::kMaxSampleBytes);
       rc = 2;
       break;
     }
     if (http != nullptr) sink.path = "raw";
     if (n > 0 &&
         scan(s, scratch, std::span<const uint8_t>(buf.data(), n), sink) != ScanStatus::kOk) {
-      std::fprintf(stderr, "datacustoms scan: scanner error\n");
+      dc::appliance::log::error("scan: scanner error\n");
       rc = 2;
       break;
     }
     if (http != nullptr) http->feed({buf.data(), n});
     if (n < buf.size()) {
       if (std::ferror(in)) {
-        std::fprintf(stderr, "datacustoms scan: %s: read error\n", input.c_str());
+        dc::appliance::log::error("scan: %s: read error\n", input.c_str());
         rc = 2;
       }
       break;
@@ -507,8 +508,8 @@ int run_scan(const std::vector<std::string>& args) {
       dc::inspect::decoding::kMaxLanes * (dc::inspect::decoding::Path::kMaxDepth + 1);
   auto pool = StreamPool::create(det.db, a.http ? kDecoded + 1 : 1);
   if (!scratch || !pool) {
-    std::fprintf(stderr, "datacustoms scan: %s\n",
-                 (!scratch ? scratch.error() : pool.error()).message.c_str());
+    dc::appliance::log::error("scan: %s\n",
+                              (!scratch ? scratch.error() : pool.error()).message.c_str());
     return 2;
   }
   scratch->set_today(a.today);
@@ -523,7 +524,7 @@ int run_scan(const std::vector<std::string>& args) {
     }
     in = std::fopen(a.input.c_str(), "rb");
     if (!in) {
-      std::fprintf(stderr, "datacustoms scan: %s: %s\n", a.input.c_str(), std::strerror(errno));
+      dc::appliance::log::error("scan: %s: %s\n", a.input.c_str(), std::strerror(errno));
       return 2;
     }
   }
@@ -536,7 +537,7 @@ int run_scan(const std::vector<std::string>& args) {
   if (a.http) {
     auto w = dc::inspect::decoding::DecodeWorker::create({});
     if (!w) {
-      std::fprintf(stderr, "datacustoms scan: %s\n", w.error().message.c_str());
+      dc::appliance::log::error("scan: %s\n", w.error().message.c_str());
       return 2;
     }
     http = std::make_unique<HttpScan>();
@@ -550,7 +551,7 @@ int run_scan(const std::vector<std::string>& args) {
   (*pool)->release(s);
   if (in != stdin) std::fclose(in);
   if (std::fflush(stdout) != 0 || sink.write_error) {
-    std::fprintf(stderr, "datacustoms scan: write error\n");
+    dc::appliance::log::error("scan: write error\n");
     rc = 2;
   }
   return rc;

@@ -135,8 +135,9 @@ class Loader {
       load_decode(*t, c.dataplane.pipeline.decode);
     }
     if (const auto* t = get_table(root, "metrics")) {
-      check_keys(*t, {"listen"}, "[metrics]");
+      check_keys(*t, {"listen", "auth_file"}, "[metrics]");
       get_string(*t, "listen", c.metrics_listen, true, *t);
+      get_string(*t, "auth_file", c.metrics_auth_file, false, *t);
     }
     if (const auto* t = get_table(root, "audit")) load_audit(*t, c.audit);
     if (const auto* t = get_table(root, "tls")) load_tls(*t, c.tls, c.dataplane.pipeline);
@@ -604,6 +605,7 @@ Result<ApplianceConfig> load_appliance_config(const std::string& path,
   rel(c.audit.hmac_key_file);
   rel(c.audit.witness.file);
   rel(c.tls.key_socket);
+  rel(c.metrics_auth_file);
   if (partial != nullptr) {
     *partial = c;
     if (partial_loaded != nullptr) *partial_loaded = true;

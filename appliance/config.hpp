@@ -101,7 +101,8 @@ struct ApplianceConfig {
   AuditConfig audit;
   TlsConfig tls;
   // [metrics]
-  std::string metrics_listen;  // "127.0.0.1:9464": Prometheus GET /metrics; empty: off
+  std::string metrics_listen;     // "127.0.0.1:9464": Prometheus GET /metrics; empty: off
+  std::string metrics_auth_file;  // htpasswd-style user:crypt-hash lines; empty: no auth
   // [[ports]] and pairs
   std::vector<PortConfig> ports;
   std::vector<std::pair<size_t, size_t>> pairs;  // indexes into ports

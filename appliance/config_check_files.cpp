@@ -1,5 +1,5 @@
 // `config check`: key files, directories and sockets the appliance opens at start-up, and the
-// exposure of the metrics endpoint (appliance/config_check_parts.hpp).
+// exposure and basic-auth file of the metrics endpoint (appliance/config_check_parts.hpp).
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "appliance/config_check_parts.hpp"
+#include "appliance/metrics_auth.hpp"
 #include "audit/crypto.hpp"
 #include "base/file.hpp"
 
@@ -181,18 +182,30 @@ void tls_socket(Context& c) {
 void metrics(Context& c) {
   const std::string& l = c.cfg.metrics_listen;
   if (l.empty()) return;
+  const std::string auth = c.expand(c.cfg.metrics_auth_file);
+  if (!auth.empty() &&
+      secret_file(c, "metrics.auth_file", auth,
+                  "htpasswd -cB " + Context::display(auth) +
+                      " prometheus  (apache2-utils), or: echo \"prometheus:$(openssl passwd -6)\" "
+                      "> " +
+                      Context::display(auth))) {
+    if (auto a = BasicAuth::load(auth); !a) c.error("metrics.auth_file", a.error().message);
+  }
   bool bare = std::all_of(l.begin(), l.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
   std::string port = l.substr(l.rfind(':') + 1);
+  const char* protect = "; and auth_file = \"...\" for basic authentication";
   if (bare)
     c.warning("metrics.listen",
               "listen = \"" + l +
                   "\" names no address: /metrics would answer on every "
                   "interface, without access control",
-              "listen = \"127.0.0.1:" + l + "\" (this host only) or a management address");
-  else if (l.starts_with("0.0.0.0:") || l.starts_with("[::]:"))
-    c.warning("metrics.listen",
-              "listen = \"" + l + "\" answers on every interface, without access control",
-              "listen = \"127.0.0.1:" + port + "\" (this host only) or a management address");
+              "listen = \"127.0.0.1:" + l + "\" (this host only) or a management address" +
+                  (auth.empty() ? protect : ""));
+  else if (auth.empty() && (l.starts_with("0.0.0.0:") || l.starts_with("[::]:")))
+    c.warning(
+        "metrics.listen",
+        "listen = \"" + l + "\" answers on every interface, without access control",
+        "listen = \"127.0.0.1:" + port + "\" (this host only) or a management address" + protect);
 }
 
 }  // namespace dc::appliance::check

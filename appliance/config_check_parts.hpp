@@ -39,7 +39,7 @@ class Context {
 // config_check_files.cpp
 void audit_files(Context& c);  // [audit] dir, signing_key, hmac_key_file, witness file
 void tls_socket(Context& c);   // [tls] key_socket's directory
-void metrics(Context& c);      // [metrics] listen exposure
+void metrics(Context& c);      // [metrics] listen exposure, auth_file
 // config_check_machine.cpp
 void eal_args(Context& c);  // unknown options, --help, options the appliance sets itself
 void cores(Context& c);     // main and worker lcores vs the CPUs this process may use

@@ -195,10 +195,11 @@ int ControlPlane::start_dataplane() {
   };
   reloader_->attach(std::move(hooks));
   if (!cfg_.metrics_listen.empty()) {
-    auto ms = MetricsServer::start(cfg_.metrics_listen);
+    auto ms = MetricsServer::start(cfg_.metrics_listen, expand(cfg_.metrics_auth_file));
     if (ms) {
       metrics_ = std::move(ms.value());
-      log::info("Prometheus metrics on http://%s/metrics", metrics_->address().c_str());
+      log::info("Prometheus metrics on http://%s/metrics%s", metrics_->address().c_str(),
+                metrics_->authenticated() ? " (basic authentication)" : "");
     } else {
       // Observability is not worth stopping the border for: warn and run without it.
       log::warning("%s", ms.error().message.c_str());

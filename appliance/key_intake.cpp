@@ -16,6 +16,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "appliance/log.hpp"
+
 namespace dc::appliance {
 
 struct KeyIntake::Client {
@@ -66,7 +68,7 @@ Result<void> remove_stale(const std::string& path) {
                       "key socket " + path + ": another process is listening on it");
   if (unlink(path.c_str()) != 0 && errno != ENOENT)
     return sys_error("key socket " + path + ": cannot remove the stale socket");
-  std::fprintf(stderr, "datacustoms: keys: removed stale socket %s\n", path.c_str());
+  log::notice("keys: removed stale socket %s\n", path.c_str());
   return {};
 }
 
@@ -81,10 +83,10 @@ Result<std::unique_ptr<KeyIntake>> KeyIntake::start(KeyIntakeConfig config, Hand
   k->clients_ = std::make_unique<Client[]>(k->config_.max_clients);
   // Connection buffers hold secrets: keep them out of swap. Best effort (RLIMIT_MEMLOCK).
   if (mlock(k->clients_.get(), sizeof(Client) * k->config_.max_clients) != 0)
-    std::fprintf(stderr,
-                 "datacustoms: keys: warning: cannot lock the key buffers in memory (%s); raise "
-                 "LimitMEMLOCK or disable swap\n",
-                 std::strerror(errno));
+    log::warning(
+        "keys: cannot lock the key buffers in memory (%s); raise "
+        "LimitMEMLOCK or disable swap\n",
+        std::strerror(errno));
   k->stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (k->stop_fd_ < 0) return sys_error("eventfd");
   if (auto r = k->open_socket(); !r) return r.error();
@@ -206,8 +208,7 @@ void KeyIntake::accept_clients() {
     else if (slot == nullptr)
       why = "key_max_clients connections already open";
     if (why != nullptr) {
-      std::fprintf(stderr, "datacustoms: keys: refused uid %u pid %d: %s\n", cred.uid, cred.pid,
-                   why);
+      log::warning("keys: refused uid %u pid %d: %s\n", cred.uid, cred.pid, why);
       close(fd);
       counters_.refused.fetch_add(1, std::memory_order_relaxed);
       continue;
@@ -217,8 +218,7 @@ void KeyIntake::accept_clients() {
     slot->uid = cred.uid;
     slot->pid = cred.pid;
     counters_.connections.fetch_add(1, std::memory_order_relaxed);
-    std::fprintf(stderr, "datacustoms: keys: connection from uid %u gid %u pid %d\n", cred.uid,
-                 cred.gid, cred.pid);
+    log::info("keys: connection from uid %u gid %u pid %d\n", cred.uid, cred.gid, cred.pid);
   }
 }
 
@@ -232,10 +232,9 @@ void KeyIntake::read_client(Client& c) {
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
     take_lines(c, true);  // EOF (or a reset): a last line without its end still counts
-    std::fprintf(stderr,
-                 "datacustoms: keys: uid %u pid %d closed: %llu line(s) accepted, %llu rejected\n",
-                 c.uid, c.pid, static_cast<unsigned long long>(c.accepted),
-                 static_cast<unsigned long long>(c.rejected));
+    log::info("keys: uid %u pid %d closed: %llu line(s) accepted, %llu rejected\n", c.uid, c.pid,
+              static_cast<unsigned long long>(c.accepted),
+              static_cast<unsigned long long>(c.rejected));
     close_client(c);
     return;
   }
@@ -271,10 +270,10 @@ void KeyIntake::take_lines(Client& c, bool at_eof) {
     counters_.rejected.fetch_add(1, std::memory_order_relaxed);
     counters_.overlong.fetch_add(1, std::memory_order_relaxed);
     if (c.rejected == 1)
-      std::fprintf(stderr,
-                   "datacustoms: keys: uid %u pid %d: line %llu rejected: longer than %zu "
-                   "bytes\n",
-                   c.uid, c.pid, static_cast<unsigned long long>(c.line_no), kMaxKeyLineBytes);
+      log::warning(
+          "keys: uid %u pid %d: line %llu rejected: longer than %zu "
+          "bytes\n",
+          c.uid, c.pid, static_cast<unsigned long long>(c.line_no), kMaxKeyLineBytes);
     c.discarding = true;
   }
   if (c.discarding || (at_eof && c.len > 0)) {
@@ -298,8 +297,8 @@ void KeyIntake::take_line(Client& c, std::string_view line) {
     counters_.rejected.fetch_add(1, std::memory_order_relaxed);
     // The reason and the line number only: never the line (it may hold a secret).
     if (c.rejected == 1)
-      std::fprintf(stderr, "datacustoms: keys: uid %u pid %d: line %llu rejected: %s\n", c.uid,
-                   c.pid, static_cast<unsigned long long>(c.line_no), key_line_status_name(s));
+      log::warning("keys: uid %u pid %d: line %llu rejected: %s\n", c.uid, c.pid,
+                   static_cast<unsigned long long>(c.line_no), key_line_status_name(s));
     return;
   }
   ++c.accepted;

@@ -11,7 +11,21 @@
 namespace dc::appliance {
 namespace {
 
-int serve_metrics(mg_connection* conn, void*) {
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+}  // namespace
+
+int MetricsServer::serve(mg_connection* conn, void* self) {
+  const auto* m = static_cast<const MetricsServer*>(self);
+  if (m->auth_ && !m->auth_->allows(mg_get_header(conn, "Authorization"))) {
+    mg_printf(conn,
+              "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"datacustoms "
+              "metrics\", charset=\"UTF-8\"\r\nContent-Type: text/plain\r\nContent-Length: "
+              "13\r\nConnection: close\r\n\r\nunauthorized\n");
+    return 401;
+  }
   std::string body = prometheus_metrics();
   if (body.empty()) {
     mg_printf(conn,
@@ -27,12 +41,6 @@ int serve_metrics(mg_connection* conn, void*) {
   return 200;
 }
 
-bool all_digits(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-}
-
-}  // namespace
-
 Result<std::string> metrics_bind_address(const std::string& listen, bool& defaulted) {
   defaulted = false;
   if (all_digits(listen)) {
@@ -46,10 +54,17 @@ Result<std::string> metrics_bind_address(const std::string& listen, bool& defaul
   return listen;
 }
 
-Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen) {
+Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& listen,
+                                                            const std::string& auth_file) {
   bool defaulted = false;
   auto bind = metrics_bind_address(listen, defaulted);
   if (!bind) return bind.error();
+  std::unique_ptr<MetricsServer> m(new MetricsServer());
+  if (!auth_file.empty()) {
+    auto auth = BasicAuth::load(auth_file);
+    if (!auth) return make_error("metrics: auth_file " + auth.error().message);
+    m->auth_ = std::move(*auth);
+  }
   if (defaulted)
     log::warning(
         "[metrics] listen = \"%s\" has no address: bound to %s (loopback only); write "
@@ -60,7 +75,6 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
     mg_init_library(0);
     initialised = true;
   }
-  std::unique_ptr<MetricsServer> m(new MetricsServer());
   m->address_ = *bind;
   const char* options[] = {"listening_ports", m->address_.c_str(), "num_threads", "1", nullptr};
   mg_callbacks callbacks;
@@ -68,7 +82,7 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   m->ctx_ = mg_start(&callbacks, nullptr, options);
   if (m->ctx_ == nullptr)
     return make_error("metrics: cannot listen on " + m->address_ + " (address in use or invalid)");
-  mg_set_request_handler(m->ctx_, "/metrics", serve_metrics, nullptr);
+  mg_set_request_handler(m->ctx_, "/metrics", &MetricsServer::serve, m.get());
   return m;
 }
 

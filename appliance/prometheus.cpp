@@ -109,12 +109,32 @@ void counter_metrics(Text& t, const dataplane::WorkerCounters& sum) {
   // total of all drops is the sum of the family above, so it is not repeated.
   const char* family = "";
   for (const auto& c : dataplane::kCounterInfo) {
-    if (*c.metric == '\0' || std::strcmp(c.metric, "datacustoms_dropped_packets_total") == 0)
+    if (*c.metric == '\0' || std::strcmp(c.metric, "datacustoms_dropped_packets_total") == 0 ||
+        std::strcmp(c.metric, "datacustoms_flow_verdicts_total") == 0)  // labelled_metrics below
       continue;
     if (std::strcmp(c.metric, family) != 0) t.head(c.metric, "counter", c.help);
     family = c.metric;
     t.line(c.metric, c.metric_labels, (sum.*c.field).load());
   }
+}
+
+// Label values: the live policy's counterparty and category ids (at most
+// dataplane::kCounterpartyLabels / kCategoryLabels), "none" and "other" (docs/operations.md).
+void labelled_metrics(Text& t, const telemetry_state::Registry& r,
+                      const dataplane::WorkerCounters& sum) {
+  static const char* const kVerdict[3] = {"allow", "alert", "block"};
+  t.head("datacustoms_flow_verdicts_total", "counter",
+         "Flows by final verdict and counterparty (\"none\": no counterparty endpoint).");
+  for (const auto& row : r.labelled.counterparties(sum.labelled))
+    for (int v = 0; v < 3; ++v)
+      t.line("datacustoms_flow_verdicts_total",
+             std::string("verdict=\"") + kVerdict[v] + "\",counterparty=\"" + esc(row.label) + "\"",
+             row.v[v]);
+  t.head("datacustoms_category_findings_total", "counter",
+         "Findings by the policy category their detector feeds (one per category fed; \"none\": "
+         "the detector feeds no category).");
+  for (const auto& row : r.labelled.categories(sum.labelled))
+    t.line("datacustoms_category_findings_total", "category=\"" + esc(row.label) + "\"", row.v[0]);
 }
 
 void control_metrics(Text& t, const ControlView& c) {
@@ -155,6 +175,7 @@ std::string prometheus_metrics() {
   policy_metrics(t, r);
   port_metrics(t, r, sum);
   counter_metrics(t, sum);
+  labelled_metrics(t, r, sum);
   t.one("datacustoms_flows_created_total", "counter", "Flows created.", fs.created.load());
   t.one("datacustoms_flows_expired_total", "counter", "Flows ended by idle expiry or at stop.",
         fs.expired.load());

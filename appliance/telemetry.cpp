@@ -336,6 +336,10 @@ void telemetry_attach(const dataplane::Dataplane* plane, const dataplane::Datapl
   {
     auto& r = registry();
     std::lock_guard<std::mutex> lock(r.mu);
+    if (plane != r.plane || policy != r.policy)
+      r.labelled.rebase(
+          plane, policy,
+          plane != nullptr ? plane->counters().labelled : dataplane::LabelledCounters{});
     r.plane = plane;
     r.config = config;
     r.policy = policy;

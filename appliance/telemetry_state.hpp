@@ -6,6 +6,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "appliance/labelled_metrics.hpp"
 #include "appliance/telemetry.hpp"
 
 namespace dc::appliance::telemetry_state {
@@ -22,6 +23,7 @@ struct Registry {
   const KeyIntake* keys = nullptr;
   ControlView control;
   std::string version = "unknown";
+  LabelledTotals labelled;  // verdicts by counterparty, findings by category (by id)
 };
 Registry& registry();
 

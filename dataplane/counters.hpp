@@ -61,9 +61,28 @@ struct PortCounters {
   }
 };
 
+// Labelled outcome counters (appliance/prometheus.cpp): flows by verdict and counterparty,
+// findings by category, indexed by the policy snapshot's own indices. Fixed arrays so counting
+// never allocates; indices past the bound count in the last slot ("other"), "none" has its own.
+inline constexpr std::size_t kCounterpartyLabels = 64;  // + none + other
+inline constexpr std::size_t kCategoryLabels = 64;      // policy::kMaxCategories, + none
+inline constexpr std::size_t kCpNone = kCounterpartyLabels, kCpOther = kCounterpartyLabels + 1;
+inline constexpr std::size_t kCatNone = kCategoryLabels;
+struct LabelledCounters {
+  Counter verdicts[kCounterpartyLabels + 2][3]{};  // [counterparty][allow, alert, block]
+  Counter category_findings[kCategoryLabels + 1]{};
+  void add(const LabelledCounters& o) noexcept {
+    for (std::size_t c = 0; c < kCounterpartyLabels + 2; ++c)
+      for (std::size_t v = 0; v < 3; ++v) verdicts[c][v] += o.verdicts[c][v];
+    for (std::size_t c = 0; c <= kCategoryLabels; ++c)
+      category_findings[c] += o.category_findings[c];
+  }
+};
+
 struct alignas(64) WorkerCounters {
   PortCounters port[kMaxPorts + 1]{};
   Counter drops[kDropReasonCount]{};
+  LabelledCounters labelled{};
 #define DC_COUNTER(field, section, key, label, worker_column, metric, metric_labels, help) \
   Counter field;
 #include "dataplane/counters.def"
@@ -76,6 +95,7 @@ struct alignas(64) WorkerCounters {
   void add(const WorkerCounters& o) noexcept {
     for (unsigned p = 0; p <= kMaxPorts; ++p) port[p].add(o.port[p]);
     for (size_t i = 0; i < kDropReasonCount; ++i) drops[i] += o.drops[i];
+    labelled.add(o.labelled);
 #define DC_COUNTER(field, section, key, label, worker_column, metric, metric_labels, help) \
   field += o.field;
 #include "dataplane/counters.def"

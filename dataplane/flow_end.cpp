@@ -109,12 +109,20 @@ void Pipeline::emit(Flow& f, int64_t now_ns, bool ended) noexcept {
   if (f.reported) return;
   f.reported = true;
   // One outcome per flow, counted when its record is emitted.
-  if (f.verdict == FlowVerdict::kBlock)
+  unsigned v = 0;
+  if (f.verdict == FlowVerdict::kBlock) {
     ++counters_.verdict_block;
-  else if (f.verdict == FlowVerdict::kAlert)
+    v = 2;
+  } else if (f.verdict == FlowVerdict::kAlert) {
     ++counters_.verdict_alert;
-  else
+    v = 1;
+  } else {
     ++counters_.verdict_allow;
+  }
+  std::size_t cp = f.adm.counterparty == policy::kNoCounterparty ? kCpNone
+                   : f.adm.counterparty < kCounterpartyLabels    ? f.adm.counterparty
+                                                                 : kCpOther;
+  ++counters_.labelled.verdicts[cp][v];
   if (sink_ == nullptr) return;
   audit::FlowOutcome* ev = sink_->acquire();
   if (ev == nullptr) {

@@ -4,6 +4,7 @@
 // samples kept for its audit record. Owned by one worker's pipeline; set before a scan call,
 // cleared after. No allocation.
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "dataplane/counters.hpp"
@@ -39,6 +40,7 @@ class FlowFindings final : public inspect::FindingSink {
     if (is_export_ && repeated(f)) return;
     ++counters_.findings;
     ++ctx_->findings;
+    count_categories(f.detector);
     if (!is_export_ || flow_->policy == nullptr) return;
     flow_->policy->add_finding(flow_->tally, f.detector, f.confidence);
     if (ctx_->samples_n < kMaxSamples) {
@@ -57,6 +59,13 @@ class FlowFindings final : public inspect::FindingSink {
   }
 
  private:
+  // One count per category the detector feeds in the flow's policy ("none": it feeds none).
+  void count_categories(uint32_t detector) noexcept {
+    uint64_t m = flow_->policy != nullptr ? flow_->policy->detector_categories(detector) : 0;
+    if (m == 0) ++counters_.labelled.category_findings[kCatNone];
+    for (; m != 0; m &= m - 1) ++counters_.labelled.category_findings[std::countr_zero(m)];
+  }
+
   // True when this occurrence of the value was already counted from another source (the same
   // bytes seen raw and decoded, or in two decoding layers).
   bool repeated(const inspect::Finding& f) noexcept {

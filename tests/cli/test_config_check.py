@@ -40,7 +40,7 @@ class ConfigCheckGolden(unittest.TestCase):
         common = os.path.join(cls.dir, "common")
         subprocess.run([BIN, "audit", "keygen", "--out", os.path.join(common, "audit")],
                        check=True, stdout=subprocess.DEVNULL)
-        for name in ("hmac.key", "short-hmac.key"):
+        for name in ("hmac.key", "short-hmac.key", "plain.htpasswd", "metrics.htpasswd"):
             os.chmod(os.path.join(common, name), 0o600)
         shutil.copy(os.path.join(common, "hmac.key"), os.path.join(common, "open-hmac.key"))
         os.chmod(os.path.join(common, "open-hmac.key"), 0o644)

@@ -3,10 +3,14 @@
 forever, own --file-prefix): status, reload with a good policy (exit 0) and a bad one (exit 1,
 every diagnostic printed, the rejected file's SHA-256 in the audit record), flows, counters;
 the reload metrics; systemd notifications (READY/RELOADING/STOPPING, watchdog pings) through a
-fake $NOTIFY_SOCKET; a bare metrics port bound to loopback with a warning; and the metric names
-checked against tests/data/metrics-names.txt.
+fake $NOTIFY_SOCKET; a bare metrics port bound to loopback with a warning, behind basic
+authentication ([metrics] auth_file: curl without or with wrong credentials gets 401); verdicts by
+counterparty and findings by category (label values from the policy's ids, "none", "other"; the
+verdict sums between two `ctl counters` readings); and the metric names checked against
+tests/data/metrics-names.txt.
 Usage: test_ctl.py DATACUSTOMS_BINARY SOURCE_DIR
 """
+import base64
 import hashlib
 import json
 import os
@@ -80,10 +84,48 @@ class CtlTest(unittest.TestCase):
         return subprocess.run([BIN, "ctl", "--file-prefix", self.prefix, "--timeout", "60"] + list(args),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
 
+    USER, PASSWORD = "prometheus", "h6b scrape secret"
+
     def metrics(self):
-        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % self.port, timeout=10) as r:
+        req = urllib.request.Request("http://127.0.0.1:%d/metrics" % self.port, headers={
+            "Authorization": "Basic " + base64.b64encode(
+                ("%s:%s" % (self.USER, self.PASSWORD)).encode()).decode()})
+        with urllib.request.urlopen(req, timeout=10) as r:
             self.assertEqual(r.status, 200)
             return r.read().decode()
+
+    def curl_status(self, *args):
+        r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", *args,
+                            "http://127.0.0.1:%d/metrics" % self.port],
+                           stdout=subprocess.PIPE, text=True, timeout=30)
+        return r.stdout
+
+    def verdicts(self):
+        """allow/alert/block from `ctl counters` (its "verdicts, totals, flows" table)."""
+        out = self.ctl("counters").stdout
+        return {k: int(re.search(r"^%s +(\d+)$" % k, out, re.M).group(1))
+                for k in ("allow", "alert", "block")}
+
+    def check_labelled(self, text, policy_text, before, after):
+        cps = set(re.findall(r'^id = "([^"]+)"', policy_text.split("[[counterparties]]", 1)[1], re.M))
+        cats = set(re.findall(r'\[\[categories\]\]\s*\nid = "([^"]+)"', policy_text))
+        self.assertIn("eu-hq", cps)
+        self.assertIn("pi.identity", cats)
+        rows = re.findall(r'^datacustoms_flow_verdicts_total\{verdict="(\w+)",counterparty="([^"]*)"\} (\d+)$',
+                          text, re.M)
+        self.assertEqual(len(rows), 3 * (len(cps) + 2), text)
+        sums = {"allow": 0, "alert": 0, "block": 0}
+        for verdict, cp, n in rows:
+            self.assertIn(cp, cps | {"none", "other"})
+            sums[verdict] += int(n)
+        for k in sums:  # counters only grow: the scrape lies between the two readings
+            self.assertLessEqual(before[k], sums[k], (k, before, sums))
+            self.assertLessEqual(sums[k], after[k], (k, sums, after))
+        self.assertGreater(sum(sums.values()), 0, text)
+        found = re.findall(r'^datacustoms_category_findings_total\{category="([^"]*)"\} (\d+)$', text, re.M)
+        self.assertEqual({c for c, _ in found}, cats | {"none", "other"})
+        self.assertGreater(sum(int(n) for c, n in found if c in cats), 0, text)
+        self.assertNotIn('datacustoms_flow_verdicts_total{verdict="allow"} ', text)
 
     def wait_ctl(self, *args):
         deadline = time.time() + 30
@@ -108,7 +150,14 @@ class CtlTest(unittest.TestCase):
             with open(cfg, "w") as f:
                 # A bare port: loopback only, with a warning.
                 f.write(demo_config(pol, eal=('"--file-prefix=%s"' % self.prefix,), infinite=True,
-                                    sections='[metrics]\nlisten = "%d"' % self.port))
+                                    sections='[metrics]\nlisten = "%d"\nauth_file = "metrics.htpasswd"'
+                                    % self.port))
+            # htpasswd-style: user:crypt-hash (SHA-512 crypt from openssl).
+            hashed = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=self.PASSWORD,
+                                    stdout=subprocess.PIPE, text=True, check=True).stdout.strip()
+            with open(os.path.join(d, "metrics.htpasswd"), "w") as f:
+                f.write("# the Prometheus server\n%s:%s\n" % (self.USER, hashed))
+            os.chmod(os.path.join(d, "metrics.htpasswd"), 0o600)
             env = dict(os.environ, NOTIFY_SOCKET=notify.sock.getsockname(), WATCHDOG_USEC="400000")
             env.pop("WATCHDOG_PID", None)
             env.pop("JOURNAL_STREAM", None)
@@ -181,8 +230,16 @@ class CtlTest(unittest.TestCase):
             self.assertRegex(c.stdout, r"\ninside +domestic +\d+")
             self.assertIn("flows_expired", c.stdout)
 
-            # Metrics: reload results, generation, names from the committed list.
+            # Metrics: basic authentication first.
+            self.assertEqual(self.curl_status(), "401")
+            self.assertEqual(self.curl_status("-u", self.USER + ":wrong"), "401")
+            self.assertEqual(self.curl_status("-u", "nobody:" + self.PASSWORD), "401")
+            self.assertEqual(self.curl_status("-u", self.USER + ":" + self.PASSWORD), "200")
+            # Verdicts by counterparty and findings by category, between two counter readings.
+            before = self.verdicts()
             text = self.metrics()
+            self.check_labelled(text, good, before, self.verdicts())
+            # Reload results, generation, names from the committed list.
             self.assertIn('datacustoms_policy_reloads_total{result="ok"} 1', text)
             self.assertIn('datacustoms_policy_reloads_total{result="rejected"} 2', text)
             self.assertIn("datacustoms_policy_generation 2", text)
@@ -210,6 +267,7 @@ class CtlTest(unittest.TestCase):
             self.assertEqual(proc.returncode, 0, err)
             self.assertTrue(notify.seen("STOPPING=1"), notify.messages)
             self.assertIn("no address: bound to 127.0.0.1:%d" % self.port, err)
+            self.assertIn("/metrics (basic authentication)", err)
             self.assertRegex(err, r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (notice|info|warning|error|debug) ")
             # The audit records of the rejected reloads carry every diagnostic and the file's hash.
             records = []
