@@ -299,6 +299,7 @@ void JsonDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
 }
 
 std::size_t JsonDecoder::identity_prefix(std::span<const uint8_t> in) noexcept {
+  if (st_ == St::kEsc || st_ == St::kHex || high_ != 0) return 0;  // inside an escape
   const uint8_t* p = in.data();
   const std::size_t n = in.size();
   std::size_t i = 0;
@@ -545,32 +546,22 @@ void EntityDecoder::finish(ByteOut out) noexcept {
 
 template <class Emit>
 void Base64RunDecoder::end_run(Run& r, Emit&& emit) noexcept {
-  if (r.run >= kMinRun) emit('\n');
-  r.run = 0, r.acc = 0, r.bits = 0;
+  if (r.run >= kMinRun && !r.digits) emit('\n');
+  r.run = 0, r.acc = 0, r.bits = 0, r.digits = true, r.n_tail = 0;
 }
 
 template <class Emit>
 void Base64RunDecoder::step(Run& r, uint8_t c, Emit&& emit) noexcept {
-  const int v = base64_value(c);
-  if (v < 0) return end_run(r, emit);
+  if (base64_value(c) < 0) return end_run(r, emit);
   if (r.run < kMinRun - 1) {  // not a run yet: hold the characters
     r.held[r.run++] = c;
     return;
   }
-  auto push = [&](int value) {
-    r.acc = (r.acc << 6) | static_cast<uint32_t>(value);
-    r.bits = static_cast<uint8_t>(r.bits + 6);
-    if (r.bits >= 8) {
-      r.bits = static_cast<uint8_t>(r.bits - 8);
-      emit(static_cast<uint8_t>(r.acc >> r.bits));
-      r.acc &= (1u << r.bits) - 1;
-    }
-  };
-  if (r.run == kMinRun - 1) {
-    for (uint32_t i = 0; i < r.run; ++i) push(base64_value(r.held[i]));
+  if (r.run == kMinRun - 1) {  // the run is long enough: decode what was held
+    r.run = 0;
+    decode(r, r.held, kMinRun - 1, emit);
   }
-  ++r.run;
-  push(v);
+  decode(r, &c, 1, emit);
 }
 
 namespace {
@@ -584,11 +575,19 @@ std::size_t run_length(const uint8_t* p, std::size_t n) noexcept {
   }
   return n;
 }
-}  // namespace
 
+// Digits at the start of p[0..n).
+std::size_t digit_prefix(const uint8_t* p, std::size_t n) noexcept {
+  std::size_t k = 0;
+  while (k < n && static_cast<uint8_t>(p[k] - '0') < 10) ++k;
+  return k;
+}
+
+// Decodes n base64 characters continuing acc/bits; every completed byte goes to emit(byte).
 template <class Emit>
-void Base64RunDecoder::decode(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept {
-  uint32_t acc = r.acc, bits = r.bits;
+[[gnu::always_inline]] inline void decode_bits(uint16_t& acc_io, uint8_t& bits_io, const uint8_t* p,
+                                               std::size_t n, Emit&& emit) {
+  uint32_t acc = acc_io, bits = bits_io;
   for (std::size_t k = 0; k < n; ++k) {
     acc = (acc << 6) | static_cast<uint32_t>(kBase64Values[p[k]]);
     bits += 6;
@@ -598,8 +597,26 @@ void Base64RunDecoder::decode(Run& r, const uint8_t* p, std::size_t n, Emit&& em
       acc &= (1u << bits) - 1;
     }
   }
-  r.acc = acc, r.bits = static_cast<uint8_t>(bits);
+  acc_io = static_cast<uint16_t>(acc), bits_io = static_cast<uint8_t>(bits);
+}
+}  // namespace
+
+template <class Emit>
+void Base64RunDecoder::decode(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept {
   r.run = static_cast<uint32_t>(std::min<std::size_t>(r.run + n, 0xffffffffu));
+  std::size_t k = 0;
+  if (r.digits) {  // digits only so far: decoded, but only the last two bytes are kept
+    k = digit_prefix(p, n);
+    decode_bits(r.acc, r.bits, p, k, [&r](uint8_t b) {
+      if (r.n_tail == 2) r.tail[0] = r.tail[1];
+      r.tail[r.n_tail == 2 ? 1 : r.n_tail++] = b;
+    });
+    if (k == n) return;
+    r.digits = false;  // the first non-digit: the run is decoded from here on
+    for (uint8_t i = 0; i < r.n_tail; ++i) emit(r.tail[i]);
+    r.n_tail = 0;
+  }
+  decode_bits(r.acc, r.bits, p + k, n - k, emit);
 }
 
 template <class Emit>
@@ -612,6 +629,10 @@ void Base64RunDecoder::search(Run& r, const uint8_t* p, std::size_t n, Emit&& em
       i += skip_short_runs(p + i, n - i);
       if (i == n) break;
       const std::size_t len = run_length(p + i, n - i);
+      if (len >= kMinRun && i + len < n && digit_prefix(p + i, len) == len) {
+        i += len + 1;  // a whole run of digits (an order id, a timestamp): nothing to decode
+        continue;
+      }
       if (len >= kMinRun) {
         decode(r, p + i, len, emit);
         i += len;
