@@ -24,7 +24,7 @@ examples/policy/ftz-demo.toml. Run: gen.py OUTDIR.
                                                                    -> block
   59009  multipart upload of outer.zip holding people.xlsx (deflated), the ID split over rich-text
          runs of xl/sharedStrings.xml: one nested level is walked  -> block
-  59400+k  application/zip holding people.xlsx stored, the request cut into two TCP segments at
+  60000+k  application/zip holding people.xlsx stored, the request cut into two TCP segments at
            every offset k from the outer member's local header to 8 bytes into the inner
            sharedStrings member's data                             -> block
 """
@@ -218,7 +218,7 @@ def nested():
     data = start + 30 + len(b"people.xlsx")  # the inner archive
     end = data + inner_offs[1] + 30 + len(b"xl/sharedStrings.xml") + 8
     for cut in range(start, end):
-        frames += flow(59400 + cut - start, req, [cut])
+        frames += flow(60000 + cut - start, req, [cut])
     return frames
 
 

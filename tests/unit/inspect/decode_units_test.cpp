@@ -183,6 +183,26 @@ TEST(TextDecoders, Base64Runs) {
   expect_all_splits<Base64RunDecoder>(b, "0123456789abcde", "");  // 15: not a run
 }
 
+// skip_short_runs (64 bytes at a time, runs carried across blocks) against a byte loop.
+TEST(Base64Runs, SkipShortRunsMatchesAByteLoop) {
+  std::mt19937 rng(11);
+  const char alphabet[] = "aZ09+/-_ .\",";
+  for (int t = 0; t < 20000; ++t) {
+    std::string s(rng() % 300, ' ');
+    const std::size_t bias = rng() % 8 + 1;  // longer runs with a higher bias
+    for (char& c : s) c = rng() % (bias + 1) ? alphabet[rng() % 8] : alphabet[8 + rng() % 4];
+    std::size_t want = s.size(), run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      run = base64_value(static_cast<uint8_t>(s[i])) >= 0 ? run + 1 : 0;
+      if (run >= Base64RunDecoder::kMinRun || (run > 0 && i + 1 == s.size())) {
+        want = i + 1 - run;
+        break;
+      }
+    }
+    ASSERT_EQ(skip_short_runs(reinterpret_cast<const uint8_t*>(s.data()), s.size()), want) << s;
+  }
+}
+
 // The decoding of base64 text as Base64RunDecoder does it (from the run's first character).
 std::string unbase64(const std::string& run) {
   std::string out;
