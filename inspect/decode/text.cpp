@@ -138,10 +138,6 @@ namespace {
       _mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(letter, digit), sym)));
 }
 
-[[gnu::target("avx2"), gnu::noinline]] uint64_t base64_mask64_avx2(const uint8_t* p) noexcept {
-  return uint64_t{base64_mask32(p)} | uint64_t{base64_mask32(p + 32)} << 32;
-}
-
 const bool kAvx2 = [] {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") != 0;
@@ -150,9 +146,6 @@ const bool kAvx2 = [] {
 
 // Bit k set when p[k] (k < n <= 64) is a base64 character.
 [[gnu::always_inline]] inline uint64_t base64_mask(const uint8_t* p, std::size_t n) noexcept {
-#if defined(DC_BASE64_AVX2)
-  if (n == 64 && kAvx2) return base64_mask64_avx2(p);
-#endif
   uint64_t m = 0;
   std::size_t k = 0;
 #if defined(__SSE2__)
@@ -162,20 +155,59 @@ const bool kAvx2 = [] {
   return m;
 }
 
+// How the block searches below get their masks: base64_mask, or AVX2 for whole blocks (the
+// searches are compiled once more for AVX2, with these inlined: `flatten`).
+struct BaselineMask {
+  uint64_t operator()(const uint8_t* p, std::size_t n) const noexcept { return base64_mask(p, n); }
+};
+#if defined(DC_BASE64_AVX2)
+struct Avx2Mask {
+  [[gnu::target("avx2")]] uint64_t operator()(const uint8_t* p, std::size_t n) const noexcept {
+    if (n < 64) return base64_mask(p, n);
+    return uint64_t{base64_mask32(p)} | uint64_t{base64_mask32(p + 32)} << 32;
+  }
+};
+#endif
+
+template <class Mask>
+std::size_t skip_short_runs_with(const uint8_t* p, std::size_t n, Mask mask) noexcept;
+template <class Mask>
+std::size_t run_length_with(const uint8_t* p, std::size_t n, Mask mask) noexcept;
+
+#if defined(DC_BASE64_AVX2)
+[[gnu::target("avx2"), gnu::flatten]] std::size_t skip_short_runs_avx2(const uint8_t* p,
+                                                                       std::size_t n) noexcept {
+  return skip_short_runs_with(p, n, Avx2Mask{});
+}
+[[gnu::target("avx2"), gnu::flatten]] std::size_t run_length_avx2(const uint8_t* p,
+                                                                  std::size_t n) noexcept {
+  return run_length_with(p, n, Avx2Mask{});
+}
+#endif
+
 }  // namespace
 
+std::size_t skip_short_runs(const uint8_t* p, std::size_t n) noexcept {
+#if defined(DC_BASE64_AVX2)
+  if (kAvx2) return skip_short_runs_avx2(p, n);
+#endif
+  return skip_short_runs_with(p, n, BaselineMask{});
+}
+
+namespace {
 // Precondition: the byte before p is not a base64 character (or p starts the text). Returns the
 // offset of the first run of base64 characters that is kMinRun long or reaches the end of the
 // n bytes (n when there is none): the bytes before it hold only runs too short to decode. A run
 // that reaches the end of a 64-byte block is carried into the next one (text is mostly letters,
 // so most blocks end inside a word).
-std::size_t skip_short_runs(const uint8_t* p, std::size_t n) noexcept {
+template <class Mask>
+std::size_t skip_short_runs_with(const uint8_t* p, std::size_t n, Mask mask) noexcept {
   static_assert(Base64RunDecoder::kMinRun == 16);
   std::size_t carry = 0;  // base64 characters right before `at`
   for (std::size_t at = 0; at < n; at += 64) {
     const std::size_t len = std::min<std::size_t>(64, n - at);
     const uint64_t all = len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1;
-    uint64_t m = base64_mask(p + at, len);
+    uint64_t m = mask(p + at, len);
     if (carry > 0) {  // the run from the block before goes on for `lead` characters
       const auto lead = static_cast<std::size_t>(std::countr_one(m));
       if (carry + lead >= Base64RunDecoder::kMinRun) return at - carry;
@@ -202,6 +234,7 @@ std::size_t skip_short_runs(const uint8_t* p, std::size_t n) noexcept {
   }
   return n - carry;
 }
+}  // namespace
 
 // ---- percent ----------------------------------------------------------------------------------
 
@@ -614,14 +647,22 @@ void Base64RunDecoder::step(Run& r, uint8_t c, Emit&& emit) noexcept {
 
 namespace {
 // Base64 characters at the start of p[0..n).
-std::size_t run_length(const uint8_t* p, std::size_t n) noexcept {
+template <class Mask>
+std::size_t run_length_with(const uint8_t* p, std::size_t n, Mask mask) noexcept {
   for (std::size_t at = 0; at < n; at += 64) {
     const std::size_t len = std::min<std::size_t>(64, n - at);
-    const uint64_t m = base64_mask(p + at, len);
+    const uint64_t m = mask(p + at, len);
     if (m != (len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1))
       return at + static_cast<std::size_t>(std::countr_one(m));
   }
   return n;
+}
+
+std::size_t run_length(const uint8_t* p, std::size_t n) noexcept {
+#if defined(DC_BASE64_AVX2)
+  if (kAvx2) return run_length_avx2(p, n);
+#endif
+  return run_length_with(p, n, BaselineMask{});
 }
 
 // Digits at the start of p[0..n).
