@@ -79,7 +79,8 @@ struct Upload {
 // The same records as a clean form (no '%' or '+': the form view stays identical to its input).
 std::string as_form(std::string s) {
   for (char& c : s) {
-    if (c == '"' || c == '{' || c == '}' || c == '[' || c == ']' || c == '\n') c = '_';
+    // '.', not '_' (a URL-safe base64 character that would join values into base64 runs).
+    if (c == '"' || c == '{' || c == '}' || c == '[' || c == ']' || c == '\n') c = '.';
     if (c == ':') c = '=';
     if (c == ',') c = '&';
     if (c == ' ') c = '.';
