@@ -132,10 +132,9 @@ void BodyDecoder::begin(const BodySpec& spec, DecodeWorker& w, DecodeSink& sink,
   }
   run_path_ = content_path_.child(LayerKind::kBase64Run);
   run_.begin();
-  if (content_ == ContentKind::kForm || content_ == ContentKind::kJson ||
-      content_ == ContentKind::kHtml) {
-    hold_.begin(w.arena());
-  }
+  view_open_ = false;
+  clean_ = 0;
+  if (viewed()) hold_.begin(w.arena());
   if (content_ == ContentKind::kText || content_ == ContentKind::kZip) {
     if (stopped(n_codings_)) return;
     route_begin(content_ == ContentKind::kZip ? Route::kZip : Route::kSniff, name);
@@ -202,40 +201,82 @@ void BodyDecoder::codec_out(std::size_t i, std::span<const uint8_t> b) noexcept 
   stage(i + 1, b);
 }
 
-void BodyDecoder::content(std::span<const uint8_t> b) noexcept {
-  if (hold_.holding()) {
-    std::size_t same = b.size();
-    if (content_ == ContentKind::kJson) same = json_.identity_prefix(b);
-    if (content_ == ContentKind::kForm) same = percent_.identity_prefix(b);
-    if (content_ == ContentKind::kHtml) same = html_.identity_prefix(b);
-    held(b.first(same));
-    if (same == b.size()) return;
-    open_view();
-    b = b.subspan(same);
-  }
+std::size_t BodyDecoder::view_identity(std::span<const uint8_t> b) noexcept {
   switch (content_) {
-    case ContentKind::kForm:
-      return percent_.feed(b, out_to(content_hop));
     case ContentKind::kJson:
-      return json_.feed(b, out_to(content_hop));
-    case ContentKind::kMultipart:
-      return multipart_.feed(b, *this);
+      return json_.identity_prefix(b);
+    case ContentKind::kForm:
+      return percent_.identity_prefix(b);
     case ContentKind::kHtml:
-      return html_.feed(b, out_to(content_hop));
-    case ContentKind::kText:
-    case ContentKind::kZip:
-      return routed(b);
+      return html_.identity_prefix(b);
+    default:
+      return 0;
   }
+}
+
+// A form, JSON or HTML view (ViewHold): identical bytes are held, and handed on only as the
+// context of a change: kWindow before it (from the hold) and at least kWindow after it. A change
+// is decoded kViewStep bytes at a time, so the view can end soon after it in a long input.
+void BodyDecoder::view_content(std::span<const uint8_t> b) noexcept {
+  while (!b.empty()) {
+    const std::size_t same = view_identity(b);
+    if (hold_.holding()) {
+      held(b.first(same));
+      if (same == b.size()) return;
+      open_view();
+    } else if (same > 0) {
+      const std::size_t ctx = std::min(same, ViewHold::kWindow - clean_);
+      to_view(b.first(ctx));
+      clean_ = static_cast<uint16_t>(clean_ + ctx);
+      // kWindow unchanged bytes after the last change: the rest is held (a long clean tail is
+      // not scanned a second time); no arena room: the view goes on as it is.
+      if (clean_ == ViewHold::kWindow) hold_.begin(worker_->arena());
+      if (hold_.holding()) {
+        held(b.subspan(ctx, same - ctx));
+      } else {
+        to_view(b.subspan(ctx, same - ctx));
+      }
+      if (same == b.size()) return;
+      if (hold_.holding()) open_view();
+    }
+    clean_ = 0;
+    const std::span<const uint8_t> change = b.subspan(same, std::min(b.size() - same, kViewStep));
+    b = b.subspan(same + change.size());
+    if (content_ == ContentKind::kForm) percent_.feed(change, out_to(content_hop));
+    if (content_ == ContentKind::kJson) json_.feed(change, out_to(content_hop));
+    if (content_ == ContentKind::kHtml) html_.feed(change, out_to(content_hop));
+  }
+}
+
+void BodyDecoder::to_view(std::span<const uint8_t> b) noexcept {
+  if (b.empty()) return;
+  sink_->on_data(content_path_, b);
+  leaf(b);
+}
+
+void BodyDecoder::content(std::span<const uint8_t> b) noexcept {
+  if (viewed()) return view_content(b);
+  if (content_ == ContentKind::kMultipart) return multipart_.feed(b, *this);
+  routed(b);  // kText, kZip
 }
 
 void BodyDecoder::held(std::span<const uint8_t> b) noexcept {
   if (b.empty()) return;
   hold_.keep(b);
   leaf(b);
+  if (view_open_ && hold_.full()) {
+    // kWindow more unchanged bytes since the view's last: it ends here. When it opens again, the
+    // kWindow bytes before that change are all after this point (no byte is scanned twice).
+    view_open_ = false;
+    sink_->on_end(content_path_);
+  }
 }
 
-// The decoder changes its first byte: the view starts with the kept bytes before it.
-void BodyDecoder::open_view() noexcept { hold_.release_to(out_to(view_hop), worker_->arena()); }
+// The decoder changes a byte: the view (re)starts, or goes on, with the kept bytes before it.
+void BodyDecoder::open_view() noexcept {
+  view_open_ = true;
+  hold_.release_to(out_to(view_hop), worker_->arena());
+}
 
 void BodyDecoder::view_hop(void* ctx, std::span<const uint8_t> b) noexcept {
   auto* self = static_cast<BodyDecoder*>(ctx);
@@ -423,10 +464,7 @@ void BodyDecoder::finish(DecodeWorker& w, DecodeSink& sink) noexcept {
     end_runs();  // a coding failed after base64 runs had begun: their streams end here too
   }
   if (zip_ != nullptr) route_end();  // decoding stopped inside an archive: end its streams
-  if (content_ == ContentKind::kForm || content_ == ContentKind::kJson ||
-      content_ == ContentKind::kHtml) {
-    sink.on_end(content_path_);
-  }
+  if (viewed()) sink.on_end(content_path_);
   for (int i = n_codings_; i >= 0; --i) {
     if (i > 0 || chunked_) sink.on_end(path(static_cast<std::size_t>(i)));
   }

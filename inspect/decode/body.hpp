@@ -56,13 +56,18 @@ void content_from_type(const char* value, std::size_t n, BodySpec& spec) noexcep
 // bytes are not handed on a second time. Only the last kWindow of them are kept (from the worker's
 // arena): when the decoder first changes a byte, the view starts with them, so a value or keyword
 // that begins before the first escape is still whole in the view (a keyword counts up to 1000
-// bytes before a value, policy "proximity"). No arena room: the view is handed on whole.
+// bytes before a value, policy "proximity"). After a change the view goes on until kWindow
+// unchanged bytes have followed the last change, then holds again (the view's scanner stream
+// ends once kWindow more unchanged bytes passed; the next change reopens it with the kWindow
+// bytes before that change, none of which it handed on before). No arena room: the view is
+// handed on whole from where it stands.
 class ViewHold {
  public:
   static constexpr std::size_t kWindow = 2048;
   void begin(DecoderArena& arena) noexcept;  // the arena must be the one given to drop()
   bool holding() const noexcept { return buf_ != nullptr; }
-  void keep(std::span<const uint8_t> b) noexcept;  // the last kWindow bytes are kept
+  bool full() const noexcept { return len_ == kWindow; }  // kWindow or more kept since begin()
+  void keep(std::span<const uint8_t> b) noexcept;         // the last kWindow bytes are kept
   // The kept bytes in order; stops holding.
   void release_to(ByteOut out, DecoderArena& arena) noexcept;
   void drop(DecoderArena& arena) noexcept;  // stops holding, nothing handed on
@@ -106,6 +111,14 @@ class BodyDecoder final : private PartHandler {
   // Bytes of a held content view (identical to the input): kept for the view, searched for runs.
   void held(std::span<const uint8_t> b) noexcept;
   void open_view() noexcept;
+  bool viewed() const noexcept {
+    return content_ == ContentKind::kForm || content_ == ContentKind::kJson ||
+           content_ == ContentKind::kHtml;
+  }
+  std::size_t view_identity(std::span<const uint8_t> b) noexcept;
+  void view_content(std::span<const uint8_t> b) noexcept;
+  void to_view(std::span<const uint8_t> b) noexcept;  // unchanged bytes of an open view
+  static constexpr std::size_t kViewStep = 256;
   static void view_hop(void* ctx, std::span<const uint8_t> b) noexcept;
   void leaf(std::span<const uint8_t> b) noexcept;  // text for the base64-run decoder
   static void run2_hop(void* ctx, std::span<const uint8_t> b) noexcept;
@@ -161,9 +174,12 @@ class BodyDecoder final : private PartHandler {
   // Stages (0..n_codings_-1 codecs, n_codings_ the content decoders) from here on are stopped.
   uint8_t stopped_at_ = kNotStopped;
   static constexpr uint8_t kNotStopped = 0xff;
-  bool chunked_ = false;
-  bool active_ = false;
-  bool trailing_reported_ = false;
+  // Flags as bits: the per-flow decoder state has a size budget (decode_units_test).
+  bool view_open_ : 1 = false;  // the view's stream is open (holding: ends when the hold is full)
+  bool chunked_ : 1 = false;
+  bool active_ : 1 = false;
+  bool trailing_reported_ : 1 = false;
+  uint16_t clean_ = 0;  // unchanged bytes handed on since the view's last change
 };
 
 }  // namespace dc::inspect::decoding

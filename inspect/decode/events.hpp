@@ -73,7 +73,7 @@ enum class DecodeCondition : uint8_t {
   // ("opaque_payload", with the reason), and archive framing the walker cannot follow.
   kOpaqueEncrypted,   // an encrypted member (general purpose flag bit 0, APPNOTE §4.4.4)
   kOpaqueMethod,      // a compression method other than stored (0) and deflate (8)
-  kOpaqueNested,      // a ZIP inside a ZIP member (walked one level deep), or too deep a path
+  kOpaqueNested,      // a ZIP inside a member of a ZIP inside a ZIP member, or too deep a path
   kZipMalformed,      // bad record signature, truncated archive, or a stored member with a data
                       // descriptor whose end could not be found (APPNOTE §4.3.9)
   kH2TooManyStreams,  // HTTP/2 bodies open at once above the decoder's stream pool

@@ -6,6 +6,10 @@
 #include <bit>
 #include <cstring>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define DC_BASE64_AVX2 1
+#include <immintrin.h>
+#endif
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -116,6 +120,30 @@ namespace {
 }
 #endif
 
+#if defined(DC_BASE64_AVX2)
+// The same 32 bytes at a time where the CPU has AVX2 (the base64-run search reads every byte of
+// every text body; chosen at run time, the build targets baseline x86-64).
+[[gnu::target("avx2"), gnu::always_inline]] inline uint32_t base64_mask32(const uint8_t* p) {
+  const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i l =
+      _mm256_sub_epi8(_mm256_or_si256(c, _mm256_set1_epi8(0x20)), _mm256_set1_epi8('a'));
+  const __m256i d = _mm256_sub_epi8(c, _mm256_set1_epi8('0'));
+  const __m256i letter = _mm256_cmpeq_epi8(_mm256_min_epu8(l, _mm256_set1_epi8(25)), l);
+  const __m256i digit = _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8(9)), d);
+  const __m256i sym = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(c, _mm256_set1_epi8('+')),
+                                                      _mm256_cmpeq_epi8(c, _mm256_set1_epi8('/'))),
+                                      _mm256_or_si256(_mm256_cmpeq_epi8(c, _mm256_set1_epi8('-')),
+                                                      _mm256_cmpeq_epi8(c, _mm256_set1_epi8('_'))));
+  return static_cast<uint32_t>(
+      _mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(letter, digit), sym)));
+}
+
+const bool kAvx2 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}();
+#endif
+
 // Bit k set when p[k] (k < n <= 64) is a base64 character.
 [[gnu::always_inline]] inline uint64_t base64_mask(const uint8_t* p, std::size_t n) noexcept {
   uint64_t m = 0;
@@ -127,33 +155,86 @@ namespace {
   return m;
 }
 
+// How the block searches below get their masks: base64_mask, or AVX2 for whole blocks (the
+// searches are compiled once more for AVX2, with these inlined: `flatten`).
+struct BaselineMask {
+  uint64_t operator()(const uint8_t* p, std::size_t n) const noexcept { return base64_mask(p, n); }
+};
+#if defined(DC_BASE64_AVX2)
+struct Avx2Mask {
+  [[gnu::target("avx2")]] uint64_t operator()(const uint8_t* p, std::size_t n) const noexcept {
+    if (n < 64) return base64_mask(p, n);
+    return uint64_t{base64_mask32(p)} | uint64_t{base64_mask32(p + 32)} << 32;
+  }
+};
+#endif
+
+template <class Mask>
+std::size_t skip_short_runs_with(const uint8_t* p, std::size_t n, Mask mask) noexcept;
+template <class Mask>
+std::size_t run_length_with(const uint8_t* p, std::size_t n, Mask mask) noexcept;
+
+#if defined(DC_BASE64_AVX2)
+[[gnu::target("avx2"), gnu::flatten]] std::size_t skip_short_runs_avx2(const uint8_t* p,
+                                                                       std::size_t n) noexcept {
+  return skip_short_runs_with(p, n, Avx2Mask{});
+}
+[[gnu::target("avx2"), gnu::flatten]] std::size_t run_length_avx2(const uint8_t* p,
+                                                                  std::size_t n) noexcept {
+  return run_length_with(p, n, Avx2Mask{});
+}
+#endif
+
 }  // namespace
 
+std::size_t skip_short_runs(const uint8_t* p, std::size_t n) noexcept {
+#if defined(DC_BASE64_AVX2)
+  if (kAvx2) return skip_short_runs_avx2(p, n);
+#endif
+  return skip_short_runs_with(p, n, BaselineMask{});
+}
+
+namespace {
 // Precondition: the byte before p is not a base64 character (or p starts the text). Returns the
 // offset of the first run of base64 characters that is kMinRun long or reaches the end of the
-// n bytes (n when there is none): the bytes before it hold only runs too short to decode.
-std::size_t skip_short_runs(const uint8_t* p, std::size_t n) noexcept {
+// n bytes (n when there is none): the bytes before it hold only runs too short to decode. A run
+// that reaches the end of a 64-byte block is carried into the next one (text is mostly letters,
+// so most blocks end inside a word).
+template <class Mask>
+std::size_t skip_short_runs_with(const uint8_t* p, std::size_t n, Mask mask) noexcept {
   static_assert(Base64RunDecoder::kMinRun == 16);
+  std::size_t carry = 0;  // base64 characters right before `at`
   for (std::size_t at = 0; at < n; at += 64) {
     const std::size_t len = std::min<std::size_t>(64, n - at);
-    const uint64_t m = base64_mask(p + at, len);
+    const uint64_t all = len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1;
+    uint64_t m = mask(p + at, len);
+    if (carry > 0) {  // the run from the block before goes on for `lead` characters
+      const auto lead = static_cast<std::size_t>(std::countr_one(m));
+      if (carry + lead >= Base64RunDecoder::kMinRun) return at - carry;
+      if (lead == len) {  // the last, short block: the run reaches the end
+        carry += len;
+        continue;
+      }
+      m &= ~((uint64_t{1} << lead) - 1);  // a short run: passed over
+      carry = 0;
+    }
     uint64_t r = m & (m >> 1);  // bit k: bytes k..k+1 are base64, then k..k+3, k..k+7, k..k+15
     r &= r >> 2;
     r &= r >> 4;
     r &= r >> 8;
     // The first bit of r starts a run (a run starting earlier in the block would set an earlier
-    // bit; the byte before the block is not base64). A run reaching the block's end may go on.
-    std::size_t first = r != 0 ? static_cast<std::size_t>(std::countr_zero(r)) : len;
-    if ((m >> (len - 1)) & 1) {
-      const uint64_t gaps = ~m & (len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1);
+    // bit; the byte before it is not base64).
+    if (r != 0) return at + static_cast<std::size_t>(std::countr_zero(r));
+    if ((m >> (len - 1)) & 1) {  // a run reaching the block's end may go on
+      const uint64_t gaps = ~m & all;
       const std::size_t tail =
           gaps == 0 ? 0 : 64 - static_cast<std::size_t>(std::countl_zero(gaps));
-      first = std::min(first, tail);
+      carry = len - tail;
     }
-    if (first < len) return at + first;
   }
-  return n;
+  return n - carry;
 }
+}  // namespace
 
 // ---- percent ----------------------------------------------------------------------------------
 
@@ -299,6 +380,7 @@ void JsonDecoder::feed(std::span<const uint8_t> in, ByteOut out) noexcept {
 }
 
 std::size_t JsonDecoder::identity_prefix(std::span<const uint8_t> in) noexcept {
+  if (st_ == St::kEsc || st_ == St::kHex || high_ != 0) return 0;  // inside an escape
   const uint8_t* p = in.data();
   const std::size_t n = in.size();
   std::size_t i = 0;
@@ -545,50 +627,56 @@ void EntityDecoder::finish(ByteOut out) noexcept {
 
 template <class Emit>
 void Base64RunDecoder::end_run(Run& r, Emit&& emit) noexcept {
-  if (r.run >= kMinRun) emit('\n');
-  r.run = 0, r.acc = 0, r.bits = 0;
+  if (r.run >= kMinRun && !r.digits) emit('\n');
+  r.run = 0, r.acc = 0, r.bits = 0, r.digits = true, r.n_tail = 0;
 }
 
 template <class Emit>
 void Base64RunDecoder::step(Run& r, uint8_t c, Emit&& emit) noexcept {
-  const int v = base64_value(c);
-  if (v < 0) return end_run(r, emit);
+  if (base64_value(c) < 0) return end_run(r, emit);
   if (r.run < kMinRun - 1) {  // not a run yet: hold the characters
     r.held[r.run++] = c;
     return;
   }
-  auto push = [&](int value) {
-    r.acc = (r.acc << 6) | static_cast<uint32_t>(value);
-    r.bits = static_cast<uint8_t>(r.bits + 6);
-    if (r.bits >= 8) {
-      r.bits = static_cast<uint8_t>(r.bits - 8);
-      emit(static_cast<uint8_t>(r.acc >> r.bits));
-      r.acc &= (1u << r.bits) - 1;
-    }
-  };
-  if (r.run == kMinRun - 1) {
-    for (uint32_t i = 0; i < r.run; ++i) push(base64_value(r.held[i]));
+  if (r.run == kMinRun - 1) {  // the run is long enough: decode what was held
+    r.run = 0;
+    decode(r, r.held, kMinRun - 1, emit);
   }
-  ++r.run;
-  push(v);
+  decode(r, &c, 1, emit);
 }
 
 namespace {
 // Base64 characters at the start of p[0..n).
-std::size_t run_length(const uint8_t* p, std::size_t n) noexcept {
+template <class Mask>
+std::size_t run_length_with(const uint8_t* p, std::size_t n, Mask mask) noexcept {
   for (std::size_t at = 0; at < n; at += 64) {
     const std::size_t len = std::min<std::size_t>(64, n - at);
-    const uint64_t m = base64_mask(p + at, len);
+    const uint64_t m = mask(p + at, len);
     if (m != (len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1))
       return at + static_cast<std::size_t>(std::countr_one(m));
   }
   return n;
 }
-}  // namespace
 
+std::size_t run_length(const uint8_t* p, std::size_t n) noexcept {
+#if defined(DC_BASE64_AVX2)
+  if (kAvx2) return run_length_avx2(p, n);
+#endif
+  return run_length_with(p, n, BaselineMask{});
+}
+
+// Digits at the start of p[0..n).
+std::size_t digit_prefix(const uint8_t* p, std::size_t n) noexcept {
+  std::size_t k = 0;
+  while (k < n && static_cast<uint8_t>(p[k] - '0') < 10) ++k;
+  return k;
+}
+
+// Decodes n base64 characters continuing acc/bits; every completed byte goes to emit(byte).
 template <class Emit>
-void Base64RunDecoder::decode(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept {
-  uint32_t acc = r.acc, bits = r.bits;
+[[gnu::always_inline]] inline void decode_bits(uint16_t& acc_io, uint8_t& bits_io, const uint8_t* p,
+                                               std::size_t n, Emit&& emit) {
+  uint32_t acc = acc_io, bits = bits_io;
   for (std::size_t k = 0; k < n; ++k) {
     acc = (acc << 6) | static_cast<uint32_t>(kBase64Values[p[k]]);
     bits += 6;
@@ -598,8 +686,26 @@ void Base64RunDecoder::decode(Run& r, const uint8_t* p, std::size_t n, Emit&& em
       acc &= (1u << bits) - 1;
     }
   }
-  r.acc = acc, r.bits = static_cast<uint8_t>(bits);
+  acc_io = static_cast<uint16_t>(acc), bits_io = static_cast<uint8_t>(bits);
+}
+}  // namespace
+
+template <class Emit>
+void Base64RunDecoder::decode(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept {
   r.run = static_cast<uint32_t>(std::min<std::size_t>(r.run + n, 0xffffffffu));
+  std::size_t k = 0;
+  if (r.digits) {  // digits only so far: decoded, but only the last two bytes are kept
+    k = digit_prefix(p, n);
+    decode_bits(r.acc, r.bits, p, k, [&r](uint8_t b) {
+      if (r.n_tail == 2) r.tail[0] = r.tail[1];
+      r.tail[r.n_tail == 2 ? 1 : r.n_tail++] = b;
+    });
+    if (k == n) return;
+    r.digits = false;  // the first non-digit: the run is decoded from here on
+    for (uint8_t i = 0; i < r.n_tail; ++i) emit(r.tail[i]);
+    r.n_tail = 0;
+  }
+  decode_bits(r.acc, r.bits, p + k, n - k, emit);
 }
 
 template <class Emit>
@@ -612,6 +718,10 @@ void Base64RunDecoder::search(Run& r, const uint8_t* p, std::size_t n, Emit&& em
       i += skip_short_runs(p + i, n - i);
       if (i == n) break;
       const std::size_t len = run_length(p + i, n - i);
+      if (i + len < n && (len < kMinRun || digit_prefix(p + i, len) == len)) {
+        i += len + 1;  // a short run, or a whole run of digits (an order id): nothing to decode
+        continue;
+      }
       if (len >= kMinRun) {
         decode(r, p + i, len, emit);
         i += len;

@@ -39,7 +39,7 @@ class JsonDecoder {
   void feed(std::span<const uint8_t> in, ByteOut out) noexcept;
   void finish(ByteOut out) noexcept;
   // Consumes the leading bytes of `in` that feed() would copy unchanged, up to the first escape
-  // inside a string, and returns how many (only right after begin() or further such calls).
+  // inside a string, and returns how many (0 inside an escape or after a high surrogate).
   std::size_t identity_prefix(std::span<const uint8_t> in) noexcept;
   // Lone surrogates seen since the last call (the owner reports kLoneSurrogate).
   uint32_t take_lone_surrogates() noexcept {
@@ -115,6 +115,20 @@ class EntityDecoder {
 // With a `nested` output, the decoded bytes are searched the same way once more (a base64 run
 // that decodes to another base64 run, e.g. a base64 value inside a base64 JSON blob); what that
 // second level decodes is not searched again.
+//
+// A run made only of digits (an order id, a timestamp, a card or ID number in clear) is not a
+// base64 text and is not handed on: no detectable value is lost. Base64 maps every 3 bytes to
+// 4 characters; the first character carries the top 6 bits of the first byte, and the digits are
+// the values 52..61 (binary 11xxxx), so four digits decode to a first byte of 0xD3..0xF7.
+// Whatever the alignment, any 3 consecutive decoded bytes of digits-only text hold such a byte:
+// an ASCII value (IDs, numbers, e-mail addresses, JSON-escaped keywords) of 3 or more bytes is
+// never in it, i.e. base64 of printable ASCII never encodes to digits only. The multi-byte
+// UTF-8/GBK forms of the built-in keywords were checked the same way (decode_units_test
+// `Base64Runs.DigitOnlyRunsHideNoDetectableValue`); a custom keyword whose every byte fits the
+// digits-only pattern (each third byte 0xD3..0xF7, ...) would be the only exception. A run that
+// starts with digits and goes on with other base64 characters is decoded from its start as
+// before, except that of the bytes decoded from its leading digits only the last two are handed
+// on (the others cannot be part of a 3-byte ASCII value, by the same argument).
 class Base64RunDecoder {
  public:
   static constexpr std::size_t kMinRun = 16;
@@ -126,8 +140,11 @@ class Base64RunDecoder {
   struct Run {
     uint8_t held[kMinRun]{};
     uint32_t run = 0;  // characters in the current run
-    uint32_t acc = 0;
+    uint16_t acc = 0;  // bits not yet decoded (fewer than 8)
     uint8_t bits = 0;
+    bool digits = true;  // every character of the run so far is a digit
+    uint8_t n_tail = 0;
+    uint8_t tail[2]{};  // digits only so far: the last two decoded bytes, not handed on yet
   };
   // Feeds one text byte to `r`; decoded bytes (and the '\n' ending a run) go to emit(byte).
   template <class Emit>
@@ -137,7 +154,8 @@ class Base64RunDecoder {
   // Finds and decodes the runs in p[0..n), continuing r.
   template <class Emit>
   static void search(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept;
-  // Decodes n base64 characters that continue (or, with r.run == 0, start) a run of kMinRun.
+  // Decodes n base64 characters that continue (or, with r.run == 0, start) a run of kMinRun;
+  // while the run holds only digits, the decoded bytes are kept in r.tail instead.
   template <class Emit>
   static void decode(Run& r, const uint8_t* p, std::size_t n, Emit&& emit) noexcept;
   Run outer_, inner_;

@@ -41,14 +41,16 @@ class DecodeWorker {
   DecoderArena& arena() noexcept { return *arena_; }
   const DecodeLimits& limits() const noexcept { return limits_; }
   uint8_t* buffer(std::size_t layer) noexcept { return buffers_[layer]; }
-  // Output buffer of the ZIP member being inflated (zip.hpp), after the coding layers'.
-  uint8_t* zip_buffer() noexcept { return buffers_[kMaxCodings]; }
+  // Output buffer of the ZIP member being inflated (zip.hpp), after the coding layers': one per
+  // archive level (0: the archive, 1: an archive inside one of its members).
+  static constexpr std::size_t kZipLevels = 2;
+  uint8_t* zip_buffer(std::size_t level = 0) noexcept { return buffers_[kMaxCodings + level]; }
 
  private:
   DecodeWorker() = default;
   DecodeLimits limits_;
   std::unique_ptr<DecoderArena> arena_;
-  uint8_t buffers_[kMaxCodings + 1][kCodecBuffer];
+  uint8_t buffers_[kMaxCodings + kZipLevels][kCodecBuffer];
 };
 
 }  // namespace dc::inspect::decoding

@@ -64,15 +64,33 @@ ZipWalker* ZipWalker::create(DecoderArena& arena) noexcept {
 
 void ZipWalker::destroy(ZipWalker* z) noexcept {
   if (z == nullptr) return;
+  destroy(z->nested_);  // one level: the nested walker has none
   DecoderArena* arena = z->arena_;
   z->~ZipWalker();
   arena->free(z);
 }
 
 void ZipWalker::begin(const Path& parent, std::string_view name) noexcept {
-  inflate_.end();
+  reset();
+  level_ = 0, member_slot_ = 1;
+  names_[0] = container_, names_[1] = member_, names_[2] = nullptr;
   copy_name(container_, kMaxContainerName, name);
   zip_path_ = parent.named_child(LayerKind::kZip, names_, 0);
+}
+
+void ZipWalker::begin_nested(const ZipWalker& outer) noexcept {
+  reset();
+  level_ = 1, member_slot_ = 2;
+  names_[0] = outer.names_[0], names_[1] = outer.member_, names_[2] = member_;
+  container_[0] = '\0';
+  // "zip:outer.zip > zip:people.xlsx": this archive's layer takes the place of the member's.
+  zip_path_ = outer.zip_path_.named_child(LayerKind::kZip, names_, 1);
+}
+
+void ZipWalker::reset() noexcept {
+  destroy(nested_);
+  nested_ = nullptr;
+  inflate_.end();
   st_ = St::kSig;
   hdr_len_ = 0;
   members_ = 0;
@@ -300,7 +318,7 @@ void ZipWalker::start_member() noexcept {
   in_member_ = true;
   member_out_ = 0;
   sniff_len_ = 0;
-  member_path_ = zip_path_.named_child(LayerKind::kZipMember, names_, 1);
+  member_path_ = zip_path_.named_child(LayerKind::kZipMember, names_, member_slot_);
   static constexpr char kXml[] = ".xml";
   xml_member_ = name_len_ >= 4;
   for (std::size_t i = 0; i < 4 && xml_member_; ++i) {
@@ -353,8 +371,8 @@ std::size_t ZipWalker::data(std::span<const uint8_t> in) noexcept {
 
 std::size_t ZipWalker::inflate_sized(std::span<const uint8_t> in) noexcept {
   const auto take = static_cast<std::size_t>(std::min<uint64_t>(remaining_, in.size()));
-  const CodecStatus s = inflate_.feed(in.first(take), {env_->worker.zip_buffer(), kCodecBuffer},
-                                      ByteOut{this, inflate_hop});
+  const CodecStatus s = inflate_.feed(
+      in.first(take), {env_->worker.zip_buffer(level_), kCodecBuffer}, ByteOut{this, inflate_hop});
   remaining_ -= take;
   if (stopped_) {
     stop();
@@ -376,8 +394,8 @@ std::size_t ZipWalker::inflate_sized(std::span<const uint8_t> in) noexcept {
 }
 
 std::size_t ZipWalker::inflate_unsized(std::span<const uint8_t> in) noexcept {
-  const CodecStatus s =
-      inflate_.feed(in, {env_->worker.zip_buffer(), kCodecBuffer}, ByteOut{this, inflate_hop});
+  const CodecStatus s = inflate_.feed(in, {env_->worker.zip_buffer(level_), kCodecBuffer},
+                                      ByteOut{this, inflate_hop});
   if (stopped_) {
     stop();
     return in.size();
@@ -499,20 +517,46 @@ void ZipWalker::member_out(std::span<const uint8_t> b, bool inflated) noexcept {
       if (b.empty()) return;
     }
   }
+  std::span<const uint8_t> inner = b;  // the nested walker's part of b
   for (std::size_t i = 0; sniff_len_ < 4 && i < b.size(); ++i) {
     sniff_[sniff_len_++] = b[i];
+    inner = b.subspan(i + 1);
     if (sniff_len_ == 4 && le32(sniff_) == kLocalSig) {
-      condition(DecodeCondition::kOpaqueNested, member_path_);
+      nested_archive();
+      if (nested_ != nullptr) nested_->feed({sniff_, 4}, *env_);
     }
   }
+  if (nested_ != nullptr && !inner.empty()) nested_->feed(inner, *env_);
   member_out_ += b.size();
   env_->sink.on_data(member_path_, b);
   if (xml_member_) xml_.feed(b, ByteOut{this, text_hop});
 }
 
+void ZipWalker::nested_archive() noexcept {
+  if (level_ > 0 || zip_path_.depth() + 3 > Path::kMaxDepth) {
+    condition(DecodeCondition::kOpaqueNested, member_path_);
+    return;
+  }
+  nested_ = create(*arena_);
+  if (nested_ == nullptr) {  // no arena room: the inner archive is not walked (fail closed)
+    condition(DecodeCondition::kDecoderMemory, member_path_);
+    return;
+  }
+  nested_->begin_nested(*this);
+}
+
+// The member that held an archive ended: so does that archive (cut short: kZipMalformed).
+void ZipWalker::end_nested() noexcept {
+  if (nested_ == nullptr) return;
+  nested_->finish(*env_);
+  destroy(nested_);
+  nested_ = nullptr;
+}
+
 void ZipWalker::end_member() noexcept {
   if (!in_member_) return;
   in_member_ = false;
+  end_nested();
   // The member as a directory-driven reader must list it: sizes from the header, or (flag bit 3)
   // what the walk found where the member ended.
   uint64_t csize = csize_, usize = usize_;

@@ -22,8 +22,14 @@
 // member. A member listed there but hidden from the local walk, or listed at another offset or
 // with other sizes or name, is what a directory-driven reader would see instead (kZipMalformed),
 // as is slack between a deflate end and the member's stated size [Fifield, WOOT 2019].
-// Encrypted members and methods other than 0/8 are kOpaqueEncrypted / kOpaqueMethod; a ZIP
-// inside a member is kOpaqueNested (walked one level deep). Inflated bytes count against
+// Encrypted members and methods other than 0/8 are kOpaqueEncrypted / kOpaqueMethod. A member
+// whose bytes start with a local header (an XLSX inside a ZIP) is walked too, by a second walker
+// from the arena fed with the member's output ("... > zip:outer.zip > zip:people.xlsx >
+// xl/sharedStrings.xml": the inner archive's layer replaces the member's, and the member's own
+// bytes are still reported as "zip:outer.zip > people.xlsx"); one level only: a ZIP inside a
+// member of that inner archive, or one without path depth left, is kOpaqueNested. The inner
+// walker costs sizeof(ZipWalker) plus its inflate state (~42 KiB) from the arena while the
+// member is walked, and uses the worker's second ZIP output buffer. Inflated bytes count against
 // DecodeLimits (max_output per direction, max_ratio per member): beyond, kOutputLimit /
 // kRatioLimit and the walk stops. Worker thread; noexcept; the walker itself is taken from the
 // worker's DecoderArena only while an archive is being walked.
@@ -58,6 +64,8 @@ class ZipWalker {
   // Starts an archive carried by the stream `parent`; `name` (a file name, may be empty) names
   // its layer.
   void begin(const Path& parent, std::string_view name) noexcept;
+  // Starts the archive that is the current member of `outer` (level 1: not walked further).
+  void begin_nested(const ZipWalker& outer) noexcept;
   void feed(std::span<const uint8_t> in, const ZipEnv& env) noexcept;
   // The carrying stream ended: a member or record cut short is kZipMalformed.
   void finish(const ZipEnv& env) noexcept;
@@ -95,6 +103,10 @@ class ZipWalker {
   bool descriptor_at(const uint8_t* p, std::size_t n, bool signed_form) const noexcept;
   void descriptor_byte(uint8_t c) noexcept;
   void member_out(std::span<const uint8_t> b, bool inflated) noexcept;
+  // The member's first 4 bytes are a local header: walk it (level 0) or flag it.
+  void nested_archive() noexcept;
+  void end_nested() noexcept;
+  void reset() noexcept;
   void end_member() noexcept;
   void stop() noexcept;
   void condition(DecodeCondition c, const Path& where) noexcept;
@@ -109,9 +121,12 @@ class ZipWalker {
   Path zip_path_, member_path_, text_path_;
   char container_[kMaxContainerName + 1]{};
   char member_[kMaxName + 1]{};
-  const char* names_[2] = {container_, member_};
-  uint8_t hdr_[46]{};       // signature + fixed local header (or fixed central header)
-  uint8_t desc_[24]{};      // data descriptor / stored-member lookahead window
+  // Path names: [0] the archive, [1] its member; a nested walker: [0] the outer archive, [1] the
+  // outer member (this archive), [2] this archive's member.
+  const char* names_[3] = {container_, member_, nullptr};
+  ZipWalker* nested_ = nullptr;  // walks the current member when it is an archive (level 0 only)
+  uint8_t hdr_[46]{};            // signature + fixed local header (or fixed central header)
+  uint8_t desc_[24]{};           // data descriptor / stored-member lookahead window
   uint8_t extra_[28]{};     // current extra sub-field: tag(2) size(2) and up to 24 bytes of ZIP64
   uint8_t name_tail_[4]{};  // last bytes of the member name (".xml" test on long names)
   uint8_t sniff_[4]{};      // first output bytes of the member (nested archive test)
@@ -133,6 +148,8 @@ class ZipWalker {
   uint16_t flags_ = 0, method_ = 0, name_len_ = 0, extra_len_ = 0, got_ = 0;
   uint16_t extra_got_ = 0;  // bytes of the current extra sub-field
   uint8_t hdr_len_ = 0, desc_len_ = 0, sniff_len_ = 0;
+  uint8_t level_ = 0;        // 0: an archive, 1: an archive inside a member of one
+  uint8_t member_slot_ = 1;  // names_ index of this walker's member name
   St st_ = St::kSig;
   bool zip64_ = false;       // the member has a ZIP64 extra field (8-byte descriptor sizes)
   bool prev_zip64_ = false;  // of the member before (a stray descriptor after it)

@@ -22,6 +22,11 @@ examples/policy/ftz-demo.toml. Run: gen.py OUTDIR.
            deflate with an unsigned one holding the ID), the request cut
            into two TCP segments k bytes into the archive, at every offset k = 1 .. len - 1
                                                                    -> block
+  59009  multipart upload of outer.zip holding people.xlsx (deflated), the ID split over rich-text
+         runs of xl/sharedStrings.xml: one nested level is walked  -> block
+  60000+k  application/zip holding people.xlsx stored, the request cut into two TCP segments at
+           every offset k from the outer member's local header to 8 bytes into the inner
+           sharedStrings member's data                             -> block
 """
 import os
 import struct
@@ -186,6 +191,37 @@ def described_len():
     return len(described_archive())
 
 
+def xlsx():
+    """An XLSX whose shared strings hold the ID split over two rich-text runs."""
+    sst = (XML_DECL + b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           b"<si><t>name</t></si><si><t>Zhang San</t></si><si><r><t>" + R.VALID_ID[:8] +
+           b'</t></r><r><rPr><b/></rPr><t>' + R.VALID_ID[8:] + b"</t></r></si></sst>")
+    return archive([
+        Member("[Content_Types].xml", XML_DECL +
+               b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+               b'<Default Extension="xml" ContentType="application/xml"/></Types>'),
+        Member("xl/sharedStrings.xml", sst),
+    ])
+
+
+def nested():
+    """59009 and 59400+k: an XLSX inside a ZIP (one nested level is walked)."""
+    frames = []
+    inner, inner_offs = xlsx()
+    readme = Member("readme.txt", b"batch 7, shipment SH-2026-0001\n")
+    body, head = form_file(b"outer.zip", b"application/zip",
+                           archive([readme, Member("people.xlsx", inner)])[0])
+    frames += D.exchange(conn(59009), D.request(body, head))
+    outer, offs = archive([Member("people.xlsx", inner, method=0)])
+    req = D.request(outer, ZIP)
+    start = len(req) - len(outer) + offs[0]  # the outer member's local header
+    data = start + 30 + len(b"people.xlsx")  # the inner archive
+    end = data + inner_offs[1] + 30 + len(b"xl/sharedStrings.xml") + 8
+    for cut in range(start, end):
+        frames += flow(60000 + cut - start, req, [cut])
+    return frames
+
+
 def generate(out):
     frames = []
     body, head = form_file(b"deck.pptx", PPTX_TYPE,
@@ -200,6 +236,7 @@ def generate(out):
                      Member("people.csv", b"name,city\n" + ROW, descriptor=True)])[0]
     frames += D.exchange(conn(59008), D.request(three, ZIP))
     frames += split_members()
+    frames += nested()
     return {"zip.pcap": R.write(os.path.join(out, "zip.pcap"), frames)}
 
 

@@ -229,6 +229,58 @@ TEST(DecodeScan, HiddenIdsAreFoundAtEverySplitWithTheirPath) {
   EXPECT_EQ(fx.w->arena().in_use(), 0u);
 }
 
+// A JSON view ends ViewHold::kWindow unchanged bytes after its last change, so a long clean tail
+// is scanned once (raw, by the pipeline), not twice; a change after the tail opens it again with
+// the kWindow bytes before it, and one that follows soon after the view's context goes on in the
+// same view. IDs partly escaped (before, after and between long tails) are found in the view at
+// every split of the body; an ID in clear in the middle of a tail is not (the raw scan finds it).
+TEST(DecodeScan, JsonViewEndsAfterItsChangedRegion) {
+  Fixture fx;
+  const auto ids = valid_resident_ids();
+  ASSERT_GE(ids.size(), 5u);
+  std::string tail;
+  for (int i = 0; tail.size() < 5 * ViewHold::kWindow; ++i) {
+    tail += "{\"n\":" + std::to_string(i) + ",\"name\":\"li\",\"city\":\"beijing\"},\n";
+    if (i == 100) tail += "{\"clear\":\"" + ids[4] + "\"},\n";
+  }
+  const std::string body = "[{\"a\":\"" + json_escaped(ids[0].substr(0, 4)) + ids[0].substr(4) +
+                           "\"},\n" + tail + "{\"b\":\"" + ids[1].substr(0, 11) +
+                           json_escaped(ids[1].substr(11)) + "\"},\n" + tail.substr(0, 700) +
+                           "{\"c\":\"" + json_escaped(ids[2]) + "\"},\n" + tail + "{\"d\":\"" +
+                           ids[3].substr(0, 17) + json_escaped(ids[3].substr(17)) + "\"}]\n";
+  const std::string req = post("Content-Type: application/json\r\n", body);
+  const std::string json = "http.request.body > json";
+  for (std::size_t cut = 0; cut <= req.size(); cut += cut < 200 ? 1 : 37) {
+    SCOPED_TRACE(cut);
+    struct Counting : ScanningSink {
+      using ScanningSink::ScanningSink;
+      std::size_t view_bytes = 0, view_ends = 0;
+      void on_data(const Path& where, std::span<const uint8_t> b) noexcept override {
+        if (path_str(where) == "http.request.body > json") view_bytes += b.size();
+        ScanningSink::on_data(where, b);
+      }
+      void on_end(const Path& where) noexcept override {
+        if (path_str(where) == "http.request.body > json") ++view_ends;
+        ScanningSink::on_end(where);
+      }
+    } sink(*fx.pool, *fx.scratch);
+    auto flow = std::make_unique<HttpFlowDecoder>();
+    // Pipeline-sized segments after the cut.
+    flow->feed(FlowSide::kClient, bytes(req.substr(0, cut)), *fx.w, sink);
+    for (std::size_t at = cut; at < req.size(); at += 1460)
+      flow->feed(FlowSide::kClient, bytes(req.substr(at, 1460)), *fx.w, sink);
+    flow->finish(FlowSide::kClient, *fx.w, sink);
+    sink.close_all();
+    for (int i = 0; i < 4; ++i)
+      ASSERT_TRUE(sink.found.count("cn_resident_id " + ids[i] + " @ " + json)) << ids[i];
+    EXPECT_FALSE(sink.found.count("cn_resident_id " + ids[4] + " @ " + json));
+    // Three views (ids 1 and 2 share one), each about 2 x kWindow: far less than the body.
+    EXPECT_LT(sink.view_bytes, 8 * ViewHold::kWindow) << body.size();
+    EXPECT_GE(sink.view_ends, 3u);
+  }
+  EXPECT_EQ(fx.w->arena().in_use(), 0u);
+}
+
 TEST(DecodeScan, InvalidChecksumStaysUnreported) {
   Fixture fx;
   // 110101199003077079 is listed with a bad checksum: decoding must not make it a finding.

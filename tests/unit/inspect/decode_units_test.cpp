@@ -13,6 +13,8 @@
 #include "inspect/decode/http_flow.hpp"
 #include "inspect/decode/multipart.hpp"
 #include "inspect/decode/text.hpp"
+#include "inspect/detect/detectors.hpp"
+#include "inspect/detect/keyword_forms.hpp"
 #include "tests/unit/inspect/decode_fixture.hpp"
 
 namespace dc::inspect::decoding {
@@ -179,6 +181,117 @@ TEST(TextDecoders, Base64Runs) {
       b, "x " + base64("id:" + id) + " QUJDRA== " + base64("\xfb\xff" + id, true) + ".",
       "id:" + id + "\n\xfb\xff" + id + "\n");
   expect_all_splits<Base64RunDecoder>(b, "0123456789abcde", "");  // 15: not a run
+}
+
+// skip_short_runs (64 bytes at a time, runs carried across blocks) against a byte loop.
+TEST(Base64Runs, SkipShortRunsMatchesAByteLoop) {
+  std::mt19937 rng(11);
+  const char alphabet[] = "aZ09+/-_ .\",";
+  for (int t = 0; t < 20000; ++t) {
+    std::string s(rng() % 300, ' ');
+    const std::size_t bias = rng() % 8 + 1;  // longer runs with a higher bias
+    for (char& c : s) c = rng() % (bias + 1) ? alphabet[rng() % 8] : alphabet[8 + rng() % 4];
+    std::size_t want = s.size(), run = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      run = base64_value(static_cast<uint8_t>(s[i])) >= 0 ? run + 1 : 0;
+      if (run >= Base64RunDecoder::kMinRun || (run > 0 && i + 1 == s.size())) {
+        want = i + 1 - run;
+        break;
+      }
+    }
+    ASSERT_EQ(skip_short_runs(reinterpret_cast<const uint8_t*>(s.data()), s.size()), want) << s;
+  }
+}
+
+// The decoding of base64 text as Base64RunDecoder does it (from the run's first character).
+std::string unbase64(const std::string& run) {
+  std::string out;
+  uint32_t acc = 0, bits = 0;
+  for (const char c : run) {
+    acc = (acc << 6) | static_cast<uint32_t>(base64_value(static_cast<uint8_t>(c)));
+    bits += 6;
+    if (bits >= 8) bits -= 8, out += static_cast<char>(acc >> bits), acc &= (1u << bits) - 1;
+  }
+  return out;
+}
+
+TEST(Base64Runs, DigitOnlyRunsAreNotDecoded) {
+  auto b = [](Base64RunDecoder& d) { d.begin(); };
+  // Order ids, timestamps and numbers in clear: nothing, not even the '\n' of a run.
+  expect_all_splits<Base64RunDecoder>(
+      b, "{\"orderId\":1234567890123456789,\"t\":\"17012345678901234\"} 4111111111111111", "");
+  // A run that starts with digits and goes on with letters: decoded from its start, the bytes of
+  // its leading digits but the last two left out (they cannot hold a 3-byte ASCII value).
+  for (const std::string digits : {"1234567890123456", "12345678901234567", "123", ""}) {
+    const std::string run = digits + base64("id:11010519491231002X");
+    const std::string full = unbase64(run);
+    const std::size_t lead = digits.size() * 6 / 8;  // bytes decoded from digits only
+    const std::string want = full.substr(lead > 2 ? lead - 2 : 0) + "\n";
+    SCOPED_TRACE(run);
+    expect_all_splits<Base64RunDecoder>(b, "x " + run + " y", run.size() >= 16 ? want : "");
+  }
+}
+
+// Why digit-only runs can be skipped (text.hpp): four digits decode to a first byte of
+// 0xD3..0xF7, so every 3 consecutive decoded bytes of digit-only text hold a non-ASCII byte; and
+// the base64 of every built-in detector's values and keywords (each byte form, each alignment)
+// holds a non-digit and decodes to the value.
+TEST(Base64Runs, DigitOnlyRunsHideNoDetectableValue) {
+  for (int q = 0; q < 10000; ++q) {
+    char quad[5];
+    std::snprintf(quad, sizeof quad, "%04d", q);
+    const std::string out = unbase64(quad);
+    ASSERT_GE(static_cast<uint8_t>(out[0]), 0xD3) << quad;
+    ASSERT_LE(static_cast<uint8_t>(out[0]), 0xF7) << quad;
+  }
+  std::vector<std::string> values = {"11010519491231002X",
+                                     "440524188001010014",
+                                     "91110000600037341L",
+                                     "6222021234567890128",
+                                     "4111111111111111",
+                                     "378282246310005",
+                                     "GB82WEST12345698765432",
+                                     "536-90-4399",
+                                     "A123456(3)",
+                                     "A123456789",
+                                     "E12345678",
+                                     "H1234567801",
+                                     "13800138000",
+                                     "+8619912345678",
+                                     "li.si@example.cn",
+                                     "39.9042,116.4074"};
+  const auto ids = valid_resident_ids();
+  values.insert(values.end(), ids.begin(), ids.end());
+  for (const std::string_view name : builtin_detector_names()) {
+    const auto d = describe_builtin(name);
+    ASSERT_TRUE(d.has_value()) << name;
+    for (const auto* list : {&d->keywords, &d->negative_keywords}) {
+      for (const std::string& kw : *list) {
+        values.push_back(kw);  // UTF-8 (the JSON-escaped form is ASCII)
+        if (const auto gbk = utf8_to_gbk(kw)) values.push_back(*gbk);
+      }
+    }
+  }
+  ASSERT_GT(values.size(), 100u);
+  for (const std::string& v : values) {
+    for (const std::string pad : {"", "a", "ab"}) {
+      const std::string enc = base64(pad + v);
+      ASSERT_NE(enc.find_first_not_of("0123456789"), std::string::npos) << v;
+      std::string out;
+      Base64RunDecoder d;
+      d.begin();
+      const std::string text = "{\"blob\":\"" + enc + "\"}";
+      ByteOut o{&out, [](void* p, std::span<const uint8_t> b) noexcept {
+                  static_cast<std::string*>(p)->append(reinterpret_cast<const char*>(b.data()),
+                                                       b.size());
+                }};
+      d.feed(bytes(text), o);
+      d.finish(o);
+      // Shorter runs are not decoded at all (digits or not): values of fewer than 12 bytes.
+      if (std::min(enc.find('='), enc.size()) >= Base64RunDecoder::kMinRun)
+        EXPECT_NE(out.find(v), std::string::npos) << "pad " << pad.size() << " " << v;
+    }
+  }
 }
 
 // ---- multipart -------------------------------------------------------------------------------
