@@ -40,7 +40,7 @@ class FlowFindings final : public inspect::FindingSink {
     ++counters_.findings;
     ++ctx_->findings;
     if (!is_export_ || flow_->policy == nullptr) return;
-    flow_->policy->add_finding(flow_->tally, f.detector, f.confidence);
+    flow_->policy->add_finding(flow_->cold->tally, f.detector, f.confidence);
     if (ctx_->samples_n < kMaxSamples) {
       FindingSample& s = ctx_->samples[ctx_->samples_n++];
       s.detector = f.detector;
