@@ -222,7 +222,8 @@ uint64_t dpdk_bytes(const ApplianceConfig& cfg) {
   const auto& d = cfg.dataplane;
   uint64_t workers = d.worker_lcores.size();
   uint64_t b = uint64_t{d.mbufs} * kMbuf;
-  b += workers * d.flow_capacity * (sizeof(dataplane::Flow) + kHashEntry);
+  b += workers * d.flow_capacity *
+       (sizeof(dataplane::Flow) + sizeof(dataplane::FlowCold) + kHashEntry);
   b += workers * d.pipeline.reassembly.max_datagrams * 256;
   if (cfg.audit.enabled) {
     uint64_t half = cfg.audit.ring_size / 2;

@@ -12,6 +12,7 @@ namespace {
 constexpr size_t kMaxPendingFlows = 65536;  // flows with evidence waiting for their verdict
 constexpr unsigned kBatch = 64;             // items per drain
 constexpr unsigned kMaxPerCommit = 1024;    // items drained between two group commits
+constexpr size_t kSpareEvidence = 1024;     // emptied evidence buffers kept for reuse
 }  // namespace
 
 WriterThread::WriterThread(OutcomeSource& source, std::unique_ptr<LogWriter> writer,
@@ -75,27 +76,56 @@ unsigned WriterThread::drain_once() {
   return n + static_cast<unsigned>(posted.size());
 }
 
+WriterThread::PendingEvidence WriterThread::take_spare() {
+  if (spare_.empty()) return {};
+  PendingEvidence p = std::move(spare_.back());
+  spare_.pop_back();
+  return p;
+}
+
+void WriterThread::recycle(PendingEvidence&& p) {
+  if (spare_.size() >= kSpareEvidence) return;
+  p.frames.clear();
+  p.bytes.clear();
+  spare_.push_back(std::move(p));
+}
+
+// Forgets a flow's evidence (its outcome came, or it was evicted), counting what is discarded.
+void WriterThread::drop_pending(uint64_t flow_id) {
+  auto o = pending_.find(flow_id);
+  if (o == pending_.end()) return;
+  evidence_dropped_ += o->second.frames.size();
+  recycle(std::move(o->second));
+  pending_.erase(o);
+}
+
 void WriterThread::on_evidence(uint64_t flow_id, int64_t ts_ns, std::span<const uint8_t> frame) {
-  auto [pos, fresh] = pending_.try_emplace(flow_id);
-  if (fresh) {
+  auto pos = pending_.find(flow_id);
+  if (pos == pending_.end()) {
     pending_order_.push_back(flow_id);
-    while (pending_.size() > kMaxPendingFlows && !pending_order_.empty()) {
-      uint64_t old = pending_order_.front();
+    while (pending_.size() >= kMaxPendingFlows && !pending_order_.empty()) {
+      const uint64_t old = pending_order_.front();
       pending_order_.pop_front();
-      auto o = pending_.find(old);
-      if (o != pending_.end()) {
-        evidence_dropped_ += o->second.size();
-        pending_.erase(o);
-      }
+      drop_pending(old);
     }
-    pos = pending_.find(flow_id);
-    if (pos == pending_.end()) return;
+    // Ids of flows whose outcome came stay in the eviction order until they reach its front:
+    // sweep them now and then, so the order stays bounded by the pending flows.
+    if (pending_order_.size() > 2 * kMaxPendingFlows)
+      std::erase_if(pending_order_, [this](uint64_t id) { return !pending_.contains(id); });
+    pos = pending_.emplace(flow_id, take_spare()).first;
   }
-  if (pos->second.size() >= per_flow_) {
+  PendingEvidence& p = pos->second;
+  if (p.frames.size() >= per_flow_) {
     ++evidence_dropped_;
     return;
   }
-  pos->second.push_back(Packet{ts_ns, std::vector<uint8_t>(frame.begin(), frame.end())});
+  if (p.frames.empty()) {
+    p.frames.reserve(per_flow_);
+    p.bytes.reserve(static_cast<size_t>(per_flow_) * 128);
+  }
+  p.frames.push_back(
+      {ts_ns, static_cast<uint32_t>(p.bytes.size()), static_cast<uint32_t>(frame.size())});
+  p.bytes.insert(p.bytes.end(), frame.begin(), frame.end());
 }
 
 // The evidence pcap of a blocked flow from its pending packets; nullopt when there is none.
@@ -108,7 +138,7 @@ std::optional<EvidenceRef> WriterThread::write_evidence(const FlowOutcome& ev,
     missing = "no evidence store";
     return std::nullopt;
   }
-  if (pend == pending_.end() || pend->second.empty()) {
+  if (pend == pending_.end() || pend->second.frames.empty()) {
     missing = pool_empty ? "no packets kept: evidence buffers exhausted"
                          : "no packets kept (evidence_packets_per_flow = 0, or evicted)";
     return std::nullopt;
@@ -120,8 +150,10 @@ std::optional<EvidenceRef> WriterThread::write_evidence(const FlowOutcome& ev,
     missing = "evidence store refused the capture: " + cap.error().message;
     return std::nullopt;
   }
-  for (const auto& p : pend->second)
-    (void)cap.value()->add(TimePoint(std::chrono::nanoseconds(p.ts_ns)), p.bytes);
+  const PendingEvidence& pe = pend->second;
+  for (const auto& fr : pe.frames)
+    (void)cap.value()->add(TimePoint(std::chrono::nanoseconds(fr.ts_ns)),
+                           std::span<const uint8_t>(pe.bytes.data() + fr.offset, fr.len));
   auto ref = cap.value()->finish();
   if (!ref) {
     missing = "evidence capture failed: " + ref.error().message;
@@ -181,11 +213,7 @@ void WriterThread::on_outcome(const FlowOutcome& ev) {
   if (ev.kind == OutcomeKind::kUpdate) return on_update(ev);
   if (!audit_worthy(ev)) {
     ++skipped_;
-    auto pend = pending_.find(ev.flow_id);
-    if (pend != pending_.end()) {
-      evidence_dropped_ += pend->second.size();
-      pending_.erase(pend);
-    }
+    drop_pending(ev.flow_id);
     return;
   }
   FlowRecord rec;
@@ -197,7 +225,10 @@ void WriterThread::on_outcome(const FlowOutcome& ev) {
     return;
   }
   rec.evidence = write_evidence(ev, rec.evidence_missing);
-  pending_.erase(ev.flow_id);
+  if (auto pend = pending_.find(ev.flow_id); pend != pending_.end()) {
+    recycle(std::move(pend->second));
+    pending_.erase(pend);
+  }
   AppendStatus st = writer_->append_flow(flow_record_body(rec));
   if (st == AppendStatus::kWritten || st == AppendStatus::kQueued)
     ++records_;  // kQueued: chained and kept while a write fault is retried

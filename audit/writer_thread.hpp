@@ -65,16 +65,27 @@ class WriterThread final : private OutcomeConsumer {
   // The blocked flow's evidence capture; without one, `missing` says why (the record states it).
   std::optional<EvidenceRef> write_evidence(const FlowOutcome& ev, std::string& missing);
 
-  struct Packet {
-    int64_t ts_ns;
+  // Evidence packets of one flow waiting for its outcome: the frames back to back in one byte
+  // buffer. Buffers of finished flows are kept for reuse (at most kSpareEvidence), so evidence
+  // costs no allocation per packet, and none per flow once the writer is warm.
+  struct PendingEvidence {
+    struct Frame {
+      int64_t ts_ns;
+      uint32_t offset, len;
+    };
+    std::vector<Frame> frames;
     std::vector<uint8_t> bytes;
   };
+  PendingEvidence take_spare();
+  void recycle(PendingEvidence&& p);
+  void drop_pending(uint64_t flow_id);
   OutcomeSource& source_;
   std::unique_ptr<LogWriter> writer_;
   std::unique_ptr<EvidenceStore> evidence_;
   std::string hmac_key_;
   uint32_t per_flow_;
-  std::unordered_map<uint64_t, std::vector<Packet>> pending_;
+  std::unordered_map<uint64_t, PendingEvidence> pending_;
+  std::vector<PendingEvidence> spare_;  // emptied buffers, capacity kept
   std::deque<uint64_t> pending_order_;  // eviction order (oldest first)
   std::mutex posted_mu_;                // control thread -> writer thread; control plane only
   std::vector<std::pair<RecordType, nlohmann::ordered_json>> posted_;

@@ -101,6 +101,11 @@ bool AuditChannel::available() const noexcept {
          rte_mempool_avail_count(events_) > 16;
 }
 
+bool AuditChannel::evidence_room() const noexcept {
+  // The pool has no per-lcore cache (cache size 0): its count is one ring read.
+  return evidence_ == nullptr || rte_mempool_avail_count(evidence_) > 0;
+}
+
 unsigned AuditChannel::drain(audit::OutcomeConsumer& consumer, unsigned max) {
   AuditItem items[64];
   unsigned n = rte_ring_dequeue_burst_elem(ring_, items, sizeof(AuditItem),

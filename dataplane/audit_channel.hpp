@@ -47,6 +47,8 @@ class AuditChannel final : public audit::OutcomeSource {
   bool put_event(audit::FlowOutcome* ev) noexcept;  // false: ring full (slot back to the pool)
   bool put_evidence(uint64_t flow_id, const void* frame, uint32_t len, int64_t ts_ns) noexcept;
   bool available() const noexcept;
+  // An evidence buffer is free (or evidence is off: put_evidence() fails either way).
+  bool evidence_room() const noexcept;
   uint32_t evidence_packets_per_flow() const noexcept { return cfg_.evidence_packets_per_flow; }
 
   // ---- the writer thread (audit::OutcomeSource) ----
@@ -104,6 +106,7 @@ class AuditSink final : public FlowEventSink {
   }
   bool available() const noexcept override { return ch_.available(); }
   bool wants_evidence() const noexcept override { return ch_.evidence_packets_per_flow() > 0; }
+  bool evidence_room() const noexcept override { return ch_.evidence_room(); }
   bool evidence(uint64_t flow_id, const void* frame, uint32_t len, int64_t ts) noexcept override {
     return ch_.put_evidence(flow_id, frame, len, ts);
   }

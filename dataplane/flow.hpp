@@ -74,12 +74,34 @@ struct DirCounters {
 inline constexpr uint32_t kNoInspectCtx = 0xffffffff;
 struct InspectEngine;
 
-// One flow slot, in the worker's flow table. About 0.5 KiB; inspection state (reorder queues,
-// scanner streams, TLS/HTTP parsers) lives in a separate pool (dataplane/inspect_pool.hpp) and
-// only inspected flows take a slot there.
+// ---- Cold flow state ----
+// What a flow needs only at its decisions and records, never on the per-packet path of an
+// established uninspected flow: the admission result, the latest verdict, the category tally,
+// audit bookkeeping. It lives in a side array of the flow table (one entry per slot, reached
+// through Flow::cold), so the hot entry stays small and the burst path touches fewer cache
+// lines. New fields that are not read per packet (record attribution, pending accounting, ...)
+// belong here.
+struct FlowCold {
+  int64_t first_seen_ns = 0;
+  // Policy facts: the admission under Flow::policy (Flow::readmitted_generation says whether it
+  // was re-admitted under a newer one), the categories found in exported bytes, and the latest
+  // verdict (the reasons of the flow's record).
+  policy::Admission adm{};
+  policy::CategoryTally tally{};
+  policy::Verdict last{};
+  // Record before release (dataplane/record_hold.cpp): the ticket of the flow's flow_open record
+  // (0 until written).
+  uint32_t open_ticket = 0;
+};
+
+// ---- Hot flow entry ----
+// One flow slot in the worker's flow table: what the per-packet path reads and writes (tuple,
+// times, counters, TCP state and normaliser, the sticky verdict, hold state). Inspection state
+// (reorder queues, scanner streams, TLS/HTTP parsers) lives in a separate pool
+// (dataplane/inspect_pool.hpp) and only inspected flows take a slot there; cold state is in
+// FlowCold.
 struct alignas(64) Flow {
   FlowTuple initiator;  // tuple of the first packet seen (its source is the initiator)
-  int64_t first_seen_ns = 0;
   int64_t last_seen_ns = 0;
   uint64_t id = 0;  // unique per process: (worker << 48) | sequence
   DirCounters dir[2];
@@ -95,33 +117,29 @@ struct alignas(64) Flow {
   bool finished = false;       // TCP closed both ways: inspection ended, record emitted
   bool reset_sent = false;     // RSTs sent to both ends (block action "reset")
   bool evidence_lost = false;  // an evidence copy failed (before admission: border not known)
+  DropReason block_reason = DropReason::kNone;
   uint32_t slot = 0;
   uint32_t inspect_ctx = kNoInspectCtx;
   uint32_t flags = 0;      // policy::flag bits seen on this flow (evasion, failures, ...)
   int64_t recheck_ns = 0;  // re-decide by time alone from here on (Snapshot::next_change_ns)
-  DropReason block_reason = DropReason::kNone;
   uint64_t dropped_packets = 0;
   uint32_t evidence_packets = 0;  // packets copied to the evidence store so far
-  // Policy facts. `policy` is the snapshot the flow was admitted with; `engine` scans with that
-  // snapshot's detector database. After a policy reload the flow is re-admitted once under the
-  // newest generation (`readmitted_generation`; a number, since freed snapshots' addresses are
-  // reused): if that blocks it, it is blocked and moves to that generation.
+  // `policy` is the snapshot the flow was admitted with; `engine` scans with that snapshot's
+  // detector database. After a policy reload the flow is re-admitted once under the newest
+  // generation (`readmitted_generation`; a number, since freed snapshots' addresses are reused):
+  // if that blocks it, it is blocked and moves to that generation.
+  uint32_t readmitted_generation = 0;
   const policy::Snapshot* policy = nullptr;
   InspectEngine* engine = nullptr;
-  uint32_t readmitted_generation = 0;
-  policy::Admission adm{};
-  policy::CategoryTally tally{};
-  policy::Verdict last{};  // the latest verdict (reasons of the final record)
+  FlowCold* cold = nullptr;  // this slot's cold state (set by the flow table, never null in use)
   // Record before release (dataplane/record_hold.cpp): a border flow's payload crosses only once
-  // its flow_open record (ticket `open_ticket`, 0 until written) is durable.
-  uint32_t open_ticket = 0;
+  // its flow_open record (FlowCold::open_ticket) is durable.
   uint16_t held = 0;           // packets of the flow waiting in the hold queues
   bool open_durable = true;    // false: payload waits for the flow_open record
+  bool midstream = false;      // first seen without a SYN: its opener is a guess (`midstream`)
   int64_t next_update_ns = 0;  // when the next flow_update record is due (0: none)
-  // TCP normaliser state of both senders (dataplane/tcp_normalise.cpp), and whether the flow
-  // was first seen without a SYN (its opener is a guess: policy condition `midstream`).
+  // TCP normaliser state of both senders (dataplane/tcp_normalise.cpp).
   inspect::TcpNormState norm{};
-  bool midstream = false;
 };
 
 }  // namespace dc::dataplane

@@ -50,9 +50,9 @@ void Pipeline::fill_outcome(const Flow& f, int64_t now_ns, bool ended,
                             audit::FlowOutcome& ev) const noexcept {
   ev.kind = audit::OutcomeKind::kFinal;  // open/update: set by the caller after filling
   ev.worker = worker_id_;
-  ev.ticket = f.open_ticket;
+  ev.ticket = f.cold->open_ticket;
   ev.flow_id = f.id;
-  ev.first_seen_ns = f.first_seen_ns;
+  ev.first_seen_ns = f.cold->first_seen_ns;
   ev.last_seen_ns = f.last_seen_ns;
   ev.time_ns = now_ns;
   const FlowTuple& t = f.initiator;
@@ -79,9 +79,9 @@ void Pipeline::fill_outcome(const Flow& f, int64_t now_ns, bool ended,
   ev.ended = ended;
   ev.flags = f.flags;
   ev.policy = f.policy;
-  ev.adm = f.adm;
-  ev.tally = f.tally;
-  ev.verdict_detail = f.last;
+  ev.adm = f.cold->adm;
+  ev.tally = f.cold->tally;
+  ev.verdict_detail = f.cold->last;
   ev.samples_n = 0;
   ev.sni[0] = ev.http_host[0] = ev.http_method[0] = '\0';
   ev.tls_state = 0;

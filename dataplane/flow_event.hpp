@@ -25,6 +25,10 @@ class FlowEventSink {
   virtual bool evidence(uint64_t flow_id, const void* frame, uint32_t len, int64_t ts_ns) noexcept {
     return true;
   }
+  // Whether evidence() could take a copy now. False while the writer is behind (every evidence
+  // buffer in flight): the pipeline then drops a packet that needs a copy rather than let it
+  // cross uncopied (backpressure: the flow slows, it is not failed).
+  virtual bool evidence_room() const noexcept { return true; }
   // commit() that says whether the outcome was queued (false: lost, the slot is gone).
   virtual bool submit(audit::FlowOutcome* ev) noexcept {
     commit(ev);

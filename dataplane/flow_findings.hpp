@@ -42,7 +42,7 @@ class FlowFindings final : public inspect::FindingSink {
     ++ctx_->findings;
     count_categories(f.detector);
     if (!is_export_ || flow_->policy == nullptr) return;
-    flow_->policy->add_finding(flow_->tally, f.detector, f.confidence);
+    flow_->policy->add_finding(flow_->cold->tally, f.detector, f.confidence);
     if (ctx_->samples_n < kMaxSamples) {
       FindingSample& s = ctx_->samples[ctx_->samples_n++];
       s.detector = f.detector;

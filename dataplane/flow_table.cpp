@@ -5,6 +5,7 @@
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 
 #include <cstring>
 #include <iterator>
@@ -59,7 +60,15 @@ Result<std::unique_ptr<FlowTable>> FlowTable::create(const char* name, uint32_t 
   if (t->slots_ == nullptr)
     return make_error(std::string("cannot allocate ") + std::to_string(capacity) +
                       " flow slots: out of DPDK memory (raise -m or lower flows.capacity)");
-  for (uint32_t i = 0; i < capacity; ++i) new (&t->slots_[i]) Flow();
+  t->cold_ = static_cast<FlowCold*>(
+      rte_zmalloc_socket(name, sizeof(FlowCold) * capacity, alignof(FlowCold), socket_id));
+  if (t->cold_ == nullptr)
+    return make_error(std::string("cannot allocate the cold flow state of ") + name +
+                      ": out of DPDK memory (raise -m or lower flows.capacity)");
+  for (uint32_t i = 0; i < capacity; ++i) {
+    new (&t->slots_[i]) Flow();
+    t->slots_[i].cold = new (&t->cold_[i]) FlowCold();
+  }
   t->deadline_ = static_cast<int64_t*>(
       rte_malloc_socket(name, sizeof(int64_t) * capacity, RTE_CACHE_LINE_SIZE, socket_id));
   if (t->deadline_ == nullptr)
@@ -74,6 +83,7 @@ Result<std::unique_ptr<FlowTable>> FlowTable::create(const char* name, uint32_t 
 FlowTable::~FlowTable() {
   if (hash_ != nullptr) rte_hash_free(hash_);
   if (slots_ != nullptr) rte_free(slots_);
+  if (cold_ != nullptr) rte_free(cold_);
   if (deadline_ != nullptr) rte_free(deadline_);
 }
 
@@ -89,6 +99,43 @@ Flow* FlowTable::lookup(const FlowTuple& tuple, Direction& dir) noexcept {
   return f;
 }
 
+void FlowTable::lookup_bulk(const FlowTuple* const* tuples, uint32_t n, Flow** flows,
+                            Direction* dirs) noexcept {
+  static_assert(kBulkMax <= RTE_HASH_LOOKUP_BULK_MAX);
+  FlowKey keys[kBulkMax];
+  const void* kp[kBulkMax];
+  bool src_is_lo[kBulkMax];
+  int32_t pos[kBulkMax];
+  n = n < kBulkMax ? n : kBulkMax;
+  if (n == 0) return;
+  for (uint32_t i = 0; i < n; ++i) {
+    bool swapped = false;
+    keys[i] = make_flow_key(*tuples[i], swapped);
+    src_is_lo[i] = !swapped;
+    kp[i] = &keys[i];
+  }
+  if (rte_hash_lookup_bulk(hash_, kp, n, pos) != 0) {
+    for (uint32_t i = 0; i < n; ++i) flows[i] = nullptr;
+    return;
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    if (pos[i] < 0) {
+      flows[i] = nullptr;
+      continue;
+    }
+    Flow* f = &slots_[pos[i]];
+    rte_prefetch0(f);
+    rte_prefetch0(reinterpret_cast<const char*>(f) + RTE_CACHE_LINE_SIZE);
+    flows[i] = f;
+  }
+  // Directions read the entries: after all prefetches were issued.
+  for (uint32_t i = 0; i < n; ++i) {
+    if (flows[i] != nullptr)
+      dirs[i] =
+          (src_is_lo[i] == flows[i]->initiator_is_lo) ? Direction::kForward : Direction::kReverse;
+  }
+}
+
 Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t now_ns) noexcept {
   bool swapped = false;
   FlowKey key = make_flow_key(tuple, swapped);
@@ -100,6 +147,8 @@ Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t 
   Flow* f = &slots_[pos];
   uint64_t id_seq = stats_.created + 1;
   *f = Flow();
+  f->cold = &cold_[pos];
+  *f->cold = FlowCold();
   using namespace inspect::tcpflag;
   const bool tcp = tuple.proto == inspect::kProtoTcp;
   const bool syn_ack = tcp && (tcp_flags & kSyn) && (tcp_flags & kAck);
@@ -112,7 +161,7 @@ Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t 
     f->initiator = tuple;
     f->initiator_is_lo = !swapped;
   }
-  f->first_seen_ns = now_ns;
+  f->cold->first_seen_ns = now_ns;
   f->last_seen_ns = now_ns;
   f->id = id_seq;
   f->in_use = true;

@@ -6,7 +6,8 @@
 // directions of a connection to the same worker), so there is no locking. The control thread
 // only reads the plain counters after the workers stopped (or tolerates torn reads while they run).
 // Storage: an rte_hash (cuckoo, DPDK) maps the key to a slot; slots live in one array allocated at
-// creation. Nothing is allocated per packet. When full, new flows are refused (fail closed).
+// creation, their cold state (FlowCold) in a second array of the same size. Nothing is allocated
+// per packet. When full, new flows are refused (fail closed).
 #include <cstdint>
 #include <memory>
 
@@ -50,6 +51,13 @@ class FlowTable {
   // Looks up the flow of `tuple`. Returns nullptr if absent. `dir` is set to the packet's
   // direction relative to the flow's initiator. Cost: one rte_hash lookup.
   Flow* lookup(const FlowTuple& tuple, Direction& dir) noexcept;
+
+  // Looks up `n` tuples at once (at most kBulkMax): one rte_hash_lookup_bulk, which pipelines
+  // the bucket and key-store loads of all of them, then a prefetch of each hit's hot entry.
+  // flows[i] is nullptr when tuples[i] has no flow (yet); dirs[i] as lookup() sets `dir`.
+  static constexpr uint32_t kBulkMax = 32;
+  void lookup_bulk(const FlowTuple* const* tuples, uint32_t n, Flow** flows,
+                   Direction* dirs) noexcept;
 
   // Creates a flow. Its initiator (opener) is the SYN sender (RFC 9293 §3.5): tuple's source for
   // a bare SYN or any packet without SYN, tuple's destination for a SYN-ACK (a flow first seen
@@ -113,7 +121,8 @@ class FlowTable {
  private:
   FlowTable() = default;
   rte_hash* hash_ = nullptr;
-  Flow* slots_ = nullptr;  // rte_zmalloc'ed array of capacity_ flows
+  Flow* slots_ = nullptr;     // rte_zmalloc'ed array of capacity_ flows (hot entries)
+  FlowCold* cold_ = nullptr;  // their cold state, same index (Flow::cold points here)
   // Per slot: a time at or before which the flow can first be idle (kNever: free slot). Set at
   // creation, lowered when a FIN or RST shortens the timeout, moved on by expire_some(); never
   // written per packet. 8 bytes per slot, so an expiry round reads 8 slots per cache line.

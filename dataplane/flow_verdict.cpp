@@ -41,7 +41,7 @@ static DropReason drop_reason_for(const policy::Verdict& v) noexcept {
 }
 
 void Pipeline::apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) noexcept {
-  f.last = v;
+  f.cold->last = v;
   if (v.action == policy::Action::kBlock) {
     if (f.verdict != FlowVerdict::kBlock) {
       f.verdict = FlowVerdict::kBlock;
@@ -58,19 +58,20 @@ void Pipeline::apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) 
 
 void Pipeline::reevaluate(Flow& f, int64_t now_ns) noexcept {
   if (f.policy == nullptr || f.verdict == FlowVerdict::kBlock) return;
-  if (f.adm.sni_pending) return;  // decided when the ClientHello is complete
-  apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
-  f.recheck_ns = f.policy->next_change_ns(f.adm, now_ns);
+  if (f.cold->adm.sni_pending) return;  // decided when the ClientHello is complete
+  apply_verdict(f, f.policy->decide(f.cold->adm, f.cold->tally, f.flags, now_ns), now_ns);
+  f.recheck_ns = f.policy->next_change_ns(f.cold->adm, now_ns);
 }
 
-// After f.adm was (re)computed: conditions already raised on the flow (audit unavailable,
+// After f.cold->adm was (re)computed: conditions already raised on the flow (audit unavailable,
 // evasion, ...) still apply, so an admission that does not block is decided with them.
 void Pipeline::settle_admission(Flow& f, int64_t now_ns) noexcept {
-  if (f.flags != 0 && f.adm.verdict.action != policy::Action::kBlock && !f.adm.sni_pending)
-    apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+  if (f.flags != 0 && f.cold->adm.verdict.action != policy::Action::kBlock &&
+      !f.cold->adm.sni_pending)
+    apply_verdict(f, f.policy->decide(f.cold->adm, f.cold->tally, f.flags, now_ns), now_ns);
   else
-    apply_verdict(f, f.adm.verdict, now_ns);
-  f.recheck_ns = f.policy->next_change_ns(f.adm, now_ns);
+    apply_verdict(f, f.cold->adm.verdict, now_ns);
+  f.recheck_ns = f.policy->next_change_ns(f.cold->adm, now_ns);
   open_record(f, now_ns);  // a border flow that may cross: its flow_open record (record_hold.cpp)
 }
 
@@ -78,13 +79,14 @@ bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noe
   f.policy = snap_;
   bind_engine(f, engine_);
   (void)d;  // the opener is f.initiator, not necessarily this packet's source (a SYN-ACK)
-  f.adm = snap_->admit(flow_query(f.initiator, f.src_zone, f.dst_zone, now_ns));
+  f.cold->adm = snap_->admit(flow_query(f.initiator, f.src_zone, f.dst_zone, now_ns));
   // A border-crossing flow must be recordable: otherwise the policy's audit_unavailable
   // failure action applies (default: block).
-  if (f.adm.border && sink_ != nullptr && !sink_->available()) f.flags |= pflag::kAuditUnavailable;
+  if (f.cold->adm.border && sink_ != nullptr && !sink_->available())
+    f.flags |= pflag::kAuditUnavailable;
   // Its first packet's evidence copy failed (pool exhausted): the record must say so, and the
   // evidence_unavailable failure action applies as it does for any later packet's copy.
-  if (f.adm.border && f.evidence_lost) f.flags |= pflag::kEvidenceUnavailable;
+  if (f.cold->adm.border && f.evidence_lost) f.flags |= pflag::kEvidenceUnavailable;
   settle_admission(f, now_ns);
   return f.verdict != FlowVerdict::kBlock;
 }

@@ -64,8 +64,8 @@ void Pipeline::fragment_evasion(Flow& f, Direction dir, const inspect::Decoded& 
   f.flags |= pflag::kEvasion;
   if (f.verdict == FlowVerdict::kPending) admit_new(f, d, now_ns);
   if (f.verdict != FlowVerdict::kBlock && f.policy != nullptr) {
-    f.adm.sni_pending = false;
-    apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+    f.cold->adm.sni_pending = false;
+    apply_verdict(f, f.policy->decide(f.cold->adm, f.cold->tally, f.flags, now_ns), now_ns);
   }
   if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
   ++f.dropped_packets;

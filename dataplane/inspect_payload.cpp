@@ -46,8 +46,9 @@ void Pipeline::scan_view(Flow& f, InspectCtx& ctx, Direction dir, const inspect:
       return;
     }
   }
-  findings_.attach(
-      f, ctx, dir == Direction::kForward ? f.adm.forward_is_export() : f.adm.reverse_is_export());
+  findings_.attach(f, ctx,
+                   dir == Direction::kForward ? f.cold->adm.forward_is_export()
+                                              : f.cold->adm.reverse_is_export());
   for (const auto& part : v.part) {
     if (!part.empty() &&
         inspect::scan(*ctx.stream[di], *scratch, part, findings_) != inspect::ScanStatus::kOk)
@@ -65,7 +66,8 @@ void Pipeline::scan_view(Flow& f, InspectCtx& ctx, Direction dir, const inspect:
 void Pipeline::close_stream(Flow& f, InspectCtx& ctx, unsigned di) noexcept {
   inspect::Scratch* scratch = scratch_for(f);
   if (ctx.stream[di] == nullptr || scratch == nullptr) return;
-  findings_.attach(f, ctx, di == 0 ? f.adm.forward_is_export() : f.adm.reverse_is_export());
+  findings_.attach(f, ctx,
+                   di == 0 ? f.cold->adm.forward_is_export() : f.cold->adm.reverse_is_export());
   (void)inspect::close(*ctx.stream[di], *scratch, findings_);
   findings_.clear();
 }
@@ -87,11 +89,11 @@ void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> byt
     // With a decryption session the payload is opaque only if the keys never come (tls_hold.cpp).
     if (ctx.tls_ctx == kNoTlsCtx) f.flags |= pflag::kPayloadOpaque;
   }
-  if (f.adm.sni_pending && f.policy != nullptr) {
+  if (f.cold->adm.sni_pending && f.policy != nullptr) {
     // The SNI, or for plaintext HTTP the request's Host, completes admission (server_name.hpp).
     policy::FlowQuery q = flow_query(f.initiator, f.src_zone, f.dst_zone, now_ns);
     put_server_name(ctx, q);
-    f.adm = f.policy->admit(q);
+    f.cold->adm = f.policy->admit(q);
     settle_admission(f, now_ns);
   }
 }
@@ -99,7 +101,8 @@ void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> byt
 // A UDP/ICMP payload: scanned as one piece, judged, forwarded or dropped.
 bool Pipeline::inspect_datagram(Flow& f, InspectCtx& ctx, Direction dir, const inspect::Decoded& d,
                                 rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept {
-  const bool content = dir == Direction::kForward ? f.adm.inspect_forward : f.adm.inspect_reverse;
+  const bool content =
+      dir == Direction::kForward ? f.cold->adm.inspect_forward : f.cold->adm.inspect_reverse;
   const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
   if (content) scan_bytes(f, ctx, dir, {data + d.payload_offset, d.payload_len}, now_ns);
   reevaluate(f, now_ns);
@@ -136,8 +139,8 @@ bool Pipeline::refuse_segment(Flow& f, InspectCtx& ctx, Direction dir, inspect::
       for (const auto& dl : flushed.deliveries())
         drop_pkt(static_cast<rte_mbuf*>(dl.pkt), DropReason::kStreamEvasion, out);
       // Evasion always blocks (docs/policy-reference.md); decide() records why.
-      f.adm.sni_pending = false;
-      apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+      f.cold->adm.sni_pending = false;
+      apply_verdict(f, f.policy->decide(f.cold->adm, f.cold->tally, f.flags, now_ns), now_ns);
       break;
     }
     case A::kReset: {
@@ -163,7 +166,7 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
                        const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
                        BurstOutput& out) noexcept {
   const bool forward_dir = dir == Direction::kForward;
-  const bool content = forward_dir ? f.adm.inspect_forward : f.adm.inspect_reverse;
+  const bool content = forward_dir ? f.cold->adm.inspect_forward : f.cold->adm.inspect_reverse;
   const unsigned di = static_cast<unsigned>(dir);
   const uint32_t base_seq = ctx.order[di].base_seq;
   std::bitset<inspect::kReorderQueueCapacity + 1> held;  // waiting for TLS keys
@@ -191,7 +194,7 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
   }
   reevaluate(f, now_ns);
   // The name decided: what waited for it goes first (name_wait.cpp).
-  if (ctx.name_wait_n > 0 && !f.adm.sni_pending) end_name_wait(f, ctx, &out);
+  if (ctx.name_wait_n > 0 && !f.cold->adm.sni_pending) end_name_wait(f, ctx, &out);
   const bool blocked = f.verdict == FlowVerdict::kBlock;
   if (blocked && held.any()) {  // nothing to wait for: the held packets are dropped now
     TlsCtx& t = tls_pool_->at(ctx.tls_ctx);
@@ -217,15 +220,15 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
 bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m,
                                int64_t now_ns, BurstOutput& out) noexcept {
   const bool forward_dir = dir == Direction::kForward;
-  const bool content = forward_dir ? f.adm.inspect_forward : f.adm.inspect_reverse;
-  if (!content && !(forward_dir && f.adm.sni_pending)) return true;
+  const bool content = forward_dir ? f.cold->adm.inspect_forward : f.cold->adm.inspect_reverse;
+  if (!content && !(forward_dir && f.cold->adm.sni_pending)) return true;
   if (d.proto != inspect::kProtoTcp && d.payload_len == 0) return true;
   if (cur_reassembled_ && !f.policy->reassemble_fragments()) {
     // [defaults] fragments = "block": a fragmented datagram of an inspected flow blocks the flow
     // (its record says why) instead of being inspected.
     f.flags |= pflag::kFragmented;
-    f.adm.sni_pending = false;
-    apply_verdict(f, f.policy->decide(f.adm, f.tally, f.flags, now_ns), now_ns);
+    f.cold->adm.sni_pending = false;
+    apply_verdict(f, f.policy->decide(f.cold->adm, f.cold->tally, f.flags, now_ns), now_ns);
     drop_pkt(m, DropReason::kFragmentUninspected, out);
     return false;
   }

@@ -155,14 +155,47 @@ void Pipeline::process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int6
   cur_now_ns_ = now_ns;
   refresh_epoch();  // a newly published policy generation applies from this burst on
   set_today(now_ns);
-  auto& pc = counters_.port[in_port <= kMaxPorts ? in_port : kMaxPorts];
-  for (uint16_t i = 0; i < n; ++i) {
-    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
-    pc.rx_packets++;
-    pc.rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
-    process_one(in_port, pkts[i], now_ns, out);
+  // In batches: decode and zone every packet, look their flows up in bulk (the hash's bucket
+  // and key loads overlap instead of stalling one packet at a time), then judge each in order.
+  for (uint16_t base = 0; base < n; base += kBatch) {
+    const uint16_t k = std::min<uint16_t>(kBatch, n - base);
+    decode_batch(in_port, pkts + base, k, out);
+    for (uint16_t i = 0; i < k; ++i) process_one(in_port, pkts[base + i], batch_[i], now_ns, out);
   }
   if (reasm_ != nullptr) reasm_->end_burst();  // the mbufs rte_ip_frag gave up
+}
+
+// Steps 1 and 2 of up to kBatch packets, then one bulk lookup of the flows of those that go on
+// (fragments are looked up one by one after reassembly). A miss is looked up again in
+// flow_of(): an earlier packet of the batch may create the flow.
+void Pipeline::decode_batch(uint16_t in_port, rte_mbuf* const* pkts, uint16_t k,
+                            BurstOutput& out) noexcept {
+  auto& pc = counters_.port[in_port <= kMaxPorts ? in_port : kMaxPorts];
+  const FlowTuple* tuples[kBatch] = {};
+  Flow* found[kBatch];
+  Direction dirs[kBatch];
+  uint16_t idx[kBatch];
+  uint32_t nk = 0;
+  for (uint16_t i = 0; i < k; ++i) {
+    if (i + 1 < k) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    rte_mbuf* m = pkts[i];
+    pc.rx_packets++;
+    pc.rx_bytes += rte_pktmbuf_pkt_len(m);
+    BatchPacket& b = batch_[i];
+    b.flow = nullptr;
+    b.d = inspect::Decoded{};
+    b.go = strip_fcs(in_port, m, out) && decode_frame(m, b.d, out) &&
+           zones_of(in_port, b.d, m, b.src_zone, b.dst_zone, out);
+    if (!b.go || b.d.is_fragment) continue;
+    b.tuple = tuple_of(b.d);
+    tuples[nk] = &b.tuple;
+    idx[nk++] = i;
+  }
+  flows_.lookup_bulk(tuples, nk, found, dirs);
+  for (uint32_t j = 0; j < nk; ++j) {
+    batch_[idx[j]].flow = found[j];
+    batch_[idx[j]].dir = dirs[j];
+  }
 }
 
 void Pipeline::drop_pkt(rte_mbuf* m, DropReason r, BurstOutput& out) noexcept {
@@ -201,15 +234,15 @@ void Pipeline::readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns)
   }
   bind_engine(f, engine_);
   f.policy = snap_;
-  f.adm = a;
-  f.tally = policy::CategoryTally{};  // category ids of the old policy mean nothing here
+  f.cold->adm = a;
+  f.cold->tally = policy::CategoryTally{};  // category ids of the old policy mean nothing here
   apply_verdict(f, a.verdict, now_ns);
 }
 
-void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
+void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, BatchPacket& b, int64_t now_ns,
                            BurstOutput& out) noexcept {
   cur_flow_ = nullptr;
-  process_packet(in_port, m, now_ns, out);
+  if (b.go) process_packet(in_port, m, b, now_ns, out);
   if (cur_flow_ != nullptr) finish_if_closed(*cur_flow_, now_ns);
 }
 
@@ -285,16 +318,13 @@ bool Pipeline::zones_of(uint16_t in_port, const inspect::Decoded& d, rte_mbuf* m
   return false;
 }
 
-// 3. Flow lookup / create. nullptr when the packet was dropped (no policy, table full).
+// 3. Flow lookup / create. nullptr when the packet was dropped (no policy, table full). `known`:
+// the flow the batch's bulk lookup found (nullptr: not looked up, or not there then).
 Flow* Pipeline::flow_of(const inspect::Decoded& d, uint16_t src_zone, uint16_t dst_zone,
-                        rte_mbuf* m, int64_t now_ns, Direction& dir, BurstOutput& out) noexcept {
-  FlowTuple t;
-  t.src = d.src;
-  t.dst = d.dst;
-  t.sport = d.sport;
-  t.dport = d.dport;
-  t.proto = d.proto;
-  t.vlan = d.vlan_outer;
+                        rte_mbuf* m, int64_t now_ns, Direction& dir, BurstOutput& out,
+                        Flow* known) noexcept {
+  if (known != nullptr) return known;  // `dir` was set by the bulk lookup
+  const FlowTuple t = tuple_of(d);
   dir = Direction::kForward;
   Flow* f = flows_.lookup(t, dir);
   if (f != nullptr) return f;
@@ -328,14 +358,12 @@ void Pipeline::note_packet(Flow& f, Direction dir, const inspect::Decoded& d, rt
   // Evidence: the first packets of every flow that is new, crosses the border or is blocked are
   // copied to the audit writer, which keeps them only for blocked flows. The copy is made before
   // the verdict so that a flow blocked by this very packet has it in its capture.
-  if (sink_ != nullptr && settings_.evidence_packets > 0 &&
-      f.evidence_packets < settings_.evidence_packets &&
-      (f.verdict == FlowVerdict::kPending || f.adm.border || f.verdict == FlowVerdict::kBlock)) {
+  if (wants_evidence(f)) {
     ++f.evidence_packets;
     if (!sink_->evidence(f.id, rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
                          now_ns)) {
       f.evidence_lost = true;  // a first packet's loss counts once admission says "border"
-      if (f.adm.border) f.flags |= pflag::kEvidenceUnavailable;
+      if (f.cold->adm.border) f.flags |= pflag::kEvidenceUnavailable;
     }
   }
 }
@@ -357,12 +385,12 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
   }
   if (f.policy != nullptr) {
     // Payload back on a one-way link.
-    if (dir == Direction::kReverse && d.payload_len > 0 && !f.adm.reverse_payload_allowed)
+    if (dir == Direction::kReverse && d.payload_len > 0 && !f.cold->adm.reverse_payload_allowed)
       f.flags |= pflag::kReversePayload;
     // Expiry is judged at this packet's time: decide() again whenever a validity window of the
     // flow's counterparty or bases may have opened or closed since the last decision (the
     // result is the same as deciding on every packet, at a fraction of the cost).
-    if ((f.adm.border && now_ns >= f.recheck_ns) || (f.flags & pflag::kReversePayload))
+    if ((f.cold->adm.border && now_ns >= f.recheck_ns) || (f.flags & pflag::kReversePayload))
       reevaluate(f, now_ns);
     if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
     // Held, or judged together with the segments the reorderer released.
@@ -373,21 +401,23 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
   forward_pkt(f, dir, m, out, d.payload_len > 0);
 }
 
-void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns,
+void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, BatchPacket& b, int64_t now_ns,
                               BurstOutput& out) noexcept {
-  inspect::Decoded d;
-  if (!strip_fcs(in_port, m, out)) return;
-  if (!decode_frame(m, d, out)) return;
-  uint16_t src_zone, dst_zone;
-  if (!zones_of(in_port, d, m, src_zone, dst_zone, out)) return;
+  inspect::Decoded& d = b.d;
   // Fragments are reassembled first (fragments.cpp); the datagram then goes on as one packet.
   cur_reassembled_ = cur_frag_evasion_ = false;
   if (d.is_fragment && !reassemble(m, d, now_ns, out)) return;
-  Direction dir;
-  Flow* f = flow_of(d, src_zone, dst_zone, m, now_ns, dir, out);
+  Direction dir = b.dir;
+  Flow* f = flow_of(d, b.src_zone, b.dst_zone, m, now_ns, dir, out, b.flow);
   if (f == nullptr) return;
   cur_flow_ = f;
   if (cur_frag_evasion_) return fragment_evasion(*f, dir, d, m, now_ns, out);
+  // Evidence backpressure: a packet whose copy cannot be made now (the audit writer is behind)
+  // waits for the sender to send it again, untouched by the flow; it neither crosses uncopied
+  // nor fails the flow (which a lost copy does, evidence_unavailable). Counted as
+  // record_hold_full: the audit path had no room for it.
+  if (wants_evidence(*f) && f->verdict != FlowVerdict::kBlock && !sink_->evidence_room())
+    return drop_pkt(m, DropReason::kRecordHoldFull, out);
   if (d.proto == inspect::kProtoTcp && !normalise_tcp(*f, dir, d, m, out)) return;
   note_packet(*f, dir, d, m, now_ns);
   // 4. A policy reload since this flow was admitted: the newest policy may refuse it.

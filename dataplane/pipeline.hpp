@@ -151,18 +151,43 @@ class Pipeline {
            WorkerCounters& counters, FlowEventSink* sink);
 
   // The packet path (pipeline.cpp): decode, zones, flow, verdict, forward or drop.
-  void process_one(uint16_t in_port, rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept;
-  void process_packet(uint16_t in_port, rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept;
+  // A burst is handled in batches of kBatch: decode_batch() runs steps 1-2 of every packet and
+  // looks their flows up in bulk; process_one() then takes each packet on from step 3.
+  static constexpr uint16_t kBatch = FlowTable::kBulkMax;
+  struct BatchPacket {
+    inspect::Decoded d;
+    FlowTuple tuple;
+    Flow* flow = nullptr;  // found by the bulk lookup
+    Direction dir = Direction::kForward;
+    uint16_t src_zone = 0, dst_zone = 0;
+    bool go = false;  // false: handled (dropped or passed) in steps 1-2
+  };
+  BatchPacket batch_[kBatch];
+  static FlowTuple tuple_of(const inspect::Decoded& d) noexcept {
+    return FlowTuple{d.src, d.dst, d.sport, d.dport, d.proto, d.vlan_outer};
+  }
+  void decode_batch(uint16_t in_port, rte_mbuf* const* pkts, uint16_t k, BurstOutput& out) noexcept;
+  void process_one(uint16_t in_port, rte_mbuf* m, BatchPacket& b, int64_t now_ns,
+                   BurstOutput& out) noexcept;
+  void process_packet(uint16_t in_port, rte_mbuf* m, BatchPacket& b, int64_t now_ns,
+                      BurstOutput& out) noexcept;
   bool decode_frame(rte_mbuf* m, inspect::Decoded& d, BurstOutput& out) noexcept;
   bool zones_of(uint16_t in_port, const inspect::Decoded& d, rte_mbuf* m, uint16_t& src_zone,
                 uint16_t& dst_zone, BurstOutput& out) noexcept;
   Flow* flow_of(const inspect::Decoded& d, uint16_t src_zone, uint16_t dst_zone, rte_mbuf* m,
-                int64_t now_ns, Direction& dir, BurstOutput& out) noexcept;
+                int64_t now_ns, Direction& dir, BurstOutput& out, Flow* known) noexcept;
   void note_packet(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m,
                    int64_t now_ns) noexcept;
   void judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
                     BurstOutput& out) noexcept;
   void drop_pkt(rte_mbuf* m, DropReason r, BurstOutput& out) noexcept;
+  // Evidence: the first packets of every flow that is new, crosses the border or is blocked.
+  bool wants_evidence(const Flow& f) const noexcept {
+    return sink_ != nullptr && settings_.evidence_packets > 0 &&
+           f.evidence_packets < settings_.evidence_packets &&
+           (f.verdict == FlowVerdict::kPending || f.cold->adm.border ||
+            f.verdict == FlowVerdict::kBlock);
+  }
   void forward_pkt(rte_mbuf* m, BurstOutput& out) noexcept {
     if (Reassembler::owns(m)) return forward_fragments(m, out);  // one flag test otherwise
     ++counters_.forwarded;
@@ -176,7 +201,7 @@ class Pipeline {
     // waits in the flow (a few packets, name_wait.cpp; its flow_open record follows the name);
     // otherwise it is dropped once inspected, and crosses with the sender's retransmission
     // (kDuplicate) once decided.
-    if (f.adm.sni_pending && payload) {
+    if (f.cold->adm.sni_pending && payload) {
       if (hold_ != nullptr && wait_for_name(f, dir, m)) return;
       ++f.dropped_packets;
       return drop_pkt(m, DropReason::kServerNamePending, out);

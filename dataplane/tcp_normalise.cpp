@@ -139,8 +139,8 @@ bool Pipeline::normalise_tcp(Flow& f, Direction dir, inspect::Decoded& d, rte_mb
       // Before admission nothing says whether the direction is inspected: assume it is.
       const bool inspected =
           f.verdict == FlowVerdict::kPending ||
-          (dir == Direction::kForward ? f.adm.inspect_forward || f.adm.sni_pending
-                                      : f.adm.inspect_reverse);
+          (dir == Direction::kForward ? f.cold->adm.inspect_forward || f.cold->adm.sni_pending
+                                      : f.cold->adm.inspect_reverse);
       if (inspected) f.flags |= pflag::kUrgentData;
     }
   }

@@ -22,7 +22,8 @@ void TlsPlainScan::bind(Flow& f, InspectCtx& ctx, TlsCtx& t, inspect::Scratch& s
 void TlsPlainScan::on_plaintext(inspect::tls::Direction d, std::span<const uint8_t> data) noexcept {
   if (flow_ == nullptr || data.empty()) return;
   const unsigned di = d == inspect::tls::Direction::kClientToServer ? 0 : 1;
-  const bool content = di == 0 ? flow_->adm.inspect_forward : flow_->adm.inspect_reverse;
+  const bool content =
+      di == 0 ? flow_->cold->adm.inspect_forward : flow_->cold->adm.inspect_reverse;
   if (!content) return;
   counters_.tls_plaintext_bytes += data.size();
   if (is_export(di) && t_->outcome == TlsOutcome::kNone) {

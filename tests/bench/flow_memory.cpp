@@ -5,7 +5,7 @@
 // Idle flow: FlowTable slots + rte_hash entries (DPDK heap). Inspected flow: a Pipeline's
 // inspection state (InspectPool contexts, scanner streams; malloc heap and DPDK heap).
 // Prints one JSON line: bytes_per_idle_flow, bytes_per_inspected_flow, sizeof_flow,
-// sizeof_inspect_ctx.
+// sizeof_flow_cold, sizeof_inspect_ctx.
 #include <malloc.h>
 #include <rte_malloc.h>
 
@@ -78,8 +78,9 @@ int main(int argc, char** argv) {
                            (kManyInspected - kFewInspected);
   std::printf(
       "{\"bytes_per_idle_flow\":%.0f,\"bytes_per_inspected_flow\":%.0f,\"sizeof_flow\":%zu,"
-      "\"sizeof_inspect_ctx\":%zu}\n",
-      idle, inspected, sizeof(dataplane::Flow), sizeof(dataplane::InspectCtx));
+      "\"sizeof_flow_cold\":%zu,\"sizeof_inspect_ctx\":%zu}\n",
+      idle, inspected, sizeof(dataplane::Flow), sizeof(dataplane::FlowCold),
+      sizeof(dataplane::InspectCtx));
   dataplane::eal_cleanup();
   return 0;
 }

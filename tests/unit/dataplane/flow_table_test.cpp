@@ -90,6 +90,56 @@ TEST(FlowTable, BothDirectionsMapToOneFlowWithDirection) {
   EXPECT_EQ(ft->stats().active, 2u);
 }
 
+TEST(FlowTable, BulkLookupFindsFlowsWithDirectionsAndMisses) {
+  auto ft = make_table(64);
+  FlowTuple a = tcp4(0x0a010001, 40000, 0xcb00710a, 443);
+  FlowTuple b = tcp4(0xcb00710a, 443, 0x0a010001, 40001);  // initiator is the "hi" endpoint
+  FlowTuple absent = tcp4(0x0a010002, 40000, 0xcb00710a, 443);
+  Flow* fa = ft->create_flow(a, tf::kSyn, 0);
+  Flow* fb = ft->create_flow(b, tf::kSyn, 0);
+  ASSERT_NE(fa, nullptr);
+  ASSERT_NE(fb, nullptr);
+  const FlowTuple ra = reversed(a), rb = reversed(b);
+  const FlowTuple* tuples[] = {&a, &absent, &ra, &b, &rb};
+  Flow* found[5];
+  Direction dirs[5];
+  ft->lookup_bulk(tuples, 5, found, dirs);
+  EXPECT_EQ(found[0], fa);
+  EXPECT_EQ(dirs[0], Direction::kForward);
+  EXPECT_EQ(found[1], nullptr);
+  EXPECT_EQ(found[2], fa);
+  EXPECT_EQ(dirs[2], Direction::kReverse);
+  EXPECT_EQ(found[3], fb);
+  EXPECT_EQ(dirs[3], Direction::kForward);
+  EXPECT_EQ(found[4], fb);
+  EXPECT_EQ(dirs[4], Direction::kReverse);
+  ft->lookup_bulk(tuples, 0, found, dirs);  // nothing to look up: no effect
+}
+
+// Cold state lives beside the slot, is reached from the hot entry and is reset on reuse.
+TEST(FlowTable, ColdStateIsPerSlotAndResetForANewFlow) {
+  auto ft = make_table(8);
+  FlowTuple a = tcp4(0x0a010001, 40000, 0xcb00710a, 443);
+  Flow* f = ft->create_flow(a, tf::kSyn, 5 * kSec);
+  ASSERT_NE(f, nullptr);
+  ASSERT_NE(f->cold, nullptr);
+  EXPECT_EQ(f->cold->first_seen_ns, 5 * kSec);
+  f->cold->open_ticket = 7;
+  f->cold->adm.border = true;
+  Flow* g = ft->create_flow(tcp4(0x0a010001, 40001, 0xcb00710a, 443), tf::kSyn, 6 * kSec);
+  ASSERT_NE(g, nullptr);
+  EXPECT_NE(g->cold, f->cold);
+  const uint32_t slot = f->slot;
+  ft->remove(f);
+  Flow* h = ft->create_flow(tcp4(0x0a010003, 1, 0xcb00710a, 443), tf::kSyn, 9 * kSec);
+  ASSERT_NE(h, nullptr);
+  if (h->slot == slot) {
+    EXPECT_EQ(h->cold->open_ticket, 0u);
+    EXPECT_FALSE(h->cold->adm.border);
+  }
+  EXPECT_EQ(h->cold->first_seen_ns, 9 * kSec);
+}
+
 TEST(FlowTable, PerDirectionCountersAndTcpStates) {
   auto ft = make_table(16);
   FlowTuple t = tcp4(1, 1000, 2, 80);

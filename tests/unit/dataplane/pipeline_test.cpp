@@ -636,6 +636,90 @@ TEST_F(PipelineTest, FirstPacketEvidenceLostIsEvidenceUnavailableForBorderFlows)
   build(&sink_);
 }
 
+// Evidence backpressure: while no evidence buffer is free (the audit writer is behind), a packet
+// that needs a copy is dropped before it touches its flow, instead of crossing uncopied or
+// failing the flow; once buffers are back, the sender's retransmission goes through normally.
+class FullEvidenceSink final : public FlowEventSink {
+ public:
+  audit::FlowOutcome* acquire() noexcept override { return &slot_; }
+  void commit(audit::FlowOutcome* ev) noexcept override { events.push_back(*ev); }
+  bool wants_evidence() const noexcept override { return true; }
+  bool evidence_room() const noexcept override { return room; }
+  bool evidence(uint64_t, const void*, uint32_t, int64_t) noexcept override {
+    ++copies;
+    return room;
+  }
+  bool room = false;
+  int copies = 0;
+  std::vector<audit::FlowOutcome> events;
+
+ private:
+  audit::FlowOutcome slot_;
+};
+
+TEST_F(PipelineTest, EvidenceBackpressureSlowsTheFlowWithoutFailingIt) {
+  FullEvidenceSink sink;
+  pipeline_->expire_all(now_);
+  settings_.evidence_packets = 4;
+  build(&sink);
+  const auto hold_full = static_cast<unsigned>(DropReason::kRecordHoldFull);
+  Upload u;
+  int dropped = 0;
+  EXPECT_TRUE(send(u.syn(), &dropped).empty());
+  EXPECT_EQ(dropped, 1);
+  EXPECT_EQ(counters_.drops[hold_full], 1u);
+  EXPECT_EQ(sink.copies, 0) << "no copy attempted, so none lost";
+  EXPECT_TRUE(sink.events.empty()) << "the flow is neither blocked nor recorded";
+  sink.room = true;
+  EXPECT_EQ(send(u.syn()).size(), 1u);  // the retransmitted SYN
+  EXPECT_EQ(send(u.synack()).size(), 1u);
+  EXPECT_EQ(send(u.ack()).size(), 1u);
+  EXPECT_EQ(sink.copies, 3);
+  pipeline_->expire_all(now_);
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_EQ(sink.events[0].verdict, audit::OutcomeVerdict::kAllow);
+  EXPECT_EQ(sink.events[0].flags & policy::flag::kEvidenceUnavailable, 0u);
+  EXPECT_EQ(sink.events[0].dir[0].packets, 2u);  // the dropped SYN never entered the flow
+  EXPECT_EQ(counters_.drops[hold_full], 1u);
+  pipeline_->expire_all(now_);
+  pipeline_.reset();
+  settings_.evidence_packets = 0;
+  build(&sink_);
+}
+
+// A burst is decoded and looked up in bulk before any of it is judged: a packet whose flow an
+// earlier packet of the same burst created finds that flow (a bulk miss is looked up again).
+TEST_F(PipelineTest, OneBurstCreatesAFlowAndItsLaterPacketsFindIt) {
+  Upload u, v;
+  v.cport = 40007;
+  const std::vector<std::vector<uint8_t>> frames = {u.syn(),    v.syn(), u.synack(),
+                                                    v.synack(), u.ack(), v.ack()};
+  rte_mbuf* ms[6];
+  for (size_t i = 0; i < frames.size(); ++i) {
+    ms[i] = rte_pktmbuf_alloc(pool_);
+    ASSERT_NE(ms[i], nullptr);
+    std::memcpy(rte_pktmbuf_mtod(ms[i], uint8_t*), frames[i].data(), frames[i].size());
+    ms[i]->data_len = static_cast<uint16_t>(frames[i].size());
+    ms[i]->pkt_len = static_cast<uint32_t>(frames[i].size());
+  }
+  const uint64_t created = counters_.flows_created.load();
+  out_.clear();
+  now_ += 1'000'000;
+  pipeline_->process(kReplayPort, ms, 6, now_, out_);
+  EXPECT_EQ(out_.n_fwd, 6u);
+  EXPECT_EQ(out_.n_drop, 0u);
+  for (uint32_t i = 0; i < out_.n_fwd; ++i) rte_pktmbuf_free(out_.fwd[i]);
+  for (uint32_t i = 0; i < out_.n_drop; ++i) rte_pktmbuf_free(out_.drop[i]);
+  EXPECT_EQ(counters_.flows_created.load() - created, 2u);
+  pipeline_->expire_all(now_);
+  ASSERT_EQ(sink_.events.size(), 2u);
+  for (const auto& ev : sink_.events) {
+    EXPECT_EQ(ev.dir[0].packets, 2u);
+    EXPECT_EQ(ev.dir[1].packets, 1u);
+    EXPECT_EQ(ev.verdict, audit::OutcomeVerdict::kAllow);
+  }
+}
+
 TEST_F(PipelineTest, AuditUnavailableBlocksNewBorderFlows) {
   AuditChannelConfig cfg;
   cfg.ring_size = 256;
