@@ -150,7 +150,8 @@ CheckResult check_config(const CheckOptions& opt) {
     if (loaded) {
       r.machine_checked = true;
       for (auto fn : {check::eal_args, check::cores, check::memory, check::devices,
-                      check::audit_files, check::tls_socket, check::metrics})
+                      check::audit_files, check::tls_socket, check::metrics,
+                      check::accounting_store})
         fn(c);
     }
   }
