@@ -113,8 +113,8 @@ void print_text(const std::vector<Row>& rows, bool with_policy) {
         };
         need = std::string(rank(n) >= rank(s) ? n : s);
       }
-      std::printf("  %10s %10s  %s", limit_text(r.limit[0]).c_str(),
-                  limit_text(r.limit[1]).c_str(), need.c_str());
+      std::printf("  %10s %10s  %s", limit_text(r.limit[0]).c_str(), limit_text(r.limit[1]).c_str(),
+                  need.c_str());
     }
     std::printf("\n");
   }

@@ -349,8 +349,8 @@ class Loader {
     std::string mode = "block";
     get_string(t, "site_unavailable", mode, false, t);
     if (mode != "block" && mode != "count_locally")
-      error_at(*t.get("site_unavailable"), "unknown site_unavailable \"" + mode +
-                                               "\" (expected: block, count_locally)");
+      error_at(*t.get("site_unavailable"),
+               "unknown site_unavailable \"" + mode + "\" (expected: block, count_locally)");
     ac.count_locally = mode == "count_locally";
   }
 

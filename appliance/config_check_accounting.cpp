@@ -12,12 +12,14 @@ namespace dc::appliance::check {
 void accounting_store(Context& c) {
   namespace fs = std::filesystem;
   const auto& a = c.cfg.accounting;
+  // Without an [accounting] table the defaults beside the audit log apply; [audit] dir's own
+  // check covers that directory's parent.
+  if (a.line == 0) return;
   if (!a.redis.empty()) {
     if (auto addr = audit::parse_redis_address(a.redis); !addr)
       c.error("accounting.redis", addr.error().message, "write host:port, e.g. 10.0.0.5:6379");
   }
   if (a.state_dir.empty()) {
-    if (a.line == 0) return;  // no [accounting] table and no [audit]: nothing to check
     c.warning("accounting", "no [accounting] state_dir and no [audit] dir: counts stay in memory",
               "set [accounting] state_dir (e.g. /var/lib/datacustoms/accounting)");
     return;

@@ -31,9 +31,7 @@ Error lmdb_error(const std::string& where, int rc) {
                     "lmdb " + where + ": " + mdb_strerror(rc));
 }
 
-MDB_val val(std::string_view s) {
-  return MDB_val{s.size(), const_cast<char*>(s.data())};
-}
+MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 
 std::string member_key(std::string_view scope, const PersonDigest& who) {
   std::string k(scope);
@@ -122,43 +120,49 @@ class LmdbStore final : public PersonStore {
   }
 
   Result<uint64_t> count(std::string_view scope) override {
-    return read([&](MDB_txn* t) -> Result<uint64_t> {
-      MDB_val k = val(scope), v;
-      int rc = mdb_get(t, counts_, &k, &v);
-      if (rc == MDB_NOTFOUND) return uint64_t{0};
-      if (rc != 0) return lmdb_error("count", rc);
-      return read_count(v);
-    }, uint64_t{0});
+    return read(
+        [&](MDB_txn* t) -> Result<uint64_t> {
+          MDB_val k = val(scope), v;
+          int rc = mdb_get(t, counts_, &k, &v);
+          if (rc == MDB_NOTFOUND) return uint64_t{0};
+          if (rc != 0) return lmdb_error("count", rc);
+          return read_count(v);
+        },
+        uint64_t{0});
   }
 
   Result<std::vector<std::pair<std::string, uint64_t>>> scopes(std::string_view prefix) override {
     using Out = std::vector<std::pair<std::string, uint64_t>>;
-    return read([&](MDB_txn* t) -> Result<Out> {
-      MDB_cursor* c = nullptr;
-      int rc = mdb_cursor_open(t, counts_, &c);
-      if (rc != 0) return lmdb_error("scopes", rc);
-      Out out;
-      MDB_val k = val(prefix), v;
-      for (rc = mdb_cursor_get(c, &k, &v, prefix.empty() ? MDB_FIRST : MDB_SET_RANGE); rc == 0;
-           rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-        std::string_view key(static_cast<const char*>(k.mv_data), k.mv_size);
-        if (!key.starts_with(prefix)) break;  // LMDB's default order is bytewise: sorted
-        out.emplace_back(std::string(key), read_count(v));
-      }
-      mdb_cursor_close(c);
-      if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error("scopes", rc);
-      return out;
-    }, Out{});
+    return read(
+        [&](MDB_txn* t) -> Result<Out> {
+          MDB_cursor* c = nullptr;
+          int rc = mdb_cursor_open(t, counts_, &c);
+          if (rc != 0) return lmdb_error("scopes", rc);
+          Out out;
+          MDB_val k = val(prefix), v;
+          for (rc = mdb_cursor_get(c, &k, &v, prefix.empty() ? MDB_FIRST : MDB_SET_RANGE); rc == 0;
+               rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            std::string_view key(static_cast<const char*>(k.mv_data), k.mv_size);
+            if (!key.starts_with(prefix)) break;  // LMDB's default order is bytewise: sorted
+            out.emplace_back(std::string(key), read_count(v));
+          }
+          mdb_cursor_close(c);
+          if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error("scopes", rc);
+          return out;
+        },
+        Out{});
   }
 
   Result<bool> contains(std::string_view scope, const PersonDigest& who) override {
-    return read([&](MDB_txn* t) -> Result<bool> {
-      std::string key = member_key(scope, who);
-      MDB_val k = val(key), v;
-      int rc = mdb_get(t, members_, &k, &v);
-      if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error("contains", rc);
-      return rc == 0;
-    }, false);
+    return read(
+        [&](MDB_txn* t) -> Result<bool> {
+          std::string key = member_key(scope, who);
+          MDB_val k = val(key), v;
+          int rc = mdb_get(t, members_, &k, &v);
+          if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error("contains", rc);
+          return rc == 0;
+        },
+        false);
   }
 
   Result<void> flush() override {

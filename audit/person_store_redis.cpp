@@ -170,8 +170,8 @@ class RedisStore final : public PersonStore {
 
   Result<void> connect() {
     if (ctx_) return {};
-    Context c(redisConnectWithTimeout(opt_.host.c_str(), opt_.port,
-                                      to_timeval(opt_.connect_timeout)));
+    Context c(
+        redisConnectWithTimeout(opt_.host.c_str(), opt_.port, to_timeval(opt_.connect_timeout)));
     if (!c) return make_error(ErrorCode::kUnavailable, name_ + ": out of memory");
     if (c->err)
       return make_error(ErrorCode::kUnavailable, name_ + ": cannot connect: " + c->errstr);
@@ -192,8 +192,8 @@ class RedisStore final : public PersonStore {
     }
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (auto c = connect(); !c) return c.error();
-      void* raw = redisCommandArgv(ctx_.get(), static_cast<int>(argv.size()), argv.data(),
-                                   lens.data());
+      void* raw =
+          redisCommandArgv(ctx_.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
       if (raw == nullptr) {
         std::string why = ctx_->errstr;
         ctx_.reset();

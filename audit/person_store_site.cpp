@@ -78,8 +78,8 @@ class SiteStore final : public PersonStore {
     if (opt_.mode != SiteMode::kCountLocally) return {};
     queue_fd_ = ::open(opt_.queue_file.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (queue_fd_ < 0)
-      return make_error(ErrorCode::kIo, "reconciliation queue " + opt_.queue_file + ": " +
-                                            std::strerror(errno));
+      return make_error(ErrorCode::kIo,
+                        "reconciliation queue " + opt_.queue_file + ": " + std::strerror(errno));
     auto lines = read_queue();
     if (!lines) return lines.error();
     status_.queued = *lines;
@@ -150,8 +150,8 @@ class SiteStore final : public PersonStore {
     if (auto r = local_->flush(); !r) return r;
     if (queue_fd_ >= 0 && queue_dirty_) {
       if (::fdatasync(queue_fd_) != 0)
-        return make_error(ErrorCode::kIo, "reconciliation queue: fsync: " +
-                                              std::string(std::strerror(errno)));
+        return make_error(ErrorCode::kIo,
+                          "reconciliation queue: fsync: " + std::string(std::strerror(errno)));
       queue_dirty_ = false;
     }
     if (status_.degraded) try_reconcile();
@@ -225,8 +225,8 @@ class SiteStore final : public PersonStore {
     for (const auto& s : scopes) line += "\t" + s.scope;
     line += "\n";
     if (::write(queue_fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-      return make_error(ErrorCode::kIo, "reconciliation queue: write: " +
-                                            std::string(std::strerror(errno)));
+      return make_error(ErrorCode::kIo,
+                        "reconciliation queue: write: " + std::string(std::strerror(errno)));
     queue_dirty_ = true;
     ++status_.queued;
     return {};

@@ -1,13 +1,14 @@
 // The PersonStore contract, run against every store (memory, LMDB, a real redis-server on
 // loopback), then what only some stores have: LMDB persistence and crash recovery, Redis going
 // down, and the site store's block / count_locally modes with reconciliation.
+#include "audit/person_store.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 
-#include "audit/person_store.hpp"
 #include "audit/person_store_backends.hpp"
 #include "tests/unit/audit/audit_fixture.hpp"
 #include "tests/unit/audit/redis_server.hpp"
@@ -194,7 +195,8 @@ TEST(LmdbStore, MapFullGrowsTheMapAndKeepsTheBatch) {
   }
   ASSERT_TRUE((*s)->flush());
   EXPECT_EQ(*(*s)->count("2026/e=a/b=x/n"), 20000u);
-  auto full = make_lmdb_store(tmp.str() + "/full", {.map_size = 64 << 10, .max_map_size = 64 << 10});
+  auto full =
+      make_lmdb_store(tmp.str() + "/full", {.map_size = 64 << 10, .max_map_size = 64 << 10});
   ASSERT_TRUE(full);
   Result<ClaimResult> last = ClaimResult{};
   for (uint32_t i = 0; i < 20000 && last; ++i) last = (*full)->claim(person(i), one("x"));
@@ -303,10 +305,10 @@ TEST(SiteStore, CountLocallyQueuesAndReconcilesIntoRedis) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_FALSE(r->refused);
   EXPECT_EQ(r->counts[0], 9u);
-  EXPECT_FALSE(a.store->claim(person(21), one(sc, 10))->refused);     // 10: at the cap
-  EXPECT_TRUE(a.store->claim(person(22), one(sc, 10))->refused);      // 11: refused
-  EXPECT_FALSE(a.store->claim(person(5), one(sc, 10))->refused);      // already counted by a
-  EXPECT_TRUE(a.store->claim(person(7), one(sc, 10))->refused);       // b's, unknown here
+  EXPECT_FALSE(a.store->claim(person(21), one(sc, 10))->refused);  // 10: at the cap
+  EXPECT_TRUE(a.store->claim(person(22), one(sc, 10))->refused);   // 11: refused
+  EXPECT_FALSE(a.store->claim(person(5), one(sc, 10))->refused);   // already counted by a
+  EXPECT_TRUE(a.store->claim(person(7), one(sc, 10))->refused);    // b's, unknown here
   ASSERT_TRUE(a.store->flush());
   const SiteStatus* st = site_status(*a.store);
   ASSERT_NE(st, nullptr);
