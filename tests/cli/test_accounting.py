@@ -156,6 +156,35 @@ class AccountingShow(unittest.TestCase):
         self.assertEqual(len(json.loads(out)["rows"]), 6)
 
 
+def mdb_text(data):
+    """A key or value in mdb_load -T form: printable bytes as they are, others as \\xx."""
+    return "".join(chr(b) if 32 <= b < 127 and b != 92 else "\\%02x" % b for b in data)
+
+
+class AccountingShowLmdb(unittest.TestCase):
+    def test_state_dir_is_read_without_writing(self):
+        d = tempfile.mkdtemp(prefix="dc-accounting-lmdb-")
+        try:
+            counts = {"2026/e=acme/n": 120, "2026/e=acme/b=SCC-2025-0042/s": 4}
+            # The store's layout (audit/person_store_lmdb.cpp): counts = scope -> uint64 (host
+            # order, little-endian here), members = scope NUL digest -> empty.
+            for db, rows in (("counts", [(k.encode(), v.to_bytes(8, "little"))
+                                         for k, v in counts.items()]),
+                             ("members", [(b"2026/e=acme/n\0" + bytes(16), b"")])):
+                text = "".join("%s\n%s\n" % (mdb_text(k), mdb_text(v)) for k, v in rows)
+                subprocess.run(["mdb_load", "-T", "-s", db, d], input=text.encode(), check=True)
+            before = os.path.getmtime(os.path.join(d, "data.mdb"))
+            rc, out, err = run(["accounting", "show", "--state-dir", d, "--format", "json"])
+            self.assertEqual(rc, 0, err)
+            doc = json.loads(out)
+            self.assertEqual(doc["store"], "lmdb:" + d)
+            rows = {(r["row"], r["non_sensitive"], r["sensitive"]) for r in doc["rows"]}
+            self.assertEqual(rows, {("exporter", 120, 0), ("basis", 0, 4)})
+            self.assertEqual(os.path.getmtime(os.path.join(d, "data.mdb")), before)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 class AccountingConfig(unittest.TestCase):
     def test_config_check_reports_bad_accounting_keys(self):
         d = tempfile.mkdtemp(prefix="dc-accounting-cfg-")
