@@ -70,7 +70,12 @@ Result<std::vector<Row>> collect(audit::PersonStore& store, const ShowOptions& o
       std::fprintf(stderr, "datacustoms: skipped: %s\n", k.error().message.c_str());
       continue;
     }
-    Row r{k->exporter, k->counterparty, k->basis, k->declaration, k->year};
+    Row r;
+    r.exporter = k->exporter;
+    r.counterparty = k->counterparty;
+    r.basis = k->basis;
+    r.declaration = k->declaration;
+    r.year = k->year;
     Row& row = rows.try_emplace(r.key(), r).first->second;
     row.persons[k->sensitive] = count;
     if (snap) row.limit[k->sensitive] = audit::applicable_limit(*snap, *k);
