@@ -8,7 +8,7 @@ if [ "$arch" = amd64 ]; then hs=libhyperscan-dev; else hs=libvectorscan-dev; fi
 pkgs="build-essential cmake ninja-build pkg-config python3 \
   libdpdk-dev dpdk $hs libssl-dev libpcap-dev zlib1g-dev libbrotli-dev libtomlplusplus-dev nlohmann-json3-dev libcivetweb-dev \
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev clang-format-14 \
-  libhiredis-dev redis-server iproute2 ethtool procps curl \
+  libhiredis-dev liblmdb-dev lmdb-utils redis-server iproute2 ethtool procps curl \
   libnghttp2-dev nghttp2-server nghttp2-client openssl chromium libsystemd-dev dpdk-dev \
   libcrypt-dev debootstrap"
 missing=""

@@ -117,7 +117,7 @@ class Loader {
   void load(const toml::table& root, ApplianceConfig& c) {
     check_keys(root,
                {"eal", "memory", "flows", "inspect", "dataplane", "audit", "metrics", "tls",
-                "ports", "pairs"},
+                "accounting", "ports", "pairs"},
                "the top level");
     if (const auto* t = get_table(root, "eal")) load_eal(*t, c);
     auto& w = c.dataplane.worker_lcores;
@@ -141,6 +141,7 @@ class Loader {
     }
     if (const auto* t = get_table(root, "audit")) load_audit(*t, c.audit);
     if (const auto* t = get_table(root, "tls")) load_tls(*t, c.tls, c.dataplane.pipeline);
+    if (const auto* t = get_table(root, "accounting")) load_accounting(*t, c.accounting);
     if (const auto* t = get_table(root, "dataplane")) load_dataplane(*t, c);
     load_ports(root, c);
     load_pairs(root, c);
@@ -335,6 +336,23 @@ class Loader {
     }
     get_uint(t, "key_max_clients", tc.key_max_clients, 1, 1024);
     get_uint(t, "key_queue_size", tc.key_queue_size, 64, 1u << 20);
+  }
+
+  // [accounting]: the person stores (state_dir, redis, redis_timeout_ms, site_unavailable).
+  void load_accounting(const toml::table& t, AccountingConfig& ac) {
+    check_keys(t, {"state_dir", "redis", "redis_timeout_ms", "site_unavailable"}, "[accounting]");
+    ac.line = static_cast<int>(t.source().begin.line);
+    get_string(t, "state_dir", ac.state_dir, false, t);
+    get_string(t, "redis", ac.redis, false, t);
+    if (!ac.redis.empty() && !valid_host_port(ac.redis))
+      error_at(*t.get("redis"), "'redis' = \"" + ac.redis + "\" is not host:port");
+    get_uint(t, "redis_timeout_ms", ac.redis_timeout_ms, 10, 10000);
+    std::string mode = "block";
+    get_string(t, "site_unavailable", mode, false, t);
+    if (mode != "block" && mode != "count_locally")
+      error_at(*t.get("site_unavailable"),
+               "unknown site_unavailable \"" + mode + "\" (expected: block, count_locally)");
+    ac.count_locally = mode == "count_locally";
   }
 
   // A user (or group) given by name or number; -1 (with the error reported) when unknown.
@@ -606,6 +624,13 @@ Result<ApplianceConfig> load_appliance_config(const std::string& path,
   rel(c.audit.witness.file);
   rel(c.tls.key_socket);
   rel(c.metrics_auth_file);
+  if (c.accounting.state_dir.empty() && !c.audit.dir.empty()) {
+    std::string d = c.audit.dir;  // "accounting" beside the audit log's directory
+    while (d.size() > 1 && d.back() == '/') d.pop_back();
+    c.accounting.state_dir =
+        (std::filesystem::path(d).lexically_normal().parent_path() / "accounting").string();
+  }
+  rel(c.accounting.state_dir);
   if (partial != nullptr) {
     *partial = c;
     if (partial_loaded != nullptr) *partial_loaded = true;

@@ -86,6 +86,18 @@ struct TlsConfig {
   int line = 0;
 };
 
+// [accounting]: where the distinct-person counts of customs accounting live (issue 15;
+// audit/person_store_backends.hpp, docs/accounting.md "Stores and their cost", docs/scale-out.md).
+struct AccountingConfig {
+  // The LMDB store's directory. Default: "accounting" beside the audit log's directory
+  // (/var/lib/datacustoms/accounting); empty when neither is known (then counts stay in memory).
+  std::string state_dir;
+  std::string redis;  // "host:port": the site's shared Redis; empty: this appliance alone
+  uint32_t redis_timeout_ms = 200;
+  bool count_locally = false;  // site_unavailable = "count_locally" (default "block")
+  int line = 0;
+};
+
 struct ApplianceConfig {
   std::string path;  // the file it came from
   std::string dir;   // its directory (for ${config_dir})
@@ -100,6 +112,7 @@ struct ApplianceConfig {
   std::string policy;  // path of the compliance policy (relative paths: to this file)
   AuditConfig audit;
   TlsConfig tls;
+  AccountingConfig accounting;
   // [metrics]
   std::string metrics_listen;     // "127.0.0.1:9464": Prometheus GET /metrics; empty: off
   std::string metrics_auth_file;  // htpasswd-style user:crypt-hash lines; empty: no auth

@@ -149,8 +149,9 @@ CheckResult check_config(const CheckOptions& opt) {
     // default in place, and checking that default against the machine would mislead.
     if (loaded) {
       r.machine_checked = true;
-      for (auto fn : {check::eal_args, check::cores, check::memory, check::devices,
-                      check::audit_files, check::tls_socket, check::metrics})
+      for (auto fn :
+           {check::eal_args, check::cores, check::memory, check::devices, check::audit_files,
+            check::tls_socket, check::metrics, check::accounting_store})
         fn(c);
     }
   }

@@ -45,6 +45,8 @@ void eal_args(Context& c);  // unknown options, --help, options the appliance se
 void cores(Context& c);     // main and worker lcores vs the CPUs this process may use
 void memory(Context& c);    // mbufs, flows and audit pools vs -m / hugepages
 void devices(Context& c);   // PCI addresses vs --no-pci and the machine; vdev files/interfaces
+// config_check_accounting.cpp
+void accounting_store(Context& c);  // [accounting] state_dir writable, redis address
 // config_check.cpp
 void port_zones(Context& c, const policy::Snapshot& snap);
 
