@@ -230,6 +230,8 @@ void put_policy_facts(const FlowOutcome& ev, const policy::Snapshot& s, const st
                       FlowRecord& r) {
   if (ev.adm.counterparty != kNoCounterparty && ev.adm.counterparty < s.counterparty_count())
     r.counterparty = s.counterparty(ev.adm.counterparty).id;
+  if (ev.adm.declaration != policy::kNoDeclaration && ev.adm.declaration < s.declaration_count())
+    r.declaration = s.declaration(ev.adm.declaration).id;
   const auto& v = ev.verdict_detail;
   for (uint8_t i = 0; i < v.reason_count; ++i) {
     nlohmann::ordered_json j = reason_json(s, v.reasons[i]);

@@ -114,6 +114,7 @@ struct FlowRecord {
   // Every legal basis of the counterparty, as judged for this flow (docs/audit-format.md):
   // [{id, kind, ref, outcome, category?}], outcome "covers", "valid", "expired", ...
   nlohmann::ordered_json bases_considered = nlohmann::ordered_json::array();
+  std::string declaration;  // the declaration the flow crossed under (its id); empty: none
   std::string verdict;  // "allow" | "block" | "alert"
   std::string action;   // "forward" | "drop" | "reset" | "alert"
   // Ordered reasons, most decisive first: {kind, action, category?, detector?, count?,
