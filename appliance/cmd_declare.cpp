@@ -160,8 +160,8 @@ int sign(const Opts& o) {
     std::fprintf(stderr, "datacustoms declare sign: %s\n", sig.error().message.c_str());
     return kUsage;
   }
-  const std::string out = with_signature(*text, decl.signature_line.line,
-                                         policy::encode_base64(*sig));
+  const std::string out =
+      with_signature(*text, decl.signature_line.line, policy::encode_base64(*sig));
   const std::string tmp = path + ".tmp";
   FILE* f = std::fopen(tmp.c_str(), "wb");
   bool ok = f != nullptr && std::fwrite(out.data(), 1, out.size(), f) == out.size();
@@ -171,9 +171,8 @@ int sign(const Opts& o) {
     ::unlink(tmp.c_str());
     return kUsage;
   }
-  std::printf("signed declaration '%s' (approved_by '%s') with key %s: %s\n",
-              decl.id.value.c_str(), decl.approved_by.value.c_str(), key->key_id().c_str(),
-              path.c_str());
+  std::printf("signed declaration '%s' (approved_by '%s') with key %s: %s\n", decl.id.value.c_str(),
+              decl.approved_by.value.c_str(), key->key_id().c_str(), path.c_str());
   return kOk;
 }
 
@@ -328,11 +327,11 @@ int remote(const Opts& o, bool submit) {
   const std::string id = r->value("id", "");
   if (!o.json) {
     FILE* out = ok ? stdout : stderr;
-    std::fprintf(out, "declaration '%s' %s %s%s\n", id.c_str(), submit ? "submit" : "revoke",
-                 ok ? "accepted" : "rejected",
-                 ok ? (" (policy generation " + std::to_string(r->value("generation", 0)) + ")")
-                          .c_str()
-                    : "");
+    std::fprintf(
+        out, "declaration '%s' %s %s%s\n", id.c_str(), submit ? "submit" : "revoke",
+        ok ? "accepted" : "rejected",
+        ok ? (" (policy generation " + std::to_string(r->value("generation", 0)) + ")").c_str()
+           : "");
     for (const auto& e : join_chunks(*r, "diagnostics", "diagnostic_parts"))
       std::fprintf(out, "%s\n", e.c_str());
   }

@@ -121,9 +121,9 @@ DeclareReply revoke_declaration(const std::string& policy_path, const std::strin
   r.id = id;
   policy::DeclarationContext ctx;
   if (!policy_context(policy_path, ctx, r)) return r;
-  auto w = policy::append_revocation(ctx.dir, id,
-                                     "revoked " + base::format_rfc3339(now_ns, ctx.tz_minutes) +
-                                         " via the control socket");
+  auto w = policy::append_revocation(
+      ctx.dir, id,
+      "revoked " + base::format_rfc3339(now_ns, ctx.tz_minutes) + " via the control socket");
   if (!w) {
     r.errors.push_back(w.error().message);
     return r;

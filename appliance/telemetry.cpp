@@ -198,8 +198,7 @@ int cmd_declare(const char* cmd, const char* params, rte_tel_data* d) {
   {
     auto& r = registry();
     std::lock_guard<std::mutex> lock(r.mu);
-    if (r.plane == nullptr || !r.control.reload || params == nullptr || *params == '\0')
-      return -1;
+    if (r.plane == nullptr || !r.control.reload || params == nullptr || *params == '\0') return -1;
     reload = r.control.reload;
     policy_path = r.control.policy_path;
   }

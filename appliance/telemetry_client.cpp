@@ -109,7 +109,8 @@ Result<nlohmann::json> TelemetryClient::query(const std::string& cmd, const std:
 
 // Diagnostics come in chunks (telemetry strings are short): `diagnostic_parts` says how many
 // chunks each has.
-std::vector<std::string> join_chunks(const nlohmann::json& r, const char* text_key, const char* parts_key) {
+std::vector<std::string> join_chunks(const nlohmann::json& r, const char* text_key,
+                                     const char* parts_key) {
   std::vector<std::string> out;
   if (!r.contains(text_key) || !r[text_key].is_array()) return out;
   const nlohmann::json& text = r[text_key];

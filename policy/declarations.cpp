@@ -141,8 +141,8 @@ DeclarationContext declaration_context(const PolicyDoc& doc, Diagnostics& policy
     if (auto key = load_public_key(a.public_key.value, base)) {
       k.raw_key = *key;
     } else if (a.public_key.pos.line != 0) {
-      policy_diags.error(a.public_key.pos, "approver '" + a.id.value +
-                                               "': public_key: " + key.error().message);
+      policy_diags.error(a.public_key.pos,
+                         "approver '" + a.id.value + "': public_key: " + key.error().message);
     }
     ctx.approvers.push_back(std::move(k));
   }
@@ -154,11 +154,12 @@ bool check_declaration(const DeclarationDoc& decl, const DeclarationContext& ctx
   if (ctx.check_exporters) known_ref(decl.exporter, "exporter", ctx.exporters, d);
   if (known_ref(decl.counterparty, "counterparty", ctx.counterparties, d) &&
       known_ref(decl.legal_basis, "legal basis", ctx.bases, d)) {
-    const auto& bases = ctx.counterparty_bases[index_of(ctx.counterparties, decl.counterparty.value)];
+    const auto& bases =
+        ctx.counterparty_bases[index_of(ctx.counterparties, decl.counterparty.value)];
     if (index_of(bases, decl.legal_basis.value) == bases.size())
       d.error(decl.legal_basis.pos, "legal basis '" + decl.legal_basis.value +
-                                        "' is not one of counterparty '" +
-                                        decl.counterparty.value + "''s legal_bases");
+                                        "' is not one of counterparty '" + decl.counterparty.value +
+                                        "''s legal_bases");
   } else if (decl.counterparty.pos.line == 0) {
     known_ref(decl.legal_basis, "legal basis", ctx.bases, d);
   }

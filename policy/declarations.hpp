@@ -22,14 +22,15 @@ struct DeclarationDoc {
   LStrs categories;
   Located<int64_t> max_persons{-1}, max_sensitive_persons{-1}, max_bytes{-1};
   LTime valid_from, valid_until;
-  std::string valid_from_text, valid_until_text;  // canonical: 2026-01-01 | 2026-01-01T08:00:00[+08:00]
-  Pos signature_line{};                            // where `signature = ...` is (0: none)
+  std::string valid_from_text,
+      valid_until_text;  // canonical: 2026-01-01 | 2026-01-01T08:00:00[+08:00]
+  Pos signature_line{};  // where `signature = ...` is (0: none)
 };
 
 // Parses one declaration file. Dates without an offset are in `tz_minutes` (the policy's
 // timezone). Problems go to `d` at their line and column of the declaration file.
-DeclarationDoc parse_declaration(std::string_view text, const std::string& path,
-                                 int32_t tz_minutes, Diagnostics& d);
+DeclarationDoc parse_declaration(std::string_view text, const std::string& path, int32_t tz_minutes,
+                                 Diagnostics& d);
 
 // The byte string an approver signs (UTF-8, one `key=value` line per field in this order):
 //   datacustoms-declaration-v1
@@ -52,7 +53,7 @@ struct DeclarationContext {
   int32_t tz_minutes = 0;
   std::vector<std::string> counterparties, bases, categories;
   std::vector<std::vector<std::string>> counterparty_bases;  // per counterparty, its bases
-  std::vector<std::string> exporters;  // validated when `check_exporters`
+  std::vector<std::string> exporters;                        // validated when `check_exporters`
   bool check_exporters = false;
   std::vector<ApproverKey> approvers;
 };

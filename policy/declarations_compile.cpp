@@ -37,8 +37,9 @@ void SnapshotBuilder::declarations() {
                   std::any_of(doc_.bases.begin(), doc_.bases.end(),
                               [](const auto& b) { return b.require_declaration.value; });
     if (needed)
-      d_.warning(Pos{}, "require_declaration is set but there is no [declarations] dir: those "
-                        "flows are blocked (declaration_missing)");
+      d_.warning(Pos{},
+                 "require_declaration is set but there is no [declarations] dir: those "
+                 "flows are blocked (declaration_missing)");
     return;
   }
   auto files = declaration_files(ctx.dir);

@@ -84,8 +84,8 @@ void read_bound(Fields& f, std::string_view key, LTime& out, std::string& text, 
 }  // namespace
 }  // namespace loader_detail
 
-DeclarationDoc parse_declaration(std::string_view text, const std::string& path,
-                                 int32_t tz_minutes, Diagnostics& d) {
+DeclarationDoc parse_declaration(std::string_view text, const std::string& path, int32_t tz_minutes,
+                                 Diagnostics& d) {
   using namespace loader_detail;
   DeclarationDoc decl;
   decl.path = path;

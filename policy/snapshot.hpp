@@ -402,8 +402,7 @@ class Snapshot {
   // `now`; whether the flow needs one; the reason a declaration rule gives (false: none).
   DeclarationId match_declaration(const Admission& a, BasisId basis, int64_t now) const noexcept;
   bool needs_declaration(CounterpartyId cp, BasisId basis) const noexcept;
-  bool declaration_reason(const Admission& a, BasisId basis, int64_t now,
-                          Reason& r) const noexcept;
+  bool declaration_reason(const Admission& a, BasisId basis, int64_t now, Reason& r) const noexcept;
   bool undeclared_category(const Admission& a, CategoryId cat, int64_t now,
                            Reason& r) const noexcept;
 

@@ -1,6 +1,8 @@
 // Declarations (docs/policy-reference.md "Declarations"): the canonical form, Ed25519 sign and
 // verify, every check error, and the decisions: missing, matching, expired, revoked, undeclared
 // category, bytes exceeded; byte counters across a reload.
+#include "policy/declarations.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,7 +11,6 @@
 
 #include "audit/crypto.hpp"
 #include "base/time.hpp"
-#include "policy/declarations.hpp"
 #include "policy/loader.hpp"
 #include "policy/policy.hpp"
 
@@ -130,12 +131,14 @@ dir = "declarations"
 [[approvers]]
 id = "li"
 name = "Li Na"
-public_key = ")" + keys().li_b64() +
+public_key = ")" +
+         keys().li_b64() +
          R"("
 [[approvers]]
 id = "wang"
 name = "Wang Wei"
-public_key = ")" + keys().dir +
+public_key = ")" +
+         keys().dir +
          R"(/wang.pub"
 )";
 }
@@ -240,8 +243,9 @@ TEST(DeclarationVerify, SignedByItsApproverIsClean) {
 
 TEST(DeclarationVerify, EveryError) {
   const std::string ok = signed_by(kDecl, keys().li);
-  EXPECT_EQ(errors(kDecl), "d.toml:1:1: error: unsigned: the declaration has no 'signature' "
-                           "(datacustoms declare sign)\n");
+  EXPECT_EQ(errors(kDecl),
+            "d.toml:1:1: error: unsigned: the declaration has no 'signature' "
+            "(datacustoms declare sign)\n");
   std::string bob = replace(kDecl, "approved_by = \"li\"", "approved_by = \"lii\"");
   EXPECT_EQ(errors(signed_by(bob, keys().li)),
             "d.toml:11:15: error: unknown approver 'lii' (did you mean 'li'?)\n");
@@ -373,9 +377,9 @@ TEST(DeclarationDecide, ExpiredCutsALiveFlowAndRefusesNewOnes) {
   EXPECT_EQ(verdict(*s, s->decide(a, {}, 0, later)), "block: declaration_missing whitelisted");
   EXPECT_EQ(verdict(*s, s->admit(query(*s, "203.0.113.10", later)).verdict),
             "block: declaration_missing whitelisted");
-  EXPECT_EQ(verdict(*s, s->admit(query(*s, "203.0.113.10", at("2025-12-31T00:00:00+08:00")))
-                            .verdict),
-            "block: declaration_missing whitelisted");  // pending: not yet in force
+  EXPECT_EQ(
+      verdict(*s, s->admit(query(*s, "203.0.113.10", at("2025-12-31T00:00:00+08:00"))).verdict),
+      "block: declaration_missing whitelisted");  // pending: not yet in force
 }
 
 TEST(DeclarationDecide, RevokedOrInvalidIsNeverInForce) {
@@ -385,8 +389,7 @@ TEST(DeclarationDecide, RevokedOrInvalidIsNeverInForce) {
             "block: declaration_missing whitelisted");
   // A reload with the revocation cuts a flow admitted before it: the dataplane admits it again.
   auto before = compile(one(signed_by(kDecl, keys().li)));
-  EXPECT_EQ(before->admit(query(*before, "203.0.113.10", at(kNow))).verdict.action,
-            Action::kAllow);
+  EXPECT_EQ(before->admit(query(*before, "203.0.113.10", at(kNow))).verdict.action, Action::kAllow);
   auto tampered = replace(signed_by(kDecl, keys().li), "max_bytes = 100", "max_bytes = 999");
   auto bad = compile(one(tampered));
   EXPECT_EQ(bad->declaration(0).state, DeclarationState::kInvalid);
@@ -423,7 +426,8 @@ TEST(DeclarationDecide, BytesBeyondMaxBytesExceed) {
 }
 
 TEST(DeclarationDecide, DuplicateIdsLeaveOnlyTheFirst) {
-  auto s = compile({{"a.toml", signed_by(kDecl, keys().li)}, {"b.toml", signed_by(kDecl, keys().li)}});
+  auto s =
+      compile({{"a.toml", signed_by(kDecl, keys().li)}, {"b.toml", signed_by(kDecl, keys().li)}});
   ASSERT_EQ(s->declaration_count(), 2u);
   EXPECT_EQ(s->declaration(0).state, DeclarationState::kValid);
   EXPECT_EQ(s->declaration(1).state, DeclarationState::kInvalid);
