@@ -100,7 +100,7 @@ DeclareReply submit_declaration(const std::string& policy_path, const std::strin
     if (d.severity == policy::Severity::kError)
       r.errors.push_back(policy::Diagnostics::format(decl_path, d));
   if (!r.errors.empty()) return r;
-  const auto before = base::read_file(r.file, {.max_bytes = base::kMaxKeyBytes});
+  auto before = base::read_file(r.file, {.max_bytes = base::kMaxKeyBytes});
   if (auto w = write_atomically(r.file, *text); !w) {
     r.errors.push_back(w.error().message);
     return r;
