@@ -120,28 +120,6 @@ int print_status(const json& s) {
   return 0;
 }
 
-// Diagnostics come in chunks (telemetry strings are short): `diagnostic_parts` says how many
-// chunks each has.
-std::vector<std::string> join_chunks(const json& r, const char* text_key, const char* parts_key) {
-  std::vector<std::string> out;
-  if (!r.contains(text_key) || !r[text_key].is_array()) return out;
-  const json& text = r[text_key];
-  size_t at = 0;
-  if (parts_key != nullptr && r.contains(parts_key) && r[parts_key].is_array()) {
-    for (const auto& n : r[parts_key]) {
-      std::string line;
-      for (uint64_t k = 0; k < n.get<uint64_t>() && at < text.size(); ++k, ++at)
-        line += text[at].get<std::string>();
-      out.push_back(line);
-    }
-    return out;
-  }
-  std::string all;
-  for (const auto& t : text) all += t.get<std::string>();
-  if (!all.empty()) out.push_back(all);
-  return out;
-}
-
 int print_reload(const json& r) {
   auto diags = join_chunks(r, "diagnostics", "diagnostic_parts");
   auto error = join_chunks(r, "error", nullptr);

@@ -240,6 +240,7 @@ void ControlPlane::attach_telemetry() {
   view.started = started_;
   // A big policy may take a while to compile; `ctl reload` waits as long.
   view.reload = [this] { return reloads_.request(std::chrono::minutes(5)); };
+  view.policy_path = cfg_.policy;
   telemetry_attach_control(std::move(view));
 }
 

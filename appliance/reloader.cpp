@@ -15,7 +15,12 @@ Result<std::shared_ptr<const policy::Snapshot>> load_policy(const std::string& p
                                                             bool audit_trail,
                                                             std::vector<std::string>* diagnostics) {
   policy::Diagnostics pd(path);
-  auto loaded = policy::load_policy_file(path, pd);
+  // Declarations' byte totals are kept across every policy this process loads (by declaration
+  // id), so a reload does not give a declaration its max_bytes again.
+  static const auto usage = std::make_shared<policy::DeclarationUsage>();
+  policy::CompileOptions opts;
+  opts.declaration_usage = usage;
+  auto loaded = policy::load_policy_file(path, pd, nullptr, opts);
   std::istringstream lines(pd.format());
   for (std::string line; std::getline(lines, line);) {
     if (diagnostics != nullptr)

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "appliance/declare_control.hpp"
 #include "appliance/telemetry_state.hpp"
 #include "policy/prefix_table.hpp"
 
@@ -189,6 +190,34 @@ int cmd_reload(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+// `declare submit` / `declare revoke`: like cmd_reload, on the asking telemetry thread.
+int cmd_declare(const char* cmd, const char* params, rte_tel_data* d) {
+  std::shared_lock<std::shared_mutex> busy(registry().in_flight);
+  std::function<ReloadResult()> reload;
+  std::string policy_path;
+  {
+    auto& r = registry();
+    std::lock_guard<std::mutex> lock(r.mu);
+    if (r.plane == nullptr || !r.control.reload || params == nullptr || *params == '\0') return -1;
+    reload = r.control.reload;
+    policy_path = r.control.policy_path;
+  }
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const bool submit = std::strcmp(cmd, "/datacustoms/declare_submit") == 0;
+  DeclareReply res = submit ? submit_declaration(policy_path, params, now, reload)
+                            : revoke_declaration(policy_path, params, now, reload);
+  rte_tel_data_start_dict(d);
+  rte_tel_data_add_dict_string(d, "result", res.accepted ? "accepted" : "rejected");
+  rte_tel_data_add_dict_string(d, "id", res.id.substr(0, 120).c_str());
+  rte_tel_data_add_dict_string(d, "file", res.file.substr(0, 120).c_str());
+  rte_tel_data_add_dict_u64(d, "generation", res.reload.generation);
+  rte_tel_data_add_dict_string(d, "policy_sha256", res.reload.policy_sha256.c_str());
+  add_diagnostics(d, res.errors);
+  return 0;
+}
+
 // One flow as a flat dict container.
 rte_tel_data* flow_dict(const dataplane::FlowBrief& f, const telemetry_state::Registry& r) {
   rte_tel_data* c = rte_tel_data_alloc();
@@ -324,6 +353,10 @@ void register_commands() {
       {"/datacustoms/drops", cmd_drops, "Every named drop reason and its counter"},
       {"/datacustoms/verdicts", cmd_verdicts, "Verdicts, findings, held segments, resets, flows"},
       {"/datacustoms/keys", cmd_keys, "Key intake: keys received, rejected, dropped"},
+      {"/datacustoms/declare_submit", cmd_declare,
+       "Check, store and load a declaration. Parameter: its absolute path on this host"},
+      {"/datacustoms/declare_revoke", cmd_declare,
+       "Revoke a declaration (revoked.list) and reload. Parameter: its id"},
   };
   for (const auto& c : cmds) rte_telemetry_register_cmd(c.cmd, c.fn, c.help);
 }

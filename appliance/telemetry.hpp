@@ -11,6 +11,8 @@
 //   /datacustoms/drops     every named drop reason and its counter
 //   /datacustoms/verdicts  flows allowed/alerted/blocked, findings, held segments, resets, flows
 //   /datacustoms/keys      key intake ([tls] key_socket): keys received, rejected, dropped
+//   /datacustoms/declare_submit,PATH  checks and stores a declaration file, then reloads
+//   /datacustoms/declare_revoke,ID    revokes a declaration (revoked.list), then reloads
 // Callbacks run on DPDK's telemetry threads and read the workers' counters (relaxed atomic
 // loads, dataplane/counters.hpp); the control thread attaches the running dataplane and detaches
 // it before destroying it. Prometheus text (appliance/prometheus.cpp) reads the same registry.
@@ -44,6 +46,7 @@ struct ControlView {
   const dataplane::AuditChannel* audit = nullptr;  // null: no audit trail
   std::chrono::system_clock::time_point started{};
   std::function<ReloadResult()> reload;
+  std::string policy_path;  // `declare submit|revoke` check against it and use its directory
 };
 void telemetry_attach_control(ControlView view);
 // The build's version string (datacustoms_build_info, /datacustoms/status).

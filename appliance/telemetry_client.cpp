@@ -107,4 +107,27 @@ Result<nlohmann::json> TelemetryClient::query(const std::string& cmd, const std:
   return j[cmd];
 }
 
+// Diagnostics come in chunks (telemetry strings are short): `diagnostic_parts` says how many
+// chunks each has.
+std::vector<std::string> join_chunks(const nlohmann::json& r, const char* text_key,
+                                     const char* parts_key) {
+  std::vector<std::string> out;
+  if (!r.contains(text_key) || !r[text_key].is_array()) return out;
+  const nlohmann::json& text = r[text_key];
+  size_t at = 0;
+  if (parts_key != nullptr && r.contains(parts_key) && r[parts_key].is_array()) {
+    for (const auto& n : r[parts_key]) {
+      std::string line;
+      for (uint64_t k = 0; k < n.get<uint64_t>() && at < text.size(); ++k, ++at)
+        line += text[at].get<std::string>();
+      out.push_back(line);
+    }
+    return out;
+  }
+  std::string all;
+  for (const auto& t : text) all += t.get<std::string>();
+  if (!all.empty()) out.push_back(all);
+  return out;
+}
+
 }  // namespace dc::appliance

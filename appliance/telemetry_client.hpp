@@ -19,6 +19,11 @@ namespace dc::appliance {
 Result<std::string> find_telemetry_socket(const std::string& prefix,
                                           const std::string& runtime_dir);
 
+// Strings of a reply come in chunks (telemetry strings are short): `parts_key` (may be null: one
+// string) says how many chunks each of the `text_key` array has; they are joined back.
+std::vector<std::string> join_chunks(const nlohmann::json& r, const char* text_key,
+                                     const char* parts_key);
+
 class TelemetryClient {
  public:
   static Result<std::unique_ptr<TelemetryClient>> connect(const std::string& path,

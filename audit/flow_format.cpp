@@ -232,6 +232,8 @@ void put_policy_facts(const FlowOutcome& ev, const policy::Snapshot& s, const st
     r.counterparty = s.counterparty(ev.adm.counterparty).id;
   if (ev.adm.exporter != policy::kNoExporter && ev.adm.exporter < s.exporter_count())
     r.exporter = s.exporter(ev.adm.exporter).id;
+  if (ev.adm.declaration != policy::kNoDeclaration && ev.adm.declaration < s.declaration_count())
+    r.declaration = s.declaration(ev.adm.declaration).id;
   const auto& v = ev.verdict_detail;
   for (uint8_t i = 0; i < v.reason_count; ++i) {
     nlohmann::ordered_json j = reason_json(s, v.reasons[i]);

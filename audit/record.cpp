@@ -191,7 +191,7 @@ nlohmann::ordered_json flow_open_body(const FlowRecord& f) {
   nlohmann::ordered_json full = flow_record_body(f);
   nlohmann::ordered_json j;
   for (const char* k : {"time", "flow_id", "community_id", "src_ip", "src_port", "dest_ip",
-                        "dest_port", "proto", "zones", "counterparty", "exporter", "legal_basis",
+                        "dest_port", "proto", "zones", "counterparty", "exporter", "legal_basis", "declaration",
                         "sni", "http_host", "server_name_from", "policy_sha256"})
     j[k] = full[k];
   return j;
@@ -219,6 +219,8 @@ nlohmann::ordered_json flow_record_body(const FlowRecord& f) {
     if (!f.legal_basis_id.empty()) j["legal_basis"]["id"] = f.legal_basis_id;
   }
   j["bases_considered"] = f.bases_considered;
+  j["declaration"] = f.declaration.empty() ? nlohmann::ordered_json(nullptr)
+                                           : nlohmann::ordered_json(f.declaration);
   j["verdict"] = f.verdict;
   j["action"] = f.action;
   j["reasons"] = f.reasons;

@@ -115,8 +115,9 @@ struct FlowRecord {
   // Every legal basis of the counterparty, as judged for this flow (docs/audit-format.md):
   // [{id, kind, ref, outcome, category?}], outcome "covers", "valid", "expired", ...
   nlohmann::ordered_json bases_considered = nlohmann::ordered_json::array();
-  std::string verdict;  // "allow" | "block" | "alert"
-  std::string action;   // "forward" | "drop" | "reset" | "alert"
+  std::string declaration;  // the declaration the flow crossed under (its id); empty: none
+  std::string verdict;      // "allow" | "block" | "alert"
+  std::string action;       // "forward" | "drop" | "reset" | "alert"
   // Ordered reasons, most decisive first: {kind, action, category?, detector?, count?,
   // counterparty?, basis?} objects (docs/audit-format.md).
   nlohmann::ordered_json reasons = nlohmann::ordered_json::array();

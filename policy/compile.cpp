@@ -115,6 +115,7 @@ std::shared_ptr<const Snapshot> SnapshotBuilder::run() {
   bases();
   counterparties();
   links();
+  declarations();
   detector_db();
   // Returned even with errors so that [[test]] cases can still be checked by name; the caller
   // discards it.

@@ -15,6 +15,7 @@ void SnapshotBuilder::bases() {
     info.exemption = b.exemption.value;
     info.mechanism = Mechanism::kStandardContract;
     info.status = Status::kActive;
+    info.require_declaration = b.require_declaration.value;
     bool ok = new_id(b.id, "legal basis", basis_ids_);
     one_of(b.mechanism, kMechanismSpellings, info.mechanism, "mechanism");
     one_of(b.status, kStatusSpellings, info.status, "status");

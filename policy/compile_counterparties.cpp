@@ -102,6 +102,7 @@ void SnapshotBuilder::counterparty_terms(const CounterpartyDoc& c, CounterpartyI
     info.basis_mask |= *id < 64 ? 1ull << *id : 0;
     used_bases_.insert(*id);
   }
+  info.require_declaration = c.require_declaration.value;
   info.restricts_categories = c.has_allowed;
   info.allowed = resolve_categories(c.allowed_categories, "allowed_categories");
   info.denied = resolve_categories(c.denied_categories, "denied_categories");

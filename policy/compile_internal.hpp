@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/time.hpp"
+#include "policy/declarations.hpp"
 #include "policy/policy.hpp"
 #include "policy/spelling.hpp"
 
@@ -104,6 +105,11 @@ class SnapshotBuilder {
   void endpoint(const EndpointDoc& e, CounterpartyId cid, std::vector<RangeTable::Entry>& entries);
   void check_foreign(const LStr& p, const Prefix& pf);
   void check_endpoint_overlaps();
+
+  // declarations_compile.cpp: the declarations directory and its files, checked and compiled.
+  void declarations();
+  void declaration(const DeclarationContext& ctx, const std::string& name, std::string_view text,
+                   const std::vector<std::string>& revoked);
 
   const PolicyDoc& doc_;
   Diagnostics& d_;

@@ -17,8 +17,8 @@ static_assert(static_cast<int>(ReasonKind::kEvidenceUnavailable) -
               kFailureCount - 1);
 static_assert(flag::kEvidenceUnavailable == flag::kFlowTableFull << (kFailureCount - 1));
 
-// Enough for: 2 admission facts + 12 flags + 64 categories + monitor.
-constexpr std::size_t kScratchReasons = 96;
+// Enough for: 3 admission facts + 20 flags + 64 categories (+ 64 undeclared) + monitor.
+constexpr std::size_t kScratchReasons = 160;
 
 static_assert(std::is_trivially_copyable_v<Reason>, "Collector assigns into raw union storage");
 
@@ -271,7 +271,12 @@ Admission Snapshot::admit(const FlowQuery& q) const noexcept {
   // A6: counterparty status/validity and a legal basis valid now.
   uint64_t valid = 0;
   Reason why;
-  counterparty_valid_bases(a.counterparty, q.now_ns, valid, why);
+  if (counterparty_valid_bases(a.counterparty, q.now_ns, valid, why)) {
+    // A7: the active declaration the flow crosses under; required ones must exist.
+    a.declaration = match_declaration(a, why.basis, q.now_ns);
+    Reason d;
+    if (declaration_reason(a, why.basis, q.now_ns, d)) c.push(d);
+  }
   c.push(why);
   a.verdict = finalize(c, monitor_);
   return a;
@@ -344,6 +349,10 @@ int64_t Snapshot::next_change_ns(const Admission& a, int64_t now_ns) const noexc
     consider(bases_[b].valid_from_ns);
     consider(bases_[b].valid_until_ns);
   }
+  if (a.declaration < declarations_.size()) {
+    consider(declarations_[a.declaration].valid_from_ns);
+    consider(declarations_[a.declaration].valid_until_ns);
+  }
   return next;
 }
 
@@ -364,8 +373,10 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
       if (a.verdict.reasons[i].kind != ReasonKind::kMonitorMode) c.push(a.verdict.reasons[i]);
     }
   } else {
-    Reason why;
-    counterparty_valid_bases(a.counterparty, now_ns, valid, why);
+    Reason why, d;
+    if (counterparty_valid_bases(a.counterparty, now_ns, valid, why) &&
+        declaration_reason(a, why.basis, now_ns, d))
+      c.push(d);  // V2b: a required declaration ended, was revoked or no longer matches
     c.push(why);
     cp = &counterparties_[a.counterparty];
     push_unattributed(c, a, unattributed_action_);
@@ -387,6 +398,12 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
   if (flags & flag::kTlsAuthFailure)
     c.push(make(ReasonKind::kTlsAuthFailure, tls_auth_failure_action_));
   if (flags & flag::kTlsKeyMissing) c.push(make(ReasonKind::kTlsKeyMissing, Action::kBlock));
+  // V3f: the flow's declaration caps (bytes, or persons through the ledger) were exceeded.
+  if (flags & flag::kDeclarationExceeded) {
+    Reason r = make(ReasonKind::kDeclarationExceeded, Action::kBlock);
+    r.counterparty = a.counterparty;
+    c.push(r);
+  }
 
   // V4: categories found in exported bytes, in precedence order (core, important, sensitive
   // personal, personal, general).
@@ -397,7 +414,9 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
   }
   for (CategoryId cat : precedence_) {
     Reason r;
-    if (category_reason(cat, a, t, cp, valid, r)) c.push(r);
+    if (!category_reason(cat, a, t, cp, valid, r)) continue;
+    c.push(r);
+    if (undeclared_category(a, cat, now_ns, r)) c.push(r);  // V4b: beyond the declaration
   }
   return finalize(c, monitor_);
 }

@@ -187,5 +187,7 @@ void read_counterparties(Reader& r, const toml::table& root, PolicyDoc& doc);  /
 void read_detectors(Reader& r, const toml::table& root, PolicyDoc& doc);   // loader_categories.cpp
 void read_categories(Reader& r, const toml::table& root, PolicyDoc& doc);  // loader_categories.cpp
 void read_tests(Reader& r, const toml::table& root, PolicyDoc& doc);       // loader_tests.cpp
+// [declarations] and [[approvers]] (loader_declarations.cpp)
+void read_declarations(Reader& r, const toml::table& root, PolicyDoc& doc);
 
 }  // namespace dc::policy::loader_detail

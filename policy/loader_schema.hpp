@@ -91,6 +91,7 @@ inline constexpr Field<BasisDoc> kBasisFields[] = {
     {"categories", &BasisDoc::categories},
     {"max_persons", &BasisDoc::max_persons},
     {"max_sensitive_persons", &BasisDoc::max_sensitive_persons},
+    {"require_declaration", &BasisDoc::require_declaration},
     {"status", &BasisDoc::status},
     {"description", &BasisDoc::description},
 };
@@ -108,6 +109,7 @@ inline constexpr Field<CounterpartyDoc> kCounterpartyFields[] = {
     {"status", &CounterpartyDoc::status},
     {"valid_from", &CounterpartyDoc::valid_from},
     {"valid_until", &CounterpartyDoc::valid_until, kEndOfPeriod},
+    {"require_declaration", &CounterpartyDoc::require_declaration},
     {"description", &CounterpartyDoc::description},
 };
 
@@ -168,6 +170,18 @@ inline constexpr Field<TestDoc> kTestFields[] = {
     {"at", &TestDoc::at},
     {"expect", &TestDoc::expect, kRequired},
     {"expect_reasons", &TestDoc::expect_reasons},
+};
+
+// [declarations]
+inline constexpr Field<DeclarationsDoc> kDeclarationsFields[] = {
+    {"dir", &DeclarationsDoc::dir, kRequired},
+};
+
+// [[approvers]]
+inline constexpr Field<ApproverDoc> kApproverFields[] = {
+    {"id", &ApproverDoc::id, kRequired},
+    {"name", &ApproverDoc::name, kRequired},
+    {"public_key", &ApproverDoc::public_key, kRequired},
 };
 
 }  // namespace dc::policy::loader_detail

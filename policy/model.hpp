@@ -79,6 +79,7 @@ struct BasisDoc {
   LTime issued, expires;
   LStrs categories;
   Located<int64_t> max_persons, max_sensitive_persons;
+  Located<bool> require_declaration{false};  // flows under it need a declaration
 };
 
 struct EndpointDoc {
@@ -94,6 +95,7 @@ struct CounterpartyDoc {
   std::vector<EndpointDoc> endpoints;
   LStrs legal_bases, allowed_categories, denied_categories;
   bool has_allowed = false;
+  Located<bool> require_declaration{false};  // flows to it need a declaration
 };
 
 struct PatternDoc {
@@ -129,6 +131,18 @@ struct TestDoc {
   bool has_payload = false, has_findings = false;
 };
 
+// [declarations]: where the declaration files are (policy/declarations.hpp).
+struct DeclarationsDoc {
+  Pos pos;
+  LStr dir;  // relative to the policy file; "" = no declarations
+};
+
+// [[approvers]]: the compliance officers whose Ed25519 keys sign declarations.
+struct ApproverDoc {
+  Pos pos;
+  LStr id, name, public_key;  // public_key: base64 of the raw 32 bytes, or a PEM file's path
+};
+
 struct PolicyDoc {
   std::string path;   // as given (diagnostics use it)
   std::string bytes;  // the file's bytes (hashed)
@@ -142,6 +156,8 @@ struct PolicyDoc {
   std::vector<DetectorDoc> detectors;
   std::vector<CategoryDoc> categories;
   std::vector<TestDoc> tests;
+  DeclarationsDoc declarations;
+  std::vector<ApproverDoc> approvers;
 };
 
 }  // namespace dc::policy

@@ -22,6 +22,12 @@ struct CompileOptions {
   std::optional<int64_t> warn_expired_at_ns;
   // Also validate the [[test]] cases (references, addresses, reason names).
   bool check_tests = true;
+  // Declarations: byte counters shared across reloads (null: fresh counters for this snapshot).
+  std::shared_ptr<DeclarationUsage> declaration_usage;
+  // Declaration files as (name, text) instead of reading the policy's declarations directory
+  // (tests), and the ids revoked; null: read the directory.
+  const std::vector<std::pair<std::string, std::string>>* declaration_files = nullptr;
+  std::vector<std::string> revoked_declarations;
 };
 
 // Semantic checks + compilation of a parsed document. Returns nullptr when diags has errors.

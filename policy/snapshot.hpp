@@ -10,9 +10,12 @@
 // The decision rules implemented by admit() and decide() are written down, in order, in
 // docs/policy-reference.md; that document is the specification and this code follows it.
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,12 +37,14 @@ using CounterpartyId = uint16_t;
 using BasisId = uint16_t;
 using CategoryId = uint8_t;
 using ExporterId = uint16_t;
+using DeclarationId = uint16_t;
 inline constexpr ZoneId kNoZone = 0xffff;
 inline constexpr LinkId kNoLink = 0xffff;
 inline constexpr CounterpartyId kNoCounterparty = 0xffff;
 inline constexpr BasisId kNoBasis = 0xffff;
 inline constexpr CategoryId kNoCategory = 0xff;
 inline constexpr ExporterId kNoExporter = 0xffff;  // unattributed
+inline constexpr DeclarationId kNoDeclaration = 0xffff;
 inline constexpr uint16_t kNoDetector = 0xffff;
 inline constexpr uint32_t kNoCount = 0;
 
@@ -131,6 +136,7 @@ struct BasisInfo {
   int64_t valid_from_ns, valid_until_ns;        // valid while valid_from <= now < valid_until
   uint64_t categories;                          // mask of covered categories
   uint64_t max_persons, max_sensitive_persons;  // 0 = no cap declared (enforced by accounting)
+  bool require_declaration = false;             // flows under it need a declaration
 };
 
 struct PortRange {
@@ -153,6 +159,40 @@ struct CounterpartyInfo {
   uint64_t basis_mask = 0;       // bit b set when the policy's basis b is listed (bases < 64)
   bool restricts_categories = false;  // allowed_categories was written
   uint64_t allowed = 0, denied = 0;   // category masks
+  bool require_declaration = false;   // flows to it need a declaration
+};
+
+// Bytes sent under each declaration, by declaration id: shared by the snapshots of one process
+// so that a policy reload does not reset them (CompileOptions::declaration_usage). Counters are
+// created on the control thread while compiling; workers only add to them (relaxed atomics).
+class DeclarationUsage {
+ public:
+  std::atomic<uint64_t>* counter(const std::string& id);  // control thread (takes a lock)
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<std::atomic<uint64_t>>> bytes_;
+};
+
+// A declaration file as compiled into the snapshot (docs/policy-reference.md "Declarations").
+enum class DeclarationState : uint8_t {
+  kValid,    // signed by its approver and consistent with the policy: in force in its window
+  kRevoked,  // listed in the declarations directory's revoked.list
+  kInvalid,  // failed a check (`problem` says which): never in force
+};
+std::string_view declaration_state_name(DeclarationState s) noexcept;  // "valid", ...
+
+struct DeclarationInfo {
+  std::string id, file, exporter, counterparty_id, basis_id, purpose, approved_by;
+  std::string problem;  // the first error of an invalid declaration
+  DeclarationState state = DeclarationState::kInvalid;
+  CounterpartyId counterparty = kNoCounterparty;
+  BasisId basis = kNoBasis;
+  ExporterId exporter_index = kNoExporter;  // kNoExporter: the policy names no exporters
+  uint64_t categories = 0;  // mask of declared categories
+  uint64_t max_persons = 0, max_bytes = 0;
+  int64_t max_sensitive_persons = -1;  // -1: not declared
+  int64_t valid_from_ns = 0, valid_until_ns = 0;
+  std::atomic<uint64_t>* bytes = nullptr;  // bytes exported under it (DeclarationUsage)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -226,6 +266,10 @@ struct Admission {
   CounterpartyId counterparty = kNoCounterparty;
   uint16_t endpoint = 0xffff;
   ExporterId exporter = kNoExporter;  // border flows: the domestic end's exporter (or none)
+  // The active declaration the flow crosses under (kNoDeclaration: none matched). The ledger
+  // counts its persons in the declaration scope `<year>/e=<exporter>/d=<id>/<k>` against
+  // Snapshot::declaration(d).max_persons / max_sensitive_persons.
+  DeclarationId declaration = kNoDeclaration;
   Verdict verdict;  // admission-time verdict (zone, link, whitelist, basis) at now
   // Which direction's bytes are exports (leave for the foreign end). Findings from the other
   // direction must not be added to the tally passed to decide().
@@ -329,6 +373,17 @@ class Snapshot {
   // something can have changed, with the same result as deciding on every packet.
   int64_t next_change_ns(const Admission& a, int64_t now_ns) const noexcept;
 
+  // ---- declarations (docs/policy-reference.md "Declarations") ----
+  std::size_t declaration_count() const noexcept { return declarations_.size(); }
+  const DeclarationInfo& declaration(DeclarationId d) const { return declarations_[d]; }
+  DeclarationId find_declaration(std::string_view id) const noexcept;  // kNoDeclaration: none
+  const std::string& declarations_dir() const noexcept { return declarations_dir_; }
+  // Worker, for every payload byte count `n` of an exported direction of a flow admitted under
+  // declaration `d`: adds it to the declaration's total unless that would pass max_bytes, and
+  // says whether it fit (false: set flag::kDeclarationExceeded; those bytes are not counted).
+  // One relaxed atomic add per call; noexcept, no allocation, no lock.
+  bool charge_declaration(DeclarationId d, uint64_t n) const noexcept;
+
   // ---- names (audit, CLI) ----
   std::size_t category_count() const noexcept { return categories_.size(); }
   const CategoryInfo& category(CategoryId c) const { return categories_[c]; }
@@ -367,6 +422,13 @@ class Snapshot {
                        const CounterpartyInfo* cp, uint64_t valid, Reason& r) const noexcept;
   BasisId first_covering_basis(const CounterpartyInfo* cp, uint64_t valid, uint64_t category_bit,
                                bool need_assessment) const noexcept;
+  // Declarations (declarations_decide.cpp): the first valid declaration matching the flow at
+  // `now`; whether the flow needs one; the reason a declaration rule gives (false: none).
+  DeclarationId match_declaration(const Admission& a, BasisId basis, int64_t now) const noexcept;
+  bool needs_declaration(CounterpartyId cp, BasisId basis) const noexcept;
+  bool declaration_reason(const Admission& a, BasisId basis, int64_t now, Reason& r) const noexcept;
+  bool undeclared_category(const Admission& a, CategoryId cat, int64_t now,
+                           Reason& r) const noexcept;
 
   std::array<uint8_t, 32> sha256_{};
   std::string sha256_hex_, policy_id_, policy_version_, source_path_;
@@ -401,6 +463,10 @@ class Snapshot {
   std::vector<std::string> sni_patterns_;        // lower-case; "*.example.com" kept with the "*."
   RangeTable endpoint_table_;                    // address -> endpoint candidates
   std::vector<uint32_t> any_address_endpoints_;  // SNI-only endpoints
+
+  std::vector<DeclarationInfo> declarations_;
+  std::string declarations_dir_;
+  std::shared_ptr<DeclarationUsage> declaration_usage_;
 
   std::vector<std::string> detector_names_;
   std::vector<uint64_t> detector_categories_;
