@@ -117,7 +117,7 @@ class Loader {
   void load(const toml::table& root, ApplianceConfig& c) {
     check_keys(root,
                {"eal", "memory", "flows", "inspect", "dataplane", "audit", "metrics", "tls",
-                "ports", "pairs"},
+                "accounting", "ports", "pairs"},
                "the top level");
     if (const auto* t = get_table(root, "eal")) load_eal(*t, c);
     auto& w = c.dataplane.worker_lcores;
@@ -140,6 +140,8 @@ class Loader {
     }
     if (const auto* t = get_table(root, "audit")) load_audit(*t, c.audit);
     if (const auto* t = get_table(root, "tls")) load_tls(*t, c.tls, c.dataplane.pipeline);
+    if (const auto* t = get_table(root, "accounting"))
+      load_accounting(*t, c.accounting, c.dataplane.pipeline);
     if (const auto* t = get_table(root, "dataplane")) load_dataplane(*t, c);
     load_ports(root, c);
     load_pairs(root, c);
@@ -304,6 +306,20 @@ class Loader {
     // The publisher runs off the writer thread; the bounds keep a shutdown's final flush short.
     get_uint(t, "redis_connect_timeout_ms", w.redis_connect_timeout_ms, 10, 10000);
     get_uint(t, "redis_timeout_ms", w.redis_timeout_ms, 10, 10000);
+  }
+
+  // [accounting]: the person-digest key, how long exported bytes wait for their persons' count,
+  // the hold and ring bounds (docs/accounting.md).
+  void load_accounting(const toml::table& t, AccountingConfig& ac,
+                       dataplane::PipelineSettings& ps) {
+    check_keys(t, {"key_file", "decision_wait_ms", "hold_packets", "ring_size"}, "[accounting]");
+    ac.line = static_cast<int>(t.source().begin.line);
+    get_string(t, "key_file", ac.key_file, false, t);
+    uint32_t wait_ms = static_cast<uint32_t>(ps.accounting_wait_ns / 1'000'000);
+    get_uint(t, "decision_wait_ms", wait_ms, 1, 10'000);
+    ps.accounting_wait_ns = int64_t{wait_ms} * 1'000'000;
+    get_uint(t, "hold_packets", ps.accounting_hold_packets, 1, 1u << 16);
+    get_uint(t, "ring_size", ac.ring_size, 64, 1u << 20);
   }
 
   // [tls]: the key intake socket. Users and groups are resolved here, so a typo stops the start.

@@ -86,6 +86,14 @@ struct TlsConfig {
   int line = 0;
 };
 
+// [accounting]: customs accounting on this appliance (docs/accounting.md). The policy's
+// [accounting] section switches it on; this names the site's key and the fast path's bounds.
+struct AccountingConfig {
+  std::string key_file;       // 32 bytes (datacustoms accounting keygen); relative: to this file
+  uint32_t ring_size = 4096;  // claims (and answers) in flight per worker
+  int line = 0;
+};
+
 struct ApplianceConfig {
   std::string path;  // the file it came from
   std::string dir;   // its directory (for ${config_dir})
@@ -100,6 +108,7 @@ struct ApplianceConfig {
   std::string policy;  // path of the compliance policy (relative paths: to this file)
   AuditConfig audit;
   TlsConfig tls;
+  AccountingConfig accounting;
   // [metrics]
   std::string metrics_listen;  // "127.0.0.1:9464": Prometheus GET /metrics; empty: off
   // [[ports]] and pairs

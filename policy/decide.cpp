@@ -377,6 +377,12 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
   if (flags & flag::kTlsAuthFailure)
     c.push(make(ReasonKind::kTlsAuthFailure, tls_auth_failure_action_));
   if (flags & flag::kTlsKeyMissing) c.push(make(ReasonKind::kTlsKeyMissing, Action::kBlock));
+  // V3f: customs accounting (docs/accounting.md): a person refused by a cap or threshold, no
+  // decision in time, a count near its limit.
+  if (flags & flag::kVolumeCap) c.push(make(ReasonKind::kVolumeCap, accounting_.on_limit));
+  if (flags & flag::kAccountingUnavailable)
+    c.push(make(ReasonKind::kAccountingUnavailable, accounting_.on_unavailable));
+  if (flags & flag::kVolumeWarn) c.push(make(ReasonKind::kVolumeWarn, Action::kAlert));
 
   // V4: categories found in exported bytes, in precedence order (core, important, sensitive
   // personal, personal, general).
@@ -390,6 +396,13 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
     if (category_reason(cat, a, t, cp, valid, r)) c.push(r);
   }
   return finalize(c, monitor_);
+}
+
+uint8_t Snapshot::person_kinds(const CategoryTally& t) const noexcept {
+  const uint64_t seen = t.seen | t.overflow;
+  uint8_t k = (seen & sensitive_mask_) ? kPersonsSensitive : 0;
+  if ((seen & personal_mask_ & ~sensitive_mask_) || k == 0) k |= kPersonsNonSensitive;
+  return k;
 }
 
 bool Snapshot::category_reason(CategoryId cat, const Admission& a, const CategoryTally& t,

@@ -86,7 +86,7 @@ PolicyDoc parse_policy(std::string_view text, const std::string& path, Diagnosti
   Reader r(diags);
   r.keys(root,
          {"policy", "defaults", "zones", "links", "legal_bases", "counterparties", "detectors",
-          "categories", "test"},
+          "categories", "test", "accounting"},
          "the policy file");
   read_header(r, root, doc);  // first: the timezone is needed to read every date
   read_defaults(r, root, doc);
@@ -97,6 +97,7 @@ PolicyDoc parse_policy(std::string_view text, const std::string& path, Diagnosti
   read_detectors(r, root, doc);
   read_categories(r, root, doc);
   read_tests(r, root, doc);
+  read_accounting(r, root, doc);
   return doc;
 }
 

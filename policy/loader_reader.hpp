@@ -187,5 +187,6 @@ void read_counterparties(Reader& r, const toml::table& root, PolicyDoc& doc);  /
 void read_detectors(Reader& r, const toml::table& root, PolicyDoc& doc);   // loader_categories.cpp
 void read_categories(Reader& r, const toml::table& root, PolicyDoc& doc);  // loader_categories.cpp
 void read_tests(Reader& r, const toml::table& root, PolicyDoc& doc);       // loader_tests.cpp
+void read_accounting(Reader& r, const toml::table& root, PolicyDoc& doc);  // loader_accounting
 
 }  // namespace dc::policy::loader_detail

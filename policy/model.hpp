@@ -120,6 +120,18 @@ struct TestDoc {
   bool has_payload = false, has_findings = false;
 };
 
+// [accounting] (docs/accounting.md).
+struct AccountingDoc {
+  Pos pos;
+  bool present = false;
+  Located<bool> enabled{false};
+  LStr utc_offset{"+08:00"};
+  LStrs person_keys;
+  bool has_person_keys = false;
+  Located<double> warn_fraction{0.9};
+  LStr on_limit{"block"}, on_unavailable{"block"};
+};
+
 struct PolicyDoc {
   std::string path;   // as given (diagnostics use it)
   std::string bytes;  // the file's bytes (hashed)
@@ -132,6 +144,7 @@ struct PolicyDoc {
   std::vector<DetectorDoc> detectors;
   std::vector<CategoryDoc> categories;
   std::vector<TestDoc> tests;
+  AccountingDoc accounting;
 };
 
 }  // namespace dc::policy
