@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "base/hash.hpp"
@@ -44,7 +45,7 @@ audit::PersonDigest digest(PersonKeyKind k, std::string_view v, uint8_t salt = 1
   const std::string n = norm(k, v);
   auto d = audit::person_digest(key, k, {reinterpret_cast<const uint8_t*>(n.data()), n.size()});
   EXPECT_TRUE(d.has_value());
-  return *d;
+  return d.value();
 }
 
 TEST(PersonKeys, Digests) {
@@ -208,13 +209,20 @@ struct Fixture : ::testing::Test {
     EXPECT_TRUE(ledger->handle(c, a));
     return a;
   }
-  uint64_t count(std::string_view scope) { return *store->count(scope); }
+  uint64_t count(std::string_view scope) {
+    auto r = store->count(scope);
+    return r ? r.value() : 0;
+  }
   std::shared_ptr<const policy::Snapshot> snap;
   std::unique_ptr<audit::PersonStore> store;
   std::unique_ptr<audit::Ledger> ledger;
 };
 
-std::string mobile(int i) { return "1380000" + std::to_string(1000 + i); }
+std::string mobile(int i) {
+  char b[16];
+  std::snprintf(b, sizeof b, "138%08d", i);
+  return b;
+}
 
 TEST_F(Fixture, PolicySection) {
   const auto& a = snap->accounting();
@@ -343,8 +351,10 @@ TEST_F(Fixture, UnknownGenerationIsUnavailable) {
 
 TEST(AccountingPolicy, DefaultsAndErrors) {
   policy::Diagnostics d;
-  auto off = policy::compile_policy_text("[policy]\nid=\"p\"\nversion=\"1\"\ntimezone=\"+08:00\"\n",
-                                         "p.toml", d);
+  auto off = policy::compile_policy_text(
+      "[policy]\nid=\"p\"\nversion=\"1\"\ntimezone=\"+08:00\"\n[[zones]]\nid=\"d\"\n"
+      "kind=\"domestic\"\nprefixes=[\"10.0.0.0/8\"]\n",
+      "p.toml", d);
   ASSERT_TRUE(off) << d.format();
   EXPECT_FALSE(off->accounting().enabled);
   policy::Diagnostics bad;
