@@ -26,27 +26,33 @@ namespace dc::appliance {
 namespace {
 
 void usage(FILE* out) {
-  std::fprintf(out,
-               "usage: datacustoms replay --policy FILE [--audit DIR] [options] CAPTURE...\n"
-               "  --policy FILE     the compliance policy to judge with (the one that was live)\n"
-               "  --audit DIR       compare verdicts with the flow records of this audit log;\n"
-               "                    every difference is reported and the exit code is 1\n"
-               "  --flows N         flow table capacity (default 65536)\n"
-               "  --inspect-flows N flows with inspection state at once (default 4096)\n"
-               "  --quiet           no flow lines (with --audit: only differences)\n"
-               "  --keylog FILE     NSS key log (SSLKEYLOGFILE) of the captures' TLS connections:\n"
-               "                    their keys are escrowed from the start (repeatable)\n"
-               "  --key-wait-ms N   how long a TLS flow waits for missing keys, on the\n"
-               "                    captures' clock (default 200, as [tls] key_wait_ms)\n"
-               "  --timing          also print on stderr the CPU seconds of building the tables\n"
-               "                    and of replaying: {\"replay_timing\":{...}}\n"
-               "  --fcs strip|none  frames end with their Ethernet FCS: check and strip it\n"
-               "                    (default none: such frames are dropped as ethernet_fcs)\n"
-               "  --pass arp,nd     pass ARP and/or IPv6 neighbour discovery through, as a pair\n"
-               "                    with pass_arp / pass_nd does (default: neither)\n"
-               "Reads classic pcap and pcapng (Ethernet). Prints one JSON line per flow, then\n"
-               "on stderr a summary line and a JSON object of the drop reasons seen.\n"
-               "Exit: 0 ok, 1 differences with the audit log, 2 usage/policy/capture error.\n");
+  std::fprintf(
+      out,
+      "usage: datacustoms replay --policy FILE [--audit DIR] [options] CAPTURE...\n"
+      "  --policy FILE     the compliance policy to judge with (the one that was live)\n"
+      "  --audit DIR       compare verdicts with the flow records of this audit log;\n"
+      "                    every difference is reported and the exit code is 1\n"
+      "  --flows N         flow table capacity (default 65536)\n"
+      "  --inspect-flows N flows with inspection state at once (default 4096)\n"
+      "  --quiet           no flow lines (with --audit: only differences)\n"
+      "  --keylog FILE     NSS key log (SSLKEYLOGFILE) of the captures' TLS connections:\n"
+      "                    their keys are escrowed from the start (repeatable)\n"
+      "  --key-wait-ms N   how long a TLS flow waits for missing keys, on the\n"
+      "                    captures' clock (default 200, as [tls] key_wait_ms)\n"
+      "  --accounting-key FILE  the site's accounting key (datacustoms accounting\n"
+      "                    keygen): person digests as the appliance makes them; without\n"
+      "                    it, with [accounting] enabled, a fixed test key (said on stderr)\n"
+      "  --decision-wait-ms N  how long exported bytes wait for their persons' count,\n"
+      "                    on the captures' clock (default 50, as [accounting])\n"
+      "  --timing          also print on stderr the CPU seconds of building the tables\n"
+      "                    and of replaying: {\"replay_timing\":{...}}\n"
+      "  --fcs strip|none  frames end with their Ethernet FCS: check and strip it\n"
+      "                    (default none: such frames are dropped as ethernet_fcs)\n"
+      "  --pass arp,nd     pass ARP and/or IPv6 neighbour discovery through, as a pair\n"
+      "                    with pass_arp / pass_nd does (default: neither)\n"
+      "Reads classic pcap and pcapng (Ethernet). Prints one JSON line per flow, then\n"
+      "on stderr a summary line and a JSON object of the drop reasons seen.\n"
+      "Exit: 0 ok, 1 differences with the audit log, 2 usage/policy/capture error.\n");
 }
 
 bool parse_u32(const std::string& s, uint32_t& out) {
@@ -101,6 +107,8 @@ struct Options {
   bool pass_arp = false, pass_nd = false;
   std::vector<std::string> keylogs;
   uint32_t key_wait_ms = 200;
+  std::string accounting_key;
+  uint32_t decision_wait_ms = 50;
   std::vector<std::string> captures;
 };
 
@@ -146,6 +154,14 @@ int parse_args(const std::vector<std::string>& args, Options& o) {
     } else if (a == "--keylog") {
       if (!next(v)) return usage(stderr), 2;
       o.keylogs.push_back(v);
+    } else if (a == "--accounting-key") {
+      if (!next(v)) return usage(stderr), 2;
+      o.accounting_key = v;
+    } else if (a == "--decision-wait-ms") {
+      if (!next(v) || !parse_u32(v, o.decision_wait_ms)) {
+        std::fprintf(stderr, "datacustoms replay: --decision-wait-ms needs a number\n");
+        return 2;
+      }
     } else if (a == "--key-wait-ms") {
       if (!next(v) || !parse_u32(v, o.key_wait_ms)) {
         std::fprintf(stderr, "datacustoms replay: --key-wait-ms needs a number\n");
@@ -289,6 +305,21 @@ int replay_and_report(const Options& o, const policy::Snapshot& snap,
   ro.pass_nd = o.pass_nd;
   ro.keylogs = o.keylogs;
   ro.tls_key_wait_ms = o.key_wait_ms;
+  ro.accounting_wait_ms = o.decision_wait_ms;
+  audit::AccountingKey key{};
+  if (!o.accounting_key.empty()) {
+    auto k = audit::load_accounting_key(o.accounting_key);
+    if (!k) {
+      std::fprintf(stderr, "datacustoms replay: %s\n", k.error().message.c_str());
+      return 2;
+    }
+    key = *k;
+    ro.accounting_key = &key;
+  } else if (snap.accounting().enabled) {
+    std::fprintf(stderr,
+                 "datacustoms replay: [accounting] without --accounting-key: person digests use "
+                 "the fixed test key (docs/accounting.md)\n");
+  }
   if (tty) {
     ro.progress = [&](uint64_t packets, const std::string& file) {
       std::fprintf(stderr, "\r%s: %llu packets, %zu flows", file.c_str(),

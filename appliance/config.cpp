@@ -141,7 +141,8 @@ class Loader {
     }
     if (const auto* t = get_table(root, "audit")) load_audit(*t, c.audit);
     if (const auto* t = get_table(root, "tls")) load_tls(*t, c.tls, c.dataplane.pipeline);
-    if (const auto* t = get_table(root, "accounting")) load_accounting(*t, c.accounting);
+    if (const auto* t = get_table(root, "accounting"))
+      load_accounting(*t, c.accounting, c.dataplane.pipeline);
     if (const auto* t = get_table(root, "dataplane")) load_dataplane(*t, c);
     load_ports(root, c);
     load_pairs(root, c);
@@ -308,6 +309,34 @@ class Loader {
     get_uint(t, "redis_timeout_ms", w.redis_timeout_ms, 10, 10000);
   }
 
+  // [accounting]: the person-digest key, how long exported bytes wait for their persons' count,
+  // the hold and ring bounds, and the person stores (docs/accounting.md, docs/scale-out.md).
+  void load_accounting(const toml::table& t, AccountingConfig& ac,
+                       dataplane::PipelineSettings& ps) {
+    check_keys(t,
+               {"key_file", "decision_wait_ms", "hold_packets", "ring_size", "state_dir", "redis",
+                "redis_timeout_ms", "site_unavailable"},
+               "[accounting]");
+    ac.line = static_cast<int>(t.source().begin.line);
+    get_string(t, "key_file", ac.key_file, false, t);
+    uint32_t wait_ms = static_cast<uint32_t>(ps.accounting_wait_ns / 1'000'000);
+    get_uint(t, "decision_wait_ms", wait_ms, 1, 10'000);
+    ps.accounting_wait_ns = int64_t{wait_ms} * 1'000'000;
+    get_uint(t, "hold_packets", ps.accounting_hold_packets, 1, 1u << 16);
+    get_uint(t, "ring_size", ac.ring_size, 64, 1u << 20);
+    get_string(t, "state_dir", ac.state_dir, false, t);
+    get_string(t, "redis", ac.redis, false, t);
+    if (!ac.redis.empty() && !valid_host_port(ac.redis))
+      error_at(*t.get("redis"), "'redis' = \"" + ac.redis + "\" is not host:port");
+    get_uint(t, "redis_timeout_ms", ac.redis_timeout_ms, 10, 10000);
+    std::string mode = "block";
+    get_string(t, "site_unavailable", mode, false, t);
+    if (mode != "block" && mode != "count_locally")
+      error_at(*t.get("site_unavailable"),
+               "unknown site_unavailable \"" + mode + "\" (expected: block, count_locally)");
+    ac.count_locally = mode == "count_locally";
+  }
+
   // [tls]: the key intake socket. Users and groups are resolved here, so a typo stops the start.
   void load_tls(const toml::table& t, TlsConfig& tc, dataplane::PipelineSettings& ps) {
     check_keys(t,
@@ -336,23 +365,6 @@ class Loader {
     }
     get_uint(t, "key_max_clients", tc.key_max_clients, 1, 1024);
     get_uint(t, "key_queue_size", tc.key_queue_size, 64, 1u << 20);
-  }
-
-  // [accounting]: the person stores (state_dir, redis, redis_timeout_ms, site_unavailable).
-  void load_accounting(const toml::table& t, AccountingConfig& ac) {
-    check_keys(t, {"state_dir", "redis", "redis_timeout_ms", "site_unavailable"}, "[accounting]");
-    ac.line = static_cast<int>(t.source().begin.line);
-    get_string(t, "state_dir", ac.state_dir, false, t);
-    get_string(t, "redis", ac.redis, false, t);
-    if (!ac.redis.empty() && !valid_host_port(ac.redis))
-      error_at(*t.get("redis"), "'redis' = \"" + ac.redis + "\" is not host:port");
-    get_uint(t, "redis_timeout_ms", ac.redis_timeout_ms, 10, 10000);
-    std::string mode = "block";
-    get_string(t, "site_unavailable", mode, false, t);
-    if (mode != "block" && mode != "count_locally")
-      error_at(*t.get("site_unavailable"),
-               "unknown site_unavailable \"" + mode + "\" (expected: block, count_locally)");
-    ac.count_locally = mode == "count_locally";
   }
 
   // A user (or group) given by name or number; -1 (with the error reported) when unknown.

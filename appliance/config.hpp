@@ -86,9 +86,12 @@ struct TlsConfig {
   int line = 0;
 };
 
-// [accounting]: where the distinct-person counts of customs accounting live (issue 15;
-// audit/person_store_backends.hpp, docs/accounting.md "Stores and their cost", docs/scale-out.md).
+// [accounting]: customs accounting on this appliance (docs/accounting.md). The policy's
+// [accounting] section switches it on; this names the site's key, the fast path's bounds and
+// where the distinct-person counts live (audit/person_store_backends.hpp, docs/scale-out.md).
 struct AccountingConfig {
+  std::string key_file;       // 32 bytes (datacustoms accounting keygen); relative: to this file
+  uint32_t ring_size = 4096;  // claims (and answers) in flight per worker
   // The LMDB store's directory. Default: "accounting" beside the audit log's directory
   // (/var/lib/datacustoms/accounting); empty when neither is known (then counts stay in memory).
   std::string state_dir;

@@ -15,8 +15,10 @@
 #include "appliance/reload_mailbox.hpp"
 #include "appliance/reloader.hpp"
 #include "appliance/service_notify.hpp"
+#include "audit/ledger.hpp"
 #include "audit/witness.hpp"
 #include "audit/writer_thread.hpp"
+#include "dataplane/accounting_channel.hpp"
 #include "dataplane/audit_channel.hpp"
 #include "dataplane/key_handoff.hpp"
 #include "dataplane/runtime.hpp"
@@ -51,7 +53,10 @@ class ControlPlane {
   int open_audit();
   Result<void> open_witnesses();  // [audit.witness] -> witnesses_ (null when none is configured)
   void close_witnesses();
-  int open_key_intake();  // [tls] key_socket: hand-off rings and the intake thread
+  int open_key_intake();
+  int open_accounting();    // [accounting]: the ledger, its store and thread, the workers' rings
+  void accounting_adopt();  // the live generation, for the ledger to resolve claims against  //
+                            // [tls] key_socket: hand-off rings and the intake thread
   int start_dataplane();
   void serve();      // the control loop
   void do_reload();  // SIGHUP or `ctl reload`: on the control thread, with sd_notify around it
@@ -76,6 +81,11 @@ class ControlPlane {
   // Escrowed keys: the rings outlive the workers that drain them and the thread that fills them.
   std::unique_ptr<KeyHandoff> key_handoff_;
   std::unique_ptr<KeyIntake> key_intake_;
+  // Customs accounting: the store and the ledger outlive the thread; the rings the workers.
+  std::unique_ptr<audit::PersonStore> person_store_;
+  std::unique_ptr<audit::Ledger> ledger_;
+  std::unique_ptr<dataplane::AccountingChannel> acct_channel_;
+  std::unique_ptr<dataplane::AccountingService> acct_service_;
   std::unique_ptr<dataplane::Dataplane> plane_;
   std::unique_ptr<MetricsServer> metrics_;
   ReloadMailbox reloads_;  // `ctl reload` requests from telemetry threads

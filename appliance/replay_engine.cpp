@@ -147,6 +147,12 @@ struct ReplayRig {
   std::unique_ptr<dataplane::PipelineSettings> settings;
   std::unique_ptr<rte_mempool, MempoolFree> pool;
   std::unique_ptr<dataplane::FlowTable> flows;
+  // Customs accounting ([accounting] enabled): an in-memory store, the ledger, the rings, and
+  // the ledger's driver, run after every packet (a claim is answered before the next packet).
+  std::unique_ptr<audit::PersonStore> store;
+  std::unique_ptr<audit::Ledger> ledger;
+  std::unique_ptr<dataplane::AccountingChannel> channel;
+  std::unique_ptr<dataplane::AccountingService> accounting;
   std::unique_ptr<dataplane::Pipeline> pipeline;
   std::unique_ptr<dataplane::BurstOutput> out = std::make_unique<dataplane::BurstOutput>();
 };
@@ -182,6 +188,23 @@ RigSize rig_size(const ReplayOptions& options, uint64_t packets) {
   return r;
 }
 
+Result<void> build_accounting(const policy::Snapshot& policy, const ReplayOptions& options,
+                              ReplayRig& rig) {
+  if (!policy.accounting().enabled) return {};
+  auto ch = dataplane::AccountingChannel::create(1, 1024);
+  if (!ch) return ch.error();
+  rig.channel = std::move(ch.value());
+  rig.store = options.accounting_store ? options.accounting_store() : audit::make_memory_store();
+  rig.ledger = std::make_unique<audit::Ledger>(
+      *rig.store, options.accounting_key ? *options.accounting_key : audit::test_accounting_key());
+  // The snapshot outlives the replay: a non-owning handle.
+  rig.ledger->adopt(std::shared_ptr<const policy::Snapshot>(&policy, [](const auto*) {}));
+  rig.accounting = std::make_unique<dataplane::AccountingService>(*rig.channel, *rig.ledger);
+  rig.settings->accounting = rig.channel.get();
+  rig.settings->accounting_wait_ns = int64_t{options.accounting_wait_ms} * 1'000'000;
+  return {};
+}
+
 Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions& options,
                             std::size_t nkeys, uint64_t packets, ReplayStats& stats,
                             dataplane::FlowEventSink& sink) {
@@ -211,6 +234,7 @@ Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions&
   settings.tls_key_store = std::max<uint32_t>(64, static_cast<uint32_t>(nkeys));
   settings.tls_key_ttl_ns = int64_t{1} << 62;
   settings.tls_key_wait_ns = int64_t{options.tls_key_wait_ms} * 1'000'000;
+  if (auto r = build_accounting(policy, options, rig); !r) return r.error();
   auto pl = dataplane::Pipeline::create(0, *rig.flows, settings, stats.counters, &sink);
   if (!pl) return pl.error();
   rig.pipeline = std::move(pl.value());
@@ -268,6 +292,7 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
     m->data_len = static_cast<uint16_t>(len);
     m->pkt_len = len;
     rig->pipeline->process(dataplane::kReplayPort, &m, 1, ts, *rig->out);
+    if (rig->accounting) rig->accounting->run_once();  // answers the packet's person claims
     rig->pipeline->release_held(dataplane::kReplayPort, ts, *rig->out);  // e.g. TLS key waits
     free_output(*rig->out);
     rig->pipeline->expire(ts);
@@ -280,6 +305,7 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
     status = advance(*next);
   }
   rig->pipeline->expire_all(last_ts);
+  if (rig->accounting) rig->accounting->run_once();
   free_output(*rig->out);
   stats.run_cpu_s = cpu_seconds() - t1;
   if (!status) return status.error();

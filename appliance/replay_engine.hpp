@@ -5,10 +5,12 @@
 // `datacustoms policy test`. Control plane; needs EAL (replay_eal_init).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "audit/flow_outcome.hpp"
+#include "audit/ledger_keys.hpp"
 #include "base/result.hpp"
 #include "dataplane/counters.hpp"
 #include "policy/snapshot.hpp"
@@ -28,6 +30,12 @@ struct ReplayOptions {
   // captures' clock (appliance.toml [tls] key_wait_ms).
   std::vector<std::string> keylogs;
   uint32_t tls_key_wait_ms = 200;
+  // Customs accounting ([accounting] enabled in the policy): the key of the person digests
+  // (`replay --accounting-key`; null: audit::test_accounting_key()), the store (empty: in
+  // memory), how long exported bytes wait for their persons' count on the captures' clock.
+  const audit::AccountingKey* accounting_key = nullptr;
+  std::function<std::unique_ptr<audit::PersonStore>()> accounting_store;
+  uint32_t accounting_wait_ms = 50;
   // Called every ~0.5 s of wall time with (packets so far, current file); may be empty.
   std::function<void(uint64_t, const std::string&)> progress;
 };

@@ -10,6 +10,7 @@
 
 #include "audit/community_id.hpp"
 #include "audit/crypto.hpp"
+#include "audit/ledger.hpp"
 #include "audit/mask.hpp"
 #include "base/hash.hpp"
 #include "base/names.hpp"
@@ -297,6 +298,7 @@ FlowRecord to_flow_record(const FlowOutcome& ev, const std::string& hmac_key) {
   r.crossed_packets = ev.crossed[0].packets + ev.crossed[1].packets;
   r.crossed_bytes = ev.crossed[0].bytes + ev.crossed[1].bytes;
   put_direction(ev, r);
+  if (s != nullptr) r.accounting = accounting_json(ev.acct, *s);
   return r;
 }
 

@@ -55,6 +55,26 @@ const char* payload_inspection_name(PayloadInspection p) noexcept;  // "" for kN
 // payload waits for), a long flow's progress (`flow_update`), or its final record (`flow`).
 enum class OutcomeKind : uint8_t { kFinal, kOpen, kUpdate };
 
+// Customs accounting of the flow (docs/accounting.md), from the ledger's latest answers: per
+// scope slot (audit/ledger.hpp ScopeSlot: exporter, basis, counterparty+basis, declaration; each
+// non-sensitive then sensitive) the count after the flow and the limit.
+struct AccountingOutcome {
+  static constexpr unsigned kSlots = 8;
+  bool claimed = false;      // person keys were claimed
+  bool refused = false;      // a person was refused (volume_cap)
+  bool unavailable = false;  // no decision in time, or the store failed
+  bool warn = false;         // a count reached warn_fraction of its limit
+  uint8_t used = 0;          // bit per slot with a scope
+  uint8_t refused_slot = kSlots;
+  uint16_t year = 0;
+  uint32_t persons = 0;  // distinct persons of the flow counted by the ledger
+  uint16_t exporter = 0xffff, declaration = 0xffff;
+  policy::BasisId basis = policy::kNoBasis;
+  policy::CounterpartyId counterparty = policy::kNoCounterparty;
+  uint64_t counts[kSlots] = {};
+  uint64_t limits[kSlots] = {};
+};
+
 struct FlowOutcome {
   OutcomeKind kind = OutcomeKind::kFinal;
   // kOpen: the worker and its ticket (a per-worker counter, in the worker's enqueue order); the
@@ -101,6 +121,7 @@ struct FlowOutcome {
   PayloadInspection payload = PayloadInspection::kNone;
   bool has_key_line = false;
   std::array<uint8_t, 32> key_line_sha256{};
+  AccountingOutcome acct{};
 };
 
 }  // namespace dc::audit

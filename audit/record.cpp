@@ -260,6 +260,7 @@ nlohmann::ordered_json flow_record_body(const FlowRecord& f) {
   j["evidence"] = f.evidence ? evidence_to_json(*f.evidence) : nlohmann::ordered_json(nullptr);
   j["evidence_missing"] = f.evidence_missing.empty() ? nlohmann::ordered_json(nullptr)
                                                      : nlohmann::ordered_json(f.evidence_missing);
+  if (!f.accounting.is_null()) j["accounting"] = f.accounting;
   return j;
 }
 

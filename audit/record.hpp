@@ -145,6 +145,8 @@ struct FlowRecord {
   std::string policy_sha256;
   std::optional<EvidenceRef> evidence;
   std::string evidence_missing;  // a blocked flow's capture absent or partial: why ("" none)
+  // Customs accounting (docs/accounting.md): null when the flow claimed no person.
+  nlohmann::ordered_json accounting;
 };
 // The body passed to LogWriter::append_flow().
 nlohmann::ordered_json flow_record_body(const FlowRecord& f);

@@ -74,6 +74,19 @@ struct DirCounters {
 inline constexpr uint32_t kNoInspectCtx = 0xffffffff;
 struct InspectEngine;
 
+// Customs accounting of a flow (dataplane/accounting_flow.cpp): person claims in flight to the
+// ledger, and packets of the exported direction held until they are answered.
+struct FlowAccounting {
+  uint16_t pending = 0;  // claims not answered yet (in the current generation)
+  uint16_t held = 0;     // packets in the worker's accounting hold
+  uint8_t kinds = 0;     // policy::kPersons* bits claimed so far
+  uint8_t dir = 0;       // the exported direction (index) whose packets wait
+  bool claimed = false;  // a claim was sent: the ledger keeps the flow until kEnd
+  uint8_t pad = 0;
+  uint32_t gen = 0;      // bumped when a wait times out: older answers no longer release
+  int64_t since_ns = 0;  // when the oldest pending claim was sent
+};
+
 // ---- Cold flow state ----
 // What a flow needs only at its decisions and records, never on the per-packet path of an
 // established uninspected flow: the admission result, the latest verdict, the category tally,
@@ -140,6 +153,7 @@ struct alignas(64) Flow {
   int64_t next_update_ns = 0;  // when the next flow_update record is due (0: none)
   // TCP normaliser state of both senders (dataplane/tcp_normalise.cpp).
   inspect::TcpNormState norm{};
+  FlowAccounting acct{};  // customs accounting: claims in flight, held packets
 };
 
 }  // namespace dc::dataplane

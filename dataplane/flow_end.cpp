@@ -88,6 +88,7 @@ void Pipeline::fill_outcome(const Flow& f, int64_t now_ns, bool ended,
   ev.http_anomaly = ev.content_uninspected = nullptr;
   ev.payload = audit::PayloadInspection::kNone;
   ev.has_key_line = false;
+  acct_fill(f, ev);
   if (f.inspect_ctx == kNoInspectCtx) return;
   const InspectCtx& c = pool_.at(f.inspect_ctx);
   put_inspection(c, ev);
@@ -157,6 +158,7 @@ void Pipeline::end_flow(Flow& f, int64_t now_ns) noexcept {
   if (f.inspect_ctx != kNoInspectCtx) tls_end(f, pool_.at(f.inspect_ctx), now_ns);
   reevaluate(f, now_ns);
   emit(f, now_ns, true);
+  if (f.acct.claimed || f.acct.held > 0) acct_end(f);  // before its inspection context goes
   if (f.inspect_ctx != kNoInspectCtx) {
     if (uint32_t& t = pool_.at(f.inspect_ctx).tls_ctx; t != kNoTlsCtx) {
       tls_pool_->release(t);

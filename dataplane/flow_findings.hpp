@@ -14,6 +14,16 @@
 
 namespace dc::dataplane {
 
+// Customs accounting: told of every finding of a person-key detector in exported bytes
+// (dataplane/accounting_flow.cpp). No allocation.
+class PersonTap {
+ public:
+  virtual void on_person(Flow& f, const inspect::Finding& fd) noexcept = 0;
+
+ protected:
+  ~PersonTap() = default;
+};
+
 class FlowFindings final : public inspect::FindingSink {
  public:
   explicit FlowFindings(WorkerCounters& counters) noexcept : counters_(counters) {}
@@ -28,6 +38,7 @@ class FlowFindings final : public inspect::FindingSink {
     path_ = nullptr;
   }
   void clear() noexcept { flow_ = nullptr; }
+  void set_person_tap(PersonTap* t) noexcept { tap_ = t; }
   // 0: the raw bytes; 1 + d: the decoded stream of path depth d (dataplane/decode_scan.cpp),
   // whose Path (kept by the caller until the next set_source/attach) is copied into samples.
   void set_source(std::size_t s, const inspect::decoding::Path* path = nullptr) noexcept {
@@ -43,6 +54,9 @@ class FlowFindings final : public inspect::FindingSink {
     count_categories(f.detector);
     if (!is_export_ || flow_->policy == nullptr) return;
     flow_->policy->add_finding(flow_->cold->tally, f.detector, f.confidence);
+    if (tap_ != nullptr &&
+        flow_->policy->person_key_kind(f.detector) != policy::PersonKeyKind::kNone)
+      tap_->on_person(*flow_, f);
     if (ctx_->samples_n < kMaxSamples) {
       FindingSample& s = ctx_->samples[ctx_->samples_n++];
       s.detector = f.detector;
@@ -95,6 +109,7 @@ class FlowFindings final : public inspect::FindingSink {
   bool is_export_ = false;
   std::size_t source_ = 0;
   const inspect::decoding::Path* path_ = nullptr;  // nullptr: the raw bytes
+  PersonTap* tap_ = nullptr;                       // customs accounting on (else null)
 };
 
 }  // namespace dc::dataplane

@@ -33,6 +33,8 @@ static DropReason drop_reason_for(const policy::Verdict& v) noexcept {
         return DropReason::kScanError;
       case ReasonKind::kAuditUnavailable:
         return DropReason::kAuditUnavailable;
+      case ReasonKind::kVolumeCap:
+        return DropReason::kVolumeCap;
       default:
         return DropReason::kPolicyBlock;
     }

@@ -110,6 +110,10 @@ bool Pipeline::inspect_datagram(Flow& f, InspectCtx& ctx, Direction dir, const i
     drop_pkt(m, f.block_reason, out);
     return false;
   }
+  if (acct_holds(f, dir)) {  // its persons are being counted (accounting_flow.cpp)
+    acct_hold(f, dir, m, out);
+    return false;
+  }
   return true;
 }
 
@@ -127,6 +131,11 @@ bool Pipeline::refuse_segment(Flow& f, InspectCtx& ctx, Direction dir, inspect::
       if (tls_waiting(f, dir)) {
         ++f.dropped_packets;
         drop_pkt(m, DropReason::kTlsKeyWait, out);
+        return false;
+      }
+      if (acct_holds(f, dir)) {  // the original waits for its persons' count
+        ++f.dropped_packets;
+        drop_pkt(m, DropReason::kAccountingWait, out);
         return false;
       }
       return true;
@@ -205,7 +214,10 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
     if (held[i]) continue;
     auto* pm = static_cast<rte_mbuf*>(rel.items[i].pkt);  // counted in the flow when it arrived
     if (!blocked) {
-      forward_pkt(f, dir, pm, out);
+      if (acct_holds(f, dir))
+        acct_hold(f, dir, pm, out);  // its persons are being counted (accounting_flow.cpp)
+      else
+        forward_pkt(f, dir, pm, out);
     } else if (pm == m) {
       drop_blocked(f, d, pm, out);  // resets (if configured) from the packet that decided
     } else {

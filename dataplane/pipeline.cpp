@@ -54,6 +54,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable
                                                      std::to_string(worker_id) + ")");
     p->decode_worker_ = std::move(w.value());
     if (auto r = p->create_tls(); !r) return r.error();
+    if (auto r = p->create_accounting(); !r) return r.error();
   }
   if (settings.tx_pool != nullptr) {
     auto r = Reassembler::create(settings.reassembly, settings.tx_pool, worker_id, counters);
@@ -105,6 +106,21 @@ Result<void> Pipeline::create_tls() {
                                                    std::to_string(settings_.tls_sessions) +
                                                    " TLS sessions per worker ([tls] sessions)");
   }
+  return {};
+}
+
+// Customs accounting: the hold and the per-flow record counts, allocated here, once.
+Result<void> Pipeline::create_accounting() {
+  if (settings_.accounting == nullptr) return {};
+  try {
+    acct_held_.reserve(settings_.accounting_hold_packets);
+    acct_sum_.resize(pool_.capacity());
+  } catch (const std::bad_alloc&) {
+    return make_error(ErrorCode::kUnavailable, "not enough memory for the accounting hold");
+  }
+  acct_ = settings_.accounting;
+  acct_tap_.p = this;
+  findings_.set_person_tap(&acct_tap_);
   return {};
 }
 
@@ -251,7 +267,7 @@ void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, BatchPacket& b, int64_
 // crossed) and its inspection state goes back to the pool at once, instead of after the
 // closed-state timeout. The flow entry stays to absorb the last ACKs.
 void Pipeline::finish_if_closed(Flow& f, int64_t now_ns) noexcept {
-  if (f.finished || f.tcp != TcpState::kClosed || f.held > 0) return;
+  if (f.finished || f.tcp != TcpState::kClosed || f.held > 0 || f.acct.held > 0) return;
   if (f.inspect_ctx != kNoInspectCtx) {
     const InspectCtx& c = pool_.at(f.inspect_ctx);
     if (c.order[0].queued != 0 || c.order[1].queued != 0) return;

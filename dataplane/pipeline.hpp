@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "base/result.hpp"
+#include "dataplane/accounting_channel.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/decode_scan.hpp"
 #include "dataplane/drop_reason.hpp"
@@ -87,6 +88,13 @@ struct PipelineSettings {
   uint32_t tls_key_store = 4096;
   int64_t tls_key_ttl_ns = 60'000'000'000;
   KeyHandoff* keys = nullptr;
+  // Customs accounting (docs/accounting.md): person claims go to the ledger through `accounting`
+  // (null: accounting off); the exported direction of a flow with claims pending waits, at most
+  // accounting_wait_ns ([accounting] decision_wait_ms; then on_unavailable applies), in a
+  // per-worker hold of accounting_hold_packets packets.
+  AccountingChannel* accounting = nullptr;
+  int64_t accounting_wait_ns = 50'000'000;
+  uint32_t accounting_hold_packets = 1024;
 };
 
 // Packets the caller must transmit (to the paired port of the burst's ingress port) and free.
@@ -310,6 +318,36 @@ class Pipeline {
 
   void set_today(int64_t now_ns) noexcept;
 
+  // Customs accounting (accounting_flow.cpp): claims from person-key findings, the hold of the
+  // exported direction while they are pending, the ledger's answers.
+  struct AcctTap final : PersonTap {
+    Pipeline* p = nullptr;
+    void on_person(Flow& f, const inspect::Finding& fd) noexcept override { p->acct_person(f, fd); }
+  };
+  struct AcctHeld {
+    rte_mbuf* m;
+    uint32_t slot;
+    uint64_t flow_id;
+    uint16_t port;
+    uint8_t dir;
+  };
+  void acct_person(Flow& f, const inspect::Finding& fd) noexcept;
+  void acct_kinds(Flow& f) noexcept;
+  // True when a packet of `dir` must wait for the flow's pending claims (one byte test for flows
+  // without person keys).
+  bool acct_holds(Flow& f, Direction dir) noexcept {
+    if (!f.acct.claimed) return false;
+    acct_kinds(f);
+    return static_cast<uint8_t>(dir) == f.acct.dir && (f.acct.pending > 0 || f.acct.held > 0);
+  }
+  void acct_hold(Flow& f, Direction dir, rte_mbuf* m, BurstOutput& out) noexcept;
+  void acct_answer(const audit::ClaimAnswer& a, int64_t now_ns) noexcept;
+  void acct_poll(uint16_t in_port, int64_t now_ns, BurstOutput& out) noexcept;
+  bool acct_release(const AcctHeld& h, uint16_t in_port, int64_t now_ns, BurstOutput& out) noexcept;
+  void acct_end(Flow& f) noexcept;
+  void acct_fill(const Flow& f, audit::FlowOutcome& ev) const noexcept;
+  policy::BasisId acct_basis(const Flow& f, int64_t now_ns) const noexcept;
+
   std::unique_ptr<Reassembler> reasm_;  // null without a tx_pool: fragments are dropped
   bool cur_reassembled_ = false;        // the packet being processed was reassembled
   bool cur_frag_evasion_ = false;       // ... is the first fragment of an evasive datagram
@@ -328,6 +366,7 @@ class Pipeline {
   void readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns) noexcept;
   inspect::Scratch* scratch_for(Flow& f) noexcept;
   Result<void> create_tls();
+  Result<void> create_accounting();
 
   // The current policy generation (fixed mode: settings.policy and an own engine).
   const policy::Snapshot* snap_ = nullptr;
@@ -354,7 +393,11 @@ class Pipeline {
   std::unique_ptr<TlsPool> tls_pool_;
   TlsPlainScan tls_scan_{findings_, decoded_scan_, counters_};
   std::vector<uint32_t> tls_waiting_;
-  uint32_t open_tickets_ = 0;  // flow_open tickets issued by this worker
+  uint32_t open_tickets_ = 0;          // flow_open tickets issued by this worker
+  AccountingChannel* acct_ = nullptr;  // customs accounting (null: off)
+  AcctTap acct_tap_;
+  std::vector<AcctHeld> acct_held_;                 // reserved at creation (hold_packets)
+  std::vector<audit::AccountingOutcome> acct_sum_;  // per inspect context: the record's counts
 };
 
 }  // namespace dc::dataplane

@@ -114,6 +114,7 @@ bool Pipeline::release_one(const HeldPacket& h, bool timed_out, int64_t now_ns,
 
 void Pipeline::release_held(uint16_t in_port, int64_t now_ns, BurstOutput& out) noexcept {
   if (!tls_waiting_.empty()) tls_poll(in_port, now_ns, out);  // packets waiting for TLS keys
+  if (acct_ != nullptr) acct_poll(in_port, now_ns, out);      // ... for the person count
   if (hold_ == nullptr) return;
   HoldQueue& q = hold_[in_port <= kMaxPorts ? in_port : kMaxPorts];
   for (unsigned n = 0; n < 256 && !q.empty(); ++n) {

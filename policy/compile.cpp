@@ -117,6 +117,7 @@ std::shared_ptr<const Snapshot> SnapshotBuilder::run() {
   links();
   declarations();
   detector_db();
+  accounting();
   // Returned even with errors so that [[test]] cases can still be checked by name; the caller
   // discards it.
   return s_;

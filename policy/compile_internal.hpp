@@ -94,6 +94,9 @@ class SnapshotBuilder {
   void category_detectors(const CategoryDoc& c, CategoryId id, std::set<std::string>& used_custom);
   void category_precedence();
 
+  // compile_accounting.cpp: [accounting], once the detector names are known.
+  void accounting();
+
   // compile_bases.cpp: legal bases.
   void bases();
   void basis_exemption(const BasisDoc& b, const BasisInfo& info);

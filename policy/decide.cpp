@@ -404,6 +404,12 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
     r.counterparty = a.counterparty;
     c.push(r);
   }
+  // V3g: customs accounting (docs/accounting.md): a person refused by a cap or threshold, no
+  // decision in time, a count near its limit.
+  if (flags & flag::kVolumeCap) c.push(make(ReasonKind::kVolumeCap, accounting_.on_limit));
+  if (flags & flag::kAccountingUnavailable)
+    c.push(make(ReasonKind::kAccountingUnavailable, accounting_.on_unavailable));
+  if (flags & flag::kVolumeWarn) c.push(make(ReasonKind::kVolumeWarn, Action::kAlert));
 
   // V4: categories found in exported bytes, in precedence order (core, important, sensitive
   // personal, personal, general).
@@ -419,6 +425,13 @@ Verdict Snapshot::decide(const Admission& a, const CategoryTally& t, uint32_t fl
     if (undeclared_category(a, cat, now_ns, r)) c.push(r);  // V4b: beyond the declaration
   }
   return finalize(c, monitor_);
+}
+
+uint8_t Snapshot::person_kinds(const CategoryTally& t) const noexcept {
+  const uint64_t seen = t.seen | t.overflow;
+  uint8_t k = (seen & sensitive_mask_) ? kPersonsSensitive : 0;
+  if ((seen & personal_mask_ & ~sensitive_mask_) || k == 0) k |= kPersonsNonSensitive;
+  return k;
 }
 
 bool Snapshot::category_reason(CategoryId cat, const Admission& a, const CategoryTally& t,

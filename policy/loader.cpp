@@ -90,7 +90,7 @@ PolicyDoc parse_policy(std::string_view text, const std::string& path, Diagnosti
   Reader r(diags);
   r.keys(root,
          {"policy", "defaults", "zones", "exporters", "links", "legal_bases", "counterparties",
-          "detectors", "categories", "test", "declarations", "approvers"},
+          "detectors", "categories", "test", "declarations", "approvers", "accounting"},
          "the policy file");
   read_header(r, root, doc);  // first: the timezone is needed to read every date
   read_defaults(r, root, doc);
@@ -103,6 +103,7 @@ PolicyDoc parse_policy(std::string_view text, const std::string& path, Diagnosti
   read_categories(r, root, doc);
   read_tests(r, root, doc);
   read_declarations(r, root, doc);
+  read_accounting(r, root, doc);
   return doc;
 }
 

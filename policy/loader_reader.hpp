@@ -189,5 +189,6 @@ void read_categories(Reader& r, const toml::table& root, PolicyDoc& doc);  // lo
 void read_tests(Reader& r, const toml::table& root, PolicyDoc& doc);       // loader_tests.cpp
 // [declarations] and [[approvers]] (loader_declarations.cpp)
 void read_declarations(Reader& r, const toml::table& root, PolicyDoc& doc);
+void read_accounting(Reader& r, const toml::table& root, PolicyDoc& doc);  // loader_accounting
 
 }  // namespace dc::policy::loader_detail

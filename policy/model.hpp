@@ -141,6 +141,16 @@ struct DeclarationsDoc {
 struct ApproverDoc {
   Pos pos;
   LStr id, name, public_key;  // public_key: base64 of the raw 32 bytes, or a PEM file's path
+// [accounting] (docs/accounting.md).
+struct AccountingDoc {
+  Pos pos;
+  bool present = false;
+  Located<bool> enabled{false};
+  LStr utc_offset{"+08:00"};
+  LStrs person_keys;
+  bool has_person_keys = false;
+  Located<double> warn_fraction{0.9};
+  LStr on_limit{"block"}, on_unavailable{"block"};
 };
 
 struct PolicyDoc {
@@ -158,6 +168,7 @@ struct PolicyDoc {
   std::vector<TestDoc> tests;
   DeclarationsDoc declarations;
   std::vector<ApproverDoc> approvers;
+  AccountingDoc accounting;
 };
 
 }  // namespace dc::policy

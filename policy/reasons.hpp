@@ -70,6 +70,8 @@ std::string_view action_name(Action a) noexcept;  // "allow" | "alert" | "block"
     "failure: the person count could not be decided (store unreachable or too slow)")              \
   X(kVolumeCap, "volume_cap",                                                                      \
     "the flow would take a distinct-person count past a legal basis cap or threshold")             \
+  X(kVolumeWarn, "volume_warn",                                                                    \
+    "a distinct-person count reached [accounting] warn_fraction of its limit")                     \
   X(kDeclarationExceeded, "declaration_exceeded",                                                  \
     "persons or bytes beyond the caps of the flow's declaration")                                  \
   X(kUndeclaredCategory, "undeclared_category",                                                    \
@@ -139,6 +141,8 @@ inline constexpr uint32_t kVolumeCap = 1u << 17;
 inline constexpr uint32_t kAccountingUnavailable = 1u << 18;
 // The flow's declaration caps (persons or bytes) were exceeded.
 inline constexpr uint32_t kDeclarationExceeded = 1u << 19;
+// A distinct-person count of the flow reached [accounting] warn_fraction of its limit.
+inline constexpr uint32_t kVolumeWarn = 1u << 20;
 }  // namespace flag
 
 // Failure conditions with a fail-open/closed knob, in flag-bit order starting at kFlowTableFull.

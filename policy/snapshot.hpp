@@ -22,6 +22,7 @@
 
 #include "inspect/detect/validators.hpp"
 #include "inspect/packet/decode.hpp"
+#include "policy/accounting.hpp"
 #include "policy/prefix_table.hpp"
 #include "policy/reasons.hpp"
 
@@ -325,6 +326,16 @@ class Snapshot {
   bool reassemble_fragments() const noexcept { return reassemble_fragments_; }
   // [defaults] tls_escrow: TLS flows of border links wait for escrowed keys and are decrypted.
   TlsEscrow tls_escrow() const noexcept { return tls_escrow_; }
+  // [accounting] (customs accounting, docs/accounting.md).
+  const AccountingPolicy& accounting() const noexcept { return accounting_; }
+  // The person-key kind of detector `detector_index` (kNone: not a person key, or accounting off).
+  PersonKeyKind person_key_kind(uint32_t detector_index) const noexcept {
+    return detector_index < person_key_kinds_.size() ? person_key_kinds_[detector_index]
+                                                     : PersonKeyKind::kNone;
+  }
+  // The sensitive / non-sensitive counters a flow's persons feed (kPersons* bits): the personal
+  // categories seen in its exported bytes; non-sensitive when none of them is personal.
+  uint8_t person_kinds(const CategoryTally& t) const noexcept;
 
   // ---- zones ----
   std::size_t zone_count() const noexcept { return zones_.size(); }
@@ -444,6 +455,9 @@ class Snapshot {
   Action tls_auth_failure_action_ = Action::kBlock;     // [defaults] tls_auth_failure
   Action unattributed_action_ = Action::kAllow;         // [defaults] unattributed
   std::array<Action, kFailureCount> failure_action_{};
+  AccountingPolicy accounting_{};
+  std::vector<PersonKeyKind> person_key_kinds_;      // per detector index
+  uint64_t personal_mask_ = 0, sensitive_mask_ = 0;  // personal categories, sensitive ones
 
   std::vector<ZoneInfo> zones_;
   RangeTable zone_table_;

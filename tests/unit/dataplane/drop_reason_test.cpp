@@ -54,7 +54,9 @@ TEST(DropReasonName, OrderIsStable) {
   EXPECT_EQ(static_cast<int>(DropReason::kTcpPaws), 56);
   EXPECT_EQ(static_cast<int>(DropReason::kTcpBeyondWindow), 57);
   EXPECT_EQ(static_cast<int>(DropReason::kTlsKeyWait), 58);
-  EXPECT_EQ(kDropReasonCount, 59u);
+  EXPECT_EQ(static_cast<int>(DropReason::kVolumeCap), 59);
+  EXPECT_EQ(static_cast<int>(DropReason::kAccountingWait), 60);
+  EXPECT_EQ(kDropReasonCount, 61u);
 }
 
 TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {

@@ -1,0 +1,191 @@
+// The ledger of customs accounting: claims -> digests -> scopes and limits -> PersonStore ->
+// answers (docs/accounting.md "The ledger").
+#include "audit/ledger.hpp"
+
+#include <algorithm>
+
+namespace dc::audit {
+
+namespace {
+
+constexpr std::size_t kKeptGenerations = 8;
+constexpr std::size_t kMaxPersonsPerFlow = 1u << 20;  // digests kept per flow for re-claims
+
+std::string_view exporter_name(const policy::Snapshot& s, uint16_t e) {
+  (void)s;
+  (void)e;
+  return "-";  // unattributed: every flow until [[exporters]] (integrator) names them
+}
+
+}  // namespace
+
+std::string scope_key(ScopeSlot slot, uint16_t year, std::string_view exporter,
+                      std::string_view counterparty, std::string_view basis,
+                      std::string_view declaration) {
+  char y[8];
+  std::snprintf(y, sizeof y, "%04u", static_cast<unsigned>(year % 10000));
+  std::string k = std::string(y) + "/e=" + std::string(exporter);
+  switch (slot) {
+    case kBasisN:
+    case kBasisS:
+      k += "/b=" + std::string(basis);
+      break;
+    case kCounterpartyN:
+    case kCounterpartyS:
+      k += "/c=" + std::string(counterparty) + "/b=" + std::string(basis);
+      break;
+    case kDeclarationN:
+    case kDeclarationS:
+      k += "/d=" + std::string(declaration);
+      break;
+    default:
+      break;
+  }
+  return k + (slot % 2 == 0 ? "/n" : "/s");
+}
+
+void Ledger::adopt(std::shared_ptr<const policy::Snapshot> s) {
+  if (!s || snapshot(s.get()) != nullptr) return;
+  kept_.push_back(std::move(s));
+  if (kept_.size() > kKeptGenerations) kept_.pop_front();
+}
+
+const policy::Snapshot* Ledger::snapshot(const policy::Snapshot* p) const noexcept {
+  for (const auto& k : kept_)
+    if (k.get() == p) return p;
+  return nullptr;
+}
+
+// The scopes a person of claim `c` counts in, with their limits; `slots[i]` names scope i.
+std::size_t Ledger::build_scopes(const policy::Snapshot& s, const PersonClaim& c, ScopeSlot* slots,
+                                 std::vector<ScopeLimit>& out) const {
+  out.clear();
+  const std::string_view exporter = exporter_name(s, c.exporter);
+  const bool has_basis = c.basis < s.basis_count();
+  const bool has_cp = c.counterparty < s.counterparty_count();
+  const std::string_view basis = has_basis ? std::string_view(s.basis(c.basis).id) : "-";
+  const std::string_view cp = has_cp ? std::string_view(s.counterparty(c.counterparty).id) : "-";
+  const std::string decl = std::to_string(c.declaration);
+  policy::PersonLimits mech;  // no basis: the flow is refused by decide(); no threshold known
+  policy::PersonLimits caps;
+  if (has_basis) {
+    const policy::BasisInfo& b = s.basis(c.basis);
+    mech = policy::mechanism_limits(b.mechanism, b.exemption, /*ciio=*/false);
+    caps = {policy::cap_limit(b.max_persons), policy::cap_limit(b.max_sensitive_persons)};
+  }
+  auto add = [&](ScopeSlot slot, uint64_t limit) {
+    slots[out.size()] = slot;
+    out.push_back({scope_key(slot, c.year, exporter, cp, basis, decl), limit});
+  };
+  for (int sens = 0; sens < 2; ++sens) {
+    const uint8_t bit = sens ? policy::kPersonsSensitive : policy::kPersonsNonSensitive;
+    if (!(c.kinds & bit)) continue;
+    add(sens ? kExporterS : kExporterN, sens ? mech.sensitive : mech.nonsensitive);
+    if (has_basis) add(sens ? kBasisS : kBasisN, sens ? caps.sensitive : caps.nonsensitive);
+    if (has_basis && has_cp) add(sens ? kCounterpartyS : kCounterpartyN, policy::kUnlimited);
+    if (c.declaration != kNoDeclarationId)
+      add(sens ? kDeclarationS : kDeclarationN, policy::kUnlimited);
+  }
+  return out.size();
+}
+
+void Ledger::claim_one(const policy::Snapshot& s, const PersonClaim& c, const PersonDigest& d,
+                       ClaimAnswer& a) {
+  ScopeSlot slots[kScopeSlots];
+  std::vector<ScopeLimit> scopes;
+  const std::size_t n = build_scopes(s, c, slots, scopes);
+  std::vector<uint64_t> limits(n);
+  bool zero_refused = false;
+  std::size_t zero_at = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    limits[i] = scopes[i].limit;
+    // The store's 0 means "no limit"; a limit of 0 persons is the ledger's to refuse.
+    if (scopes[i].limit == policy::kUnlimited) {
+      scopes[i].limit = 0;
+    } else if (scopes[i].limit == 0 && !zero_refused) {
+      auto in = store_.contains(scopes[i].scope, d);
+      if (!in) {
+        a.status = ClaimStatus::kUnavailable;
+        return;
+      }
+      zero_refused = !*in;
+      zero_at = i;
+    }
+  }
+  ClaimResult r;
+  if (zero_refused) {
+    r.refused = true;
+    r.refused_scope = zero_at;
+    for (std::size_t i = 0; i < n; ++i) {
+      auto cnt = store_.count(scopes[i].scope);
+      r.counts.push_back(cnt ? *cnt : 0);
+      r.added.push_back(false);
+    }
+  } else {
+    auto got = store_.claim(d, scopes);
+    if (!got) {
+      a.status = ClaimStatus::kUnavailable;
+      return;
+    }
+    r = std::move(*got);
+  }
+  const double warn = s.accounting().warn_fraction;
+  bool added = false;
+  for (std::size_t i = 0; i < n && i < r.counts.size(); ++i) {
+    a.used |= static_cast<uint8_t>(1u << slots[i]);
+    a.counts[slots[i]] = r.counts[i];
+    a.limits[slots[i]] = limits[i];
+    added = added || r.added[i];
+    if (limits[i] != policy::kUnlimited && limits[i] > 0 &&
+        static_cast<double>(r.counts[i]) >= warn * static_cast<double>(limits[i]))
+      a.warn = true;
+  }
+  if (r.refused) {
+    a.status = ClaimStatus::kRefused;
+    a.refused_slot = slots[r.refused_scope];
+  } else if (added) {
+    ++a.added;
+  }
+}
+
+bool Ledger::handle(const PersonClaim& c, ClaimAnswer& a) {
+  if (c.op == ClaimOp::kEnd) {
+    flows_.erase(c.flow_id);
+    return false;
+  }
+  a = ClaimAnswer{};
+  a.flow_slot = c.flow_slot;
+  a.flow_id = c.flow_id;
+  a.gen = c.gen;
+  a.year = c.year;
+  const policy::Snapshot* s = snapshot(c.policy);
+  if (s == nullptr) {
+    a.status = ClaimStatus::kUnavailable;
+    return true;
+  }
+  FlowPersons& fp = flows_[c.flow_id];
+  if (c.op == ClaimOp::kReclaim) {
+    fp.last.kinds = c.kinds;
+    for (const PersonDigest& d : fp.who) {
+      claim_one(*s, c, d, a);
+      if (a.status != ClaimStatus::kCounted) break;
+    }
+    a.flow_persons = static_cast<uint32_t>(fp.who.size());
+    return true;
+  }
+  auto d = person_digest(key_, c.key_kind, {c.key, c.key_len});
+  if (!d) {
+    a.status = ClaimStatus::kUnavailable;
+    return true;
+  }
+  claim_one(*s, c, *d, a);
+  if (a.status == ClaimStatus::kCounted && fp.who.size() < kMaxPersonsPerFlow &&
+      std::find(fp.who.begin(), fp.who.end(), *d) == fp.who.end())
+    fp.who.push_back(*d);
+  a.flow_persons = static_cast<uint32_t>(fp.who.size());
+  fp.last = c;
+  std::fill(std::begin(fp.last.key), std::end(fp.last.key), uint8_t{0});
+  return true;
+}
+
+}  // namespace dc::audit

@@ -1,0 +1,122 @@
+#pragma once
+// The ledger of customs accounting (docs/accounting.md): off the fast path, it turns the
+// workers' person claims into keyed digests, builds the scopes and limits of each claim from the
+// flow's policy (basis caps, the exporter's mechanism thresholds), asks the PersonStore, and
+// answers. Workers and the ledger exchange the fixed-size PersonClaim / ClaimAnswer values below
+// (through per-worker rings, dataplane/accounting_channel.hpp). One thread owns a Ledger.
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "audit/flow_outcome.hpp"
+#include "audit/ledger_keys.hpp"
+#include "audit/person_store.hpp"
+#include "policy/snapshot.hpp"
+
+namespace dc::audit {
+
+enum class ClaimOp : uint8_t {
+  kClaim,    // count one person of the flow (key, kinds)
+  kReclaim,  // the flow's kinds grew (a sensitive category came): count its persons again
+  kEnd,      // the flow ended: forget its persons (no answer)
+};
+
+inline constexpr uint16_t kNoExporterId = 0xffff;     // unattributed ("-" in scope keys)
+inline constexpr uint16_t kNoDeclarationId = 0xffff;  // no declaration (declarations helper)
+
+// Worker -> ledger. Plain, fixed size (a ring element).
+struct PersonClaim {
+  ClaimOp op = ClaimOp::kClaim;
+  uint8_t kinds = 0;  // policy::kPersons* bits the flow's persons count as
+  policy::PersonKeyKind key_kind = policy::PersonKeyKind::kNone;
+  uint8_t key_len = 0;
+  uint16_t year = 0;  // calendar year in the policy's accounting timezone
+  uint16_t exporter = kNoExporterId;
+  policy::CounterpartyId counterparty = policy::kNoCounterparty;
+  policy::BasisId basis = policy::kNoBasis;
+  uint16_t declaration = kNoDeclarationId;
+  uint16_t worker = 0;
+  uint32_t flow_slot = 0;
+  uint32_t gen = 0;  // the flow's claim generation (answers to an older one only refuse)
+  uint64_t flow_id = 0;
+  const policy::Snapshot* policy = nullptr;  // resolved against Ledger::adopt()ed generations
+  uint8_t key[kPersonKeyMax] = {};           // the normalised key (never leaves the ledger)
+};
+
+// The scopes of a claim, in this order (k = n, s); unused slots have no scope.
+enum ScopeSlot : uint8_t {
+  kExporterN,
+  kExporterS,
+  kBasisN,
+  kBasisS,
+  kCounterpartyN,
+  kCounterpartyS,
+  kDeclarationN,
+  kDeclarationS,
+  kScopeSlots
+};
+static_assert(kScopeSlots == AccountingOutcome::kSlots);
+
+enum class ClaimStatus : uint8_t { kCounted, kRefused, kUnavailable };
+
+// Ledger -> worker. Plain, fixed size.
+struct ClaimAnswer {
+  ClaimStatus status = ClaimStatus::kCounted;
+  bool warn = false;          // a count reached warn_fraction of its limit
+  uint32_t added = 0;         // persons new to at least one of the scopes
+  uint32_t flow_persons = 0;  // distinct persons the ledger holds for the flow
+  uint8_t refused_slot = kScopeSlots;
+  uint8_t used = 0;  // bit per ScopeSlot the claim counted in
+  uint16_t year = 0;
+  uint32_t flow_slot = 0;
+  uint32_t gen = 0;
+  uint64_t flow_id = 0;
+  uint64_t counts[kScopeSlots] = {};  // after the claim (current when refused)
+  uint64_t limits[kScopeSlots] = {};  // policy::kUnlimited: none
+};
+
+// The scope key of a slot (ACCOUNTING6.md): "<year>/e=<exporter>[/c=<cp>]/b=<basis>/<k>",
+// "<year>/e=<exporter>/d=<declaration>/<k>". Names are the policy's ids ("-": unattributed).
+std::string scope_key(ScopeSlot slot, uint16_t year, std::string_view exporter,
+                      std::string_view counterparty, std::string_view basis,
+                      std::string_view declaration);
+
+// The `accounting` member of a flow record (record_accounting.cpp); null when nothing claimed.
+nlohmann::ordered_json accounting_json(const AccountingOutcome& a, const policy::Snapshot& s);
+
+class Ledger {
+ public:
+  Ledger(PersonStore& store, const AccountingKey& key) : store_(store), key_(key) {}
+  ~Ledger() { key_.fill(0); }
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // A policy generation claims may name (the newest few are kept alive here).
+  void adopt(std::shared_ptr<const policy::Snapshot> s);
+  // One message. Returns true with `a` filled for kClaim / kReclaim.
+  bool handle(const PersonClaim& c, ClaimAnswer& a);
+  Result<void> flush() { return store_.flush(); }
+  std::size_t flows() const noexcept { return flows_.size(); }
+
+ private:
+  struct FlowPersons {
+    std::vector<PersonDigest> who;
+    PersonClaim last;  // scopes of the latest claim (exporter, basis, ...) and its kinds
+  };
+  const policy::Snapshot* snapshot(const policy::Snapshot* p) const noexcept;
+  void claim_one(const policy::Snapshot& s, const PersonClaim& c, const PersonDigest& d,
+                 ClaimAnswer& a);
+  std::size_t build_scopes(const policy::Snapshot& s, const PersonClaim& c, ScopeSlot* slots,
+                           std::vector<ScopeLimit>& out) const;
+
+  PersonStore& store_;
+  AccountingKey key_;
+  std::deque<std::shared_ptr<const policy::Snapshot>> kept_;
+  std::unordered_map<uint64_t, FlowPersons> flows_;  // by flow id, until kEnd
+};
+
+}  // namespace dc::audit

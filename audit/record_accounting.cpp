@@ -1,0 +1,35 @@
+// The `accounting` member of flow records (docs/audit-format.md): the scopes a flow's persons
+// were counted in, their counts after the flow and their limits. Digests and keys never appear.
+#include "audit/ledger.hpp"
+#include "audit/record.hpp"
+
+namespace dc::audit {
+
+nlohmann::ordered_json accounting_json(const AccountingOutcome& a, const policy::Snapshot& s) {
+  if (!a.claimed) return nullptr;
+  const std::string basis = a.basis < s.basis_count() ? s.basis(a.basis).id : "-";
+  const std::string cp =
+      a.counterparty < s.counterparty_count() ? s.counterparty(a.counterparty).id : "-";
+  nlohmann::ordered_json j;
+  j["year"] = a.year;
+  j["persons"] = a.persons;
+  j["refused"] = a.refused;
+  j["unavailable"] = a.unavailable;
+  j["warn"] = a.warn;
+  auto scopes = nlohmann::ordered_json::array();
+  for (unsigned i = 0; i < AccountingOutcome::kSlots; ++i) {
+    if (!(a.used >> i & 1)) continue;
+    const auto slot = static_cast<ScopeSlot>(i);
+    nlohmann::ordered_json sc;
+    sc["scope"] = scope_key(slot, a.year, "-", cp, basis, std::to_string(a.declaration));
+    sc["count"] = a.counts[i];
+    sc["limit"] = a.limits[i] == policy::kUnlimited ? nlohmann::ordered_json(nullptr)
+                                                    : nlohmann::ordered_json(a.limits[i]);
+    sc["refused"] = a.refused && a.refused_slot == i;
+    scopes.push_back(std::move(sc));
+  }
+  j["scopes"] = std::move(scopes);
+  return j;
+}
+
+}  // namespace dc::audit

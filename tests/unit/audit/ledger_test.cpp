@@ -1,0 +1,373 @@
+// Customs accounting core (docs/accounting.md): person-key normalisation, keyed digests, the
+// threshold / cap table at N-1, N, N+1, the calendar year in the accounting timezone, sensitive
+// and non-sensitive counting, distinctness, and the [accounting] policy section.
+#include "audit/ledger.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <string>
+
+#include "base/hash.hpp"
+#include "base/time.hpp"
+#include "policy/policy.hpp"
+
+namespace {
+
+using namespace dc;
+using policy::PersonKeyKind;
+
+std::string norm(PersonKeyKind k, std::string_view v) {
+  uint8_t out[audit::kPersonKeyMax];
+  const std::size_t n =
+      audit::normalise_person_key(k, {reinterpret_cast<const uint8_t*>(v.data()), v.size()},
+                                  std::span<uint8_t, audit::kPersonKeyMax>(out));
+  return std::string(reinterpret_cast<const char*>(out), n);
+}
+
+TEST(PersonKeys, Normalisation) {
+  EXPECT_EQ(norm(PersonKeyKind::kResidentId, "11010519491231002x"), "11010519491231002X");
+  EXPECT_EQ(norm(PersonKeyKind::kResidentId, "110105 19491231 0021"), "110105194912310021");
+  EXPECT_EQ(norm(PersonKeyKind::kResidentId, "1101051949123100"), "");  // too short
+  EXPECT_EQ(norm(PersonKeyKind::kMobile, "13812345678"), "13812345678");
+  EXPECT_EQ(norm(PersonKeyKind::kMobile, "+86 138-1234-5678"), "13812345678");
+  EXPECT_EQ(norm(PersonKeyKind::kMobile, "0086 138 1234 5678"), "13812345678");
+  EXPECT_EQ(norm(PersonKeyKind::kMobile, "8613812345678"), "13812345678");
+  EXPECT_EQ(norm(PersonKeyKind::kMobile, "1381234567"), "");
+  EXPECT_EQ(norm(PersonKeyKind::kBankCard, "6222 0212 3456 7890 128"), "6222021234567890128");
+  EXPECT_EQ(norm(PersonKeyKind::kPassport, "e1234 5678"), "E12345678");
+  EXPECT_EQ(norm(PersonKeyKind::kNone, "x"), "");
+}
+
+audit::PersonDigest digest(PersonKeyKind k, std::string_view v, uint8_t salt = 1) {
+  audit::AccountingKey key{};
+  key.fill(salt);
+  const std::string n = norm(k, v);
+  auto d = audit::person_digest(key, k, {reinterpret_cast<const uint8_t*>(n.data()), n.size()});
+  EXPECT_TRUE(d.has_value());
+  return d.value();
+}
+
+TEST(PersonKeys, Digests) {
+  // Two spellings of one mobile number are one person; the kind separates equal digits.
+  EXPECT_EQ(digest(PersonKeyKind::kMobile, "+86 13812345678"),
+            digest(PersonKeyKind::kMobile, "138-1234-5678"));
+  EXPECT_NE(digest(PersonKeyKind::kMobile, "13812345678"),
+            digest(PersonKeyKind::kBankCard, "13812345678"));
+  EXPECT_NE(digest(PersonKeyKind::kMobile, "13812345678"),
+            digest(PersonKeyKind::kMobile, "13812345679"));
+  // Keyed: another site key gives another digest.
+  EXPECT_NE(digest(PersonKeyKind::kMobile, "13812345678", 1),
+            digest(PersonKeyKind::kMobile, "13812345678", 2));
+  // Known answer: HMAC-SHA256(32 x 0x01, 0x03 0x00 "13812345678"), first 16 bytes (Python
+  // hmac.new(b"\x01" * 32, b"\x03\x00" + b"13812345678", "sha256").hexdigest()[:32]).
+  const auto d = digest(PersonKeyKind::kMobile, "13812345678");
+  EXPECT_EQ(base::to_hex(std::span<const uint8_t>(d.data(), d.size())),
+            "c3a1b04a1d34c1f0cc49e80d72858e26");
+}
+
+TEST(Thresholds, MechanismTable) {
+  using policy::Mechanism;
+  auto scc = policy::mechanism_limits(Mechanism::kStandardContract, "", false);
+  EXPECT_EQ(scc.nonsensitive, 999'999u);  // 1,000,000 persons 以上: security assessment
+  EXPECT_EQ(scc.sensitive, 9'999u);       // 10,000 sensitive persons 以上
+  auto cert = policy::mechanism_limits(Mechanism::kCertification, "", false);
+  EXPECT_EQ(cert.nonsensitive, 999'999u);
+  EXPECT_EQ(cert.sensitive, 9'999u);
+  auto small = policy::mechanism_limits(Mechanism::kExemption, "small_volume", false);
+  EXPECT_EQ(small.nonsensitive, 99'999u);  // 不满 100,000
+  EXPECT_EQ(small.sensitive, 0u);          // no de-minimis for sensitive PI
+  auto hr = policy::mechanism_limits(Mechanism::kExemption, "hr_management", false);
+  EXPECT_EQ(hr.nonsensitive, policy::kUnlimited);
+  auto sa = policy::mechanism_limits(Mechanism::kSecurityAssessment, "", true);
+  EXPECT_EQ(sa.nonsensitive, policy::kUnlimited);
+  EXPECT_EQ(sa.sensitive, policy::kUnlimited);
+  auto ciio = policy::mechanism_limits(Mechanism::kStandardContract, "", true);
+  EXPECT_EQ(ciio.nonsensitive, 0u);
+  EXPECT_EQ(ciio.sensitive, 0u);
+  EXPECT_EQ(policy::cap_limit(0), policy::kUnlimited);
+  EXPECT_EQ(policy::cap_limit(3), 3u);
+}
+
+TEST(Thresholds, YearInPolicyTimezone) {
+  const int64_t t = base::to_epoch_ns(2026, 12, 31, 16, 30, 0, 0, 0);  // 2026-12-31T16:30Z
+  EXPECT_EQ(policy::accounting_year(t, 8 * 60), 2027);
+  EXPECT_EQ(policy::accounting_year(t, 0), 2026);
+  EXPECT_EQ(policy::accounting_year(t - 3600LL * 1'000'000'000, 8 * 60), 2026);  // 15:30Z
+}
+
+TEST(ScopeKeys, Format) {
+  using audit::scope_key;
+  EXPECT_EQ(scope_key(audit::kExporterN, 2026, "acme", "cp", "SCC-1", "-"), "2026/e=acme/n");
+  EXPECT_EQ(scope_key(audit::kBasisS, 2026, "-", "cp", "SCC-1", "-"), "2026/e=-/b=SCC-1/s");
+  EXPECT_EQ(scope_key(audit::kCounterpartyN, 2027, "acme", "hq", "SCC-1", "-"),
+            "2027/e=acme/c=hq/b=SCC-1/n");
+  EXPECT_EQ(scope_key(audit::kDeclarationS, 2026, "acme", "hq", "b", "D-7"), "2026/e=acme/d=D-7/s");
+}
+
+constexpr const char* kPolicy = R"(
+[policy]
+id = "acct"
+version = "1"
+timezone = "+08:00"
+
+[accounting]
+enabled = true
+warn_fraction = 0.5
+
+[[zones]]
+id = "dom"
+kind = "domestic"
+prefixes = ["10.1.0.0/16"]
+[[zones]]
+id = "ext"
+kind = "foreign"
+prefixes = ["203.0.113.0/24"]
+[[links]]
+from = "dom"
+to = "ext"
+
+[[categories]]
+id = "pi.id"
+name = "ids"
+level = "general"
+personal = true
+detectors = ["cn_resident_id", "cn_mobile"]
+provenance = "t"
+[[categories]]
+id = "pi.card"
+name = "cards"
+level = "general"
+personal = true
+sensitive = true
+detectors = ["bank_card"]
+provenance = "t"
+
+[[legal_bases]]
+id = "CAP3"
+mechanism = "standard_contract"
+reference = "r"
+issued = 2025-01-01
+expires = 2030-01-01
+categories = ["pi.*"]
+max_persons = 3
+max_sensitive_persons = 2
+[[legal_bases]]
+id = "SCC"
+mechanism = "standard_contract"
+reference = "r"
+issued = 2025-01-01
+expires = 2030-01-01
+categories = ["pi.*"]
+[[legal_bases]]
+id = "SMALL"
+mechanism = "exemption"
+exemption = "small_volume"
+issued = 2025-01-01
+expires = 2030-01-01
+categories = ["pi.id"]
+
+[[counterparties]]
+id = "hq"
+name = "HQ"
+country = "DE"
+legal_bases = ["CAP3", "SCC", "SMALL"]
+endpoints = [{ prefixes = ["203.0.113.10/32"] }]
+)";
+
+struct Fixture : ::testing::Test {
+  void SetUp() override {
+    policy::Diagnostics d;
+    snap = policy::compile_policy_text(kPolicy, "acct.toml", d);
+    ASSERT_TRUE(snap) << d.format();
+    store = audit::make_memory_store();
+    audit::AccountingKey key{};
+    key.fill(7);
+    ledger = std::make_unique<audit::Ledger>(*store, key);
+    ledger->adopt(snap);
+  }
+  policy::BasisId basis(std::string_view id) const {
+    for (std::size_t i = 0; i < snap->basis_count(); ++i)
+      if (snap->basis(static_cast<policy::BasisId>(i)).id == id)
+        return static_cast<policy::BasisId>(i);
+    return policy::kNoBasis;
+  }
+  audit::ClaimAnswer claim(uint64_t flow, std::string_view mobile, std::string_view basis_id,
+                           uint8_t kinds = policy::kPersonsNonSensitive, uint16_t year = 2026) {
+    audit::PersonClaim c;
+    c.kinds = kinds;
+    c.key_kind = PersonKeyKind::kMobile;
+    const std::string n = norm(PersonKeyKind::kMobile, mobile);
+    c.key_len = static_cast<uint8_t>(n.size());
+    std::copy(n.begin(), n.end(), c.key);
+    c.year = year;
+    c.counterparty = snap->find_counterparty("hq");
+    c.basis = basis(basis_id);
+    c.flow_id = flow;
+    c.policy = snap.get();
+    audit::ClaimAnswer a;
+    EXPECT_TRUE(ledger->handle(c, a));
+    return a;
+  }
+  uint64_t count(std::string_view scope) {
+    auto r = store->count(scope);
+    return r ? r.value() : 0;
+  }
+  std::shared_ptr<const policy::Snapshot> snap;
+  std::unique_ptr<audit::PersonStore> store;
+  std::unique_ptr<audit::Ledger> ledger;
+};
+
+std::string mobile(int i) {
+  char b[16];
+  std::snprintf(b, sizeof b, "138%08d", i);
+  return b;
+}
+
+TEST_F(Fixture, PolicySection) {
+  const auto& a = snap->accounting();
+  EXPECT_TRUE(a.enabled);
+  EXPECT_EQ(a.utc_offset_minutes, 480);
+  EXPECT_DOUBLE_EQ(a.warn_fraction, 0.5);
+  EXPECT_EQ(a.on_limit, policy::Action::kBlock);
+  const auto& names = snap->detector_names();
+  for (uint32_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "cn_mobile") EXPECT_EQ(snap->person_key_kind(i), PersonKeyKind::kMobile);
+    if (names[i] == "bank_card") EXPECT_EQ(snap->person_key_kind(i), PersonKeyKind::kBankCard);
+  }
+}
+
+TEST_F(Fixture, BasisCapAtNMinus1NNPlus1) {
+  EXPECT_EQ(claim(1, mobile(1), "CAP3").status, audit::ClaimStatus::kCounted);
+  auto a2 = claim(2, mobile(2), "CAP3");  // N-1
+  EXPECT_EQ(a2.status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(a2.counts[audit::kBasisN], 2u);
+  auto a3 = claim(3, mobile(3), "CAP3");  // N: the 3rd person of max_persons = 3 is allowed
+  EXPECT_EQ(a3.status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(a3.counts[audit::kBasisN], 3u);
+  EXPECT_EQ(a3.limits[audit::kBasisN], 3u);
+  EXPECT_TRUE(a3.warn);                   // 3 >= 0.5 * 3
+  auto a4 = claim(4, mobile(4), "CAP3");  // N+1: refused, nothing counted
+  EXPECT_EQ(a4.status, audit::ClaimStatus::kRefused);
+  EXPECT_EQ(a4.refused_slot, audit::kBasisN);
+  EXPECT_EQ(count("2026/e=-/b=CAP3/n"), 3u);
+  EXPECT_EQ(count("2026/e=-/n"), 3u);
+  // A person already counted is never refused (and moves no count).
+  auto again = claim(5, mobile(2), "CAP3");
+  EXPECT_EQ(again.status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(again.added, 0u);
+  EXPECT_EQ(count("2026/e=-/c=hq/b=CAP3/n"), 3u);
+}
+
+TEST_F(Fixture, SensitiveCapAndBothCounters) {
+  const uint8_t both = policy::kPersonsNonSensitive | policy::kPersonsSensitive;
+  EXPECT_EQ(claim(1, mobile(1), "CAP3", both).status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(count("2026/e=-/b=CAP3/n"), 1u);  // a person with both kinds counts in both
+  EXPECT_EQ(count("2026/e=-/b=CAP3/s"), 1u);
+  EXPECT_EQ(claim(2, mobile(2), "CAP3", policy::kPersonsSensitive).status,
+            audit::ClaimStatus::kCounted);
+  auto a = claim(3, mobile(3), "CAP3", policy::kPersonsSensitive);  // max_sensitive_persons = 2
+  EXPECT_EQ(a.status, audit::ClaimStatus::kRefused);
+  EXPECT_EQ(a.refused_slot, audit::kBasisS);
+  EXPECT_EQ(count("2026/e=-/b=CAP3/n"), 1u);
+}
+
+TEST_F(Fixture, ReclaimWhenSensitiveComesLater) {
+  EXPECT_EQ(claim(9, mobile(1), "SCC").status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(claim(9, mobile(2), "SCC").status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(count("2026/e=-/b=SCC/s"), 0u);
+  audit::PersonClaim r;
+  r.op = audit::ClaimOp::kReclaim;
+  r.kinds = policy::kPersonsNonSensitive | policy::kPersonsSensitive;
+  r.year = 2026;
+  r.counterparty = snap->find_counterparty("hq");
+  r.basis = basis("SCC");
+  r.flow_id = 9;
+  r.policy = snap.get();
+  audit::ClaimAnswer a;
+  ASSERT_TRUE(ledger->handle(r, a));
+  EXPECT_EQ(a.status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(a.flow_persons, 2u);
+  EXPECT_EQ(count("2026/e=-/b=SCC/s"), 2u);
+  EXPECT_EQ(count("2026/e=-/b=SCC/n"), 2u);
+  audit::PersonClaim end;
+  end.op = audit::ClaimOp::kEnd;
+  end.flow_id = 9;
+  EXPECT_FALSE(ledger->handle(end, a));
+  EXPECT_EQ(ledger->flows(), 0u);
+}
+
+TEST_F(Fixture, Distinctness) {
+  // The same person twice in a flow, in two flows, and in two spellings: one person.
+  claim(1, "13812345678", "SCC");
+  claim(1, "13812345678", "SCC");
+  claim(2, "+86 138 1234 5678", "SCC");
+  claim(3, "0086-138-1234-5678", "SCC");
+  EXPECT_EQ(count("2026/e=-/b=SCC/n"), 1u);
+  EXPECT_EQ(count("2026/e=-/n"), 1u);
+  claim(4, "13812345679", "SCC");
+  EXPECT_EQ(count("2026/e=-/n"), 2u);
+  // Another calendar year counts afresh.
+  claim(5, "13812345678", "SCC", policy::kPersonsNonSensitive, 2027);
+  EXPECT_EQ(count("2027/e=-/n"), 1u);
+  EXPECT_EQ(count("2026/e=-/n"), 2u);
+}
+
+TEST_F(Fixture, SmallVolumeRefusesSensitive) {
+  auto a = claim(1, mobile(1), "SMALL", policy::kPersonsSensitive);
+  EXPECT_EQ(a.status, audit::ClaimStatus::kRefused);  // sensitive < 1
+  EXPECT_EQ(a.refused_slot, audit::kExporterS);
+  EXPECT_EQ(claim(2, mobile(2), "SMALL").status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(a.limits[audit::kExporterS], 0u);
+}
+
+// The sensitive threshold of a standard contract: 9,999 persons pass, the 10,000th is refused.
+TEST_F(Fixture, SensitiveThresholdOfStandardContract) {
+  for (int i = 0; i < 9'998; ++i)
+    ASSERT_EQ(claim(1, mobile(i), "SCC", policy::kPersonsSensitive).status,
+              audit::ClaimStatus::kCounted);
+  auto n1 = claim(1, mobile(9'998), "SCC", policy::kPersonsSensitive);  // 9,999th
+  EXPECT_EQ(n1.status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(n1.counts[audit::kExporterS], 9'999u);
+  auto n = claim(1, mobile(9'999), "SCC", policy::kPersonsSensitive);  // 10,000th: 以上
+  EXPECT_EQ(n.status, audit::ClaimStatus::kRefused);
+  EXPECT_EQ(n.refused_slot, audit::kExporterS);
+  EXPECT_EQ(count("2026/e=-/s"), 9'999u);
+  auto again = claim(2, mobile(5), "SCC", policy::kPersonsSensitive);  // known: still passes
+  EXPECT_EQ(again.status, audit::ClaimStatus::kCounted);
+}
+
+TEST_F(Fixture, UnknownGenerationIsUnavailable) {
+  audit::PersonClaim c;
+  c.key_kind = PersonKeyKind::kMobile;
+  c.key_len = 11;
+  std::copy_n("13812345678", 11, c.key);
+  c.kinds = policy::kPersonsNonSensitive;
+  c.policy = nullptr;
+  audit::ClaimAnswer a;
+  ASSERT_TRUE(ledger->handle(c, a));
+  EXPECT_EQ(a.status, audit::ClaimStatus::kUnavailable);
+}
+
+TEST(AccountingPolicy, DefaultsAndErrors) {
+  policy::Diagnostics d;
+  auto off = policy::compile_policy_text(
+      "[policy]\nid=\"p\"\nversion=\"1\"\ntimezone=\"+08:00\"\n[[zones]]\nid=\"d\"\n"
+      "kind=\"domestic\"\nprefixes=[\"10.0.0.0/8\"]\n",
+      "p.toml", d);
+  ASSERT_TRUE(off) << d.format();
+  EXPECT_FALSE(off->accounting().enabled);
+  policy::Diagnostics bad;
+  auto b = policy::compile_policy_text(
+      "[policy]\nid=\"p\"\nversion=\"1\"\ntimezone=\"+08:00\"\n[accounting]\nenabled=true\n"
+      "on_limit=\"maybe\"\nwarn_fraction=2.0\nperson_keys=[\"email\", \"nosuch\"]\n",
+      "p.toml", bad);
+  EXPECT_FALSE(b);
+  const std::string msg = bad.format();
+  EXPECT_NE(msg.find("on_limit"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("warn_fraction"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("does not identify a person"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("nosuch"), std::string::npos) << msg;
+}
+
+}  // namespace
