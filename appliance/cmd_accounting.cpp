@@ -15,6 +15,8 @@
 #include "policy/policy.hpp"
 
 namespace dc::appliance {
+int accounting_keygen(const std::vector<std::string>& args);  // cmd_accounting_key.cpp
+
 namespace {
 
 constexpr int kExitOk = 0, kExitUsage = 2;
@@ -25,7 +27,10 @@ constexpr const char* kUsage =
     "                                    [--format text|json]\n"
     "  Distinct persons counted per exporter / basis / counterparty / declaration and year,\n"
     "  sensitive and non-sensitive. --policy adds the limit that applies to each row.\n"
-    "  Exit: 0 shown, 2 usage, configuration or store error.\n";
+    "  Exit: 0 shown, 2 usage, configuration or store error.\n"
+    "usage: datacustoms accounting keygen PATH\n"
+    "  Writes a new accounting key (32 random bytes, mode 0600) to PATH; the same key on every\n"
+    "  appliance of a site ([accounting] key_file).\n";
 
 struct ShowOptions {
   std::string config, state_dir, redis, policy, format = "text";
@@ -208,12 +213,13 @@ int show(const std::vector<std::string>& args) {
 
 int accounting(const std::vector<std::string>& args) {
   if (args.size() >= 1 && args[0] == "show") return show(args);
+  if (args.size() >= 1 && args[0] == "keygen") return accounting_keygen(args);
   std::fputs(kUsage, stderr);
   return args.size() == 1 && (args[0] == "--help" || args[0] == "-h") ? kExitOk : kExitUsage;
 }
 
-const CommandRegistrar kReg{"accounting", "distinct persons counted per exporter, basis, year",
-                            &accounting};
+const CommandRegistrar kReg{
+    "accounting", "customs accounting: show the distinct persons counted, keygen", &accounting};
 
 }  // namespace
 }  // namespace dc::appliance

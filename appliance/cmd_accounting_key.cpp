@@ -33,18 +33,9 @@ int keygen(const std::vector<std::string>& args) {
   return 0;
 }
 
-int run(const std::vector<std::string>& args) {
-  if (!args.empty() && args[0] == "keygen") return keygen(args);
-  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-    usage(stdout);
-    return 0;
-  }
-  usage(stderr);
-  return 2;
-}
-
-const CommandRegistrar reg{"accounting",
-                           "customs accounting: keygen (the site's person-digest key)", &run};
-
 }  // namespace
+
+// `accounting keygen` (dispatched by cmd_accounting.cpp).
+int accounting_keygen(const std::vector<std::string>& args) { return keygen(args); }
+
 }  // namespace dc::appliance

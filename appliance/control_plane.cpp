@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "appliance/accounting_store.hpp"
 #include "appliance/log.hpp"
 #include "appliance/report.hpp"
 #include "appliance/telemetry.hpp"
@@ -517,10 +518,11 @@ void ControlPlane::close_witnesses() {
 
 namespace dc::appliance {
 
-// [accounting] enabled in the policy: the ledger (in-memory store here; the durable and site
-// stores plug in behind audit::PersonStore), the key from [accounting] key_file, one claim and
-// one answer ring per worker, and the ledger's thread. Without a key file accounting cannot
-// start: digests made with a per-appliance key would split the site's counts.
+// [accounting] enabled in the policy: the ledger over the store appliance.toml names (LMDB in
+// [accounting] state_dir; a site's Redis with that LMDB store as its fallback), the key from
+// [accounting] key_file, one claim and one answer ring per worker, and the ledger's thread. Without
+// a key file accounting cannot start: digests made with a per-appliance key would split the site's
+// counts.
 int ControlPlane::open_accounting() {
   const auto* live = reloader_ ? reloader_->live()->load() : nullptr;
   if (live == nullptr || !live->snapshot->accounting().enabled) return 0;
@@ -542,7 +544,9 @@ int ControlPlane::open_accounting() {
       static_cast<unsigned>(cfg_.dataplane.worker_lcores.size()), ac.ring_size);
   if (!ch) return fail(ch.error().message);
   acct_channel_ = std::move(ch.value());
-  person_store_ = audit::make_memory_store();
+  auto store = make_store(ac);  // LMDB in state_dir, Redis + LMDB for a site, else memory
+  if (!store) return fail(store.error().message);
+  person_store_ = std::move(store.value());
   ledger_ = std::make_unique<audit::Ledger>(*person_store_, *key);
   key->fill(0);
   acct_service_ = std::make_unique<dataplane::AccountingService>(*acct_channel_, *ledger_);

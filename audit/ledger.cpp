@@ -11,10 +11,13 @@ namespace {
 constexpr std::size_t kKeptGenerations = 8;
 constexpr std::size_t kMaxPersonsPerFlow = 1u << 20;  // digests kept per flow for re-claims
 
+// Scope-key names: the policy's ids; "-" for an unattributed flow or no declaration.
 std::string_view exporter_name(const policy::Snapshot& s, uint16_t e) {
-  (void)s;
-  (void)e;
-  return "-";  // unattributed: every flow until [[exporters]] (integrator) names them
+  return e < s.exporter_count() ? std::string_view(s.exporter(e).id) : std::string_view("-");
+}
+
+std::string_view declaration_name(const policy::Snapshot& s, uint16_t d) {
+  return d < s.declaration_count() ? std::string_view(s.declaration(d).id) : std::string_view("-");
 }
 
 }  // namespace
@@ -65,13 +68,21 @@ std::size_t Ledger::build_scopes(const policy::Snapshot& s, const PersonClaim& c
   const bool has_cp = c.counterparty < s.counterparty_count();
   const std::string_view basis = has_basis ? std::string_view(s.basis(c.basis).id) : "-";
   const std::string_view cp = has_cp ? std::string_view(s.counterparty(c.counterparty).id) : "-";
-  const std::string decl = std::to_string(c.declaration);
+  const std::string_view decl = declaration_name(s, c.declaration);
+  const bool ciio = c.exporter < s.exporter_count() && s.exporter(c.exporter).ciio;
   policy::PersonLimits mech;  // no basis: the flow is refused by decide(); no threshold known
   policy::PersonLimits caps;
+  policy::PersonLimits declared;  // the declaration's persons caps (declaration_exceeded)
   if (has_basis) {
     const policy::BasisInfo& b = s.basis(c.basis);
-    mech = policy::mechanism_limits(b.mechanism, b.exemption, /*ciio=*/false);
+    mech = policy::mechanism_limits(b.mechanism, b.exemption, ciio);
     caps = {policy::cap_limit(b.max_persons), policy::cap_limit(b.max_sensitive_persons)};
+  }
+  if (c.declaration < s.declaration_count()) {
+    const policy::DeclarationInfo& d = s.declaration(c.declaration);
+    declared.nonsensitive = policy::cap_limit(d.max_persons);
+    if (d.max_sensitive_persons >= 0)
+      declared.sensitive = static_cast<uint64_t>(d.max_sensitive_persons);
   }
   auto add = [&](ScopeSlot slot, uint64_t limit) {
     slots[out.size()] = slot;
@@ -83,8 +94,8 @@ std::size_t Ledger::build_scopes(const policy::Snapshot& s, const PersonClaim& c
     add(sens ? kExporterS : kExporterN, sens ? mech.sensitive : mech.nonsensitive);
     if (has_basis) add(sens ? kBasisS : kBasisN, sens ? caps.sensitive : caps.nonsensitive);
     if (has_basis && has_cp) add(sens ? kCounterpartyS : kCounterpartyN, policy::kUnlimited);
-    if (c.declaration != kNoDeclarationId)
-      add(sens ? kDeclarationS : kDeclarationN, policy::kUnlimited);
+    if (c.declaration < s.declaration_count())
+      add(sens ? kDeclarationS : kDeclarationN, sens ? declared.sensitive : declared.nonsensitive);
   }
   return out.size();
 }

@@ -191,8 +191,8 @@ nlohmann::ordered_json flow_open_body(const FlowRecord& f) {
   nlohmann::ordered_json full = flow_record_body(f);
   nlohmann::ordered_json j;
   for (const char* k : {"time", "flow_id", "community_id", "src_ip", "src_port", "dest_ip",
-                        "dest_port", "proto", "zones", "counterparty", "exporter", "legal_basis", "declaration",
-                        "sni", "http_host", "server_name_from", "policy_sha256"})
+                        "dest_port", "proto", "zones", "counterparty", "exporter", "legal_basis",
+                        "declaration", "sni", "http_host", "server_name_from", "policy_sha256"})
     j[k] = full[k];
   return j;
 }

@@ -63,20 +63,31 @@ unsigned AccountingService::run_once() {
   if (backlog_.size() < ch_.workers()) backlog_.resize(ch_.workers());
   unsigned handled = 0;
   audit::PersonClaim in[32];
+  round_.clear();
   for (unsigned w = 0; w < ch_.workers(); ++w) {
     auto& back = backlog_[w];
     while (!back.empty() && ch_.answer(w, back.front())) back.pop_front();
     const unsigned n = ch_.take(w, in, 32);
     for (unsigned i = 0; i < n; ++i) {
       audit::ClaimAnswer a;
-      if (ledger_.handle(in[i], a) && !(back.empty() && ch_.answer(w, a))) back.push_back(a);
+      if (ledger_.handle(in[i], a)) round_.emplace_back(w, a);
       std::fill(std::begin(in[i].key), std::end(in[i].key), uint8_t{0});
     }
     handled += n;
   }
-  // Group commit: one flush per round (durable stores make the counts durable here). A failing
-  // flush is seen by the next claims, which the store then refuses to decide.
-  if (handled > 0) (void)ledger_.flush();
+  if (handled == 0) return 0;
+  // Group commit: one flush per round, and only then the answers. A durable store has every
+  // claim of the round on disk before any of its flows is released, so a crash never
+  // under-counts a person whose bytes crossed. A failed flush turns the round's "counted" answers
+  // into "unavailable" ([accounting] on_unavailable decides); refusals stand.
+  if (!ledger_.flush()) {
+    for (auto& [w, a] : round_)
+      if (a.status == audit::ClaimStatus::kCounted) a.status = audit::ClaimStatus::kUnavailable;
+  }
+  for (auto& [w, a] : round_) {
+    auto& back = backlog_[w];
+    if (!(back.empty() && ch_.answer(w, a))) back.push_back(a);
+  }
   return handled;
 }
 

@@ -58,7 +58,8 @@ class AccountingService {
   AccountingChannel& ch_;
   audit::Ledger& ledger_;
   std::mutex mu_;  // ledger_ between run_once() and adopt(); never taken by a worker
-  std::vector<std::deque<audit::ClaimAnswer>> backlog_;  // answers a full ring did not take
+  std::vector<std::deque<audit::ClaimAnswer>> backlog_;         // answers a full ring did not take
+  std::vector<std::pair<unsigned, audit::ClaimAnswer>> round_;  // answers waiting for the flush
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

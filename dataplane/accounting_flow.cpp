@@ -15,7 +15,7 @@ namespace pflag = policy::flag;
 // The basis the flow's persons are exported under: the one covering its personal categories,
 // else the counterparty's first valid basis.
 policy::BasisId Pipeline::acct_basis(const Flow& f, int64_t now_ns) const noexcept {
-  const policy::Verdict v = f.policy->decide(f.adm, f.tally, f.flags, now_ns);
+  const policy::Verdict v = f.policy->decide(f.cold->adm, f.cold->tally, f.flags, now_ns);
   policy::BasisId whitelisted = policy::kNoBasis;
   for (std::size_t i = 0; i < v.reason_count; ++i) {
     const policy::Reason& r = v.reasons[i];
@@ -27,7 +27,7 @@ policy::BasisId Pipeline::acct_basis(const Flow& f, int64_t now_ns) const noexce
 
 void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
   const policy::Snapshot& s = *f.policy;
-  if (acct_ == nullptr || !s.accounting().enabled || !f.adm.border ||
+  if (acct_ == nullptr || !s.accounting().enabled || !f.cold->adm.border ||
       f.inspect_ctx == kNoInspectCtx)
     return;
   audit::PersonClaim c;
@@ -35,9 +35,11 @@ void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
   c.key_len = static_cast<uint8_t>(audit::normalise_person_key(
       c.key_kind, {fd.value, fd.value_len}, std::span<uint8_t, audit::kPersonKeyMax>(c.key)));
   if (c.key_len == 0) return;
-  c.kinds = s.person_kinds(f.tally);
+  c.kinds = s.person_kinds(f.cold->tally);
   c.year = policy::accounting_year(cur_now_ns_, s.accounting().utc_offset_minutes);
-  c.counterparty = f.adm.counterparty;
+  c.counterparty = f.cold->adm.counterparty;
+  c.exporter = f.cold->adm.exporter;
+  c.declaration = f.cold->adm.declaration;
   c.basis = acct_basis(f, cur_now_ns_);
   c.worker = worker_id_;
   c.flow_slot = f.slot;
@@ -48,7 +50,7 @@ void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
   if (!f.acct.claimed) {
     sum = audit::AccountingOutcome{};
     sum.claimed = true;
-    f.acct.dir = f.adm.forward_is_export() ? 0 : 1;
+    f.acct.dir = f.cold->adm.forward_is_export() ? 0 : 1;
   }
   sum.year = c.year;
   sum.basis = c.basis;
@@ -68,13 +70,15 @@ void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
 // A sensitive category after persons were claimed as non-sensitive (or the reverse): the ledger
 // claims the flow's persons again in the new scopes.
 void Pipeline::acct_kinds(Flow& f) noexcept {
-  const uint8_t k = f.policy->person_kinds(f.tally);
+  const uint8_t k = f.policy->person_kinds(f.cold->tally);
   if ((k & ~f.acct.kinds) == 0) return;
   audit::PersonClaim c;
   c.op = audit::ClaimOp::kReclaim;
   c.kinds = k;
   c.year = policy::accounting_year(cur_now_ns_, f.policy->accounting().utc_offset_minutes);
-  c.counterparty = f.adm.counterparty;
+  c.counterparty = f.cold->adm.counterparty;
+  c.exporter = f.cold->adm.exporter;
+  c.declaration = f.cold->adm.declaration;
   c.basis = acct_basis(f, cur_now_ns_);
   c.worker = worker_id_;
   c.flow_slot = f.slot;
@@ -120,8 +124,13 @@ void Pipeline::acct_answer(const audit::ClaimAnswer& a, int64_t now_ns) noexcept
     if (a.status == audit::ClaimStatus::kRefused && sum.refused_slot == audit::kScopeSlots)
       sum.refused_slot = a.refused_slot;
   }
-  // A refusal counts even after the wait timed out: the flow may still be sending.
-  if (a.status == audit::ClaimStatus::kRefused) f.flags |= pflag::kVolumeCap;
+  // A refusal counts even after the wait timed out: the flow may still be sending. Over a
+  // declaration's persons cap it is declaration_exceeded, over anything else volume_cap.
+  if (a.status == audit::ClaimStatus::kRefused) {
+    const bool declared =
+        a.refused_slot == audit::kDeclarationN || a.refused_slot == audit::kDeclarationS;
+    f.flags |= declared ? pflag::kDeclarationExceeded : pflag::kVolumeCap;
+  }
   if (a.status == audit::ClaimStatus::kUnavailable) f.flags |= pflag::kAccountingUnavailable;
   if (a.warn) f.flags |= pflag::kVolumeWarn;
   reevaluate(f, now_ns);

@@ -120,9 +120,9 @@ void Pipeline::emit(Flow& f, int64_t now_ns, bool ended) noexcept {
   } else {
     ++counters_.verdict_allow;
   }
-  std::size_t cp = f.adm.counterparty == policy::kNoCounterparty ? kCpNone
-                   : f.adm.counterparty < kCounterpartyLabels    ? f.adm.counterparty
-                                                                 : kCpOther;
+  std::size_t cp = f.cold->adm.counterparty == policy::kNoCounterparty ? kCpNone
+                   : f.cold->adm.counterparty < kCounterpartyLabels    ? f.cold->adm.counterparty
+                                                                       : kCpOther;
   ++counters_.labelled.verdicts[cp][v];
   if (sink_ == nullptr) return;
   audit::FlowOutcome* ev = sink_->acquire();

@@ -411,10 +411,10 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
     if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
     // Exported payload counts against its declaration's max_bytes (docs/policy-reference.md
     // "Declarations"): past it, the flow is blocked as declaration_exceeded.
-    const bool exported =
-        dir == Direction::kForward ? f.adm.forward_is_export() : f.adm.reverse_is_export();
-    if (f.adm.declaration != policy::kNoDeclaration && exported && d.payload_len > 0 &&
-        !f.policy->charge_declaration(f.adm.declaration, d.payload_len)) {
+    const bool exported = dir == Direction::kForward ? f.cold->adm.forward_is_export()
+                                                     : f.cold->adm.reverse_is_export();
+    if (f.cold->adm.declaration != policy::kNoDeclaration && exported && d.payload_len > 0 &&
+        !f.policy->charge_declaration(f.cold->adm.declaration, d.payload_len)) {
       f.flags |= pflag::kDeclarationExceeded;
       reevaluate(f, now_ns);
       if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);

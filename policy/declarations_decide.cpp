@@ -36,8 +36,7 @@ bool in_force(const DeclarationInfo& d, const Admission& a, BasisId basis, int64
 DeclarationId Snapshot::match_declaration(const Admission& a, BasisId basis,
                                           int64_t now) const noexcept {
   for (std::size_t i = 0; i < declarations_.size(); ++i) {
-    if (in_force(declarations_[i], a, basis, now))
-      return static_cast<DeclarationId>(i);
+    if (in_force(declarations_[i], a, basis, now)) return static_cast<DeclarationId>(i);
   }
   return kNoDeclaration;
 }
@@ -50,8 +49,7 @@ bool Snapshot::needs_declaration(CounterpartyId cp, BasisId basis) const noexcep
 bool Snapshot::declaration_reason(const Admission& a, BasisId basis, int64_t now,
                                   Reason& r) const noexcept {
   if (!needs_declaration(a.counterparty, basis)) return false;
-  if (a.declaration < declarations_.size() &&
-      in_force(declarations_[a.declaration], a, basis, now))
+  if (a.declaration < declarations_.size() && in_force(declarations_[a.declaration], a, basis, now))
     return false;
   r = Reason{};
   r.kind = ReasonKind::kDeclarationMissing;

@@ -141,6 +141,8 @@ struct DeclarationsDoc {
 struct ApproverDoc {
   Pos pos;
   LStr id, name, public_key;  // public_key: base64 of the raw 32 bytes, or a PEM file's path
+};
+
 // [accounting] (docs/accounting.md).
 struct AccountingDoc {
   Pos pos;

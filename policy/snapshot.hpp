@@ -189,7 +189,7 @@ struct DeclarationInfo {
   CounterpartyId counterparty = kNoCounterparty;
   BasisId basis = kNoBasis;
   ExporterId exporter_index = kNoExporter;  // kNoExporter: the policy names no exporters
-  uint64_t categories = 0;  // mask of declared categories
+  uint64_t categories = 0;                  // mask of declared categories
   uint64_t max_persons = 0, max_bytes = 0;
   int64_t max_sensitive_persons = -1;  // -1: not declared
   int64_t valid_from_ns = 0, valid_until_ns = 0;

@@ -436,3 +436,57 @@ TEST(DeclarationDecide, DuplicateIdsLeaveOnlyTheFirst) {
 }
 
 }  // namespace
+
+// With [[exporters]] in the policy, a declaration holds only for its exporter's flows, and one
+// naming an exporter the policy does not know is never in force.
+namespace {
+const char* kTwoExporters = R"(
+[[exporters]]
+id = "acme"
+name = "Acme"
+uscc = "91310000775785552L"
+prefixes = ["10.1.0.0/17"]
+[[exporters]]
+id = "beta"
+name = "Beta"
+uscc = "91440300708461136T"
+prefixes = ["10.1.128.0/17"]
+)";
+
+std::shared_ptr<const Snapshot> compile_with_exporters(
+    const std::vector<std::pair<std::string, std::string>>& f) {
+  CompileOptions o;
+  o.declaration_files = &f;
+  Diagnostics d("policy.toml");
+  auto s = compile_policy_text(policy_text() + kTwoExporters, "/etc/dc/policy.toml", d, nullptr, o);
+  EXPECT_TRUE(s) << d.format();
+  return s;
+}
+}  // namespace
+
+TEST(DeclarationDecide, HoldsOnlyForItsExporter) {
+  auto s = compile_with_exporters(one(signed_by(kDecl, keys().li)));
+  ASSERT_EQ(s->declaration_count(), 1u);
+  EXPECT_EQ(s->declaration(0).state, DeclarationState::kValid) << s->declaration(0).problem;
+  Admission a = s->admit(query(*s, "203.0.113.10", at(kNow)));  // from 10.1.1.1: acme
+  EXPECT_EQ(s->exporter(a.exporter).id, "acme");
+  EXPECT_EQ(verdict(*s, a.verdict), "allow: whitelisted");
+  EXPECT_EQ(a.declaration, 0);
+  FlowQuery q = query(*s, "203.0.113.10", at(kNow));
+  parse_address("10.1.200.1", q.src);  // beta's host: acme's declaration does not cover it
+  Admission b = s->admit(q);
+  EXPECT_EQ(s->exporter(b.exporter).id, "beta");
+  EXPECT_EQ(verdict(*s, b.verdict), "block: declaration_missing whitelisted");
+  EXPECT_EQ(b.declaration, kNoDeclaration);
+}
+
+TEST(DeclarationDecide, UnknownExporterIsNeverInForce) {
+  auto s = compile_with_exporters(
+      one(signed_by(replace(kDecl, "exporter = \"acme\"", "exporter = \"acme-hk\""), keys().li)));
+  ASSERT_EQ(s->declaration_count(), 1u);
+  EXPECT_EQ(s->declaration(0).state, DeclarationState::kInvalid);
+  EXPECT_NE(s->declaration(0).problem.find("unknown exporter 'acme-hk'"), std::string::npos)
+      << s->declaration(0).problem;
+  Admission a = s->admit(query(*s, "203.0.113.10", at(kNow)));
+  EXPECT_EQ(verdict(*s, a.verdict), "block: declaration_missing whitelisted");
+}
