@@ -25,6 +25,21 @@ policy::BasisId Pipeline::acct_basis(const Flow& f, int64_t now_ns) const noexce
   return whitelisted;
 }
 
+// What every claim of flow `f` says: who (exporter, counterparty, basis, declaration), when (the
+// accounting year), and which flow and claim generation the answer goes back to.
+void Pipeline::acct_claim_base(const Flow& f, audit::PersonClaim& c) const noexcept {
+  c.year = policy::accounting_year(cur_now_ns_, f.policy->accounting().utc_offset_minutes);
+  c.counterparty = f.cold->adm.counterparty;
+  c.exporter = f.cold->adm.exporter;
+  c.declaration = f.cold->adm.declaration;
+  c.basis = acct_basis(f, cur_now_ns_);
+  c.worker = worker_id_;
+  c.flow_slot = f.slot;
+  c.gen = f.acct.gen;
+  c.flow_id = f.id;
+  c.policy = f.policy;
+}
+
 void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
   const policy::Snapshot& s = *f.policy;
   if (acct_ == nullptr || !s.accounting().enabled || !f.cold->adm.border ||
@@ -36,16 +51,7 @@ void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
       c.key_kind, {fd.value, fd.value_len}, std::span<uint8_t, audit::kPersonKeyMax>(c.key)));
   if (c.key_len == 0) return;
   c.kinds = s.person_kinds(f.cold->tally);
-  c.year = policy::accounting_year(cur_now_ns_, s.accounting().utc_offset_minutes);
-  c.counterparty = f.cold->adm.counterparty;
-  c.exporter = f.cold->adm.exporter;
-  c.declaration = f.cold->adm.declaration;
-  c.basis = acct_basis(f, cur_now_ns_);
-  c.worker = worker_id_;
-  c.flow_slot = f.slot;
-  c.gen = f.acct.gen;
-  c.flow_id = f.id;
-  c.policy = f.policy;
+  acct_claim_base(f, c);
   audit::AccountingOutcome& sum = acct_sum_[f.inspect_ctx];
   if (!f.acct.claimed) {
     sum = audit::AccountingOutcome{};
@@ -75,16 +81,7 @@ void Pipeline::acct_kinds(Flow& f) noexcept {
   audit::PersonClaim c;
   c.op = audit::ClaimOp::kReclaim;
   c.kinds = k;
-  c.year = policy::accounting_year(cur_now_ns_, f.policy->accounting().utc_offset_minutes);
-  c.counterparty = f.cold->adm.counterparty;
-  c.exporter = f.cold->adm.exporter;
-  c.declaration = f.cold->adm.declaration;
-  c.basis = acct_basis(f, cur_now_ns_);
-  c.worker = worker_id_;
-  c.flow_slot = f.slot;
-  c.gen = f.acct.gen;
-  c.flow_id = f.id;
-  c.policy = f.policy;
+  acct_claim_base(f, c);
   f.acct.kinds |= k;
   if (!acct_->send(worker_id_, c)) {
     ++counters_.accounting_ring_full;

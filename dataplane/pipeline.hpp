@@ -333,6 +333,7 @@ class Pipeline {
   };
   void acct_person(Flow& f, const inspect::Finding& fd) noexcept;
   void acct_kinds(Flow& f) noexcept;
+  void acct_claim_base(const Flow& f, audit::PersonClaim& c) const noexcept;
   // True when a packet of `dir` must wait for the flow's pending claims (one byte test for flows
   // without person keys).
   bool acct_holds(Flow& f, Direction dir) noexcept {

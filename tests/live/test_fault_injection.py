@@ -496,11 +496,12 @@ class FaultInjectionTest(unittest.TestCase):
         recs = read_records(os.path.join(d, "audit"))
         stop = [r for r in recs if r.get("type") == "stop"]
         self.assertEqual(len(stop), 1)
-        # The pools did run out (else this test proves nothing): border flows were refused for
-        # want of an event slot, final records and evidence copies were lost.
-        self.assertGreater(s["drops"]["audit_unavailable"], 0, s)
+        # The pools did run out (else this test proves nothing): packets waited for room in the
+        # evidence pool and were dropped before their flow (evidence backpressure, issue 13:
+        # record_hold_full, TCP would retransmit them) or border flows were refused for want of
+        # an event slot, and final records were lost.
+        self.assertGreater(s["drops"]["audit_unavailable"] + s["drops"]["record_hold_full"], 0, s)
         self.assertGreater(s["verdicts"]["records_lost"], 0, s)
-        self.assertGreater(stop[0]["evidence_lost"], 0, stop[0])
 
         tx = L.read_pcap(os.path.join(d, "outside-tx.pcap"))
         self.assertFalse([f for f in tx if RESIDENT_ID in f], "the ID number crossed the border")
@@ -536,8 +537,6 @@ class FaultInjectionTest(unittest.TestCase):
                 # The true reason: packets are kept (4 per flow) and far fewer flows than the
                 # eviction bound are pending, so only the exhausted pool can explain it.
                 self.assertIn("exhausted", rec["evidence_missing"], rec)
-        self.assertTrue([r for r in finals.values() if "exhausted" in (r.get("evidence_missing") or "")],
-                        "no record says its evidence was lost to the exhausted pool")
         v = L.sh([BIN, "audit", "verify", os.path.join(d, "audit"), "--pubkey", os.path.join(d, "audit.pub")],
                  check=False)
         self.assertEqual(v.returncode, 0, v.stdout.decode() + v.stderr.decode())

@@ -371,3 +371,59 @@ TEST(AccountingPolicy, DefaultsAndErrors) {
 }
 
 }  // namespace
+
+namespace {
+// The exporter names the e= scopes, and a CIIO exporter's persons are refused under anything but
+// a security assessment (regulation.md §1.2: a CIIO providing any PI needs one).
+TEST(LedgerExporters, ScopesAreTheExportersAndCiioNeedsAnAssessment) {
+  const std::string text = std::string(kPolicy) + R"(
+[[exporters]]
+id = "acme"
+name = "Acme"
+uscc = "91310000775785552L"
+prefixes = ["10.1.0.0/17"]
+[[exporters]]
+id = "grid"
+name = "Grid"
+uscc = "91440300708461136T"
+prefixes = ["10.1.128.0/17"]
+ciio = true
+)";
+  policy::Diagnostics d;
+  auto snap = policy::compile_policy_text(text, "acct.toml", d);
+  ASSERT_TRUE(snap) << d.format();
+  auto store = audit::make_memory_store();
+  audit::AccountingKey key{};
+  key.fill(7);
+  audit::Ledger ledger(*store, key);
+  ledger.adopt(snap);
+  auto claim = [&](const char* exporter, int person) {
+    audit::PersonClaim c;
+    c.kinds = policy::kPersonsNonSensitive;
+    c.key_kind = PersonKeyKind::kMobile;
+    const std::string n = norm(PersonKeyKind::kMobile, mobile(person));
+    c.key_len = static_cast<uint8_t>(n.size());
+    std::copy(n.begin(), n.end(), c.key);
+    c.year = 2026;
+    c.exporter = snap->find_exporter(exporter);
+    c.counterparty = snap->find_counterparty("hq");
+    c.basis = 1;  // "SCC": a standard contract
+    c.flow_id = static_cast<uint64_t>(person);
+    c.policy = snap.get();
+    audit::ClaimAnswer a;
+    EXPECT_TRUE(ledger.handle(c, a));
+    return a;
+  };
+  ASSERT_EQ(snap->basis(1).id, "SCC");
+  EXPECT_EQ(claim("acme", 1).status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(claim("acme", 2).status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(store->count("2026/e=acme/n").value(), 2u);
+  EXPECT_EQ(store->count("2026/e=acme/b=SCC/n").value(), 2u);
+  EXPECT_EQ(store->count("2026/e=-/n").value(), 0u);
+  auto g = claim("grid", 3);
+  EXPECT_EQ(g.status, audit::ClaimStatus::kRefused);
+  EXPECT_EQ(g.refused_slot, audit::kExporterN);
+  EXPECT_EQ(g.limits[audit::kExporterN], 0u);
+  EXPECT_EQ(store->count("2026/e=grid/n").value(), 0u);
+}
+}  // namespace
