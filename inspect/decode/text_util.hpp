@@ -1,0 +1,44 @@
+#pragma once
+// Small byte helpers shared by the text decoders (text.cpp, entities.cpp). Internal to
+// inspect/decode; noexcept, no allocation.
+#include <cstdint>
+#include <cstring>
+
+#include "inspect/decode/text.hpp"
+
+namespace dc::inspect::decoding::text_detail {
+
+inline int hex_value(uint8_t c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+inline void put_utf8(uint32_t cp, OutBuffer& w) noexcept {
+  if (cp < 0x80) {
+    w.put(static_cast<uint8_t>(cp));
+  } else if (cp < 0x800) {
+    w.put(static_cast<uint8_t>(0xc0 | (cp >> 6)));
+    w.put(static_cast<uint8_t>(0x80 | (cp & 0x3f)));
+  } else if (cp < 0x10000) {
+    w.put(static_cast<uint8_t>(0xe0 | (cp >> 12)));
+    w.put(static_cast<uint8_t>(0x80 | ((cp >> 6) & 0x3f)));
+    w.put(static_cast<uint8_t>(0x80 | (cp & 0x3f)));
+  } else {
+    w.put(static_cast<uint8_t>(0xf0 | (cp >> 18)));
+    w.put(static_cast<uint8_t>(0x80 | ((cp >> 12) & 0x3f)));
+    w.put(static_cast<uint8_t>(0x80 | ((cp >> 6) & 0x3f)));
+    w.put(static_cast<uint8_t>(0x80 | (cp & 0x3f)));
+  }
+}
+
+inline constexpr uint32_t kReplacement = 0xfffd;
+
+// Offset of the first byte c in p[0..n) (n when none).
+inline std::size_t find_byte(const uint8_t* p, std::size_t n, uint8_t c) noexcept {
+  const void* hit = n == 0 ? nullptr : std::memchr(p, c, n);
+  return hit == nullptr ? n : static_cast<std::size_t>(static_cast<const uint8_t*>(hit) - p);
+}
+
+}  // namespace dc::inspect::decoding::text_detail
