@@ -1,10 +1,12 @@
 // `config check`: EAL arguments, CPUs, DPDK memory and devices against this machine
 // (appliance/config_check_parts.hpp). Reads /sys and /proc only; never starts EAL.
+#include <rte_config.h>
 #include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -305,6 +307,69 @@ void vdev_device(Context& c, const std::string& key, const PortConfig& p, const 
   }
 }
 
+// Debian's DPDK loads its buses, its mempool handler and every poll-mode driver as plugins from
+// RTE_EAL_PMD_PATH, so a missing one shows only when EAL starts ("failed to parse device
+// 'net_null0'"): check the plugin files instead. A DPDK built with the drivers inside (no plugin
+// directory) skips this. The package name is the file's, hyphenated, with the directory's ABI.
+struct PluginDir {
+  fs::path dir;
+  std::string abi;                 // "23" from ".../pmds-23.0"
+  std::vector<std::string> names;  // "net_null" for librte_net_null.so.23
+};
+
+std::optional<PluginDir> plugin_dir() {
+#ifdef RTE_EAL_PMD_PATH
+  PluginDir d{RTE_EAL_PMD_PATH, "", {}};
+  std::error_code ec;
+  if (!fs::is_directory(d.dir, ec)) return std::nullopt;
+  std::string base = d.dir.filename().string();  // pmds-23.0
+  size_t dash = base.find('-');
+  d.abi = dash == std::string::npos ? "" : base.substr(dash + 1, base.find('.') - dash - 1);
+  for (const auto& e : fs::directory_iterator(d.dir, ec)) {
+    std::string f = e.path().filename().string();
+    if (f.rfind("librte_", 0) == 0 && f.find(".so") != std::string::npos)
+      d.names.push_back(f.substr(7, f.find(".so") - 7));
+  }
+  return d;
+#else
+  return std::nullopt;
+#endif
+}
+
+std::string plugin_package(const PluginDir& d, const std::string& name) {
+  std::string pkg = "librte-" + name;
+  std::replace(pkg.begin(), pkg.end(), '_', '-');
+  if (!pkg.empty() && std::isdigit(static_cast<unsigned char>(pkg.back()))) pkg += '-';
+  return pkg + d.abi;
+}
+
+// A virtual device's driver is the plugin whose name starts its device name (net_pcap0 ->
+// net_pcap); DPDK's old eth_ aliases name the same net_ drivers.
+void vdev_plugin(Context& c, const std::string& key, const PortConfig& p, const std::string& dev,
+                 const PluginDir& d) {
+  std::string name = dev.substr(0, dev.find(','));
+  std::string canon = name.rfind("eth_", 0) == 0 ? "net_" + name.substr(4) : name;
+  for (const auto& n : d.names)
+    if (canon.rfind(n, 0) == 0) return;
+  std::string drv = canon;
+  while (!drv.empty() && std::isdigit(static_cast<unsigned char>(drv.back()))) drv.pop_back();
+  c.error(key,
+          "port '" + p.name + "': no DPDK driver for device '" + name + "' in " + d.dir.string() +
+              " (EAL would fail to parse it)",
+          "a typo in the driver name (net_pcap, net_af_packet, net_null, net_ring, ...)? If "
+          "not, install its plugin: apt install " +
+              plugin_package(d, drv));
+}
+
+void required_plugins(Context& c, const PluginDir& d, bool vdevs, bool pcis) {
+  std::vector<std::pair<std::string, bool>> need = {
+      {"mempool_ring", true}, {"bus_vdev", vdevs}, {"bus_pci", pcis}};
+  for (const auto& [n, needed] : need)
+    if (needed && std::find(d.names.begin(), d.names.end(), n) == d.names.end())
+      c.error("eal.args", "DPDK's " + n + " plugin is missing from " + d.dir.string(),
+              "apt install " + plugin_package(d, n));
+}
+
 }  // namespace
 
 void eal_args(Context& c) { read_eal(c, true); }
@@ -372,15 +437,22 @@ void memory(Context& c) {
 
 void devices(Context& c) {
   EalView v = read_eal(c, false);
+  const std::optional<PluginDir> plugins = plugin_dir();
+  bool vdevs = false, pcis = false;
   for (size_t i = 0; i < c.cfg.ports.size(); ++i) {
     const auto& p = c.cfg.ports[i];
     std::string key = "ports." + std::to_string(i) + ".device";
     std::string dev = c.expand(p.device);
-    if (std::string addr = pci_name(dev); !addr.empty())
+    if (std::string addr = pci_name(dev); !addr.empty()) {
       pci_device(c, key, p, addr, v);
-    else
+      pcis = true;
+    } else {
       vdev_device(c, key, p, dev);
+      if (plugins) vdev_plugin(c, key, p, dev, *plugins);
+      vdevs = true;
+    }
   }
+  if (plugins) required_plugins(c, *plugins, vdevs, pcis && !v.no_pci);
 }
 
 }  // namespace dc::appliance::check

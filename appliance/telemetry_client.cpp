@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -46,6 +47,19 @@ Result<std::string> find_telemetry_socket(const std::string& prefix,
       if (fs::is_socket(e.path() / kSocketName, ec))
         found.push_back((e.path() / kSocketName).string());
   }
+  // Under systemd, $RUNTIME_DIRECTORY, /run/datacustoms and $XDG_RUNTIME_DIR are one directory
+  // (and /var/run is /run): the same socket found through several bases is one appliance.
+  std::vector<std::string> unique;
+  std::vector<fs::path> seen;
+  for (const auto& f : found) {
+    std::error_code ec;
+    fs::path canon = fs::weakly_canonical(f, ec);
+    if (ec) canon = f;
+    if (std::find(seen.begin(), seen.end(), canon) != seen.end()) continue;
+    seen.push_back(canon);
+    unique.push_back(f);
+  }
+  found = std::move(unique);
   if (found.size() == 1) return found[0];
   std::string where;
   for (const auto& l : (found.empty() ? looked : found)) where += "\n  " + l;

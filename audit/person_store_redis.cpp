@@ -5,7 +5,6 @@
 // more"), and HLL's ~0.8% standard error is ~8,000 persons at the line. A set costs 72.5 bytes
 // per 16-byte member in Redis 7.0 (INFO memory used_memory: 69 MiB per million members;
 // docs/accounting.md, "Stores and their cost").
-#include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 #include <sys/time.h>
 
@@ -14,6 +13,7 @@
 #include <cstdio>
 
 #include "audit/person_store_backends.hpp"
+#include "audit/redis_handle.hpp"
 
 namespace dc::audit {
 namespace {
@@ -45,21 +45,9 @@ end
 return out
 )lua";
 
-struct ContextFree {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-using Context = std::unique_ptr<redisContext, ContextFree>;
-struct ReplyFree {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyFree>;
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
+using redis::Context;
+using redis::Reply;
+using redis::to_timeval;
 
 std::string sha1_hex(std::string_view s) {
   unsigned char d[SHA_DIGEST_LENGTH];

@@ -1,31 +1,19 @@
 // The Redis witness (libhiredis): SET the latest witness line, LPUSH + LTRIM a capped history,
 // with connect and command timeouts; and the bounded read-back used by `audit verify --witness`.
-#include <hiredis/hiredis.h>
 #include <sys/time.h>
 
 #include <charconv>
 
+#include "audit/redis_handle.hpp"
 #include "audit/witness.hpp"
 #include "audit/witness_read.hpp"
 
 namespace dc::audit {
 namespace {
 
-struct ContextFree {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-using Context = std::unique_ptr<redisContext, ContextFree>;
-struct ReplyFree {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyFree>;
-
-timeval to_timeval(std::chrono::milliseconds ms) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
+using redis::Context;
+using redis::Reply;
+using redis::to_timeval;
 
 struct Endpoint {
   std::string unix_path;  // non-empty: unix socket

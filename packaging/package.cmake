@@ -87,10 +87,35 @@ against a compliance policy and keeps a signed, hash-chained audit log of every 
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # library dependencies computed from the binary
 # postinst: adduser (system user), runuser and install (util-linux, coreutils: essential).
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
-# The poll-mode drivers are EAL plugins (net_pcap, af_packet, NIC drivers); dpdk also brings
-# dpdk-devbind.py and dpdk-hugepages.py that the operations guide uses.
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "dpdk")
+# DPDK's buses, mempool handler and poll-mode drivers are EAL plugins loaded from the PMD
+# directory at start-up, so the shlibs scan of the binary cannot see them: without
+# librte-mempool-ring no packet pool can be made and without librte-bus-vdev no --vdev/net_*
+# device parses ("failed to parse device net_null0", seen when the service first ran under
+# systemd in a clean root). Depends: what every start needs plus the virtual drivers the shipped
+# example and the docs use; Recommends: the common NIC drivers and dpdk (dpdk-devbind.py,
+# dpdk-hugepages.py, which the operations guide uses). The package suffix is the EAL's soname
+# version (librte_eal.so.23 for DPDK 22.11 -> librte-*23).
+file(GLOB _dc_eal_sonames "${DPDK_LIBDIR}/librte_eal.so.*")
+set(_dc_rte_abi "")
+foreach(_so ${_dc_eal_sonames})
+  if(_so MATCHES "librte_eal\\.so\\.([0-9]+)$")
+    set(_dc_rte_abi ${CMAKE_MATCH_1})
+  endif()
+endforeach()
+if(_dc_rte_abi STREQUAL "")
+  message(FATAL_ERROR "packaging: no librte_eal.so.N under '${DPDK_LIBDIR}' (libdpdk-dev)")
+endif()
+set(_dc_rte_depends "")
+foreach(_drv bus-vdev bus-pci mempool-ring net-null net-pcap net-af-packet net-ring)
+  string(APPEND _dc_rte_depends ", librte-${_drv}${_dc_rte_abi}")
+endforeach()
+set(_dc_rte_recommends "dpdk")
+# Package names put a hyphen before the ABI when the driver name ends in a digit (e1000-23).
+foreach(_drv net-i40e net-iavf net-ice net-ixgbe net-mlx5- net-e1000- net-virtio net-vmxnet3-)
+  string(APPEND _dc_rte_recommends ", librte-${_drv}${_dc_rte_abi}")
+endforeach()
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser${_dc_rte_depends}")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "${_dc_rte_recommends}")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # /etc/datacustoms is written through DESTDIR, never into the build machine's /etc; with
 # DESTDIR, the prefix the package is installed with is CPACK_INSTALL_PREFIX.
