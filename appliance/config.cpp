@@ -126,12 +126,16 @@ class Loader {
     if (const auto* t = get_table(root, "flows")) load_flows(*t, c.dataplane);
     if (const auto* t = get_table(root, "inspect")) {
       check_keys(*t,
-                 {"flows", "decode_arena_mb", "decode_memory_mb", "decode_max_output_mb",
-                  "decode_max_ratio"},
+                 {"flows", "idle_return_s", "decode_arena_mb", "decode_memory_mb",
+                  "decode_max_output_mb", "decode_max_ratio"},
                  "[inspect]");
       // Each inspected flow costs ~10 KiB per worker at start-up (two Hyperscan streams, two
       // reorder windows): 2^20 is already ~10 GiB a worker.
       get_uint(*t, "flows", c.dataplane.pipeline.inspect_flows, 0, 1u << 20);
+      // Idle inspected flows return their context after this many seconds (0: never).
+      uint32_t idle_s = static_cast<uint32_t>(c.dataplane.pipeline.inspect_idle_ns / 1'000'000'000);
+      get_uint(*t, "idle_return_s", idle_s, 0, 7 * 24 * 3600);
+      c.dataplane.pipeline.inspect_idle_ns = static_cast<int64_t>(idle_s) * 1'000'000'000;
       load_decode(*t, c.dataplane.pipeline.decode);
     }
     if (const auto* t = get_table(root, "metrics")) {

@@ -15,7 +15,7 @@ namespace pflag = policy::flag;
 // The basis the flow's persons are exported under: the one covering its personal categories,
 // else the counterparty's first valid basis.
 policy::BasisId Pipeline::acct_basis(const Flow& f, int64_t now_ns) const noexcept {
-  const policy::Verdict v = f.policy->decide(f.cold->adm, f.cold->tally, f.flags, now_ns);
+  const policy::Verdict v = f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns);
   policy::BasisId whitelisted = policy::kNoBasis;
   for (std::size_t i = 0; i < v.reason_count; ++i) {
     const policy::Reason& r = v.reasons[i];
@@ -50,7 +50,7 @@ void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
   c.key_len = static_cast<uint8_t>(audit::normalise_person_key(
       c.key_kind, {fd.value, fd.value_len}, std::span<uint8_t, audit::kPersonKeyMax>(c.key)));
   if (c.key_len == 0) return;
-  c.kinds = s.person_kinds(f.cold->tally);
+  c.kinds = s.person_kinds(tally_of(f));
   acct_claim_base(f, c);
   audit::AccountingOutcome& sum = acct_sum_[f.inspect_ctx];
   if (!f.acct.claimed) {
@@ -76,7 +76,7 @@ void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
 // A sensitive category after persons were claimed as non-sensitive (or the reverse): the ledger
 // claims the flow's persons again in the new scopes.
 void Pipeline::acct_kinds(Flow& f) noexcept {
-  const uint8_t k = f.policy->person_kinds(f.cold->tally);
+  const uint8_t k = f.policy->person_kinds(tally_of(f));
   if ((k & ~f.acct.kinds) == 0) return;
   audit::PersonClaim c;
   c.op = audit::ClaimOp::kReclaim;

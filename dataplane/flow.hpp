@@ -89,18 +89,16 @@ struct FlowAccounting {
 
 // ---- Cold flow state ----
 // What a flow needs only at its decisions and records, never on the per-packet path of an
-// established uninspected flow: the admission result, the latest verdict, the category tally,
-// audit bookkeeping. It lives in a side array of the flow table (one entry per slot, reached
-// through Flow::cold), so the hot entry stays small and the burst path touches fewer cache
-// lines. New fields that are not read per packet (record attribution, pending accounting, ...)
-// belong here.
+// established uninspected flow: the admission result, the latest verdict, audit bookkeeping.
+// (The category tally lives in the flow's InspectCtx: only inspected flows have findings.) It lives
+// in a side array of the flow table (one entry per slot, reached through Flow::cold), so the hot
+// entry stays small and the burst path touches fewer cache lines. New fields that are not read per
+// packet (record attribution, pending accounting, ...) belong here.
 struct FlowCold {
   int64_t first_seen_ns = 0;
   // Policy facts: the admission under Flow::policy (Flow::readmitted_generation says whether it
-  // was re-admitted under a newer one), the categories found in exported bytes, and the latest
-  // verdict (the reasons of the flow's record).
+  // was re-admitted under a newer one) and the latest verdict (the reasons of the flow's record).
   policy::Admission adm{};
-  policy::CategoryTally tally{};
   policy::Verdict last{};
   // Record before release (dataplane/record_hold.cpp): the ticket of the flow's flow_open record
   // (0 until written).
@@ -147,9 +145,12 @@ struct alignas(64) Flow {
   FlowCold* cold = nullptr;  // this slot's cold state (set by the flow table, never null in use)
   // Record before release (dataplane/record_hold.cpp): a border flow's payload crosses only once
   // its flow_open record (FlowCold::open_ticket) is durable.
-  uint16_t held = 0;           // packets of the flow waiting in the hold queues
-  bool open_durable = true;    // false: payload waits for the flow_open record
-  bool midstream = false;      // first seen without a SYN: its opener is a guess (`midstream`)
+  uint16_t held = 0;         // packets of the flow waiting in the hold queues
+  bool open_durable = true;  // false: payload waits for the flow_open record
+  bool midstream = false;    // first seen without a SYN: its opener is a guess (`midstream`)
+  // Its inspection context went back to the pool while the flow was idle (Pipeline::park_idle):
+  // a context taken again resumes the streams where the receivers are, not at the SYN.
+  bool inspect_parked = false;
   int64_t next_update_ns = 0;  // when the next flow_update record is due (0: none)
   // TCP normaliser state of both senders (dataplane/tcp_normalise.cpp).
   inspect::TcpNormState norm{};

@@ -80,7 +80,7 @@ void Pipeline::fill_outcome(const Flow& f, int64_t now_ns, bool ended,
   ev.flags = f.flags;
   ev.policy = f.policy;
   ev.adm = f.cold->adm;
-  ev.tally = f.cold->tally;
+  ev.tally = tally_of(f);
   ev.verdict_detail = f.cold->last;
   ev.samples_n = 0;
   ev.sni[0] = ev.http_host[0] = ev.http_method[0] = '\0';
@@ -180,6 +180,7 @@ void Pipeline::expire(int64_t now_ns) noexcept {
     next_key_sweep_ns_ = now_ns + 1'000'000'000;
     counters_.tls_keys_expired += key_store_->expire(static_cast<uint64_t>(now_ns));
   }
+  park_idle(now_ns);
   const uint32_t slots = std::max(settings_.expiry_budget, flows_.capacity() >> 10);
   counters_.flows_expired += flows_.expire_some(
       now_ns, slots, [this, now_ns](Flow& f) noexcept { end_flow(f, now_ns); },

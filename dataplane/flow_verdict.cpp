@@ -61,7 +61,7 @@ void Pipeline::apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) 
 void Pipeline::reevaluate(Flow& f, int64_t now_ns) noexcept {
   if (f.policy == nullptr || f.verdict == FlowVerdict::kBlock) return;
   if (f.cold->adm.sni_pending) return;  // decided when the ClientHello is complete
-  apply_verdict(f, f.policy->decide(f.cold->adm, f.cold->tally, f.flags, now_ns), now_ns);
+  apply_verdict(f, f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns), now_ns);
   f.recheck_ns = f.policy->next_change_ns(f.cold->adm, now_ns);
 }
 
@@ -70,7 +70,7 @@ void Pipeline::reevaluate(Flow& f, int64_t now_ns) noexcept {
 void Pipeline::settle_admission(Flow& f, int64_t now_ns) noexcept {
   if (f.flags != 0 && f.cold->adm.verdict.action != policy::Action::kBlock &&
       !f.cold->adm.sni_pending)
-    apply_verdict(f, f.policy->decide(f.cold->adm, f.cold->tally, f.flags, now_ns), now_ns);
+    apply_verdict(f, f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns), now_ns);
   else
     apply_verdict(f, f.cold->adm.verdict, now_ns);
   f.recheck_ns = f.policy->next_change_ns(f.cold->adm, now_ns);

@@ -18,7 +18,13 @@ InspectCtx* Pipeline::ctx_of(Flow& f) noexcept {
   uint32_t idx = pool_.acquire();
   if (idx == InspectPool::kNone) return nullptr;
   f.inspect_ctx = idx;
-  return &pool_.at(idx);
+  InspectCtx& ctx = pool_.at(idx);
+  ctx.owner = f.slot;
+  if (f.initiator.proto == inspect::kProtoTcp) {
+    seed_streams(f, ctx);
+    if (f.inspect_parked) resume_meta(ctx);
+  }
+  return &ctx;
 }
 
 void Pipeline::scan_bytes(Flow& f, InspectCtx& ctx, Direction dir, std::span<const uint8_t> bytes,
@@ -149,7 +155,7 @@ bool Pipeline::refuse_segment(Flow& f, InspectCtx& ctx, Direction dir, inspect::
         drop_pkt(static_cast<rte_mbuf*>(dl.pkt), DropReason::kStreamEvasion, out);
       // Evasion always blocks (docs/policy-reference.md); decide() records why.
       f.cold->adm.sni_pending = false;
-      apply_verdict(f, f.policy->decide(f.cold->adm, f.cold->tally, f.flags, now_ns), now_ns);
+      apply_verdict(f, f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns), now_ns);
       break;
     }
     case A::kReset: {
@@ -234,13 +240,18 @@ bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d
   const bool forward_dir = dir == Direction::kForward;
   const bool content = forward_dir ? f.cold->adm.inspect_forward : f.cold->adm.inspect_reverse;
   if (!content && !(forward_dir && f.cold->adm.sni_pending)) return true;
-  if (d.proto != inspect::kProtoTcp && d.payload_len == 0) return true;
+  // Nothing to inspect yet (SYN, SYN-ACK, bare ACKs): no context is taken for it. A FIN takes
+  // one, so that the reorderer knows where the stream ends.
+  if (d.payload_len == 0 &&
+      (d.proto != inspect::kProtoTcp ||
+       (f.inspect_ctx == kNoInspectCtx && (d.tcp_flags & inspect::tcpflag::kFin) == 0)))
+    return true;
   if (cur_reassembled_ && !f.policy->reassemble_fragments()) {
     // [defaults] fragments = "block": a fragmented datagram of an inspected flow blocks the flow
     // (its record says why) instead of being inspected.
     f.flags |= pflag::kFragmented;
     f.cold->adm.sni_pending = false;
-    apply_verdict(f, f.policy->decide(f.cold->adm, f.cold->tally, f.flags, now_ns), now_ns);
+    apply_verdict(f, f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns), now_ns);
     drop_pkt(m, DropReason::kFragmentUninspected, out);
     return false;
   }

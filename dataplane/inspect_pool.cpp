@@ -25,6 +25,8 @@ void InspectCtx::reset() noexcept {
   tls_tried = false;
   samples_n = 0;
   findings = 0;
+  tally = policy::CategoryTally{};
+  owner = 0xffffffff;
   next_free = keep;
 }
 
@@ -47,6 +49,7 @@ uint32_t InspectPool::acquire() noexcept {
 
 void InspectPool::release(uint32_t idx) noexcept {
   if (idx >= slots_.size()) return;
+  slots_[idx].owner = kNone;
   slots_[idx].next_free = free_head_;
   free_head_ = idx;
   --in_use_;

@@ -12,6 +12,7 @@
 #include "inspect/protocol/http.hpp"
 #include "inspect/protocol/tls.hpp"
 #include "inspect/stream/reorder.hpp"
+#include "policy/snapshot.hpp"
 
 namespace dc::dataplane {
 
@@ -65,7 +66,11 @@ struct InspectCtx {
   uint8_t samples_n = 0;
   FindingSample samples[kMaxSamples];
   uint64_t findings = 0;
+  // Findings in exported bytes per category (Snapshot::add_finding): only inspected flows have
+  // any, so the tally lives here and not in every flow (Pipeline::tally_of).
+  policy::CategoryTally tally{};
   uint32_t next_free = 0;
+  uint32_t owner = 0xffffffff;  // the flow slot using it (0xffffffff: free)
   // The flow's TLS decryption context (dataplane/tls_flow.hpp; 0xffffffff: none) and whether
   // one was considered already (escrow-eligible flows try once, at the first opener bytes).
   uint32_t tls_ctx = 0xffffffff;
@@ -84,6 +89,7 @@ class InspectPool {
   const InspectCtx& at(uint32_t idx) const noexcept { return slots_[idx]; }
   uint32_t capacity() const noexcept { return static_cast<uint32_t>(slots_.size()); }
   uint32_t in_use() const noexcept { return in_use_; }
+  bool used(uint32_t idx) const noexcept { return slots_[idx].owner != kNone; }
   uint64_t exhausted() const noexcept { return exhausted_; }
   static constexpr uint32_t kNone = 0xffffffff;
 

@@ -237,7 +237,11 @@ void Pipeline::readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns)
     dst_zone = snap_->zone_of(f.initiator.dst);
   }
   policy::FlowQuery q = flow_query(f.initiator, src_zone, dst_zone, now_ns);
-  if (f.inspect_ctx != kNoInspectCtx) put_server_name(pool_.at(f.inspect_ctx), q);
+  if (f.inspect_ctx != kNoInspectCtx) {
+    put_server_name(pool_.at(f.inspect_ctx), q);
+  } else if (f.inspect_parked && f.initiator.proto == inspect::kProtoTcp) {
+    q.sni_state = policy::SniState::kAbsent;  // parked: neither TLS nor HTTP (inspect_park.cpp)
+  }
   policy::Admission a = snap_->admit(q);
   if (a.verdict.action != policy::Action::kBlock) return;
   // Blocked: no byte of it is scanned again, so its streams go back to the old engine and the
@@ -251,7 +255,8 @@ void Pipeline::readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns)
   bind_engine(f, engine_);
   f.policy = snap_;
   f.cold->adm = a;
-  f.cold->tally = policy::CategoryTally{};  // category ids of the old policy mean nothing here
+  // Category ids of the old policy mean nothing here.
+  if (f.inspect_ctx != kNoInspectCtx) pool_.at(f.inspect_ctx).tally = policy::CategoryTally{};
   apply_verdict(f, a.verdict, now_ns);
 }
 

@@ -43,6 +43,9 @@ struct PipelineSettings {
   bool allow_without_policy = false;  // no policy: forward (lab) instead of fail-closed drop
   uint32_t expiry_budget = 64;
   uint32_t inspect_flows = 4096;  // per worker: flows with inspection state at once
+  // An inspected flow idle this long gives its inspection context back to the pool when nothing
+  // in it is needed again (Pipeline::park_idle; appliance.toml [inspect] idle_return_s; 0: never).
+  int64_t inspect_idle_ns = 60'000'000'000;
   uint32_t evidence_packets = 0;  // per flow: packets copied for evidence (0: none)
   // Blocked TCP flows: also reset both ends (RFC 9293 §3.10.7), once per flow, so applications
   // fail at once instead of waiting for a timeout. RSTs come from `tx_pool`.
@@ -275,7 +278,21 @@ class Pipeline {
   void end_decoding(Flow& f, InspectCtx& ctx) noexcept;
   void meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes,
                   int64_t now_ns) noexcept;
+  // The flow's inspection context, taken from the pool at its first inspected payload byte (or
+  // FIN), never at the SYN; nullptr when the pool is empty (inspect_payload.cpp).
   InspectCtx* ctx_of(Flow& f) noexcept;
+  void seed_streams(const Flow& f, InspectCtx& ctx) const noexcept;
+  static void resume_meta(InspectCtx& ctx) noexcept;
+  // The flow's category tally (in its InspectCtx; a flow without one has found nothing).
+  const policy::CategoryTally& tally_of(const Flow& f) const noexcept {
+    static constexpr policy::CategoryTally kNothingFound{};
+    return f.inspect_ctx != kNoInspectCtx ? pool_.at(f.inspect_ctx).tally : kNothingFound;
+  }
+  // Idle inspection contexts back to the pool (inspect_park.cpp), from expire().
+  void park_idle(int64_t now_ns) noexcept;
+  bool parkable(const Flow& f, const InspectCtx& ctx) const noexcept;
+  void park(Flow& f) noexcept;
+  uint32_t park_cursor_ = 0;
 
   // Payload waiting in its flow for the server name, with a record hold (name_wait.cpp).
   bool wait_for_name(Flow& f, Direction dir, rte_mbuf* m) noexcept;

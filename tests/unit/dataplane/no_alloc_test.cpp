@@ -80,6 +80,29 @@ std::vector<std::vector<uint8_t>> round_frames(int round, int flows) {
     v.push_back(tcp4(c, cport, s, 8443, end + 1, 5002, tf::kAck));
     v.push_back(tcp4("198.51.100.5", cport, "10.2.0.7", 443, 0, 0, 0, "payload", 17));
   }
+  // And as many clean connections that go idle after their first data (their inspection
+  // contexts go back to the pool: PipelineSettings::inspect_idle_ns) and resume at the end of
+  // the round (a context is taken again), then close.
+  const std::string clean = R"({"order":"SO-2","note":"leave at desk"})";
+  const uint32_t end = 1001 + static_cast<uint32_t>(clean.size());
+  const char* c = "10.1.0.11";
+  const char* s = "198.51.100.20";
+  for (int i = 0; i < flows; ++i) {
+    const uint16_t cport = static_cast<uint16_t>(40000 + round * 64 + i);
+    v.push_back(tcp4(c, cport, s, 8443, 1000, 0, tf::kSyn));
+    v.push_back(tcp4(s, 8443, c, cport, 5000, 1001, tf::kSyn | tf::kAck));
+    v.push_back(tcp4(c, cport, s, 8443, 1001, 5001, tf::kAck));
+    v.push_back(tcp4(c, cport, s, 8443, 1001, 5001, tf::kAck | tf::kPsh, clean));
+    v.push_back(tcp4(s, 8443, c, cport, 5001, end, tf::kAck));
+  }
+  for (int i = 0; i < flows; ++i) {
+    const uint16_t cport = static_cast<uint16_t>(40000 + round * 64 + i);
+    v.push_back(tcp4(c, cport, s, 8443, end, 5001, tf::kAck | tf::kPsh, clean));
+    const uint32_t fin = end + static_cast<uint32_t>(clean.size());
+    v.push_back(tcp4(c, cport, s, 8443, fin, 5001, tf::kAck | tf::kFin));
+    v.push_back(tcp4(s, 8443, c, cport, 5001, fin + 1, tf::kAck | tf::kFin));
+    v.push_back(tcp4(c, cport, s, 8443, fin + 1, 5002, tf::kAck));
+  }
   return v;
 }
 
@@ -95,6 +118,7 @@ TEST(NoAllocation, PipelineBurstsDoNotAllocate) {
   PipelineSettings settings;
   settings.policy = snap.value().get();
   settings.inspect_flows = 64;
+  settings.inspect_idle_ns = 5'000'000;  // the clean connections' contexts return while idle
   WorkerCounters counters{};
   CountSink sink;
   auto p = Pipeline::create(0, *ft.value(), settings, counters, &sink);
@@ -130,12 +154,14 @@ TEST(NoAllocation, PipelineBurstsDoNotAllocate) {
     g_counting = false;
     allocations_per_round[r] = g_allocations;
   }
-  // Rounds 1-3 (new flows, admission, inspection, findings, flow records, expiry) allocate
+  // Rounds 1-3 (new flows, admission, inspection, findings, flow records, idle return and
+  // resumption of inspection state, expiry) allocate
   // nothing.
   for (int r = 1; r < 4; ++r) EXPECT_EQ(allocations_per_round[r], 0u) << "round " << r;
   EXPECT_GT(counters.forwarded.load(), 0u);
-  EXPECT_GT(counters.findings.load(), 0u);  // the phone numbers were scanned and found
-  EXPECT_GE(sink.records, 48u);             // the TCP flows closed and were recorded
+  EXPECT_GT(counters.findings.load(), 0u);         // the phone numbers were scanned and found
+  EXPECT_GE(sink.records, 96u);                    // the TCP flows closed and were recorded
+  EXPECT_GE(counters.inspect_parked.load(), 48u);  // and the idle ones returned their contexts
   p.value()->expire_all(now);
   p.value().reset();
   rte_mempool_free(pool);

@@ -1133,5 +1133,83 @@ TEST_F(PipelineTest, ArpAndNeighbourDiscoveryPassOnlyWhenEnabled) {
       << "one ICMPv6 flow, for the two frames that were not passed";
 }
 
+// Inspection state is taken at the first payload byte, not at the SYN: a handshake alone holds
+// no context of the pool (issue 13).
+TEST_F(PipelineTest, InspectionContextIsTakenAtTheFirstPayloadByteNotAtTheSyn) {
+  Upload u;
+  EXPECT_EQ(send(u.syn()).size(), 1u);
+  EXPECT_EQ(send(u.synack()).size(), 1u);
+  EXPECT_EQ(send(u.ack()).size(), 1u);
+  EXPECT_EQ(pipeline_->inspect_pool().in_use(), 0u);
+  // The stream still starts at the SYN's ISN + 1: the first segment arriving out of order is
+  // held until the bytes before it come.
+  const std::string a = R"({"shipment":"SH-1",)", b = R"("containers":4})";
+  EXPECT_TRUE(send(u.data(static_cast<uint32_t>(a.size()), b)).empty());
+  EXPECT_EQ(pipeline_->inspect_pool().in_use(), 1u);
+  EXPECT_EQ(send(u.data(0, a)).size(), 2u);
+  pipeline_->expire_all(now_);
+  EXPECT_EQ(pipeline_->inspect_pool().in_use(), 0u);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kAllow);
+}
+
+// An idle inspected flow gives its context back (PipelineSettings::inspect_idle_ns); when it
+// resumes, a new context inspects it from where the receiver is: a value sent later is still
+// found and blocked before it leaves, a retransmission of bytes from before the idle time
+// cannot be compared with what was inspected and is dropped (fail closed).
+TEST_F(PipelineTest, IdleFlowReturnsItsContextAndIsInspectedAgainWhenItResumes) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  const std::string clean = R"({"shipment":"SH-1","containers":4})";
+  const uint32_t n = static_cast<uint32_t>(clean.size());
+  ASSERT_EQ(send(u.data(0, clean)).size(), 1u);
+  EXPECT_EQ(
+      send(tcp4(u.server, u.sport, u.client, u.cport, u.sseq + 1, u.cseq + 1 + n, tf::kAck)).size(),
+      1u);
+  ASSERT_EQ(pipeline_->inspect_pool().in_use(), 1u);
+  now_ += settings_.inspect_idle_ns - 2'000'000;
+  pipeline_->expire(now_);
+  EXPECT_EQ(pipeline_->inspect_pool().in_use(), 1u) << "not idle long enough";
+  now_ += 2 * Pipeline::kExpiryTickNs;
+  pipeline_->expire(now_);
+  EXPECT_EQ(pipeline_->inspect_pool().in_use(), 0u);
+  EXPECT_EQ(counters_.inspect_parked, 1u);
+  EXPECT_TRUE(sink_.events.empty());
+  int dropped = 0;
+  EXPECT_TRUE(send(u.data(0, clean), &dropped).empty()) << "bytes from before the idle time";
+  EXPECT_EQ(dropped, 1);
+  EXPECT_EQ(counters_.drops[static_cast<unsigned>(DropReason::kUnverifiableRetransmission)], 1u);
+  const std::string more = R"({"note":"ok"})";
+  ASSERT_EQ(send(u.data(n, more)).size(), 1u) << "clean data after the idle time crosses";
+  EXPECT_EQ(pipeline_->inspect_pool().in_use(), 1u);
+  const std::string id = std::string(R"({"idcard":")") + kId + R"("})";
+  EXPECT_TRUE(send(u.data(n + static_cast<uint32_t>(more.size()), id), &dropped).empty());
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const auto& ev = sink_.events[0];
+  EXPECT_EQ(ev.verdict, audit::OutcomeVerdict::kBlock);
+  EXPECT_EQ(kind_names(ev), "category_not_allowed,whitelisted");
+  ASSERT_EQ(ev.samples_n, 1u);
+  EXPECT_STREQ(ev.samples[0].masked, "110105********002X");
+  EXPECT_EQ(ev.tls_state, static_cast<uint8_t>(inspect::TlsStatus::kNotTls))
+      << "the record says what it said before the context was returned";
+}
+
+// A flow with something its record needs in the context (here a finding's sample, alerting)
+// keeps its context however long it is idle.
+TEST_F(PipelineTest, IdleFlowWithFindingsKeepsItsContext) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  ASSERT_EQ(send(u.data(0, R"({"contact":"13800138000"})")).size(), 1u);
+  ASSERT_EQ(pipeline_->inspect_pool().in_use(), 1u);
+  now_ += 2 * settings_.inspect_idle_ns;
+  for (int i = 0; i < 3; ++i) pipeline_->expire(now_ += Pipeline::kExpiryTickNs);
+  EXPECT_EQ(pipeline_->inspect_pool().in_use(), 1u);
+  EXPECT_EQ(counters_.inspect_parked, 0u);
+}
+
 }  // namespace
 }  // namespace dc::dataplane
