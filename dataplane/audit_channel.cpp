@@ -126,7 +126,10 @@ bool AuditChannel::put_event(audit::FlowOutcome* ev) noexcept {
 bool AuditChannel::put_evidence(uint16_t worker, uint64_t flow_id, const void* frame, uint32_t len,
                                 int64_t ts_ns) noexcept {
   rte_ring* r = worker < kMaxWorkers ? evidence_[worker] : nullptr;
-  if (r == nullptr) return false;
+  if (r == nullptr) {  // evidence off, or a worker the channel was not sized for
+    lost_evidence_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
   const uint32_t n = std::min(len, kMaxEvidenceFrame);
   const uint32_t elems = 1 + (n + kElem - 1) / kElem;
   rte_ring_zc_data z;
