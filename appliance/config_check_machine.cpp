@@ -16,6 +16,7 @@
 
 #include "appliance/config_check_parts.hpp"
 #include "audit/flow_outcome.hpp"
+#include "dataplane/audit_channel.hpp"
 #include "dataplane/flow.hpp"
 #include "policy/diagnostics.hpp"
 
@@ -230,7 +231,9 @@ uint64_t dpdk_bytes(const ApplianceConfig& cfg) {
   if (cfg.audit.enabled) {
     uint64_t half = cfg.audit.ring_size / 2;
     b += uint64_t{cfg.audit.ring_size} * 32 + half * (sizeof(audit::FlowOutcome) + 64);
-    if (cfg.audit.evidence_packets_per_flow > 0) b += half * kMbuf;
+    if (cfg.audit.evidence_packets_per_flow > 0)
+      b += dataplane::evidence_ring_memory(dataplane::evidence_bytes_for(cfg.audit.ring_size),
+                                           workers);
   }
   return b;
 }

@@ -351,7 +351,9 @@ int ControlPlane::open_audit() {
   dataplane::AuditChannelConfig chc;
   chc.ring_size = ac.ring_size;
   chc.events = ac.ring_size / 2 - 1;
-  chc.evidence_mbufs = ac.evidence_packets_per_flow > 0 ? ac.ring_size / 2 - 1 : 0;
+  chc.evidence_ring_bytes =
+      ac.evidence_packets_per_flow > 0 ? dataplane::evidence_bytes_for(ac.ring_size) : 0;
+  chc.workers = static_cast<uint16_t>(cfg_.dataplane.worker_lcores.size());
   chc.evidence_packets_per_flow = ac.evidence_packets_per_flow;
   auto ch = dataplane::AuditChannel::create(chc);
   if (!ch) return fail(ch.error().message);
@@ -375,7 +377,7 @@ int ControlPlane::open_audit() {
                                                    std::move(evidence), hmac_key,
                                                    ac.evidence_packets_per_flow);
   for (size_t w = 0; w < cfg_.dataplane.worker_lcores.size(); ++w) {
-    sinks_.push_back(std::make_unique<dataplane::AuditSink>(*channel_));
+    sinks_.push_back(std::make_unique<dataplane::AuditSink>(*channel_, static_cast<uint16_t>(w)));
     cfg_.dataplane.sinks.push_back(sinks_.back().get());
   }
   cfg_.dataplane.pipeline.evidence_packets = ac.evidence_packets_per_flow;

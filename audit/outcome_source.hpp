@@ -23,8 +23,10 @@ class OutcomeConsumer {
 class OutcomeSource {
  public:
   virtual ~OutcomeSource() = default;
-  // Hands at most `max` queued items to `consumer`, oldest first, and releases each one after
-  // its call returned (or threw). Returns how many were handed over; 0: nothing queued.
+  // Hands at most `max` queued outcomes to `consumer`, oldest first, each after every evidence
+  // copy its worker queued before it (copies may come in larger numbers than `max`), and releases
+  // each item after its call returned (or threw). Returns how many items (outcomes and copies)
+  // were handed over; 0: nothing queued.
   virtual unsigned drain(OutcomeConsumer& consumer, unsigned max) = 0;
   // The writer's health as producers should see it: false while records cannot be written (the
   // `audit_unavailable` failure condition for new border-crossing flows).

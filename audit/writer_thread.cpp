@@ -65,10 +65,10 @@ unsigned WriterThread::drain_once() {
   for (auto& [type, details] : posted) {
     if (writer_->append_event(type, details) == AppendStatus::kDropped) ++refused_;
   }
-  // Group commit: drain what is queued (up to kMaxPerCommit items), then one fsync for all the
-  // flow_open records among them.
+  // Group commit: drain what is queued (up to kMaxPerCommit items, evidence copies included),
+  // then one fsync for all the flow_open records among them.
   unsigned n = 0;
-  for (unsigned got = kBatch; got == kBatch && n < kMaxPerCommit;) {
+  for (unsigned got = kBatch; got > 0 && n < kMaxPerCommit;) {
     got = source_.drain(*this, kBatch);
     n += got;
   }

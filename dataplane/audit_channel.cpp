@@ -1,18 +1,66 @@
-// The audit ring between the workers and the writer thread: outcome slots, evidence copies.
+// The audit rings between the workers and the writer thread: outcome slots, evidence copies.
 #include "dataplane/audit_channel.hpp"
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
-#include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <string>
 
 namespace dc::dataplane {
+
+namespace {
+
+// An evidence copy in its worker's ring: this header element, then the frame in the elements after
+// it (the last one padded). A record is enqueued whole, so the writer never sees half of one.
+struct EvidenceHeader {
+  uint64_t flow_id;
+  int64_t ts_ns;
+  uint32_t len;    // frame bytes
+  uint32_t elems;  // elements of the record, this header included
+  uint64_t reserved;
+};
+constexpr uint32_t kElem = 32;
+static_assert(sizeof(EvidenceHeader) == kElem);
+constexpr uint32_t kMaxRecordElems = 1 + kMaxEvidenceFrame / kElem;
+
+// Bytes [off, off + len) of a zero-copy reservation (its elements may wrap: ptr1 then ptr2).
+void zc_write(const rte_ring_zc_data& z, size_t off, const void* src, size_t len) noexcept {
+  const size_t first = size_t{z.n1} * kElem;
+  const auto* p = static_cast<const uint8_t*>(src);
+  if (off < first) {
+    const size_t k = std::min(len, first - off);
+    std::memcpy(static_cast<uint8_t*>(z.ptr1) + off, p, k);
+    p += k, len -= k, off += k;
+  }
+  if (len > 0) std::memcpy(static_cast<uint8_t*>(z.ptr2) + (off - first), p, len);
+}
+
+// The bytes [off, off + len) of a zero-copy peek, in place when they do not wrap, else copied.
+const uint8_t* zc_read(const rte_ring_zc_data& z, size_t off, size_t len,
+                       uint8_t* scratch) noexcept {
+  const size_t first = size_t{z.n1} * kElem;
+  if (off + len <= first) return static_cast<const uint8_t*>(z.ptr1) + off;
+  if (off >= first) return static_cast<const uint8_t*>(z.ptr2) + (off - first);
+  const size_t k = first - off;
+  std::memcpy(scratch, static_cast<const uint8_t*>(z.ptr1) + off, k);
+  std::memcpy(scratch + k, z.ptr2, len - k);
+  return scratch;
+}
+
+// Each worker's share of the evidence bytes, as a power-of-two element count.
+unsigned evidence_elems(const AuditChannelConfig& cfg) noexcept {
+  const uint32_t share = std::max<uint32_t>(
+      cfg.evidence_ring_bytes / std::max<uint16_t>(cfg.workers, 1), kMinEvidenceRing);
+  return static_cast<unsigned>(rte_align32prevpow2(share / kElem));
+}
+
+}  // namespace
 
 Result<std::unique_ptr<AuditChannel>> AuditChannel::create(const AuditChannelConfig& cfg) {
   std::unique_ptr<AuditChannel> ch(new AuditChannel());
@@ -27,11 +75,16 @@ Result<std::unique_ptr<AuditChannel>> AuditChannel::create(const AuditChannelCon
   if (ch->events_ == nullptr)
     return make_error(std::string("cannot create the audit event pool: ") +
                       rte_strerror(rte_errno));
-  if (cfg.evidence_mbufs > 0 && cfg.evidence_packets_per_flow > 0) {
-    ch->evidence_ = rte_pktmbuf_pool_create("dc_evidence", cfg.evidence_mbufs, 0, 0,
-                                            RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-    if (ch->evidence_ == nullptr)
-      return make_error(std::string("cannot create the evidence pool: ") + rte_strerror(rte_errno));
+  if (cfg.evidence_ring_bytes == 0 || cfg.evidence_packets_per_flow == 0) return ch;
+  // One producer (the worker), one consumer (the writer thread): the zero-copy API needs SP/SC.
+  const unsigned elems = evidence_elems(cfg);
+  for (uint16_t w = 0; w < std::min(cfg.workers, kMaxWorkers); ++w) {
+    const std::string name = "dc_evidence_" + std::to_string(w);
+    ch->evidence_[w] = rte_ring_create_elem(name.c_str(), kElem, elems, SOCKET_ID_ANY,
+                                            RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (ch->evidence_[w] == nullptr)
+      return make_error("cannot create the evidence ring of worker " + std::to_string(w) + ": " +
+                        rte_strerror(rte_errno));
   }
   return ch;
 }
@@ -43,7 +96,8 @@ AuditChannel::~AuditChannel() {
     rte_ring_free(ring_);
   }
   if (events_ != nullptr) rte_mempool_free(events_);
-  if (evidence_ != nullptr) rte_mempool_free(evidence_);
+  for (rte_ring* r : evidence_)
+    if (r != nullptr) rte_ring_free(r);
 }
 
 audit::FlowOutcome* AuditChannel::get_event() noexcept {
@@ -69,29 +123,24 @@ bool AuditChannel::put_event(audit::FlowOutcome* ev) noexcept {
   return true;
 }
 
-bool AuditChannel::put_evidence(uint64_t flow_id, const void* frame, uint32_t len,
+bool AuditChannel::put_evidence(uint16_t worker, uint64_t flow_id, const void* frame, uint32_t len,
                                 int64_t ts_ns) noexcept {
-  if (evidence_ == nullptr) return false;
-  rte_mbuf* m = rte_pktmbuf_alloc(evidence_);
-  if (m == nullptr) {
+  rte_ring* r = worker < kMaxWorkers ? evidence_[worker] : nullptr;
+  if (r == nullptr) {  // evidence off, or a worker the channel was not sized for
     lost_evidence_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  uint32_t n = std::min<uint32_t>(len, rte_pktmbuf_tailroom(m));
-  std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), frame, n);
-  m->data_len = static_cast<uint16_t>(n);
-  m->pkt_len = n;
-  AuditItem it;
-  it.kind = AuditItem::kEvidence;
-  it.len = n;
-  it.obj = m;
-  it.flow_id = flow_id;
-  it.ts_ns = ts_ns;
-  if (rte_ring_enqueue_elem(ring_, &it, sizeof it) != 0) {
-    rte_pktmbuf_free(m);
+  const uint32_t n = std::min(len, kMaxEvidenceFrame);
+  const uint32_t elems = 1 + (n + kElem - 1) / kElem;
+  rte_ring_zc_data z;
+  if (rte_ring_enqueue_zc_bulk_elem_start(r, kElem, elems, &z, nullptr) == 0) {
     lost_evidence_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
+  const EvidenceHeader h{flow_id, ts_ns, n, elems, 0};
+  zc_write(z, 0, &h, sizeof h);
+  zc_write(z, kElem, frame, n);
+  rte_ring_enqueue_zc_elem_finish(r, elems);
   return true;
 }
 
@@ -101,9 +150,46 @@ bool AuditChannel::available() const noexcept {
          rte_mempool_avail_count(events_) > 16;
 }
 
-bool AuditChannel::evidence_room() const noexcept {
-  // The pool has no per-lcore cache (cache size 0): its count is one ring read.
-  return evidence_ == nullptr || rte_mempool_avail_count(evidence_) > 0;
+bool AuditChannel::evidence_room(uint16_t worker) const noexcept {
+  // Its only producer asks: the free count can only grow until this worker enqueues again.
+  const rte_ring* r = worker < kMaxWorkers ? evidence_[worker] : nullptr;
+  return r == nullptr || rte_ring_free_count(r) >= kMaxRecordElems;
+}
+
+// Every copy queued in ring `r` now, read in place and handed over in order.
+unsigned AuditChannel::drain_evidence(audit::OutcomeConsumer& consumer, rte_ring* r) {
+  rte_ring_zc_data z;
+  const unsigned got =
+      rte_ring_dequeue_zc_burst_elem_start(r, kElem, rte_ring_get_capacity(r), &z, nullptr);
+  if (got == 0) return 0;
+  // Records handed over leave the ring, also when the consumer throws.
+  struct Finish {
+    rte_ring* r;
+    unsigned used = 0;
+    ~Finish() { rte_ring_dequeue_zc_elem_finish(r, used); }
+  } fin{r};
+  unsigned frames = 0;
+  while (fin.used < got) {
+    EvidenceHeader h;
+    std::memcpy(&h, zc_read(z, size_t{fin.used} * kElem, kElem, scratch_), kElem);
+    if (h.elems == 0 || h.elems > got - fin.used) {  // cannot happen: records go in whole
+      fin.used = got;
+      break;
+    }
+    const size_t off = (size_t{fin.used} + 1) * kElem;
+    fin.used += h.elems;
+    const uint8_t* frame = zc_read(z, off, h.len, scratch_);
+    consumer.on_evidence(h.flow_id, h.ts_ns, {frame, h.len});
+    ++frames;
+  }
+  return frames;
+}
+
+unsigned AuditChannel::drain_evidence(audit::OutcomeConsumer& consumer) {
+  unsigned frames = 0;
+  for (rte_ring* r : evidence_)
+    if (r != nullptr) frames += drain_evidence(consumer, r);
+  return frames;
 }
 
 unsigned AuditChannel::drain(audit::OutcomeConsumer& consumer, unsigned max) {
@@ -119,21 +205,18 @@ unsigned AuditChannel::drain(audit::OutcomeConsumer& consumer, unsigned max) {
       for (unsigned i = from; i < to; ++i) ch->release(items[i]);
     }
   } releaser{this, items, 0, n};
+  // A worker queues a flow's evidence before its outcome: with these outcomes dequeued, every copy
+  // queued ahead of them is in the evidence rings now, and goes first.
+  const unsigned frames = drain_evidence(consumer);
   for (unsigned i = 0; i < n; ++i) {
-    const AuditItem& it = items[i];
-    if (it.kind == AuditItem::kFlow) {
-      consumer.on_outcome(*static_cast<const audit::FlowOutcome*>(it.obj));
-    } else {
-      const auto* m = static_cast<const rte_mbuf*>(it.obj);
-      consumer.on_evidence(it.flow_id, it.ts_ns, {rte_pktmbuf_mtod(m, const uint8_t*), it.len});
-    }
-    release(it);
+    consumer.on_outcome(*static_cast<const audit::FlowOutcome*>(items[i].obj));
+    release(items[i]);
     releaser.from = i + 1;
   }
   // The consumer is done with this batch (records formatted, no pointer into it kept).
   dequeued_ += n;
   handled_.store(dequeued_, std::memory_order_release);
-  return n;
+  return n + frames;
 }
 
 uint32_t AuditChannel::mark() const noexcept {
@@ -147,13 +230,9 @@ bool AuditChannel::handled(uint32_t mark) const noexcept {
 }
 
 void AuditChannel::release(const AuditItem& it) noexcept {
-  if (it.kind == AuditItem::kFlow) {
-    auto* ev = static_cast<audit::FlowOutcome*>(it.obj);
-    ev->~FlowOutcome();
-    rte_mempool_put(events_, ev);
-  } else {
-    rte_pktmbuf_free(static_cast<rte_mbuf*>(it.obj));
-  }
+  auto* ev = static_cast<audit::FlowOutcome*>(it.obj);
+  ev->~FlowOutcome();
+  rte_mempool_put(events_, ev);
 }
 
 }  // namespace dc::dataplane

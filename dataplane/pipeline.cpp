@@ -445,10 +445,9 @@ void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, BatchPacket& b, int
   if (cur_frag_evasion_) return fragment_evasion(*f, dir, d, m, now_ns, out);
   // Evidence backpressure: a packet whose copy cannot be made now (the audit writer is behind)
   // waits for the sender to send it again, untouched by the flow; it neither crosses uncopied
-  // nor fails the flow (which a lost copy does, evidence_unavailable). Counted as
-  // record_hold_full: the audit path had no room for it.
+  // nor fails the flow (which a lost copy does, evidence_unavailable).
   if (wants_evidence(*f) && f->verdict != FlowVerdict::kBlock && !sink_->evidence_room())
-    return drop_pkt(m, DropReason::kRecordHoldFull, out);
+    return drop_pkt(m, DropReason::kEvidenceBackpressure, out);
   if (d.proto == inspect::kProtoTcp && !normalise_tcp(*f, dir, d, m, out)) return;
   note_packet(*f, dir, d, m, now_ns);
   // 4. A policy reload since this flow was admitted: the newest policy may refuse it.

@@ -13,6 +13,8 @@ captures hold frames without it, so 64 B is a 60-byte frame):
                      payload is JSON order records, about 1 in 400 carrying a mobile number
   border-512.pcap    UDP on the inspected border link (domestic -> sg-analytics:8443), 4,096 flows,
                      512 B frames (audit on/off)
+  acct-512.pcap      the same flows and frames with person keys at a customer-data rate: 1 record
+                     in 20 carries a distinct mobile number (about 1 packet in 7; accounting on/off)
   newflows.pcap      one UDP packet per flow, every flow new (uninspected link)
   small.pcap         one 8-packet TCP flow (replay start-up)
 and flows.txt with the counts. IMIX is the simple 7:4:1 mix of 64, 594 and 1518-byte frames.
@@ -60,7 +62,7 @@ class Records:
         return out
 
 
-def fwd_frames(size, n_packets, n_flows, rng, border=False):
+def fwd_frames(size, n_packets, n_flows, rng, border=False, rare=400):
     """UDP frames of whitelisted flows, flows interleaved round robin: uninspected (crossborder
     -> processing), or with `border` inspected border flows (domestic -> sg-analytics:8443)."""
     if border:
@@ -69,7 +71,7 @@ def fwd_frames(size, n_packets, n_flows, rng, border=False):
     else:
         flows = [("198.51.100.%d" % (1 + i % 62), "10.2.%d.%d" % ((i // 250) % 256, 1 + i % 250),
                   20000 + i % 40000) for i in range(n_flows)]
-    payload = Records(rng)
+    payload = Records(rng, rare)
     frames = []
     for k, fs in enumerate(frame_sizes(size, n_packets, rng)):
         src, dst, sport = flows[k % n_flows]
@@ -127,6 +129,10 @@ def main():
     c = P.TcpConversation("10.1.0.1", "198.51.100.20", 40000, 8443)
     small = [f for _, f in c.handshake() + c.send(True, records_bytes(rng), mss=1400) + c.close()]
     P.write_pcap(os.path.join(out, "small.pcap"), small[:8])
+    # After the others, so that they stay the captures earlier measurements were made with.
+    frames = fwd_frames("512", fwd_packets, 4096, rng, border=True, rare=20)
+    P.write_pcap(os.path.join(out, "acct-512.pcap"), frames, step=1e-6)
+    counts.append("acct-512 %d packets %d flows" % (len(frames), 4096))
     with open(os.path.join(out, "flows.txt"), "w") as f:
         f.write("\n".join(counts) + "\n")
 

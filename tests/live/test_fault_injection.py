@@ -497,10 +497,10 @@ class FaultInjectionTest(unittest.TestCase):
         stop = [r for r in recs if r.get("type") == "stop"]
         self.assertEqual(len(stop), 1)
         # The pools did run out (else this test proves nothing): packets waited for room in the
-        # evidence pool and were dropped before their flow (evidence backpressure, issue 13:
-        # record_hold_full, TCP would retransmit them) or border flows were refused for want of
-        # an event slot, and final records were lost.
-        self.assertGreater(s["drops"]["audit_unavailable"] + s["drops"]["record_hold_full"], 0, s)
+        # evidence ring and were dropped before their flow (evidence_backpressure, issue 13: TCP
+        # would retransmit them) or border flows were refused for want of an event slot, and
+        # final records were lost.
+        self.assertGreater(s["drops"]["audit_unavailable"] + s["drops"]["evidence_backpressure"], 0, s)
         self.assertGreater(s["verdicts"]["records_lost"], 0, s)
 
         tx = L.read_pcap(os.path.join(d, "outside-tx.pcap"))

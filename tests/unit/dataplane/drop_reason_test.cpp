@@ -34,6 +34,7 @@ TEST(DropReasonName, SnakeCaseFromEnumNames) {
       {R::kTcpPaws, "tcp_paws"},
       {R::kTcpBeyondWindow, "tcp_beyond_window"},
       {R::kBadFcs, "bad_fcs"},
+      {R::kEvidenceBackpressure, "evidence_backpressure"},
       {R::kCount, "unknown"},
   };
   for (const auto& [r, name] : rows) EXPECT_EQ(drop_reason_name(r), name);
@@ -56,7 +57,8 @@ TEST(DropReasonName, OrderIsStable) {
   EXPECT_EQ(static_cast<int>(DropReason::kTlsKeyWait), 58);
   EXPECT_EQ(static_cast<int>(DropReason::kVolumeCap), 59);
   EXPECT_EQ(static_cast<int>(DropReason::kAccountingWait), 60);
-  EXPECT_EQ(kDropReasonCount, 61u);
+  EXPECT_EQ(static_cast<int>(DropReason::kEvidenceBackpressure), 61);
+  EXPECT_EQ(kDropReasonCount, 62u);
 }
 
 TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {

@@ -662,12 +662,12 @@ TEST_F(PipelineTest, EvidenceBackpressureSlowsTheFlowWithoutFailingIt) {
   pipeline_->expire_all(now_);
   settings_.evidence_packets = 4;
   build(&sink);
-  const auto hold_full = static_cast<unsigned>(DropReason::kRecordHoldFull);
+  const auto backpressure = static_cast<unsigned>(DropReason::kEvidenceBackpressure);
   Upload u;
   int dropped = 0;
   EXPECT_TRUE(send(u.syn(), &dropped).empty());
   EXPECT_EQ(dropped, 1);
-  EXPECT_EQ(counters_.drops[hold_full], 1u);
+  EXPECT_EQ(counters_.drops[backpressure], 1u);
   EXPECT_EQ(sink.copies, 0) << "no copy attempted, so none lost";
   EXPECT_TRUE(sink.events.empty()) << "the flow is neither blocked nor recorded";
   sink.room = true;
@@ -680,7 +680,7 @@ TEST_F(PipelineTest, EvidenceBackpressureSlowsTheFlowWithoutFailingIt) {
   EXPECT_EQ(sink.events[0].verdict, audit::OutcomeVerdict::kAllow);
   EXPECT_EQ(sink.events[0].flags & policy::flag::kEvidenceUnavailable, 0u);
   EXPECT_EQ(sink.events[0].dir[0].packets, 2u);  // the dropped SYN never entered the flow
-  EXPECT_EQ(counters_.drops[hold_full], 1u);
+  EXPECT_EQ(counters_.drops[backpressure], 1u);
   pipeline_->expire_all(now_);
   pipeline_.reset();
   settings_.evidence_packets = 0;
@@ -724,7 +724,7 @@ TEST_F(PipelineTest, AuditUnavailableBlocksNewBorderFlows) {
   AuditChannelConfig cfg;
   cfg.ring_size = 256;
   cfg.events = 255;
-  cfg.evidence_mbufs = 0;
+  cfg.evidence_ring_bytes = 0;
   cfg.evidence_packets_per_flow = 0;
   auto ch = AuditChannel::create(cfg);
   ASSERT_TRUE(ch) << ch.error().message;
@@ -752,7 +752,7 @@ TEST_F(PipelineTest, AuditRingFullBlocksNewBorderFlows) {
   AuditChannelConfig cfg;
   cfg.ring_size = 256;
   cfg.events = 255;
-  cfg.evidence_mbufs = 0;
+  cfg.evidence_ring_bytes = 0;
   cfg.evidence_packets_per_flow = 0;
   auto ch = AuditChannel::create(cfg);
   ASSERT_TRUE(ch);
@@ -790,7 +790,7 @@ TEST_F(PipelineTest, AuditChannelHandsOutcomesAndEvidenceToTheWriter) {
   AuditChannelConfig cfg;
   cfg.ring_size = 256;
   cfg.events = 255;
-  cfg.evidence_mbufs = 255;
+  cfg.evidence_ring_bytes = 64u << 10;
   cfg.evidence_packets_per_flow = 4;
   auto ch = AuditChannel::create(cfg);
   ASSERT_TRUE(ch) << ch.error().message;
