@@ -1,0 +1,287 @@
+// The base64-run search's hot loop (text.hpp: skip_plain_runs, base64_run_length): one
+// classification pass over the text, 64 bytes at a time (AVX-512BW, AVX2 or SSE2, chosen at
+// start-up).
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstdint>
+
+#include "inspect/decode/text.hpp"
+#include "inspect/decode/text_util.hpp"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define DC_BASE64_X86 1
+#include <immintrin.h>
+#endif
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace dc::inspect::decoding {
+
+namespace {
+
+// Per 64-byte block: bit k of `b64` when p[k] is a base64 character of either alphabet, of `nd`
+// when it is one other than a digit (a run without an `nd` bit is a number in clear: not decoded).
+struct Classes {
+  uint64_t b64 = 0, nd = 0;
+};
+
+// Scalar classes: bit 0 base64, bit 1 base64 other than a digit.
+constexpr std::array<uint8_t, 256> kClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = t[c + 32] = 3;
+  for (int c = '0'; c <= '9'; ++c) t[c] = 1;
+  t['+'] = t['-'] = t['/'] = t['_'] = 3;
+  return t;
+}();
+
+[[gnu::always_inline]] inline void scalar_classes(const uint8_t* p, std::size_t k, std::size_t n,
+                                                  Classes& c) noexcept {
+  for (; k < n; ++k) {
+    const uint64_t v = kClass[p[k]];
+    c.b64 |= (v & 1) << k;
+    c.nd |= (v >> 1) << k;
+  }
+}
+
+#if defined(__SSE2__)
+// Baseline x86-64 (no pshufb): ranges by subtraction and unsigned min.
+struct Sse2Classify {
+  Classes operator()(const uint8_t* p, std::size_t n) const noexcept {
+    Classes c;
+    std::size_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+      auto in_range = [](__m128i v, char lo, char span) {  // lo <= v <= lo + span (unsigned)
+        const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8(lo));
+        return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(span)), d);
+      };
+      const __m128i letter = in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 25);
+      const __m128i sym = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('+')),
+                                                    _mm_cmpeq_epi8(x, _mm_set1_epi8('/'))),
+                                       _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+                                                    _mm_cmpeq_epi8(x, _mm_set1_epi8('_'))));
+      const __m128i nd = _mm_or_si128(letter, sym);
+      const __m128i all = _mm_or_si128(nd, in_range(x, '0', 9));
+      c.b64 |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(all))} << k;
+      c.nd |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(nd))} << k;
+    }
+    scalar_classes(p, k, n, c);
+    return c;
+  }
+};
+using BaselineClassify = Sse2Classify;
+#else
+struct ScalarClassify {
+  Classes operator()(const uint8_t* p, std::size_t n) const noexcept {
+    Classes c;
+    scalar_classes(p, 0, n, c);
+    return c;
+  }
+};
+using BaselineClassify = ScalarClassify;
+#endif
+
+#if defined(DC_BASE64_X86)
+// Nibble tables (pshufb): class bits of the high and of the low nibble; a byte is base64 when
+// hi[c >> 4] & lo[c & 15] != 0, a digit when that is bit 2 alone. Bits: 1 = 'A'-'O' 'a'-'o'
+// (high 4/6, low 1-F), 2 = 'P'-'Z' 'p'-'z' (high 5/7, low 0-A), 4 = '0'-'9', 8 = '+' '-' '/'
+// (high 2, low B/D/F), 16 = '_' (high 5, low F). Bytes >= 0x80 get 0 from both tables.
+#define DC_HI_NIBBLES 0, 0, 8, 4, 1, 18, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0
+#define DC_LO_NIBBLES 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 3, 9, 1, 9, 1, 25
+
+struct Avx2Classify {
+  [[gnu::target("avx2")]] Classes operator()(const uint8_t* p, std::size_t n) const noexcept {
+    if (n < 64) return BaselineClassify{}(p, n);
+    const __m256i hi_t = _mm256_setr_epi8(DC_HI_NIBBLES, DC_HI_NIBBLES);
+    const __m256i lo_t = _mm256_setr_epi8(DC_LO_NIBBLES, DC_LO_NIBBLES);
+    const __m256i zero = _mm256_setzero_si256(), not_digit = _mm256_set1_epi8(~4);
+    Classes c;
+    for (int half = 0; half < 2; ++half) {
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * half));
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(x, 4), _mm256_set1_epi8(0x0f));
+      const __m256i cls =
+          _mm256_and_si256(_mm256_shuffle_epi8(hi_t, hi), _mm256_shuffle_epi8(lo_t, x));
+      const auto none = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(cls, zero)));
+      const auto digit_or_none = static_cast<uint32_t>(
+          _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(cls, not_digit), zero)));
+      c.b64 |= uint64_t{~none} << (32 * half);
+      c.nd |= uint64_t{~digit_or_none} << (32 * half);
+    }
+    return c;
+  }
+};
+
+// The nibble tables once per 128-bit lane of a 512-bit vector (pshufb looks up within a lane).
+constexpr std::array<uint8_t, 16> kHi16 = {DC_HI_NIBBLES}, kLo16 = {DC_LO_NIBBLES};
+constexpr auto by_lane = [](const std::array<uint8_t, 16>& t) {
+  std::array<uint8_t, 64> v{};
+  for (std::size_t i = 0; i < 64; ++i) v[i] = t[i % 16];
+  return v;
+};
+alignas(64) constexpr std::array<uint8_t, 64> kHi64 = by_lane(kHi16), kLo64 = by_lane(kLo16);
+
+// One 64-byte vector, and a masked load for the last, short block.
+struct Avx512Classify {
+  [[gnu::target("avx512bw")]] Classes operator()(const uint8_t* p, std::size_t n) const noexcept {
+    const __m512i hi_t = _mm512_loadu_si512(kHi64.data());
+    const __m512i lo_t = _mm512_loadu_si512(kLo64.data());
+    const __mmask64 load = n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
+    const __m512i x = _mm512_maskz_loadu_epi8(load, p);
+    const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), _mm512_set1_epi8(0x0f));
+    const __m512i cls =
+        _mm512_and_si512(_mm512_shuffle_epi8(hi_t, hi), _mm512_shuffle_epi8(lo_t, x));
+    return Classes{_mm512_test_epi8_mask(cls, cls),
+                   _mm512_test_epi8_mask(cls, _mm512_set1_epi8(~4))};
+  }
+};
+#undef DC_HI_NIBBLES
+#undef DC_LO_NIBBLES
+
+enum class Isa : uint8_t { kBaseline, kAvx2, kAvx512 };
+const Isa kIsa = [] {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512bw") != 0) return Isa::kAvx512;
+  if (__builtin_cpu_supports("avx2") != 0) return Isa::kAvx2;
+  return Isa::kBaseline;
+}();
+#endif
+
+// Precondition: the byte before p is not a base64 character (or p starts the text). The offset
+// of the first run of base64 characters that is at least kMinRun long and holds a non-digit, or
+// that reaches the end of the n bytes (n when there is none). Short runs and long runs of digits
+// only (order ids, timestamps: nothing to decode, text.hpp) are passed over with bit operations
+// on the block masks; a run that reaches the end of a block is carried into the next one.
+// Cost: one classification per 64 bytes plus a few operations per long run.
+template <class Classify>
+[[gnu::always_inline]] inline std::size_t skip_plain_with(const uint8_t* p, std::size_t n,
+                                                          Classify classify) noexcept {
+  constexpr std::size_t kMin = Base64RunDecoder::kMinRun;
+  static_assert(kMin == 16);
+  auto low = [](std::size_t k) { return k >= 64 ? ~uint64_t{0} : (uint64_t{1} << k) - 1; };
+  std::size_t carry = 0;  // base64 characters right before `at` (a run that may go on)
+  bool carry_nd = false;  // one of them is not a digit
+  for (std::size_t at = 0; at < n; at += 64) {
+    const std::size_t len = std::min<std::size_t>(64, n - at);
+    const Classes c = classify(p + at, len);
+    uint64_t m = c.b64, nd = c.nd;
+    if (carry > 0) {  // the run from the block before goes on for `lead` characters
+      const auto lead = static_cast<std::size_t>(std::countr_one(m));
+      carry_nd = carry_nd || (nd & low(lead)) != 0;
+      if (carry_nd && carry + lead >= kMin) return at - carry;
+      if (lead == len) {  // the whole block: the run may go on
+        carry += len;
+        continue;
+      }
+      m &= ~low(lead);  // passed over: short, or digits only
+      carry = 0, carry_nd = false;
+    }
+    // Bit k of r: p[k..k+15] are base64. The lowest bit of r is the start of a long run (the
+    // byte before it is not base64); its run is cleared from m and r when it holds digits only.
+    uint64_t r = m & (m >> 1);
+    r &= r >> 2;
+    r &= r >> 4;
+    r &= r >> 8;
+    bool tail_taken = false;
+    while (r != 0) {
+      const auto s = static_cast<std::size_t>(std::countr_zero(r));
+      const auto run_len = static_cast<std::size_t>(std::countr_one(m >> s));
+      const uint64_t run = low(run_len) << s;
+      if ((nd & run) != 0) return at + s;
+      if (s + run_len == len) {  // digits so far, reaching the block's end: carried
+        carry = run_len, carry_nd = false, tail_taken = true;
+        break;
+      }
+      m &= ~run, r &= ~run;
+    }
+    if (!tail_taken && ((m >> (len - 1)) & 1) != 0) {  // a short run reaching the block's end
+      const uint64_t gaps = ~m & low(len);
+      const std::size_t start =
+          gaps == 0 ? 0 : 64 - static_cast<std::size_t>(std::countl_zero(gaps));
+      carry = len - start;
+      carry_nd = (nd >> start) != 0;
+    }
+  }
+  return n - carry;
+}
+
+// Base64 characters at the start of p[0..n).
+template <class Classify>
+[[gnu::always_inline]] inline std::size_t run_length_with(const uint8_t* p, std::size_t n,
+                                                          Classify classify) noexcept {
+  for (std::size_t at = 0; at < n; at += 64) {
+    const std::size_t len = std::min<std::size_t>(64, n - at);
+    const uint64_t m = classify(p + at, len).b64;
+    if (m != (len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1))
+      return at + static_cast<std::size_t>(std::countr_one(m));
+  }
+  return n;
+}
+
+#if defined(DC_BASE64_X86)
+[[gnu::target("avx2"), gnu::flatten]] std::size_t skip_plain_avx2(const uint8_t* p,
+                                                                  std::size_t n) noexcept {
+  return skip_plain_with(p, n, Avx2Classify{});
+}
+[[gnu::target("avx2"), gnu::flatten]] std::size_t run_length_avx2(const uint8_t* p,
+                                                                  std::size_t n) noexcept {
+  return run_length_with(p, n, Avx2Classify{});
+}
+[[gnu::target("avx512bw"), gnu::flatten]] std::size_t skip_plain_avx512(const uint8_t* p,
+                                                                        std::size_t n) noexcept {
+  return skip_plain_with(p, n, Avx512Classify{});
+}
+[[gnu::target("avx512bw"), gnu::flatten]] std::size_t run_length_avx512(const uint8_t* p,
+                                                                        std::size_t n) noexcept {
+  return run_length_with(p, n, Avx512Classify{});
+}
+#endif
+
+}  // namespace
+
+std::size_t skip_plain_runs(const uint8_t* p, std::size_t n) noexcept {
+#if defined(DC_BASE64_X86)
+  if (kIsa == Isa::kAvx512) return skip_plain_avx512(p, n);
+  if (kIsa == Isa::kAvx2) return skip_plain_avx2(p, n);
+#endif
+  return skip_plain_with(p, n, BaselineClassify{});
+}
+
+std::size_t base64_run_length(const uint8_t* p, std::size_t n) noexcept {
+#if defined(DC_BASE64_X86)
+  if (kIsa == Isa::kAvx512) return run_length_avx512(p, n);
+  if (kIsa == Isa::kAvx2) return run_length_avx2(p, n);
+#endif
+  return run_length_with(p, n, BaselineClassify{});
+}
+
+namespace text_detail {
+
+unsigned base64_scan_isas() noexcept {
+#if defined(DC_BASE64_X86)
+  return kIsa == Isa::kAvx512 ? 7u : kIsa == Isa::kAvx2 ? 3u : 1u;
+#else
+  return 1u;
+#endif
+}
+
+std::size_t skip_plain_runs_on(unsigned isa, const uint8_t* p, std::size_t n) noexcept {
+#if defined(DC_BASE64_X86)
+  if (isa == 2 && (base64_scan_isas() & 4u) != 0) return skip_plain_avx512(p, n);
+  if (isa == 1 && (base64_scan_isas() & 2u) != 0) return skip_plain_avx2(p, n);
+#endif
+  return skip_plain_with(p, n, BaselineClassify{});
+}
+
+std::size_t base64_run_length_on(unsigned isa, const uint8_t* p, std::size_t n) noexcept {
+#if defined(DC_BASE64_X86)
+  if (isa == 2 && (base64_scan_isas() & 4u) != 0) return run_length_avx512(p, n);
+  if (isa == 1 && (base64_scan_isas() & 2u) != 0) return run_length_avx2(p, n);
+#endif
+  return run_length_with(p, n, BaselineClassify{});
+}
+
+}  // namespace text_detail
+
+}  // namespace dc::inspect::decoding
