@@ -151,59 +151,50 @@ const Isa kIsa = [] {
 // Precondition: the byte before p is not a base64 character (or p starts the text). The offset
 // of the first run of base64 characters that is at least kMinRun long and holds a non-digit, or
 // that reaches the end of the n bytes (n when there is none). Short runs and long runs of digits
-// only (order ids, timestamps: nothing to decode, text.hpp) are passed over with bit operations
-// on the block masks; a run that reaches the end of a block is carried into the next one.
-// Cost: one classification per 64 bytes plus a few operations per long run.
+// only (order ids, timestamps: nothing to decode, text.hpp) are passed over.
+//
+// Such a run is one that holds 16 consecutive base64 characters (a window) with a non-digit
+// among them (the run is at least 16 long, so a window around any of its non-digits fits in it).
+// Per 64-byte block, bit k of `win` is set when the 16 bytes ending at k are all base64, of
+// `near` when one of them is a non-digit; windows reaching back into earlier blocks take those
+// blocks' bits through funnel shifts. The lowest bit of win & near lies in the first such run.
+// Cost: one classification and ~30 scalar operations per 64 bytes, no data-dependent branch
+// until a run is found.
 template <class Classify>
 [[gnu::always_inline]] inline std::size_t skip_plain_with(const uint8_t* p, std::size_t n,
                                                           Classify classify) noexcept {
-  constexpr std::size_t kMin = Base64RunDecoder::kMinRun;
-  static_assert(kMin == 16);
-  auto low = [](std::size_t k) { return k >= 64 ? ~uint64_t{0} : (uint64_t{1} << k) - 1; };
-  std::size_t carry = 0;  // base64 characters right before `at` (a run that may go on)
-  bool carry_nd = false;  // one of them is not a digit
+  static_assert(Base64RunDecoder::kMinRun == 16);
+  // (cur << k) with the top k bits of the previous block's `prev` shifted in.
+  auto up = [](uint64_t cur, uint64_t prev, int k) { return cur << k | prev >> (64 - k); };
+  // The previous block's masks: base64 at k, and 2, 4, 8 base64 bytes ending at k; a non-digit
+  // at k, and among the 2, 4, 8 bytes ending at k.
+  uint64_t prev_m = 0, w1 = 0, w2 = 0, w4 = 0;
+  uint64_t prev_nd = 0, n1 = 0, n2 = 0, n4 = 0;
+  std::size_t run_start = 0;  // just after the last byte that is not base64 (before this block)
   for (std::size_t at = 0; at < n; at += 64) {
     const std::size_t len = std::min<std::size_t>(64, n - at);
     const Classes c = classify(p + at, len);
-    uint64_t m = c.b64, nd = c.nd;
-    if (carry > 0) {  // the run from the block before goes on for `lead` characters
-      const auto lead = static_cast<std::size_t>(std::countr_one(m));
-      carry_nd = carry_nd || (nd & low(lead)) != 0;
-      if (carry_nd && carry + lead >= kMin) return at - carry;
-      if (lead == len) {  // the whole block: the run may go on
-        carry += len;
-        continue;
-      }
-      m &= ~low(lead);  // passed over: short, or digits only
-      carry = 0, carry_nd = false;
+    const uint64_t a1 = c.b64 & up(c.b64, prev_m, 1);
+    const uint64_t a2 = a1 & up(a1, w1, 2);
+    const uint64_t a4 = a2 & up(a2, w2, 4);
+    const uint64_t a8 = a4 & up(a4, w4, 8);
+    const uint64_t d1 = c.nd | up(c.nd, prev_nd, 1);
+    const uint64_t d2 = d1 | up(d1, n1, 2);
+    const uint64_t d4 = d2 | up(d2, n2, 4);
+    const uint64_t d8 = d4 | up(d4, n4, 8);
+    const uint64_t hit = a8 & d8;
+    const uint64_t all = len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1;
+    if (hit != 0) {  // the run holding the lowest hit starts after the last gap before it
+      const uint64_t gaps = ~c.b64 & ((hit & (0 - hit)) - 1);
+      return gaps == 0 ? run_start : at + 64 - static_cast<std::size_t>(std::countl_zero(gaps));
     }
-    // Bit k of r: p[k..k+15] are base64. The lowest bit of r is the start of a long run (the
-    // byte before it is not base64); its run is cleared from m and r when it holds digits only.
-    uint64_t r = m & (m >> 1);
-    r &= r >> 2;
-    r &= r >> 4;
-    r &= r >> 8;
-    bool tail_taken = false;
-    while (r != 0) {
-      const auto s = static_cast<std::size_t>(std::countr_zero(r));
-      const auto run_len = static_cast<std::size_t>(std::countr_one(m >> s));
-      const uint64_t run = low(run_len) << s;
-      if ((nd & run) != 0) return at + s;
-      if (s + run_len == len) {  // digits so far, reaching the block's end: carried
-        carry = run_len, carry_nd = false, tail_taken = true;
-        break;
-      }
-      m &= ~run, r &= ~run;
-    }
-    if (!tail_taken && ((m >> (len - 1)) & 1) != 0) {  // a short run reaching the block's end
-      const uint64_t gaps = ~m & low(len);
-      const std::size_t start =
-          gaps == 0 ? 0 : 64 - static_cast<std::size_t>(std::countl_zero(gaps));
-      carry = len - start;
-      carry_nd = (nd >> start) != 0;
-    }
+    const uint64_t gaps = ~c.b64 & all;
+    run_start = gaps == 0 ? run_start : at + 64 - static_cast<std::size_t>(std::countl_zero(gaps));
+    prev_m = c.b64, w1 = a1, w2 = a2, w4 = a4;
+    prev_nd = c.nd, n1 = d1, n2 = d2, n4 = d4;
   }
-  return n - carry;
+  // A run reaching the end (undecided: it may go on in the next input) starts at run_start.
+  return n > 0 && run_start < n ? run_start : n;
 }
 
 // Base64 characters at the start of p[0..n).
