@@ -229,6 +229,108 @@ template <class Classify>
 }
 #endif
 
+// Per 64-byte block, bit k of `a` / `b` when p[k] is the byte a / b (n <= 64; bits >= n clear).
+struct Pair {
+  uint64_t a = 0, b = 0;
+};
+
+[[gnu::always_inline]] inline Pair pair_baseline(const uint8_t* p, std::size_t n, uint8_t a,
+                                                 uint8_t b) noexcept {
+  Pair m;
+  std::size_t k = 0;
+#if defined(__SSE2__)
+  const __m128i va = _mm_set1_epi8(static_cast<char>(a)), vb = _mm_set1_epi8(static_cast<char>(b));
+  for (; k + 16 <= n; k += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+    m.a |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, va)))} << k;
+    m.b |= uint64_t{static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, vb)))} << k;
+  }
+#endif
+  for (; k < n; ++k) {
+    m.a |= uint64_t{p[k] == a} << k;
+    m.b |= uint64_t{p[k] == b} << k;
+  }
+  return m;
+}
+
+#if defined(DC_BASE64_X86)
+[[gnu::target("avx2"), gnu::always_inline]] inline Pair pair_avx2(const uint8_t* p, std::size_t n,
+                                                                  uint8_t a, uint8_t b) noexcept {
+  if (n < 64) return pair_baseline(p, n, a, b);
+  const __m256i va = _mm256_set1_epi8(static_cast<char>(a));
+  const __m256i vb = _mm256_set1_epi8(static_cast<char>(b));
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
+  const auto a_lo = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, va)));
+  const auto a_hi = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, va)));
+  const auto b_lo = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, vb)));
+  const auto b_hi = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, vb)));
+  return Pair{a_lo | uint64_t{a_hi} << 32, b_lo | uint64_t{b_hi} << 32};
+}
+
+[[gnu::target("avx512bw"), gnu::always_inline]] inline Pair pair_avx512(const uint8_t* p,
+                                                                        std::size_t n, uint8_t a,
+                                                                        uint8_t b) noexcept {
+  const __mmask64 load = n >= 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
+  const __m512i x = _mm512_maskz_loadu_epi8(load, p);
+  return Pair{_mm512_mask_cmpeq_epi8_mask(load, x, _mm512_set1_epi8(static_cast<char>(a))),
+              _mm512_mask_cmpeq_epi8_mask(load, x, _mm512_set1_epi8(static_cast<char>(b)))};
+}
+#endif
+
+// Offset of the first `stop` byte in p[0..n) (n when none); `count` gets the parity of the
+// `counted` bytes before it added (bit 0).
+template <class PairFn>
+[[gnu::always_inline]] inline std::size_t stop_and_parity_with(const uint8_t* p, std::size_t n,
+                                                               uint8_t stop, uint8_t counted,
+                                                               unsigned& count,
+                                                               PairFn pair) noexcept {
+  for (std::size_t at = 0; at < n; at += 64) {
+    const std::size_t len = std::min<std::size_t>(64, n - at);
+    const Pair m = pair(p + at, len, stop, counted);
+    if (m.a != 0) {
+      count += static_cast<unsigned>(std::popcount(m.b & ((m.a & (0 - m.a)) - 1)));
+      return at + static_cast<std::size_t>(std::countr_zero(m.a));
+    }
+    count += static_cast<unsigned>(std::popcount(m.b));
+  }
+  return n;
+}
+
+// Offset of the first byte a or b in p[0..n) (n when none).
+template <class PairFn>
+[[gnu::always_inline]] inline std::size_t find_either_with(const uint8_t* p, std::size_t n,
+                                                           uint8_t a, uint8_t b,
+                                                           PairFn pair) noexcept {
+  for (std::size_t at = 0; at < n; at += 64) {
+    const Pair m = pair(p + at, std::min<std::size_t>(64, n - at), a, b);
+    if ((m.a | m.b) != 0) return at + static_cast<std::size_t>(std::countr_zero(m.a | m.b));
+  }
+  return n;
+}
+
+#if defined(DC_BASE64_X86)
+[[gnu::target("avx2"), gnu::flatten]] std::size_t stop_and_parity_avx2(const uint8_t* p,
+                                                                       std::size_t n, uint8_t s,
+                                                                       uint8_t c,
+                                                                       unsigned& count) noexcept {
+  return stop_and_parity_with(p, n, s, c, count, pair_avx2);
+}
+[[gnu::target("avx512bw"), gnu::flatten]] std::size_t stop_and_parity_avx512(
+    const uint8_t* p, std::size_t n, uint8_t s, uint8_t c, unsigned& count) noexcept {
+  return stop_and_parity_with(p, n, s, c, count, pair_avx512);
+}
+[[gnu::target("avx2"), gnu::flatten]] std::size_t find_either_avx2(const uint8_t* p, std::size_t n,
+                                                                   uint8_t a, uint8_t b) noexcept {
+  return find_either_with(p, n, a, b, pair_avx2);
+}
+[[gnu::target("avx512bw"), gnu::flatten]] std::size_t find_either_avx512(const uint8_t* p,
+                                                                         std::size_t n, uint8_t a,
+                                                                         uint8_t b) noexcept {
+  return find_either_with(p, n, a, b, pair_avx512);
+}
+#endif
+
 }  // namespace
 
 std::size_t skip_plain_runs(const uint8_t* p, std::size_t n) noexcept {
@@ -248,6 +350,23 @@ std::size_t base64_run_length(const uint8_t* p, std::size_t n) noexcept {
 }
 
 namespace text_detail {
+
+std::size_t stop_and_parity(const uint8_t* p, std::size_t n, uint8_t stop, uint8_t counted,
+                            unsigned& count) noexcept {
+#if defined(DC_BASE64_X86)
+  if (kIsa == Isa::kAvx512) return stop_and_parity_avx512(p, n, stop, counted, count);
+  if (kIsa == Isa::kAvx2) return stop_and_parity_avx2(p, n, stop, counted, count);
+#endif
+  return stop_and_parity_with(p, n, stop, counted, count, pair_baseline);
+}
+
+std::size_t find_either(const uint8_t* p, std::size_t n, uint8_t a, uint8_t b) noexcept {
+#if defined(DC_BASE64_X86)
+  if (kIsa == Isa::kAvx512) return find_either_avx512(p, n, a, b);
+  if (kIsa == Isa::kAvx2) return find_either_avx2(p, n, a, b);
+#endif
+  return find_either_with(p, n, a, b, pair_baseline);
+}
 
 unsigned base64_scan_isas() noexcept {
 #if defined(DC_BASE64_X86)

@@ -4,53 +4,13 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstring>
 
 #include "inspect/decode/text_util.hpp"
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace dc::inspect::decoding {
 
 using namespace text_detail;
-
-namespace {
-
-// Offset of the first byte a or b in p[0..n) (n when none).
-std::size_t find_either(const uint8_t* p, std::size_t n, uint8_t a, uint8_t b) noexcept {
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i va = _mm_set1_epi8(static_cast<char>(a)), vb = _mm_set1_epi8(static_cast<char>(b));
-  for (; i + 16 <= n; i += 16) {
-    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(c, va), _mm_cmpeq_epi8(c, vb)));
-    if (m != 0) return i + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(m)));
-  }
-#endif
-  for (; i < n; ++i) {
-    if (p[i] == a || p[i] == b) return i;
-  }
-  return n;
-}
-
-// Whether c occurs an odd number of times in p[0..n).
-bool odd_count(const uint8_t* p, std::size_t n, uint8_t c) noexcept {
-  unsigned parity = 0;
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i vc = _mm_set1_epi8(static_cast<char>(c));
-  for (; i + 16 <= n; i += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    parity ^= static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc)));
-  }
-#endif
-  for (; i < n; ++i) parity ^= p[i] == c;
-  return __builtin_parity(parity) != 0;
-}
-}  // namespace
 
 namespace {
 // Standard and URL-safe alphabets in one table (-1: not base64): one load per byte, since the
@@ -218,8 +178,9 @@ std::size_t JsonDecoder::identity_prefix(std::span<const uint8_t> in) noexcept {
   const std::size_t n = in.size();
   std::size_t i = 0;
   while (i < n) {
-    const std::size_t k = find_byte(p + i, n - i, '\\');
-    if (odd_count(p + i, k, '"')) st_ = st_ == St::kIn ? St::kOut : St::kIn;
+    unsigned quotes = 0;  // '"' before the next '\\': an odd count toggles in/out of a string
+    const std::size_t k = stop_and_parity(p + i, n - i, '\\', '"', quotes);
+    if ((quotes & 1u) != 0) st_ = st_ == St::kIn ? St::kOut : St::kIn;
     i += k;
     if (i == n || st_ == St::kIn) return i;  // the end, or an escape inside a string
     ++i;                                     // a '\\' outside strings is kept as it is

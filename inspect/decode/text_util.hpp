@@ -42,6 +42,13 @@ inline std::size_t find_byte(const uint8_t* p, std::size_t n, uint8_t c) noexcep
   return hit == nullptr ? n : static_cast<std::size_t>(static_cast<const uint8_t*>(hit) - p);
 }
 
+// Offset of the first byte `stop` in p[0..n) (n when none); the number of `counted` bytes before
+// it is added to `count` (callers read its parity). One pass (base64_scan.cpp).
+std::size_t stop_and_parity(const uint8_t* p, std::size_t n, uint8_t stop, uint8_t counted,
+                            unsigned& count) noexcept;
+// Offset of the first byte a or b in p[0..n) (n when none). One pass (base64_scan.cpp).
+std::size_t find_either(const uint8_t* p, std::size_t n, uint8_t a, uint8_t b) noexcept;
+
 // The base64-run search with a given instruction set, for tests (base64_scan.cpp): isa 0 the
 // baseline (SSE2 or scalar), 1 AVX2, 2 AVX-512BW; bit isa of base64_scan_isas() is set when this
 // CPU runs it (an unsupported isa falls back to the baseline).

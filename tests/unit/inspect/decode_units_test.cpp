@@ -3,6 +3,7 @@
 // with their limits (bombs, memory caps, corrupt data).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <set>
@@ -226,6 +227,25 @@ TEST(Base64Runs, SkipPlainRunsMatchesAByteLoop) {
       ASSERT_EQ(text_detail::skip_plain_runs_on(isa, p, s.size()), want) << isa << " " << s;
       ASSERT_EQ(text_detail::base64_run_length_on(isa, p, s.size()), len) << isa << " " << s;
     }
+  }
+}
+
+// The identity scans of the JSON and form views (64 bytes at a time) against byte loops.
+TEST(TextScans, StopAndParityAndFindEitherMatchByteLoops) {
+  std::mt19937 rng(12);
+  const char alphabet[] = "ab\"\\%+";
+  for (int t = 0; t < 20000; ++t) {
+    std::string s(rng() % 300, ' ');
+    const unsigned sparse = rng() % 200 + 2;
+    for (char& c : s) c = rng() % sparse == 0 ? alphabet[2 + rng() % 4] : alphabet[rng() % 2];
+    const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+    const std::size_t bs = std::min(s.find('\\'), s.size());
+    unsigned quotes = 0;
+    ASSERT_EQ(text_detail::stop_and_parity(p, s.size(), '\\', '"', quotes), bs) << s;
+    ASSERT_EQ(quotes, static_cast<unsigned>(std::count(s.begin(), s.begin() + bs, '"'))) << s;
+    ASSERT_EQ(text_detail::find_either(p, s.size(), '%', '+'),
+              std::min(s.find_first_of("%+"), s.size()))
+        << s;
   }
 }
 
