@@ -384,6 +384,26 @@ std::size_t skip_plain_runs_on(unsigned isa, const uint8_t* p, std::size_t n) no
   return skip_plain_with(p, n, BaselineClassify{});
 }
 
+std::size_t stop_and_parity_on(unsigned isa, const uint8_t* p, std::size_t n, uint8_t stop,
+                               uint8_t counted, unsigned& count) noexcept {
+#if defined(DC_BASE64_X86)
+  if (isa == 2 && (base64_scan_isas() & 4u) != 0)
+    return stop_and_parity_avx512(p, n, stop, counted, count);
+  if (isa == 1 && (base64_scan_isas() & 2u) != 0)
+    return stop_and_parity_avx2(p, n, stop, counted, count);
+#endif
+  return stop_and_parity_with(p, n, stop, counted, count, pair_baseline);
+}
+
+std::size_t find_either_on(unsigned isa, const uint8_t* p, std::size_t n, uint8_t a,
+                           uint8_t b) noexcept {
+#if defined(DC_BASE64_X86)
+  if (isa == 2 && (base64_scan_isas() & 4u) != 0) return find_either_avx512(p, n, a, b);
+  if (isa == 1 && (base64_scan_isas() & 2u) != 0) return find_either_avx2(p, n, a, b);
+#endif
+  return find_either_with(p, n, a, b, pair_baseline);
+}
+
 std::size_t base64_run_length_on(unsigned isa, const uint8_t* p, std::size_t n) noexcept {
 #if defined(DC_BASE64_X86)
   if (isa == 2 && (base64_scan_isas() & 4u) != 0) return run_length_avx512(p, n);

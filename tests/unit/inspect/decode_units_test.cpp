@@ -243,9 +243,15 @@ TEST(TextScans, StopAndParityAndFindEitherMatchByteLoops) {
     unsigned quotes = 0;
     ASSERT_EQ(text_detail::stop_and_parity(p, s.size(), '\\', '"', quotes), bs) << s;
     ASSERT_EQ(quotes, static_cast<unsigned>(std::count(s.begin(), s.begin() + bs, '"'))) << s;
-    ASSERT_EQ(text_detail::find_either(p, s.size(), '%', '+'),
-              std::min(s.find_first_of("%+"), s.size()))
-        << s;
+    const std::size_t either = std::min(s.find_first_of("%+"), s.size());
+    ASSERT_EQ(text_detail::find_either(p, s.size(), '%', '+'), either) << s;
+    for (unsigned isa = 0; isa < 3; ++isa) {  // every instruction set this CPU has
+      if ((text_detail::base64_scan_isas() >> isa & 1u) == 0) continue;
+      unsigned q = 0;
+      ASSERT_EQ(text_detail::stop_and_parity_on(isa, p, s.size(), '\\', '"', q), bs) << isa;
+      ASSERT_EQ(q, quotes) << isa << " " << s;
+      ASSERT_EQ(text_detail::find_either_on(isa, p, s.size(), '%', '+'), either) << isa;
+    }
   }
 }
 
