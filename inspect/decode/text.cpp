@@ -4,57 +4,13 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstring>
 
 #include "inspect/decode/text_util.hpp"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define DC_BASE64_AVX2 1
-#include <immintrin.h>
-#endif
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace dc::inspect::decoding {
 
 using namespace text_detail;
-
-namespace {
-
-// Offset of the first byte a or b in p[0..n) (n when none).
-std::size_t find_either(const uint8_t* p, std::size_t n, uint8_t a, uint8_t b) noexcept {
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i va = _mm_set1_epi8(static_cast<char>(a)), vb = _mm_set1_epi8(static_cast<char>(b));
-  for (; i + 16 <= n; i += 16) {
-    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(c, va), _mm_cmpeq_epi8(c, vb)));
-    if (m != 0) return i + static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(m)));
-  }
-#endif
-  for (; i < n; ++i) {
-    if (p[i] == a || p[i] == b) return i;
-  }
-  return n;
-}
-
-// Whether c occurs an odd number of times in p[0..n).
-bool odd_count(const uint8_t* p, std::size_t n, uint8_t c) noexcept {
-  unsigned parity = 0;
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i vc = _mm_set1_epi8(static_cast<char>(c));
-  for (; i + 16 <= n; i += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    parity ^= static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, vc)));
-  }
-#endif
-  for (; i < n; ++i) parity ^= p[i] == c;
-  return __builtin_parity(parity) != 0;
-}
-}  // namespace
 
 namespace {
 // Standard and URL-safe alphabets in one table (-1: not base64): one load per byte, since the
@@ -72,141 +28,6 @@ constexpr std::array<int8_t, 256> kBase64Values = [] {
 }  // namespace
 
 int base64_value(uint8_t c) noexcept { return kBase64Values[c]; }
-
-namespace {
-
-#if defined(__SSE2__)
-// Bit k set when p[k] (k < 16) is a base64 character of either alphabet.
-[[gnu::always_inline]] inline uint32_t base64_mask16(const uint8_t* p) noexcept {
-  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  auto in_range = [](__m128i x, char lo, char span) {  // lo <= x <= lo + span (unsigned)
-    const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8(lo));
-    return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(span)), d);
-  };
-  const __m128i letter = in_range(_mm_or_si128(c, _mm_set1_epi8(0x20)), 'a', 25);
-  const __m128i digit = in_range(c, '0', 9);
-  const __m128i sym = _mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('+')), _mm_cmpeq_epi8(c, _mm_set1_epi8('/'))),
-      _mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('-')), _mm_cmpeq_epi8(c, _mm_set1_epi8('_'))));
-  return static_cast<uint32_t>(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), sym)));
-}
-#endif
-
-#if defined(DC_BASE64_AVX2)
-// The same 32 bytes at a time where the CPU has AVX2 (the base64-run search reads every byte of
-// every text body; chosen at run time, the build targets baseline x86-64).
-[[gnu::target("avx2"), gnu::always_inline]] inline uint32_t base64_mask32(const uint8_t* p) {
-  const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  const __m256i l =
-      _mm256_sub_epi8(_mm256_or_si256(c, _mm256_set1_epi8(0x20)), _mm256_set1_epi8('a'));
-  const __m256i d = _mm256_sub_epi8(c, _mm256_set1_epi8('0'));
-  const __m256i letter = _mm256_cmpeq_epi8(_mm256_min_epu8(l, _mm256_set1_epi8(25)), l);
-  const __m256i digit = _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8(9)), d);
-  const __m256i sym = _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(c, _mm256_set1_epi8('+')),
-                                                      _mm256_cmpeq_epi8(c, _mm256_set1_epi8('/'))),
-                                      _mm256_or_si256(_mm256_cmpeq_epi8(c, _mm256_set1_epi8('-')),
-                                                      _mm256_cmpeq_epi8(c, _mm256_set1_epi8('_'))));
-  return static_cast<uint32_t>(
-      _mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(letter, digit), sym)));
-}
-
-const bool kAvx2 = [] {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") != 0;
-}();
-#endif
-
-// Bit k set when p[k] (k < n <= 64) is a base64 character.
-[[gnu::always_inline]] inline uint64_t base64_mask(const uint8_t* p, std::size_t n) noexcept {
-  uint64_t m = 0;
-  std::size_t k = 0;
-#if defined(__SSE2__)
-  for (; k + 16 <= n; k += 16) m |= uint64_t{base64_mask16(p + k)} << k;
-#endif
-  for (; k < n; ++k) m |= uint64_t{kBase64Values[p[k]] >= 0} << k;
-  return m;
-}
-
-// How the block searches below get their masks: base64_mask, or AVX2 for whole blocks (the
-// searches are compiled once more for AVX2, with these inlined: `flatten`).
-struct BaselineMask {
-  uint64_t operator()(const uint8_t* p, std::size_t n) const noexcept { return base64_mask(p, n); }
-};
-#if defined(DC_BASE64_AVX2)
-struct Avx2Mask {
-  [[gnu::target("avx2")]] uint64_t operator()(const uint8_t* p, std::size_t n) const noexcept {
-    if (n < 64) return base64_mask(p, n);
-    return uint64_t{base64_mask32(p)} | uint64_t{base64_mask32(p + 32)} << 32;
-  }
-};
-#endif
-
-template <class Mask>
-std::size_t skip_short_runs_with(const uint8_t* p, std::size_t n, Mask mask) noexcept;
-template <class Mask>
-std::size_t run_length_with(const uint8_t* p, std::size_t n, Mask mask) noexcept;
-
-#if defined(DC_BASE64_AVX2)
-[[gnu::target("avx2"), gnu::flatten]] std::size_t skip_short_runs_avx2(const uint8_t* p,
-                                                                       std::size_t n) noexcept {
-  return skip_short_runs_with(p, n, Avx2Mask{});
-}
-[[gnu::target("avx2"), gnu::flatten]] std::size_t run_length_avx2(const uint8_t* p,
-                                                                  std::size_t n) noexcept {
-  return run_length_with(p, n, Avx2Mask{});
-}
-#endif
-
-}  // namespace
-
-std::size_t skip_short_runs(const uint8_t* p, std::size_t n) noexcept {
-#if defined(DC_BASE64_AVX2)
-  if (kAvx2) return skip_short_runs_avx2(p, n);
-#endif
-  return skip_short_runs_with(p, n, BaselineMask{});
-}
-
-namespace {
-// Precondition: the byte before p is not a base64 character (or p starts the text). Returns the
-// offset of the first run of base64 characters that is kMinRun long or reaches the end of the
-// n bytes (n when there is none): the bytes before it hold only runs too short to decode. A run
-// that reaches the end of a 64-byte block is carried into the next one (text is mostly letters,
-// so most blocks end inside a word).
-template <class Mask>
-std::size_t skip_short_runs_with(const uint8_t* p, std::size_t n, Mask mask) noexcept {
-  static_assert(Base64RunDecoder::kMinRun == 16);
-  std::size_t carry = 0;  // base64 characters right before `at`
-  for (std::size_t at = 0; at < n; at += 64) {
-    const std::size_t len = std::min<std::size_t>(64, n - at);
-    const uint64_t all = len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1;
-    uint64_t m = mask(p + at, len);
-    if (carry > 0) {  // the run from the block before goes on for `lead` characters
-      const auto lead = static_cast<std::size_t>(std::countr_one(m));
-      if (carry + lead >= Base64RunDecoder::kMinRun) return at - carry;
-      if (lead == len) {  // the last, short block: the run reaches the end
-        carry += len;
-        continue;
-      }
-      m &= ~((uint64_t{1} << lead) - 1);  // a short run: passed over
-      carry = 0;
-    }
-    uint64_t r = m & (m >> 1);  // bit k: bytes k..k+1 are base64, then k..k+3, k..k+7, k..k+15
-    r &= r >> 2;
-    r &= r >> 4;
-    r &= r >> 8;
-    // The first bit of r starts a run (a run starting earlier in the block would set an earlier
-    // bit; the byte before it is not base64).
-    if (r != 0) return at + static_cast<std::size_t>(std::countr_zero(r));
-    if ((m >> (len - 1)) & 1) {  // a run reaching the block's end may go on
-      const uint64_t gaps = ~m & all;
-      const std::size_t tail =
-          gaps == 0 ? 0 : 64 - static_cast<std::size_t>(std::countl_zero(gaps));
-      carry = len - tail;
-    }
-  }
-  return n - carry;
-}
-}  // namespace
 
 // ---- percent ----------------------------------------------------------------------------------
 
@@ -357,8 +178,9 @@ std::size_t JsonDecoder::identity_prefix(std::span<const uint8_t> in) noexcept {
   const std::size_t n = in.size();
   std::size_t i = 0;
   while (i < n) {
-    const std::size_t k = find_byte(p + i, n - i, '\\');
-    if (odd_count(p + i, k, '"')) st_ = st_ == St::kIn ? St::kOut : St::kIn;
+    unsigned quotes = 0;  // '"' before the next '\\': an odd count toggles in/out of a string
+    const std::size_t k = stop_and_parity(p + i, n - i, '\\', '"', quotes);
+    if ((quotes & 1u) != 0) st_ = st_ == St::kIn ? St::kOut : St::kIn;
     i += k;
     if (i == n || st_ == St::kIn) return i;  // the end, or an escape inside a string
     ++i;                                     // a '\\' outside strings is kept as it is
@@ -472,25 +294,6 @@ void Base64RunDecoder::step(Run& r, uint8_t c, Emit&& emit) noexcept {
 }
 
 namespace {
-// Base64 characters at the start of p[0..n).
-template <class Mask>
-std::size_t run_length_with(const uint8_t* p, std::size_t n, Mask mask) noexcept {
-  for (std::size_t at = 0; at < n; at += 64) {
-    const std::size_t len = std::min<std::size_t>(64, n - at);
-    const uint64_t m = mask(p + at, len);
-    if (m != (len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1))
-      return at + static_cast<std::size_t>(std::countr_one(m));
-  }
-  return n;
-}
-
-std::size_t run_length(const uint8_t* p, std::size_t n) noexcept {
-#if defined(DC_BASE64_AVX2)
-  if (kAvx2) return run_length_avx2(p, n);
-#endif
-  return run_length_with(p, n, BaselineMask{});
-}
-
 // Digits at the start of p[0..n).
 std::size_t digit_prefix(const uint8_t* p, std::size_t n) noexcept {
   std::size_t k = 0;
@@ -539,15 +342,12 @@ void Base64RunDecoder::search(Run& r, const uint8_t* p, std::size_t n, Emit&& em
   std::size_t i = 0;
   while (i < n) {
     if (r.run == 0) {
-      // Between runs (the byte before is not base64): text that holds no run of kMinRun is
-      // passed over in bulk, and a run that is long enough is decoded in one go.
-      i += skip_short_runs(p + i, n - i);
+      // Between runs (the byte before is not base64): short runs and whole runs of digits (order
+      // ids: nothing to decode) are passed over in bulk; what stops the skip is a run of kMinRun
+      // with a non-digit, decoded in one go, or a run reaching the end of the input.
+      i += skip_plain_runs(p + i, n - i);
       if (i == n) break;
-      const std::size_t len = run_length(p + i, n - i);
-      if (i + len < n && (len < kMinRun || digit_prefix(p + i, len) == len)) {
-        i += len + 1;  // a short run, or a whole run of digits (an order id): nothing to decode
-        continue;
-      }
+      const std::size_t len = base64_run_length(p + i, n - i);
       if (len >= kMinRun) {
         decode(r, p + i, len, emit);
         i += len;
@@ -555,7 +355,7 @@ void Base64RunDecoder::search(Run& r, const uint8_t* p, std::size_t n, Emit&& em
         continue;
       }
     } else if (r.run >= kMinRun) {  // a long run goes on from the last input
-      const std::size_t len = run_length(p + i, n - i);
+      const std::size_t len = base64_run_length(p + i, n - i);
       decode(r, p + i, len, emit);
       i += len;
       if (i < n) end_run(r, emit), ++i;

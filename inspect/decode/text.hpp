@@ -164,8 +164,11 @@ class Base64RunDecoder {
 // -1 when c is not a base64 character; '+'/'-' are 62 and '/'/'_' are 63 (RFC 4648 §4, §5).
 int base64_value(uint8_t c) noexcept;
 // Given that the byte before `p` is not a base64 character, the offset of the first run of
-// base64 characters in p[0..n) that is at least Base64RunDecoder::kMinRun long or reaches p[n-1]
-// (n when there is none). 64 bytes at a time (SSE2 where available).
-std::size_t skip_short_runs(const uint8_t* p, std::size_t n) noexcept;
+// base64 characters in p[0..n) that is at least Base64RunDecoder::kMinRun long and holds a
+// character other than a digit, or that reaches p[n-1] (n when there is none). One pass, 64
+// bytes at a time (AVX-512BW, AVX2 or SSE2, chosen at start-up; base64_scan.cpp).
+std::size_t skip_plain_runs(const uint8_t* p, std::size_t n) noexcept;
+// Base64 characters at the start of p[0..n).
+std::size_t base64_run_length(const uint8_t* p, std::size_t n) noexcept;
 
 }  // namespace dc::inspect::decoding

@@ -1,6 +1,7 @@
 #pragma once
 // Small byte helpers shared by the text decoders (text.cpp, entities.cpp). Internal to
 // inspect/decode; noexcept, no allocation.
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -40,5 +41,23 @@ inline std::size_t find_byte(const uint8_t* p, std::size_t n, uint8_t c) noexcep
   const void* hit = n == 0 ? nullptr : std::memchr(p, c, n);
   return hit == nullptr ? n : static_cast<std::size_t>(static_cast<const uint8_t*>(hit) - p);
 }
+
+// Offset of the first byte `stop` in p[0..n) (n when none); the number of `counted` bytes before
+// it is added to `count` (callers read its parity). One pass (base64_scan.cpp).
+std::size_t stop_and_parity(const uint8_t* p, std::size_t n, uint8_t stop, uint8_t counted,
+                            unsigned& count) noexcept;
+// Offset of the first byte a or b in p[0..n) (n when none). One pass (base64_scan.cpp).
+std::size_t find_either(const uint8_t* p, std::size_t n, uint8_t a, uint8_t b) noexcept;
+
+// The scans above with a given instruction set, for tests (base64_scan.cpp): isa 0 the
+// baseline (SSE2 or scalar), 1 AVX2, 2 AVX-512BW; bit isa of base64_scan_isas() is set when this
+// CPU runs it (an unsupported isa falls back to the baseline).
+unsigned base64_scan_isas() noexcept;
+std::size_t skip_plain_runs_on(unsigned isa, const uint8_t* p, std::size_t n) noexcept;
+std::size_t base64_run_length_on(unsigned isa, const uint8_t* p, std::size_t n) noexcept;
+std::size_t stop_and_parity_on(unsigned isa, const uint8_t* p, std::size_t n, uint8_t stop,
+                               uint8_t counted, unsigned& count) noexcept;
+std::size_t find_either_on(unsigned isa, const uint8_t* p, std::size_t n, uint8_t a,
+                           uint8_t b) noexcept;
 
 }  // namespace dc::inspect::decoding::text_detail

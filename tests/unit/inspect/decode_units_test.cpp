@@ -3,6 +3,7 @@
 // with their limits (bombs, memory caps, corrupt data).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <set>
@@ -13,6 +14,7 @@
 #include "inspect/decode/http_flow.hpp"
 #include "inspect/decode/multipart.hpp"
 #include "inspect/decode/text.hpp"
+#include "inspect/decode/text_util.hpp"
 #include "inspect/detect/detectors.hpp"
 #include "inspect/detect/keyword_forms.hpp"
 #include "tests/unit/inspect/decode_fixture.hpp"
@@ -183,23 +185,73 @@ TEST(TextDecoders, Base64Runs) {
   expect_all_splits<Base64RunDecoder>(b, "0123456789abcde", "");  // 15: not a run
 }
 
-// skip_short_runs (64 bytes at a time, runs carried across blocks) against a byte loop.
-TEST(Base64Runs, SkipShortRunsMatchesAByteLoop) {
+// skip_plain_runs (64 bytes at a time, runs carried across blocks; short runs and long runs of
+// digits only passed over) against a byte loop, for every block alignment of the runs.
+TEST(Base64Runs, SkipPlainRunsMatchesAByteLoop) {
   std::mt19937 rng(11);
-  const char alphabet[] = "aZ09+/-_ .\",";
-  for (int t = 0; t < 20000; ++t) {
+  const char alphabet[] = "0123456789aZ+/-_ .\",";
+  for (int t = 0; t < 40000; ++t) {
     std::string s(rng() % 300, ' ');
-    const std::size_t bias = rng() % 8 + 1;  // longer runs with a higher bias
-    for (char& c : s) c = rng() % (bias + 1) ? alphabet[rng() % 8] : alphabet[8 + rng() % 4];
-    std::size_t want = s.size(), run = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      run = base64_value(static_cast<uint8_t>(s[i])) >= 0 ? run + 1 : 0;
-      if (run >= Base64RunDecoder::kMinRun || (run > 0 && i + 1 == s.size())) {
-        want = i + 1 - run;
+    const std::size_t bias = rng() % 4 == 0 ? 80 : rng() % 8 + 1;  // longer runs: higher bias
+    const std::size_t letters = rng() % 3;  // 0: digits only, else some letters and symbols
+    for (char& c : s) {
+      if (rng() % (bias + 1) == 0) {
+        c = alphabet[16 + rng() % 4];
+      } else {
+        c = letters != 0 && rng() % (8 * letters) == 0 ? alphabet[10 + rng() % 6]
+                                                       : alphabet[rng() % 10];
+      }
+    }
+    std::size_t want = s.size(), start = 0;
+    bool nd = false;
+    for (std::size_t i = 0; i <= s.size(); ++i) {
+      const bool b64 = i < s.size() && base64_value(static_cast<uint8_t>(s[i])) >= 0;
+      if (b64) {
+        if (i == 0 || base64_value(static_cast<uint8_t>(s[i - 1])) < 0) start = i, nd = false;
+        nd = nd || s[i] < '0' || s[i] > '9';
+        continue;
+      }
+      const bool in_run = i > 0 && base64_value(static_cast<uint8_t>(s[i - 1])) >= 0;
+      if (in_run && (i == s.size() || (i - start >= Base64RunDecoder::kMinRun && nd))) {
+        want = start;
         break;
       }
     }
-    ASSERT_EQ(skip_short_runs(reinterpret_cast<const uint8_t*>(s.data()), s.size()), want) << s;
+    const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+    ASSERT_EQ(skip_plain_runs(p, s.size()), want) << s;
+    std::size_t len = 0;
+    while (len < s.size() && base64_value(static_cast<uint8_t>(s[len])) >= 0) ++len;
+    ASSERT_EQ(base64_run_length(p, s.size()), len) << s;
+    for (unsigned isa = 0; isa < 3; ++isa) {  // every instruction set this CPU has
+      if ((text_detail::base64_scan_isas() >> isa & 1u) == 0) continue;
+      ASSERT_EQ(text_detail::skip_plain_runs_on(isa, p, s.size()), want) << isa << " " << s;
+      ASSERT_EQ(text_detail::base64_run_length_on(isa, p, s.size()), len) << isa << " " << s;
+    }
+  }
+}
+
+// The identity scans of the JSON and form views (64 bytes at a time) against byte loops.
+TEST(TextScans, StopAndParityAndFindEitherMatchByteLoops) {
+  std::mt19937 rng(12);
+  const char alphabet[] = "ab\"\\%+";
+  for (int t = 0; t < 20000; ++t) {
+    std::string s(rng() % 300, ' ');
+    const unsigned sparse = rng() % 200 + 2;
+    for (char& c : s) c = rng() % sparse == 0 ? alphabet[2 + rng() % 4] : alphabet[rng() % 2];
+    const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+    const std::size_t bs = std::min(s.find('\\'), s.size());
+    unsigned quotes = 0;
+    ASSERT_EQ(text_detail::stop_and_parity(p, s.size(), '\\', '"', quotes), bs) << s;
+    ASSERT_EQ(quotes, static_cast<unsigned>(std::count(s.begin(), s.begin() + bs, '"'))) << s;
+    const std::size_t either = std::min(s.find_first_of("%+"), s.size());
+    ASSERT_EQ(text_detail::find_either(p, s.size(), '%', '+'), either) << s;
+    for (unsigned isa = 0; isa < 3; ++isa) {  // every instruction set this CPU has
+      if ((text_detail::base64_scan_isas() >> isa & 1u) == 0) continue;
+      unsigned q = 0;
+      ASSERT_EQ(text_detail::stop_and_parity_on(isa, p, s.size(), '\\', '"', q), bs) << isa;
+      ASSERT_EQ(q, quotes) << isa << " " << s;
+      ASSERT_EQ(text_detail::find_either_on(isa, p, s.size(), '%', '+'), either) << isa;
+    }
   }
 }
 

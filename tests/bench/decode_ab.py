@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+# Interleaved A/B pairs of decode_bench binaries (docs/performance.md, "Decoding layer"): each
+# round runs every binary once (3 repetitions, the best CPU time per benchmark kept) and prints,
+# per binary, the median [min-max] over the rounds of each time and of the per-run ratios
+# raw path / decode-on (clean bodies) and `zcat | raw Hyperscan` / gzip'd JSON decode-and-scan.
+#
+#   tests/bench/decode_ab.py A/decode_bench,B/decode_bench [ROUNDS] [FILTER]
+import json
+import statistics
+import subprocess
+import sys
+
+
+def best_times(binary, flt):
+    out = subprocess.run([binary, f"--benchmark_filter={flt}", "--benchmark_min_time=0.4",
+                          "--benchmark_repetitions=3", "--benchmark_format=json"],
+                         capture_output=True, text=True, check=True).stdout
+    best = {}
+    for r in json.loads(out)["benchmarks"]:
+        if r.get("run_type") == "iteration":
+            best[r["run_name"]] = min(best.get(r["run_name"], float("inf")), r["cpu_time"])
+    return best
+
+
+def spread(xs):
+    return f"{statistics.median(xs):.3f} [{min(xs):.3f}-{max(xs):.3f}]"
+
+
+def main():
+    binaries = sys.argv[1].split(",")
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 4
+    flt = sys.argv[3] if len(sys.argv) > 3 else "Clean|Gzip|Zcat"
+    runs = {b: [] for b in binaries}
+    for _ in range(rounds):
+        for b in binaries:  # interleaved: A, B, A, B ...
+            runs[b].append(best_times(b, flt))
+    for b in binaries:
+        print(f"== {b} ({rounds} runs; CPU ms per pass over 4 MiB of JSON)")
+        rs = runs[b]
+        for name in rs[0]:
+            print(f"  {name:30s} {spread([r[name] for r in rs])}")
+        raw = "BM_CleanJsonRawOnly"
+        for name in ("BM_CleanJsonDecodeOn", "BM_CleanOctetDecodeOn", "BM_CleanFormDecodeOn"):
+            if name in rs[0] and raw in rs[0]:
+                print(f"  ratio raw / {name[3:]:21s} {spread([r[raw] / r[name] for r in rs])}")
+        gz, zcat = "BM_GzipJsonDecodeScan", "BM_ZcatRawHyperscan"
+        if gz in rs[0] and zcat in rs[0]:
+            print(f"  ratio zcat|hs / gzip decode   {spread([r[zcat] / r[gz] for r in rs])}")
+
+
+if __name__ == "__main__":
+    main()
