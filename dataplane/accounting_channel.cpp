@@ -96,12 +96,27 @@ void AccountingService::adopt(std::shared_ptr<const policy::Snapshot> s) {
   ledger_.adopt(std::move(s));
 }
 
+void AccountingService::idle() {
+  std::lock_guard<std::mutex> lock(mu_);
+  (void)ledger_.flush();  // nothing to answer: a failure is the next round's to report
+}
+
 void AccountingService::start() {
   if (thread_.joinable()) return;
   stop_ = false;
   thread_ = std::thread([this] {
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point busy = Clock::now();
     while (!stop_.load(std::memory_order_relaxed)) {
-      if (run_once() == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+      if (run_once() != 0) {
+        busy = Clock::now();
+        continue;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      if (Clock::now() - busy >= std::chrono::seconds(1)) {
+        idle();
+        busy = Clock::now();
+      }
     }
   });
 }

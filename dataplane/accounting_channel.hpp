@@ -51,6 +51,10 @@ class AccountingService {
   unsigned run_once();
   // A policy generation the workers' claims may name (thread-safe against the service thread).
   void adopt(std::shared_ptr<const policy::Snapshot> s);
+  // While no claim comes: flushes the store once, so that its own duties go on without traffic
+  // (the site store replays its reconciliation queue into Redis once Redis answers again). The
+  // service thread calls it after each second without a claim.
+  void idle();
   void start();
   void stop();
 

@@ -61,6 +61,8 @@ void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
   sum.year = c.year;
   sum.basis = c.basis;
   sum.counterparty = c.counterparty;
+  sum.exporter = c.exporter;  // the record's scope keys name them as the ledger's do
+  sum.declaration = c.declaration;
   f.acct.claimed = true;
   if (!acct_->send(worker_id_, c)) {
     ++counters_.accounting_ring_full;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "base/hash.hpp"
@@ -335,6 +336,54 @@ TEST_F(Fixture, SensitiveThresholdOfStandardContract) {
   EXPECT_EQ(count("2026/e=-/s"), 9'999u);
   auto again = claim(2, mobile(5), "SCC", policy::kPersonsSensitive);  // known: still passes
   EXPECT_EQ(again.status, audit::ClaimStatus::kCounted);
+}
+
+// The non-sensitive lines at N-1 / N / N+1 through the ledger: the exporter scope is filled to
+// just under the line directly in the store (digests no person key can produce), then the ledger
+// claims real persons across it. small_volume: 不满 100,000 (99,999 pass, the 100,000th needs a
+// standard contract); standard contract: 1,000,000 以上 needs a security assessment.
+void prefill(audit::PersonStore& store, const std::string& scope, uint32_t n) {
+  const audit::ScopeLimit open[] = {{scope, 0}};
+  for (uint32_t i = 0; i < n; ++i) {
+    audit::PersonDigest d{};
+    std::memcpy(d.data(), &i, sizeof i);
+    d[15] = 0xee;
+    ASSERT_TRUE(store.claim(d, open));
+  }
+  ASSERT_EQ(store.count(scope).value(), n);
+}
+
+TEST_F(Fixture, SmallVolumeLineAtNMinus1NNPlus1) {
+  prefill(*store, "2026/e=-/n", 99'997);
+  auto a = claim(1, mobile(1), "SMALL");  // 99,998
+  EXPECT_EQ(a.status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(a.limits[audit::kExporterN], 99'999u);
+  a = claim(2, mobile(2), "SMALL");  // 99,999 = N-1 of the 100,000 line: still exempt
+  EXPECT_EQ(a.status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(a.counts[audit::kExporterN], 99'999u);
+  a = claim(3, mobile(3), "SMALL");  // the 100,000th (N): refused
+  EXPECT_EQ(a.status, audit::ClaimStatus::kRefused);
+  EXPECT_EQ(a.refused_slot, audit::kExporterN);
+  EXPECT_EQ(claim(4, mobile(4), "SMALL").status, audit::ClaimStatus::kRefused);  // N+1
+  EXPECT_EQ(claim(5, mobile(2), "SMALL").status, audit::ClaimStatus::kCounted);  // known
+  EXPECT_EQ(count("2026/e=-/n"), 99'999u);
+  EXPECT_EQ(count("2026/e=-/b=SMALL/n"), 2u);
+}
+
+TEST_F(Fixture, StandardContractMillionLineAtNMinus1NNPlus1) {
+  prefill(*store, "2026/e=-/n", 999'998);
+  auto a = claim(1, mobile(1), "SCC");  // 999,999 = N-1 of 1,000,000
+  EXPECT_EQ(a.status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(a.counts[audit::kExporterN], 999'999u);
+  EXPECT_EQ(a.limits[audit::kExporterN], 999'999u);
+  a = claim(2, mobile(2), "SCC");  // the 1,000,000th (N, 以上): a security assessment is needed
+  EXPECT_EQ(a.status, audit::ClaimStatus::kRefused);
+  EXPECT_EQ(a.refused_slot, audit::kExporterN);
+  EXPECT_EQ(a.counts[audit::kExporterN], 999'999u);
+  EXPECT_EQ(claim(3, mobile(3), "SCC").status, audit::ClaimStatus::kRefused);  // N+1
+  EXPECT_EQ(claim(4, mobile(1), "SCC").status, audit::ClaimStatus::kCounted);  // known
+  EXPECT_EQ(count("2026/e=-/n"), 999'999u);
+  EXPECT_EQ(count("2026/e=-/b=SCC/n"), 1u);  // a refused claim counted nowhere
 }
 
 TEST_F(Fixture, UnknownGenerationIsUnavailable) {

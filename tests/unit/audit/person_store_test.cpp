@@ -4,12 +4,15 @@
 #include "audit/person_store.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 
+#include "audit/ledger.hpp"
 #include "audit/person_store_backends.hpp"
+#include "policy/policy.hpp"
 #include "tests/unit/audit/audit_fixture.hpp"
 #include "tests/unit/audit/redis_server.hpp"
 
@@ -351,6 +354,136 @@ TEST(SiteStore, AQueueLeftByACrashIsReplayedAtTheNextStart) {
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->counts[0], 6u);
   EXPECT_FALSE(site_status(*a.store)->degraded);
+}
+
+// The ledger's crash rule end to end (docs/accounting.md "Crash rule"): a process counting with
+// the LMDB store is killed with SIGKILL after it answered some claims (flush, then answer, as
+// AccountingService::run_once does) and while a later claim was decided but not yet flushed nor
+// answered. The answered persons are all on disk; the restarted ledger still enforces the cap
+// with them, and a known person is still never refused.
+constexpr const char* kCrashPolicy = R"(
+[policy]
+id = "crash"
+version = "1"
+timezone = "+08:00"
+[accounting]
+enabled = true
+[[zones]]
+id = "dom"
+kind = "domestic"
+prefixes = ["10.1.0.0/16"]
+[[zones]]
+id = "ext"
+kind = "foreign"
+prefixes = ["203.0.113.0/24"]
+[[links]]
+from = "dom"
+to = "ext"
+[[categories]]
+id = "pi.id"
+name = "ids"
+level = "general"
+personal = true
+detectors = ["cn_mobile"]
+provenance = "t"
+[[legal_bases]]
+id = "CAP4"
+mechanism = "standard_contract"
+reference = "r"
+issued = 2025-01-01
+expires = 2030-01-01
+categories = ["pi.id"]
+max_persons = 4
+[[counterparties]]
+id = "hq"
+name = "HQ"
+country = "DE"
+legal_bases = ["CAP4"]
+endpoints = [{ prefixes = ["203.0.113.10/32"] }]
+)";
+
+struct CrashLedger {
+  explicit CrashLedger(PersonStore& store) : ledger(store, key()) {
+    policy::Diagnostics d;
+    snap = policy::compile_policy_text(kCrashPolicy, "crash.toml", d);
+    if (snap) ledger.adopt(snap);
+  }
+  static AccountingKey key() {
+    AccountingKey k{};
+    k.fill(3);
+    return k;
+  }
+  ClaimStatus claim(uint64_t flow, int person) {
+    PersonClaim c;
+    c.kinds = policy::kPersonsNonSensitive;
+    c.key_kind = policy::PersonKeyKind::kMobile;
+    const std::string n = "138000000" + std::to_string(10 + person);
+    c.key_len = static_cast<uint8_t>(n.size());
+    std::copy(n.begin(), n.end(), c.key);
+    c.year = 2026;
+    c.counterparty = snap->find_counterparty("hq");
+    c.basis = 0;
+    c.flow_id = flow;
+    c.policy = snap.get();
+    ClaimAnswer a;
+    if (!ledger.handle(c, a)) return ClaimStatus::kUnavailable;
+    return a.status;
+  }
+  std::shared_ptr<const policy::Snapshot> snap;
+  Ledger ledger;
+};
+
+TEST(LedgerCrash, SigkillAfterTheAnswerKeepsEveryAnsweredPerson) {
+  TempDir tmp("crash");
+  const std::string dir = tmp.str() + "/acct";
+  int answers[2];
+  ASSERT_EQ(::pipe(answers), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(answers[0]);
+    auto s = make_lmdb_store(dir);
+    if (!s) ::_exit(2);
+    CrashLedger l(**s);
+    if (!l.snap) ::_exit(3);
+    for (int p = 1; p <= 2; ++p)  // one round: two claims, one flush, then both answers
+      if (l.claim(static_cast<uint64_t>(p), p) != ClaimStatus::kCounted) ::_exit(4);
+    if (!l.ledger.flush() || ::write(answers[1], "AA", 2) != 2) ::_exit(5);
+    if (l.claim(3, 3) != ClaimStatus::kCounted || !l.ledger.flush() ||
+        ::write(answers[1], "A", 1) != 1)
+      ::_exit(6);
+    // Decided in the store's open transaction, never flushed, so never answered: its flow's
+    // bytes are still held. SIGKILL comes now.
+    if (l.claim(4, 4) != ClaimStatus::kCounted || ::write(answers[1], "d", 1) != 1) ::_exit(7);
+    for (;;) ::pause();
+  }
+  ::close(answers[1]);
+  char got[4];
+  std::size_t n = 0;
+  while (n < sizeof got) {
+    ssize_t r = ::read(answers[0], got + n, sizeof got - n);
+    if (r <= 0) break;
+    n += static_cast<std::size_t>(r);
+  }
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ::close(answers[0]);
+  ASSERT_EQ(std::string(got, n), "AAAd") << "child exit " << WEXITSTATUS(status);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+
+  auto s = make_lmdb_store(dir);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(((*s)->count("2026/e=-/b=CAP4/n")).value(), 3u);  // persons 1-3; 4 was never answered
+  EXPECT_EQ(((*s)->count("2026/e=-/n")).value(), 3u);
+  EXPECT_EQ(((*s)->count("2026/e=-/c=hq/b=CAP4/n")).value(), 3u);
+  CrashLedger l(**s);
+  ASSERT_TRUE(l.snap);
+  EXPECT_EQ(l.claim(10, 4), ClaimStatus::kCounted);  // 4 of max_persons = 4
+  EXPECT_EQ(l.claim(11, 5), ClaimStatus::kRefused);  // the 5th: persons 1-3 still count
+  EXPECT_EQ(l.claim(12, 2), ClaimStatus::kCounted);  // answered before the crash: known
+  ASSERT_TRUE(l.ledger.flush());
+  EXPECT_EQ(((*s)->count("2026/e=-/b=CAP4/n")).value(), 4u);
 }
 
 }  // namespace

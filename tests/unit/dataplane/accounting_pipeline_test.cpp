@@ -1,12 +1,15 @@
 // Customs accounting in the pipeline (docs/accounting.md): an upload carrying a person key waits
 // while its claim is pending; the ledger's answer releases it (counted) or blocks the flow
 // (refused, volume_cap); without an answer the decision wait ends with accounting_unavailable.
-// A clean upload never waits.
+// A clean upload never waits; an idle ledger still flushes its store once a second.
 #include <gtest/gtest.h>
 #include <rte_mbuf.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audit/flow_outcome.hpp"
@@ -219,6 +222,47 @@ TEST_F(AccountingPipelineTest, CleanUploadNeverWaits) {
   EXPECT_EQ(client_data_fwd_, 1);
   EXPECT_EQ(counters_.accounting_claims.load(), 0u);
   EXPECT_EQ(counters_.accounting_held.load(), 0u);
+}
+
+// With no claim for a second, the service thread flushes the store on its own: the site store's
+// reconciliation (replaying its queue into Redis once Redis is back) needs no traffic.
+class CountingStore final : public audit::PersonStore {
+ public:
+  Result<audit::ClaimResult> claim(const audit::PersonDigest& who,
+                                   std::span<const audit::ScopeLimit> scopes) override {
+    return inner_->claim(who, scopes);
+  }
+  Result<uint64_t> count(std::string_view scope) override { return inner_->count(scope); }
+  Result<std::vector<std::pair<std::string, uint64_t>>> scopes(std::string_view prefix) override {
+    return inner_->scopes(prefix);
+  }
+  Result<bool> contains(std::string_view scope, const audit::PersonDigest& who) override {
+    return inner_->contains(scope, who);
+  }
+  Result<void> flush() override {
+    ++flushes;
+    return inner_->flush();
+  }
+  std::string describe() const override { return "counting"; }
+  std::atomic<int> flushes{0};
+
+ private:
+  std::unique_ptr<audit::PersonStore> inner_ = audit::make_memory_store();
+};
+
+TEST(AccountingServiceIdle, FlushesTheStoreAfterASecondWithoutClaims) {
+  auto ch = AccountingChannel::create(1, 64);
+  ASSERT_TRUE(ch) << ch.error().message;
+  CountingStore store;
+  audit::Ledger ledger(store, audit::test_accounting_key());
+  AccountingService service(**ch, ledger);
+  service.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(store.flushes.load(), 0) << "not before a second without claims";
+  for (int i = 0; i < 40 && store.flushes.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  service.stop();
+  EXPECT_GE(store.flushes.load(), 1);
 }
 
 }  // namespace
