@@ -227,6 +227,7 @@ int resolve_report_inputs(ReportArgs& r) {
                   (loaded ? "" : ": " + loaded.error().message));
     }
     r.opt.policy_given = true;
+    r.opt.policy = loaded.value();
     for (const auto& b : dc::audit::policy_bases_json(*loaded.value()))
       r.opt.policy_bases.push_back({b["id"], b["kind"], b["ref"], b["status"],
                                     b["expires"].is_string() ? b["expires"].get<std::string>() : "",

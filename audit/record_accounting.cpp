@@ -10,6 +10,10 @@ nlohmann::ordered_json accounting_json(const AccountingOutcome& a, const policy:
   const std::string basis = a.basis < s.basis_count() ? s.basis(a.basis).id : "-";
   const std::string cp =
       a.counterparty < s.counterparty_count() ? s.counterparty(a.counterparty).id : "-";
+  // The same names as the ledger's scope keys (the stores, `accounting show`): "-" for none.
+  const std::string exporter = a.exporter < s.exporter_count() ? s.exporter(a.exporter).id : "-";
+  const std::string decl =
+      a.declaration < s.declaration_count() ? s.declaration(a.declaration).id : "-";
   nlohmann::ordered_json j;
   j["year"] = a.year;
   j["persons"] = a.persons;
@@ -21,7 +25,7 @@ nlohmann::ordered_json accounting_json(const AccountingOutcome& a, const policy:
     if (!(a.used >> i & 1)) continue;
     const auto slot = static_cast<ScopeSlot>(i);
     nlohmann::ordered_json sc;
-    sc["scope"] = scope_key(slot, a.year, "-", cp, basis, std::to_string(a.declaration));
+    sc["scope"] = scope_key(slot, a.year, exporter, cp, basis, decl);
     sc["count"] = a.counts[i];
     sc["limit"] = a.limits[i] == policy::kUnlimited ? nlohmann::ordered_json(nullptr)
                                                     : nlohmann::ordered_json(a.limits[i]);

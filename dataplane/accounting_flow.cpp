@@ -57,10 +57,14 @@ void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
     sum = audit::AccountingOutcome{};
     sum.claimed = true;
     f.acct.dir = f.cold->adm.forward_is_export() ? 0 : 1;
+  } else {
+    acct_kinds(f);  // kinds grew since the flow's earlier persons: re-claim them first
   }
   sum.year = c.year;
   sum.basis = c.basis;
   sum.counterparty = c.counterparty;
+  sum.exporter = c.exporter;  // the record's scope keys name them (audit/record_accounting.cpp)
+  sum.declaration = c.declaration;
   f.acct.claimed = true;
   if (!acct_->send(worker_id_, c)) {
     ++counters_.accounting_ring_full;
