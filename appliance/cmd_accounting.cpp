@@ -1,16 +1,19 @@
 // `datacustoms accounting show`: the distinct-person counts of customs accounting per exporter,
-// basis, counterparty and declaration, read from the LMDB store (read-only) or the site's Redis.
+// basis, counterparty and declaration, read from the LMDB store (read-only) or the site's Redis,
+// with the threshold and mechanism of each row and declared against actual (audit/accounting_view).
 #include <cstdio>
-#include <map>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "appliance/command.hpp"
 #include "appliance/config.hpp"
+#include "audit/accounting_view.hpp"
 #include "audit/person_store_backends.hpp"
 #include "audit/person_store_scope.hpp"
+#include "audit/report.hpp"
+#include "base/time.hpp"
 #include "policy/diagnostics.hpp"
 #include "policy/policy.hpp"
 
@@ -24,25 +27,20 @@ constexpr int kExitOk = 0, kExitUsage = 2;
 constexpr const char* kUsage =
     "usage: datacustoms accounting show [--config appliance.toml | --state-dir DIR |\n"
     "                                    --redis HOST:PORT] [--year Y] [--policy FILE]\n"
-    "                                    [--format text|json]\n"
+    "                                    [--format text|json] [--at T]\n"
     "  Distinct persons counted per exporter / basis / counterparty / declaration and year,\n"
-    "  sensitive and non-sensitive. --policy adds the limit that applies to each row.\n"
+    "  sensitive and non-sensitive, and the threshold and mechanism of each row. --policy adds\n"
+    "  the exporters' CIIO flags, the bases' caps and declared against actual per declaration\n"
+    "  (states at T: YYYY-MM-DD (UTC) or RFC 3339 with a zone; default now). Bytes and blocked\n"
+    "  flows are not in the store: datacustoms audit report has them.\n"
     "  Exit: 0 shown, 2 usage, configuration or store error.\n"
     "usage: datacustoms accounting keygen PATH\n"
     "  Writes a new accounting key (32 random bytes, mode 0600) to PATH; the same key on every\n"
     "  appliance of a site ([accounting] key_file).\n";
 
 struct ShowOptions {
-  std::string config, state_dir, redis, policy, format = "text";
+  std::string config, state_dir, redis, policy, format = "text", at;
   int year = 0;
-};
-
-struct Row {
-  std::string exporter, counterparty, basis, declaration;
-  int year = 0;
-  uint64_t persons[2] = {0, 0};  // [0] non-sensitive, [1] sensitive
-  audit::AppliedLimit limit[2];
-  auto key() const { return std::tie(year, exporter, basis, counterparty, declaration); }
 };
 
 Result<std::unique_ptr<audit::PersonStore>> open_store(const ShowOptions& o) {
@@ -64,95 +62,33 @@ Result<std::unique_ptr<audit::PersonStore>> open_store(const ShowOptions& o) {
   return audit::make_lmdb_store(dir, {.read_only = true, .create = false});
 }
 
-Result<std::vector<Row>> collect(audit::PersonStore& store, const ShowOptions& o,
-                                 const policy::Snapshot* snap) {
+// Every scope of the store (of --year) as rows of the report.
+Result<void> collect(audit::PersonStore& store, const ShowOptions& o, audit::AccountingView& v) {
   auto scopes = store.scopes(o.year ? std::to_string(o.year) + "/" : "");
   if (!scopes) return scopes.error();
-  std::map<std::tuple<int, std::string, std::string, std::string, std::string>, Row> rows;
   for (const auto& [scope, count] : *scopes) {
     auto k = audit::parse_scope_key(scope);
     if (!k) {
       std::fprintf(stderr, "datacustoms: skipped: %s\n", k.error().message.c_str());
       continue;
     }
-    Row r;
-    r.exporter = k->exporter;
-    r.counterparty = k->counterparty;
-    r.basis = k->basis;
-    r.declaration = k->declaration;
-    r.year = k->year;
-    Row& row = rows.try_emplace(r.key(), r).first->second;
-    row.persons[k->sensitive] = count;
-    if (snap) row.limit[k->sensitive] = audit::applicable_limit(*snap, *k);
+    v.add_scope(*k, count);
   }
-  std::vector<Row> out;
-  for (auto& [k, r] : rows) out.push_back(std::move(r));
-  return out;
+  return {};
 }
 
-std::string kind(const Row& r) {
-  if (!r.declaration.empty()) return "declaration";
-  if (!r.counterparty.empty()) return "counterparty";
-  if (!r.basis.empty()) return "basis";
-  return "exporter";
+void print_text(const audit::AccountingView& v, const std::string& at) {
+  std::fputs(v.rows_text().c_str(), stdout);
+  if (v.policy == nullptr) return;
+  std::printf("\n== declarations: declared against actual (states at %s) ==\n%s", at.c_str(),
+              v.declarations_text().c_str());
 }
 
-std::string limit_text(const audit::AppliedLimit& l) {
-  return l.limit ? std::to_string(l.limit) : "-";
-}
-
-void print_text(const std::vector<Row>& rows, bool with_policy) {
-  std::printf("%-4s  %-14s %-12s %-14s %-14s %-12s %10s %10s", "year", "exporter", "row", "basis",
-              "counterparty", "declaration", "non-sens.", "sensitive");
-  if (with_policy) std::printf("  %10s %10s  %s", "limit(n)", "limit(s)", "mechanism needed");
-  std::printf("\n");
-  for (const auto& r : rows) {
-    std::printf("%-4d  %-14s %-12s %-14s %-14s %-12s %10llu %10llu", r.year, r.exporter.c_str(),
-                kind(r).c_str(), r.basis.empty() ? "-" : r.basis.c_str(),
-                r.counterparty.empty() ? "-" : r.counterparty.c_str(),
-                r.declaration.empty() ? "-" : r.declaration.c_str(),
-                static_cast<unsigned long long>(r.persons[0]),
-                static_cast<unsigned long long>(r.persons[1]));
-    if (with_policy) {
-      std::string need = "-";
-      if (kind(r) == "exporter") {
-        auto n = audit::required_mechanism(false, r.persons[0]);
-        auto s = audit::required_mechanism(true, r.persons[1]);
-        auto rank = [](std::string_view m) {
-          return m == "security_assessment" ? 2 : m == "exempt" ? 0 : 1;
-        };
-        need = std::string(rank(n) >= rank(s) ? n : s);
-      }
-      std::printf("  %10s %10s  %s", limit_text(r.limit[0]).c_str(), limit_text(r.limit[1]).c_str(),
-                  need.c_str());
-    }
-    std::printf("\n");
-  }
-}
-
-void print_json(const std::string& store, const std::vector<Row>& rows, bool with_policy) {
-  nlohmann::json out = {{"store", store}, {"rows", nlohmann::json::array()}};
-  for (const auto& r : rows) {
-    nlohmann::json j = {{"year", r.year},
-                        {"exporter", r.exporter},
-                        {"row", kind(r)},
-                        {"non_sensitive", r.persons[0]},
-                        {"sensitive", r.persons[1]}};
-    if (!r.basis.empty()) j["basis"] = r.basis;
-    if (!r.counterparty.empty()) j["counterparty"] = r.counterparty;
-    if (!r.declaration.empty()) j["declaration"] = r.declaration;
-    if (with_policy) {
-      for (int s = 0; s < 2; ++s)
-        if (r.limit[s].limit)
-          j[s ? "limit_sensitive" : "limit_non_sensitive"] = {{"limit", r.limit[s].limit},
-                                                              {"source", r.limit[s].source}};
-      if (kind(r) == "exporter") {
-        j["mechanism_needed_non_sensitive"] = audit::required_mechanism(false, r.persons[0]);
-        j["mechanism_needed_sensitive"] = audit::required_mechanism(true, r.persons[1]);
-      }
-    }
-    out["rows"].push_back(std::move(j));
-  }
+void print_json(const std::string& store, const audit::AccountingView& v, const std::string& at) {
+  nlohmann::ordered_json out = {{"store", store}, {"policy_given", v.policy != nullptr}};
+  out["at"] = at;
+  out["rows"] = v.rows_json();
+  if (v.policy != nullptr) out["declarations"] = v.declarations_json();
   std::printf("%s\n", out.dump(2).c_str());
 }
 
@@ -163,7 +99,8 @@ bool parse_args(const std::vector<std::string>& args, ShowOptions& o) {
         take_option_value(args, i, "--state-dir", o.state_dir) ||
         take_option_value(args, i, "--redis", o.redis) ||
         take_option_value(args, i, "--policy", o.policy) ||
-        take_option_value(args, i, "--format", o.format))
+        take_option_value(args, i, "--format", o.format) ||
+        take_option_value(args, i, "--at", o.at))
       continue;
     if (take_option_value(args, i, "--year", year)) {
       if (year.size() != 4 || year.find_first_not_of("0123456789") != std::string::npos)
@@ -199,15 +136,26 @@ int show(const std::vector<std::string>& args) {
     std::fprintf(stderr, "datacustoms: accounting: %s\n", store.error().message.c_str());
     return kExitUsage;
   }
-  auto rows = collect(**store, o, snap.get());
-  if (!rows) {
-    std::fprintf(stderr, "datacustoms: accounting: %s\n", rows.error().message.c_str());
+  audit::AccountingView view;
+  view.policy = snap.get();
+  view.at_ns = static_cast<int64_t>(std::time(nullptr)) * base::kNsPerSec;
+  if (!o.at.empty()) {
+    auto t = audit::parse_report_time(o.at, false);
+    if (!t) {
+      std::fprintf(stderr, "datacustoms: accounting: --at %s\n", t.error().message.c_str());
+      return kExitUsage;
+    }
+    view.at_ns = *t;
+  }
+  if (auto got = collect(**store, o, view); !got) {
+    std::fprintf(stderr, "datacustoms: accounting: %s\n", got.error().message.c_str());
     return kExitUsage;
   }
+  const std::string at = base::format_rfc3339(view.at_ns, 0);
   if (o.format == "json")
-    print_json((*store)->describe(), *rows, snap != nullptr);
+    print_json((*store)->describe(), view, at);
   else
-    print_text(*rows, snap != nullptr);
+    print_text(view, at);
   return kExitOk;
 }
 

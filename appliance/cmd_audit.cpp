@@ -36,7 +36,9 @@ constexpr const char* kUsage =
     "         the period report: verifies the log first (first line: intact or what is wrong),\n"
     "         then flows per verdict, exporter, counterparty, legal basis, category, reason,\n"
     "         zone pair, source host and day; bytes exported and received; policy generations;\n"
-    "         bases expiring within 30/90 days; blocked and alerted flows with their evidence\n"
+    "         bases expiring within 30/90 days; blocked and alerted flows with their evidence;\n"
+    "         customs accounting: persons, bytes, threshold and mechanism per exporter / basis /\n"
+    "         counterparty / declaration, declared against actual (--policy: caps, CIIO flags)\n"
     "         T: YYYY-MM-DD (UTC day; --until includes it) or RFC 3339 with a zone\n"
     "         exit 0 intact, 1 not intact (the report is still written), 2 usage or I/O error\n";
 
@@ -227,6 +229,7 @@ int resolve_report_inputs(ReportArgs& r) {
                   (loaded ? "" : ": " + loaded.error().message));
     }
     r.opt.policy_given = true;
+    r.opt.policy = loaded.value();
     for (const auto& b : dc::audit::policy_bases_json(*loaded.value()))
       r.opt.policy_bases.push_back({b["id"], b["kind"], b["ref"], b["status"],
                                     b["expires"].is_string() ? b["expires"].get<std::string>() : "",

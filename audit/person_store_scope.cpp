@@ -3,6 +3,9 @@
 
 #include <charconv>
 
+#include "audit/accounting_view.hpp"
+#include "policy/accounting.hpp"
+
 namespace dc::audit {
 
 Result<ScopeKey> parse_scope_key(std::string_view key) {
@@ -63,16 +66,20 @@ AppliedLimit applicable_limit(const policy::Snapshot& policy, const ScopeKey& ke
       out.limit = cap;
       out.source = "basis " + info.id + (key.sensitive ? " max_sensitive_persons" : " max_persons");
     }
-    // A standard contract or a certification covers up to the security-assessment lines.
-    if (info.mechanism == policy::Mechanism::kStandardContract ||
-        info.mechanism == policy::Mechanism::kCertification) {
-      const uint64_t line = key.sensitive ? 9'999 : 999'999;
-      if (out.limit == 0 || line < out.limit) {
-        out.limit = line;
-        out.source = std::string(policy::mechanism_name(info.mechanism)) + ": " +
-                     (key.sensitive ? "10,000" : "1,000,000") +
-                     " or more needs a security assessment";
-      }
+    // The line above which the basis's mechanism no longer covers the exporter (the table of
+    // policy/accounting.hpp): a standard contract or a certification up to the security-assessment
+    // lines, the small-volume exemption up to the contract line.
+    const policy::ExporterId e = policy.find_exporter(key.exporter);
+    const bool ciio = e != policy::kNoExporter && policy.exporter(e).ciio;
+    const auto m = policy::mechanism_limits(info.mechanism, info.exemption, ciio);
+    const uint64_t line = key.sensitive ? m.sensitive : m.nonsensitive;
+    if (line != policy::kUnlimited && line != 0 && (out.limit == 0 || line < out.limit)) {
+      out.limit = line;
+      out.source =
+          std::string(policy::mechanism_name(info.mechanism)) + ": " + std::to_string(line + 1) +
+          " or more needs " +
+          (info.mechanism == policy::Mechanism::kExemption ? "a standard contract or certification"
+                                                           : "a security assessment");
     }
     return out;
   }
@@ -81,9 +88,7 @@ AppliedLimit applicable_limit(const policy::Snapshot& policy, const ScopeKey& ke
 }
 
 std::string_view required_mechanism(bool sensitive, uint64_t persons) {
-  if (persons >= (sensitive ? 10'000u : 1'000'000u)) return "security_assessment";
-  if (persons >= (sensitive ? 1u : 100'000u)) return "standard_contract_or_certification";
-  return "exempt";
+  return sensitive ? exporter_mechanism(0, persons, false) : exporter_mechanism(persons, 0, false);
 }
 
 }  // namespace dc::audit

@@ -226,6 +226,9 @@ void add_flow(AuditReport& r, const Json& j, const std::string& file, std::uint6
   if (r.first_time.empty() || t < r.first_time) r.first_time = t;
   if (t > r.last_time) r.last_time = t;
   if (f.verdict == "block" || f.verdict == "alert") r.flagged.push_back(flagged_of(j, file, line));
+  r.accounting.add_flow_record(j);
+  if (auto a = j.find("accounting"); a != j.end() && a->is_object()) r.accounting_in_use = true;
+  if (auto d = j.find("declaration"); d != j.end() && d->is_string()) r.accounting_in_use = true;
 }
 
 std::vector<BasisExpiry> bases_of(const Json& list) {
@@ -348,6 +351,11 @@ Result<AuditReport> build_report(const ReportOptions& o, const ReportIntegrity& 
   r.integrity = integrity;
   r.since = o.since_text;
   r.until = o.until_text;
+  r.policy = o.policy;
+  r.accounting.from_log = true;
+  r.accounting.policy = o.policy.get();
+  if (o.policy)
+    r.accounting_in_use = o.policy->accounting().enabled || o.policy->declaration_count() > 0;
   PolicyTrack policy;
   auto read =
       for_each_record(o.dir, r, [&](const Json& j, const std::string& file, std::uint64_t line) {
@@ -366,6 +374,11 @@ Result<AuditReport> build_report(const ReportOptions& o, const ReportIntegrity& 
     if (auto it = r.by_policy.find(g.sha256); g.event != "reload failed" && it != r.by_policy.end())
       g.flows = it->second.flows;
   finish_expiries(r, o, policy);
+  // Declarations' states at the end of the period (or at its last flow).
+  if (o.until_ns)
+    r.accounting.at_ns = *o.until_ns - 1;
+  else if (auto t = base::parse_rfc3339(r.last_time, 0))
+    r.accounting.at_ns = *t;
   return r;
 }
 

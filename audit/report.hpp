@@ -8,11 +8,13 @@
 // Threads: any; reads files only. Renderers: audit/report_render.cpp, audit/report_html.cpp.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "audit/accounting_view.hpp"
 #include "audit/verify.hpp"
 #include "base/result.hpp"
 
@@ -73,6 +75,9 @@ struct ReportOptions {
   std::vector<BasisExpiry> policy_bases;
   bool policy_given = false;
   std::string policy_path;
+  // The --policy snapshot: thresholds, caps, CIIO flags and declarations of the accounting
+  // section (null: only what the records wrote).
+  std::shared_ptr<const policy::Snapshot> policy;
 };
 
 struct AuditReport {
@@ -97,6 +102,11 @@ struct AuditReport {
   std::vector<BasisExpiry> expiring;  // expired or expiring within 90 days, soonest first
   std::vector<BasisExpiry> bases;     // every basis known
   std::vector<FlaggedFlow> flagged;   // blocked and alerted flows, log order
+  // Customs accounting (docs/accounting.md "Reports"): shown when a record carried `accounting`
+  // or a declaration, or the --policy counts persons or has declarations.
+  bool accounting_in_use = false;
+  std::shared_ptr<const policy::Snapshot> policy;  // keeps accounting.policy alive
+  AccountingView accounting;
 
   std::string to_text() const;
   nlohmann::ordered_json to_json() const;

@@ -141,6 +141,39 @@ void expiries_section(std::string& s, const AuditReport& r) {
   s += "</tbody></table></section>";
 }
 
+// Customs accounting: the rows as a table, declared against actual as preformatted text.
+void accounting_section(std::string& s, const AuditReport& r) {
+  if (!r.accounting_in_use) return;
+  s += "<section id=\"accounting\"><h2>Customs accounting</h2><table><caption>Persons (the "
+       "year's count after the period's last flow that counted them), bytes exported, threshold "
+       "and mechanism</caption><thead><tr>";
+  for (const char* h : {"year", "exporter", "row", "basis", "counterparty", "declaration",
+                        "non-sensitive", "sensitive", "bytes", "flows", "threshold and mechanism"})
+    s += std::string("<th scope=\"col\">") + h + "</th>";
+  s += "</tr></thead><tbody>";
+  for (const auto& row : r.accounting.rows_json()) {
+    s += "<tr>";
+    for (const char* k : {"year", "exporter", "row", "basis", "counterparty", "declaration",
+                          "non_sensitive", "sensitive", "bytes", "flows"}) {
+      auto it = row.find(k);
+      const bool number = it != row.end() && it->is_number();
+      const std::string v = it == row.end() || it->is_null() ? "-"
+                            : it->is_string()                ? it->get<std::string>()
+                                                             : it->dump();
+      s += std::string(number ? "<td class=\"n\">" : "<td>") + html_escape(v) + "</td>";
+    }
+    s += "<td>" + html_escape(row["threshold"]["text"].get<std::string>()) + "</td></tr>";
+  }
+  s += "</tbody></table><h3>Declarations: declared against actual</h3><pre>";
+  const std::string text = r.accounting.declarations_text();
+  for (std::size_t at = 0, nl; at < text.size(); at = nl + 1) {  // escaped line by line
+    nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    s += html_escape(std::string_view(text).substr(at, nl - at)) + "\n";
+  }
+  s += "</pre></section>";
+}
+
 std::string list_cell(const std::vector<std::string>& items) {
   std::string s = "<td>";
   for (std::size_t i = 0; i < items.size(); ++i) s += (i ? "<br>" : "") + html_escape(items[i]);
@@ -217,6 +250,7 @@ std::string AuditReport::to_html(const std::string& link_base) const {
   charts(s, *this);
   expiries_section(s, *this);
   flagged_section(s, *this, link_base);
+  accounting_section(s, *this);
   s += "<section id=\"breakdowns\"><h2>Breakdowns</h2>";
   std::map<std::string, Tally> total_row{{"all flows", total}};
   s += tally_table("All flows of the period", "total", total_row, any_persons);

@@ -66,6 +66,32 @@ void text_header(std::string& out, const AuditReport& r) {
   out += '\n';
 }
 
+// printable() line by line: the line breaks stay.
+std::string printable_lines(const std::string& text) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    std::size_t nl = text.find('\n', at);
+    if (nl == std::string::npos) nl = text.size();
+    out += printable(std::string_view(text).substr(at, nl - at)) + "\n";
+    at = nl + 1;
+  }
+  return out;
+}
+
+// Customs accounting: counts, bytes, thresholds; declared against actual (docs/accounting.md).
+void text_accounting(std::string& out, const AuditReport& r) {
+  if (!r.accounting_in_use) return;
+  out +=
+      "== customs accounting per exporter / basis / counterparty / declaration (persons: the "
+      "year's distinct count after the period's last flow record that counted them; bytes: "
+      "exported in the period) ==\n";
+  out += printable_lines(r.accounting.rows_text()) + "\n";
+  out += "== declarations: declared against actual" +
+         std::string(r.policy ? "" : " (declared side unknown: give --policy FILE)") + " ==\n";
+  out += printable_lines(r.accounting.declarations_text()) + "\n";
+}
+
 void text_generations(std::string& out, const AuditReport& r) {
   out += "== policy generations in force ==\n";
   if (r.generations.empty()) out += "(none recorded)\n";
@@ -167,6 +193,7 @@ std::string AuditReport::to_text() const {
   std::map<std::string, Tally> total_row{{"all flows", total}};
   text_table(out, "total", total_row, any_persons);
   for (const auto& d : dimensions(*this)) text_table(out, d.title, *d.rows, any_persons);
+  text_accounting(out, *this);
   text_generations(out, *this);
   text_expiries(out, *this);
   text_flagged(out, *this);
@@ -197,6 +224,10 @@ nlohmann::ordered_json AuditReport::to_json() const {
     for (const auto& [k, t] : *d.rows) o[k] = tally_json(t);
     j[d.key] = std::move(o);
   }
+  if (accounting_in_use)
+    j["accounting"] = {{"policy_given", policy != nullptr},
+                       {"rows", accounting.rows_json()},
+                       {"declarations", accounting.declarations_json()}};
   auto gens = nlohmann::ordered_json::array();
   for (const auto& g : generations)
     gens.push_back({{"seq", g.seq},
@@ -244,6 +275,21 @@ std::string AuditReport::to_csv() const {
     out += csv_row(
         "basis_expiry", b.id, Tally{},
         expiry_bucket(b.days_left) + ", expires " + b.expires + ", " + b.kind + " " + b.ref);
+  if (accounting_in_use)  // key: the scope without its kind; persons: non-sensitive
+    for (const auto& row : accounting.rows_json()) {
+      Tally t;
+      t.flows = row.value("flows", std::uint64_t{0});
+      t.exported_bytes = row["bytes"].is_number() ? row["bytes"].get<std::uint64_t>() : 0;
+      t.persons = row["non_sensitive"].get<std::uint64_t>();
+      std::string key =
+          std::to_string(row["year"].get<int>()) + "/e=" + row["exporter"].get<std::string>();
+      for (const char* part : {"counterparty", "basis", "declaration"})
+        if (row.contains(part))
+          key += "/" + std::string(1, part[0]) + "=" + row[part].get<std::string>();
+      out += csv_row("accounting_" + row["row"].get<std::string>(), key, t,
+                     "sensitive " + std::to_string(row["sensitive"].get<std::uint64_t>()) + "; " +
+                         row["threshold"]["text"].get<std::string>());
+    }
   for (const auto& f : flagged) {
     Tally t;
     t.flows = 1;

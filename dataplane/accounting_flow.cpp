@@ -57,6 +57,8 @@ void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
     sum = audit::AccountingOutcome{};
     sum.claimed = true;
     f.acct.dir = f.cold->adm.forward_is_export() ? 0 : 1;
+  } else {
+    acct_kinds(f);  // kinds grew since the flow's earlier persons: re-claim them first
   }
   sum.year = c.year;
   sum.basis = c.basis;

@@ -122,9 +122,12 @@ class AccountingShow(unittest.TestCase):
         self.assertEqual(acme["mechanism_needed_sensitive"], "standard_contract_or_certification")
         rc, out, err = run(["accounting", "show", "--redis", self.addr, "--policy", policy])
         self.assertEqual(rc, 0, err)
-        self.assertIn("limit(n)", out)
+        self.assertIn("threshold and mechanism", out)
         line = [l for l in out.splitlines() if "SCC-2025-0042" in l and " basis " in l][0]
-        self.assertIn("999999", line)
+        self.assertIn("cap 999,999 (used 100, 0.0%)", line)
+        self.assertIn("sensitive cap 9,999 (used 3, 0.0%)", line)
+        acme = [l for l in out.splitlines() if " acme " in l and " exporter " in l][0]
+        self.assertIn("standard contract or certification", acme)  # 3 sensitive persons
 
     def test_usage_and_store_errors(self):
         for args in (["show"], ["show", "--redis", self.addr, "--state-dir", self.tmp],
