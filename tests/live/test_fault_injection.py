@@ -86,42 +86,14 @@ zone = "crossborder"
 """
 
 
-class Env:
-    """What the run created; cleanup() undoes all of it on every exit path."""
+class Env(L.Env):
+    """What the run created; cleanup() undoes all of it on every exit path (mounts included)."""
 
-    def __init__(self):
-        self.dir = None
-        self.procs = []
-        self.mounts = []
-        self.cleaned = False
-
-    def cleanup(self):
-        if self.cleaned:
-            return
-        self.cleaned = True
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(5)
-        for ns in (NS_IN, NS_OUT):
-            L.sh(["ip", "netns", "del", ns], check=False)
-        for i in (IF_A, IF_B):
-            if os.path.exists("/sys/class/net/" + i):
-                L.sh(["ip", "link", "del", i], check=False)
-        for m in self.mounts:
-            L.sh(["umount", "-l", m], check=False)
-        if self.dir:
-            if os.environ.get("DC_LIVE_KEEP"):
-                sys.stderr.write("DC_LIVE_KEEP: kept %s\n" % self.dir)
-            else:
-                shutil.rmtree(self.dir, ignore_errors=True)
+    stop_signal = signal.SIGTERM
+    stop_wait_s = 10
 
 
-ENV = Env()
+ENV = Env((NS_IN, NS_OUT), (IF_A, IF_B))
 L.atexit.register(ENV.cleanup)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 

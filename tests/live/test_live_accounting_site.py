@@ -170,40 +170,14 @@ zone = "crossborder"
 """
 
 
-class Env:
+class Env(L.Env):
     """What the run created; cleanup() undoes it on every exit path."""
 
-    def __init__(self):
-        self.dir = None
-        self.procs = []
-        self.cleaned = False
-
-    def cleanup(self):
-        if self.cleaned:
-            return
-        self.cleaned = True
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(5)
-        for ns in (NS_C, NS_S):
-            L.sh(["ip", "netns", "del", ns], check=False)
-        for p in PATHS.values():
-            for i in (p["vin"], p["vout"]):
-                if os.path.exists("/sys/class/net/" + i):
-                    L.sh(["ip", "link", "del", i], check=False)
-        if self.dir:
-            if os.environ.get("DC_LIVE_KEEP"):
-                sys.stderr.write("DC_LIVE_KEEP: kept %s\n" % self.dir)
-            else:
-                shutil.rmtree(self.dir, ignore_errors=True)
+    stop_signal = signal.SIGTERM
+    stop_wait_s = 10
 
 
-ENV = Env()
+ENV = Env((NS_C, NS_S), [p[k] for p in PATHS.values() for k in ("vin", "vout")])
 atexit.register(ENV.cleanup)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 

@@ -193,11 +193,20 @@ def tcp_of(frame):
 
 
 class Env:
-    """Everything the run created, torn down by cleanup() whatever happened."""
+    """Everything a live run created, torn down by cleanup() whatever happened: its processes
+    (stop_signal, then SIGKILL after stop_wait_s), its namespaces, the veths left outside them
+    (when a move into a namespace failed), its mounts and its work directory (kept with
+    DC_LIVE_KEEP). The other live tests use it with their own names."""
 
-    def __init__(self):
+    stop_signal = signal.SIGINT
+    stop_wait_s = 15
+
+    def __init__(self, namespaces, links):
+        self.namespaces = list(namespaces)
+        self.links = list(links)
         self.dir = None
         self.procs = []
+        self.mounts = []
         self.cleaned = False
 
     def cleanup(self):
@@ -206,17 +215,19 @@ class Env:
         self.cleaned = True
         for p in self.procs:
             if p.poll() is None:
-                p.send_signal(signal.SIGINT)
+                p.send_signal(self.stop_signal)
                 try:
-                    p.wait(15)
+                    p.wait(self.stop_wait_s)
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait(5)
-        for ns in (NS_IN, NS_OUT):
+        for ns in self.namespaces:
             sh(["ip", "netns", "del", ns], check=False)
-        for i in (IF_A, IF_B):      # gone with their peers; deleted here if a netns move failed
+        for i in self.links:
             if os.path.exists("/sys/class/net/" + i):
                 sh(["ip", "link", "del", i], check=False)
+        for m in self.mounts:
+            sh(["umount", "-l", m], check=False)
         if self.dir:
             if os.environ.get("DC_LIVE_KEEP"):
                 sys.stderr.write("DC_LIVE_KEEP: kept %s\n" % self.dir)
@@ -224,7 +235,7 @@ class Env:
                 shutil.rmtree(self.dir, ignore_errors=True)
 
 
-ENV = Env()
+ENV = Env((NS_IN, NS_OUT), (IF_A, IF_B))
 atexit.register(ENV.cleanup)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # runs atexit cleanup
 
