@@ -201,9 +201,11 @@ class Env:
     stop_signal = signal.SIGINT
     stop_wait_s = 15
 
-    def __init__(self, namespaces, links):
-        self.namespaces = list(namespaces)
-        self.links = list(links)
+    def __init__(self, namespaces=None, links=None):
+        # None: this module's NS_IN/NS_OUT and IF_A/IF_B as they are at cleanup (the TLS and
+        # decoding tests import this module and rename them before building their network).
+        self.namespaces = namespaces
+        self.links = links
         self.dir = None
         self.procs = []
         self.mounts = []
@@ -221,9 +223,9 @@ class Env:
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait(5)
-        for ns in self.namespaces:
+        for ns in self.namespaces if self.namespaces is not None else (NS_IN, NS_OUT):
             sh(["ip", "netns", "del", ns], check=False)
-        for i in self.links:
+        for i in self.links if self.links is not None else (IF_A, IF_B):
             if os.path.exists("/sys/class/net/" + i):
                 sh(["ip", "link", "del", i], check=False)
         for m in self.mounts:
@@ -235,7 +237,7 @@ class Env:
                 shutil.rmtree(self.dir, ignore_errors=True)
 
 
-ENV = Env((NS_IN, NS_OUT), (IF_A, IF_B))
+ENV = Env()
 atexit.register(ENV.cleanup)
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # runs atexit cleanup
 
