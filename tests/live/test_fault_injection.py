@@ -54,7 +54,6 @@ NS_IN, NS_OUT = "dcf-in-%d-%s" % (PID, TAG), "dcf-out-%d-%s" % (PID, TAG)
 IF_A, IF_B = "df%d%sa" % (PID, TAG[:2]), "df%d%sb" % (PID, TAG[:2])   # <= 15 characters
 IF_C, IF_S = "c0", "s0"
 CLIENT, SERVER = L.CLIENT, L.SERVER
-STALE_AFTER_S = 600
 
 LIVE_CONFIG = """
 pairs = [["inside", "outside"]]
@@ -99,21 +98,8 @@ signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def remove_stale():
-    """Namespaces and veths of earlier runs killed before their cleanup (ctest timeout: SIGKILL),
-    removed once their PID is gone and they are older than any run can last."""
-    def stale(pid, path):
-        try:
-            return not L.pid_alive(pid) and time.time() - os.stat(path).st_mtime > STALE_AFTER_S
-        except OSError:
-            return False
-    for line in L.sh(["ip", "netns", "list"], check=False).stdout.decode().splitlines():
-        m = re.match(r"^(dcf-(?:in|out)-(\d+)-[0-9a-f]+)\b", line)
-        if m and stale(int(m.group(2)), "/run/netns/" + m.group(1)):
-            L.sh(["ip", "netns", "del", m.group(1)], check=False)
-    out = L.sh(["ip", "-o", "link", "show"], check=False).stdout.decode()
-    for m in re.finditer(r"^\d+: (df(\d+)[0-9a-f]{2}[ab])[@:]", out, re.M):
-        if stale(int(m.group(2)), "/sys/class/net/" + m.group(1)):
-            L.sh(["ip", "link", "del", m.group(1)], check=False)
+    """Namespaces and veths of earlier runs killed before their cleanup (L.remove_stale)."""
+    L.remove_stale(r"^(dcf-(?:in|out)-(\d+)-[0-9a-f]+)\b", r"^\d+: (df(\d+)[0-9a-f]{2}[ab])[@:]", None)
 
 
 def build_network():

@@ -64,7 +64,6 @@ PERSON = {n: _resident_id_fn()(n) for n in range(1, 12)}   # p1 .. p11
 
 PID = os.getpid()
 NS_C, NS_S = "h7a-c-%d" % PID, "h7a-s-%d" % PID
-STALE_AFTER_S = 600
 # (root-side inside veth, its namespace peer, root-side outside veth, its peer, client, server, MACs)
 PATHS = {
     "a": dict(vin="h7a-%dai" % PID, vc="ca", vout="h7a-%dao" % PID, vs="sa",
@@ -183,20 +182,8 @@ signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def remove_stale():
-    """Namespaces and veths of earlier runs killed before their cleanup, once their PID is gone."""
-    def stale(pid, path):
-        try:
-            return not L.pid_alive(pid) and time.time() - os.stat(path).st_mtime > STALE_AFTER_S
-        except OSError:
-            return False
-    for line in L.sh(["ip", "netns", "list"], check=False).stdout.decode().splitlines():
-        m = re.match(r"^(h7a-[cs]-(\d+))\b", line)
-        if m and stale(int(m.group(2)), "/run/netns/" + m.group(1)):
-            L.sh(["ip", "netns", "del", m.group(1)], check=False)
-    out = L.sh(["ip", "-o", "link", "show"], check=False).stdout.decode()
-    for m in re.finditer(r"^\d+: (h7a-(\d+)[ab][io])[@:]", out, re.M):
-        if stale(int(m.group(2)), "/sys/class/net/" + m.group(1)):
-            L.sh(["ip", "link", "del", m.group(1)], check=False)
+    """Namespaces and veths of earlier runs killed before their cleanup (L.remove_stale)."""
+    L.remove_stale(r"^(h7a-[cs]-(\d+))\b", r"^\d+: (h7a-(\d+)[ab][io])[@:]", None)
 
 
 def build_network():

@@ -137,10 +137,12 @@ def pid_alive(pid):
         return True
 
 
-def remove_stale():
+def remove_stale(ns_re=r"^(dcl-(?:in|out)-(\d+))\b", link_re=r"^\d+: (dcl(\d+)[ab])[@:]",
+                 tmp_re=r"^dc-live-(\d+)-"):
     """Namespaces, veths and temp dirs of earlier runs killed before their cleanup (ctest's timeout
-    kills with SIGKILL): recognised by this test's names, removed only when that PID is gone and the
-    thing is older than any run can last (a run in another PID namespace is never touched)."""
+    kills with SIGKILL): recognised by a test's names (each pattern's groups: the name, then the
+    PID), removed only when that PID is gone and the thing is older than any run can last (a run in
+    another PID namespace is never touched). The other live tests pass their own patterns."""
     def stale(pid, path):
         try:
             return not pid_alive(pid) and time.time() - os.stat(path).st_mtime > STALE_AFTER_S
@@ -148,17 +150,17 @@ def remove_stale():
             return False
     out = sh(["ip", "netns", "list"], check=False).stdout.decode()
     for line in out.splitlines():
-        m = re.match(r"^(dcl-(?:in|out)-(\d+))\b", line)
+        m = re.match(ns_re, line)
         if m and stale(int(m.group(2)), "/run/netns/" + m.group(1)):
             sh(["ip", "netns", "del", m.group(1)], check=False)
     out = sh(["ip", "-o", "link", "show"], check=False).stdout.decode()
-    for m in re.finditer(r"^\d+: (dcl(\d+)[ab])[@:]", out, re.M):
+    for m in re.finditer(link_re, out, re.M):
         # Normally gone with its netns peer; left over only when a set-up failed half-way.
         if stale(int(m.group(2)), "/sys/class/net/" + m.group(1)):
             sh(["ip", "link", "del", m.group(1)], check=False)
     tmp = tempfile.gettempdir()
-    for name in os.listdir(tmp):
-        m = re.match(r"^dc-live-(\d+)-", name)
+    for name in os.listdir(tmp) if tmp_re else ():
+        m = re.match(tmp_re, name)
         if m and stale(int(m.group(1)), os.path.join(tmp, name)):
             shutil.rmtree(os.path.join(tmp, name), ignore_errors=True)
 
