@@ -254,12 +254,13 @@ class Loader {
   }
 
   void load_audit(const toml::table& a, AuditConfig& ac) {
-    check_keys(a,
-               {"dir", "signing_key", "hmac_key_file", "checkpoint_every_records",
-                "checkpoint_interval_s", "max_file_mb", "fsync_every_records", "fsync_interval_ms",
-                "ring_size", "evidence_packets_per_flow", "evidence_max_mb", "witness",
-                "record_before_release", "hold_ms", "hold_packets", "update_interval_s"},
-               "[audit]");
+    check_keys(
+        a,
+        {"dir", "signing_key", "hmac_key_file", "checkpoint_every_records", "checkpoint_interval_s",
+         "max_file_mb", "fsync_every_records", "fsync_interval_ms", "ring_size",
+         "evidence_packets_per_flow", "evidence_max_mb", "witness", "record_before_release",
+         "hold_ms", "hold_packets", "update_interval_s", "background_sync"},
+        "[audit]");
     ac.enabled = true;
     ac.line = static_cast<int>(a.source().begin.line);
     get_string(a, "dir", ac.dir, true, a);
@@ -284,6 +285,12 @@ class Loader {
     get_uint(a, "hold_ms", ac.hold_ms, 1, 60'000);
     get_uint(a, "hold_packets", ac.hold_packets, 16, 1u << 20);
     get_uint(a, "update_interval_s", ac.update_interval_s, 0, 86'400);
+    if (const toml::node* n = a.get("background_sync")) {
+      if (!n->is_boolean())
+        error_at(*n, "'background_sync' must be true or false");
+      else
+        ac.background_sync = *n->value<bool>();
+    }
     if (const auto* t = get_table(a, "witness")) load_witness(*t, ac.witness);
   }
 

@@ -70,6 +70,9 @@ struct AuditConfig {
   uint32_t hold_ms = 500;           // longest wait; then the flow meets audit_unavailable
   uint32_t hold_packets = 1024;     // per worker and ingress port
   uint32_t update_interval_s = 60;  // flow_update records of long border flows (0: none)
+  // fsyncs on the log writer's commit thread (asynchronous group commit); false: on the writer's
+  // own thread, which then drains nothing while the disk answers (the behaviour before).
+  bool background_sync = true;
   WitnessConfig witness;
   int line = 0;
 };

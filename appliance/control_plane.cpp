@@ -315,6 +315,7 @@ audit::WriterOptions ControlPlane::writer_options(const std::string& dir) const 
   wo.max_file_bytes = ac.max_file_mb << 20;
   wo.fsync_every_records = ac.fsync_every_records;
   wo.fsync_interval = std::chrono::milliseconds(ac.fsync_interval_ms);
+  wo.background_sync = ac.background_sync;
   const policy::Snapshot* snap = reloader_->snapshot();
   wo.start_details = {{"policy_sha256", snap ? snap->sha256_hex() : ""},
                       {"policy_id", snap ? snap->policy_id() : ""},

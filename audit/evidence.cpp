@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -22,10 +23,17 @@ void PcapDumperDeleter::operator()(pcap_dumper_t* d) const noexcept { pcap_dump_
 Result<std::unique_ptr<EvidenceStore>> EvidenceStore::open(std::string log_dir,
                                                            EvidenceLimits limits) {
   std::error_code ec;
-  fs::create_directories(fs::path(log_dir) / kEvidenceDir, ec);
+  const fs::path dir = fs::path(log_dir) / kEvidenceDir;
+  fs::create_directories(dir, ec);
   if (ec) return make_error(log_dir + "/evidence: cannot create: " + ec.message());
   if (limits.snaplen == 0) return make_error("evidence: snaplen must be positive");
-  return std::unique_ptr<EvidenceStore>(new EvidenceStore(std::move(log_dir), limits));
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return make_error(dir.string() + ": cannot open: " + std::strerror(errno));
+  return std::unique_ptr<EvidenceStore>(new EvidenceStore(std::move(log_dir), limits, dfd));
+}
+
+EvidenceStore::~EvidenceStore() {
+  if (dir_fd_ >= 0) ::close(dir_fd_);
 }
 
 Result<std::unique_ptr<FlowCapture>> EvidenceStore::begin(std::string_view name) {
@@ -39,15 +47,13 @@ Result<std::unique_ptr<FlowCapture>> EvidenceStore::begin(std::string_view name)
   std::string rel = std::string(kEvidenceDir) + "/" + clean + ".pcap";
   std::string abs = (fs::path(log_dir_) / rel).string();
 
-  // O_EXCL: pcap_dump_open() would silently truncate an existing capture.
+  // O_EXCL: an existing capture is never replaced.
   int fd = ::open(abs.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
   if (fd < 0) return make_error(abs + ": cannot create: " + std::strerror(errno));
-  std::FILE* f = ::fdopen(fd, "wb");
-  if (f == nullptr) {
-    ::close(fd);
-    return make_error(abs + ": fdopen failed");
-  }
-  std::unique_ptr<FlowCapture> cap(new FlowCapture(this, rel, abs));
+  std::unique_ptr<FlowCapture> cap(new FlowCapture(this, rel, abs, fd));  // owns fd
+  // libpcap writes the capture into memory; finish() hashes and writes it in one go.
+  std::FILE* f = ::open_memstream(&cap->buf_, &cap->size_);
+  if (f == nullptr) return make_error(abs + ": open_memstream failed");
   cap->pcap_.reset(pcap_open_dead_with_tstamp_precision(
       DLT_EN10MB, static_cast<int>(limits_.snaplen), PCAP_TSTAMP_PRECISION_NANO));
   if (!cap->pcap_) {
@@ -62,12 +68,17 @@ Result<std::unique_ptr<FlowCapture>> EvidenceStore::begin(std::string_view name)
   return cap;
 }
 
-FlowCapture::FlowCapture(EvidenceStore* store, std::string rel_path, std::string abs_path)
-    : store_(store), rel_path_(std::move(rel_path)), abs_path_(std::move(abs_path)) {
+FlowCapture::FlowCapture(EvidenceStore* store, std::string rel_path, std::string abs_path, int fd)
+    : store_(store), rel_path_(std::move(rel_path)), abs_path_(std::move(abs_path)), fd_(fd) {
   ref_.file = rel_path_;
 }
 
-FlowCapture::~FlowCapture() = default;
+FlowCapture::~FlowCapture() {
+  dumper_.reset();  // closes the memory stream before its buffer goes
+  pcap_.reset();
+  std::free(buf_);
+  if (fd_ >= 0) ::close(fd_);
+}
 
 bool FlowCapture::add(TimePoint ts, std::span<const std::uint8_t> frame, std::uint32_t wire_len) {
   if (!dumper_) return false;
@@ -92,19 +103,48 @@ bool FlowCapture::add(TimePoint ts, std::span<const std::uint8_t> frame, std::ui
   return true;
 }
 
-Result<EvidenceRef> FlowCapture::finish() {
+// The capture's bytes, hashed in memory and written to the file in one write loop.
+Result<EvidenceRef> FlowCapture::write_out() {
   if (!dumper_) return make_error(abs_path_ + ": capture already finished");
-  std::FILE* f = pcap_dump_file(dumper_.get());
-  bool ok = pcap_dump_flush(dumper_.get()) == 0 && std::ferror(f) == 0;
-  int err = errno;
-  ok = ok && ::fsync(::fileno(f)) == 0;
-  dumper_.reset();  // pcap_dump_close closes the FILE
+  const bool flushed = pcap_dump_flush(dumper_.get()) == 0;
+  dumper_.reset();  // pcap_dump_close closes the memory stream: buf_/size_ are final
   pcap_.reset();
-  if (!ok) return make_error(abs_path_ + ": write failed: " + std::strerror(err));
-  auto hash = base::sha256_file_hex(abs_path_);
-  if (!hash) return hash.error();
-  ref_.sha256 = *hash;
+  if (!flushed || buf_ == nullptr) return make_error(abs_path_ + ": capture buffer failed");
+  std::size_t off = 0;
+  while (off < size_) {
+    const ssize_t n = ::write(fd_, buf_ + off, size_ - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0)
+      return make_error(abs_path_ + ": write failed: " + std::strerror(n < 0 ? errno : ENOSPC));
+    off += static_cast<std::size_t>(n);
+  }
+  ref_.sha256 = base::sha256_hex(std::string_view(buf_, size_));
+  std::free(buf_);
+  buf_ = nullptr;
   return ref_;
+}
+
+Result<EvidenceRef> FlowCapture::finish() {
+  auto ref = write_out();
+  if (!ref) return ref;
+  const bool ok = ::fsync(fd_) == 0;
+  const int err = errno;
+  ::close(fd_);
+  fd_ = -1;
+  if (!ok) return make_error(abs_path_ + ": fsync failed: " + std::strerror(err));
+  // The file's name must survive a crash as well as its bytes.
+  if (::fsync(store_->dir_fd_) != 0)
+    return make_error(abs_path_ +
+                      ": fsync of the evidence directory failed: " + std::strerror(errno));
+  return ref;
+}
+
+Result<FlowCapture::Deferred> FlowCapture::finish_deferred() {
+  auto ref = write_out();
+  if (!ref) return ref.error();
+  Deferred d{*ref, fd_};
+  fd_ = -1;
+  return d;
 }
 
 }  // namespace dc::audit

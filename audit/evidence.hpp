@@ -3,7 +3,10 @@
 // flow, bounded in packets and bytes, bound to its audit record by SHA-256:
 //   flow record "evidence": {"file": "evidence/<name>.pcap", "sha256": ..., "packets": ...}
 // Files are written with libpcap (pcap_open_dead + pcap_dump_fopen) so that tcpdump, Wireshark
-// and our own `replay` read them; nanosecond precision keeps packet times exact for replay.
+// and our own `replay` read them; nanosecond precision keeps packet times exact for replay. The
+// capture is built in memory (open_memstream), hashed there, and written with one write loop:
+// per file one open, one write, one close, and one fsync, made at once by finish() or handed to
+// the audit log's group commit by finish_deferred() (audit/log_writer_sync.hpp).
 //
 // Threads: the audit writer thread owns the store and every FlowCapture; no locking inside.
 // Ownership: the store owns the directory LOG_DIR/evidence; a FlowCapture owns its open file until
@@ -50,14 +53,26 @@ class FlowCapture {
   // frame.size()). Returns false, storing nothing, once this flow's or the store's bound is
   // reached; the reference then says truncated = true.
   bool add(TimePoint ts, std::span<const std::uint8_t> frame, std::uint32_t wire_len = 0);
-  // Flushes, fsyncs and closes the file, then hashes it. Call once.
+  // Hashes the capture, writes it, fsyncs the file and the evidence directory, closes. Call once.
   Result<EvidenceRef> finish();
+  // The same without the fsyncs: the written file's descriptor is returned open (the caller
+  // owns it) and must be fsynced, with EvidenceStore::dir_fd(), before anything that names the
+  // capture may be durable.
+  struct Deferred {
+    EvidenceRef ref;
+    int fd = -1;
+  };
+  Result<Deferred> finish_deferred();
 
  private:
   friend class EvidenceStore;
-  FlowCapture(EvidenceStore* store, std::string rel_path, std::string abs_path);
+  FlowCapture(EvidenceStore* store, std::string rel_path, std::string abs_path, int fd);
+  Result<EvidenceRef> write_out();  // hash + write; fd_ stays open
   EvidenceStore* store_;
   std::string rel_path_, abs_path_;
+  int fd_ = -1;           // the capture file (O_EXCL), written by write_out()
+  char* buf_ = nullptr;   // open_memstream's buffer: the capture's bytes
+  std::size_t size_ = 0;  // their number, after a flush
   std::unique_ptr<pcap_t, PcapDeleter> pcap_;
   std::unique_ptr<pcap_dumper_t, PcapDumperDeleter> dumper_;
   EvidenceRef ref_;
@@ -73,13 +88,19 @@ class EvidenceStore {
   Result<std::unique_ptr<FlowCapture>> begin(std::string_view name);
   std::uint64_t total_bytes() const { return total_bytes_; }
   const EvidenceLimits& limits() const { return limits_; }
+  // The evidence directory, open for fsync (new captures' names are durable once it is synced).
+  int dir_fd() const { return dir_fd_; }
+  ~EvidenceStore();
+  EvidenceStore(const EvidenceStore&) = delete;
+  EvidenceStore& operator=(const EvidenceStore&) = delete;
 
  private:
   friend class FlowCapture;
-  EvidenceStore(std::string log_dir, EvidenceLimits limits)
-      : log_dir_(std::move(log_dir)), limits_(limits) {}
+  EvidenceStore(std::string log_dir, EvidenceLimits limits, int dir_fd)
+      : log_dir_(std::move(log_dir)), limits_(limits), dir_fd_(dir_fd) {}
   std::string log_dir_;
   EvidenceLimits limits_;
+  int dir_fd_ = -1;
   std::uint64_t total_bytes_ = 0;
 };
 

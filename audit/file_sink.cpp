@@ -3,8 +3,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -59,6 +61,28 @@ class PosixFileSink final : public FileSink {
     return {};
   }
 
+  Result<void> append_all(std::span<const std::string_view> parts) override {
+    if (fd_ < 0) return make_error("audit sink: no file open");
+    iovec iov[kMaxIov];
+    const off_t start = size_;
+    std::size_t done = 0;
+    while (done < parts.size()) {
+      const std::size_t n = std::min(parts.size() - done, kMaxIov);
+      std::size_t total = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        iov[i] = iovec{const_cast<char*>(parts[done + i].data()), parts[done + i].size()};
+        total += parts[done + i].size();
+      }
+      if (auto r = write_iov(iov, n, total); !r) {
+        // Undo this call's earlier chunks too: all or nothing.
+        if (done > 0 && ::ftruncate(fd_, start) == 0) size_ = start;
+        return r;
+      }
+      done += n;
+    }
+    return {};
+  }
+
   Result<void> sync() override {
     if (fd_ < 0) return {};
     if (::fdatasync(fd_) != 0) return make_error(path_ + ": fdatasync: " + std::strerror(errno));
@@ -71,12 +95,49 @@ class PosixFileSink final : public FileSink {
   }
 
  private:
+  static constexpr std::size_t kMaxIov = 64;
+  // One writev of `total` bytes, resumed after short writes; on failure the file is cut back.
+  Result<void> write_iov(iovec* iov, std::size_t n, std::size_t total) {
+    std::size_t off = 0;
+    while (off < total) {
+      ssize_t w = ::writev(fd_, iov, static_cast<int>(n));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        int e = w < 0 ? errno : ENOSPC;
+        if (off > 0 && ::ftruncate(fd_, size_) != 0)
+          return make_error(path_ + ": write failed (" + std::strerror(e) +
+                            ") and the torn line could not be removed: " + std::strerror(errno));
+        return make_error(path_ + ": write failed: " + std::strerror(e));
+      }
+      off += static_cast<std::size_t>(w);
+      // Skip what was written: whole iovecs, then the start of the next one.
+      std::size_t k = static_cast<std::size_t>(w);
+      while (n > 0 && k >= iov->iov_len) {
+        k -= iov->iov_len;
+        ++iov;
+        --n;
+      }
+      if (n > 0) {
+        iov->iov_base = static_cast<char*>(iov->iov_base) + k;
+        iov->iov_len -= k;
+      }
+    }
+    size_ += static_cast<off_t>(total);
+    return {};
+  }
   int fd_ = -1;
   off_t size_ = 0;
   std::string path_;
 };
 
 }  // namespace
+
+Result<void> FileSink::append_all(std::span<const std::string_view> parts) {
+  if (parts.size() == 1) return append(parts[0]);
+  std::string joined;
+  for (std::string_view p : parts) joined.append(p);
+  return append(joined);
+}
 
 std::unique_ptr<FileSink> make_posix_file_sink() { return std::make_unique<PosixFileSink>(); }
 

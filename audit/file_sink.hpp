@@ -3,6 +3,7 @@
 // and check that the writer recovers without breaking the hash chain.
 // Threads: owned and called by the audit writer thread only.
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,11 @@ class FileSink {
   // Appends all of `bytes` or nothing: after a failure the file has its previous length again,
   // so that a retried record is never preceded by a torn copy of itself.
   virtual Result<void> append(std::string_view bytes) = 0;
+  // Appends `parts` back to back, all or nothing like append(). The default joins them and calls
+  // append(); the POSIX sink writes them with writev, without copying.
+  virtual Result<void> append_all(std::span<const std::string_view> parts);
+  // sync() may run on another thread (the log's commit thread) concurrently with append() and
+  // append_all(), never with open() or close().
   virtual Result<void> sync() = 0;  // fdatasync-like: the appended bytes are durable
   virtual void close() = 0;
 };

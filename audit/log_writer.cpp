@@ -45,6 +45,8 @@ LogWriter::LogWriter(WriterOptions options, SigningKey key)
 
 LogWriter::~LogWriter() {
   if (!closed_) (void)close();
+  for (const SyncDeps::File& f : deps_.files)
+    if (f.owned) ::close(f.fd);
 }
 
 Result<std::unique_ptr<LogWriter>> LogWriter::open(WriterOptions options, SigningKey key) {
@@ -54,6 +56,10 @@ Result<std::unique_ptr<LogWriter>> LogWriter::open(WriterOptions options, Signin
   if (auto r = w->resume(); !r) {
     w->closed_ = true;  // nothing was written: do not write stop/close on destruction
     return r.error();
+  }
+  if (w->opt_.background_sync) {
+    w->commit_ = std::make_unique<GroupCommit>(*w->sink_);
+    w->commit_->mark_durable(w->durable_seq_.load());
   }
   return w;
 }
@@ -179,6 +185,7 @@ void LogWriter::enqueue(RecordType type, const std::string& members) {
   if (type == RecordType::kFlow) ++cp_flows_;
   if (cp_files_.empty() || cp_files_.back() != file_) cp_files_.push_back(file_);
   line += '\n';
+  pending_bytes_ += line.size();
   pending_.push_back(
       Pending{false, std::move(line), type == RecordType::kCheckpoint, next_seq_ - 1});
 }
@@ -218,10 +225,13 @@ void LogWriter::enqueue_checkpoint(const char* reason) {
   ++stats_.checkpoints;
 }
 
+bool LogWriter::rotation_due() const {
+  return (opt_.max_file_bytes > 0 && file_bytes_ >= opt_.max_file_bytes) ||
+         (opt_.max_file_records > 0 && file_records_ >= opt_.max_file_records);
+}
+
 void LogWriter::maybe_rotate() {
-  bool full = (opt_.max_file_bytes > 0 && file_bytes_ >= opt_.max_file_bytes) ||
-              (opt_.max_file_records > 0 && file_records_ >= opt_.max_file_records);
-  if (!full || file_records_ == 0) return;
+  if (!rotation_due() || file_records_ == 0) return;
   // rotation event (seq n), checkpoint (n + 1), the new file starts at n + 2.
   std::string next = log_file_name(next_seq_ + 2);
   nlohmann::ordered_json details{{"next_file", next}};
@@ -239,40 +249,66 @@ void LogWriter::flush_pending() {
   while (!pending_.empty()) {
     Pending& p = pending_.front();
     if (p.open_file) {
-      if (unsynced_records_ > 0) sync_now(opt_.clock());
+      // The commit thread never fsyncs a file being switched: everything written to the old file
+      // is made durable here, and the new file is opened, while it is held off.
+      GroupCommitPause pause(commit_.get());
+      if (written_seq_ > durable_seq()) sync_inline(opt_.clock());
       sink_->close();
       auto r = sink_->open((fs::path(opt_.dir) / p.data).string());
       if (!r) {
+        write_failing_ = true;
         ++stats_.write_errors;
         stats_.last_error = r.error().message;
         return;
       }
       stats_.current_file = p.data;
-    } else {
-      auto r = sink_->append(p.data);
-      if (!r) {
-        ++stats_.write_errors;
-        stats_.last_error = r.error().message;
-        return;
-      }
-      ++stats_.records_written;
-      ++unsynced_records_;
-      written_seq_ = p.seq;
-      if (p.sync_after) sync_now(opt_.clock());
-      // Only checkpoints are sync_after. Published once durable: a witness must never hold a
-      // checkpoint the log could lose (one whose fsync failed is not published).
-      if (p.sync_after && !unwitnessed_.empty()) {
-        if (unsynced_records_ == 0) opt_.on_checkpoint(unwitnessed_.front());
-        unwitnessed_.pop_front();
-      }
+      pending_.pop_front();
+      continue;
     }
-    pending_.pop_front();
+    if (!write_batch()) return;
   }
+  write_failing_ = false;
   if (dropped_unreported_ > 0) {
     // Writes work again: say in the log itself how many records were lost meanwhile.
     enqueue_records_lost();
     flush_pending();
   }
+}
+
+// The lines at the head of the queue, up to the next file switch or checkpoint (included), in one
+// append (writev): all or nothing, so a failed batch is retried whole.
+bool LogWriter::write_batch() {
+  std::string_view parts[kMaxBatchLines];
+  std::size_t n = 0;
+  for (auto it = pending_.begin(); it != pending_.end() && !it->open_file && n < kMaxBatchLines;
+       ++it) {
+    parts[n++] = it->data;
+    if (it->sync_after) break;
+  }
+  auto r = sink_->append_all(std::span<const std::string_view>(parts, n));
+  if (!r) {
+    write_failing_ = true;
+    ++stats_.write_errors;
+    stats_.last_error = r.error().message;
+    return false;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    Pending& p = pending_.front();
+    ++stats_.records_written;
+    ++unsynced_records_;
+    written_seq_ = p.seq;
+    pending_bytes_ -= p.data.size();
+    if (p.sync_after) commit(opt_.clock());
+    // Only checkpoints are sync_after. Published once durable: a witness must never hold a
+    // checkpoint the log could lose (one whose fsync failed is not published). With the commit
+    // thread, publish_durable_checkpoints() does it once an fsync covering it returned.
+    if (p.sync_after && !commit_ && !unwitnessed_.empty()) {
+      if (unsynced_records_ == 0) opt_.on_checkpoint(unwitnessed_.front());
+      unwitnessed_.pop_front();
+    }
+    pending_.pop_front();
+  }
+  return true;
 }
 
 void LogWriter::enqueue_records_lost() {
@@ -283,37 +319,107 @@ void LogWriter::enqueue_records_lost() {
           "\"time\":" + json_string(format_time(opt_.clock())) + "," + inner_members(details));
 }
 
+// fsync on this thread, the commit thread (if any) held off: everything written is durable.
 void LogWriter::sync_now(TimePoint now) {
-  auto r = sink_->sync();
+  GroupCommitPause pause(commit_.get());
+  sync_inline(now);
+}
+
+std::uint64_t LogWriter::sync_before_next_commit(int fd, bool owned) {
+  if (commit_) return commit_->depend(fd, owned);
+  return deps_.add(fd, owned, ++dep_numbers_);
+}
+
+void LogWriter::sync_inline(TimePoint now) {
+  // Files the records name first (evidence), then the log.
+  SyncDeps deps = std::move(deps_);
+  deps_ = SyncDeps{};
+  if (commit_) deps.append(commit_->take_deps());
+  const std::uint64_t deps_number = deps.last;
+  auto r = deps.sync_all();
+  if (!r) {
+    if (commit_)
+      commit_->restore_deps(std::move(deps));
+    else
+      deps_ = std::move(deps);
+  } else {
+    deps_durable_ = std::max(deps_durable_, deps_number);
+    if (commit_) commit_->mark_deps_durable(deps_number);
+    r = sink_->sync();
+  }
   if (!r) {
     ++stats_.sync_errors;
     stats_.last_error = r.error().message;
     return;
   }
+  fsyncs_.fetch_add(1, std::memory_order_relaxed);
   unsynced_records_ = 0;
-  durable_seq_ = written_seq_;
+  durable_seq_.store(written_seq_, std::memory_order_release);
+  if (commit_) commit_->mark_durable(written_seq_);
   last_sync_ = now;
+}
+
+// An fsync of everything written: asked of the commit thread (returns at once), or made here.
+void LogWriter::commit(TimePoint now) {
+  if (!commit_) return sync_now(now);
+  if (written_seq_ > commit_->durable()) commit_->request(written_seq_);
+  unsynced_records_ = 0;
+  last_sync_ = now;
+}
+
+// Checkpoints reach the witnesses once an fsync covering them returned (commit thread only; the
+// inline path publishes right after its own fsync, in flush_pending()).
+void LogWriter::publish_durable_checkpoints() {
+  if (!commit_) return;
+  const std::uint64_t durable = commit_->durable();
+  while (!unwitnessed_.empty() && unwitnessed_.front().seq <= durable) {
+    opt_.on_checkpoint(unwitnessed_.front());
+    unwitnessed_.pop_front();
+  }
 }
 
 void LogWriter::sync() {
   if (closed_) return;
   flush_pending();
-  if (unsynced_records_ > 0) sync_now(opt_.clock());
+  const bool deps_waiting =
+      commit_ ? commit_->deps_issued() > commit_->deps_durable() : !deps_.files.empty();
+  if (written_seq_ > durable_seq() || deps_waiting) sync_now(opt_.clock());
+  publish_durable_checkpoints();
+}
+
+void LogWriter::request_sync() {
+  if (!commit_) return sync();
+  if (closed_) return;
+  flush_pending();
+  commit(opt_.clock());
+  publish_durable_checkpoints();
 }
 
 void LogWriter::after_write(TimePoint now) {
-  if (unsynced_records_ == 0) return;
-  if (opt_.fsync_every_records > 0 && unsynced_records_ >= opt_.fsync_every_records) {
-    sync_now(now);
-  } else if (opt_.fsync_interval.count() > 0 && now - last_sync_ >= opt_.fsync_interval) {
-    sync_now(now);
+  publish_durable_checkpoints();
+  const std::uint64_t unsynced = unsynced_records_ + pending_.size();  // batched lines count
+  if (unsynced == 0) return;
+  if ((opt_.fsync_every_records > 0 && unsynced >= opt_.fsync_every_records) ||
+      (opt_.fsync_interval.count() > 0 && now - last_sync_ >= opt_.fsync_interval)) {
+    if (commit_) flush_pending();  // the batch first: the fsync covers it
+    if (unsynced_records_ > 0) commit(now);
   }
+}
+
+// With the commit thread, lines are written in batches (writev of up to kMaxBatchLines lines or
+// kBatchBytes): when a batch is full, and whenever an fsync is asked for, tick() runs or a file
+// switches. Without it, every line is written at once.
+bool LogWriter::batch_full() const {
+  if (!commit_) return true;
+  const std::size_t lines =
+      std::min<std::size_t>(kMaxBatchLines, std::max<std::size_t>(1, opt_.max_pending_records / 2));
+  return write_failing_ || pending_.size() >= lines || pending_bytes_ >= kBatchBytes;
 }
 
 AppendStatus LogWriter::append_line(RecordType type, std::string members, bool internal) {
   if (closed_ || stop_written_) return AppendStatus::kInvalid;  // closing: see close()
   TimePoint now = opt_.clock();
-  flush_pending();
+  if (batch_full() || rotation_due()) flush_pending();
   if (!internal && pending_.size() >= opt_.max_pending_records) {
     ++stats_.records_dropped;
     if (dropped_unreported_++ == 0) first_drop_error_ = stats_.last_error;
@@ -325,9 +431,9 @@ AppendStatus LogWriter::append_line(RecordType type, std::string members, bool i
   if (opt_.checkpoint_every_records > 0 &&
       next_seq_ - cp_first_seq_ >= opt_.checkpoint_every_records)
     enqueue_checkpoint("records");
-  flush_pending();
+  if (batch_full()) flush_pending();
   after_write(now);
-  return pending_.empty() ? AppendStatus::kWritten : AppendStatus::kQueued;
+  return write_failing_ ? AppendStatus::kQueued : AppendStatus::kWritten;
 }
 
 AppendStatus LogWriter::append_flow(const nlohmann::ordered_json& body) {
@@ -396,6 +502,15 @@ Result<void> LogWriter::close(const nlohmann::ordered_json& stop_details) {
   flush_pending();
   if (!pending_.empty()) return make_error("audit writer: cannot close: " + stats_.last_error);
   sync_now(opt_.clock());
+  publish_durable_checkpoints();
+  if (commit_) {
+    // durable_seq() and fsyncs() read these from here on.
+    durable_seq_.store(std::max(durable_seq_.load(), commit_->durable()));
+    deps_durable_ = std::max(deps_durable_, commit_->deps_durable());
+    fsyncs_.fetch_add(commit_->fsyncs());
+    stats_.sync_errors += commit_->errors();
+    commit_.reset();
+  }
   sink_->close();
   closed_ = true;
   return {};
@@ -405,6 +520,11 @@ WriterStats LogWriter::stats() const {
   WriterStats s = stats_;
   s.next_seq = next_seq_;
   s.pending = pending_.size();
+  s.fsyncs = fsyncs();
+  if (commit_) {
+    s.sync_errors += commit_->errors();
+    if (commit_->errors() > 0 && s.last_error.empty()) s.last_error = commit_->last_error();
+  }
   return s;
 }
 

@@ -10,17 +10,20 @@
 // waits in a bounded pending queue; every later call retries the queue first. While the queue is
 // full, new records are refused (kDropped, counted, and never given a seq) and, once writes
 // succeed again, a "records_lost" event states how many were dropped.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "audit/crypto.hpp"
 #include "audit/file_sink.hpp"
+#include "audit/log_writer_sync.hpp"
 #include "audit/record.hpp"
 #include "base/result.hpp"
 
@@ -54,6 +57,11 @@ struct WriterOptions {
   // Called on the writer's thread after each checkpoint is on disk and fsynced (not when its
   // fsync failed). Must return quickly and not throw: WitnessPublisher::publish() only queues.
   std::function<void(const CheckpointInfo&)> on_checkpoint;
+  // Group commit on a thread of its own (audit/log_writer_sync.hpp): every fsync of the policy
+  // above, of checkpoints and of request_sync() runs there while the writer keeps appending, and
+  // durable_seq() advances when it returns; checkpoints are witnessed once durable. Only file
+  // switches (rotation) and close() fsync on the writer's thread. false: every fsync inline.
+  bool background_sync = false;
 };
 
 enum class AppendStatus {
@@ -70,6 +78,7 @@ struct WriterStats {
   std::uint64_t records_dropped = 0;
   std::uint64_t write_errors = 0;
   std::uint64_t sync_errors = 0;
+  std::uint64_t fsyncs = 0;  // successful fsyncs of log files (either thread)
   std::uint64_t checkpoints = 0;
   std::uint64_t rotations = 0;
   std::size_t pending = 0;
@@ -108,14 +117,35 @@ class LogWriter {
   Result<void> close(const nlohmann::ordered_json& stop_details = nlohmann::ordered_json::object());
 
   WriterStats stats() const;
-  // Records chained but not yet on disk (a write fault is being retried). Cheap: no copies.
+  // Records chained but not yet on disk (a write fault is being retried, or with background_sync
+  // the current write batch). Cheap: no copies.
   std::size_t pending() const noexcept { return pending_.size(); }
+  // A write or file switch failed and is being retried: the log is unhealthy.
+  bool failing() const noexcept { return write_failing_; }
   // Group commit: writes what is pending and fsyncs now if anything is unsynced.
   void sync();
+  // Group commit without waiting: writes what is pending and asks for an fsync of everything
+  // written; durable_seq() says when it is done. Without background_sync, the same as sync().
+  void request_sync();
   // The seq of the newest record given (chained), and of the newest record known to be on disk
-  // and fsynced (0: none yet in this run).
+  // and fsynced (0: none yet in this run). Writer's thread only, like everything else here.
   std::uint64_t last_seq() const noexcept { return next_seq_ - 1; }
-  std::uint64_t durable_seq() const noexcept { return durable_seq_; }
+  std::uint64_t written_seq() const noexcept { return written_seq_; }
+  bool background_sync() const noexcept { return commit_ != nullptr; }
+  std::uint64_t durable_seq() const noexcept {
+    return commit_ ? commit_->durable() : durable_seq_.load(std::memory_order_acquire);
+  }
+  // `fd` (an evidence capture, or its directory) must be durable before the records appended
+  // from now on may be: the next fsync of the log fsyncs it first (and closes it when `owned`).
+  // Returns its number; deps_durable() reaches it once that fsync returned. A record naming the
+  // file should be appended only then, so that no crash keeps the record without the file.
+  std::uint64_t sync_before_next_commit(int fd, bool owned);
+  std::uint64_t deps_durable() const noexcept {
+    return commit_ ? commit_->deps_durable() : deps_durable_;
+  }
+  std::uint64_t fsyncs() const noexcept {
+    return fsyncs_.load(std::memory_order_relaxed) + (commit_ ? commit_->fsyncs() : 0);
+  }
 
  private:
   struct Pending {
@@ -133,15 +163,27 @@ class LogWriter {
   void enqueue_recovery(const RecoveryScan& scan, TimePoint now);
   void enqueue_records_lost();
   void maybe_rotate();
+  bool rotation_due() const;
+  bool batch_full() const;
   void flush_pending();
+  bool write_batch();
   void sync_now(TimePoint now);
+  void sync_inline(TimePoint now);
+  void commit(TimePoint now);
   void after_write(TimePoint now);
+  void publish_durable_checkpoints();
 
   WriterOptions opt_;
   SigningKey key_;
   std::string key_id_;
   std::unique_ptr<FileSink> sink_;
+  // Lines chained but not written yet: a write fault is being retried, or (background_sync)
+  // the current write batch.
   std::deque<Pending> pending_;
+  std::size_t pending_bytes_ = 0;
+  bool write_failing_ = false;  // the last write or file switch failed (until one succeeds)
+  static constexpr std::size_t kMaxBatchLines = 256;
+  static constexpr std::size_t kBatchBytes = 256 << 10;
   std::deque<CheckpointInfo> unwitnessed_;  // queued checkpoints, in order (on_checkpoint only)
   bool closed_ = false;
   bool stop_written_ = false;
@@ -161,9 +203,15 @@ class LogWriter {
 
   // fsync state.
   std::uint64_t unsynced_records_ = 0;
-  std::uint64_t written_seq_ = 0;  // newest record written (not necessarily fsynced)
-  std::uint64_t durable_seq_ = 0;  // newest record written and fsynced
+  std::uint64_t written_seq_ = 0;              // newest record written (not necessarily fsynced)
+  std::atomic<std::uint64_t> durable_seq_{0};  // newest record fsynced (no background sync)
+  std::atomic<std::uint64_t> fsyncs_{0};       // fsyncs on the writer's thread
   TimePoint last_sync_{};
+  SyncDeps deps_;  // without the commit thread: files fsynced before the log's next fsync
+  std::uint64_t dep_numbers_ = 0;
+  std::uint64_t deps_durable_ = 0;
+  // The commit thread (background_sync); declared after sink_, so it stops before the sink goes.
+  std::unique_ptr<GroupCommit> commit_;
 
   // Fault state.
   std::uint64_t dropped_unreported_ = 0;

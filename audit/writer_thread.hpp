@@ -31,7 +31,7 @@ struct WriterThreadStats {
   uint64_t evidence_dropped = 0;  // packets discarded (flow not blocked, or bounds)
   uint64_t opens = 0;             // flow_open records appended
   uint64_t updates = 0;           // flow_update records appended
-  uint64_t group_commits = 0;     // fsyncs made to release held payload
+  uint64_t group_commits = 0;     // fsyncs of the log (each may release many flow_opens)
 };
 
 class WriterThread final : private OutcomeConsumer {
@@ -63,7 +63,13 @@ class WriterThread final : private OutcomeConsumer {
   // durable now (their held payload may cross).
   void commit_opens();
   // The blocked flow's evidence capture; without one, `missing` says why (the record states it).
-  std::optional<EvidenceRef> write_evidence(const FlowOutcome& ev, std::string& missing);
+  // With the log's commit thread, the capture's fsync is left to the next group commit and
+  // `dep` says which (the record naming it must wait for it: held_); else fsynced here, dep 0.
+  std::optional<EvidenceRef> write_evidence(const FlowOutcome& ev, std::string& missing,
+                                            uint64_t& dep);
+  // Appends the held records whose evidence is durable now (all of them: `all`, at stop).
+  void append_held(bool all = false);
+  void append_record(const nlohmann::ordered_json& body);
 
   // Evidence packets of one flow waiting for its outcome: the frames back to back in one byte
   // buffer. Buffers of finished flows are kept for reuse (at most kSpareEvidence), so evidence
@@ -95,6 +101,13 @@ class WriterThread final : private OutcomeConsumer {
     uint32_t ticket;
   };
   std::deque<OpenTicket> opens_waiting_;  // written (or queued), not yet known fsynced
+  // Flow records of blocked flows whose evidence capture waits for the commit thread's fsync:
+  // appended once it returned, so that no crash keeps a record whose capture it lost.
+  struct HeldRecord {
+    uint64_t dep;
+    nlohmann::ordered_json body;
+  };
+  std::deque<HeldRecord> held_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> records_{0}, skipped_{0}, refused_{0}, evidence_files_{0},
