@@ -1,6 +1,10 @@
 // `datacustoms run`'s control plane: start-up in order, the control loop, the final report.
 #include "appliance/control_plane.hpp"
 
+#include <rte_lcore.h>
+#include <sched.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -303,6 +307,26 @@ void ControlPlane::serve() {
 
 namespace dc::appliance {
 
+namespace {
+
+// Every online CPU no worker lcore polls: where the audit writer and its commit thread may run.
+// EAL pinned the main thread, and so every thread it creates, to the main lcore's CPU alone,
+// where they would queue behind the control plane. Empty when the workers take every CPU.
+cpu_set_t audit_cpus(const std::vector<unsigned>& worker_lcores) {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  for (long c = 0; c < online && c < CPU_SETSIZE; ++c) CPU_SET(static_cast<int>(c), &cpus);
+  for (unsigned lc : worker_lcores) {
+    rte_cpuset_t w = rte_lcore_cpuset(lc);
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &w)) CPU_CLR(c, &cpus);
+  }
+  return cpus;
+}
+
+}  // namespace
+
 audit::WriterOptions ControlPlane::writer_options(const std::string& dir) const {
   const auto& ac = cfg_.audit;
   audit::WriterOptions wo;
@@ -393,6 +417,9 @@ int ControlPlane::open_audit() {
     });
   }
   auditor_->start();
+  if (cpu_set_t cpus = audit_cpus(cfg_.dataplane.worker_lcores); CPU_COUNT(&cpus) > 0) {
+    if (!auditor_->set_cpus(cpus)) log::warning("audit threads: cannot set their CPU affinity");
+  }
   log::info("audit log %s", dir.c_str());
   return 0;
 }

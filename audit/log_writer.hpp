@@ -132,6 +132,8 @@ class LogWriter {
   std::uint64_t last_seq() const noexcept { return next_seq_ - 1; }
   std::uint64_t written_seq() const noexcept { return written_seq_; }
   bool background_sync() const noexcept { return commit_ != nullptr; }
+  // The commit thread, for its CPU affinity (null: no background_sync).
+  GroupCommit* commit_thread() noexcept { return commit_.get(); }
   std::uint64_t durable_seq() const noexcept {
     return commit_ ? commit_->durable() : durable_seq_.load(std::memory_order_acquire);
   }

@@ -68,6 +68,7 @@ class GroupCommit {
                                       // taken ones: they go first again
   void mark_deps_durable(std::uint64_t number) noexcept;
   std::uint64_t fsyncs() const noexcept { return fsyncs_.load(std::memory_order_relaxed); }
+  std::thread::native_handle_type native_handle() { return thread_.native_handle(); }
   std::uint64_t errors() const noexcept { return errors_.load(std::memory_order_relaxed); }
   // The last fsync error ("" when none); takes the lock.
   std::string last_error() const;

@@ -45,6 +45,14 @@ void WriterThread::start() {
   pthread_setname_np(thread_.native_handle(), "dc-audit");  // ps -L, perf, top -H
 }
 
+bool WriterThread::set_cpus(const cpu_set_t& cpus) {
+  bool ok = !thread_.joinable() ||
+            pthread_setaffinity_np(thread_.native_handle(), sizeof cpus, &cpus) == 0;
+  if (GroupCommit* gc = writer_->commit_thread(); gc != nullptr)
+    ok = pthread_setaffinity_np(gc->native_handle(), sizeof cpus, &cpus) == 0 && ok;
+  return ok;
+}
+
 void WriterThread::run() {
   while (!stop_.load(std::memory_order_relaxed)) {
     if (drain_once() == 0) {

@@ -6,6 +6,8 @@
 // trail. No DPDK: the source hides the ring.
 // Threads: start()/stop()/stats()/post_event() on the control thread; everything else runs on
 // the writer thread (or on the caller of drain_once() in tests, with the thread not started).
+#include <sched.h>
+
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -42,6 +44,9 @@ class WriterThread final : private OutcomeConsumer {
                uint32_t evidence_packets_per_flow);
   ~WriterThread() override;
   void start();
+  // Lets the writer and the log's commit thread run on `cpus` (after start(); the appliance
+  // gives them every CPU no worker polls). False when the kernel refused.
+  bool set_cpus(const cpu_set_t& cpus);
   // Drains what the workers produced (call after they stopped), writes "stop" and the closing
   // checkpoint.
   Result<void> stop(const nlohmann::ordered_json& stop_details);
