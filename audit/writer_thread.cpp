@@ -30,6 +30,7 @@ WriterThread::WriterThread(OutcomeSource& source, std::unique_ptr<LogWriter> wri
 WriterThread::~WriterThread() {
   stop_.store(true);
   if (thread_.joinable()) thread_.join();
+  writer_.reset();  // its last fsync may still name the evidence directory: before evidence_ goes
 }
 
 // Healthy exactly while no write fails: a write fault (disk full, I/O error) keeps records
