@@ -139,6 +139,7 @@ class ScanDecoded final : public dec::DecodeSink {
   ScanDecoded(StreamPool& pool, Scratch& scratch, CountSink& out)
       : pool_(pool), scratch_(scratch), out_(out) {}
   void on_data(const dec::Path& where, std::span<const uint8_t> b) noexcept override {
+    if (b.empty()) return;  // as DecodedScan: no stream is taken (and settled) for nothing
     Stream*& s = slots_[where.depth()];
     if (s == nullptr) s = pool_.acquire();
     if (s != nullptr) scan(*s, scratch_, b, out_);
