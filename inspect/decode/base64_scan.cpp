@@ -245,8 +245,26 @@ struct Avx512Group {
 template <unsigned K>
 [[gnu::target("avx512bw"), gnu::always_inline]] inline __m512i up8(__m512i cur,
                                                                    __m512i last) noexcept {
-  const __m512i prev = _mm512_alignr_epi64(cur, last, 7);  // lane i: cur[i - 1], lane 0: last[7]
-  return _mm512_or_si512(_mm512_slli_epi64(cur, K), _mm512_srli_epi64(prev, 64 - K));
+  // The maskz forms (all lanes): GCC 12's plain forms pass an "undefined" vector that
+  // -Wmaybe-uninitialized reports.
+  constexpr __mmask8 kAll = 0xff;
+  const __m512i prev = _mm512_maskz_alignr_epi64(kAll, cur, last, 7);  // lane i: cur[i - 1]
+  return _mm512_or_si512(_mm512_maskz_slli_epi64(kAll, cur, K),
+                         _mm512_maskz_srli_epi64(kAll, prev, 64 - K));
+}
+
+// The 8 masks as the 8 lanes of a vector, built from 8-byte pieces (a 64-byte load of
+// 8-byte stores just made would wait for them: no store forwarding).
+[[gnu::target("avx512bw"), gnu::always_inline]] inline __m512i lanes8(
+    const uint64_t (&x)[8]) noexcept {
+  __m128i q[4];
+  for (int j = 0; j < 4; ++j)
+    q[j] = _mm_insert_epi64(_mm_cvtsi64_si128(static_cast<long long>(x[2 * j])),
+                            static_cast<long long>(x[2 * j + 1]), 1);
+  const __m256i lo = _mm256_inserti128_si256(_mm256_zextsi128_si256(q[0]), q[1], 1);
+  const __m256i hi = _mm256_inserti128_si256(_mm256_zextsi128_si256(q[2]), q[3], 1);
+  const __m512i low = _mm512_maskz_inserti64x4(0xff, _mm512_setzero_si512(), lo, 0);
+  return _mm512_maskz_inserti64x4(0xff, low, hi, 1);
 }
 
 // One group of up to 512 bytes (m = its length): returns the offset of the run found (a hit),
@@ -255,12 +273,20 @@ template <unsigned K>
     const uint8_t* p, std::size_t at, std::size_t m, std::size_t n, Avx512Group& g,
     std::size_t& run_start) noexcept {
   alignas(64) uint64_t b[8], d[8], h[8];
-  for (std::size_t j = 0; j < 8; ++j) {
-    const std::size_t off = 64 * j;
-    const Classes c = off < m ? Avx512Classify{}(p + at + off, m - off) : Classes{};
-    b[j] = c.b64, d[j] = c.nd;
+  if (m == 512) {
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < 8; ++j) {
+      const Classes c = Avx512Classify{}(p + at + 64 * j, 64);
+      b[j] = c.b64, d[j] = c.nd;
+    }
+  } else {
+    for (std::size_t j = 0; j < 8; ++j) {
+      const std::size_t off = 64 * j;
+      const Classes c = off < m ? Avx512Classify{}(p + at + off, m - off) : Classes{};
+      b[j] = c.b64, d[j] = c.nd;
+    }
   }
-  const __m512i vb = _mm512_load_si512(b), vd = _mm512_load_si512(d);
+  const __m512i vb = lanes8(b), vd = lanes8(d);
   const __m512i a1 = _mm512_and_si512(vb, up8<1>(vb, g.m));
   const __m512i a2 = _mm512_and_si512(a1, up8<2>(a1, g.w1));
   const __m512i a4 = _mm512_and_si512(a2, up8<4>(a2, g.w2));
