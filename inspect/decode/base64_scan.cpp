@@ -148,6 +148,52 @@ const Isa kIsa = [] {
 }();
 #endif
 
+// The window masks of the block before (carried into the next block) and where the current
+// run of base64 characters started.
+struct Window {
+  // base64 at k, and 2, 4, 8 base64 bytes ending at k; a non-digit at k, and among the 2, 4, 8
+  // bytes ending at k.
+  uint64_t m = 0, w1 = 0, w2 = 0, w4 = 0;
+  uint64_t nd = 0, n1 = 0, n2 = 0, n4 = 0;
+  std::size_t run_start = 0;  // just after the last byte that is not base64 (before this block)
+};
+
+// Just after the last byte that is not base64 of a block at offset `at` (`gaps`: bit k set when
+// byte k is not base64), or `otherwise` when there is none.
+inline std::size_t after_gap(uint64_t gaps, std::size_t at, std::size_t otherwise) noexcept {
+  return gaps == 0 ? otherwise : at + 64 - static_cast<std::size_t>(std::countl_zero(gaps));
+}
+
+template <class Classify>
+[[gnu::always_inline]] inline std::size_t skip_plain_from(const uint8_t* p, std::size_t at,
+                                                          std::size_t n, Window& s,
+                                                          Classify classify) noexcept {
+  static_assert(Base64RunDecoder::kMinRun == 16);
+  // (cur << k) with the top k bits of the previous block's `prev` shifted in.
+  auto up = [](uint64_t cur, uint64_t prev, int k) { return cur << k | prev >> (64 - k); };
+  for (; at < n; at += 64) {
+    const std::size_t len = std::min<std::size_t>(64, n - at);
+    const Classes c = classify(p + at, len);
+    const uint64_t a1 = c.b64 & up(c.b64, s.m, 1);
+    const uint64_t a2 = a1 & up(a1, s.w1, 2);
+    const uint64_t a4 = a2 & up(a2, s.w2, 4);
+    const uint64_t a8 = a4 & up(a4, s.w4, 8);
+    const uint64_t d1 = c.nd | up(c.nd, s.nd, 1);
+    const uint64_t d2 = d1 | up(d1, s.n1, 2);
+    const uint64_t d4 = d2 | up(d2, s.n2, 4);
+    const uint64_t d8 = d4 | up(d4, s.n4, 8);
+    const uint64_t hit = a8 & d8;
+    const uint64_t all = len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1;
+    if (hit != 0)  // the run holding the lowest hit starts after the last gap before it
+      return after_gap(~c.b64 & ((hit & (0 - hit)) - 1), at, s.run_start);
+    s.run_start = after_gap(~c.b64 & all, at, s.run_start);
+    s.m = c.b64, s.w1 = a1, s.w2 = a2, s.w4 = a4;
+    s.nd = c.nd, s.n1 = d1, s.n2 = d2, s.n4 = d4;
+  }
+  // A run reaching the end (undecided: it may go on in the next input) starts at run_start.
+  return n > 0 && s.run_start < n ? s.run_start : n;
+}
+
 // Precondition: the byte before p is not a base64 character (or p starts the text). The offset
 // of the first run of base64 characters that is at least kMinRun long and holds a non-digit, or
 // that reaches the end of the n bytes (n when there is none). Short runs and long runs of digits
@@ -159,42 +205,12 @@ const Isa kIsa = [] {
 // `near` when one of them is a non-digit; windows reaching back into earlier blocks take those
 // blocks' bits through funnel shifts. The lowest bit of win & near lies in the first such run.
 // Cost: one classification and ~30 scalar operations per 64 bytes, no data-dependent branch
-// until a run is found.
+// until a run is found (skip_plain_avx512 does the window steps for 8 blocks at once).
 template <class Classify>
 [[gnu::always_inline]] inline std::size_t skip_plain_with(const uint8_t* p, std::size_t n,
                                                           Classify classify) noexcept {
-  static_assert(Base64RunDecoder::kMinRun == 16);
-  // (cur << k) with the top k bits of the previous block's `prev` shifted in.
-  auto up = [](uint64_t cur, uint64_t prev, int k) { return cur << k | prev >> (64 - k); };
-  // The previous block's masks: base64 at k, and 2, 4, 8 base64 bytes ending at k; a non-digit
-  // at k, and among the 2, 4, 8 bytes ending at k.
-  uint64_t prev_m = 0, w1 = 0, w2 = 0, w4 = 0;
-  uint64_t prev_nd = 0, n1 = 0, n2 = 0, n4 = 0;
-  std::size_t run_start = 0;  // just after the last byte that is not base64 (before this block)
-  for (std::size_t at = 0; at < n; at += 64) {
-    const std::size_t len = std::min<std::size_t>(64, n - at);
-    const Classes c = classify(p + at, len);
-    const uint64_t a1 = c.b64 & up(c.b64, prev_m, 1);
-    const uint64_t a2 = a1 & up(a1, w1, 2);
-    const uint64_t a4 = a2 & up(a2, w2, 4);
-    const uint64_t a8 = a4 & up(a4, w4, 8);
-    const uint64_t d1 = c.nd | up(c.nd, prev_nd, 1);
-    const uint64_t d2 = d1 | up(d1, n1, 2);
-    const uint64_t d4 = d2 | up(d2, n2, 4);
-    const uint64_t d8 = d4 | up(d4, n4, 8);
-    const uint64_t hit = a8 & d8;
-    const uint64_t all = len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1;
-    if (hit != 0) {  // the run holding the lowest hit starts after the last gap before it
-      const uint64_t gaps = ~c.b64 & ((hit & (0 - hit)) - 1);
-      return gaps == 0 ? run_start : at + 64 - static_cast<std::size_t>(std::countl_zero(gaps));
-    }
-    const uint64_t gaps = ~c.b64 & all;
-    run_start = gaps == 0 ? run_start : at + 64 - static_cast<std::size_t>(std::countl_zero(gaps));
-    prev_m = c.b64, w1 = a1, w2 = a2, w4 = a4;
-    prev_nd = c.nd, n1 = d1, n2 = d2, n4 = d4;
-  }
-  // A run reaching the end (undecided: it may go on in the next input) starts at run_start.
-  return n > 0 && run_start < n ? run_start : n;
+  Window s;
+  return skip_plain_from(p, 0, n, s, classify);
 }
 
 // Base64 characters at the start of p[0..n).
@@ -219,9 +235,99 @@ template <class Classify>
                                                                   std::size_t n) noexcept {
   return run_length_with(p, n, Avx2Classify{});
 }
+// skip_plain_from for 8 blocks (512 bytes) at a time: the 64-bit masks of the 8 blocks side by
+// side in one vector, the block before each taken from the lane before (the last group's lane 7
+// for lane 0), so each window step is one shift pair for the 8 blocks instead of one per block.
+struct Avx512Group {
+  __m512i m, w1, w2, w4, nd, n1, n2, n4;  // the last group's masks (Window, per lane)
+};
+
+template <unsigned K>
+[[gnu::target("avx512bw"), gnu::always_inline]] inline __m512i up8(__m512i cur,
+                                                                   __m512i last) noexcept {
+  // The maskz forms (all lanes): GCC 12's plain forms pass an "undefined" vector that
+  // -Wmaybe-uninitialized reports.
+  constexpr __mmask8 kAll = 0xff;
+  const __m512i prev = _mm512_maskz_alignr_epi64(kAll, cur, last, 7);  // lane i: cur[i - 1]
+  return _mm512_or_si512(_mm512_maskz_slli_epi64(kAll, cur, K),
+                         _mm512_maskz_srli_epi64(kAll, prev, 64 - K));
+}
+
+// The 8 masks as the 8 lanes of a vector, built from 8-byte pieces (a 64-byte load of
+// 8-byte stores just made would wait for them: no store forwarding).
+[[gnu::target("avx512bw"), gnu::always_inline]] inline __m512i lanes8(
+    const uint64_t (&x)[8]) noexcept {
+  __m128i q[4];
+  for (int j = 0; j < 4; ++j)
+    q[j] = _mm_insert_epi64(_mm_cvtsi64_si128(static_cast<long long>(x[2 * j])),
+                            static_cast<long long>(x[2 * j + 1]), 1);
+  const __m256i lo = _mm256_inserti128_si256(_mm256_zextsi128_si256(q[0]), q[1], 1);
+  const __m256i hi = _mm256_inserti128_si256(_mm256_zextsi128_si256(q[2]), q[3], 1);
+  const __m512i low = _mm512_maskz_inserti64x4(0xff, _mm512_setzero_si512(), lo, 0);
+  return _mm512_maskz_inserti64x4(0xff, low, hi, 1);
+}
+
+// One group of up to 512 bytes (m = its length): returns the offset of the run found (a hit),
+// or n after updating run_start and the carried masks.
+[[gnu::target("avx512bw"), gnu::always_inline]] inline std::size_t skip_group_avx512(
+    const uint8_t* p, std::size_t at, std::size_t m, std::size_t n, Avx512Group& g,
+    std::size_t& run_start) noexcept {
+  alignas(64) uint64_t b[8], d[8], h[8];
+  if (m == 512) {
+#pragma GCC unroll 8
+    for (std::size_t j = 0; j < 8; ++j) {
+      const Classes c = Avx512Classify{}(p + at + 64 * j, 64);
+      b[j] = c.b64, d[j] = c.nd;
+    }
+  } else {
+    for (std::size_t j = 0; j < 8; ++j) {
+      const std::size_t off = 64 * j;
+      const Classes c = off < m ? Avx512Classify{}(p + at + off, m - off) : Classes{};
+      b[j] = c.b64, d[j] = c.nd;
+    }
+  }
+  const __m512i vb = lanes8(b), vd = lanes8(d);
+  const __m512i a1 = _mm512_and_si512(vb, up8<1>(vb, g.m));
+  const __m512i a2 = _mm512_and_si512(a1, up8<2>(a1, g.w1));
+  const __m512i a4 = _mm512_and_si512(a2, up8<4>(a2, g.w2));
+  const __m512i a8 = _mm512_and_si512(a4, up8<8>(a4, g.w4));
+  const __m512i d1 = _mm512_or_si512(vd, up8<1>(vd, g.nd));
+  const __m512i d2 = _mm512_or_si512(d1, up8<2>(d1, g.n1));
+  const __m512i d4 = _mm512_or_si512(d2, up8<4>(d2, g.n2));
+  const __m512i d8 = _mm512_or_si512(d4, up8<8>(d4, g.n4));
+  const __m512i hit = _mm512_and_si512(a8, d8);  // no hit past m: no base64 byte there
+  const __mmask8 lanes = _mm512_test_epi64_mask(hit, hit);
+  if (lanes != 0) {  // the run holding the lowest hit starts after the last gap before it
+    _mm512_store_si512(h, hit);
+    const auto j = static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(lanes)));
+    std::size_t start = after_gap(~b[j] & ((h[j] & (0 - h[j])) - 1), at + 64 * j, n);
+    for (std::size_t k = j; start == n && k-- > 0;) start = after_gap(~b[k], at + 64 * k, n);
+    return start == n ? run_start : start;
+  }
+  for (std::size_t j = (m + 63) / 64; j-- > 0;) {  // the last gap (bytes past m are none)
+    const std::size_t len = std::min<std::size_t>(64, m - 64 * j);
+    const uint64_t gaps = ~b[j] & (len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1);
+    if (gaps != 0) {
+      run_start = after_gap(gaps, at + 64 * j, run_start);
+      break;
+    }
+  }
+  g = Avx512Group{vb, a1, a2, a4, vd, d1, d2, d4};
+  return n;
+}
+
 [[gnu::target("avx512bw"), gnu::flatten]] std::size_t skip_plain_avx512(const uint8_t* p,
                                                                         std::size_t n) noexcept {
-  return skip_plain_with(p, n, Avx512Classify{});
+  if (n < 256) return skip_plain_with(p, n, Avx512Classify{});
+  const __m512i zero = _mm512_setzero_si512();
+  Avx512Group g{zero, zero, zero, zero, zero, zero, zero, zero};
+  std::size_t run_start = 0;
+  for (std::size_t at = 0; at < n; at += 512) {
+    const std::size_t hit =
+        skip_group_avx512(p, at, std::min<std::size_t>(512, n - at), n, g, run_start);
+    if (hit != n) return hit;
+  }
+  return run_start < n ? run_start : n;
 }
 [[gnu::target("avx512bw"), gnu::flatten]] std::size_t run_length_avx512(const uint8_t* p,
                                                                         std::size_t n) noexcept {

@@ -2,7 +2,8 @@
 # Interleaved A/B pairs of decode_bench binaries (docs/performance.md, "Decoding layer"): each
 # round runs every binary once (3 repetitions, the best CPU time per benchmark kept) and prints,
 # per binary, the median [min-max] over the rounds of each time and of the per-run ratios
-# raw path / decode-on (clean bodies) and `zcat | raw Hyperscan` / gzip'd JSON decode-and-scan.
+# raw path / decode-on (clean bodies), the decoding layer alone (`…LayerOnly`: no raw scan) over
+# the raw path, and `zcat | raw Hyperscan` / gzip'd JSON decode-and-scan.
 #
 #   tests/bench/decode_ab.py A/decode_bench,B/decode_bench [ROUNDS] [FILTER]
 import json
@@ -40,9 +41,16 @@ def main():
         for name in rs[0]:
             print(f"  {name:30s} {spread([r[name] for r in rs])}")
         raw = "BM_CleanJsonRawOnly"
-        for name in ("BM_CleanJsonDecodeOn", "BM_CleanOctetDecodeOn", "BM_CleanFormDecodeOn"):
-            if name in rs[0] and raw in rs[0]:
-                print(f"  ratio raw / {name[3:]:21s} {spread([r[raw] / r[name] for r in rs])}")
+        # The form bytes have their own raw path (BM_CleanFormRawOnly, when the binary has it).
+        form_raw = "BM_CleanFormRawOnly" if "BM_CleanFormRawOnly" in rs[0] else raw
+        for name, base in (("BM_CleanJsonDecodeOn", raw), ("BM_CleanOctetDecodeOn", raw),
+                           ("BM_CleanFormDecodeOn", form_raw)):
+            if name in rs[0] and base in rs[0]:
+                print(f"  ratio raw / {name[3:]:21s} {spread([r[base] / r[name] for r in rs])}")
+        for name, base in (("BM_CleanJsonLayerOnly", raw), ("BM_CleanOctetLayerOnly", raw),
+                           ("BM_CleanFormLayerOnly", form_raw)):
+            if name in rs[0] and base in rs[0]:  # the layer alone over the raw path
+                print(f"  layer / raw  {name[3:]:24s} {spread([r[name] / r[base] for r in rs])}")
         gz, zcat = "BM_GzipJsonDecodeScan", "BM_ZcatRawHyperscan"
         if gz in rs[0] and zcat in rs[0]:
             print(f"  ratio zcat|hs / gzip decode   {spread([r[zcat] / r[gz] for r in rs])}")
