@@ -45,25 +45,6 @@ inline policy::FlowQuery flow_query(const FlowTuple& t, uint16_t src_zone, uint1
   return q;
 }
 
-// Symmetric hash key: endpoints ordered so both directions produce the same key.
-// 48 bytes, fixed layout, padding zeroed: rte_hash compares 16/32/48/64...-byte keys with its
-// vectorised rte_hash_k48_cmp_eq, and any other length with memcmp (40 bytes cost 11-13 % of the
-// forwarding path in memcmp, issue 13).
-struct alignas(8) FlowKey {
-  uint8_t lo_addr[16];
-  uint8_t hi_addr[16];
-  uint16_t lo_port;
-  uint16_t hi_port;
-  uint8_t proto;
-  uint8_t pad;
-  uint16_t vlan;
-  uint8_t pad_to_48[8];  // zero
-};
-static_assert(sizeof(FlowKey) == 48);
-
-// Builds the symmetric key; `swapped` is true when tuple.src is the "hi" endpoint.
-FlowKey make_flow_key(const FlowTuple& t, bool& swapped) noexcept;
-
 enum class FlowVerdict : uint8_t { kPending, kAllow, kAlert, kBlock };
 
 struct DirCounters {

@@ -22,22 +22,6 @@ const char* tcp_state_name(TcpState s) noexcept {
   return base::enum_name(s, kNames);
 }
 
-FlowKey make_flow_key(const FlowTuple& t, bool& swapped) noexcept {
-  FlowKey k;
-  std::memset(&k, 0, sizeof k);
-  int c = std::memcmp(t.src.bytes.data(), t.dst.bytes.data(), 16);
-  swapped = c > 0 || (c == 0 && t.sport > t.dport);
-  const auto& lo = swapped ? t.dst : t.src;
-  const auto& hi = swapped ? t.src : t.dst;
-  std::memcpy(k.lo_addr, lo.bytes.data(), 16);
-  std::memcpy(k.hi_addr, hi.bytes.data(), 16);
-  k.lo_port = swapped ? t.dport : t.sport;
-  k.hi_port = swapped ? t.sport : t.dport;
-  k.proto = t.proto;
-  k.vlan = t.vlan;
-  return k;
-}
-
 Result<std::unique_ptr<FlowTable>> FlowTable::create(const char* name, uint32_t capacity,
                                                      const FlowTimeouts& timeouts, int socket_id) {
   if (capacity < 8) return make_error("flow table capacity must be at least 8");
@@ -46,8 +30,7 @@ Result<std::unique_ptr<FlowTable>> FlowTable::create(const char* name, uint32_t 
   p.name = name;
   p.entries = capacity;
   p.key_len = sizeof(FlowKey);
-  p.hash_func = rte_hash_crc;
-  p.hash_func_init_val = 0x5eed;
+  p.hash_func = rte_hash_crc;  // unused: every call passes make_flow_key's signature
   p.socket_id = socket_id;
   // EXT_TABLE: the table can hold exactly `capacity` keys even with unlucky bucket collisions,
   // so "full" means full, not "a cuckoo path failed".
@@ -55,6 +38,7 @@ Result<std::unique_ptr<FlowTable>> FlowTable::create(const char* name, uint32_t 
   t->hash_ = rte_hash_create(&p);
   if (t->hash_ == nullptr)
     return make_error(std::string("rte_hash_create(") + name + "): " + rte_strerror(rte_errno));
+  rte_hash_set_cmp_func(t->hash_, flow_key_equal);
   t->slots_ = static_cast<Flow*>(
       rte_zmalloc_socket(name, sizeof(Flow) * capacity, alignof(Flow), socket_id));
   if (t->slots_ == nullptr)
@@ -75,6 +59,13 @@ Result<std::unique_ptr<FlowTable>> FlowTable::create(const char* name, uint32_t 
     return make_error(std::string("cannot allocate the flow deadlines of ") + name +
                       ": out of DPDK memory");
   for (uint32_t i = 0; i < capacity; ++i) t->deadline_[i] = kNever;
+  t->free_ = static_cast<uint32_t*>(
+      rte_malloc_socket(name, sizeof(uint32_t) * capacity, RTE_CACHE_LINE_SIZE, socket_id));
+  if (t->free_ == nullptr)
+    return make_error(std::string("cannot allocate the free slot list of ") + name +
+                      ": out of DPDK memory");
+  for (uint32_t i = 0; i < capacity; ++i) t->free_[i] = i;
+  t->free_n_ = capacity;
   t->capacity_ = capacity;
   t->timeouts_ = timeouts;
   return t;
@@ -85,65 +76,65 @@ FlowTable::~FlowTable() {
   if (slots_ != nullptr) rte_free(slots_);
   if (cold_ != nullptr) rte_free(cold_);
   if (deadline_ != nullptr) rte_free(deadline_);
+  if (free_ != nullptr) rte_free(free_);
 }
 
 Flow* FlowTable::lookup(const FlowTuple& tuple, Direction& dir) noexcept {
   bool swapped = false;
-  FlowKey key = make_flow_key(tuple, swapped);
-  int32_t pos = rte_hash_lookup(hash_, &key);
-  if (pos < 0) return nullptr;
-  Flow* f = &slots_[pos];
-  // The packet's source is "lo" when !swapped; the initiator is "lo" when initiator_is_lo.
-  bool src_is_lo = !swapped;
-  dir = (src_is_lo == f->initiator_is_lo) ? Direction::kForward : Direction::kReverse;
-  return f;
+  uint32_t sig = 0;
+  const FlowKey key = make_flow_key(tuple, swapped, sig);
+  void* data = nullptr;
+  if (rte_hash_lookup_with_hash_data(hash_, &key, sig, &data) < 0) return nullptr;
+  const uintptr_t v = reinterpret_cast<uintptr_t>(data);
+  // The packet's source is "lo" when !swapped; the initiator is "lo" when bit 0 of the data
+  // (Flow::initiator_is_lo) is set.
+  dir = (!swapped == static_cast<bool>(v & 1)) ? Direction::kForward : Direction::kReverse;
+  return &slots_[v >> 1];
 }
 
 void FlowTable::lookup_bulk(const FlowTuple* const* tuples, uint32_t n, Flow** flows,
                             Direction* dirs) noexcept {
-  static_assert(kBulkMax <= RTE_HASH_LOOKUP_BULK_MAX);
+  static_assert(kBulkMax <= RTE_HASH_LOOKUP_BULK_MAX && kBulkMax <= 64);
   FlowKey keys[kBulkMax];
   const void* kp[kBulkMax];
+  hash_sig_t sigs[kBulkMax];
   bool src_is_lo[kBulkMax];
-  int32_t pos[kBulkMax];
+  void* data[kBulkMax];
   n = n < kBulkMax ? n : kBulkMax;
   if (n == 0) return;
   for (uint32_t i = 0; i < n; ++i) {
     bool swapped = false;
-    keys[i] = make_flow_key(*tuples[i], swapped);
+    keys[i] = make_flow_key(*tuples[i], swapped, sigs[i]);
     src_is_lo[i] = !swapped;
     kp[i] = &keys[i];
   }
-  if (rte_hash_lookup_bulk(hash_, kp, n, pos) != 0) {
-    for (uint32_t i = 0; i < n; ++i) flows[i] = nullptr;
-    return;
-  }
+  uint64_t hits = 0;
+  if (rte_hash_lookup_with_hash_bulk_data(hash_, kp, sigs, n, &hits, data) < 0) hits = 0;
   for (uint32_t i = 0; i < n; ++i) {
-    if (pos[i] < 0) {
+    if (!(hits >> i & 1)) {
       flows[i] = nullptr;
       continue;
     }
-    Flow* f = &slots_[pos[i]];
+    const uintptr_t v = reinterpret_cast<uintptr_t>(data[i]);
+    Flow* f = &slots_[v >> 1];
     rte_prefetch0(f);
     rte_prefetch0(reinterpret_cast<const char*>(f) + RTE_CACHE_LINE_SIZE);
     flows[i] = f;
-  }
-  // Directions read the entries: after all prefetches were issued.
-  for (uint32_t i = 0; i < n; ++i) {
-    if (flows[i] != nullptr)
-      dirs[i] =
-          (src_is_lo[i] == flows[i]->initiator_is_lo) ? Direction::kForward : Direction::kReverse;
+    // The orientation comes with the slot number: no entry is read before its prefetch lands.
+    dirs[i] =
+        (src_is_lo[i] == static_cast<bool>(v & 1)) ? Direction::kForward : Direction::kReverse;
   }
 }
 
 Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t now_ns) noexcept {
-  bool swapped = false;
-  FlowKey key = make_flow_key(tuple, swapped);
-  int32_t pos = rte_hash_add_key(hash_, &key);
-  if (pos < 0) {
+  if (free_n_ == 0) {
     ++stats_.full;
     return nullptr;
   }
+  const uint32_t pos = free_[free_head_];
+  bool swapped = false;
+  uint32_t sig = 0;
+  (void)make_flow_key(tuple, swapped, sig);
   Flow* f = &slots_[pos];
   uint64_t id_seq = stats_.created + 1;
   *f = Flow();
@@ -161,11 +152,22 @@ Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t 
     f->initiator = tuple;
     f->initiator_is_lo = !swapped;
   }
+  // The stored key refers to the entry's own initiator tuple (IPv6): built once that is set.
+  bool unused = false;
+  const FlowKey key = make_flow_key(f->initiator, unused, sig);
+  // The data: the slot number and, in bit 0, the initiator's orientation in the key.
+  const uintptr_t data = uintptr_t{pos} << 1 | (f->initiator_is_lo ? 1 : 0);
+  if (rte_hash_add_key_with_hash_data(hash_, &key, sig, reinterpret_cast<void*>(data)) < 0) {
+    ++stats_.full;  // not expected: the hash has room for every slot (EXT_TABLE)
+    return nullptr;
+  }
+  free_head_ = free_head_ + 1 == capacity_ ? 0 : free_head_ + 1;
+  --free_n_;
   f->cold->first_seen_ns = now_ns;
   f->last_seen_ns = now_ns;
   f->id = id_seq;
   f->in_use = true;
-  f->slot = static_cast<uint32_t>(pos);
+  f->slot = pos;
   if (tcp) {
     const bool bare_syn = (tcp_flags & kSyn) && !(tcp_flags & kAck);
     f->tcp = bare_syn  ? TcpState::kSynSent
@@ -182,10 +184,13 @@ Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t 
 void FlowTable::remove(Flow* flow) noexcept {
   if (flow == nullptr || !flow->in_use) return;
   bool swapped = false;
-  FlowKey key = make_flow_key(flow->initiator, swapped);
-  rte_hash_del_key(hash_, &key);
+  uint32_t sig = 0;
+  const FlowKey key = make_flow_key(flow->initiator, swapped, sig);
+  rte_hash_del_key_with_hash(hash_, &key, sig);
   flow->in_use = false;
   deadline_[flow->slot] = kNever;
+  free_[(free_head_ + free_n_) % capacity_] = flow->slot;  // freed last, taken last (FIFO)
+  ++free_n_;
   --stats_.active;
 }
 

@@ -5,15 +5,20 @@
 // Threads: one table per worker lcore, used only by that lcore (symmetric RSS sends both
 // directions of a connection to the same worker), so there is no locking. The control thread
 // only reads the plain counters after the workers stopped (or tolerates torn reads while they run).
-// Storage: an rte_hash (cuckoo, DPDK) maps the key to a slot; slots live in one array allocated at
-// creation, their cold state (FlowCold) in a second array of the same size. Nothing is allocated
-// per packet. When full, new flows are refused (fail closed).
+// Storage: an rte_hash (cuckoo, DPDK) maps the 16-byte key (dataplane/flow_table_key.hpp: an IPv4
+// 5-tuple, or a reference to an IPv6 tuple, with the table's own compare) to its data: the slot
+// number and the initiator's orientation in the key (so a lookup's direction reads no entry); slots
+// live in one array allocated at creation, their cold state (FlowCold) in a second
+// array of the same size, and free slot numbers in a FIFO queue (first free, first taken, as
+// rte_hash hands out its own positions). Nothing is allocated per packet. When full, new flows are
+// refused (fail closed).
 #include <cstdint>
 #include <memory>
 
 #include "base/result.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/flow.hpp"
+#include "dataplane/flow_table_key.hpp"
 
 struct rte_hash;
 
@@ -52,7 +57,7 @@ class FlowTable {
   // direction relative to the flow's initiator. Cost: one rte_hash lookup.
   Flow* lookup(const FlowTuple& tuple, Direction& dir) noexcept;
 
-  // Looks up `n` tuples at once (at most kBulkMax): one rte_hash_lookup_bulk, which pipelines
+  // Looks up `n` tuples at once (at most kBulkMax): one rte_hash bulk lookup, which pipelines
   // the bucket and key-store loads of all of them, then a prefetch of each hit's hot entry.
   // flows[i] is nullptr when tuples[i] has no flow (yet); dirs[i] as lookup() sets `dir`.
   static constexpr uint32_t kBulkMax = 32;
@@ -129,6 +134,10 @@ class FlowTable {
   int64_t* deadline_ = nullptr;
   static constexpr int64_t kNever = INT64_MAX;
   void lower_deadline(const Flow& f) noexcept;
+  // Free slot numbers: a FIFO ring of capacity_ entries, free_n_ of them from free_head_.
+  uint32_t* free_ = nullptr;
+  uint32_t free_head_ = 0;
+  uint32_t free_n_ = 0;
   uint32_t capacity_ = 0;
   uint32_t cursor_ = 0;
   FlowTimeouts timeouts_{};

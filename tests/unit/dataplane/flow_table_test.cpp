@@ -30,6 +30,19 @@ FlowTuple reversed(FlowTuple t) {
   return t;
 }
 
+FlowTuple tcp6(uint8_t src_last, uint16_t sport, uint8_t dst_last, uint16_t dport) {
+  uint8_t a[16] = {0x20, 0x01, 0x0d, 0xb8}, b[16] = {0x20, 0x01, 0x0d, 0xb8};
+  a[15] = src_last;
+  b[15] = dst_last;
+  FlowTuple t;
+  t.src = IpAddr::from_v6(a);
+  t.dst = IpAddr::from_v6(b);
+  t.sport = sport;
+  t.dport = dport;
+  t.proto = inspect::kProtoTcp;
+  return t;
+}
+
 std::unique_ptr<FlowTable> make_table(uint32_t capacity, const FlowTimeouts& to = {}) {
   static int n = 0;
   std::string name = "ft_test_" + std::to_string(n++);
@@ -64,6 +77,110 @@ TEST(FlowKey, VlanAndProtocolSeparateFlows) {
   FlowKey ka = make_flow_key(a, s), kb = make_flow_key(b, s), kc = make_flow_key(c, s);
   EXPECT_NE(0, std::memcmp(&ka, &kb, sizeof ka));
   EXPECT_NE(0, std::memcmp(&ka, &kc, sizeof ka));
+}
+
+// IPv4 keys order endpoints as integers: the same order (and so the same orientation) as comparing
+// the IPv4-mapped addresses byte by byte, and the same signature both ways.
+TEST(FlowKey, Ipv4KeyIsCompactAndOrderedLikeTheAddressBytes) {
+  const FlowTuple rows[] = {tcp4(0x0a010001, 40000, 0xcb00710a, 443),
+                            tcp4(0xcb00710a, 443, 0x0a010001, 40000),
+                            tcp4(0x80000000, 1, 0x7fffffff, 2),  // the sign bit orders as unsigned
+                            tcp4(0x0a010001, 6000, 0x0a010001, 5000)};
+  for (const FlowTuple& t : rows) {
+    bool s1 = false, s2 = false;
+    uint32_t sig1 = 0, sig2 = 0;
+    const FlowKey a = make_flow_key(t, s1, sig1), b = make_flow_key(reversed(t), s2, sig2);
+    EXPECT_EQ(a.family, kFamilyV4);
+    EXPECT_EQ(sig1, sig2);
+    EXPECT_EQ(0, flow_key_equal(&a, &b, sizeof a));
+    const int c = std::memcmp(t.src.bytes.data(), t.dst.bytes.data(), 16);
+    EXPECT_EQ(s1, c > 0 || (c == 0 && t.sport > t.dport));
+  }
+}
+
+// IPv6 keys refer to their tuple; two keys are equal when the tuples are one connection either way.
+TEST(FlowKey, Ipv6KeysCompareTheTuplesBothWays) {
+  const FlowTuple t = tcp6(1, 40000, 2, 443), r = reversed(t);
+  FlowTuple other_port = t, other_vlan = t, other_proto = t;
+  other_port.dport = 444;
+  other_vlan.vlan = 7;
+  other_proto.proto = inspect::kProtoUdp;
+  bool s1 = false, s2 = false;
+  uint32_t sig1 = 0, sig2 = 0;
+  const FlowKey a = make_flow_key(t, s1, sig1), b = make_flow_key(r, s2, sig2);
+  EXPECT_EQ(a.family, kFamilyV6);
+  EXPECT_EQ(sig1, sig2);
+  EXPECT_NE(s1, s2);
+  EXPECT_EQ(0, flow_key_equal(&a, &b, sizeof a));
+  for (const FlowTuple* o : {&other_port, &other_vlan, &other_proto}) {
+    bool s;
+    const FlowKey k = make_flow_key(*o, s);
+    EXPECT_NE(0, flow_key_equal(&a, &k, sizeof a));
+  }
+  // An IPv4 key never equals an IPv6 key.
+  bool s;
+  const FlowTuple v4 = tcp4(0x0a010001, 40000, 0xcb00710a, 443);
+  const FlowKey k4 = make_flow_key(v4, s);
+  EXPECT_NE(0, flow_key_equal(&a, &k4, sizeof a));
+  EXPECT_NE(0, flow_key_equal(&k4, &a, sizeof a));
+}
+
+TEST(FlowTable, Ipv6FlowsMapBothDirectionsAndSurviveChurn) {
+  auto ft = make_table(64);
+  Direction d;
+  // Created from a SYN-ACK: the stored key refers to the flow's own (reversed) initiator tuple.
+  const FlowTuple syn_ack = tcp6(2, 443, 1, 40000);
+  Flow* f = ft->create_flow(syn_ack, tf::kSyn | tf::kAck, 0);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(ft->lookup(syn_ack, d), f);
+  EXPECT_EQ(d, Direction::kReverse);
+  EXPECT_EQ(ft->lookup(reversed(syn_ack), d), f);
+  EXPECT_EQ(d, Direction::kForward);
+  // Many flows created and removed: lookups keep finding the right one (v4 and v6 mixed).
+  std::vector<Flow*> v6, v4;
+  for (uint8_t i = 0; i < 20; ++i) {
+    v6.push_back(ft->create_flow(tcp6(10 + i, 1000, 3, 80), tf::kSyn, 0));
+    v4.push_back(ft->create_flow(tcp4(0x0a000000u + i, 1000, 3, 80), tf::kSyn, 0));
+    ASSERT_NE(v6.back(), nullptr);
+    ASSERT_NE(v4.back(), nullptr);
+  }
+  for (uint8_t i = 0; i < 20; i += 2) {
+    ft->remove(v6[i]);
+    ft->remove(v4[i]);
+  }
+  for (uint8_t i = 0; i < 20; ++i) {
+    const FlowTuple t6 = tcp6(10 + i, 1000, 3, 80), t4 = tcp4(0x0a000000u + i, 1000, 3, 80);
+    EXPECT_EQ(ft->lookup(reversed(t6), d), i % 2 ? v6[i] : nullptr) << int(i);
+    EXPECT_EQ(ft->lookup(t4, d), i % 2 ? v4[i] : nullptr) << int(i);
+    const FlowTuple* ts[] = {&t6, &t4};
+    Flow* found[2];
+    Direction dirs[2];
+    ft->lookup_bulk(ts, 2, found, dirs);
+    EXPECT_EQ(found[0], i % 2 ? v6[i] : nullptr);
+    EXPECT_EQ(found[1], i % 2 ? v4[i] : nullptr);
+  }
+  EXPECT_EQ(ft->lookup(syn_ack, d), f);
+  EXPECT_EQ(ft->stats().active, 21u);
+}
+
+// Slots are handed out first free, first taken (as rte_hash handed out its positions before the
+// table kept its own list): expiry order, and so record order, does not change.
+TEST(FlowTable, FreedSlotsAreReusedInFifoOrder) {
+  auto ft = make_table(8);
+  std::vector<Flow*> flows;
+  for (uint32_t i = 0; i < 8; ++i) {
+    flows.push_back(ft->create_flow(tcp4(i + 1, 1, 9, 9), tf::kSyn, 0));
+    ASSERT_NE(flows.back(), nullptr);
+    EXPECT_EQ(flows.back()->slot, i);
+  }
+  ft->remove(flows[5]);
+  ft->remove(flows[2]);
+  Flow* a = ft->create_flow(tcp4(100, 1, 9, 9), tf::kSyn, 0);
+  Flow* b = ft->create_flow(tcp4(101, 1, 9, 9), tf::kSyn, 0);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(a->slot, 5u);
+  EXPECT_EQ(b->slot, 2u);
 }
 
 TEST(FlowTable, BothDirectionsMapToOneFlowWithDirection) {
