@@ -31,8 +31,9 @@ constexpr const char* kUsage =
     "  Distinct persons counted per exporter / basis / counterparty / declaration and year,\n"
     "  sensitive and non-sensitive, and the threshold and mechanism of each row. --policy adds\n"
     "  the exporters' CIIO flags, the bases' caps and declared against actual per declaration\n"
-    "  (states at T: YYYY-MM-DD (UTC) or RFC 3339 with a zone; default now). Bytes and blocked\n"
-    "  flows are not in the store: datacustoms audit report has them.\n"
+    "  (states at T: YYYY-MM-DD (UTC) or RFC 3339 with a zone; default now), with each\n"
+    "  declaration's durable bytes (the budgets the appliances reserved). Bytes per exporter and\n"
+    "  blocked flows are not in the store: datacustoms audit report has them.\n"
     "  Exit: 0 shown, 2 usage, configuration or store error.\n"
     "usage: datacustoms accounting keygen PATH\n"
     "  Writes a new accounting key (32 random bytes, mode 0600) to PATH; the same key on every\n"
@@ -74,6 +75,10 @@ Result<void> collect(audit::PersonStore& store, const ShowOptions& o, audit::Acc
     }
     v.add_scope(*k, count);
   }
+  auto bytes = store.all_reserved_bytes();  // declarations' durable bytes
+  if (!bytes) return bytes.error();
+  v.store_bytes.insert(bytes->begin(), bytes->end());
+  v.has_store_bytes = true;
   return {};
 }
 

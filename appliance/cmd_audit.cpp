@@ -11,6 +11,7 @@
 #include "appliance/log.hpp"
 #include "audit/crypto.hpp"
 #include "audit/flow_format.hpp"
+#include "audit/person_store_backends.hpp"
 #include "audit/report.hpp"
 #include "audit/verify.hpp"
 #include "policy/policy.hpp"
@@ -33,12 +34,14 @@ constexpr const char* kUsage =
     "       datacustoms audit report DIR --pubkey PUB [--since T] [--until T]\n"
     "                                [--format text|json|csv|html] [--out FILE] [--policy FILE]\n"
     "                                [--live] [--witness SPEC]... [--no-verify]\n"
+    "                                [--accounting-state DIR]\n"
     "         the period report: verifies the log first (first line: intact or what is wrong),\n"
     "         then flows per verdict, exporter, counterparty, legal basis, category, reason,\n"
     "         zone pair, source host and day; bytes exported and received; policy generations;\n"
     "         bases expiring within 30/90 days; blocked and alerted flows with their evidence;\n"
     "         customs accounting: persons, bytes, threshold and mechanism per exporter / basis /\n"
-    "         counterparty / declaration, declared against actual (--policy: caps, CIIO flags)\n"
+    "         counterparty / declaration, declared against actual (--policy: caps, CIIO flags;\n"
+    "         --accounting-state: the declarations' durable bytes from that LMDB store)\n"
     "         T: YYYY-MM-DD (UTC day; --until includes it) or RFC 3339 with a zone\n"
     "         exit 0 intact, 1 not intact (the report is still written), 2 usage or I/O error\n";
 
@@ -161,6 +164,7 @@ struct ReportArgs {
   dc::audit::ReportOptions opt;
   dc::audit::VerifyOptions verify;
   std::string pubkey, format = "text", out;
+  std::string accounting_state;  // --accounting-state DIR
   bool no_verify = false;
 };
 
@@ -183,6 +187,8 @@ int parse_report_args(const std::vector<std::string>& args, ReportArgs& r) {
       r.opt.until_text = args[++i];
     else if (a == "--policy" && has)
       r.opt.policy_path = args[++i];
+    else if (a == "--accounting-state" && has)
+      r.accounting_state = args[++i];
     else if (a == "--live")
       r.verify.allow_unsealed_tail = true;
     else if (a == "--witness" && has)
@@ -234,6 +240,15 @@ int resolve_report_inputs(ReportArgs& r) {
       r.opt.policy_bases.push_back({b["id"], b["kind"], b["ref"], b["status"],
                                     b["expires"].is_string() ? b["expires"].get<std::string>() : "",
                                     0});
+  }
+  if (!r.accounting_state.empty()) {  // the declarations' durable bytes, read-only
+    auto store =
+        dc::audit::make_lmdb_store(r.accounting_state, {.read_only = true, .create = false});
+    auto bytes = store ? (*store)->all_reserved_bytes()
+                       : dc::Result<std::vector<std::pair<std::string, uint64_t>>>(store.error());
+    if (!bytes) return fail("--accounting-state " + bytes.error().message);
+    r.opt.store_bytes.insert(bytes->begin(), bytes->end());
+    r.opt.has_store_bytes = true;
   }
   return -1;
 }

@@ -195,6 +195,9 @@ int ControlPlane::start_dataplane() {
     hooks.record = [a = auditor_.get()](nlohmann::ordered_json rec) {
       a->post_event(audit::RecordType::kPolicyReload, std::move(rec));
     };
+  hooks.prepare = [this](std::shared_ptr<const policy::Snapshot> s) {
+    return prepare_accounting(s);
+  };
   hooks.published = [this](const policy::Snapshot* s) {
     accounting_adopt();
     telemetry_attach(plane_.get(), &cfg_.dataplane, s, reloader_->generation());
@@ -431,7 +434,7 @@ int ControlPlane::finish() {
   metrics_.reset();
   telemetry_detach();  // before the counters it reads go away
   plane_->stop();
-  if (acct_service_) acct_service_->stop();  // after the workers: their last claims are answered
+  close_accounting();  // after the workers: their last claims are answered, budgets given back
   report_failures();
   print_final_counters(stdout, *plane_, cfg_.dataplane);
   KeyIntakeStats key_stats;
@@ -542,56 +545,6 @@ void ControlPlane::close_witnesses() {
                  static_cast<unsigned long long>(s.episodes),
                  s.healthy ? "" : ", last error: ", s.healthy ? "" : s.last_error.c_str());
   }
-}
-
-}  // namespace dc::appliance
-
-namespace dc::appliance {
-
-// [accounting] enabled in the policy: the ledger over the store appliance.toml names (LMDB in
-// [accounting] state_dir; a site's Redis with that LMDB store as its fallback), the key from
-// [accounting] key_file, one claim and one answer ring per worker, and the ledger's thread. Without
-// a key file accounting cannot start: digests made with a per-appliance key would split the site's
-// counts.
-int ControlPlane::open_accounting() {
-  const auto* live = reloader_ ? reloader_->live()->load() : nullptr;
-  if (live == nullptr || !live->snapshot->accounting().enabled) return 0;
-  const AccountingConfig& ac = cfg_.accounting;
-  auto fail = [&](const std::string& msg) {
-    log::diagnostic(log::Level::kError,
-                    cfg_.path + ":" + std::to_string(ac.line) + ":1: error: [accounting] " + msg);
-    log::error("customs accounting not available; nothing started");
-    return 2;
-  };
-  if (ac.key_file.empty())
-    return fail(
-        "the policy enables [accounting]: key_file is needed (datacustoms accounting keygen)");
-  std::string path = expand(ac.key_file);
-  if (!path.empty() && path[0] != '/') path = cfg_.dir + "/" + path;
-  auto key = audit::load_accounting_key(path);
-  if (!key) return fail(key.error().message);
-  auto ch = dataplane::AccountingChannel::create(
-      static_cast<unsigned>(cfg_.dataplane.worker_lcores.size()), ac.ring_size);
-  if (!ch) return fail(ch.error().message);
-  acct_channel_ = std::move(ch.value());
-  auto store = make_store(ac);  // LMDB in state_dir, Redis + LMDB for a site, else memory
-  if (!store) return fail(store.error().message);
-  person_store_ = std::move(store.value());
-  ledger_ = std::make_unique<audit::Ledger>(*person_store_, *key);
-  key->fill(0);
-  acct_service_ = std::make_unique<dataplane::AccountingService>(*acct_channel_, *ledger_);
-  accounting_adopt();
-  cfg_.dataplane.pipeline.accounting = acct_channel_.get();
-  acct_service_->start();
-  log::info("customs accounting: store %s, decision wait %lld ms",
-            person_store_->describe().c_str(),
-            static_cast<long long>(cfg_.dataplane.pipeline.accounting_wait_ns / 1'000'000));
-  return 0;
-}
-
-void ControlPlane::accounting_adopt() {
-  if (!acct_service_ || !reloader_) return;
-  if (const auto* e = reloader_->live()->load(); e != nullptr) acct_service_->adopt(e->snapshot);
 }
 
 }  // namespace dc::appliance

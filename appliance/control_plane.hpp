@@ -54,9 +54,14 @@ class ControlPlane {
   Result<void> open_witnesses();  // [audit.witness] -> witnesses_ (null when none is configured)
   void close_witnesses();
   int open_key_intake();
-  int open_accounting();    // [accounting]: the ledger, its store and thread, the workers' rings
-  void accounting_adopt();  // the live generation, for the ledger to resolve claims against  //
-                            // [tls] key_socket: hand-off rings and the intake thread
+  // Customs accounting (control_plane_accounting.cpp): the workers' rings whenever appliance.toml
+  // can run it, the ledger (store, key, thread) once a policy enables [accounting]; a reload that
+  // first enables it starts the ledger before the generation is published.
+  int open_accounting();
+  Result<void> start_ledger();
+  Result<void> prepare_accounting(const std::shared_ptr<const policy::Snapshot>& s);
+  void accounting_adopt();  // the live generation, for the ledger to resolve claims against
+  void close_accounting();  // workers stopped: the ledger's last round, unused byte budgets back
   int start_dataplane();
   void serve();      // the control loop
   void do_reload();  // SIGHUP or `ctl reload`: on the control thread, with sd_notify around it
@@ -86,6 +91,7 @@ class ControlPlane {
   std::unique_ptr<audit::Ledger> ledger_;
   std::unique_ptr<dataplane::AccountingChannel> acct_channel_;
   std::unique_ptr<dataplane::AccountingService> acct_service_;
+  bool acct_was_enabled_ = false;  // the live policy enables [accounting] (reload messages)
   std::unique_ptr<dataplane::Dataplane> plane_;
   std::unique_ptr<MetricsServer> metrics_;
   ReloadMailbox reloads_;  // `ctl reload` requests from telemetry threads

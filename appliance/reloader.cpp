@@ -125,6 +125,9 @@ ReloadResult Reloader::reload() {
               "' is not a zone of the new policy";
       zones.push_back(z);
     }
+    if (why.empty() && hooks_.prepare) {
+      if (auto r = hooks_.prepare(loaded.value()); !r) why = r.error().message;
+    }
     if (why.empty()) {
       auto ep = build(loaded.value(), zones);
       if (ep)

@@ -60,6 +60,9 @@ class Reloader {
     dataplane::AuditChannel* channel = nullptr;              // null: no audit trail
     std::function<void(nlohmann::ordered_json)> record;      // a policy_reload audit record
     std::function<void(const policy::Snapshot*)> published;  // the new live snapshot
+    // Before a reloaded generation is published (e.g. the ledger starts when the policy first
+    // enables [accounting]); an Error rejects the reload and the old generation stays live.
+    std::function<Result<void>(std::shared_ptr<const policy::Snapshot>)> prepare;
   };
 
   Reloader(std::string policy_path, std::vector<Port> ports, unsigned workers,

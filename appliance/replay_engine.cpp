@@ -306,6 +306,7 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
   }
   rig->pipeline->expire_all(last_ts);
   if (rig->accounting) rig->accounting->run_once();
+  if (rig->accounting) (void)rig->accounting->release_bytes();  // the store: the bytes that crossed
   free_output(*rig->out);
   stats.run_cpu_s = cpu_seconds() - t1;
   if (!status) return status.error();

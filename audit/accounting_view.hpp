@@ -48,8 +48,13 @@ struct AccountingView {
   using Key = std::tuple<int, std::string, std::string, std::string, std::string>;
   std::map<Key, AcctRow> rows;
   std::map<std::string, DeclSeen> seen;  // by declaration id (flow records only)
-  bool from_log = false;                 // rows carry bytes; declarations carry what was seen
-  int64_t at_ns = 0;                     // declarations' states at this time (0: not known)
+  // The store's durable bytes per declaration id (PersonStore::all_reserved_bytes): what the
+  // appliances reserved, at most one unused budget per appliance above the bytes that crossed
+  // while they run (docs/accounting.md "Durable declaration bytes").
+  std::map<std::string, uint64_t> store_bytes;
+  bool has_store_bytes = false;
+  bool from_log = false;  // rows carry bytes; declarations carry what was seen
+  int64_t at_ns = 0;      // declarations' states at this time (0: not known)
   // Thresholds, caps, CIIO flags and the declared side come from here; null: only what the
   // records wrote (their limits), and the exporter is taken as not a CIIO.
   const policy::Snapshot* policy = nullptr;

@@ -28,6 +28,7 @@ std::vector<DeclView> collect(const AccountingView& v) {
       by_id[info.id].info = &info;
     }
   for (const auto& [id, s] : v.seen) by_id[id].seen = &s;
+  for (const auto& [id, n] : v.store_bytes) (void)by_id[id];
   for (const auto& [key, r] : v.rows)
     if (!r.declaration.empty()) by_id[r.declaration].years.push_back(&r);
   std::vector<DeclView> out;
@@ -124,8 +125,15 @@ std::string AccountingView::declarations_text() const {
                     i ? i->max_sensitive_persons >= 0 : r->limit[1] != 0) +
              "\n";
     if (d.years.empty()) out += "  persons     none counted\n";
+    const uint64_t cap = i ? i->max_bytes : 0;
+    if (has_store_bytes) {
+      auto sb = store_bytes.find(d.id);
+      out += "  bytes       " + of_max(sb == store_bytes.end() ? 0 : sb->second, cap, cap != 0) +
+             " durable (the store)\n";
+    }
     if (!from_log) {
-      out += "  bytes       not in the store (datacustoms audit report has them)\n";
+      if (!has_store_bytes)
+        out += "  bytes       not in the store (datacustoms audit report has them)\n";
       continue;
     }
     const uint64_t bytes = d.seen ? d.seen->bytes : 0, flows = d.seen ? d.seen->flows : 0;
@@ -169,6 +177,10 @@ OJson AccountingView::declarations_json() const {
       persons.push_back(
           {{"year", r->year}, {"non_sensitive", r->persons[0]}, {"sensitive", r->persons[1]}});
     OJson actual = {{"persons", std::move(persons)}};
+    if (has_store_bytes) {
+      auto sb = store_bytes.find(d.id);
+      actual["store_bytes"] = sb == store_bytes.end() ? 0 : sb->second;
+    }
     if (from_log) {
       actual["categories"] = d.seen ? OJson(d.seen->categories) : OJson::array();
       actual["beyond_declared"] = beyond(*this, d);

@@ -65,6 +65,7 @@ struct AccountingOutcome {
   bool unavailable = false;  // no decision in time, or the store failed
   bool warn = false;         // a count reached warn_fraction of its limit
   uint8_t used = 0;          // bit per slot with a scope
+  uint8_t kinds = 0;         // policy::kPersons* bits the flow's claims named (answered or not)
   uint8_t refused_slot = kSlots;
   uint16_t year = 0;
   uint32_t persons = 0;  // distinct persons of the flow counted by the ledger

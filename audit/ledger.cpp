@@ -49,8 +49,15 @@ std::string scope_key(ScopeSlot slot, uint16_t year, std::string_view exporter,
 
 void Ledger::adopt(std::shared_ptr<const policy::Snapshot> s) {
   if (!s || snapshot(s.get()) != nullptr) return;
+  // Declarations compiled from now on start with no byte budget: this ledger grants them.
+  if (s->declaration_usage() != nullptr) s->declaration_usage()->set_granting();
   kept_.push_back(std::move(s));
   if (kept_.size() > kKeptGenerations) kept_.pop_front();
+}
+
+Result<void> Ledger::release_bytes() {
+  if (auto r = bytes_.release(); !r) return r;
+  return store_.flush();
 }
 
 const policy::Snapshot* Ledger::snapshot(const policy::Snapshot* p) const noexcept {
@@ -59,43 +66,65 @@ const policy::Snapshot* Ledger::snapshot(const policy::Snapshot* p) const noexce
   return nullptr;
 }
 
-// The scopes a person of claim `c` counts in, with their limits; `slots[i]` names scope i.
-std::size_t Ledger::build_scopes(const policy::Snapshot& s, const PersonClaim& c, ScopeSlot* slots,
-                                 std::vector<ScopeLimit>& out) const {
-  out.clear();
-  const std::string_view exporter = exporter_name(s, c.exporter);
-  const bool has_basis = c.basis < s.basis_count();
-  const bool has_cp = c.counterparty < s.counterparty_count();
-  const std::string_view basis = has_basis ? std::string_view(s.basis(c.basis).id) : "-";
-  const std::string_view cp = has_cp ? std::string_view(s.counterparty(c.counterparty).id) : "-";
-  const std::string_view decl = declaration_name(s, c.declaration);
-  const bool ciio = c.exporter < s.exporter_count() && s.exporter(c.exporter).ciio;
+uint8_t scope_plan(const policy::Snapshot& s, const ScopeNames& n,
+                   uint64_t (&limits)[kScopeSlots]) noexcept {
+  const bool has_basis = n.basis < s.basis_count();
+  const bool has_cp = n.counterparty < s.counterparty_count();
+  const bool has_decl = n.declaration < s.declaration_count();
+  const bool ciio = n.exporter < s.exporter_count() && s.exporter(n.exporter).ciio;
   policy::PersonLimits mech;  // no basis: the flow is refused by decide(); no threshold known
   policy::PersonLimits caps;
   policy::PersonLimits declared;  // the declaration's persons caps (declaration_exceeded)
   if (has_basis) {
-    const policy::BasisInfo& b = s.basis(c.basis);
+    const policy::BasisInfo& b = s.basis(n.basis);
     mech = policy::mechanism_limits(b.mechanism, b.exemption, ciio);
     caps = {policy::cap_limit(b.max_persons), policy::cap_limit(b.max_sensitive_persons)};
   }
-  if (c.declaration < s.declaration_count()) {
-    const policy::DeclarationInfo& d = s.declaration(c.declaration);
+  if (has_decl) {
+    const policy::DeclarationInfo& d = s.declaration(n.declaration);
     declared.nonsensitive = policy::cap_limit(d.max_persons);
     if (d.max_sensitive_persons >= 0)
       declared.sensitive = static_cast<uint64_t>(d.max_sensitive_persons);
   }
-  auto add = [&](ScopeSlot slot, uint64_t limit) {
-    slots[out.size()] = slot;
-    out.push_back({scope_key(slot, c.year, exporter, cp, basis, decl), limit});
-  };
+  uint8_t mask = 0;
   for (int sens = 0; sens < 2; ++sens) {
     const uint8_t bit = sens ? policy::kPersonsSensitive : policy::kPersonsNonSensitive;
-    if (!(c.kinds & bit)) continue;
+    if (!(n.kinds & bit)) continue;
+    auto add = [&](ScopeSlot slot, uint64_t limit) {
+      mask |= static_cast<uint8_t>(1u << slot);
+      limits[slot] = limit;
+    };
     add(sens ? kExporterS : kExporterN, sens ? mech.sensitive : mech.nonsensitive);
     if (has_basis) add(sens ? kBasisS : kBasisN, sens ? caps.sensitive : caps.nonsensitive);
     if (has_basis && has_cp) add(sens ? kCounterpartyS : kCounterpartyN, policy::kUnlimited);
-    if (c.declaration < s.declaration_count())
+    if (has_decl)
       add(sens ? kDeclarationS : kDeclarationN, sens ? declared.sensitive : declared.nonsensitive);
+  }
+  return mask;
+}
+
+// The scopes a person of claim `c` counts in, with their limits; `slots[i]` names scope i (in the
+// order non-sensitive then sensitive; exporter, basis, counterparty, declaration).
+std::size_t Ledger::build_scopes(const policy::Snapshot& s, const PersonClaim& c, ScopeSlot* slots,
+                                 std::vector<ScopeLimit>& out) const {
+  out.clear();
+  uint64_t limits[kScopeSlots] = {};
+  const uint8_t mask =
+      scope_plan(s, {c.exporter, c.counterparty, c.basis, c.declaration, c.kinds}, limits);
+  const std::string_view exporter = exporter_name(s, c.exporter);
+  const std::string_view basis =
+      c.basis < s.basis_count() ? std::string_view(s.basis(c.basis).id) : "-";
+  const std::string_view cp = c.counterparty < s.counterparty_count()
+                                  ? std::string_view(s.counterparty(c.counterparty).id)
+                                  : "-";
+  const std::string_view decl = declaration_name(s, c.declaration);
+  for (unsigned sens = 0; sens < 2; ++sens) {
+    for (unsigned kind = 0; kind < kScopeSlots / 2; ++kind) {
+      const auto slot = static_cast<ScopeSlot>(kind * 2 + sens);
+      if (!(mask >> slot & 1)) continue;
+      slots[out.size()] = slot;
+      out.push_back({scope_key(slot, c.year, exporter, cp, basis, decl), limits[slot]});
+    }
   }
   return out.size();
 }

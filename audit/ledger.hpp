@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "audit/flow_outcome.hpp"
+#include "audit/ledger_bytes.hpp"
 #include "audit/ledger_keys.hpp"
 #include "audit/person_store.hpp"
 #include "policy/snapshot.hpp"
@@ -85,12 +86,25 @@ std::string scope_key(ScopeSlot slot, uint16_t year, std::string_view exporter,
                       std::string_view counterparty, std::string_view basis,
                       std::string_view declaration);
 
+// What names a claim's scopes: the flow's exporter, counterparty, basis, declaration and kinds.
+struct ScopeNames {
+  uint16_t exporter = kNoExporterId;
+  policy::CounterpartyId counterparty = policy::kNoCounterparty;
+  policy::BasisId basis = policy::kNoBasis;
+  uint16_t declaration = kNoDeclarationId;
+  uint8_t kinds = 0;  // policy::kPersons* bits
+};
+// The scope slots a person of such a claim counts in (bit per ScopeSlot) and, in `limits`, their
+// limits (policy::kUnlimited: none). The ledger's scopes and the record's (accounting_json) alike.
+uint8_t scope_plan(const policy::Snapshot& s, const ScopeNames& n,
+                   uint64_t (&limits)[kScopeSlots]) noexcept;
+
 // The `accounting` member of a flow record (record_accounting.cpp); null when nothing claimed.
 nlohmann::ordered_json accounting_json(const AccountingOutcome& a, const policy::Snapshot& s);
 
 class Ledger {
  public:
-  Ledger(PersonStore& store, const AccountingKey& key) : store_(store), key_(key) {}
+  Ledger(PersonStore& store, const AccountingKey& key) : store_(store), key_(key), bytes_(store) {}
   ~Ledger() { key_.fill(0); }
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
@@ -100,6 +114,12 @@ class Ledger {
   // One message. Returns true with `a` filled for kClaim / kReclaim.
   bool handle(const PersonClaim& c, ClaimAnswer& a);
   Result<void> flush() { return store_.flush(); }
+  // Declaration byte budgets of the newest adopted generation (audit/ledger_bytes.hpp): reserve
+  // (true: flush, then publish_bytes with the flush's outcome), and give back at a clean stop.
+  bool plan_bytes() { return !kept_.empty() && bytes_.plan(*kept_.back()); }
+  void publish_bytes(bool flushed) { bytes_.publish(flushed); }
+  Result<void> release_bytes();
+  const ByteGrants& byte_grants() const noexcept { return bytes_; }
   std::size_t flows() const noexcept { return flows_.size(); }
 
  private:
@@ -117,6 +137,7 @@ class Ledger {
   AccountingKey key_;
   std::deque<std::shared_ptr<const policy::Snapshot>> kept_;
   std::unordered_map<uint64_t, FlowPersons> flows_;  // by flow id, until kEnd
+  ByteGrants bytes_;
 };
 
 }  // namespace dc::audit

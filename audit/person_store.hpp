@@ -63,6 +63,18 @@ class PersonStore {
   // Whether `who` is in `scope` (reconciliation and tests).
   virtual Result<bool> contains(std::string_view scope, const PersonDigest& who) = 0;
 
+  // ---- declaration bytes (docs/accounting.md "Durable declaration bytes") ----
+  // Reserves up to `want` more bytes under declaration `id` without taking its total past `cap`
+  // and returns how many it reserved (0: the total is at the cap). Durable after flush(). A
+  // shared store's total is the site's: every appliance's reservations together.
+  virtual Result<uint64_t> reserve_bytes(std::string_view id, uint64_t want, uint64_t cap) = 0;
+  // Gives back `n` reserved bytes that never crossed (a clean stop); the total never goes below 0.
+  virtual Result<void> release_bytes(std::string_view id, uint64_t n) = 0;
+  // The reserved total of declaration `id` (0: never reserved).
+  virtual Result<uint64_t> reserved_bytes(std::string_view id) = 0;
+  // Every declaration id with its reserved total, sorted by id (reports).
+  virtual Result<std::vector<std::pair<std::string, uint64_t>>> all_reserved_bytes() = 0;
+
   // Everything claimed so far is durable once this returns (a no-op for memory).
   virtual Result<void> flush() = 0;
 

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "audit/person_store_backends.hpp"
 
@@ -67,7 +68,7 @@ class LmdbStore final : public PersonStore {
       if (ec) return make_error(ErrorCode::kIo, "lmdb " + dir_ + ": " + ec.message());
     }
     int rc = mdb_env_create(&env_);
-    if (rc == 0) rc = mdb_env_set_maxdbs(env_, 2);
+    if (rc == 0) rc = mdb_env_set_maxdbs(env_, 3);
     if (rc == 0) rc = mdb_env_set_mapsize(env_, opt_.map_size);
     // MDB_NOTLS: read transactions are not tied to a thread (the ledger may hop threads).
     unsigned flags = MDB_NOTLS | (opt_.read_only ? MDB_RDONLY : 0u);
@@ -82,6 +83,13 @@ class LmdbStore final : public PersonStore {
     unsigned dbflags = opt_.read_only ? 0u : MDB_CREATE;
     rc = mdb_dbi_open(t, "members", dbflags, &members_);
     if (rc == 0) rc = mdb_dbi_open(t, "counts", dbflags, &counts_);
+    if (rc == 0) {  // declaration bytes: absent in a store written before they were kept
+      rc = mdb_dbi_open(t, "bytes", dbflags, &bytes_);
+      if (rc == MDB_NOTFOUND && opt_.read_only) {
+        no_bytes_ = true;
+        rc = 0;
+      }
+    }
     if (rc == MDB_NOTFOUND && opt_.read_only) {  // never written: an empty store
       mdb_txn_abort(t);
       empty_ = true;
@@ -182,7 +190,57 @@ class LmdbStore final : public PersonStore {
       if (auto g = grow_and_replay(); !g) return g.error();
     }
     pending_.clear();
+    bytes_pending_.clear();
     return {};
+  }
+
+  Result<uint64_t> reserve_bytes(std::string_view id, uint64_t want, uint64_t cap) override {
+    auto total = reserved_bytes(id);
+    if (!total) return total.error();
+    const uint64_t got = *total >= cap ? 0 : std::min(want, cap - *total);
+    if (got == 0) return got;
+    if (auto w = write_bytes(id, *total + got); !w) return w.error();
+    return got;
+  }
+
+  Result<void> release_bytes(std::string_view id, uint64_t n) override {
+    auto total = reserved_bytes(id);
+    if (!total) return total.error();
+    return write_bytes(id, *total - std::min(*total, n));
+  }
+
+  Result<uint64_t> reserved_bytes(std::string_view id) override {
+    if (no_bytes_) return uint64_t{0};
+    return read(
+        [&](MDB_txn* t) -> Result<uint64_t> {
+          MDB_val k = val(id), v;
+          int rc = mdb_get(t, bytes_, &k, &v);
+          if (rc == MDB_NOTFOUND) return uint64_t{0};
+          if (rc != 0) return lmdb_error("bytes", rc);
+          return read_count(v);
+        },
+        uint64_t{0});
+  }
+
+  Result<std::vector<std::pair<std::string, uint64_t>>> all_reserved_bytes() override {
+    using Out = std::vector<std::pair<std::string, uint64_t>>;
+    if (no_bytes_) return Out{};
+    return read(
+        [&](MDB_txn* t) -> Result<Out> {
+          MDB_cursor* c = nullptr;
+          int rc = mdb_cursor_open(t, bytes_, &c);
+          if (rc != 0) return lmdb_error("bytes", rc);
+          Out out;
+          MDB_val k, v;
+          for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+               rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
+            out.emplace_back(std::string(static_cast<const char*>(k.mv_data), k.mv_size),
+                             read_count(v));
+          mdb_cursor_close(c);
+          if (rc != 0 && rc != MDB_NOTFOUND) return lmdb_error("bytes", rc);
+          return out;
+        },
+        Out{});
   }
 
   std::string describe() const override { return "lmdb:" + dir_; }
@@ -233,6 +291,23 @@ class LmdbStore final : public PersonStore {
     return r;
   }
 
+  // A declaration's new total, in the open transaction (kept to redo it after a resize).
+  Result<void> write_bytes(std::string_view id, uint64_t total) {
+    if (opt_.read_only) return make_error(ErrorCode::kInvalid, "lmdb " + dir_ + ": read-only");
+    for (;;) {
+      if (auto r = begin_write(); !r) return r;
+      bytes_pending_[std::string(id)] = total;
+      MDB_val k = val(id), v{sizeof total, &total};
+      int rc = mdb_put(txn_, bytes_, &k, &v, 0);
+      if (rc == 0) return {};
+      if (rc != MDB_MAP_FULL) {
+        abort_write();
+        return lmdb_error("bytes", rc);
+      }
+      if (auto g = grow_and_replay(); !g) return g;
+    }
+  }
+
   Result<void> begin_write() {
     if (txn_) return {};
     int rc = mdb_txn_begin(env_, nullptr, 0, &txn_);
@@ -252,8 +327,9 @@ class LmdbStore final : public PersonStore {
   void abort_write() {
     if (txn_) mdb_txn_abort(txn_);
     txn_ = nullptr;
-    lost_ |= !pending_.empty();
+    lost_ |= !pending_.empty() || !bytes_pending_.empty();
     pending_.clear();
+    bytes_pending_.clear();
   }
 
   Result<void> grow_and_replay() {
@@ -270,6 +346,15 @@ class LmdbStore final : public PersonStore {
     for (const auto& p : pending_) {
       int rc = 0;
       (void)claim_in(txn_, p.who, p.scopes, rc);
+      if (rc == MDB_MAP_FULL) return grow_and_replay();
+      if (rc != 0) {
+        abort_write();
+        return lmdb_error("replay after resize", rc);
+      }
+    }
+    for (auto& [id, total] : bytes_pending_) {
+      MDB_val k = val(id), v{sizeof total, &total};
+      int rc = mdb_put(txn_, bytes_, &k, &v, 0);
       if (rc == MDB_MAP_FULL) return grow_and_replay();
       if (rc != 0) {
         abort_write();
@@ -300,12 +385,14 @@ class LmdbStore final : public PersonStore {
   std::string dir_;
   LmdbStoreOptions opt_;
   MDB_env* env_ = nullptr;
-  MDB_dbi members_ = 0, counts_ = 0;
+  MDB_dbi members_ = 0, counts_ = 0, bytes_ = 0;
   MDB_txn* txn_ = nullptr;
   uint64_t map_size_ = 0;
   bool empty_ = false;
-  bool lost_ = false;  // a transaction with accepted claims was dropped since the last flush()
+  bool no_bytes_ = false;  // read-only, and the store has no "bytes" database yet
+  bool lost_ = false;      // a transaction with accepted claims was dropped since the last flush()
   std::vector<Pending> pending_;  // this transaction's accepted claims (replayed after a resize)
+  std::map<std::string, uint64_t> bytes_pending_;  // this transaction's declaration totals
 };
 
 }  // namespace

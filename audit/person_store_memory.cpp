@@ -67,11 +67,34 @@ class MemoryStore final : public PersonStore {
     return it != sets_.end() && it->second.contains(who);
   }
 
+  Result<uint64_t> reserve_bytes(std::string_view id, uint64_t want, uint64_t cap) override {
+    uint64_t& total = bytes_[std::string(id)];
+    const uint64_t got = total >= cap ? 0 : std::min(want, cap - total);
+    total += got;
+    return got;
+  }
+
+  Result<void> release_bytes(std::string_view id, uint64_t n) override {
+    uint64_t& total = bytes_[std::string(id)];
+    total -= std::min(total, n);
+    return {};
+  }
+
+  Result<uint64_t> reserved_bytes(std::string_view id) override {
+    auto it = bytes_.find(id);
+    return it == bytes_.end() ? 0 : it->second;
+  }
+
+  Result<std::vector<std::pair<std::string, uint64_t>>> all_reserved_bytes() override {
+    return std::vector<std::pair<std::string, uint64_t>>(bytes_.begin(), bytes_.end());
+  }
+
   Result<void> flush() override { return {}; }
   std::string describe() const override { return "memory"; }
 
  private:
   std::map<std::string, std::unordered_set<PersonDigest, DigestHash>, std::less<>> sets_;
+  std::map<std::string, uint64_t, std::less<>> bytes_;  // declaration id -> reserved bytes
 };
 
 }  // namespace

@@ -45,6 +45,32 @@ end
 return out
 )lua";
 
+// KEYS[1]: a declaration's byte total, KEYS[2]: the index of declarations with a total. ARGV[1]:
+// bytes wanted, ARGV[2]: the cap, ARGV[3]: the declaration id. Reserves min(want, cap - total)
+// (integers below 2^53: Lua numbers are doubles) and returns it.
+constexpr const char* kReserveScript = R"lua(
+local total = tonumber(redis.call('GET', KEYS[1]) or '0')
+local want, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
+local got = 0
+if total < cap then got = math.min(want, cap - total) end
+if got > 0 then
+  redis.call('INCRBY', KEYS[1], got)
+  redis.call('SADD', KEYS[2], ARGV[3])
+end
+return got
+)lua";
+
+// KEYS[1]: a declaration's byte total. ARGV[1]: bytes given back. Never below 0.
+constexpr const char* kReleaseScript = R"lua(
+local total = tonumber(redis.call('GET', KEYS[1]) or '0')
+local n = math.min(total, tonumber(ARGV[1]))
+if n > 0 then redis.call('DECRBY', KEYS[1], n) end
+return n
+)lua";
+
+// Byte totals are kept below 2^53 so that the scripts' doubles stay exact (8 PiB).
+constexpr uint64_t kMaxScriptBytes = uint64_t{1} << 53;
+
 using redis::Context;
 using redis::Reply;
 using redis::to_timeval;
@@ -138,6 +164,48 @@ class RedisStore final : public PersonStore {
     return (*r)->integer == 1;
   }
 
+  Result<uint64_t> reserve_bytes(std::string_view id, uint64_t want, uint64_t cap) override {
+    auto r = eval(kReserveScript, {bytes_key(id), opt_.key_prefix + "bytes-index"},
+                  {std::to_string(std::min(want, kMaxScriptBytes)),
+                   std::to_string(std::min(cap, kMaxScriptBytes)), std::string(id)});
+    if (!r) return r.error();
+    return *r;
+  }
+
+  Result<void> release_bytes(std::string_view id, uint64_t n) override {
+    auto r = eval(kReleaseScript, {bytes_key(id)}, {std::to_string(std::min(n, kMaxScriptBytes))});
+    if (!r) return r.error();
+    return {};
+  }
+
+  Result<uint64_t> reserved_bytes(std::string_view id) override {
+    auto r = command({"GET", bytes_key(id)});
+    if (!r) return r.error();
+    if ((*r)->type == REDIS_REPLY_NIL) return uint64_t{0};
+    if ((*r)->type != REDIS_REPLY_STRING) return fail(ErrorCode::kFailed, "GET: not a string");
+    uint64_t n = 0;
+    std::string_view t((*r)->str, (*r)->len);
+    if (std::from_chars(t.data(), t.data() + t.size(), n).ec != std::errc())
+      return fail(ErrorCode::kFailed, "GET: not a number");
+    return n;
+  }
+
+  Result<std::vector<std::pair<std::string, uint64_t>>> all_reserved_bytes() override {
+    auto idx = command({"SMEMBERS", opt_.key_prefix + "bytes-index"});
+    if (!idx) return idx.error();
+    if ((*idx)->type != REDIS_REPLY_ARRAY) return fail(ErrorCode::kFailed, "index: not a set");
+    std::vector<std::pair<std::string, uint64_t>> out;
+    for (std::size_t i = 0; i < (*idx)->elements; ++i)
+      out.emplace_back(std::string((*idx)->element[i]->str, (*idx)->element[i]->len), 0);
+    std::sort(out.begin(), out.end());
+    for (auto& [id, n] : out) {
+      auto b = reserved_bytes(id);
+      if (!b) return b.error();
+      n = *b;
+    }
+    return out;
+  }
+
   // Every claim the script answered is in the server's memory (and its AOF, per its fsync
   // policy: docs/scale-out.md): nothing is buffered here.
   Result<void> flush() override {
@@ -148,6 +216,25 @@ class RedisStore final : public PersonStore {
   std::string describe() const override { return name_; }
 
  private:
+  // <prefix>b:<declaration id>: the declaration's byte total (INCRBY by the reserve script).
+  std::string bytes_key(std::string_view id) const {
+    return opt_.key_prefix + "b:" + std::string(id);
+  }
+
+  // A small script by EVAL (not cached: byte reservations are one per grant, not per claim);
+  // its integer reply.
+  Result<uint64_t> eval(const char* script, const std::vector<std::string>& keys,
+                        const std::vector<std::string>& argv) {
+    std::vector<std::string> args{"EVAL", script, std::to_string(keys.size())};
+    args.insert(args.end(), keys.begin(), keys.end());
+    args.insert(args.end(), argv.begin(), argv.end());
+    auto r = command(args);
+    if (!r) return r.error();
+    if ((*r)->type != REDIS_REPLY_INTEGER || (*r)->integer < 0)
+      return fail(ErrorCode::kFailed, "unexpected byte script reply");
+    return static_cast<uint64_t>((*r)->integer);
+  }
+
   std::string set_key(std::string_view scope) const {
     return opt_.key_prefix + "s:" + std::string(scope);
   }

@@ -21,10 +21,17 @@
 // checked). Counts are never lower than the truth: every answered claim is in Redis, in the local
 // store or in the fsync'd queue, and reconciliation adds the queue to Redis; a person counted by
 // two appliances during the partition is one member of the set afterwards.
+//
+// Declaration bytes follow the same rules: Redis holds the site's total (every appliance's
+// reservations), the local store this appliance's own. Degraded, block: no reservation (the
+// workers stop at their budget, declaration_grant_wait); count_locally: reserved locally against
+// the cap lowered by the others' share when last seen, queued as "bytes<TAB>id<TAB>n" lines and
+// added to Redis (no cap) when it is back.
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -144,6 +151,64 @@ class SiteStore final : public PersonStore {
     return local_->contains(scope, who);
   }
 
+  Result<uint64_t> reserve_bytes(std::string_view id, uint64_t want, uint64_t cap) override {
+    if (status_.degraded) try_reconcile();
+    if (!status_.degraded) {
+      auto got = redis_->reserve_bytes(id, want, cap);
+      auto site = got ? redis_->reserved_bytes(id) : Result<uint64_t>(got.error());
+      if (site) {
+        auto mine = local_->reserve_bytes(id, *got, UINT64_MAX);  // this appliance's own
+        auto local = mine ? local_->reserved_bytes(id) : Result<uint64_t>(mine.error());
+        if (!local) return local.error();
+        seen_bytes_[std::string(id)] = Seen{*site, *local};
+        return got;
+      }
+      if (opt_.mode == SiteMode::kBlock) return site.error();
+      status_.degraded = true;
+      last_try_ = Clock::now();
+    }
+    if (opt_.mode == SiteMode::kBlock)
+      return make_error(ErrorCode::kUnavailable, "site store: redis unreachable (mode block)");
+    if (id.find_first_of("\t\n") != std::string_view::npos)
+      return make_error(ErrorCode::kInvalid, "site store: declaration id with a tab or newline");
+    const uint64_t o = others_bytes(id);
+    auto got = local_->reserve_bytes(id, want, cap > o ? cap - o : 0);
+    if (!got || *got == 0) return got;
+    if (auto q = append("bytes\t" + std::string(id) + "\t" + std::to_string(*got) + "\n"); !q)
+      return q.error();
+    return got;
+  }
+
+  Result<void> release_bytes(std::string_view id, uint64_t n) override {
+    if (!status_.degraded) {
+      auto r = redis_->release_bytes(id, n);
+      if (!r && opt_.mode == SiteMode::kBlock) return r;
+      if (!r) status_.degraded = true;  // the queue keeps the reservation: over-counts, safely
+    }
+    return local_->release_bytes(id, n);
+  }
+
+  Result<uint64_t> reserved_bytes(std::string_view id) override {
+    if (!status_.degraded) {
+      auto r = redis_->reserved_bytes(id);
+      if (r || opt_.mode == SiteMode::kBlock) return r;
+    }
+    auto local = local_->reserved_bytes(id);
+    if (!local) return local;
+    return *local + others_bytes(id);
+  }
+
+  Result<std::vector<std::pair<std::string, uint64_t>>> all_reserved_bytes() override {
+    if (!status_.degraded) {
+      auto r = redis_->all_reserved_bytes();
+      if (r || opt_.mode == SiteMode::kBlock) return r;
+    }
+    auto local = local_->all_reserved_bytes();
+    if (!local) return local;
+    for (auto& [id, n] : *local) n += others_bytes(id);
+    return local;
+  }
+
   // The local store's commit and the queue's fsync: after this, every claim answered so far is
   // either in Redis or on this appliance's disk.
   Result<void> flush() override {
@@ -167,6 +232,12 @@ class SiteStore final : public PersonStore {
   uint64_t others(std::string_view scope) const {
     auto it = seen_.find(scope);
     if (it == seen_.end()) return 0;
+    return it->second.site > it->second.local ? it->second.site - it->second.local : 0;
+  }
+
+  uint64_t others_bytes(std::string_view id) const {
+    auto it = seen_bytes_.find(id);
+    if (it == seen_bytes_.end()) return 0;
     return it->second.site > it->second.local ? it->second.site - it->second.local : 0;
   }
 
@@ -223,7 +294,10 @@ class SiteStore final : public PersonStore {
   Result<void> enqueue(const PersonDigest& who, std::span<const ScopeLimit> scopes) {
     std::string line = hex(who);
     for (const auto& s : scopes) line += "\t" + s.scope;
-    line += "\n";
+    return append(line + "\n");
+  }
+
+  Result<void> append(const std::string& line) {
     if (::write(queue_fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size()))
       return make_error(ErrorCode::kIo,
                         "reconciliation queue: write: " + std::string(std::strerror(errno)));
@@ -242,6 +316,11 @@ class SiteStore final : public PersonStore {
     while (std::getline(in, line)) {
       if (in.eof()) break;  // no newline: torn
       complete += static_cast<off_t>(line.size() + 1);
+      if (line.starts_with("bytes\t")) {  // a declaration's bytes reserved while degraded
+        if (auto r = replay_bytes(line, replay); !r) return r.error();
+        ++n;
+        continue;
+      }
       PersonDigest who{};
       std::size_t tab = line.find('\t');
       if (tab == std::string::npos || !unhex(std::string_view(line).substr(0, tab), who))
@@ -264,6 +343,20 @@ class SiteStore final : public PersonStore {
     return n;
   }
 
+  // "bytes<TAB>id<TAB>n": with `replay`, adds n to the declaration's site total (no cap: the
+  // budget was granted, its bytes may have crossed).
+  Result<void> replay_bytes(const std::string& line, bool replay) {
+    const std::size_t tab = line.rfind('\t');
+    uint64_t n = 0;
+    const char* end = line.data() + line.size();
+    if (tab <= 6 || std::from_chars(line.data() + tab + 1, end, n).ptr != end)
+      return make_error(ErrorCode::kInvalid, opt_.queue_file + ": bad bytes line");
+    if (!replay) return {};
+    auto r = redis_->reserve_bytes(std::string_view(line).substr(6, tab - 6), n, UINT64_MAX);
+    if (!r) return r.error();
+    return {};
+  }
+
   void try_reconcile() {
     if (Clock::now() - last_try_ < opt_.retry_interval) return;
     last_try_ = Clock::now();
@@ -279,6 +372,7 @@ class SiteStore final : public PersonStore {
     status_.queued = 0;
     status_.degraded = false;
     seen_.clear();  // the next claims refresh them from Redis
+    seen_bytes_.clear();
   }
 
   std::unique_ptr<PersonStore> redis_, local_;
@@ -288,6 +382,7 @@ class SiteStore final : public PersonStore {
   int queue_fd_ = -1;
   bool queue_dirty_ = false;
   std::map<std::string, Seen, std::less<>> seen_;
+  std::map<std::string, Seen, std::less<>> seen_bytes_;  // by declaration id: site, own total
 };
 
 }  // namespace

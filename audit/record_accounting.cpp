@@ -20,15 +20,22 @@ nlohmann::ordered_json accounting_json(const AccountingOutcome& a, const policy:
   j["refused"] = a.refused;
   j["unavailable"] = a.unavailable;
   j["warn"] = a.warn;
+  // The scopes the answers named, and those the flow's claims named that no answer came for (a
+  // flow blocked or timed out first): their count is not known (null), their limit is the policy's.
+  uint64_t planned[kScopeSlots] = {};
+  const uint8_t plan =
+      scope_plan(s, {a.exporter, a.counterparty, a.basis, a.declaration, a.kinds}, planned);
   auto scopes = nlohmann::ordered_json::array();
   for (unsigned i = 0; i < AccountingOutcome::kSlots; ++i) {
-    if (!(a.used >> i & 1)) continue;
+    const bool answered = a.used >> i & 1;
+    if (!answered && !(plan >> i & 1)) continue;
     const auto slot = static_cast<ScopeSlot>(i);
+    const uint64_t limit = answered ? a.limits[i] : planned[i];
     nlohmann::ordered_json sc;
     sc["scope"] = scope_key(slot, a.year, exporter, cp, basis, decl);
-    sc["count"] = a.counts[i];
-    sc["limit"] = a.limits[i] == policy::kUnlimited ? nlohmann::ordered_json(nullptr)
-                                                    : nlohmann::ordered_json(a.limits[i]);
+    sc["count"] = answered ? nlohmann::ordered_json(a.counts[i]) : nlohmann::ordered_json(nullptr);
+    sc["limit"] = limit == policy::kUnlimited ? nlohmann::ordered_json(nullptr)
+                                              : nlohmann::ordered_json(limit);
     sc["refused"] = a.refused && a.refused_slot == i;
     scopes.push_back(std::move(sc));
   }

@@ -354,6 +354,8 @@ Result<AuditReport> build_report(const ReportOptions& o, const ReportIntegrity& 
   r.policy = o.policy;
   r.accounting.from_log = true;
   r.accounting.policy = o.policy.get();
+  r.accounting.store_bytes = o.store_bytes;
+  r.accounting.has_store_bytes = o.has_store_bytes;
   if (o.policy)
     r.accounting_in_use = o.policy->accounting().enabled || o.policy->declaration_count() > 0;
   PolicyTrack policy;

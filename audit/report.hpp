@@ -78,6 +78,10 @@ struct ReportOptions {
   // The --policy snapshot: thresholds, caps, CIIO flags and declarations of the accounting
   // section (null: only what the records wrote).
   std::shared_ptr<const policy::Snapshot> policy;
+  // Declarations' durable bytes from the accounting store (--accounting-state DIR), shown beside
+  // the bytes of the flow records (docs/accounting.md "Durable declaration bytes").
+  std::map<std::string, std::uint64_t> store_bytes;
+  bool has_store_bytes = false;
 };
 
 struct AuditReport {

@@ -75,20 +75,25 @@ unsigned AccountingService::run_once() {
     }
     handled += n;
   }
-  if (handled == 0) return 0;
+  // Declaration byte budgets: reserved in the store now, published to the workers only once the
+  // flush below made them durable (a crash never under-counts the bytes that crossed).
+  const bool granted = ledger_.plan_bytes();
+  if (handled == 0 && !granted) return 0;
   // Group commit: one flush per round, and only then the answers. A durable store has every
   // claim of the round on disk before any of its flows is released, so a crash never
   // under-counts a person whose bytes crossed. A failed flush turns the round's "counted" answers
   // into "unavailable" ([accounting] on_unavailable decides); refusals stand.
-  if (!ledger_.flush()) {
+  const bool flushed = static_cast<bool>(ledger_.flush());
+  if (!flushed) {
     for (auto& [w, a] : round_)
       if (a.status == audit::ClaimStatus::kCounted) a.status = audit::ClaimStatus::kUnavailable;
   }
+  ledger_.publish_bytes(flushed);
   for (auto& [w, a] : round_) {
     auto& back = backlog_[w];
     if (!(back.empty() && ch_.answer(w, a))) back.push_back(a);
   }
-  return handled;
+  return handled + (granted ? 1u : 0u);
 }
 
 void AccountingService::adopt(std::shared_ptr<const policy::Snapshot> s) {
@@ -124,6 +129,11 @@ void AccountingService::start() {
 void AccountingService::stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+}
+
+Result<void> AccountingService::release_bytes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ledger_.release_bytes();
 }
 
 }  // namespace dc::dataplane

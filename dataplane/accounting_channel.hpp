@@ -46,8 +46,9 @@ class AccountingService {
  public:
   AccountingService(AccountingChannel& ch, audit::Ledger& ledger) : ch_(ch), ledger_(ledger) {}
   ~AccountingService() { stop(); }
-  // Handles every waiting claim, answers, flushes the store when something was counted. Returns
-  // the number of claims handled. One caller at a time (the thread, or replay).
+  // Handles every waiting claim, grants declaration byte budgets, answers, flushes the store when
+  // something was counted or granted. Returns the claims handled (+1 when a budget was granted).
+  // One caller at a time (the thread, or replay).
   unsigned run_once();
   // A policy generation the workers' claims may name (thread-safe against the service thread).
   void adopt(std::shared_ptr<const policy::Snapshot> s);
@@ -57,6 +58,10 @@ class AccountingService {
   void idle();
   void start();
   void stop();
+  // After the workers stopped (a clean stop): gives back the declarations' unused byte budgets,
+  // so that the store holds the bytes that crossed (docs/accounting.md "Durable declaration
+  // bytes").
+  Result<void> release_bytes();
 
  private:
   AccountingChannel& ch_;

@@ -65,6 +65,7 @@ void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
   sum.counterparty = c.counterparty;
   sum.exporter = c.exporter;  // the record's scope keys name them as the ledger's do
   sum.declaration = c.declaration;
+  sum.kinds |= c.kinds;  // the record names these scopes even when no answer comes
   f.acct.claimed = true;
   if (!acct_->send(worker_id_, c)) {
     ++counters_.accounting_ring_full;
@@ -87,6 +88,7 @@ void Pipeline::acct_kinds(Flow& f) noexcept {
   c.kinds = k;
   acct_claim_base(f, c);
   f.acct.kinds |= k;
+  if (f.inspect_ctx != kNoInspectCtx) acct_sum_[f.inspect_ctx].kinds |= k;
   if (!acct_->send(worker_id_, c)) {
     ++counters_.accounting_ring_full;
     f.flags |= pflag::kAccountingUnavailable;

@@ -426,11 +426,17 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
     // "Declarations"): past it, the flow is blocked as declaration_exceeded.
     const bool exported = dir == Direction::kForward ? f.cold->adm.forward_is_export()
                                                      : f.cold->adm.reverse_is_export();
-    if (f.cold->adm.declaration != policy::kNoDeclaration && exported && d.payload_len > 0 &&
-        !f.policy->charge_declaration(f.cold->adm.declaration, d.payload_len)) {
-      f.flags |= pflag::kDeclarationExceeded;
-      reevaluate(f, now_ns);
-      if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
+    if (f.cold->adm.declaration != policy::kNoDeclaration && exported && d.payload_len > 0) {
+      const auto c = f.policy->charge_declaration(f.cold->adm.declaration, d.payload_len);
+      if (c == policy::Snapshot::Charge::kWait) {  // the ledger's byte budget: TCP retransmits
+        ++f.dropped_packets;
+        return drop_pkt(m, DropReason::kDeclarationGrantWait, out);
+      }
+      if (c == policy::Snapshot::Charge::kExceeded) {
+        f.flags |= pflag::kDeclarationExceeded;
+        reevaluate(f, now_ns);
+        if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
+      }
     }
     // Held, or judged together with the segments the reorderer released.
     if (!inspect_payload(f, dir, d, m, now_ns, out)) return;

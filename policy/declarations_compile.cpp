@@ -10,10 +10,13 @@
 
 namespace dc::policy {
 
-std::atomic<uint64_t>* DeclarationUsage::counter(const std::string& id) {
+DeclarationBytes* DeclarationUsage::counter(const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& slot = bytes_[id];
-  if (!slot) slot = std::make_unique<std::atomic<uint64_t>>(0);
+  if (!slot) {
+    slot = std::make_unique<DeclarationBytes>();
+    if (granting_) slot->granted.store(0, std::memory_order_relaxed);  // until the ledger grants
+  }
   return slot.get();
 }
 

@@ -75,13 +75,16 @@ bool Snapshot::undeclared_category(const Admission& a, CategoryId cat, int64_t n
   return true;
 }
 
-bool Snapshot::charge_declaration(DeclarationId d, uint64_t n) const noexcept {
-  if (d >= declarations_.size() || declarations_[d].bytes == nullptr) return true;
-  std::atomic<uint64_t>& used = *declarations_[d].bytes;
-  const uint64_t after = used.fetch_add(n, std::memory_order_relaxed) + n;
-  if (after <= declarations_[d].max_bytes) return true;
-  used.fetch_sub(n, std::memory_order_relaxed);  // those bytes do not cross
-  return false;
+Snapshot::Charge Snapshot::charge_declaration(DeclarationId d, uint64_t n) const noexcept {
+  if (d >= declarations_.size() || declarations_[d].bytes == nullptr) return Charge::kCharged;
+  DeclarationBytes& b = *declarations_[d].bytes;
+  const uint64_t after = b.used.fetch_add(n, std::memory_order_relaxed) + n;
+  const uint64_t granted = b.granted.load(std::memory_order_acquire);
+  if (after <= declarations_[d].max_bytes && after <= granted) return Charge::kCharged;
+  b.used.fetch_sub(n, std::memory_order_relaxed);  // those bytes do not cross
+  if (after > declarations_[d].max_bytes || b.exhausted.load(std::memory_order_acquire))
+    return Charge::kExceeded;
+  return Charge::kWait;
 }
 
 }  // namespace dc::policy

@@ -163,15 +163,34 @@ struct CounterpartyInfo {
   bool require_declaration = false;   // flows to it need a declaration
 };
 
-// Bytes sent under each declaration, by declaration id: shared by the snapshots of one process
-// so that a policy reload does not reset them (CompileOptions::declaration_usage). Counters are
-// created on the control thread while compiling; workers only add to them (relaxed atomics).
+// The byte account of one declaration (docs/accounting.md "Durable declaration bytes"). Workers
+// add to `used` (relaxed) and may not pass `granted`: the ledger thread raises `granted` only
+// after the store durably holds it (a budget granted ahead), so a crash never under-counts.
+// Without a ledger `granted` stays kUngranted and max_bytes alone limits (a per-run cap).
+struct DeclarationBytes {
+  static constexpr uint64_t kUngranted = UINT64_MAX;
+  std::atomic<uint64_t> used{0};              // bytes charged this run
+  std::atomic<uint64_t> granted{kUngranted};  // the ledger's budget for this run
+  std::atomic<bool> exhausted{false};         // the store has no more: past `granted` is exceeded
+};
+
+// Byte accounts by declaration id: shared by the snapshots of one process so that a policy
+// reload does not reset them (CompileOptions::declaration_usage). Accounts are created on the
+// control thread while compiling; workers only add to them (relaxed atomics).
 class DeclarationUsage {
  public:
-  std::atomic<uint64_t>* counter(const std::string& id);  // control thread (takes a lock)
+  DeclarationBytes* counter(const std::string& id);  // control thread (takes a lock)
+  // From now on new accounts start with no budget (granted 0): a ledger grants them. Accounts
+  // made before keep kUngranted until the ledger takes them over (audit/ledger_bytes.cpp).
+  void set_granting() {
+    std::lock_guard<std::mutex> lock(mu_);
+    granting_ = true;
+  }
+
  private:
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<std::atomic<uint64_t>>> bytes_;
+  bool granting_ = false;
+  std::map<std::string, std::unique_ptr<DeclarationBytes>> bytes_;
 };
 
 // A declaration file as compiled into the snapshot (docs/policy-reference.md "Declarations").
@@ -193,7 +212,7 @@ struct DeclarationInfo {
   uint64_t max_persons = 0, max_bytes = 0;
   int64_t max_sensitive_persons = -1;  // -1: not declared
   int64_t valid_from_ns = 0, valid_until_ns = 0;
-  std::atomic<uint64_t>* bytes = nullptr;  // bytes exported under it (DeclarationUsage)
+  DeclarationBytes* bytes = nullptr;  // bytes exported under it (DeclarationUsage)
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -390,10 +409,14 @@ class Snapshot {
   DeclarationId find_declaration(std::string_view id) const noexcept;  // kNoDeclaration: none
   const std::string& declarations_dir() const noexcept { return declarations_dir_; }
   // Worker, for every payload byte count `n` of an exported direction of a flow admitted under
-  // declaration `d`: adds it to the declaration's total unless that would pass max_bytes, and
-  // says whether it fit (false: set flag::kDeclarationExceeded; those bytes are not counted).
-  // One relaxed atomic add per call; noexcept, no allocation, no lock.
-  bool charge_declaration(DeclarationId d, uint64_t n) const noexcept;
+  // declaration `d`: adds it to the declaration's total unless that would pass max_bytes or the
+  // ledger's granted budget. kExceeded: set flag::kDeclarationExceeded; kWait: drop the packet
+  // (declaration_grant_wait; TCP retransmits it once the ledger raised the budget). Bytes that
+  // do not fit are not counted. One relaxed atomic add per call; noexcept, no allocation, no lock.
+  enum class Charge : uint8_t { kCharged, kWait, kExceeded };
+  Charge charge_declaration(DeclarationId d, uint64_t n) const noexcept;
+  // The byte accounts of every declaration this process compiled (the ledger grants them).
+  DeclarationUsage* declaration_usage() const noexcept { return declaration_usage_.get(); }
 
   // ---- names (audit, CLI) ----
   std::size_t category_count() const noexcept { return categories_.size(); }

@@ -112,7 +112,7 @@ class AccountingReports(unittest.TestCase):
             got = (log[key]["non_sensitive"], log[key]["sensitive"])
             want = (r["non_sensitive"], r["sensitive"])
             # The log never states more than the store; a flow blocked before its persons'
-            # answer came (61005) carries no counts, so only its scopes may lag.
+            # answer came (61005) names its scopes with no count, so they may lag.
             self.assertLessEqual(got[0], want[0], key)
             self.assertLessEqual(got[1], want[1], key)
             if key[2] in ("exporter", "basis"):
@@ -162,6 +162,35 @@ class AccountingReports(unittest.TestCase):
                           ("2027-02-01", "expired")):
             d = self.show_json("--at", at)["declarations"][0]
             self.assertEqual((d["id"], d["state"]), ("d-partner", state), at)
+
+    def test_durable_bytes_and_unanswered_scopes(self):
+        # The store holds each declaration's durable bytes (the replay gave the unused budget
+        # back at its end): what crossed under d-partner, within max_bytes; both commands show it.
+        state = os.path.join(self.out, "state")
+        show = {d["id"]: d for d in self.show_json()["declarations"]}["d-partner"]
+        stored = show["actual"]["store_bytes"]
+        self.assertGreater(stored, 0)
+        self.assertLessEqual(stored, 100000)
+        self.assertIn("durable (the store)", self.show("--policy", "policy.toml"))
+        rep = {d["id"]: d for d in self.report_json("--accounting-state", state)
+               ["declarations"]}["d-partner"]
+        self.assertEqual(rep["actual"]["store_bytes"], stored)
+        self.assertNotIn("store_bytes", {d["id"]: d for d in self.report_json()["declarations"]}
+                         ["d-partner"]["actual"])
+        # 61005 was blocked before its card holder's answer came: its record still names the
+        # scopes it was claimed in, with no count.
+        recs = []
+        audit = os.path.join(self.out, "audit")
+        for name in sorted(os.listdir(audit)):
+            if name.endswith(".jsonl"):
+                with open(os.path.join(audit, name)) as f:
+                    recs += [json.loads(l) for l in f if l.strip()]
+        pending = [r for r in recs if r.get("type") == "flow" and r.get("accounting")
+                   and any(sc["count"] is None for sc in r["accounting"]["scopes"])]
+        self.assertTrue(pending, "no record with a scope whose answer did not come")
+        for r in pending:
+            self.assertTrue(all(sc["scope"].startswith("2026/e=acme/")
+                                for sc in r["accounting"]["scopes"]), r["accounting"])
 
     def test_without_policy(self):
         text = self.report()

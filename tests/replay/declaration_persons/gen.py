@@ -11,27 +11,14 @@ to "partner") and one capture. Run: gen.py OUTDIR.
   49004  person 1 again                              -> alert (a counted person is never refused)
   49005  persons 2 and 3 in one body                 -> block declaration_exceeded
 """
-import importlib.util
 import os
 import sys
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(_HERE))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import declsign as S  # noqa: E402
 import replaylib as R  # noqa: E402
 
-
-def _sibling(case):
-    spec = importlib.util.spec_from_file_location("gen_" + case, os.path.join(os.path.dirname(_HERE), case, "gen.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-DECL = _sibling("declarations")     # canonical(): the documented canonical form, signed here
-ACCT = _sibling("accounting")       # resident_id(n), body_of(ids), post(body)
+ACCT = S.load_case("accounting")  # resident_id(n), body_of(ids), post(body)
 
 PARTNER = "203.0.113.10"
 
@@ -97,24 +84,17 @@ public_key = "keys/officer.pub"
 
 
 def declaration(key):
-    d = {"id": "d-two", "exporter": "acme", "counterparty": "partner", "legal_basis": "SCC-1",
-         "categories": ["pi.identity"], "max_persons": 2, "max_bytes": 1000000,
-         "valid_from": "2026-01-01", "valid_until": "2026-12-31",
-         "purpose": "two named persons", "approved_by": "officer"}
-    sig = DECL.base64.b64encode(key.sign(DECL.canonical(d))).decode()
-    return ('id = "d-two"\nexporter = "acme"\ncounterparty = "partner"\nlegal_basis = "SCC-1"\n'
-            'categories = ["pi.identity"]\nmax_persons = 2\nmax_bytes = 1000000\n'
-            'valid_from = 2026-01-01\nvalid_until = 2026-12-31\npurpose = "two named persons"\n'
-            'approved_by = "officer"\nsignature = "%s"\n' % sig)
+    return S.declaration_file(key, {
+        "id": "d-two", "exporter": "acme", "counterparty": "partner", "legal_basis": "SCC-1",
+        "categories": ["pi.identity"], "max_persons": 2, "max_bytes": 1000000,
+        "valid_from": "2026-01-01", "valid_until": "2026-12-31",
+        "purpose": "two named persons", "approved_by": "officer"})
 
 
 def generate(out):
-    key = Ed25519PrivateKey.generate()
-    os.makedirs(os.path.join(out, "keys"), exist_ok=True)
+    key = S.Ed25519PrivateKey.generate()
+    S.write_public_key(out, key)
     os.makedirs(os.path.join(out, "declarations"), exist_ok=True)
-    with open(os.path.join(out, "keys", "officer.pub"), "wb") as f:
-        f.write(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo))
     with open(os.path.join(out, "declarations", "d-two.toml"), "w") as f:
         f.write(declaration(key))
     with open(os.path.join(out, "policy.toml"), "w") as f:

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """declarations: uploads to counterparties that require a declaration (docs/policy-reference.md
 "Declarations"). generate() writes the policy, an approver key pair, the signed declaration
-files (signed here with python3-cryptography over the documented canonical form, a second
-implementation of it) and one capture. Run: gen.py OUTDIR.
+files (tests/replay/declsign.py: python3-cryptography over the documented canonical form, a
+second implementation of it) and one capture. Run: gen.py OUTDIR.
 
   48001  upload of contact data to "partner" under declaration d-partner       -> allow
   48002  upload of contact data to "nodecl", which requires a declaration      -> declaration_missing
@@ -10,14 +10,11 @@ implementation of it) and one capture. Run: gen.py OUTDIR.
   48004  upload of 600 clean bytes to "small" (d-small: max_bytes = 300)       -> declaration_exceeded
 The second policy (policy_revoked.toml) lists d-partner in its directory's revoked.list.
 """
-import base64
 import os
 import sys
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import declsign as S  # noqa: E402
 import replaylib as R  # noqa: E402
 
 PARTNER, NODECL, SMALL = "203.0.113.10", "203.0.113.20", "203.0.113.30"
@@ -101,36 +98,12 @@ DECLS = [("d-partner", "partner", ["pi.contact"], 1000000),
          ("d-small", "small", ["pi.contact"], 300)]
 
 
-def esc(v, comma=False):
-    v = v.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
-    return v.replace(",", "\\,") if comma else v
-
-
-def canonical(d):
-    """The canonical form of docs/policy-reference.md "Declarations" (values as written here)."""
-    cats = ",".join(sorted(set(esc(c, True) for c in d["categories"])))
-    lines = ["datacustoms-declaration-v1"] + [
-        "%s=%s" % (k, v) for k, v in [
-            ("id", esc(d["id"])), ("exporter", esc(d["exporter"])),
-            ("counterparty", esc(d["counterparty"])), ("legal_basis", esc(d["legal_basis"])),
-            ("categories", cats), ("max_persons", d["max_persons"]),
-            ("max_sensitive_persons", ""), ("max_bytes", d["max_bytes"]),
-            ("valid_from", d["valid_from"]), ("valid_until", d["valid_until"]),
-            ("purpose", esc(d["purpose"])), ("approved_by", esc(d["approved_by"]))]]
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
 def declaration(key, ident, cp, cats, max_bytes):
-    d = {"id": ident, "exporter": "acme", "counterparty": cp, "legal_basis": "SCC-1",
-         "categories": cats, "max_persons": 1000, "max_bytes": max_bytes,
-         "valid_from": "2026-01-01", "valid_until": "2026-12-31",
-         "purpose": "order fulfilment,\nline two", "approved_by": "officer"}
-    sig = base64.b64encode(key.sign(canonical(d))).decode()
-    return ('id = "%s"\nexporter = "acme"\ncounterparty = "%s"\nlegal_basis = "SCC-1"\n'
-            'categories = [%s]\nmax_persons = 1000\nmax_bytes = %d\nvalid_from = 2026-01-01\n'
-            'valid_until = 2026-12-31\npurpose = "order fulfilment,\\nline two"\n'
-            'approved_by = "officer"\nsignature = "%s"\n'
-            % (ident, cp, ", ".join('"%s"' % c for c in cats), max_bytes, sig))
+    return S.declaration_file(key, {
+        "id": ident, "exporter": "acme", "counterparty": cp, "legal_basis": "SCC-1",
+        "categories": cats, "max_persons": 1000, "max_bytes": max_bytes,
+        "valid_from": "2026-01-01", "valid_until": "2026-12-31",
+        "purpose": "order fulfilment,\nline two", "approved_by": "officer"})
 
 
 def write_policy(out, key, dirname, revoked):
@@ -148,11 +121,8 @@ def write_policy(out, key, dirname, revoked):
 
 
 def generate(out):
-    key = Ed25519PrivateKey.generate()
-    os.makedirs(os.path.join(out, "keys"), exist_ok=True)
-    with open(os.path.join(out, "keys", "officer.pub"), "wb") as f:
-        f.write(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo))
+    key = S.Ed25519PrivateKey.generate()
+    S.write_public_key(out, key)
     frames = []
 
     def conn(dst, port):

@@ -273,6 +273,46 @@ TEST_F(Fixture, SensitiveCapAndBothCounters) {
   EXPECT_EQ(count("2026/e=-/b=CAP3/n"), 1u);
 }
 
+// A flow blocked (or timed out) before its claim's answer: its record names the scopes it was
+// claimed in, with the limits of the policy and no count (null); answered scopes keep theirs.
+TEST_F(Fixture, RecordNamesTheScopesOfAnUnansweredClaim) {
+  audit::AccountingOutcome o;
+  o.claimed = true;
+  o.unavailable = true;
+  o.year = 2026;
+  o.exporter = audit::kNoExporterId;
+  o.counterparty = snap->find_counterparty("hq");
+  o.basis = basis("CAP3");
+  o.kinds = policy::kPersonsNonSensitive;
+  auto j = audit::accounting_json(o, *snap);
+  ASSERT_TRUE(j["scopes"].is_array());
+  ASSERT_EQ(j["scopes"].size(), 3u) << j.dump();
+  EXPECT_EQ(j["scopes"][0]["scope"], "2026/e=-/n");
+  EXPECT_TRUE(j["scopes"][0]["count"].is_null());
+  EXPECT_EQ(j["scopes"][0]["limit"], 999999u);  // standard_contract: < 1,000,000
+  EXPECT_EQ(j["scopes"][1]["scope"], "2026/e=-/b=CAP3/n");
+  EXPECT_EQ(j["scopes"][1]["limit"], 3u);
+  EXPECT_EQ(j["scopes"][2]["scope"], "2026/e=-/c=hq/b=CAP3/n");
+  EXPECT_TRUE(j["scopes"][2]["limit"].is_null());
+  // A first answer came (counts known), then a sensitive category re-claimed with no answer.
+  auto a = claim(1, mobile(1), "CAP3");
+  o.used = a.used;
+  for (unsigned i = 0; i < audit::kScopeSlots; ++i) {
+    o.counts[i] = a.counts[i];
+    o.limits[i] = a.limits[i];
+  }
+  o.kinds |= policy::kPersonsSensitive;
+  j = audit::accounting_json(o, *snap);
+  ASSERT_EQ(j["scopes"].size(), 6u) << j.dump();
+  EXPECT_EQ(j["scopes"][0]["count"], 1u);  // 2026/e=-/n, answered
+  EXPECT_EQ(j["scopes"][1]["scope"], "2026/e=-/s");
+  EXPECT_TRUE(j["scopes"][1]["count"].is_null());
+  EXPECT_EQ(j["scopes"][3]["scope"], "2026/e=-/b=CAP3/s");
+  EXPECT_EQ(j["scopes"][3]["limit"], 2u);  // max_sensitive_persons
+  // Nothing claimed: no accounting member at all.
+  EXPECT_TRUE(audit::accounting_json(audit::AccountingOutcome{}, *snap).is_null());
+}
+
 TEST_F(Fixture, ReclaimWhenSensitiveComesLater) {
   EXPECT_EQ(claim(9, mobile(1), "SCC").status, audit::ClaimStatus::kCounted);
   EXPECT_EQ(claim(9, mobile(2), "SCC").status, audit::ClaimStatus::kCounted);

@@ -215,6 +215,13 @@ TEST_F(AccountingPipelineTest, DecisionTimeoutAppliesOnUnavailable) {
   EXPECT_EQ(r->verdict, audit::OutcomeVerdict::kBlock);
   EXPECT_TRUE(r->flags & policy::flag::kAccountingUnavailable);
   EXPECT_TRUE(r->acct.unavailable);
+  // No answer came, yet the record names the scopes the person was claimed in (count unknown).
+  EXPECT_EQ(r->acct.used, 0u);
+  EXPECT_EQ(r->acct.kinds, policy::kPersonsNonSensitive);
+  const auto j = audit::accounting_json(r->acct, *snap_);
+  ASSERT_GE(j["scopes"].size(), 2u) << j.dump();
+  EXPECT_TRUE(j["scopes"][0]["count"].is_null());
+  EXPECT_EQ(j["scopes"][1]["limit"], 1u) << j.dump();  // the basis's max_persons = 1
 }
 
 TEST_F(AccountingPipelineTest, CleanUploadNeverWaits) {
@@ -238,6 +245,18 @@ class CountingStore final : public audit::PersonStore {
   }
   Result<bool> contains(std::string_view scope, const audit::PersonDigest& who) override {
     return inner_->contains(scope, who);
+  }
+  Result<uint64_t> reserve_bytes(std::string_view id, uint64_t want, uint64_t cap) override {
+    return inner_->reserve_bytes(id, want, cap);
+  }
+  Result<void> release_bytes(std::string_view id, uint64_t n) override {
+    return inner_->release_bytes(id, n);
+  }
+  Result<uint64_t> reserved_bytes(std::string_view id) override {
+    return inner_->reserved_bytes(id);
+  }
+  Result<std::vector<std::pair<std::string, uint64_t>>> all_reserved_bytes() override {
+    return inner_->all_reserved_bytes();
   }
   Result<void> flush() override {
     ++flushes;

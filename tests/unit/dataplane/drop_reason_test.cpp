@@ -35,6 +35,7 @@ TEST(DropReasonName, SnakeCaseFromEnumNames) {
       {R::kTcpBeyondWindow, "tcp_beyond_window"},
       {R::kBadFcs, "bad_fcs"},
       {R::kEvidenceBackpressure, "evidence_backpressure"},
+      {R::kDeclarationGrantWait, "declaration_grant_wait"},
       {R::kCount, "unknown"},
   };
   for (const auto& [r, name] : rows) EXPECT_EQ(drop_reason_name(r), name);
@@ -58,7 +59,8 @@ TEST(DropReasonName, OrderIsStable) {
   EXPECT_EQ(static_cast<int>(DropReason::kVolumeCap), 59);
   EXPECT_EQ(static_cast<int>(DropReason::kAccountingWait), 60);
   EXPECT_EQ(static_cast<int>(DropReason::kEvidenceBackpressure), 61);
-  EXPECT_EQ(kDropReasonCount, 62u);
+  EXPECT_EQ(static_cast<int>(DropReason::kDeclarationGrantWait), 62);
+  EXPECT_EQ(kDropReasonCount, 63u);
 }
 
 TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {

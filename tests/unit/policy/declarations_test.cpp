@@ -410,19 +410,43 @@ TEST(DeclarationDecide, UndeclaredCategoryBlocks) {
 }
 
 TEST(DeclarationDecide, BytesBeyondMaxBytesExceed) {
+  using C = Snapshot::Charge;
   auto usage = std::make_shared<DeclarationUsage>();
   auto s = compile(one(signed_by(kDecl, keys().li)), {}, usage);
   Admission a = s->admit(query(*s, "203.0.113.10", at(kNow)));
-  EXPECT_TRUE(s->charge_declaration(a.declaration, 60));
-  EXPECT_TRUE(s->charge_declaration(a.declaration, 40));  // exactly max_bytes = 100
-  EXPECT_FALSE(s->charge_declaration(a.declaration, 1));
+  EXPECT_EQ(s->charge_declaration(a.declaration, 60), C::kCharged);
+  EXPECT_EQ(s->charge_declaration(a.declaration, 40), C::kCharged);  // exactly max_bytes = 100
+  EXPECT_EQ(s->charge_declaration(a.declaration, 1), C::kExceeded);
   EXPECT_EQ(verdict(*s, s->decide(a, {}, flag::kDeclarationExceeded, at(kNow))),
             "block: declaration_exceeded whitelisted");
   // Cumulative across a reload: the counters live in the shared usage.
   auto again = compile(one(signed_by(kDecl, keys().li)), {}, usage);
-  EXPECT_FALSE(again->charge_declaration(0, 1));
+  EXPECT_EQ(again->charge_declaration(0, 1), C::kExceeded);
   auto fresh = compile(one(signed_by(kDecl, keys().li)));
-  EXPECT_TRUE(fresh->charge_declaration(0, 1));
+  EXPECT_EQ(fresh->charge_declaration(0, 1), C::kCharged);
+}
+
+// With a ledger granting budgets (docs/accounting.md "Durable declaration bytes"): nothing
+// crosses before a grant; past the grant is a wait unless the store is exhausted.
+TEST(DeclarationDecide, BytesWaitForTheLedgersGrant) {
+  using C = Snapshot::Charge;
+  auto usage = std::make_shared<DeclarationUsage>();
+  usage->set_granting();
+  auto s = compile(one(signed_by(kDecl, keys().li)), {}, usage);
+  Admission a = s->admit(query(*s, "203.0.113.10", at(kNow)));
+  DeclarationBytes& b = *s->declaration(a.declaration).bytes;
+  EXPECT_EQ(s->charge_declaration(a.declaration, 1), C::kWait);
+  EXPECT_EQ(b.used.load(), 0u);
+  b.granted = 50;
+  EXPECT_EQ(s->charge_declaration(a.declaration, 50), C::kCharged);
+  EXPECT_EQ(s->charge_declaration(a.declaration, 1), C::kWait);
+  b.exhausted = true;
+  EXPECT_EQ(s->charge_declaration(a.declaration, 1), C::kExceeded);
+  b.granted = 200;  // more than max_bytes = 100 granted: max_bytes still limits
+  b.exhausted = false;
+  EXPECT_EQ(s->charge_declaration(a.declaration, 50), C::kCharged);
+  EXPECT_EQ(s->charge_declaration(a.declaration, 1), C::kExceeded);
+  EXPECT_EQ(b.used.load(), 100u);
 }
 
 TEST(DeclarationDecide, DuplicateIdsLeaveOnlyTheFirst) {
