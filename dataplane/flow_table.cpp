@@ -186,6 +186,11 @@ void FlowTable::remove(Flow* flow) noexcept {
   rte_hash_del_key(hash_, &key);
   flow->in_use = false;
   deadline_[flow->slot] = kNever;
+  if (verdicts_ != nullptr) {  // the flow's interned verdicts (FlowCold)
+    verdicts_->release(flow->cold->adm_verdict);
+    verdicts_->release(flow->cold->last);
+  }
+  flow->cold->adm_verdict = flow->cold->last = VerdictTable::kDefault;
   --stats_.active;
 }
 

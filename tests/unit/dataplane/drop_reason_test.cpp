@@ -58,7 +58,8 @@ TEST(DropReasonName, OrderIsStable) {
   EXPECT_EQ(static_cast<int>(DropReason::kVolumeCap), 59);
   EXPECT_EQ(static_cast<int>(DropReason::kAccountingWait), 60);
   EXPECT_EQ(static_cast<int>(DropReason::kEvidenceBackpressure), 61);
-  EXPECT_EQ(kDropReasonCount, 62u);
+  EXPECT_EQ(static_cast<int>(DropReason::kVerdictTableFull), 62);
+  EXPECT_EQ(kDropReasonCount, 63u);
 }
 
 TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {
