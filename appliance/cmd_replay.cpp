@@ -303,13 +303,15 @@ size_t compare_with_audit(const std::vector<audit::FlowRecord>& records,
 // Replays the captures, prints one JSON line per flow (unless quiet) and the summary; with an
 // audit log, compares. Returns the exit code.
 int replay_and_report(const Options& o, const policy::Snapshot& snap,
-                      std::map<std::string, std::deque<nlohmann::json>>& audit_flows) {
+                      std::map<std::string, std::deque<nlohmann::json>>& audit_flows,
+                      uint64_t packet_bound) {
   std::vector<audit::FlowRecord> records;
   std::vector<bool> worthy;
   const bool tty = isatty(STDERR_FILENO) != 0;
   ReplayOptions ro;
   ro.flows = o.flows;
   ro.inspect_flows = o.inspect_flows;
+  ro.packet_bound = packet_bound;
   ro.fcs_strip = o.fcs_strip;
   ro.pass_arp = o.pass_arp;
   ro.pass_nd = o.pass_nd;
@@ -387,11 +389,16 @@ int run(const std::vector<std::string>& args) {
     }
     audit_flows = std::move(r.value());
   }
-  if (auto r = replay_eal_init(); !r) {
+  // The captures' packets, counted once: they size EAL's memory and the replay's tables.
+  ReplayOptions sizing;
+  sizing.flows = o.flows;
+  sizing.inspect_flows = o.inspect_flows;
+  sizing.packet_bound = replay_packet_bound(o.captures);
+  if (auto r = replay_eal_init(replay_memory_mb(sizing, sizing.packet_bound)); !r) {
     log::error("replay: %s\n", r.error().message.c_str());
     return 2;
   }
-  int exit_code = replay_and_report(o, *snap, audit_flows);
+  int exit_code = replay_and_report(o, *snap, audit_flows, sizing.packet_bound);
   dataplane::eal_cleanup();
   return exit_code;
 }

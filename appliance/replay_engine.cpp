@@ -60,10 +60,11 @@ struct Input {
 
 }  // namespace
 
-Result<void> replay_eal_init() {
+Result<void> replay_eal_init(uint32_t memory_mb) {
   static bool done = false;
   if (done) return {};
-  auto r = dataplane::eal_init({"--no-huge", "--no-pci", "--no-shconf", "-m", "512", "-l", "0",
+  const std::string mb = std::to_string(std::clamp<uint32_t>(memory_mb, 64, 512));
+  auto r = dataplane::eal_init({"--no-huge", "--no-pci", "--no-shconf", "-m", mb, "-l", "0",
                                 "--log-level=lib.eal:error", "--log-level=lib.telemetry:error"});
   if (r) done = true;
   return r;
@@ -181,7 +182,9 @@ uint64_t count_records(const std::string& path, uint64_t cap) {
   return UINT64_MAX;
 }
 
-uint64_t packet_bound(const std::vector<std::string>& captures) {
+}  // namespace
+
+uint64_t replay_packet_bound(const std::vector<std::string>& captures) {
   uint64_t bytes = 0, counted = 0;
   for (const auto& path : captures) {
     std::error_code ec;
@@ -196,6 +199,8 @@ uint64_t packet_bound(const std::vector<std::string>& captures) {
   }
   return std::min(counted, bytes / 30 + 1);
 }
+
+namespace {
 
 struct RigSize {
   uint32_t flows, inspect_flows, mbufs;
@@ -227,6 +232,18 @@ void size_to_capture(dataplane::PipelineSettings& settings, uint64_t packets) {
   re.buffers =
       static_cast<uint32_t>(std::min<uint64_t>(re.buffers, std::max<uint64_t>(packets / 2, 4)));
 }
+
+}  // namespace
+
+// Packet buffers (2,176-byte data room, mbuf and mempool headers) and flow slots (hot and cold
+// entry, hash slot) twice over, plus 64 MB for EAL, rings, reassembly and the TLS key store.
+uint32_t replay_memory_mb(const ReplayOptions& options, uint64_t packets) {
+  const RigSize size = rig_size(options, packets);
+  const uint64_t bytes = uint64_t{size.mbufs} * 2432 + uint64_t{size.flows} * 512;
+  return static_cast<uint32_t>(std::min<uint64_t>(512, 64 + (2 * bytes >> 20)));
+}
+
+namespace {
 
 Result<void> build_accounting(const policy::Snapshot& policy, const ReplayOptions& options,
                               ReplayRig& rig) {
@@ -301,7 +318,9 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
   auto keys = load_keylogs(options.keylogs);
   if (!keys) return keys.error();
   const double t0 = cpu_seconds();
-  auto rig = build_rig(policy, options, keys->size(), packet_bound(captures), stats, sink);
+  const uint64_t packets =
+      options.packet_bound != 0 ? options.packet_bound : replay_packet_bound(captures);
+  auto rig = build_rig(policy, options, keys->size(), packets, stats, sink);
   if (!rig) {
     for (auto& k : *keys) k.wipe();
     return rig.error();
