@@ -20,6 +20,7 @@
 #include "audit/flow_format.hpp"
 #include "dataplane/pipeline.hpp"
 #include "dataplane/runtime.hpp"
+#include "inspect/detect/db_cache.hpp"
 #include "policy/policy.hpp"
 
 namespace dc::appliance {
@@ -46,6 +47,10 @@ void usage(FILE* out) {
       "                    on the captures' clock (default 50, as [accounting])\n"
       "  --timing          also print on stderr the CPU seconds of building the tables\n"
       "                    and of replaying: {\"replay_timing\":{...}}\n"
+      "  --cache-dir DIR   keep compiled detector databases here, keyed by their\n"
+      "                    patterns, Hyperscan version and CPU (default\n"
+      "                    $DATACUSTOMS_CACHE_DIR, else ~/.cache/datacustoms)\n"
+      "  --no-cache        compile the detector database, read and write no cache\n"
       "  --fcs strip|none  frames end with their Ethernet FCS: check and strip it\n"
       "                    (default none: such frames are dropped as ethernet_fcs)\n"
       "  --pass arp,nd     pass ARP and/or IPv6 neighbour discovery through, as a pair\n"
@@ -109,6 +114,7 @@ struct Options {
   uint32_t key_wait_ms = 200;
   std::string accounting_key;
   uint32_t decision_wait_ms = 50;
+  std::string cache_dir = inspect::default_detector_cache_dir();  // empty: no cache
   std::vector<std::string> captures;
 };
 
@@ -167,6 +173,10 @@ int parse_args(const std::vector<std::string>& args, Options& o) {
         std::fprintf(stderr, "datacustoms replay: --key-wait-ms needs a number\n");
         return 2;
       }
+    } else if (a == "--cache-dir") {
+      if (!next(o.cache_dir) || o.cache_dir.empty()) return usage(stderr), 2;
+    } else if (a == "--no-cache") {
+      o.cache_dir.clear();
     } else if (a == "--quiet") {
       o.quiet = true;
     } else if (a == "--timing") {
@@ -293,13 +303,15 @@ size_t compare_with_audit(const std::vector<audit::FlowRecord>& records,
 // Replays the captures, prints one JSON line per flow (unless quiet) and the summary; with an
 // audit log, compares. Returns the exit code.
 int replay_and_report(const Options& o, const policy::Snapshot& snap,
-                      std::map<std::string, std::deque<nlohmann::json>>& audit_flows) {
+                      std::map<std::string, std::deque<nlohmann::json>>& audit_flows,
+                      uint64_t packet_bound) {
   std::vector<audit::FlowRecord> records;
   std::vector<bool> worthy;
   const bool tty = isatty(STDERR_FILENO) != 0;
   ReplayOptions ro;
   ro.flows = o.flows;
   ro.inspect_flows = o.inspect_flows;
+  ro.packet_bound = packet_bound;
   ro.fcs_strip = o.fcs_strip;
   ro.pass_arp = o.pass_arp;
   ro.pass_nd = o.pass_nd;
@@ -348,10 +360,16 @@ int replay_and_report(const Options& o, const policy::Snapshot& snap,
                static_cast<unsigned long long>(c.findings),
                static_cast<unsigned long long>(c.dropped));
   print_drop_summary(c);
-  if (o.timing)
-    std::fprintf(
-        stderr, "{\"replay_timing\":{\"packets\":%llu,\"rig_cpu_s\":%.6f,\"run_cpu_s\":%.6f}}\n",
-        static_cast<unsigned long long>(stats->packets), stats->rig_cpu_s, stats->run_cpu_s);
+  if (o.timing) {
+    const auto& dc = inspect::detector_cache_stats();
+    std::fprintf(stderr,
+                 "{\"replay_timing\":{\"packets\":%llu,\"rig_cpu_s\":%.6f,\"run_cpu_s\":%.6f,"
+                 "\"detector_cache\":{\"hits\":%llu,\"misses\":%llu,\"rejected\":%llu}}}\n",
+                 static_cast<unsigned long long>(stats->packets), stats->rig_cpu_s,
+                 stats->run_cpu_s, static_cast<unsigned long long>(dc.hits.load()),
+                 static_cast<unsigned long long>(dc.misses.load()),
+                 static_cast<unsigned long long>(dc.rejected.load()));
+  }
   if (o.audit_dir.empty()) return 0;
   return compare_with_audit(records, worthy, o.audit_dir, audit_flows) > 0 ? 1 : 0;
 }
@@ -359,6 +377,7 @@ int replay_and_report(const Options& o, const policy::Snapshot& snap,
 int run(const std::vector<std::string>& args) {
   Options o;
   if (int rc = parse_args(args, o); rc >= 0) return rc;
+  inspect::set_detector_cache_dir(o.cache_dir);
   std::shared_ptr<const policy::Snapshot> snap = load_policy(o.policy_path);
   if (snap == nullptr) return 2;
   std::map<std::string, std::deque<nlohmann::json>> audit_flows;
@@ -370,11 +389,16 @@ int run(const std::vector<std::string>& args) {
     }
     audit_flows = std::move(r.value());
   }
-  if (auto r = replay_eal_init(); !r) {
+  // The captures' packets, counted once: they size EAL's memory and the replay's tables.
+  ReplayOptions sizing;
+  sizing.flows = o.flows;
+  sizing.inspect_flows = o.inspect_flows;
+  sizing.packet_bound = replay_packet_bound(o.captures);
+  if (auto r = replay_eal_init(replay_memory_mb(sizing, sizing.packet_bound)); !r) {
     log::error("replay: %s\n", r.error().message.c_str());
     return 2;
   }
-  int exit_code = replay_and_report(o, *snap, audit_flows);
+  int exit_code = replay_and_report(o, *snap, audit_flows, sizing.packet_bound);
   dataplane::eal_cleanup();
   return exit_code;
 }

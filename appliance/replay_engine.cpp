@@ -60,10 +60,11 @@ struct Input {
 
 }  // namespace
 
-Result<void> replay_eal_init() {
+Result<void> replay_eal_init(uint32_t memory_mb) {
   static bool done = false;
   if (done) return {};
-  auto r = dataplane::eal_init({"--no-huge", "--no-pci", "--no-shconf", "-m", "512", "-l", "0",
+  const std::string mb = std::to_string(std::clamp<uint32_t>(memory_mb, 64, 512));
+  auto r = dataplane::eal_init({"--no-huge", "--no-pci", "--no-shconf", "-m", mb, "-l", "0",
                                 "--log-level=lib.eal:error", "--log-level=lib.telemetry:error"});
   if (r) done = true;
   return r;
@@ -158,19 +159,48 @@ struct ReplayRig {
 };
 
 // A capture cannot hold more flows (or flows being inspected, or packets held at once) than
-// packets, nor more packets than its bytes allow (a pcap record header of 16 bytes and an
-// Ethernet header of 14 at least): tables and pools are sized to that bound, so a small capture
-// starts in milliseconds and a few MB instead of the full-size defaults (issue 13).
-uint64_t packet_bound(const std::vector<std::string>& captures) {
-  uint64_t bytes = 0;
+// packets: tables and pools are sized to its packet count, so a small capture starts in
+// milliseconds and a few MB instead of the full-size defaults (issue 13). The records are
+// counted first, up to kCountCap of them; beyond (or for a file that cannot be read ahead, e.g. a
+// pipe), the bound its bytes allow (a pcap record header of 16 bytes and an Ethernet header of 14
+// at least).
+constexpr uint64_t kCountCap = 1u << 20;
+
+uint64_t count_records(const std::string& path, uint64_t cap) {
+  char err[PCAP_ERRBUF_SIZE] = {};
+  PcapPtr pc(pcap_open_offline(path.c_str(), err));
+  if (!pc) return UINT64_MAX;
+  uint64_t n = 0;
+  pcap_pkthdr* h = nullptr;
+  const u_char* data = nullptr;
+  while (n <= cap) {
+    const int rc = pcap_next_ex(pc.get(), &h, &data);
+    if (rc == PCAP_ERROR_BREAK) return n;
+    if (rc != 1) return n + 1;  // damaged: the replay stops there with an error
+    ++n;
+  }
+  return UINT64_MAX;
+}
+
+}  // namespace
+
+uint64_t replay_packet_bound(const std::vector<std::string>& captures) {
+  uint64_t bytes = 0, counted = 0;
   for (const auto& path : captures) {
     std::error_code ec;
     const uintmax_t n = std::filesystem::file_size(path, ec);
-    if (ec) return UINT64_MAX;  // unknown size (a pipe): full-size defaults
+    if (ec || !std::filesystem::is_regular_file(path, ec)) return UINT64_MAX;  // full-size
     bytes += n;
+    if (counted != UINT64_MAX) {
+      const uint64_t c =
+          counted < kCountCap ? count_records(path, kCountCap - counted) : UINT64_MAX;
+      counted = c == UINT64_MAX ? UINT64_MAX : counted + c;
+    }
   }
-  return bytes / 30 + 1;
+  return std::min(counted, bytes / 30 + 1);
 }
+
+namespace {
 
 struct RigSize {
   uint32_t flows, inspect_flows, mbufs;
@@ -182,11 +212,38 @@ RigSize rig_size(const ReplayOptions& options, uint64_t packets) {
       static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(packets, 64), options.flows));
   r.inspect_flows = static_cast<uint32_t>(std::min<uint64_t>(packets, options.inspect_flows));
   // Held out-of-order segments keep their mbufs (8 per direction of an inspected flow), and so do
-  // fragments being reassembled: size the pool for them.
-  const uint32_t base = static_cast<uint32_t>(std::min<uint64_t>(4096, packets + 256));
-  r.mbufs = base + std::min<uint32_t>(r.inspect_flows, 8192) * 2 * 8;
+  // fragments being reassembled (a piece buffer each): size the pool for them, but never above
+  // what the capture's packets can hold at once (each packet and one piece each, plus resets).
+  const uint32_t base = packets > 4096 - 256 ? 4096 : static_cast<uint32_t>(packets + 256);
+  const uint64_t held = uint64_t{std::min<uint32_t>(r.inspect_flows, 8192)} * 2 * 8;
+  const uint64_t most = packets < (uint64_t{1} << 32) ? 2 * packets + 512 : UINT64_MAX;
+  r.mbufs = static_cast<uint32_t>(std::min<uint64_t>(base + held, most));
   return r;
 }
+
+// The worker's other tables, sized to the capture like the flow table (each is zeroed at
+// start-up, so an 8-packet capture must not build 256 TLS sessions or 64 reassembly buffers of
+// 64 KiB): TLS flows decrypted at once are inspected flows, and a reassembled datagram holds at
+// least two fragments. Neither bound can be reached by the capture, so the records are those of
+// the full-size tables.
+void size_to_capture(dataplane::PipelineSettings& settings, uint64_t packets) {
+  settings.tls_sessions = std::min(settings.tls_sessions, settings.inspect_flows);
+  auto& re = settings.reassembly;  // (its datagram table is small: kept, and so its hashing)
+  re.buffers =
+      static_cast<uint32_t>(std::min<uint64_t>(re.buffers, std::max<uint64_t>(packets / 2, 4)));
+}
+
+}  // namespace
+
+// Packet buffers (2,176-byte data room, mbuf and mempool headers) and flow slots (hot and cold
+// entry, hash slot) twice over, plus 64 MB for EAL, rings, reassembly and the TLS key store.
+uint32_t replay_memory_mb(const ReplayOptions& options, uint64_t packets) {
+  const RigSize size = rig_size(options, packets);
+  const uint64_t bytes = uint64_t{size.mbufs} * 2432 + uint64_t{size.flows} * 512;
+  return static_cast<uint32_t>(std::min<uint64_t>(512, 64 + (2 * bytes >> 20)));
+}
+
+namespace {
 
 Result<void> build_accounting(const policy::Snapshot& policy, const ReplayOptions& options,
                               ReplayRig& rig) {
@@ -230,6 +287,7 @@ Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions&
   settings.port_pass_arp[dataplane::kReplayPort] = options.pass_arp;
   settings.port_pass_nd[dataplane::kReplayPort] = options.pass_nd;
   settings.tx_pool = rig.pool.get();
+  size_to_capture(settings, packets);
   // Keys are loaded before the first packet and kept for the whole replay.
   settings.tls_key_store = std::max<uint32_t>(64, static_cast<uint32_t>(nkeys));
   settings.tls_key_ttl_ns = int64_t{1} << 62;
@@ -260,7 +318,9 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
   auto keys = load_keylogs(options.keylogs);
   if (!keys) return keys.error();
   const double t0 = cpu_seconds();
-  auto rig = build_rig(policy, options, keys->size(), packet_bound(captures), stats, sink);
+  const uint64_t packets =
+      options.packet_bound != 0 ? options.packet_bound : replay_packet_bound(captures);
+  auto rig = build_rig(policy, options, keys->size(), packets, stats, sink);
   if (!rig) {
     for (auto& k : *keys) k.wipe();
     return rig.error();

@@ -17,8 +17,10 @@
 
 namespace dc::appliance {
 
-// EAL without hugepages, devices or shared files, once per process.
-Result<void> replay_eal_init();
+// EAL without hugepages, devices or shared files, once per process, with `memory_mb` of DPDK
+// memory (EAL's page table for it is built and zeroed at start-up: give it what the replay needs,
+// replay_memory_mb()).
+Result<void> replay_eal_init(uint32_t memory_mb = 512);
 
 struct ReplayOptions {
   uint32_t flows = 65536;                  // flow table capacity
@@ -36,9 +38,16 @@ struct ReplayOptions {
   const audit::AccountingKey* accounting_key = nullptr;
   std::function<std::unique_ptr<audit::PersonStore>()> accounting_store;
   uint32_t accounting_wait_ms = 50;
+  // replay_packet_bound() of the captures when the caller has it already (0: counted here).
+  uint64_t packet_bound = 0;
   // Called every ~0.5 s of wall time with (packets so far, current file); may be empty.
   std::function<void(uint64_t, const std::string&)> progress;
 };
+
+// The packets `captures` hold (counted, up to 2^20 records; beyond, or for a pipe, what their
+// bytes allow) and the DPDK memory a replay of them needs (at most 512 MB).
+uint64_t replay_packet_bound(const std::vector<std::string>& captures);
+uint32_t replay_memory_mb(const ReplayOptions& options, uint64_t packets);
 
 struct ReplayStats {
   uint64_t packets = 0;

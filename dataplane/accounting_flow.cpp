@@ -15,7 +15,7 @@ namespace pflag = policy::flag;
 // The basis the flow's persons are exported under: the one covering its personal categories,
 // else the counterparty's first valid basis.
 policy::BasisId Pipeline::acct_basis(const Flow& f, int64_t now_ns) const noexcept {
-  const policy::Verdict v = f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns);
+  const policy::Verdict v = f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns);
   policy::BasisId whitelisted = policy::kNoBasis;
   for (std::size_t i = 0; i < v.reason_count; ++i) {
     const policy::Reason& r = v.reasons[i];

@@ -79,8 +79,12 @@ struct FlowCold {
   int64_t first_seen_ns = 0;
   // Policy facts: the admission under Flow::policy (Flow::readmitted_generation says whether it
   // was re-admitted under a newer one) and the latest verdict (the reasons of the flow's record).
-  policy::Admission adm{};
-  policy::Verdict last{};
+  // Both verdicts are indices into the worker's VerdictTable (dataplane/verdict_table.hpp), set
+  // and read through Pipeline (set_admission, admission_of, last_verdict); the flow table
+  // releases them when the flow is removed.
+  policy::AdmissionFacts adm{};
+  uint32_t adm_verdict = 0;  // VerdictTable::kDefault
+  uint32_t last = 0;
   // Record before release (dataplane/record_hold.cpp): the ticket of the flow's flow_open record
   // (0 until written).
   uint32_t open_ticket = 0;

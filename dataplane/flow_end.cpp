@@ -79,9 +79,9 @@ void Pipeline::fill_outcome(const Flow& f, int64_t now_ns, bool ended,
   ev.ended = ended;
   ev.flags = f.flags;
   ev.policy = f.policy;
-  ev.adm = f.cold->adm;
+  ev.adm = admission_of(f);
   ev.tally = tally_of(f);
-  ev.verdict_detail = f.cold->last;
+  ev.verdict_detail = last_verdict(f);
   ev.samples_n = 0;
   ev.sni[0] = ev.http_host[0] = ev.http_method[0] = '\0';
   ev.tls_state = 0;

@@ -191,6 +191,11 @@ void FlowTable::remove(Flow* flow) noexcept {
   deadline_[flow->slot] = kNever;
   free_[(free_head_ + free_n_) % capacity_] = flow->slot;  // freed last, taken last (FIFO)
   ++free_n_;
+  if (verdicts_ != nullptr) {  // the flow's interned verdicts (FlowCold)
+    verdicts_->release(flow->cold->adm_verdict);
+    verdicts_->release(flow->cold->last);
+  }
+  flow->cold->adm_verdict = flow->cold->last = VerdictTable::kDefault;
   --stats_.active;
 }
 

@@ -19,6 +19,7 @@
 #include "dataplane/counters.hpp"
 #include "dataplane/flow.hpp"
 #include "dataplane/flow_table_key.hpp"
+#include "dataplane/verdict_table.hpp"
 
 struct rte_hash;
 
@@ -74,7 +75,10 @@ class FlowTable {
   Flow* create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t now_ns) noexcept;
 
   // Removes the flow (e.g. verdict final and flow torn down). `flow` must belong to this table.
+  // Its interned verdicts go back to the attached VerdictTable.
   void remove(Flow* flow) noexcept;
+  // The worker's interned verdicts (its Pipeline's; null: none attached).
+  void set_verdicts(VerdictTable* t) noexcept { verdicts_ = t; }
 
   // Updates TCP state / counters for a packet of `len` bytes in direction `dir`.
   void on_packet(Flow& flow, Direction dir, uint8_t tcp_flags, uint32_t len,
@@ -126,8 +130,9 @@ class FlowTable {
  private:
   FlowTable() = default;
   rte_hash* hash_ = nullptr;
-  Flow* slots_ = nullptr;     // rte_zmalloc'ed array of capacity_ flows (hot entries)
-  FlowCold* cold_ = nullptr;  // their cold state, same index (Flow::cold points here)
+  Flow* slots_ = nullptr;             // rte_zmalloc'ed array of capacity_ flows (hot entries)
+  FlowCold* cold_ = nullptr;          // their cold state, same index (Flow::cold points here)
+  VerdictTable* verdicts_ = nullptr;  // releases FlowCold's verdict indices on remove()
   // Per slot: a time at or before which the flow can first be idle (kNever: free slot). Set at
   // creation, lowered when a FIN or RST shortens the timeout, moved on by expire_some(); never
   // written per packet. 8 bytes per slot, so an expiry round reads 8 slots per cache line.

@@ -42,12 +42,34 @@ static DropReason drop_reason_for(const policy::Verdict& v) noexcept {
   return DropReason::kPolicyBlock;
 }
 
+void Pipeline::set_admission(Flow& f, const policy::Admission& a) noexcept {
+  f.cold->adm = a;  // the facts
+  const uint32_t idx = verdicts_->intern(a.verdict);
+  verdicts_->release(f.cold->adm_verdict);
+  f.cold->adm_verdict = idx;
+}
+
+policy::Admission Pipeline::admission_of(const Flow& f) const noexcept {
+  policy::Admission a;
+  static_cast<policy::AdmissionFacts&>(a) = f.cold->adm;
+  a.verdict = verdicts_->get(f.cold->adm_verdict);
+  return a;
+}
+
 void Pipeline::apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) noexcept {
-  f.cold->last = v;
+  apply_interned(f, verdicts_->intern(v), now_ns);
+}
+
+void Pipeline::apply_interned(Flow& f, uint32_t idx, int64_t now_ns) noexcept {
+  verdicts_->release(f.cold->last);
+  f.cold->last = idx;
+  const policy::Verdict& v = verdicts_->get(idx);
   if (v.action == policy::Action::kBlock) {
     if (f.verdict != FlowVerdict::kBlock) {
       f.verdict = FlowVerdict::kBlock;
-      f.block_reason = drop_reason_for(v);
+      // No room for the flow's verdict: it fails closed (the record says stream_unavailable).
+      f.block_reason =
+          idx == VerdictTable::kFull ? DropReason::kVerdictTableFull : drop_reason_for(v);
       // A block is final: its record is written now, while the flow may still send packets.
       emit(f, now_ns, false);
     }
@@ -61,19 +83,22 @@ void Pipeline::apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) 
 void Pipeline::reevaluate(Flow& f, int64_t now_ns) noexcept {
   if (f.policy == nullptr || f.verdict == FlowVerdict::kBlock) return;
   if (f.cold->adm.sni_pending) return;  // decided when the ClientHello is complete
-  apply_verdict(f, f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns), now_ns);
-  f.recheck_ns = f.policy->next_change_ns(f.cold->adm, now_ns);
+  apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
+  f.recheck_ns = f.policy->next_change_ns(admission_of(f), now_ns);
 }
 
 // After f.cold->adm was (re)computed: conditions already raised on the flow (audit unavailable,
 // evasion, ...) still apply, so an admission that does not block is decided with them.
 void Pipeline::settle_admission(Flow& f, int64_t now_ns) noexcept {
-  if (f.flags != 0 && f.cold->adm.verdict.action != policy::Action::kBlock &&
-      !f.cold->adm.sni_pending)
-    apply_verdict(f, f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns), now_ns);
-  else
-    apply_verdict(f, f.cold->adm.verdict, now_ns);
-  f.recheck_ns = f.policy->next_change_ns(f.cold->adm, now_ns);
+  const uint32_t adm = f.cold->adm_verdict;
+  if (f.flags != 0 && verdicts_->get(adm).action != policy::Action::kBlock &&
+      !f.cold->adm.sni_pending) {
+    apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
+  } else {
+    verdicts_->retain(adm);  // the latest verdict is the admission's: one more reference
+    apply_interned(f, adm, now_ns);
+  }
+  f.recheck_ns = f.policy->next_change_ns(admission_of(f), now_ns);
   open_record(f, now_ns);  // a border flow that may cross: its flow_open record (record_hold.cpp)
 }
 
@@ -81,7 +106,7 @@ bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noe
   f.policy = snap_;
   bind_engine(f, engine_);
   (void)d;  // the opener is f.initiator, not necessarily this packet's source (a SYN-ACK)
-  f.cold->adm = snap_->admit(flow_query(f.initiator, f.src_zone, f.dst_zone, now_ns));
+  set_admission(f, snap_->admit(flow_query(f.initiator, f.src_zone, f.dst_zone, now_ns)));
   // A border-crossing flow must be recordable: otherwise the policy's audit_unavailable
   // failure action applies (default: block).
   if (f.cold->adm.border && sink_ != nullptr && !sink_->available())

@@ -65,7 +65,7 @@ void Pipeline::fragment_evasion(Flow& f, Direction dir, const inspect::Decoded& 
   if (f.verdict == FlowVerdict::kPending) admit_new(f, d, now_ns);
   if (f.verdict != FlowVerdict::kBlock && f.policy != nullptr) {
     f.cold->adm.sni_pending = false;
-    apply_verdict(f, f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns), now_ns);
+    apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
   }
   if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
   ++f.dropped_packets;

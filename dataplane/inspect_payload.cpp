@@ -99,7 +99,7 @@ void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> byt
     // The SNI, or for plaintext HTTP the request's Host, completes admission (server_name.hpp).
     policy::FlowQuery q = flow_query(f.initiator, f.src_zone, f.dst_zone, now_ns);
     put_server_name(ctx, q);
-    f.cold->adm = f.policy->admit(q);
+    set_admission(f, f.policy->admit(q));
     settle_admission(f, now_ns);
   }
 }
@@ -155,7 +155,7 @@ bool Pipeline::refuse_segment(Flow& f, InspectCtx& ctx, Direction dir, inspect::
         drop_pkt(static_cast<rte_mbuf*>(dl.pkt), DropReason::kStreamEvasion, out);
       // Evasion always blocks (docs/policy-reference.md); decide() records why.
       f.cold->adm.sni_pending = false;
-      apply_verdict(f, f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns), now_ns);
+      apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
       break;
     }
     case A::kReset: {
@@ -251,7 +251,7 @@ bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d
     // (its record says why) instead of being inspected.
     f.flags |= pflag::kFragmented;
     f.cold->adm.sni_pending = false;
-    apply_verdict(f, f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns), now_ns);
+    apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
     drop_pkt(m, DropReason::kFragmentUninspected, out);
     return false;
   }

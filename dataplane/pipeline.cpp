@@ -28,7 +28,19 @@ Pipeline::Pipeline(uint16_t worker_id, FlowTable& flows, const PipelineSettings&
       pool_(settings.policy != nullptr || settings.epoch != nullptr ? settings.inspect_flows : 0),
       findings_(counters) {}
 
-Pipeline::~Pipeline() = default;
+Pipeline::~Pipeline() {
+  if (verdicts_) flows_.set_verdicts(nullptr);  // the table's flows no longer release into ours
+}
+
+Result<void> Pipeline::create_verdicts() {
+  const uint64_t n =
+      settings_.verdicts != 0 ? settings_.verdicts : uint64_t{settings_.inspect_flows} * 2 + 1024;
+  auto t = VerdictTable::create(static_cast<uint32_t>(std::min<uint64_t>(n, 1u << 26)));
+  if (!t) return t.error();
+  verdicts_ = std::move(t.value());
+  flows_.set_verdicts(verdicts_.get());
+  return {};
+}
 
 Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable& flows,
                                                    const PipelineSettings& settings,
@@ -41,6 +53,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable
                                                    std::to_string(settings.inspect_flows) +
                                                    " inspected flows per worker ([inspect] flows)");
   }
+  if (auto r = p->create_verdicts(); !r) return r.error();
   if (p->pool_.capacity() > 0) {  // the decoding layer of inspected flows: its bounded arena
     Result<std::unique_ptr<inspect::decoding::DecodeWorker>> w =
         make_error(ErrorCode::kUnavailable, "not enough memory for the HTTP decoders");
@@ -262,7 +275,7 @@ void Pipeline::readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns)
   }
   bind_engine(f, engine_);
   f.policy = snap_;
-  f.cold->adm = a;
+  set_admission(f, a);
   // Category ids of the old policy mean nothing here.
   if (f.inspect_ctx != kNoInspectCtx) pool_.at(f.inspect_ctx).tally = policy::CategoryTally{};
   apply_verdict(f, a.verdict, now_ns);

@@ -26,6 +26,7 @@
 #include "dataplane/record_hold.hpp"
 #include "dataplane/tls_flow.hpp"
 #include "dataplane/tls_scan.hpp"
+#include "dataplane/verdict_table.hpp"
 #include "inspect/decode/worker.hpp"
 #include "inspect/detect/scanner.hpp"
 #include "inspect/stream/reorder.hpp"
@@ -43,6 +44,9 @@ struct PipelineSettings {
   bool allow_without_policy = false;  // no policy: forward (lab) instead of fail-closed drop
   uint32_t expiry_budget = 64;
   uint32_t inspect_flows = 4096;  // per worker: flows with inspection state at once
+  // Distinct verdicts the worker's flows hold at once (verdict_table.hpp); 0: 2 x inspect_flows
+  // + 1024 (flows with findings carry their counts; the others share a few values).
+  uint32_t verdicts = 0;
   // An inspected flow idle this long gives its inspection context back to the pool when nothing
   // in it is needed again (Pipeline::park_idle; appliance.toml [inspect] idle_return_s; 0: never).
   int64_t inspect_idle_ns = 60'000'000'000;
@@ -156,6 +160,7 @@ class Pipeline {
 
   FlowTable& flows() noexcept { return flows_; }
   const InspectPool& inspect_pool() const noexcept { return pool_; }
+  const VerdictTable& verdicts() const noexcept { return *verdicts_; }
 
  private:
   Pipeline(uint16_t worker_id, FlowTable& flows, const PipelineSettings& settings,
@@ -255,6 +260,16 @@ class Pipeline {
   // Admission and verdicts (flow_verdict.cpp).
   bool admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noexcept;
   void apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) noexcept;
+  // Interned verdicts (verdict_table.hpp): the flow keeps indices. set_admission stores the
+  // admission's facts and interns its verdict; admission_of rebuilds the whole Admission for the
+  // policy's questions; apply_interned takes over one reference of `idx` as the latest verdict
+  // (kFull: the table had no room, the flow fails closed as verdict_table_full).
+  void set_admission(Flow& f, const policy::Admission& a) noexcept;
+  policy::Admission admission_of(const Flow& f) const noexcept;
+  const policy::Verdict& last_verdict(const Flow& f) const noexcept {
+    return verdicts_->get(f.cold->last);
+  }
+  void apply_interned(Flow& f, uint32_t idx, int64_t now_ns) noexcept;
   void reevaluate(Flow& f, int64_t now_ns) noexcept;
   void settle_admission(Flow& f, int64_t now_ns) noexcept;
 
@@ -378,12 +393,14 @@ class Pipeline {
   inspect::Reorderer reorderer_;
   // Declared before pool_: the flows' decoders return their codec memory to it on destruction.
   std::unique_ptr<inspect::decoding::DecodeWorker> decode_worker_;
+  std::unique_ptr<VerdictTable> verdicts_;  // the flows' interned verdicts (verdict_table.hpp)
   InspectPool pool_;
   void adopt(const PolicyEpoch* e) noexcept;
   void bind_engine(Flow& f, InspectEngine* e) noexcept;
   void readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns) noexcept;
   inspect::Scratch* scratch_for(Flow& f) noexcept;
   Result<void> create_tls();
+  Result<void> create_verdicts();  // the VerdictTable, attached to the flow table
   Result<void> create_accounting();
 
   // The current policy generation (fixed mode: settings.policy and an own engine).

@@ -32,7 +32,7 @@ void Pipeline::open_record(Flow& f, int64_t now_ns) noexcept {
     // No record, no crossing: the policy's audit_unavailable failure action decides.
     ++counters_.events_lost;
     f.flags |= pflag::kAuditUnavailable;
-    apply_verdict(f, f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns), now_ns);
+    apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
     if (f.verdict != FlowVerdict::kBlock) f.open_durable = true;  // the policy chose fail-open
     return;
   }
@@ -98,7 +98,7 @@ bool Pipeline::release_one(const HeldPacket& h, bool timed_out, int64_t now_ns,
     ++counters_.record_hold_timeouts;
     f.flags |= pflag::kAuditUnavailable;
     if (!f.cold->adm.sni_pending)
-      apply_verdict(f, f.policy->decide(f.cold->adm, tally_of(f), f.flags, now_ns), now_ns);
+      apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
   }
   if (!durable || f.verdict == FlowVerdict::kBlock) {
     ++f.dropped_packets;

@@ -272,8 +272,9 @@ struct FlowQuery {
 
 enum class Side : uint8_t { kNone, kOpener, kResponder };
 
-// Admission facts of one flow (store them on the flow; about 120 bytes).
-struct Admission {
+// Admission facts of one flow: what admission found besides its verdict (the dataplane keeps
+// these per flow and the verdict interned: dataplane/verdict_table.hpp).
+struct AdmissionFacts {
   ZoneId src_zone = kNoZone, dst_zone = kNoZone;
   LinkId link = kNoLink;
   bool border = false;           // one end in a foreign zone, the other not
@@ -290,11 +291,14 @@ struct Admission {
   // counts its persons in the declaration scope `<year>/e=<exporter>/d=<id>/<k>` against
   // Snapshot::declaration(d).max_persons / max_sensitive_persons.
   DeclarationId declaration = kNoDeclaration;
-  Verdict verdict;  // admission-time verdict (zone, link, whitelist, basis) at now
   // Which direction's bytes are exports (leave for the foreign end). Findings from the other
   // direction must not be added to the tally passed to decide().
   bool forward_is_export() const noexcept { return border && foreign == Side::kResponder; }
   bool reverse_is_export() const noexcept { return border && foreign == Side::kOpener; }
+};
+
+struct Admission : AdmissionFacts {  // the facts and the verdict (about 150 bytes)
+  Verdict verdict;                   // admission-time verdict (zone, link, whitelist, basis) at now
 };
 
 // Per-flow findings in exported bytes, per category, at or above each category's

@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "inspect/detect/db_cache.hpp"
 #include "inspect/detect/detectors.hpp"
 #include "inspect/detect/judges.hpp"
 
@@ -154,6 +155,16 @@ struct DetectorDbBuilder {
     hs_database_t* raw = nullptr;
     hs_compile_error_t* ce = nullptr;
     const unsigned mode = any_som ? kCustomMode : kStreamMode;
+    // A database compiled before from the same expressions, flags, mode, Hyperscan version and
+    // platform (db_cache.hpp); a miss or a rejected file compiles and stores it.
+    const std::string cache_dir = detector_cache_dir();
+    const base::Sha256 key = cache_dir.empty() ? base::Sha256{} : db_cache_key(mode, exprs, flags);
+    if (!cache_dir.empty()) {
+      if (HsDatabasePtr cached = db_cache_load(cache_dir, key)) {
+        adopt(std::move(cached));
+        return;
+      }
+    }
     if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(), static_cast<unsigned>(ptrs.size()),
                          mode, nullptr, &raw, &ce) != HS_SUCCESS) {
       size_t det = 0, pat = kNoPattern;
@@ -165,8 +176,13 @@ struct DetectorDbBuilder {
       hs_free_compile_error(ce);
       return;
     }
-    db.db_.reset(raw);
-    if (hs_stream_size(raw, &db.stream_size_) != HS_SUCCESS)
+    if (!cache_dir.empty()) db_cache_store(cache_dir, key, raw);
+    adopt(HsDatabasePtr(raw));
+  }
+
+  void adopt(HsDatabasePtr raw) {
+    db.db_ = std::move(raw);
+    if (hs_stream_size(db.db_.get(), &db.stream_size_) != HS_SUCCESS)
       errs.push_back({0, kNoPattern, "hs_stream_size failed"});
   }
 };

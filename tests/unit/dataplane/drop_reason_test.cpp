@@ -60,7 +60,8 @@ TEST(DropReasonName, OrderIsStable) {
   EXPECT_EQ(static_cast<int>(DropReason::kAccountingWait), 60);
   EXPECT_EQ(static_cast<int>(DropReason::kEvidenceBackpressure), 61);
   EXPECT_EQ(static_cast<int>(DropReason::kDeclarationGrantWait), 62);
-  EXPECT_EQ(kDropReasonCount, 63u);
+  EXPECT_EQ(static_cast<int>(DropReason::kVerdictTableFull), 63);
+  EXPECT_EQ(kDropReasonCount, 64u);
 }
 
 TEST(DropReasonName, AllUniqueSnakeCaseAndDescribed) {
