@@ -12,6 +12,7 @@
 #include "base/hash.hpp"
 #include "base/time.hpp"
 #include "policy/policy.hpp"
+#include "tests/unit/policy/border_fixture.hpp"
 
 namespace {
 
@@ -116,18 +117,7 @@ timezone = "+08:00"
 enabled = true
 warn_fraction = 0.5
 
-[[zones]]
-id = "dom"
-kind = "domestic"
-prefixes = ["10.1.0.0/16"]
-[[zones]]
-id = "ext"
-kind = "foreign"
-prefixes = ["203.0.113.0/24"]
-[[links]]
-from = "dom"
-to = "ext"
-
+)" DC_TEST_DOM_EXT_BORDER R"(
 [[categories]]
 id = "pi.id"
 name = "ids"

@@ -15,6 +15,7 @@
 #include "policy/policy.hpp"
 #include "tests/unit/audit/audit_fixture.hpp"
 #include "tests/unit/audit/redis_server.hpp"
+#include "tests/unit/policy/border_fixture.hpp"
 
 namespace dc::audit {
 namespace {
@@ -368,18 +369,7 @@ version = "1"
 timezone = "+08:00"
 [accounting]
 enabled = true
-[[zones]]
-id = "dom"
-kind = "domestic"
-prefixes = ["10.1.0.0/16"]
-[[zones]]
-id = "ext"
-kind = "foreign"
-prefixes = ["203.0.113.0/24"]
-[[links]]
-from = "dom"
-to = "ext"
-[[categories]]
+)" DC_TEST_DOM_EXT_BORDER R"([[categories]]
 id = "pi.id"
 name = "ids"
 level = "general"

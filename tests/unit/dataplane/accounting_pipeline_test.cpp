@@ -17,6 +17,7 @@
 #include "dataplane/pipeline.hpp"
 #include "policy/policy.hpp"
 #include "tests/unit/dataplane/frames.hpp"
+#include "tests/unit/policy/border_fixture.hpp"
 
 namespace dc::dataplane {
 namespace {
@@ -33,18 +34,7 @@ version = "1"
 timezone = "+08:00"
 [accounting]
 enabled = true
-[[zones]]
-id = "dom"
-kind = "domestic"
-prefixes = ["10.1.0.0/16"]
-[[zones]]
-id = "ext"
-kind = "foreign"
-prefixes = ["203.0.113.0/24"]
-[[links]]
-from = "dom"
-to = "ext"
-[[categories]]
+)" DC_TEST_DOM_EXT_BORDER R"([[categories]]
 id = "pi.identity"
 name = "ids"
 level = "general"

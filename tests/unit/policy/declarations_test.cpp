@@ -13,6 +13,7 @@
 #include "base/time.hpp"
 #include "policy/loader.hpp"
 #include "policy/policy.hpp"
+#include "tests/unit/policy/border_fixture.hpp"
 
 namespace {
 
@@ -59,18 +60,7 @@ id = "decl"
 version = "1"
 timezone = "+08:00"
 
-[[zones]]
-id = "dom"
-kind = "domestic"
-prefixes = ["10.1.0.0/16"]
-[[zones]]
-id = "ext"
-kind = "foreign"
-prefixes = ["203.0.113.0/24"]
-[[links]]
-from = "dom"
-to = "ext"
-
+)" DC_TEST_DOM_EXT_BORDER R"(
 [[categories]]
 id = "pi.contact"
 name = "contact"
