@@ -14,7 +14,16 @@ examples/policy/ftz-demo.toml; every flow must be blocked for pi.identity. Run: 
            in its own TCP segment (k = 1 .. len(gzip) - 1)
   57200+k  form body, the ID percent-encoded byte by byte, the request cut k bytes into the
            encoded ID (k = 1 .. 53)
+  57300+k  JSON body, the ID written as \\u00XX escapes, the request cut k bytes into the
+           escapes (k = 1 .. 107)
+  57500+k  JSON body whose field holds a base64 run of a text carrying the ID, the request cut
+           k bytes into the run (k = 1 .. len(run) - 1)
+  57700+k  multipart upload, the ID in a base64 part, the request cut k bytes into the part's
+           base64 (k = 1 .. len - 1)
+  57900+k  multipart upload, the ID in a quoted-printable part (every byte =XX), the request cut
+           k bytes into it (k = 1 .. 53)
 """
+import base64
 import os
 import sys
 import zlib
@@ -78,7 +87,34 @@ def generate(out):
     req = D.request(form, b"Content-Type: application/x-www-form-urlencoded\r\n")
     for k in range(1, len(enc)):
         frames += flow(57200 + k, req, [req.find(enc) + k])
+    frames += encoded_splits()
     return {"split.pcap": R.write(os.path.join(out, "split.pcap"), frames)}
+
+
+def cut_flows(base, req, hidden):
+    """One flow per cut k = 1 .. len(hidden) - 1 bytes into `hidden`, where it sits in req."""
+    at = req.find(hidden)
+    assert at >= 0
+    return [f for k in range(1, len(hidden)) for f in flow(base + k, req, [at + k])]
+
+
+def encoded_splits():
+    """The ID behind JSON escapes, a base64 run and multipart transfer encodings, split at every
+    offset of its encoded form."""
+    esc = b"".join(b"\\u%04x" % b for b in R.VALID_ID)
+    frames = cut_flows(57300, D.request(b'{"name":"x","idcard":"' + esc + b'"}', JSON), esc)
+    run = base64.b64encode(b"name: Wang Fang; idcard: " + R.VALID_ID + b"; city: Wuhu")
+    frames += cut_flows(57500, D.request(b'{"doc":"' + run + b'"}', JSON), run)
+    boundary = b"dc-split"
+    mp = b"Content-Type: multipart/form-data; boundary=" + boundary + b"\r\n"
+    disp = b'Content-Disposition: form-data; name="file"; filename="p.txt"\r\n'
+    b64 = base64.b64encode(b"idcard " + R.VALID_ID + b"\n")
+    body = D.multipart(boundary, [(disp + b"Content-Transfer-Encoding: base64\r\n", b64)])
+    frames += cut_flows(57700, D.request(body, mp), b64)
+    qp = D.quoted_printable_all(R.VALID_ID)
+    body = D.multipart(boundary, [(disp + b"Content-Transfer-Encoding: quoted-printable\r\n", qp)])
+    frames += cut_flows(57900, D.request(body, mp), qp)
+    return frames
 
 
 if __name__ == "__main__":
