@@ -143,7 +143,9 @@ struct Avx512Classify {
 enum class Isa : uint8_t { kBaseline, kAvx2, kAvx512 };
 const Isa kIsa = [] {
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512bw") != 0) return Isa::kAvx512;
+  // (pclmul: the JSON view scan's quote parity; every AVX-512 CPU has it)
+  if (__builtin_cpu_supports("avx512bw") != 0 && __builtin_cpu_supports("pclmul") != 0)
+    return Isa::kAvx512;
   if (__builtin_cpu_supports("avx2") != 0) return Isa::kAvx2;
   return Isa::kBaseline;
 }();
@@ -467,15 +469,11 @@ inline void ring_copy(uint8_t* ring, std::size_t& pos, const uint8_t* src, std::
 // ones inside a string) carried across blocks; the parity of the quotes is updated only when
 // the block has no stop (after a stop the state is "inside": only '\\' inside a string stops).
 template <bool kJson>
-[[gnu::always_inline]] inline uint64_t stops(uint64_t sa, uint64_t sb, uint64_t& in) noexcept {
+[[gnu::always_inline]] inline uint64_t stops(uint64_t sa, uint64_t sb, uint64_t& in,
+                                             uint64_t px) noexcept {
   if constexpr (kJson) {
-    const uint64_t flip = 0 - static_cast<uint64_t>(std::popcount(sb) & 1);
-    if (sa == 0) [[likely]] {  // no '\\': the parity alone (the prefix xor only where one is)
-      in ^= flip;
-      return 0;
-    }
-    const uint64_t stop = sa & (prefix_xor(sb) ^ in);
-    in = stop != 0 ? ~uint64_t{0} : in ^ flip;
+    const uint64_t stop = sa & (px ^ in);
+    in = stop != 0 ? ~uint64_t{0} : in ^ (0 - (px >> 63));
     return stop;
   } else {
     return sa | sb;
@@ -496,7 +494,7 @@ template <bool kJson, class Classify, class PairFn>
   for (std::size_t at = 0; at < n; at += 64) {
     const std::size_t len = std::min<std::size_t>(64, n - at);
     const Pair pr = pair(p + at, len, v.a, v.b);
-    const uint64_t stop = stops<kJson>(pr.a, pr.b, in);
+    const uint64_t stop = stops<kJson>(pr.a, pr.b, in, kJson ? prefix_xor(pr.b) : 0);
     const std::size_t valid = stop != 0 ? static_cast<std::size_t>(std::countr_zero(stop)) : len;
     if (stop != 0) same = at + valid;
     if (v.ring != nullptr) ring_copy(v.ring, pos, p + at, valid);
@@ -537,9 +535,10 @@ template <bool kJson, class Classify, class PairFn>
 #if defined(DC_BASE64_X86)
 // AVX-512BW: 8 blocks (512 bytes) per group as skip_plain_avx512, every group (the last, short
 // one too) through the same unrolled code with masked loads; each block's vector is classified,
-// compared for the stops and stored into the ring once. JSON's quote parity by a prefix xor.
+// compared for the stops and stored into the ring once. JSON's quote parity by carry-less
+// multiplication (prefix xor).
 template <bool kJson>
-[[gnu::target("avx512bw"), gnu::flatten]] void view_scan_avx512(const uint8_t* p,
+[[gnu::target("avx512bw,pclmul"), gnu::flatten]] void view_scan_avx512(const uint8_t* p,
                                                                        std::size_t n,
                                                                        ViewScan& v) noexcept {
   const __m512i hi_t = _mm512_loadu_si512(kHi64.data());
@@ -547,6 +546,7 @@ template <bool kJson>
   const __m512i nib = _mm512_set1_epi8(0x0f), not_digit = _mm512_set1_epi8(~4);
   const __m512i va = _mm512_set1_epi8(static_cast<char>(v.a));
   const __m512i vb = _mm512_set1_epi8(static_cast<char>(v.b));
+  const __m128i ones = _mm_set1_epi8(-1);
   const __m512i zero = _mm512_setzero_si512();
   Avx512Group g{zero, zero, zero, zero, zero, zero, zero, zero};
   const std::size_t from = v.run_from;
@@ -557,55 +557,19 @@ template <bool kJson>
   for (std::size_t at = 0; at < n && same == n; at += 512) {
     std::size_t end = std::min<std::size_t>(512, n - at);  // the group's bytes before a stop
     alignas(64) uint64_t b[8], d[8], h[8];
-    bool full = false;
-    if (end == 512) {  // a whole group: the stops first; none (the usual case): no masks per block
-      __m512i xs[8];
-      const uint64_t in0 = in;
-      uint64_t any = 0;
 #pragma GCC unroll 8
-      for (std::size_t j = 0; j < 8; ++j) {
-        xs[j] = _mm512_loadu_si512(p + at + 64 * j);
-        const uint64_t sa = _mm512_cmpeq_epi8_mask(xs[j], va);
-        const uint64_t sb = _mm512_cmpeq_epi8_mask(xs[j], vb);
-        any |= stops<kJson>(sa, sb, in);
-      }
-      if (any == 0) [[likely]] {
-        full = true;
-        if (ring != nullptr && pos + 512 <= kViewRing) {
-#pragma GCC unroll 8
-          for (std::size_t j = 0; j < 8; ++j) _mm512_storeu_si512(ring + pos + 64 * j, xs[j]);
-          pos = (pos + 512) % kViewRing;
-        } else if (ring != nullptr) {
-          for (std::size_t j = 0; j < 8; ++j) {
-            const std::size_t first = std::min<std::size_t>(64, kViewRing - pos);
-            _mm512_mask_storeu_epi8(ring + pos, low_bits(first), xs[j]);
-            const __mmask64 rest = low_bits(64 - first);  // the ring wraps in this block
-            _mm512_mask_storeu_epi8(ring, rest,
-                                    _mm512_maskz_loadu_epi8(rest, p + at + 64 * j + first));
-            pos = (pos + 64) % kViewRing;
-          }
-        }
-#pragma GCC unroll 8
-        for (std::size_t j = 0; j < 8; ++j) {
-          const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(xs[j], 4), nib);
-          const __m512i cls =
-              _mm512_and_si512(_mm512_shuffle_epi8(hi_t, hi), _mm512_shuffle_epi8(lo_t, xs[j]));
-          b[j] = _mm512_test_epi8_mask(cls, cls);
-          d[j] = _mm512_test_epi8_mask(cls, not_digit);
-        }
-      } else {
-        in = in0;  // a stop in this group: the per-block code below
-      }
-    }
-#pragma GCC unroll 8
-    for (std::size_t j = 0; j < 8 && !full; ++j) {
+    for (std::size_t j = 0; j < 8; ++j) {
       const std::size_t off = 64 * j;
       const std::size_t len = off < end ? std::min<std::size_t>(64, end - off) : 0;
       const __mmask64 lm = low_bits(len);
       const __m512i x = _mm512_maskz_loadu_epi8(lm, p + at + off);
       const uint64_t sa = _mm512_mask_cmpeq_epi8_mask(lm, x, va);
       const uint64_t sb = _mm512_mask_cmpeq_epi8_mask(lm, x, vb);
-      const uint64_t stop = stops<kJson>(sa, sb, in);
+      uint64_t px = 0;
+      if constexpr (kJson)
+        px = static_cast<uint64_t>(
+            _mm_cvtsi128_si64(_mm_clmulepi64_si128(_mm_cvtsi64_si128(static_cast<long long>(sb)), ones, 0)));
+      const uint64_t stop = stops<kJson>(sa, sb, in, px);
       uint64_t valid = lm;
       std::size_t kept = len;
       if (stop != 0) [[unlikely]] {
@@ -614,14 +578,13 @@ template <bool kJson>
         end = off + kept;
         same = at + end;
       }
-      if (ring != nullptr) {  // masked stores: no byte loop or memcpy call for a short block
-        const std::size_t first = std::min(kept, kViewRing - pos);
-        _mm512_mask_storeu_epi8(ring + pos, low_bits(first), x);
-        if (first < kept) [[unlikely]] {  // the ring wraps inside this block
-          const __mmask64 rest = low_bits(kept - first);
-          _mm512_mask_storeu_epi8(ring, rest, _mm512_maskz_loadu_epi8(rest, p + at + off + first));
+      if (ring != nullptr && kept != 0) {
+        if (kept == 64 && pos + 64 <= kViewRing) {
+          _mm512_storeu_si512(ring + pos, x);
+          pos = (pos + 64) % kViewRing;
+        } else {
+          ring_copy(ring, pos, p + at + off, kept);
         }
-        pos = (pos + kept) % kViewRing;
       }
       const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), nib);
       const __m512i cls =
