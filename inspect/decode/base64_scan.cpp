@@ -5,7 +5,6 @@
 #include <array>
 #include <bit>
 #include <cstdint>
-#include <cstring>
 
 #include "inspect/decode/text.hpp"
 #include "inspect/decode/text_util.hpp"
@@ -143,9 +142,7 @@ struct Avx512Classify {
 enum class Isa : uint8_t { kBaseline, kAvx2, kAvx512 };
 const Isa kIsa = [] {
   __builtin_cpu_init();
-  // (pclmul: the JSON view scan's quote parity; every AVX-512 CPU has it)
-  if (__builtin_cpu_supports("avx512bw") != 0 && __builtin_cpu_supports("pclmul") != 0)
-    return Isa::kAvx512;
+  if (__builtin_cpu_supports("avx512bw") != 0) return Isa::kAvx512;
   if (__builtin_cpu_supports("avx2") != 0) return Isa::kAvx2;
   return Isa::kBaseline;
 }();
@@ -440,216 +437,6 @@ template <class PairFn>
 }
 #endif
 
-// ---- the held view's scan: identity, hold copy and run search in one pass ------------------
-
-using text_detail::kViewRing;
-using text_detail::ViewScan;
-constexpr std::size_t kNone = ~std::size_t{0};
-
-// Bit k set when an odd number of bits 0..k of x are set.
-inline uint64_t prefix_xor(uint64_t x) noexcept {
-  x ^= x << 1, x ^= x << 2, x ^= x << 4;
-  x ^= x << 8, x ^= x << 16, x ^= x << 32;
-  return x;
-}
-
-inline uint64_t low_bits(std::size_t k) noexcept {  // k <= 64
-  return k >= 64 ? ~uint64_t{0} : (uint64_t{1} << k) - 1;
-}
-
-// Appends src[0..len) to the ring at pos (cyclic; len <= 64).
-inline void ring_copy(uint8_t* ring, std::size_t& pos, const uint8_t* src, std::size_t len) noexcept {
-  const std::size_t first = std::min(len, kViewRing - pos);
-  std::memcpy(ring + pos, src, first);
-  std::memcpy(ring, src + first, len - first);
-  pos = (pos + len) % kViewRing;
-}
-
-// The stop bits of a block (`sa`: bytes a, `sb`: bytes b) and the JSON string state `in` (all
-// ones inside a string) carried across blocks; the parity of the quotes is updated only when
-// the block has no stop (after a stop the state is "inside": only '\\' inside a string stops).
-template <bool kJson>
-[[gnu::always_inline]] inline uint64_t stops(uint64_t sa, uint64_t sb, uint64_t& in,
-                                             uint64_t px) noexcept {
-  if constexpr (kJson) {
-    const uint64_t stop = sa & (px ^ in);
-    in = stop != 0 ? ~uint64_t{0} : in ^ (0 - (px >> 63));
-    return stop;
-  } else {
-    return sa | sb;
-  }
-}
-
-// Any instruction set, 64 bytes at a time: the pair masks (stops), the classes (runs) and the
-// window steps of skip_plain_from per block.
-template <bool kJson, class Classify, class PairFn>
-[[gnu::always_inline]] inline void view_scan_with(const uint8_t* p, std::size_t n, ViewScan& v,
-                                                  Classify classify, PairFn pair) noexcept {
-  auto up = [](uint64_t cur, uint64_t prev, int k) { return cur << k | prev >> (64 - k); };
-  Window s;
-  s.run_start = v.run_from;
-  std::size_t same = n, hit = kNone, pos = v.ring_pos;
-  bool searching = v.run_from < n;
-  uint64_t in = v.in_string ? ~uint64_t{0} : 0;
-  for (std::size_t at = 0; at < n; at += 64) {
-    const std::size_t len = std::min<std::size_t>(64, n - at);
-    const Pair pr = pair(p + at, len, v.a, v.b);
-    const uint64_t stop = stops<kJson>(pr.a, pr.b, in, kJson ? prefix_xor(pr.b) : 0);
-    const std::size_t valid = stop != 0 ? static_cast<std::size_t>(std::countr_zero(stop)) : len;
-    if (stop != 0) same = at + valid;
-    if (v.ring != nullptr) ring_copy(v.ring, pos, p + at, valid);
-    if (searching) {
-      Classes c = classify(p + at, len);
-      uint64_t keep = low_bits(valid);
-      if (at < v.run_from) keep &= ~low_bits(v.run_from - at);
-      c.b64 &= keep, c.nd &= keep;
-      const uint64_t a1 = c.b64 & up(c.b64, s.m, 1);
-      const uint64_t a2 = a1 & up(a1, s.w1, 2);
-      const uint64_t a4 = a2 & up(a2, s.w2, 4);
-      const uint64_t a8 = a4 & up(a4, s.w4, 8);
-      const uint64_t d1 = c.nd | up(c.nd, s.nd, 1);
-      const uint64_t d2 = d1 | up(d1, s.n1, 2);
-      const uint64_t d4 = d2 | up(d2, s.n2, 4);
-      const uint64_t d8 = d4 | up(d4, s.n4, 8);
-      const uint64_t h = a8 & d8;
-      if (h != 0) {
-        hit = after_gap(~c.b64 & ((h & (0 - h)) - 1), at, s.run_start);
-        searching = false;
-      } else {
-        s.run_start = after_gap(~c.b64 & low_bits(valid), at, s.run_start);
-        s.m = c.b64, s.w1 = a1, s.w2 = a2, s.w4 = a4;
-        s.nd = c.nd, s.n1 = d1, s.n2 = d2, s.n4 = d4;
-      }
-    }
-    if (stop != 0) break;
-  }
-  v.same = same;
-  if constexpr (kJson) v.in_string = (in & 1) != 0;
-  v.ring_pos = static_cast<uint16_t>(pos);
-  v.run = hit != kNone            ? hit
-          : v.run_from >= same    ? same
-          : s.run_start < same    ? s.run_start
-                                  : same;
-}
-
-#if defined(DC_BASE64_X86)
-// AVX-512BW: 8 blocks (512 bytes) per group as skip_plain_avx512, every group (the last, short
-// one too) through the same unrolled code with masked loads; each block's vector is classified,
-// compared for the stops and stored into the ring once. JSON's quote parity by carry-less
-// multiplication (prefix xor).
-template <bool kJson>
-[[gnu::target("avx512bw,pclmul"), gnu::flatten]] void view_scan_avx512(const uint8_t* p,
-                                                                       std::size_t n,
-                                                                       ViewScan& v) noexcept {
-  const __m512i hi_t = _mm512_loadu_si512(kHi64.data());
-  const __m512i lo_t = _mm512_loadu_si512(kLo64.data());
-  const __m512i nib = _mm512_set1_epi8(0x0f), not_digit = _mm512_set1_epi8(~4);
-  const __m512i va = _mm512_set1_epi8(static_cast<char>(v.a));
-  const __m512i vb = _mm512_set1_epi8(static_cast<char>(v.b));
-  const __m128i ones = _mm_set1_epi8(-1);
-  const __m512i zero = _mm512_setzero_si512();
-  Avx512Group g{zero, zero, zero, zero, zero, zero, zero, zero};
-  const std::size_t from = v.run_from;
-  std::size_t run_start = from, hit = kNone, same = n, pos = v.ring_pos;
-  bool searching = from < n;
-  uint64_t in = v.in_string ? ~uint64_t{0} : 0;
-  uint8_t* const ring = v.ring;
-  for (std::size_t at = 0; at < n && same == n; at += 512) {
-    std::size_t end = std::min<std::size_t>(512, n - at);  // the group's bytes before a stop
-    alignas(64) uint64_t b[8], d[8], h[8];
-#pragma GCC unroll 8
-    for (std::size_t j = 0; j < 8; ++j) {
-      const std::size_t off = 64 * j;
-      const std::size_t len = off < end ? std::min<std::size_t>(64, end - off) : 0;
-      const __mmask64 lm = low_bits(len);
-      const __m512i x = _mm512_maskz_loadu_epi8(lm, p + at + off);
-      const uint64_t sa = _mm512_mask_cmpeq_epi8_mask(lm, x, va);
-      const uint64_t sb = _mm512_mask_cmpeq_epi8_mask(lm, x, vb);
-      uint64_t px = 0;
-      if constexpr (kJson)
-        px = static_cast<uint64_t>(
-            _mm_cvtsi128_si64(_mm_clmulepi64_si128(_mm_cvtsi64_si128(static_cast<long long>(sb)), ones, 0)));
-      const uint64_t stop = stops<kJson>(sa, sb, in, px);
-      uint64_t valid = lm;
-      std::size_t kept = len;
-      if (stop != 0) [[unlikely]] {
-        kept = static_cast<std::size_t>(std::countr_zero(stop));
-        valid = low_bits(kept);
-        end = off + kept;
-        same = at + end;
-      }
-      if (ring != nullptr && kept != 0) {
-        if (kept == 64 && pos + 64 <= kViewRing) {
-          _mm512_storeu_si512(ring + pos, x);
-          pos = (pos + 64) % kViewRing;
-        } else {
-          ring_copy(ring, pos, p + at + off, kept);
-        }
-      }
-      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(x, 4), nib);
-      const __m512i cls =
-          _mm512_and_si512(_mm512_shuffle_epi8(hi_t, hi), _mm512_shuffle_epi8(lo_t, x));
-      b[j] = _mm512_mask_test_epi8_mask(valid, cls, cls);
-      d[j] = _mm512_mask_test_epi8_mask(valid, cls, not_digit);
-    }
-    if (!searching) continue;
-    if (at < from) {  // the run search starts at `from`
-      for (std::size_t j = 0; j < 8; ++j) {
-        const std::size_t off = at + 64 * j;
-        const uint64_t keep = off >= from ? ~uint64_t{0} : ~low_bits(from - off);
-        b[j] &= keep, d[j] &= keep;
-      }
-    }
-    const __m512i vb8 = lanes8(b), vd8 = lanes8(d);
-    const __m512i a1 = _mm512_and_si512(vb8, up8<1>(vb8, g.m));
-    const __m512i a2 = _mm512_and_si512(a1, up8<2>(a1, g.w1));
-    const __m512i a4 = _mm512_and_si512(a2, up8<4>(a2, g.w2));
-    const __m512i a8 = _mm512_and_si512(a4, up8<8>(a4, g.w4));
-    const __m512i d1 = _mm512_or_si512(vd8, up8<1>(vd8, g.nd));
-    const __m512i d2 = _mm512_or_si512(d1, up8<2>(d1, g.n1));
-    const __m512i d4 = _mm512_or_si512(d2, up8<4>(d2, g.n2));
-    const __m512i d8 = _mm512_or_si512(d4, up8<8>(d4, g.n4));
-    const __m512i hv = _mm512_and_si512(a8, d8);  // none past `end`: no base64 byte there
-    const __mmask8 lanes = _mm512_test_epi64_mask(hv, hv);
-    if (lanes != 0) {  // the run holding the lowest hit starts after the last gap before it
-      _mm512_store_si512(h, hv);
-      const auto j = static_cast<std::size_t>(std::countr_zero(static_cast<unsigned>(lanes)));
-      std::size_t start = after_gap(~b[j] & ((h[j] & (0 - h[j])) - 1), at + 64 * j, kNone);
-      for (std::size_t k = j; start == kNone && k-- > 0;) start = after_gap(~b[k], at + 64 * k, kNone);
-      hit = start == kNone ? run_start : start;
-      searching = false;
-      continue;
-    }
-    for (std::size_t j = (end + 63) / 64; j-- > 0;) {  // the last gap (bytes past end are none)
-      const uint64_t gaps = ~b[j] & low_bits(std::min<std::size_t>(64, end - 64 * j));
-      if (gaps != 0) {
-        run_start = after_gap(gaps, at + 64 * j, run_start);
-        break;
-      }
-    }
-    g = Avx512Group{vb8, a1, a2, a4, vd8, d1, d2, d4};
-  }
-  v.same = same;
-  if constexpr (kJson) v.in_string = (in & 1) != 0;
-  v.ring_pos = static_cast<uint16_t>(pos);
-  v.run = hit != kNone        ? hit
-          : from >= same      ? same
-          : run_start < same  ? run_start
-                              : same;
-}
-
-[[gnu::target("avx2"), gnu::flatten]] void view_scan_avx2(const uint8_t* p, std::size_t n,
-                                                          ViewScan& v) noexcept {
-  if (v.json) return view_scan_with<true>(p, n, v, Avx2Classify{}, pair_avx2);
-  view_scan_with<false>(p, n, v, Avx2Classify{}, pair_avx2);
-}
-#endif
-
-void view_scan_baseline(const uint8_t* p, std::size_t n, ViewScan& v) noexcept {
-  if (v.json) return view_scan_with<true>(p, n, v, BaselineClassify{}, pair_baseline);
-  view_scan_with<false>(p, n, v, BaselineClassify{}, pair_baseline);
-}
-
 }  // namespace
 
 std::size_t skip_plain_runs(const uint8_t* p, std::size_t n) noexcept {
@@ -685,23 +472,6 @@ std::size_t find_either(const uint8_t* p, std::size_t n, uint8_t a, uint8_t b) n
   if (kIsa == Isa::kAvx2) return find_either_avx2(p, n, a, b);
 #endif
   return find_either_with(p, n, a, b, pair_baseline);
-}
-
-void view_scan(const uint8_t* p, std::size_t n, ViewScan& v) noexcept {
-#if defined(DC_BASE64_X86)
-  if (kIsa == Isa::kAvx512) return v.json ? view_scan_avx512<true>(p, n, v) : view_scan_avx512<false>(p, n, v);
-  if (kIsa == Isa::kAvx2) return view_scan_avx2(p, n, v);
-#endif
-  view_scan_baseline(p, n, v);
-}
-
-void view_scan_on(unsigned isa, const uint8_t* p, std::size_t n, ViewScan& v) noexcept {
-#if defined(DC_BASE64_X86)
-  if (isa == 2 && (base64_scan_isas() & 4u) != 0)
-    return v.json ? view_scan_avx512<true>(p, n, v) : view_scan_avx512<false>(p, n, v);
-  if (isa == 1 && (base64_scan_isas() & 2u) != 0) return view_scan_avx2(p, n, v);
-#endif
-  view_scan_baseline(p, n, v);
 }
 
 unsigned base64_scan_isas() noexcept {

@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "inspect/decode/text_util.hpp"
-
 namespace dc::inspect::decoding {
 
 namespace {
@@ -221,12 +219,12 @@ std::size_t BodyDecoder::view_identity(std::span<const uint8_t> b) noexcept {
 // is decoded kViewStep bytes at a time, so the view can end soon after it in a long input.
 void BodyDecoder::view_content(std::span<const uint8_t> b) noexcept {
   while (!b.empty()) {
-    std::size_t same = 0;
+    const std::size_t same = view_identity(b);
     if (hold_.holding()) {
-      same = held_view(b);  // the identity scan, the hold and the run search in one pass
+      held(b.first(same));
       if (same == b.size()) return;
       open_view();
-    } else if ((same = view_identity(b)) > 0) {
+    } else if (same > 0) {
       const std::size_t ctx = std::min(same, ViewHold::kWindow - clean_);
       to_view(b.first(ctx));
       clean_ = static_cast<uint16_t>(clean_ + ctx);
@@ -266,47 +264,6 @@ void BodyDecoder::held(std::span<const uint8_t> b) noexcept {
   if (b.empty()) return;
   hold_.keep(b);
   leaf(b);
-  held_end();
-}
-
-std::size_t BodyDecoder::held_view(std::span<const uint8_t> b) noexcept {
-  static_assert(text_detail::kViewRing == ViewHold::kWindow);
-  text_detail::ViewScan v;
-  switch (content_) {
-    case ContentKind::kJson:
-      if (!json_.identity_ready(v.in_string)) return 0;
-      v.json = true, v.a = '\\', v.b = '"';
-      break;
-    case ContentKind::kForm:
-      if (!percent_.identity_ready()) return 0;
-      v.a = '%', v.b = '+';
-      break;
-    case ContentKind::kHtml:
-      if (!html_.identity_ready()) return 0;
-      v.a = v.b = '&';
-      break;
-    default:
-      return 0;
-  }
-  // A run left open by the last input is fed on as before up to the byte that ends it; the
-  // scan's run search starts after it (between runs).
-  const uint8_t* p = b.data();
-  const std::size_t n = b.size();
-  if (!run_.between_runs()) v.run_from = std::min(n, base64_run_length(p, n) + 1);
-  v.ring = hold_.ring();
-  v.ring_pos = hold_.ring_pos();
-  text_detail::view_scan(p, n, v);
-  const std::size_t same = v.same;
-  if (content_ == ContentKind::kJson) json_.identity_scanned(v.in_string);
-  if (same == 0) return 0;
-  hold_.kept(same, v.ring_pos);
-  if (v.run_from > 0) leaf(b.first(std::min(v.run_from, same)));
-  if (v.run < same) leaf(b.subspan(v.run, same - v.run));  // from a run on: as before
-  held_end();
-  return same;
-}
-
-void BodyDecoder::held_end() noexcept {
   if (view_open_ && hold_.full()) {
     // kWindow more unchanged bytes since the view's last: it ends here. When it opens again, the
     // kWindow bytes before that change are all after this point (no byte is scanned twice).

@@ -6,7 +6,6 @@
 // part of another type that starts with "PK\3\4" is walked as a ZIP too. Every layer's output
 // goes to the DecodeSink with its Path; limits (output, ratio, decoder memory) stop the chain
 // with a named condition. One per flow direction, reused message after message.
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -72,14 +71,6 @@ class ViewHold {
   // The kept bytes in order; stops holding.
   void release_to(ByteOut out, DecoderArena& arena) noexcept;
   void drop(DecoderArena& arena) noexcept;  // stops holding, nothing handed on
-  // For a scan that copies into the ring itself (text_detail::view_scan): the ring, its next
-  // write position, and kept(): n more bytes were appended, the next write goes at `pos`.
-  uint8_t* ring() noexcept { return buf_; }
-  uint16_t ring_pos() const noexcept { return pos_; }
-  void kept(std::size_t n, uint16_t pos) noexcept {
-    pos_ = pos;
-    len_ = static_cast<uint16_t>(std::min(kWindow, len_ + n));
-  }
 
  private:
   uint8_t* buf_ = nullptr;
@@ -119,10 +110,6 @@ class BodyDecoder final : private PartHandler {
   void content(std::span<const uint8_t> b) noexcept;
   // Bytes of a held content view (identical to the input): kept for the view, searched for runs.
   void held(std::span<const uint8_t> b) noexcept;
-  // The identity scan and held() of a held view in one pass (text_detail::view_scan): returns
-  // how many leading bytes of b are unchanged (kept and searched as held() does).
-  std::size_t held_view(std::span<const uint8_t> b) noexcept;
-  void held_end() noexcept;  // after held bytes: the open view ends when the hold is full
   void open_view() noexcept;
   bool viewed() const noexcept {
     return content_ == ContentKind::kForm || content_ == ContentKind::kJson ||

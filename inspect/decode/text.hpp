@@ -23,8 +23,6 @@ class PercentDecoder {
   // How many leading bytes of `in` feed() would copy unchanged (form mode, nothing held): the
   // bytes before the first '%' or '+'. They need not be fed (nothing to remember).
   std::size_t identity_prefix(std::span<const uint8_t> in) const noexcept;
-  // Whether identity_prefix() may take any byte now (the fused view scan, body.cpp).
-  bool identity_ready() const noexcept { return n_held_ == 0 && mode_ == Mode::kForm; }
 
  private:
   uint8_t held_[2]{};
@@ -43,14 +41,6 @@ class JsonDecoder {
   // Consumes the leading bytes of `in` that feed() would copy unchanged, up to the first escape
   // inside a string, and returns how many (0 inside an escape or after a high surrogate).
   std::size_t identity_prefix(std::span<const uint8_t> in) noexcept;
-  // The same scan done elsewhere (the fused view scan, body.cpp): identity_ready() says whether
-  // identity_prefix() may take any byte now and whether the next byte is inside a string;
-  // identity_scanned() sets the state that scan ended in.
-  bool identity_ready(bool& in_string) const noexcept {
-    in_string = st_ == St::kIn;
-    return (st_ == St::kIn || st_ == St::kOut) && high_ == 0;
-  }
-  void identity_scanned(bool in_string) noexcept { st_ = in_string ? St::kIn : St::kOut; }
   // Lone surrogates seen since the last call (the owner reports kLoneSurrogate).
   uint32_t take_lone_surrogates() noexcept {
     const uint32_t n = lone_;
@@ -110,7 +100,6 @@ class EntityDecoder {
   // How many leading bytes of `in` feed() would copy unchanged (the bytes before the first '&'
   // when no reference is open). They need not be fed.
   std::size_t identity_prefix(std::span<const uint8_t> in) const noexcept;
-  bool identity_ready() const noexcept { return st_ == St::kText; }  // the fused view scan
 
  private:
   enum class St : uint8_t { kText, kAmp, kHash, kHexMark, kDec, kHex, kName };
@@ -146,9 +135,6 @@ class Base64RunDecoder {
   void begin() noexcept { *this = Base64RunDecoder{}; }
   void feed(std::span<const uint8_t> in, ByteOut out, ByteOut nested = {}) noexcept;
   void finish(ByteOut out, ByteOut nested = {}) noexcept;
-  // No run is open: the last byte fed (if any) is not base64, and feed() would pass over the
-  // bytes before the offset skip_plain_runs() gives (the fused view scan, body.cpp).
-  bool between_runs() const noexcept { return outer_.run == 0; }
 
  private:
   struct Run {

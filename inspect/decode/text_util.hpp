@@ -60,26 +60,4 @@ std::size_t stop_and_parity_on(unsigned isa, const uint8_t* p, std::size_t n, ui
 std::size_t find_either_on(unsigned isa, const uint8_t* p, std::size_t n, uint8_t a,
                            uint8_t b) noexcept;
 
-// The unchanged bytes of a held content view (body.cpp, ViewHold) in one pass, one load and one
-// classification per 64-byte block shared by three jobs that were three passes: the view
-// decoder's identity scan (how many leading bytes it would copy unchanged), the copy of those
-// bytes into the hold's ring, and the base64-run search (skip_plain_runs) over them.
-inline constexpr std::size_t kViewRing = 2048;  // ViewHold::kWindow
-struct ViewScan {
-  // In.
-  bool json = false;  // JSON: `a` ('\\') stops inside a string, `b` ('"') toggles in and out of
-                      // strings (a '\\' outside strings is copied); else `a` or `b` stops.
-  uint8_t a = 0, b = 0;      // not 0
-  bool in_string = false;    // JSON: inside a string before p[0]. Out: at `same`.
-  std::size_t run_from = 0;  // the run search starts here (the byte before is not base64)
-  uint8_t* ring = nullptr;   // kViewRing bytes: p[0..same) is appended at ring_pos, cyclically
-  uint16_t ring_pos = 0;     // in and out (nullptr ring: nothing copied)
-  // Out.
-  std::size_t same = 0;  // the identity prefix: p[0..same) stops nowhere
-  // run_from + skip_plain_runs(p + run_from, same - run_from), `same` when run_from >= same.
-  std::size_t run = 0;
-};
-void view_scan(const uint8_t* p, std::size_t n, ViewScan& v) noexcept;
-void view_scan_on(unsigned isa, const uint8_t* p, std::size_t n, ViewScan& v) noexcept;
-
 }  // namespace dc::inspect::decoding::text_detail

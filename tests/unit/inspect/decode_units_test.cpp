@@ -185,24 +185,6 @@ TEST(TextDecoders, Base64Runs) {
   expect_all_splits<Base64RunDecoder>(b, "0123456789abcde", "");  // 15: not a run
 }
 
-// What skip_plain_runs gives, as a byte loop: the first run of base64 characters that is at least
-// kMinRun long and holds a non-digit, or that reaches the end.
-std::size_t skip_plain_ref(std::string_view s) {
-  bool nd = false;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= s.size(); ++i) {
-    const bool b64 = i < s.size() && base64_value(static_cast<uint8_t>(s[i])) >= 0;
-    if (b64) {
-      if (i == 0 || base64_value(static_cast<uint8_t>(s[i - 1])) < 0) start = i, nd = false;
-      nd = nd || s[i] < '0' || s[i] > '9';
-      continue;
-    }
-    const bool in_run = i > 0 && base64_value(static_cast<uint8_t>(s[i - 1])) >= 0;
-    if (in_run && (i == s.size() || (i - start >= Base64RunDecoder::kMinRun && nd))) return start;
-  }
-  return s.size();
-}
-
 // skip_plain_runs (64 bytes at a time, runs carried across blocks; short runs and long runs of
 // digits only passed over) against a byte loop, for every block alignment of the runs.
 TEST(Base64Runs, SkipPlainRunsMatchesAByteLoop) {
@@ -270,84 +252,6 @@ TEST(TextScans, StopAndParityAndFindEitherMatchByteLoops) {
       ASSERT_EQ(text_detail::stop_and_parity_on(isa, p, s.size(), '\\', '"', q), bs) << isa;
       ASSERT_EQ(q, quotes) << isa << " " << s;
       ASSERT_EQ(text_detail::find_either_on(isa, p, s.size(), '%', '+'), either) << isa;
-    }
-  }
-}
-
-// The fused scan of a held view (identity scan + hold ring copy + base64-run search, one pass)
-// against byte loops of each, for JSON (quote parity, '\\' inside strings), form ('%' '+') and
-// HTML ('&'): texts of every length up to 1,700 bytes at every alignment, stops and runs across
-// 64-byte blocks, 512-byte groups and the end, runs of digits only, a run search that starts
-// after a run left open (run_from), and a ring at every position (wrapping).
-TEST(TextScans, ViewScanMatchesByteLoops) {
-  std::mt19937 rng(13);
-  const char alphabet[] = "0123456789aZ+/-_ .\"\\%&,";
-  std::vector<uint8_t> buf(1700 + 64), ring(text_detail::kViewRing), want_ring;
-  for (int t = 0; t < 30000; ++t) {
-    const unsigned mode = rng() % 3;  // JSON, form, HTML
-    std::string s(t % 4 == 0 ? rng() % 1700 : rng() % 300, ' ');
-    const std::size_t bias = rng() % 4 == 0 ? 80 : rng() % 8 + 1;  // longer runs: higher bias
-    const std::size_t letters = rng() % 3;  // 0: digits only, else some letters and symbols
-    const unsigned stops = rng() % 4 == 0 ? 0 : rng() % 400 + 1;  // 1 in `stops`: a stop byte
-    for (char& c : s) {
-      if (stops != 0 && rng() % stops == 0) {
-        c = alphabet[18 + rng() % 4];  // '"' '\\' '%' '&'
-      } else if (rng() % 60 == 0) {
-        c = '"';
-      } else if (rng() % (bias + 1) == 0) {
-        c = " .,"[rng() % 3];  // gaps between runs
-      } else {
-        c = letters != 0 && rng() % (8 * letters) == 0 ? alphabet[10 + rng() % 6]
-                                                       : alphabet[rng() % 10];
-      }
-    }
-    const std::size_t align = rng() % 64;
-    std::memcpy(buf.data() + align, s.data(), s.size());
-    const uint8_t* p = buf.data() + align;
-    text_detail::ViewScan in;
-    in.json = mode == 0;
-    in.a = mode == 0 ? '\\' : mode == 1 ? '%' : '&';
-    in.b = mode == 0 ? '"' : mode == 1 ? '+' : '&';
-    in.in_string = rng() % 2 == 0;
-    in.run_from = rng() % 3 != 0 ? 0 : rng() % 4 == 0 ? rng() % (s.size() + 2) : rng() % 20;
-    in.run_from = std::min(in.run_from, s.size());
-    const bool with_ring = rng() % 8 != 0;
-    in.ring_pos = static_cast<uint16_t>(rng() % text_detail::kViewRing);
-    // The byte loops.
-    std::size_t same = s.size();
-    bool in_string = in.in_string;
-    for (std::size_t i = 0; i < s.size() && same == s.size(); ++i) {
-      const char c = s[i];
-      if (mode == 0) {
-        if (c == '"') in_string = !in_string;
-        if (c == '\\' && in_string) same = i;
-      } else if (c == static_cast<char>(in.a) || c == static_cast<char>(in.b)) {
-        same = i;
-      }
-    }
-    const std::size_t run =
-        in.run_from >= same
-            ? same
-            : in.run_from + skip_plain_ref(std::string_view(s).substr(in.run_from, same - in.run_from));
-    for (std::size_t i = 0; i < ring.size(); ++i) ring[i] = static_cast<uint8_t>(i * 7 + t);
-    want_ring = ring;
-    for (std::size_t i = 0; i < same; ++i)
-      want_ring[(in.ring_pos + i) % text_detail::kViewRing] = static_cast<uint8_t>(s[i]);
-    const auto want_pos = static_cast<uint16_t>((in.ring_pos + same) % text_detail::kViewRing);
-    for (unsigned isa = 0; isa < 3; ++isa) {  // every instruction set this CPU has
-      if ((text_detail::base64_scan_isas() >> isa & 1u) == 0) continue;
-      for (std::size_t i = 0; i < ring.size(); ++i) ring[i] = static_cast<uint8_t>(i * 7 + t);
-      text_detail::ViewScan v = in;
-      v.ring = with_ring ? ring.data() : nullptr;
-      text_detail::view_scan_on(isa, p, s.size(), v);
-      SCOPED_TRACE(::testing::Message() << "isa " << isa << " mode " << mode << " from "
-                                      << in.run_from << " in " << in.in_string << " " << s);
-      ASSERT_EQ(v.same, same);
-      if (mode == 0) ASSERT_EQ(v.in_string, in_string);
-      ASSERT_EQ(v.run, run);
-      if (!with_ring) continue;
-      ASSERT_EQ(v.ring_pos, want_pos);
-      ASSERT_TRUE(ring == want_ring);
     }
   }
 }
