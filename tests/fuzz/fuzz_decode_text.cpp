@@ -1,7 +1,9 @@
 // libFuzzer target for inspect/decode's content decoders: percent (form and target), JSON
-// strings, base64, quoted-printable, base64 runs and the multipart splitter. Byte 0 picks the
-// decoder and a split point; every decoder must give the same output whole, split in two and
-// byte by byte, and never more output than its bounds allow.
+// strings, base64, quoted-printable, base64 runs (also nested once), the multipart splitter, HTML
+// character references and XML text. Byte 0 picks the decoder and a piece size; every decoder
+// must give the same output whole, in pieces and byte by byte, and never more output than its
+// bounds allow. Where a decoder offers identity_prefix(), the pieces skip those bytes past it
+// as the body decoder does, which must not change the output either.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +13,7 @@
 
 #include "inspect/decode/multipart.hpp"
 #include "inspect/decode/text.hpp"
+#include "inspect/decode/xml_text.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
 using namespace dc::inspect::decoding;
@@ -93,6 +96,40 @@ std::string decode(unsigned which, std::string_view d, std::size_t piece) {
       CHECK(out.size() <= d.size());
       break;
     }
+    case 7: {
+      // HTML character references; bytes identity_prefix() names are copied, not fed.
+      EntityDecoder x;
+      x.begin();
+      pieces([&](auto s) {
+        const std::size_t n = piece == 1 ? 0 : x.identity_prefix(s);
+        CHECK(n <= s.size());
+        out.append(reinterpret_cast<const char*>(s.data()), n);
+        x.feed(s.subspan(n), to(out));
+      });
+      x.finish(to(out));
+      CHECK(out.size() <= d.size());  // every reference is at least as long as its UTF-8
+      break;
+    }
+    case 8: {
+      XmlTextDecoder x;
+      x.begin();
+      pieces([&](auto s) { x.feed(s, to(out)); });
+      x.finish(to(out));
+      CHECK(out.size() <= d.size());  // a separator stands for a tag of 3 or more bytes
+      break;
+    }
+    case 9: {
+      // Base64 runs with the nested search: the second level decodes what the first decoded.
+      Base64RunDecoder x;
+      x.begin();
+      std::string nested;
+      pieces([&](auto s) { x.feed(s, to(out), to(nested)); });
+      x.finish(to(out), to(nested));
+      CHECK(out.size() <= d.size());
+      CHECK(nested.size() <= out.size());
+      out += '|' + nested;
+      break;
+    }
     default: {
       // The first line is the boundary (up to 70 bytes), the rest the body.
       const std::size_t nl = d.find('\n');
@@ -116,10 +153,10 @@ std::string decode(unsigned which, std::string_view d, std::size_t piece) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* in, std::size_t size) {
   if (size < 1) return 0;
-  const unsigned which = in[0] % 7;
+  const unsigned which = in[0] % 10;
   const std::string_view d(reinterpret_cast<const char*>(in + 1), size - 1);
   const std::string whole = decode(which, d, d.size() + 1);
-  CHECK(decode(which, d, 1 + in[0] / 7) == whole);
+  CHECK(decode(which, d, 1 + in[0] / 10) == whole);
   CHECK(decode(which, d, 1) == whole);
   return 0;
 }

@@ -50,9 +50,13 @@ T = "decode_text"
 texts = [b"a=%31%3d+%E4%b8%AD&b=%G1%2", b"/p+q?x=%20+y", JSON + b'"\\uDE00\\x"',
          base64.b64encode(b"name,id\r\n" + ID), b"1101=\r\n05=3D=e4=b8=ad =\n x",
          b"v=" + base64.b64encode(b"id " + ID) + b"&u=" + base64.urlsafe_b64encode(b"\xfb\xff" + ID),
-         b"aab\npre\r\n--aab\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--aaab\r\n--aab--\r\n"]
+         b"aab\npre\r\n--aab\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--aaab\r\n--aab--\r\n",
+         b"<td>&#49;&#x31;&#X30;&#0;&#1114112;&amp;&lt;&bogus;&#;&#x;&amp</td>",
+         b'<?xml version="1.0"?><!-- c --><sst><si><r><rPr><b/></rPr><t>1101</t></r><r><t xml:space="p">05&#49;</t></r></si>'
+         b"<si><t><![CDATA[a<b]]></t><rPh><t>x</t></rPh></si></sst>",
+         b'{"t":"' + base64.b64encode(base64.b64encode(b"idcard:" + ID)) + b'","n":"12345678901234567890"}']
 for i, t in enumerate(texts):
-    w(T, f"seed{i}", bytes([i + 7 * (i + 1)]) + t)
+    w(T, f"seed{i}", bytes([i + 10 * (i + 1)]) + t)
 
 C = "decode_codec"
 codecs = [(0, gz(b"id " + ID) + gz(b"second member")), (1, zlib.compress(JSON)), (1, raw(JSON)),

@@ -102,9 +102,7 @@ def with_encrypted_first_member(archive):
     return bytes(b)
 
 
-def html_refs(value):
-    """Every byte as a character reference, decimal and hex alternately."""
-    return b"".join((b"&#%d;" if i % 2 == 0 else b"&#x%x;") % c for i, c in enumerate(value))
+html_refs = D.html_refs
 
 
 def form_file(filename, ctype, payload, boundary=b"----dcBoundaryX1sx"):

@@ -4,6 +4,7 @@ name in the reason's detail) and every decoding condition that leaves content un
 (content_uninspected), including both decompression-bomb limits; with well-formed controls.
 Uploads from the domestic client to sg-analytics under examples/policy/ftz-demo.toml; no body
 carries personal data, so each block comes from the named condition alone. Run: gen.py OUTDIR.
+Also a CONNECT tunnel (tunnel: opaque payload) and a JSON lone surrogate (noted only).
 See README.md for the table of ports and names.
 """
 import os
@@ -110,10 +111,24 @@ def cases():
     return out
 
 
+def tunnel(port):
+    """A CONNECT the server accepts, then bytes that are no HTTP (a TLS ClientHello's start)."""
+    c = conn(port)
+    req = b"CONNECT collector.example.net:443 HTTP/1.1\r\nHost: collector.example.net:443\r\n\r\n"
+    hello = bytes.fromhex("160301006e0100006a0303") + bytes(range(32)) + b"\x00\x00\x02\x13\x01"
+    return (c.handshake() + c.send(True, req) +
+            c.send(False, b"HTTP/1.1 200 Connection established\r\n\r\n") + c.send(True, hello) +
+            c.send(False, b"\x15\x03\x03\x00\x02\x02\x28") + c.close())
+
+
 def generate(out):
     frames = []
     for port, req, answer in cases():
         frames += raw(port, req, answer or R.HTTP_OK_EMPTY)
+    frames += tunnel(55035)
+    lone = b'{"shipment":"SH-2026-0001","note":"\\ud83d without its pair","port":"Wuhu"}'
+    frames += raw(55036, POST + HOST + b"Content-Type: application/json\r\n" +
+                  b"Content-Length: %d\r\n\r\n" % len(lone) + lone)
     return {"anomalies.pcap": R.write(os.path.join(out, "anomalies.pcap"), frames)}
 
 

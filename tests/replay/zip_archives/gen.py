@@ -51,49 +51,9 @@ def conn(port):
     return R.Conn(R.DOMESTIC_CLIENT, R.SG_ANALYTICS, port, R.SG_PORT, isn_c=port * 100)
 
 
-def deflate(data, flush_at=None):
-    """Raw deflate (ZIP method 8); with a Z_SYNC_FLUSH after data[:flush_at]: also returns the
-    offset of the flush's end in the compressed bytes."""
-    c = zlib.compressobj(9, zlib.DEFLATED, -15)
-    if flush_at is None:
-        return c.compress(data) + c.flush(), None
-    first = c.compress(data[:flush_at]) + c.flush(zlib.Z_SYNC_FLUSH)
-    return first + c.compress(data[flush_at:]) + c.flush(), len(first)
-
-
-class Member:
-    def __init__(self, name, data, method=8, descriptor=False, signed=True, packed=None):
-        self.name, self.data, self.method = name.encode(), data, method
-        self.descriptor, self.signed = descriptor, signed
-        if packed is None:
-            packed = deflate(data)[0] if method == 8 else data
-        self.packed = packed
-        self.crc = zlib.crc32(data)
-
-
-def archive(members, central=True, extra_central=b"", patch=None):
-    """APPNOTE 6.3.10 records, little-endian, fixed time/date. Returns (bytes, member offsets).
-    `extra_central`: raw central entries appended; `patch(i, entry)` may rewrite entry i."""
-    out, cd, offsets = b"", b"", []
-    for i, m in enumerate(members):
-        flags = 8 if m.descriptor else 0
-        sizes = (0, 0, 0) if m.descriptor else (m.crc, len(m.packed), len(m.data))
-        offsets.append(len(out))
-        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, m.method, 0, 0x5A21, *sizes,
-                           len(m.name), 0) + m.name + m.packed
-        if m.descriptor:
-            out += (struct.pack("<I", 0x08074B50) if m.signed else b"") + \
-                struct.pack("<III", m.crc, len(m.packed), len(m.data))
-        entry = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, m.method, 0, 0x5A21,
-                            m.crc, len(m.packed), len(m.data), len(m.name), 0, 0, 0, 0, 0,
-                            offsets[-1]) + m.name
-        cd += patch(i, entry) if patch else entry
-    cd += extra_central
-    if not central:
-        return out, offsets
-    n = cd.count(b"PK\x01\x02")
-    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, n, n, len(cd), len(out), 0)
-    return out + cd + end, offsets
+deflate = D.deflate_flushed
+Member = D.ZipMember
+archive = D.zip_archive
 
 
 def slide(runs):
