@@ -116,6 +116,8 @@ struct DetectorDbBuilder {
         continue;
       }
       any_som = true;
+      if (!db.eod_matches_)
+        db.eod_matches_ = custom_pattern_matches_at_eod(ps.expression, ps.literal);
       PatternInfo info;
       info.detector = det;
       info.extractor = Extractor::kSom;

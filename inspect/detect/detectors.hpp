@@ -139,6 +139,10 @@ class DetectorDb {
   }
   uint32_t max_proximity() const noexcept { return max_proximity_; }
   size_t stream_size() const noexcept { return stream_size_; }  // Hyperscan state per stream
+  // True when some pattern can report a match only at end of data (a custom pattern with "$" or
+  // a trailing "\b"; built-in patterns and keywords never do). Only then does settle() need
+  // its end-of-data probe (scanner.hpp).
+  bool eod_matches() const noexcept { return eod_matches_; }
   // Index of a detector by name, or -1.
   int find(std::string_view name) const noexcept;
 
@@ -151,6 +155,7 @@ class DetectorDb {
   std::vector<std::vector<uint16_t>> groups_;
   uint32_t max_proximity_ = 0;
   size_t stream_size_ = 0;
+  bool eod_matches_ = false;
   friend struct DetectorDbBuilder;
 };
 

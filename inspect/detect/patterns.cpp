@@ -3,6 +3,7 @@
 #include "inspect/detect/patterns.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace dc::inspect {
 
@@ -29,6 +30,19 @@ Result<void> check_custom_pattern(std::string_view expression, bool literal) {
   }
   hs_free_database(db);
   return {};
+}
+
+bool custom_pattern_matches_at_eod(std::string_view expression, bool literal) {
+  const std::string expr = literal ? escape_literal(expression) : std::string(expression);
+  hs_expr_info_t* info = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_expression_info(expr.c_str(), kCustomFlags, &info, &err) != HS_SUCCESS) {
+    hs_free_compile_error(err);
+    return true;
+  }
+  const bool eod = info == nullptr || info->matches_at_eod != 0;
+  std::free(info);  // allocated with malloc (the product sets no Hyperscan allocator)
+  return eod;
 }
 
 }  // namespace dc::inspect

@@ -42,4 +42,10 @@ std::string escape_literal(std::string_view s);
 // "empty pattern".
 Result<void> check_custom_pattern(std::string_view expression, bool literal = false);
 
+// Whether a custom pattern (compiled as check_custom_pattern() compiles it) can report a match
+// only once the end of the data is known: "$", a trailing "\b" (hs_expression_info's
+// matches_at_eod). Only such patterns need settle()'s end-of-data probe (scanner.hpp). True when
+// Hyperscan cannot tell (the conservative answer).
+bool custom_pattern_matches_at_eod(std::string_view expression, bool literal = false);
+
 }  // namespace dc::inspect

@@ -18,11 +18,9 @@ Result<Scratch> Scratch::create(std::shared_ptr<const DetectorDb> db) {
   Scratch s;
   s.scratch_.reset(raw);
   // settle() needs a spare stream only when a pattern can have end-of-data matches: custom
-  // patterns ("$", "\b"). Built-in triggers and literal keywords have none.
-  bool som = false;
-  for (size_t i = 0; i < db->pattern_count() && !som; ++i)
-    som = db->pattern(static_cast<unsigned>(i)).extractor == Extractor::kSom;
-  if (som) {
+  // patterns with "$" or a trailing "\b" (DetectorDb::eod_matches()). Built-in triggers,
+  // keywords, literal words and most custom regexes have none: their settle() skips the copy.
+  if (db->eod_matches()) {
     hs_stream_t* probe = nullptr;
     if (hs_open_stream(db->hs(), 0, &probe) != HS_SUCCESS)
       return make_error("hs_open_stream failed");

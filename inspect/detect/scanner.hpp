@@ -115,8 +115,8 @@ class Scratch {
   HsScratchPtr scratch_;
   // Spare Hyperscan stream for settle(): a copy of a flow's stream is reset on it to learn the
   // end-of-data matches ("$", "\b" at the end of a custom pattern) without ending the flow.
-  // Only opened when the database has custom (SOM) patterns; built-in triggers have no EOD
-  // matches.
+  // Only opened when DetectorDb::eod_matches(): built-in triggers, keywords, literal words and
+  // most custom regexes have no EOD matches.
   HsStreamPtr probe_;
   CivilDate today_ = kNoDateLimit;
 };
@@ -213,8 +213,9 @@ ScanStatus scan(Stream& s, Scratch& scratch, std::span<const uint8_t> bytes,
 // token that is a *different* detector's value (e.g. a valid 19-digit card) is still reported.
 // Findings emitted here do not get a later forward keyword's confidence upgrade.
 // Cost: O(pending candidates + held findings), each resolved once more with end-of-data rules;
-// plus, for databases with custom patterns only, one copy of the Hyperscan stream state
-// (DetectorDb::stream_size() bytes) and its end-of-data check. Idle stream: a few compares.
+// plus, for databases with a custom pattern that can match at end of data only
+// (DetectorDb::eod_matches()), one copy of the Hyperscan stream state (stream_size() bytes) and
+// its end-of-data check. Idle stream: a few compares.
 // noexcept, allocation-free. Findings reported here count in StreamStats::findings and ::settled.
 ScanStatus settle(Stream& s, Scratch& scratch, FindingSink& sink) noexcept;
 // End of the stream: resolves pending candidates, emits held findings. The stream then accepts

@@ -2,7 +2,9 @@
 // scanned, found, validated, masked), the table's own checks, judges by name, and
 // check_custom_pattern() (the policy compiler's pattern check).
 #include <gtest/gtest.h>
+#include <hs/hs.h>
 
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -248,6 +250,52 @@ TEST(Judges, NamesAndEvaluate) {
   evaluate(judges::kSsn, as_bytes("123-45-6789"), kNoDateLimit, &e);
   ASSERT_TRUE(e.accept);
   EXPECT_EQ(std::string(e.masked), "***-**-6789");
+}
+
+// settle() copies a flow's Hyperscan stream to find end-of-data matches only when the database
+// can have some (DetectorDb::eod_matches()): which patterns can is Hyperscan's own answer.
+TEST(EodMatches, OnlyPatternsThatWaitForTheEndOfDataNeedTheProbe) {
+  EXPECT_TRUE(custom_pattern_matches_at_eod("EMP-[0-9]{6}\\b"));  // "\b" at the end of data
+  EXPECT_TRUE(custom_pattern_matches_at_eod("ref [0-9]+$"));
+  EXPECT_FALSE(custom_pattern_matches_at_eod("LC[0-9]+"));
+  EXPECT_FALSE(custom_pattern_matches_at_eod("测绘成果\\s?\\(涉密\\)"));
+  EXPECT_FALSE(custom_pattern_matches_at_eod("ref $", true));  // a literal '$'
+  EXPECT_TRUE(custom_pattern_matches_at_eod("(abc"));  // Hyperscan cannot tell: assume it can
+  auto db_of = [](std::vector<std::string> patterns, bool literal) {
+    DetectorSpec s;
+    s.name = "custom";
+    s.builtin = false;
+    for (auto& p : patterns) s.patterns.push_back({p, literal});
+    DetectorSpec id;
+    id.name = "cn_resident_id";
+    return DetectorDb::compile({id, s}, nullptr).value();
+  };
+  EXPECT_FALSE(DetectorDb::compile_builtins().value()->eod_matches());
+  EXPECT_FALSE(db_of({"军事禁区", "工艺参数"}, true)->eod_matches());
+  EXPECT_FALSE(db_of({"LC[0-9]+", "测绘成果\\s?\\(涉密\\)"}, false)->eod_matches());
+  EXPECT_TRUE(db_of({"LC[0-9]+", "EMP-[0-9]{6}\\b"}, false)->eod_matches());
+  // The built-in side of that answer: no trigger, row pattern or keyword form waits for the end
+  // of data (they are compiled without SOM, with kBuiltinFlags or the keyword flags).
+  auto eod = [](const std::string& expr, unsigned flags) {
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_expression_info(expr.c_str(), flags, &info, &err) != HS_SUCCESS) {
+      hs_free_compile_error(err);
+      return true;
+    }
+    const bool r = info->matches_at_eod != 0;
+    std::free(info);
+    return r;
+  };
+  for (auto kind : {SharedTokens::kDigits, SharedTokens::kLetters})
+    for (const auto& t : shared_triggers(kind))
+      EXPECT_FALSE(eod(std::string(t.expression), kBuiltinFlags)) << t.expression;
+  for (const auto& row : DetectorTable::builtins().rows()) {
+    for (const auto& p : row.patterns)
+      EXPECT_FALSE(eod(std::string(p.expression), kBuiltinFlags)) << p.expression;
+    for (auto kw : row.keywords)
+      for (const auto& f : keyword_forms(kw)) EXPECT_FALSE(eod(f.expression, f.flags)) << kw;
+  }
 }
 
 TEST(CheckCustomPattern, SameRulesAsTheDatabase) {
