@@ -2,31 +2,13 @@
 // references.
 #include "dataplane/flow_table_key.hpp"
 
-#include <rte_byteorder.h>
-#include <rte_hash_crc.h>
+#include "dataplane/flow_table_key_inline.hpp"
 
 #include <cstring>
 
 namespace dc::dataplane {
 
-namespace {
-
-constexpr uint32_t kSeed = 0x5eed;
-
-uint64_t load_be64(const uint8_t* p) noexcept {
-  uint64_t v;
-  std::memcpy(&v, p, sizeof v);
-  return rte_be_to_cpu_64(v);
-}
-
-// Both addresses IPv4-mapped (::ffff:a.b.c.d): bytes 0-9 zero, 10-11 0xff.
-bool both_v4(const FlowTuple& t) noexcept {
-  constexpr uint64_t kMapped = 0x0000ffff00000000ull;  // bytes 8-15 masked to 8-11
-  constexpr uint64_t kMask = 0xffffffff00000000ull;
-  return load_be64(t.src.bytes.data()) == 0 && load_be64(t.dst.bytes.data()) == 0 &&
-         (load_be64(t.src.bytes.data() + 8) & kMask) == kMapped &&
-         (load_be64(t.dst.bytes.data() + 8) & kMask) == kMapped;
-}
+namespace key_detail {
 
 // The IPv6 key: ordered by comparing each address as two big-endian 64-bit halves (memcmp order).
 FlowKey v6_key(const FlowTuple& t, bool& swapped, uint32_t& sig) noexcept {
@@ -50,6 +32,10 @@ FlowKey v6_key(const FlowTuple& t, bool& swapped, uint32_t& sig) noexcept {
   return k;
 }
 
+}  // namespace key_detail
+
+namespace {
+
 bool same_connection(const FlowTuple& p, const FlowTuple& q) noexcept {
   if (p.proto != q.proto || p.vlan != q.vlan) return false;
   if (p.sport == q.sport && p.dport == q.dport && p.src == q.src && p.dst == q.dst) return true;
@@ -59,17 +45,7 @@ bool same_connection(const FlowTuple& p, const FlowTuple& q) noexcept {
 }  // namespace
 
 FlowKey make_flow_key(const FlowTuple& t, bool& swapped, uint32_t& sig) noexcept {
-  if (!both_v4(t)) return v6_key(t, swapped, sig);
-  const uint32_t s = t.src.v4(), d = t.dst.v4();
-  swapped = s != d ? s > d : t.sport > t.dport;
-  FlowKey k;
-  k.a = swapped ? (uint64_t{d} << 32 | s) : (uint64_t{s} << 32 | d);
-  k.ports = swapped ? (uint32_t{t.dport} << 16 | t.sport) : (uint32_t{t.sport} << 16 | t.dport);
-  k.proto = t.proto;
-  k.family = kFamilyV4;
-  k.vlan = t.vlan;
-  sig = rte_hash_crc(&k, sizeof k, kSeed);
-  return k;
+  return key_detail::make_key(t, swapped, sig);
 }
 
 int flow_key_equal(const void* key1, const void* key2, std::size_t) {

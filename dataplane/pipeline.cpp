@@ -205,17 +205,40 @@ void Pipeline::decode_batch(uint16_t in_port, rte_mbuf* const* pkts, uint16_t k,
   Direction dirs[kBatch];
   uint16_t idx[kBatch];
   uint32_t nk = 0;
+  // Step 2 on a live port, decided once per batch: the port's zones and whether its zone has
+  // prefixes to check sources against; per packet only the source's zone is looked up. (zones_of
+  // asked the policy for the port's prefixes at every packet.) Replay and a port without a zone
+  // go through zones_of().
+  const bool live = in_port < kMaxPorts;
+  const uint16_t here = live ? port_zone_[in_port] : kNoZone;
+  const uint16_t there = live ? port_peer_zone_[in_port] : kNoZone;
+  const bool port_zoned = live && here != kNoZone;
+  const policy::Snapshot* snap = snap_;
+  const bool check_src = port_zoned && snap != nullptr && snap->zone_has_prefixes(here);
+  const bool fcs = in_port <= kMaxPorts && settings_.port_fcs_strip[in_port];  // strip_fcs()
+  uint64_t rx_bytes = 0;  // summed here, added to the port's counter once per batch
   for (uint16_t i = 0; i < k; ++i) {
     if (i + 1 < k) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
     rte_mbuf* m = pkts[i];
-    pc.rx_packets++;
-    pc.rx_bytes += rte_pktmbuf_pkt_len(m);
+    rx_bytes += rte_pktmbuf_pkt_len(m);
     BatchPacket& b = batch_[i];
     b.flow = nullptr;
     // b.d is only read when b.go, and decode() resets it first.
-    b.go = strip_fcs(in_port, m, out) && decode_frame(m, b.d, out) &&
-           zones_of(in_port, b.d, m, b.src_zone, b.dst_zone, out);
-    if (!b.go || b.d.is_fragment) continue;
+    b.go = (!fcs || strip_fcs(in_port, m, out)) && decode_frame(m, b.d, out);
+    if (!b.go) continue;
+    if (port_zoned) {
+      b.src_zone = here;
+      b.dst_zone = there;
+      if (check_src && snap->zone_of(b.d.src) != here) {  // Snapshot::zone_contains
+        drop_pkt(m, DropReason::kSpoofedSource, out);
+        b.go = false;
+        continue;
+      }
+    } else if (!zones_of(in_port, b.d, m, b.src_zone, b.dst_zone, out)) {
+      b.go = false;
+      continue;
+    }
+    if (b.d.is_fragment) continue;
     // Field by field, not through a temporary: its narrow stores and wide reloads stalled on store
     // forwarding (36 % of this function's samples).
     FlowTuple& t = b.tuple;
@@ -228,6 +251,8 @@ void Pipeline::decode_batch(uint16_t in_port, rte_mbuf* const* pkts, uint16_t k,
     tuples[nk] = &t;
     idx[nk++] = i;
   }
+  pc.rx_packets += k;
+  pc.rx_bytes += rx_bytes;
   flows_.lookup_bulk(tuples, nk, found, dirs);
   for (uint32_t j = 0; j < nk; ++j) {
     batch_[idx[j]].flow = found[j];
@@ -308,7 +333,9 @@ void Pipeline::finish_if_closed(Flow& f, int64_t now_ns) noexcept {
 bool Pipeline::decode_frame(rte_mbuf* m, inspect::Decoded& d, BurstOutput& out) noexcept {
   std::span<const uint8_t> frame(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m));
   const inspect::DecodeStatus st = inspect::decode(frame, d, decode_opts_);
-  if (pass_l2(st, d, m, out)) return false;  // ARP / ND on a pair that passes them
+  // ARP / ND on a pair that passes them (a decoded IPv4 packet is neither: no call for it).
+  if ((st != inspect::DecodeStatus::kOk || d.ip_version != 4) && pass_l2(st, d, m, out))
+    return false;
   if (st == inspect::DecodeStatus::kUnknownEtherType && settings_.forward_unknown_ethertype) {
     ++counters_.unknown_ethertype_forwarded;
     forward_pkt(m, out);

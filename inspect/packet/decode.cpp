@@ -6,7 +6,12 @@
 // frame is known to be at most 65535 bytes long.
 #include "inspect/packet/decode.hpp"
 
+#include "inspect/packet/decode_internal.hpp"
+
+#include <emmintrin.h>
+
 #include <algorithm>
+#include <cstring>
 
 namespace dc::inspect {
 namespace {
@@ -425,6 +430,93 @@ DecodeStatus decode_ipv6(const uint8_t* frame, std::size_t frame_len, std::size_
   return decode_l4(frame, w.off, w.end, w.next, /*ipv6=*/true, w.first_fragment, out);
 }
 
+// The common case, decoded straight through: Ethernet without tags, IPv4 without options, not a
+// fragment, TCP or UDP. It accepts exactly what decode_ipv4() + decode_l4() accept for such a
+// frame and writes the same fields; anything else (or anything it would refuse) returns false
+// and the full decoder runs from the start, so every refusal keeps its own status. Why a second
+// path: on 64-byte forwarding the general decoder's per-layer calls, the byte-wise address
+// stores (reloaded as 16 bytes by the flow key: a failed store forward) and the option walk were
+// 15 % of the worker's cycles.
+inline bool decode_fast_ipv4(const uint8_t* p, std::size_t n, const DecodeOptions& opts,
+                             Decoded& out) noexcept {
+  constexpr std::size_t kL3 = kEthHeaderLen, kL4 = kEthHeaderLen + kIpv4MinHeader;
+  if (n < kL4 + kUdpHeader || n > kMaxFrameLen) return false;
+  if (load16(p + 12) != kEtherIpv4) return false;
+  const uint8_t* ip = p + kL3;
+  if (ip[0] != 0x45) return false;  // version 4, IHL 5 (no options)
+  const std::size_t avail = n - kL3;
+  const std::size_t total = load16(ip + 2);
+  if (total < kIpv4MinHeader || total > avail) return false;
+  if ((load16(ip + 6) & 0x3FFFu) != 0) return false;  // MF or an offset: a fragment
+  const uint8_t proto = ip[9];
+  if (proto != kProtoTcp && proto != kProtoUdp) return false;
+  const uint32_t src = load32(ip + 12);
+  if ((src >> 28) == 0xE || src == 0xFFFFFFFFu || (src >> 24) == 127 || (src >> 24) == 0)
+    return false;  // martian or unspecified: the full decoder says which
+  if (opts.verify_ipv4_checksum) {
+    // RFC 1071 sum of the ten 16-bit words as five 32-bit ones: the folded sum is the same value
+    // up to byte order, and 0xFFFF (a correct header) is the same in both orders.
+    uint64_t sum = 0;
+    for (int i = 0; i < 5; ++i) {
+      uint32_t w;
+      std::memcpy(&w, ip + 4 * i, 4);
+      sum += w;
+    }
+    sum = (sum & 0xFFFFFFFFu) + (sum >> 32);
+    sum = (sum & 0xFFFFFFFFu) + (sum >> 32);
+    sum = (sum & 0xFFFFu) + (sum >> 16);
+    sum = (sum & 0xFFFFu) + (sum >> 16);
+    if (sum != 0xFFFFu) return false;
+  }
+  const std::size_t l4_avail = total - kIpv4MinHeader;
+  const uint8_t* h = ip + kIpv4MinHeader;
+  std::size_t hdr;
+  std::size_t plen;
+  if (proto == kProtoTcp) {
+    if (l4_avail < kTcpMinHeader) return false;
+    hdr = static_cast<std::size_t>(h[12] >> 4) * 4;
+    if (hdr < kTcpMinHeader || hdr > l4_avail || !tcp_flags_ok(h[13])) return false;
+    plen = l4_avail - hdr;
+  } else {
+    const std::size_t udp_len = load16(h + 4);
+    if (l4_avail < kUdpHeader || udp_len < kUdpHeader || udp_len > l4_avail) return false;
+    hdr = kUdpHeader;
+    plen = udp_len - kUdpHeader;
+  }
+  out = Decoded{};
+  out.l3_offset = u16(kL3);
+  out.l4_offset = u16(kL4);
+  out.payload_offset = u16(kL4 + hdr);
+  out.payload_len = u16(plen);
+  out.ethertype = kEtherIpv4;
+  out.ip_version = 4;
+  out.proto = proto;
+  out.ttl = ip[8];
+  out.frag_id = load16(ip + 4);
+  out.l3_len = u16(total);
+  out.trailer_len = u16(avail - total);
+  // Each address as one 16-byte store (::ffff: then the four wire bytes), so that the 16-byte
+  // copy into the flow tuple and the key's loads forward from it.
+  uint32_t s_raw, d_raw;
+  std::memcpy(&s_raw, ip + 12, 4);
+  std::memcpy(&d_raw, ip + 16, 4);
+  constexpr int kMappedWord = static_cast<int>(0xFFFF0000u);  // bytes 8-11: 00 00 ff ff
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out.src.bytes.data()),
+                   _mm_set_epi32(static_cast<int>(s_raw), kMappedWord, 0, 0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out.dst.bytes.data()),
+                   _mm_set_epi32(static_cast<int>(d_raw), kMappedWord, 0, 0));
+  out.sport = load16(h);
+  out.dport = load16(h + 2);
+  if (proto == kProtoTcp) {
+    out.tcp_seq = load32(h + 4);
+    out.tcp_ack = load32(h + 8);
+    out.tcp_flags = h[13];
+    out.tcp_window = load16(h + 14);
+    out.tcp_urgent = load16(h + 18);
+  }
+  return true;
+}
+
 }  // namespace
 
 const char* decode_status_name(DecodeStatus s) noexcept {
@@ -470,6 +562,12 @@ IpAddr IpAddr::from_v6(const uint8_t* sixteen) noexcept {
 
 DecodeStatus decode(std::span<const uint8_t> frame, Decoded& out,
                     const DecodeOptions& opts) noexcept {
+  if (decode_fast_ipv4(frame.data(), frame.size(), opts, out)) return DecodeStatus::kOk;
+  return detail::decode_general(frame, out, opts);
+}
+
+DecodeStatus detail::decode_general(std::span<const uint8_t> frame, Decoded& out,
+                                    const DecodeOptions& opts) noexcept {
   out = Decoded{};
   if (frame.size() > kMaxFrameLen) return DecodeStatus::kFrameTooLong;
   const uint8_t* p = frame.data();

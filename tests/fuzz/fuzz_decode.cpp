@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "inspect/packet/decode.hpp"
+#include "inspect/packet/decode_internal.hpp"
 
 namespace {
 
@@ -45,6 +46,23 @@ void check_accepted(const Decoded& d, std::size_t size) {
   DC_FUZZ_CHECK(!d.more_fragments || d.is_fragment);
 }
 
+// decode()'s fast path (Ethernet + IPv4 without options + TCP/UDP) against the general decoder:
+// the same fields, every one.
+bool same_fields(const Decoded& a, const Decoded& b) {
+  return a.l3_offset == b.l3_offset && a.l4_offset == b.l4_offset &&
+         a.payload_offset == b.payload_offset && a.payload_len == b.payload_len &&
+         a.ethertype == b.ethertype && a.vlan_outer == b.vlan_outer &&
+         a.vlan_inner == b.vlan_inner && a.vlan_count == b.vlan_count &&
+         a.ip_version == b.ip_version && a.proto == b.proto && a.tcp_flags == b.tcp_flags &&
+         a.icmp_type == b.icmp_type && a.icmp_code == b.icmp_code && a.ttl == b.ttl &&
+         a.is_fragment == b.is_fragment && a.more_fragments == b.more_fragments &&
+         a.frag_offset == b.frag_offset && a.frag_id == b.frag_id && a.l3_len == b.l3_len &&
+         a.src == b.src && a.dst == b.dst && a.sport == b.sport && a.dport == b.dport &&
+         a.tcp_seq == b.tcp_seq && a.tcp_ack == b.tcp_ack && a.tcp_window == b.tcp_window &&
+         a.trailer_len == b.trailer_len && a.ipv6_segments_left == b.ipv6_segments_left &&
+         a.tcp_urgent == b.tcp_urgent;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -63,6 +81,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (r == DecodeStatus::kOk) check_accepted(d, size);
     Decoded again;
     DC_FUZZ_CHECK(dc::inspect::decode(frame, again, opts) == r);  // pure function
+    Decoded general;
+    DC_FUZZ_CHECK(dc::inspect::detail::decode_general(frame, general, opts) == r);
+    DC_FUZZ_CHECK(r != DecodeStatus::kOk || same_fields(d, general));
   }
   return 0;
 }

@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "inspect/packet/decode_internal.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -1088,6 +1090,56 @@ TEST(DecodeTruncation, EveryPrefixIsRejectedOrInRange) {
       }
     }
   }
+}
+
+// decode() takes a fast path for Ethernet + IPv4 without options + TCP/UDP, not fragmented
+// (decode.cpp); it must give exactly what the general decoder gives, refusals included: every
+// good and bad frame of the tables, and every one of the first 64 bytes of a TCP and a UDP frame
+// set to a spread of values (version/IHL, lengths, fragment bits, protocol, martian sources,
+// checksum, data offset, flags, UDP length).
+void expect_same_as_general(const Bytes& frame, const DecodeOptions& opts, std::size_t& ok) {
+  Decoded fast, general;
+  std::memset(static_cast<void*>(&fast), 0xA5, sizeof(fast));
+  const DecodeStatus a = decode(frame, fast, opts);
+  const DecodeStatus b = dc::inspect::detail::decode_general(frame, general, opts);
+  ASSERT_EQ(a, b) << dc::inspect::decode_status_name(a) << " vs "
+                  << dc::inspect::decode_status_name(b);
+  if (a != DecodeStatus::kOk) return;
+  ++ok;
+  expect_decoded(fast, general);
+  EXPECT_EQ(fast.tcp_urgent, general.tcp_urgent);
+}
+
+TEST(DecodeFastPath, SameAsGeneralDecoder) {
+  std::size_t ok = 0;
+  for (const auto& c : good_cases()) {
+    SCOPED_TRACE(c.name);
+    expect_same_as_general(c.frame, c.opts, ok);
+  }
+  for (const auto& c : bad_cases()) {
+    SCOPED_TRACE(c.name);
+    expect_same_as_general(c.frame, c.opts, ok);
+  }
+  const Bytes bases[] = {tcp4_frame(), cat({eth(0x0800), ipv4({}, udp(5353, 53, zeros(12)))}),
+                         tcp4_frame(tf::kSyn)};
+  static constexpr uint8_t kValues[] = {0x00, 0x01, 0x02, 0x05, 0x06, 0x08, 0x11, 0x14, 0x20,
+                                        0x40, 0x45, 0x46, 0x50, 0x7F, 0x80, 0xE0, 0xFF};
+  static constexpr DecodeOptions kOpts[] = {{}, {.verify_ipv4_checksum = false}};
+  const std::size_t ok_before = ok;
+  for (const Bytes& base : bases) {
+    for (const auto& opts : kOpts) {
+      expect_same_as_general(base, opts, ok);
+      for (std::size_t i = 0; i < base.size() && i < 64; ++i) {
+        for (uint8_t v : kValues) {
+          Bytes f = base;
+          f[i] = v;
+          SCOPED_TRACE("byte " + std::to_string(i) + " = " + std::to_string(v));
+          expect_same_as_general(f, opts, ok);
+        }
+      }
+    }
+  }
+  EXPECT_GT(ok, ok_before + 100);  // the mutations reach the fast path's accepting end too
 }
 
 TEST(DecodeStatusName, EnumeratorNames) {
