@@ -29,20 +29,20 @@ policy::BasisId Pipeline::acct_basis(const Flow& f, int64_t now_ns) const noexce
 // accounting year), and which flow and claim generation the answer goes back to.
 void Pipeline::acct_claim_base(const Flow& f, audit::PersonClaim& c) const noexcept {
   c.year = policy::accounting_year(cur_now_ns_, f.policy->accounting().utc_offset_minutes);
-  c.counterparty = f.cold->adm.counterparty;
-  c.exporter = f.cold->adm.exporter;
-  c.declaration = f.cold->adm.declaration;
+  c.counterparty = f.cold().adm.counterparty;
+  c.exporter = f.cold().adm.exporter;
+  c.declaration = f.cold().adm.declaration;
   c.basis = acct_basis(f, cur_now_ns_);
   c.worker = worker_id_;
   c.flow_slot = f.slot;
   c.gen = f.acct.gen;
-  c.flow_id = f.id;
+  c.flow_id = f.cold().id;
   c.policy = f.policy;
 }
 
 void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
   const policy::Snapshot& s = *f.policy;
-  if (acct_ == nullptr || !s.accounting().enabled || !f.cold->adm.border ||
+  if (acct_ == nullptr || !s.accounting().enabled || !f.cold().adm.border ||
       f.inspect_ctx == kNoInspectCtx)
     return;
   audit::PersonClaim c;
@@ -56,7 +56,7 @@ void Pipeline::acct_person(Flow& f, const inspect::Finding& fd) noexcept {
   if (!f.acct.claimed) {
     sum = audit::AccountingOutcome{};
     sum.claimed = true;
-    f.acct.dir = f.cold->adm.forward_is_export() ? 0 : 1;
+    f.acct.dir = f.cold().adm.forward_is_export() ? 0 : 1;
   } else {
     acct_kinds(f);  // kinds grew since the flow's earlier persons: re-claim them first
   }
@@ -100,17 +100,17 @@ void Pipeline::acct_kinds(Flow& f) noexcept {
 
 void Pipeline::acct_hold(Flow& f, Direction dir, rte_mbuf* m, BurstOutput& out) noexcept {
   if (acct_held_.size() >= acct_held_.capacity()) {
-    ++f.dropped_packets;  // TCP retransmits it; the retransmission waits or crosses
+    ++f.cold().dropped_packets;  // TCP retransmits it; the retransmission waits or crosses
     return drop_pkt(m, DropReason::kAccountingWait, out);
   }
-  acct_held_.push_back({m, f.slot, f.id, cur_port_, static_cast<uint8_t>(dir)});
+  acct_held_.push_back({m, f.slot, f.cold().id, cur_port_, static_cast<uint8_t>(dir)});
   ++f.acct.held;
   ++counters_.accounting_held;
 }
 
 void Pipeline::acct_answer(const audit::ClaimAnswer& a, int64_t now_ns) noexcept {
   Flow& f = flows_.slot(a.flow_slot);
-  if (!f.in_use || f.id != a.flow_id || f.policy == nullptr) return;
+  if (!f.in_use || f.cold().id != a.flow_id || f.policy == nullptr) return;
   if (a.gen == f.acct.gen && f.acct.pending > 0) --f.acct.pending;
   if (f.inspect_ctx != kNoInspectCtx) {
     audit::AccountingOutcome& sum = acct_sum_[f.inspect_ctx];
@@ -143,7 +143,7 @@ void Pipeline::acct_answer(const audit::ClaimAnswer& a, int64_t now_ns) noexcept
 bool Pipeline::acct_release(const AcctHeld& h, uint16_t in_port, int64_t now_ns,
                             BurstOutput& out) noexcept {
   Flow& f = flows_.slot(h.slot);
-  if (!f.in_use || f.id != h.flow_id) {  // gone (acct_end frees its packets; defensive)
+  if (!f.in_use || f.cold().id != h.flow_id) {  // gone (acct_end frees its packets; defensive)
     counters_.drop(DropReason::kAccountingWait);
     rte_pktmbuf_free(h.m);
     return true;
@@ -160,7 +160,7 @@ bool Pipeline::acct_release(const AcctHeld& h, uint16_t in_port, int64_t now_ns,
   }
   --f.acct.held;
   if (f.verdict == FlowVerdict::kBlock) {
-    ++f.dropped_packets;
+    ++f.cold().dropped_packets;
     drop_pkt(h.m, f.block_reason, out);
   } else {
     forward_pkt(f, static_cast<Direction>(h.dir), h.m, out);
@@ -191,7 +191,7 @@ void Pipeline::acct_end(Flow& f) noexcept {
   if (f.acct.claimed) {
     audit::PersonClaim c;
     c.op = audit::ClaimOp::kEnd;
-    c.flow_id = f.id;
+    c.flow_id = f.cold().id;
     c.flow_slot = f.slot;
     if (!acct_->send(worker_id_, c)) ++counters_.accounting_ring_full;
   }
@@ -199,8 +199,8 @@ void Pipeline::acct_end(Flow& f) noexcept {
     std::size_t keep = 0;
     for (std::size_t i = 0; i < acct_held_.size(); ++i) {
       const AcctHeld& h = acct_held_[i];
-      if (h.slot == f.slot && h.flow_id == f.id) {
-        ++f.dropped_packets;
+      if (h.slot == f.slot && h.flow_id == f.cold().id) {
+        ++f.cold().dropped_packets;
         counters_.drop(DropReason::kAccountingWait);
         rte_pktmbuf_free(h.m);
         continue;

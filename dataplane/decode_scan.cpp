@@ -61,7 +61,7 @@ void DecodedScan::on_request(uint32_t stream, std::span<const char> method,
   (void)method;
   (void)path;
   if (flow_ == nullptr || stream != 0 || di_ != 0) return;
-  if (flow_->cold->adm.server_name != policy::NameSource::kHttpHost) return;
+  if (flow_->cold().adm.server_name != policy::NameSource::kHttpHost) return;
   ++counters_.http_requests_named;
   const std::string_view admitted = ctx_->http.host();
   if (admitted.empty() || std::string_view(authority.data(), authority.size()) != admitted)

@@ -1,5 +1,6 @@
 #pragma once
 // A flow: both directions of one connection, keyed symmetrically.
+#include <cstddef>
 #include <cstdint>
 
 #include "dataplane/drop_reason.hpp"
@@ -72,74 +73,99 @@ struct FlowAccounting {
 // What a flow needs only at its decisions and records, never on the per-packet path of an
 // established uninspected flow: the admission result, the latest verdict, audit bookkeeping.
 // (The category tally lives in the flow's InspectCtx: only inspected flows have findings.) It lives
-// in a side array of the flow table (one entry per slot, reached through Flow::cold), so the hot
+// in a side array of the flow table (one entry per slot, reached through Flow::cold()), so the hot
 // entry stays small and the burst path touches fewer cache lines. New fields that are not read per
-// packet (record attribution, pending accounting, ...) belong here.
+// packet (record attribution, pending accounting, ...) belong here. The fields an admitted flow's
+// packets read (the admission facts, the flow_update time, the evidence count) come first, in the
+// entry's first 40 bytes.
 struct FlowCold {
-  int64_t first_seen_ns = 0;
-  // Policy facts: the admission under Flow::policy (Flow::readmitted_generation says whether it
-  // was re-admitted under a newer one) and the latest verdict (the reasons of the flow's record).
+  // Policy facts: the admission under Flow::policy (readmitted_generation says whether it was
+  // re-admitted under a newer one) and the latest verdict (the reasons of the flow's record).
   // Both verdicts are indices into the worker's VerdictTable (dataplane/verdict_table.hpp), set
   // and read through Pipeline (set_admission, admission_of, last_verdict); the flow table
   // releases them when the flow is removed.
   policy::AdmissionFacts adm{};
-  uint32_t adm_verdict = 0;  // VerdictTable::kDefault
+  int64_t next_update_ns = 0;     // when the next flow_update record is due (0: none)
+  uint32_t evidence_packets = 0;  // packets copied to the evidence store so far
+  uint32_t adm_verdict = 0;       // VerdictTable::kDefault
   uint32_t last = 0;
   // Record before release (dataplane/record_hold.cpp): the ticket of the flow's flow_open record
   // (0 until written).
   uint32_t open_ticket = 0;
+  // After a policy reload the flow is re-admitted once under the newest generation (a number,
+  // since freed snapshots' addresses are reused): if that blocks it, it is blocked and moves to
+  // that generation (Flow::policy).
+  uint32_t readmitted_generation = 0;
+  int64_t first_seen_ns = 0;
+  uint64_t id = 0;  // unique per process: (worker << 48) | sequence
+  uint64_t dropped_packets = 0;
 };
+static_assert(sizeof(FlowCold) == 80);
 
 // ---- Hot flow entry ----
-// One flow slot in the worker's flow table: what the per-packet path reads and writes (tuple,
-// times, counters, TCP state and normaliser, the sticky verdict, hold state). Inspection state
-// (reorder queues, scanner streams, TLS/HTTP parsers) lives in a separate pool
+// One flow slot in the worker's flow table: what the per-packet path reads and writes. Inspection
+// state (reorder queues, scanner streams, TLS/HTTP parsers) lives in a separate pool
 // (dataplane/inspect_pool.hpp) and only inspected flows take a slot there; cold state is in
-// FlowCold.
+// FlowCold. Four cache lines, ordered by use: line 0 is what every packet reads and writes (time,
+// counters, state bytes), line 1 what a forwarded packet adds (crossed counters, accounting test,
+// policy), line 2 the tuple and what inspected or border flows read, line 3 the TCP normaliser
+// (TCP packets only). No pointer to the cold state: Flow::cold() computes it from the slot number
+// (the flow table lays the cold array out just before the hot one, FlowTable::create).
 struct alignas(64) Flow {
-  FlowTuple initiator;  // tuple of the first packet seen (its source is the initiator)
+  // -- line 0
   int64_t last_seen_ns = 0;
-  uint64_t id = 0;  // unique per process: (worker << 48) | sequence
   DirCounters dir[2];
-  DirCounters crossed[2];  // forwarded by the appliance, per direction (what actually crossed)
+  uint32_t slot = 0;
+  uint32_t flags = 0;  // policy::flag bits seen on this flow (evasion, failures, ...)
+  uint32_t inspect_ctx = kNoInspectCtx;
   bool in_use = false;
   bool initiator_is_lo = false;  // key orientation of the initiator
   TcpState tcp = TcpState::kNone;
-  uint8_t fin_seen = 0;  // bit per direction
-  uint16_t src_zone = 0xffff;
-  uint16_t dst_zone = 0xffff;
+  uint8_t fin_seen = 0;                         // bit per direction
   FlowVerdict verdict = FlowVerdict::kPending;  // the flow's sticky outcome so far
   bool reported = false;       // the flow's record was emitted (a block is final at once)
   bool finished = false;       // TCP closed both ways: inspection ended, record emitted
   bool reset_sent = false;     // RSTs sent to both ends (block action "reset")
   bool evidence_lost = false;  // an evidence copy failed (before admission: border not known)
   DropReason block_reason = DropReason::kNone;
-  uint32_t slot = 0;
-  uint32_t inspect_ctx = kNoInspectCtx;
-  uint32_t flags = 0;      // policy::flag bits seen on this flow (evasion, failures, ...)
-  int64_t recheck_ns = 0;  // re-decide by time alone from here on (Snapshot::next_change_ns)
-  uint64_t dropped_packets = 0;
-  uint32_t evidence_packets = 0;  // packets copied to the evidence store so far
-  // `policy` is the snapshot the flow was admitted with; `engine` scans with that snapshot's
-  // detector database. After a policy reload the flow is re-admitted once under the newest
-  // generation (`readmitted_generation`; a number, since freed snapshots' addresses are reused):
-  // if that blocks it, it is blocked and moves to that generation.
-  uint32_t readmitted_generation = 0;
-  const policy::Snapshot* policy = nullptr;
-  InspectEngine* engine = nullptr;
-  FlowCold* cold = nullptr;  // this slot's cold state (set by the flow table, never null in use)
+  bool midstream = false;  // first seen without a SYN: its opener is a guess (`midstream`)
   // Record before release (dataplane/record_hold.cpp): a border flow's payload crosses only once
   // its flow_open record (FlowCold::open_ticket) is durable.
-  uint16_t held = 0;         // packets of the flow waiting in the hold queues
   bool open_durable = true;  // false: payload waits for the flow_open record
-  bool midstream = false;    // first seen without a SYN: its opener is a guess (`midstream`)
+  // -- line 1
+  DirCounters crossed[2];  // forwarded by the appliance, per direction (what actually crossed)
+  FlowAccounting acct{};   // customs accounting: claims in flight, held packets
+  // `policy` is the snapshot the flow was admitted with; `engine` scans with that snapshot's
+  // detector database (FlowCold::readmitted_generation: re-admission after a reload).
+  const policy::Snapshot* policy = nullptr;
+  // -- line 2
+  InspectEngine* engine = nullptr;
+  int64_t recheck_ns = 0;  // re-decide by time alone from here on (Snapshot::next_change_ns)
+  FlowTuple initiator;     // tuple of the first packet seen (its source is the initiator)
+  uint16_t src_zone = 0xffff;
+  uint16_t dst_zone = 0xffff;
+  uint16_t held = 0;  // packets of the flow waiting in the hold queues
   // Its inspection context went back to the pool while the flow was idle (Pipeline::park_idle):
   // a context taken again resumes the streams where the receivers are, not at the SYN.
   bool inspect_parked = false;
-  int64_t next_update_ns = 0;  // when the next flow_update record is due (0: none)
-  // TCP normaliser state of both senders (dataplane/tcp_normalise.cpp).
+  // -- line 3: TCP normaliser state of both senders (dataplane/tcp_normalise.cpp).
   inspect::TcpNormState norm{};
-  FlowAccounting acct{};  // customs accounting: claims in flight, held packets
+
+  // This slot's cold state (FlowTable::create: cold entry i lies (i + 1) entries before hot slot
+  // 0). Computed, not stored: 8 bytes less per slot. Only for flows inside a FlowTable.
+  FlowCold& cold() const noexcept;
 };
+static_assert(sizeof(FlowTuple) == 40 && sizeof(FlowAccounting) == 24);
+static_assert(offsetof(Flow, crossed) == 64 && offsetof(Flow, engine) == 128 &&
+                  offsetof(Flow, norm) == 192 && sizeof(Flow) == 256,
+              "hot flow entry: four cache lines, norm alone in the last");
+
+inline FlowCold& Flow::cold() const noexcept {
+  // Why arithmetic: a pointer per slot would cost 8 bytes of every flow; slot i's hot entry is
+  // slots[i], its cold entry sits (i + 1) entries below slots[0] in the same allocation.
+  const std::size_t i = slot;
+  char* hot0 = const_cast<char*>(reinterpret_cast<const char*>(this)) - i * sizeof(Flow);
+  return *reinterpret_cast<FlowCold*>(hot0 - (i + 1) * sizeof(FlowCold));
+}
 
 }  // namespace dc::dataplane

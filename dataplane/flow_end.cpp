@@ -50,9 +50,9 @@ void Pipeline::fill_outcome(const Flow& f, int64_t now_ns, bool ended,
                             audit::FlowOutcome& ev) const noexcept {
   ev.kind = audit::OutcomeKind::kFinal;  // open/update: set by the caller after filling
   ev.worker = worker_id_;
-  ev.ticket = f.cold->open_ticket;
-  ev.flow_id = f.id;
-  ev.first_seen_ns = f.cold->first_seen_ns;
+  ev.ticket = f.cold().open_ticket;
+  ev.flow_id = f.cold().id;
+  ev.first_seen_ns = f.cold().first_seen_ns;
   ev.last_seen_ns = f.last_seen_ns;
   ev.time_ns = now_ns;
   const FlowTuple& t = f.initiator;
@@ -63,7 +63,7 @@ void Pipeline::fill_outcome(const Flow& f, int64_t now_ns, bool ended,
     ev.dir[i] = {f.dir[i].packets, f.dir[i].bytes};
     ev.crossed[i] = {f.crossed[i].packets, f.crossed[i].bytes};
   }
-  ev.dropped_packets = f.dropped_packets;
+  ev.dropped_packets = f.cold().dropped_packets;
   ev.verdict = outcome_verdict(f.verdict);
   // A blocked TCP flow is reset when the operator chose that action (the RSTs go out with the
   // packet that decided, right after this record is made).
@@ -120,9 +120,9 @@ void Pipeline::emit(Flow& f, int64_t now_ns, bool ended) noexcept {
   } else {
     ++counters_.verdict_allow;
   }
-  std::size_t cp = f.cold->adm.counterparty == policy::kNoCounterparty ? kCpNone
-                   : f.cold->adm.counterparty < kCounterpartyLabels    ? f.cold->adm.counterparty
-                                                                       : kCpOther;
+  std::size_t cp = f.cold().adm.counterparty == policy::kNoCounterparty ? kCpNone
+                   : f.cold().adm.counterparty < kCounterpartyLabels    ? f.cold().adm.counterparty
+                                                                        : kCpOther;
   ++counters_.labelled.verdicts[cp][v];
   if (sink_ == nullptr) return;
   audit::FlowOutcome* ev = sink_->acquire();

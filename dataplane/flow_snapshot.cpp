@@ -40,12 +40,12 @@ void FlowSnapshot::consider(const Flow& f, uint16_t worker) noexcept {
   }
   FlowBrief& b = scratch_[at];
   b.tuple = f.initiator;
-  b.id = f.id;
+  b.id = f.cold().id;
   b.bytes = bytes;
   b.packets = f.dir[0].packets + f.dir[1].packets;
   b.bytes_fwd = f.dir[0].bytes;
   b.bytes_rev = f.dir[1].bytes;
-  b.first_seen_ns = f.cold->first_seen_ns;
+  b.first_seen_ns = f.cold().first_seen_ns;
   b.last_seen_ns = f.last_seen_ns;
   b.src_zone = f.src_zone;
   b.dst_zone = f.dst_zone;

@@ -40,19 +40,20 @@ Result<std::unique_ptr<FlowTable>> FlowTable::create(const char* name, uint32_t 
   if (t->hash_ == nullptr)
     return make_error(std::string("rte_hash_create(") + name + "): " + rte_strerror(rte_errno));
   rte_hash_set_cmp_func(t->hash_, flow_key_equal);
-  t->slots_ = static_cast<Flow*>(
-      rte_zmalloc_socket(name, sizeof(Flow) * capacity, alignof(Flow), socket_id));
-  if (t->slots_ == nullptr)
+  // One allocation: the cold entries, then (cache-line aligned) the hot entries. Cold entry i lies
+  // (i + 1) entries below hot slot 0, so a flow finds it from its slot number (Flow::cold()).
+  const std::size_t cold_bytes = (sizeof(FlowCold) * capacity + RTE_CACHE_LINE_SIZE - 1) /
+                                 RTE_CACHE_LINE_SIZE * RTE_CACHE_LINE_SIZE;
+  t->block_ = static_cast<char*>(
+      rte_zmalloc_socket(name, cold_bytes + sizeof(Flow) * capacity, alignof(Flow), socket_id));
+  if (t->block_ == nullptr)
     return make_error(std::string("cannot allocate ") + std::to_string(capacity) +
                       " flow slots: out of DPDK memory (raise -m or lower flows.capacity)");
-  t->cold_ = static_cast<FlowCold*>(
-      rte_zmalloc_socket(name, sizeof(FlowCold) * capacity, alignof(FlowCold), socket_id));
-  if (t->cold_ == nullptr)
-    return make_error(std::string("cannot allocate the cold flow state of ") + name +
-                      ": out of DPDK memory (raise -m or lower flows.capacity)");
+  t->slots_ = reinterpret_cast<Flow*>(t->block_ + cold_bytes);
   for (uint32_t i = 0; i < capacity; ++i) {
     new (&t->slots_[i]) Flow();
-    t->slots_[i].cold = new (&t->cold_[i]) FlowCold();
+    t->slots_[i].slot = i;
+    new (&t->slots_[i].cold()) FlowCold();
   }
   t->deadline_ = static_cast<int64_t*>(
       rte_malloc_socket(name, sizeof(int64_t) * capacity, RTE_CACHE_LINE_SIZE, socket_id));
@@ -74,8 +75,7 @@ Result<std::unique_ptr<FlowTable>> FlowTable::create(const char* name, uint32_t 
 
 FlowTable::~FlowTable() {
   if (hash_ != nullptr) rte_hash_free(hash_);
-  if (slots_ != nullptr) rte_free(slots_);
-  if (cold_ != nullptr) rte_free(cold_);
+  if (block_ != nullptr) rte_free(block_);
   if (deadline_ != nullptr) rte_free(deadline_);
   if (free_ != nullptr) rte_free(free_);
 }
@@ -118,12 +118,15 @@ void FlowTable::lookup_bulk(const FlowTuple* const* tuples, uint32_t n, Flow** f
     }
     const uintptr_t v = reinterpret_cast<uintptr_t>(data[i]);
     Flow* f = &slots_[v >> 1];
-    rte_prefetch0(f);
+    rte_prefetch0(f);  // lines 0 and 1: every packet's
     rte_prefetch0(reinterpret_cast<const char*>(f) + RTE_CACHE_LINE_SIZE);
-    // The admission facts every packet's verdict reads (FlowCold, same slot; 48 bytes, so it
-    // may straddle two lines), from the slot number rather than through f->cold.
-    rte_prefetch0(&cold_[v >> 1]);
-    rte_prefetch0(reinterpret_cast<const char*>(&cold_[v >> 1] + 1) - 1);
+    if (tuples[i]->proto == inspect::kProtoTcp)  // line 3: the TCP normaliser's
+      rte_prefetch0(reinterpret_cast<const char*>(f) + offsetof(Flow, norm));
+    // The admission facts every packet's verdict reads (FlowCold, same slot; 80 bytes, so it
+    // spans two lines), from the slot number (Flow::cold()'s layout) rather than from the entry.
+    const FlowCold* c = reinterpret_cast<const FlowCold*>(slots_) - ((v >> 1) + 1);
+    rte_prefetch0(c);
+    rte_prefetch0(reinterpret_cast<const char*>(c + 1) - 1);
     flows[i] = f;
     // The orientation comes with the slot number: no entry is read before its prefetch lands.
     dirs[i] =
@@ -143,8 +146,8 @@ Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t 
   Flow* f = &slots_[pos];
   uint64_t id_seq = stats_.created + 1;
   *f = Flow();
-  f->cold = &cold_[pos];
-  *f->cold = FlowCold();
+  f->slot = pos;  // before cold(): it is computed from the slot
+  f->cold() = FlowCold();
   using namespace inspect::tcpflag;
   const bool tcp = tuple.proto == inspect::kProtoTcp;
   const bool syn_ack = tcp && (tcp_flags & kSyn) && (tcp_flags & kAck);
@@ -168,11 +171,10 @@ Flow* FlowTable::create_flow(const FlowTuple& tuple, uint8_t tcp_flags, int64_t 
   }
   free_head_ = free_head_ + 1 == capacity_ ? 0 : free_head_ + 1;
   --free_n_;
-  f->cold->first_seen_ns = now_ns;
+  f->cold().first_seen_ns = now_ns;
   f->last_seen_ns = now_ns;
-  f->id = id_seq;
+  f->cold().id = id_seq;
   f->in_use = true;
-  f->slot = pos;
   if (tcp) {
     const bool bare_syn = (tcp_flags & kSyn) && !(tcp_flags & kAck);
     f->tcp = bare_syn  ? TcpState::kSynSent
@@ -197,10 +199,10 @@ void FlowTable::remove(Flow* flow) noexcept {
   free_[(free_head_ + free_n_) % capacity_] = flow->slot;  // freed last, taken last (FIFO)
   ++free_n_;
   if (verdicts_ != nullptr) {  // the flow's interned verdicts (FlowCold)
-    verdicts_->release(flow->cold->adm_verdict);
-    verdicts_->release(flow->cold->last);
+    verdicts_->release(flow->cold().adm_verdict);
+    verdicts_->release(flow->cold().last);
   }
-  flow->cold->adm_verdict = flow->cold->last = VerdictTable::kDefault;
+  flow->cold().adm_verdict = flow->cold().last = VerdictTable::kDefault;
   --stats_.active;
 }
 
@@ -210,7 +212,7 @@ void FlowTable::on_packet(Flow& f, Direction dir, uint8_t flags, uint32_t len,
   f.dir[d].packets++;
   f.dir[d].bytes += len;
   if (now_ns > f.last_seen_ns) f.last_seen_ns = now_ns;
-  if (f.initiator.proto != inspect::kProtoTcp) return;
+  if (f.tcp == TcpState::kNone) return;  // not TCP (create_flow sets a state for every TCP flow)
   using namespace inspect::tcpflag;
   // A simplified RFC 9293 §3.3.2 state machine, tracking what a middlebox can observe.
   if (flags & kRst) {

@@ -8,10 +8,10 @@
 // Storage: an rte_hash (cuckoo, DPDK) maps the 16-byte key (dataplane/flow_table_key.hpp: an IPv4
 // 5-tuple, or a reference to an IPv6 tuple, with the table's own compare) to its data: the slot
 // number and the initiator's orientation in the key (so a lookup's direction reads no entry); slots
-// live in one array allocated at creation, their cold state (FlowCold) in a second
-// array of the same size, and free slot numbers in a FIFO queue (first free, first taken, as
-// rte_hash hands out its own positions). Nothing is allocated per packet. When full, new flows are
-// refused (fail closed).
+// live in one array allocated at creation, their cold state (FlowCold) in a second array of the
+// same size just before it (reached by slot number, Flow::cold()), and free slot numbers in a FIFO
+// queue (first free, first taken, as rte_hash hands out its own positions). Nothing is allocated
+// per packet. When full, new flows are refused (fail closed).
 #include <cstdint>
 #include <memory>
 
@@ -130,8 +130,10 @@ class FlowTable {
  private:
   FlowTable() = default;
   rte_hash* hash_ = nullptr;
-  Flow* slots_ = nullptr;             // rte_zmalloc'ed array of capacity_ flows (hot entries)
-  FlowCold* cold_ = nullptr;          // their cold state, same index (Flow::cold points here)
+  // One rte_zmalloc'ed block: capacity_ cold entries (slot i's at slots_ - (i + 1) entries,
+  // Flow::cold()), then the cache-line aligned array of capacity_ hot entries, slots_.
+  char* block_ = nullptr;
+  Flow* slots_ = nullptr;
   VerdictTable* verdicts_ = nullptr;  // releases FlowCold's verdict indices on remove()
   // Per slot: a time at or before which the flow can first be idle (kNever: free slot). Set at
   // creation, lowered when a FIN or RST shortens the timeout, moved on by expire_some(); never

@@ -43,16 +43,16 @@ static DropReason drop_reason_for(const policy::Verdict& v) noexcept {
 }
 
 void Pipeline::set_admission(Flow& f, const policy::Admission& a) noexcept {
-  f.cold->adm = a;  // the facts
+  f.cold().adm = a;  // the facts
   const uint32_t idx = verdicts_->intern(a.verdict);
-  verdicts_->release(f.cold->adm_verdict);
-  f.cold->adm_verdict = idx;
+  verdicts_->release(f.cold().adm_verdict);
+  f.cold().adm_verdict = idx;
 }
 
 policy::Admission Pipeline::admission_of(const Flow& f) const noexcept {
   policy::Admission a;
-  static_cast<policy::AdmissionFacts&>(a) = f.cold->adm;
-  a.verdict = verdicts_->get(f.cold->adm_verdict);
+  static_cast<policy::AdmissionFacts&>(a) = f.cold().adm;
+  a.verdict = verdicts_->get(f.cold().adm_verdict);
   return a;
 }
 
@@ -61,8 +61,8 @@ void Pipeline::apply_verdict(Flow& f, const policy::Verdict& v, int64_t now_ns) 
 }
 
 void Pipeline::apply_interned(Flow& f, uint32_t idx, int64_t now_ns) noexcept {
-  verdicts_->release(f.cold->last);
-  f.cold->last = idx;
+  verdicts_->release(f.cold().last);
+  f.cold().last = idx;
   const policy::Verdict& v = verdicts_->get(idx);
   if (v.action == policy::Action::kBlock) {
     if (f.verdict != FlowVerdict::kBlock) {
@@ -82,17 +82,17 @@ void Pipeline::apply_interned(Flow& f, uint32_t idx, int64_t now_ns) noexcept {
 
 void Pipeline::reevaluate(Flow& f, int64_t now_ns) noexcept {
   if (f.policy == nullptr || f.verdict == FlowVerdict::kBlock) return;
-  if (f.cold->adm.sni_pending) return;  // decided when the ClientHello is complete
+  if (f.cold().adm.sni_pending) return;  // decided when the ClientHello is complete
   apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
   f.recheck_ns = f.policy->next_change_ns(admission_of(f), now_ns);
 }
 
-// After f.cold->adm was (re)computed: conditions already raised on the flow (audit unavailable,
+// After f.cold().adm was (re)computed: conditions already raised on the flow (audit unavailable,
 // evasion, ...) still apply, so an admission that does not block is decided with them.
 void Pipeline::settle_admission(Flow& f, int64_t now_ns) noexcept {
-  const uint32_t adm = f.cold->adm_verdict;
+  const uint32_t adm = f.cold().adm_verdict;
   if (f.flags != 0 && verdicts_->get(adm).action != policy::Action::kBlock &&
-      !f.cold->adm.sni_pending) {
+      !f.cold().adm.sni_pending) {
     apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
   } else {
     verdicts_->retain(adm);  // the latest verdict is the admission's: one more reference
@@ -109,11 +109,11 @@ bool Pipeline::admit_new(Flow& f, const inspect::Decoded& d, int64_t now_ns) noe
   set_admission(f, snap_->admit(flow_query(f.initiator, f.src_zone, f.dst_zone, now_ns)));
   // A border-crossing flow must be recordable: otherwise the policy's audit_unavailable
   // failure action applies (default: block).
-  if (f.cold->adm.border && sink_ != nullptr && !sink_->available())
+  if (f.cold().adm.border && sink_ != nullptr && !sink_->available())
     f.flags |= pflag::kAuditUnavailable;
   // Its first packet's evidence copy failed (pool exhausted): the record must say so, and the
   // evidence_unavailable failure action applies as it does for any later packet's copy.
-  if (f.cold->adm.border && f.evidence_lost) f.flags |= pflag::kEvidenceUnavailable;
+  if (f.cold().adm.border && f.evidence_lost) f.flags |= pflag::kEvidenceUnavailable;
   settle_admission(f, now_ns);
   return f.verdict != FlowVerdict::kBlock;
 }

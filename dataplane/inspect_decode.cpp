@@ -31,7 +31,7 @@ void Pipeline::decode_view(Flow& f, InspectCtx& ctx, Direction dir,
   const dec::FlowSide side =
       dir == Direction::kForward ? dec::FlowSide::kClient : dec::FlowSide::kServer;
   decoded_scan_.bind(f, ctx, di, *scratch,
-                     di == 0 ? f.cold->adm.forward_is_export() : f.cold->adm.reverse_is_export());
+                     di == 0 ? f.cold().adm.forward_is_export() : f.cold().adm.reverse_is_export());
   for (const auto& part : v.part) {
     if (!part.empty()) ctx.http_decode.feed(side, part, *decode_worker_, decoded_scan_);
   }
@@ -46,7 +46,7 @@ void Pipeline::decode_fin(Flow& f, InspectCtx& ctx, Direction dir) noexcept {
   if (scratch == nullptr || f.engine->streams == nullptr) return;
   const unsigned di = static_cast<unsigned>(dir);
   decoded_scan_.bind(f, ctx, di, *scratch,
-                     di == 0 ? f.cold->adm.forward_is_export() : f.cold->adm.reverse_is_export());
+                     di == 0 ? f.cold().adm.forward_is_export() : f.cold().adm.reverse_is_export());
   ctx.http_decode.finish(di == 0 ? dec::FlowSide::kClient : dec::FlowSide::kServer, *decode_worker_,
                          decoded_scan_);
   decoded_scan_.close_all(true);
@@ -61,7 +61,7 @@ void Pipeline::end_decoding(Flow& f, InspectCtx& ctx) noexcept {
     for (unsigned di = 0; di < 2; ++di) {
       decoded_scan_.bind(
           f, ctx, di, *scratch,
-          di == 0 ? f.cold->adm.forward_is_export() : f.cold->adm.reverse_is_export());
+          di == 0 ? f.cold().adm.forward_is_export() : f.cold().adm.reverse_is_export());
       decoded_scan_.close_all(f.verdict != FlowVerdict::kBlock);
       decoded_scan_.unbind();
     }

@@ -44,7 +44,7 @@ void Pipeline::resume_meta(InspectCtx& ctx) noexcept {
 // no TLS session, no accounting in flight, the stream is open both ways.
 bool Pipeline::parkable(const Flow& f, const InspectCtx& c) const noexcept {
   if (f.reported || f.finished || f.verdict == FlowVerdict::kBlock || f.held > 0 ||
-      !f.open_durable || f.cold->adm.sni_pending)
+      !f.open_durable || f.cold().adm.sni_pending)
     return false;
   if (f.acct.claimed || f.acct.pending > 0 || f.acct.held > 0) return false;
   if (c.findings != 0 || c.samples_n != 0 || c.http_anomaly != nullptr || c.uninspected != nullptr)

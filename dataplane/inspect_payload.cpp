@@ -53,8 +53,8 @@ void Pipeline::scan_view(Flow& f, InspectCtx& ctx, Direction dir, const inspect:
     }
   }
   findings_.attach(f, ctx,
-                   dir == Direction::kForward ? f.cold->adm.forward_is_export()
-                                              : f.cold->adm.reverse_is_export());
+                   dir == Direction::kForward ? f.cold().adm.forward_is_export()
+                                              : f.cold().adm.reverse_is_export());
   for (const auto& part : v.part) {
     if (!part.empty() &&
         inspect::scan(*ctx.stream[di], *scratch, part, findings_) != inspect::ScanStatus::kOk)
@@ -73,7 +73,7 @@ void Pipeline::close_stream(Flow& f, InspectCtx& ctx, unsigned di) noexcept {
   inspect::Scratch* scratch = scratch_for(f);
   if (ctx.stream[di] == nullptr || scratch == nullptr) return;
   findings_.attach(f, ctx,
-                   di == 0 ? f.cold->adm.forward_is_export() : f.cold->adm.reverse_is_export());
+                   di == 0 ? f.cold().adm.forward_is_export() : f.cold().adm.reverse_is_export());
   (void)inspect::close(*ctx.stream[di], *scratch, findings_);
   findings_.clear();
 }
@@ -95,7 +95,7 @@ void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> byt
     // With a decryption session the payload is opaque only if the keys never come (tls_hold.cpp).
     if (ctx.tls_ctx == kNoTlsCtx) f.flags |= pflag::kPayloadOpaque;
   }
-  if (f.cold->adm.sni_pending && f.policy != nullptr) {
+  if (f.cold().adm.sni_pending && f.policy != nullptr) {
     // The SNI, or for plaintext HTTP the request's Host, completes admission (server_name.hpp).
     policy::FlowQuery q = flow_query(f.initiator, f.src_zone, f.dst_zone, now_ns);
     put_server_name(ctx, q);
@@ -108,7 +108,7 @@ void Pipeline::meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> byt
 bool Pipeline::inspect_datagram(Flow& f, InspectCtx& ctx, Direction dir, const inspect::Decoded& d,
                                 rte_mbuf* m, int64_t now_ns, BurstOutput& out) noexcept {
   const bool content =
-      dir == Direction::kForward ? f.cold->adm.inspect_forward : f.cold->adm.inspect_reverse;
+      dir == Direction::kForward ? f.cold().adm.inspect_forward : f.cold().adm.inspect_reverse;
   const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
   if (content) scan_bytes(f, ctx, dir, {data + d.payload_offset, d.payload_len}, now_ns);
   reevaluate(f, now_ns);
@@ -135,12 +135,12 @@ bool Pipeline::refuse_segment(Flow& f, InspectCtx& ctx, Direction dir, inspect::
     case A::kDuplicate:
       // A retransmission of bytes that wait for their TLS keys: the held original crosses.
       if (tls_waiting(f, dir)) {
-        ++f.dropped_packets;
+        ++f.cold().dropped_packets;
         drop_pkt(m, DropReason::kTlsKeyWait, out);
         return false;
       }
       if (acct_holds(f, dir)) {  // the original waits for its persons' count
-        ++f.dropped_packets;
+        ++f.cold().dropped_packets;
         drop_pkt(m, DropReason::kAccountingWait, out);
         return false;
       }
@@ -154,7 +154,7 @@ bool Pipeline::refuse_segment(Flow& f, InspectCtx& ctx, Direction dir, inspect::
       for (const auto& dl : flushed.deliveries())
         drop_pkt(static_cast<rte_mbuf*>(dl.pkt), DropReason::kStreamEvasion, out);
       // Evasion always blocks (docs/policy-reference.md); decide() records why.
-      f.cold->adm.sni_pending = false;
+      f.cold().adm.sni_pending = false;
       apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
       break;
     }
@@ -181,7 +181,7 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
                        const inspect::Decoded& d, rte_mbuf* m, int64_t now_ns,
                        BurstOutput& out) noexcept {
   const bool forward_dir = dir == Direction::kForward;
-  const bool content = forward_dir ? f.cold->adm.inspect_forward : f.cold->adm.inspect_reverse;
+  const bool content = forward_dir ? f.cold().adm.inspect_forward : f.cold().adm.inspect_reverse;
   const unsigned di = static_cast<unsigned>(dir);
   const uint32_t base_seq = ctx.order[di].base_seq;
   std::bitset<inspect::kReorderQueueCapacity + 1> held;  // waiting for TLS keys
@@ -209,7 +209,7 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
   }
   reevaluate(f, now_ns);
   // The name decided: what waited for it goes first (name_wait.cpp).
-  if (ctx.name_wait_n > 0 && !f.cold->adm.sni_pending) end_name_wait(f, ctx, &out);
+  if (ctx.name_wait_n > 0 && !f.cold().adm.sni_pending) end_name_wait(f, ctx, &out);
   const bool blocked = f.verdict == FlowVerdict::kBlock;
   if (blocked && held.any()) {  // nothing to wait for: the held packets are dropped now
     TlsCtx& t = tls_pool_->at(ctx.tls_ctx);
@@ -228,7 +228,7 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
       drop_blocked(f, d, pm, out);  // resets (if configured) from the packet that decided
     } else {
       drop_pkt(pm, f.block_reason, out);
-      ++f.dropped_packets;
+      ++f.cold().dropped_packets;
     }
   }
 }
@@ -238,8 +238,8 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
 bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m,
                                int64_t now_ns, BurstOutput& out) noexcept {
   const bool forward_dir = dir == Direction::kForward;
-  const bool content = forward_dir ? f.cold->adm.inspect_forward : f.cold->adm.inspect_reverse;
-  if (!content && !(forward_dir && f.cold->adm.sni_pending)) return true;
+  const bool content = forward_dir ? f.cold().adm.inspect_forward : f.cold().adm.inspect_reverse;
+  if (!content && !(forward_dir && f.cold().adm.sni_pending)) return true;
   // Nothing to inspect yet (SYN, SYN-ACK, bare ACKs): no context is taken for it. A FIN takes
   // one, so that the reorderer knows where the stream ends.
   if (d.payload_len == 0 &&
@@ -250,7 +250,7 @@ bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d
     // [defaults] fragments = "block": a fragmented datagram of an inspected flow blocks the flow
     // (its record says why) instead of being inspected.
     f.flags |= pflag::kFragmented;
-    f.cold->adm.sni_pending = false;
+    f.cold().adm.sni_pending = false;
     apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
     drop_pkt(m, DropReason::kFragmentUninspected, out);
     return false;

@@ -42,8 +42,9 @@ tls::KeyStoreStatus Pipeline::add_key(const tls::KeyLogEntry& e, int64_t now_ns)
 // (its peer would wait for it: the server's encrypted flight carries the ServerHello's segment).
 bool Pipeline::tls_holds(const Flow& f, unsigned di) const noexcept {
   if (f.policy == nullptr || f.policy->tls_escrow() == policy::TlsEscrow::kOff) return false;
-  const bool exported = di == 0 ? f.cold->adm.forward_is_export() : f.cold->adm.reverse_is_export();
-  const bool content = di == 0 ? f.cold->adm.inspect_forward : f.cold->adm.inspect_reverse;
+  const bool exported =
+      di == 0 ? f.cold().adm.forward_is_export() : f.cold().adm.reverse_is_export();
+  const bool content = di == 0 ? f.cold().adm.inspect_forward : f.cold().adm.inspect_reverse;
   return exported && content;
 }
 
@@ -55,10 +56,10 @@ TlsCtx* Pipeline::tls_admit(Flow& f, InspectCtx& ctx, const inspect::UrgentView&
   const std::span<const uint8_t> b = v.part[0].empty() ? v.part[1] : v.part[0];
   if (ctx.tls_tried || b.empty()) return nullptr;
   ctx.tls_tried = true;
-  if (b[0] != 0x16 || f.policy == nullptr || !f.cold->adm.border)
+  if (b[0] != 0x16 || f.policy == nullptr || !f.cold().adm.border)
     return nullptr;  // not a handshake
   if (f.policy->tls_escrow() == policy::TlsEscrow::kOff) return nullptr;
-  if (!f.cold->adm.inspect_forward && !f.cold->adm.inspect_reverse) return nullptr;
+  if (!f.cold().adm.inspect_forward && !f.cold().adm.inspect_reverse) return nullptr;
   const uint32_t idx = tls_pool_ != nullptr ? tls_pool_->acquire() : kNoTlsCtx;
   if (idx == kNoTlsCtx) {
     ++counters_.tls_sessions_exhausted;
@@ -68,7 +69,7 @@ TlsCtx* Pipeline::tls_admit(Flow& f, InspectCtx& ctx, const inspect::UrgentView&
   ctx.tls_ctx = idx;
   TlsCtx& t = tls_pool_->at(idx);
   t.flow_slot = f.slot;
-  t.flow_id = f.id;
+  t.flow_id = f.cold().id;
   t.lost[1] = ctx.order[1].next > 0;  // the responder spoke first: not a TLS stream we can follow
   return &t;
 }

@@ -33,8 +33,8 @@ void Pipeline::end_name_wait(Flow& f, InspectCtx& c, BurstOutput* out) noexcept 
     if (out == nullptr) {
       counters_.drop(DropReason::kServerNamePending);
       rte_pktmbuf_free(m);
-    } else if (f.verdict == FlowVerdict::kBlock || f.cold->adm.sni_pending) {
-      ++f.dropped_packets;
+    } else if (f.verdict == FlowVerdict::kBlock || f.cold().adm.sni_pending) {
+      ++f.cold().dropped_packets;
       drop_pkt(m,
                f.verdict == FlowVerdict::kBlock ? f.block_reason : DropReason::kServerNamePending,
                *out);

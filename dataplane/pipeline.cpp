@@ -271,7 +271,7 @@ void Pipeline::drop_pkt(rte_mbuf* m, DropReason r, BurstOutput& out) noexcept {
 // flow is blocked with the new policy's reasons; otherwise it keeps its original policy and
 // detector engine for content decisions until it ends (its Hyperscan streams belong to them).
 void Pipeline::readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns) noexcept {
-  f.readmitted_generation = generation_;
+  f.cold().readmitted_generation = generation_;
   // The flow's zones under the newest policy (its zone ids may have changed).
   uint16_t src_zone, dst_zone;
   if (in_port < kMaxPorts) {
@@ -407,7 +407,7 @@ Flow* Pipeline::flow_of(const inspect::Decoded& d, uint16_t src_zone, uint16_t d
     drop_pkt(m, DropReason::kFlowTableFull, out);
     return nullptr;
   }
-  f->id |= static_cast<uint64_t>(worker_id_) << 48;
+  f->cold().id |= static_cast<uint64_t>(worker_id_) << 48;
   f->src_zone = src_zone;
   f->dst_zone = dst_zone;
   if (!(f->initiator.src == t.src && f->initiator.sport == t.sport)) {
@@ -428,11 +428,11 @@ void Pipeline::note_packet(Flow& f, Direction dir, const inspect::Decoded& d, rt
   // copied to the audit writer, which keeps them only for blocked flows. The copy is made before
   // the verdict so that a flow blocked by this very packet has it in its capture.
   if (wants_evidence(f)) {
-    ++f.evidence_packets;
-    if (!sink_->evidence(f.id, rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
+    ++f.cold().evidence_packets;
+    if (!sink_->evidence(f.cold().id, rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
                          now_ns)) {
       f.evidence_lost = true;  // a first packet's loss counts once admission says "border"
-      if (f.cold->adm.border) f.flags |= pflag::kEvidenceUnavailable;
+      if (f.cold().adm.border) f.flags |= pflag::kEvidenceUnavailable;
     }
   }
 }
@@ -454,22 +454,22 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
   }
   if (f.policy != nullptr) {
     // Payload back on a one-way link.
-    if (dir == Direction::kReverse && d.payload_len > 0 && !f.cold->adm.reverse_payload_allowed)
+    if (dir == Direction::kReverse && d.payload_len > 0 && !f.cold().adm.reverse_payload_allowed)
       f.flags |= pflag::kReversePayload;
     // Expiry is judged at this packet's time: decide() again whenever a validity window of the
     // flow's counterparty or bases may have opened or closed since the last decision (the
     // result is the same as deciding on every packet, at a fraction of the cost).
-    if ((f.cold->adm.border && now_ns >= f.recheck_ns) || (f.flags & pflag::kReversePayload))
+    if ((f.cold().adm.border && now_ns >= f.recheck_ns) || (f.flags & pflag::kReversePayload))
       reevaluate(f, now_ns);
     if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
     // Exported payload counts against its declaration's max_bytes (docs/policy-reference.md
     // "Declarations"): past it, the flow is blocked as declaration_exceeded.
-    const bool exported = dir == Direction::kForward ? f.cold->adm.forward_is_export()
-                                                     : f.cold->adm.reverse_is_export();
-    if (f.cold->adm.declaration != policy::kNoDeclaration && exported && d.payload_len > 0) {
-      const auto c = f.policy->charge_declaration(f.cold->adm.declaration, d.payload_len);
+    const bool exported = dir == Direction::kForward ? f.cold().adm.forward_is_export()
+                                                     : f.cold().adm.reverse_is_export();
+    if (f.cold().adm.declaration != policy::kNoDeclaration && exported && d.payload_len > 0) {
+      const auto c = f.policy->charge_declaration(f.cold().adm.declaration, d.payload_len);
       if (c == policy::Snapshot::Charge::kWait) {  // the ledger's byte budget: TCP retransmits
-        ++f.dropped_packets;
+        ++f.cold().dropped_packets;
         return drop_pkt(m, DropReason::kDeclarationGrantWait, out);
       }
       if (c == policy::Snapshot::Charge::kExceeded) {
@@ -481,7 +481,7 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
     // Held, or judged together with the segments the reorderer released.
     if (!inspect_payload(f, dir, d, m, now_ns, out)) return;
     if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
-    if (f.next_update_ns != 0 && now_ns >= f.next_update_ns) update_record(f, now_ns);
+    if (f.cold().next_update_ns != 0 && now_ns >= f.cold().next_update_ns) update_record(f, now_ns);
   }
   forward_pkt(f, dir, m, out, d.payload_len > 0);
 }
@@ -506,7 +506,7 @@ void Pipeline::process_packet(uint16_t in_port, rte_mbuf* m, BatchPacket& b, int
   note_packet(*f, dir, d, m, now_ns);
   // 4. A policy reload since this flow was admitted: the newest policy may refuse it.
   if (f->policy != nullptr && snap_ != nullptr && f->policy != snap_ &&
-      f->readmitted_generation != generation_ && f->verdict != FlowVerdict::kBlock)
+      f->cold().readmitted_generation != generation_ && f->verdict != FlowVerdict::kBlock)
     readmit(*f, dir, in_port, now_ns);
   judge_packet(*f, dir, d, m, now_ns, out);
 }

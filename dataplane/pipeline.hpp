@@ -200,8 +200,8 @@ class Pipeline {
   // Evidence: the first packets of every flow that is new, crosses the border or is blocked.
   bool wants_evidence(const Flow& f) const noexcept {
     return sink_ != nullptr && settings_.evidence_packets > 0 &&
-           f.evidence_packets < settings_.evidence_packets &&
-           (f.verdict == FlowVerdict::kPending || f.cold->adm.border ||
+           f.cold().evidence_packets < settings_.evidence_packets &&
+           (f.verdict == FlowVerdict::kPending || f.cold().adm.border ||
             f.verdict == FlowVerdict::kBlock);
   }
   void forward_pkt(rte_mbuf* m, BurstOutput& out) noexcept {
@@ -217,9 +217,9 @@ class Pipeline {
     // waits in the flow (a few packets, name_wait.cpp; its flow_open record follows the name);
     // otherwise it is dropped once inspected, and crosses with the sender's retransmission
     // (kDuplicate) once decided.
-    if (f.cold->adm.sni_pending && payload) {
+    if (f.cold().adm.sni_pending && payload) {
       if (hold_ != nullptr && wait_for_name(f, dir, m)) return;
-      ++f.dropped_packets;
+      ++f.cold().dropped_packets;
       return drop_pkt(m, DropReason::kServerNamePending, out);
     }
     if (!f.open_durable && (payload || f.held > 0) && !cleared_to_cross(f, dir, m, out)) return;
@@ -267,7 +267,7 @@ class Pipeline {
   void set_admission(Flow& f, const policy::Admission& a) noexcept;
   policy::Admission admission_of(const Flow& f) const noexcept;
   const policy::Verdict& last_verdict(const Flow& f) const noexcept {
-    return verdicts_->get(f.cold->last);
+    return verdicts_->get(f.cold().last);
   }
   void apply_interned(Flow& f, uint32_t idx, int64_t now_ns) noexcept;
   void reevaluate(Flow& f, int64_t now_ns) noexcept;

@@ -15,11 +15,11 @@ namespace pflag = policy::flag;
 // cross gets its flow_open record now; its payload waits for it (open_durable false from
 // admission on, so nothing crosses while the SNI is still pending either).
 void Pipeline::open_record(Flow& f, int64_t now_ns) noexcept {
-  if (sink_ == nullptr || !sink_->records_opens() || !f.cold->adm.border) return;
-  if (f.cold->open_ticket != 0 || f.verdict == FlowVerdict::kBlock) return;
+  if (sink_ == nullptr || !sink_->records_opens() || !f.cold().adm.border) return;
+  if (f.cold().open_ticket != 0 || f.verdict == FlowVerdict::kBlock) return;
   const bool hold = settings_.hold_for_record && hold_ != nullptr;
   if (hold) f.open_durable = false;
-  if (f.cold->adm.sni_pending) return;  // written once the ClientHello names the server
+  if (f.cold().adm.sni_pending) return;  // written once the ClientHello names the server
   audit::FlowOutcome* ev = sink_->acquire();
   uint32_t ticket = open_tickets_ + 1 == 0 ? 1 : open_tickets_ + 1;  // 0 means "none"
   if (ev != nullptr) {
@@ -37,14 +37,15 @@ void Pipeline::open_record(Flow& f, int64_t now_ns) noexcept {
     return;
   }
   open_tickets_ = ticket;
-  f.cold->open_ticket = ticket;
+  f.cold().open_ticket = ticket;
   if (!hold) f.open_durable = true;
-  if (settings_.update_interval_ns > 0) f.next_update_ns = now_ns + settings_.update_interval_ns;
+  if (settings_.update_interval_ns > 0)
+    f.cold().next_update_ns = now_ns + settings_.update_interval_ns;
 }
 
 // A long border flow's progress record (bytes and findings so far), at most once per interval.
 void Pipeline::update_record(Flow& f, int64_t now_ns) noexcept {
-  f.next_update_ns = now_ns + settings_.update_interval_ns;
+  f.cold().next_update_ns = now_ns + settings_.update_interval_ns;
   audit::FlowOutcome* ev = sink_->acquire();
   if (ev == nullptr) {
     ++counters_.events_lost;
@@ -61,13 +62,13 @@ void Pipeline::update_record(Flow& f, int64_t now_ns) noexcept {
 // A packet of a flow whose flow_open record is not known durable yet: crosses now if it is (and
 // nothing of the flow is still waiting ahead of it), otherwise waits in the ingress port's queue.
 bool Pipeline::cleared_to_cross(Flow& f, Direction dir, rte_mbuf* m, BurstOutput& out) noexcept {
-  if (f.cold->open_ticket != 0 && sink_->durable(worker_id_, f.cold->open_ticket)) {
+  if (f.cold().open_ticket != 0 && sink_->durable(worker_id_, f.cold().open_ticket)) {
     f.open_durable = true;
     if (f.held == 0) return true;
   }
   HoldQueue& q = hold_[cur_port_ <= kMaxPorts ? cur_port_ : kMaxPorts];
-  if (!q.push(HeldPacket{m, f.id, cur_now_ns_, f.slot, static_cast<uint8_t>(dir)})) {
-    ++f.dropped_packets;
+  if (!q.push(HeldPacket{m, f.cold().id, cur_now_ns_, f.slot, static_cast<uint8_t>(dir)})) {
+    ++f.cold().dropped_packets;
     drop_pkt(m, DropReason::kRecordHoldFull, out);
     return false;
   }
@@ -81,9 +82,9 @@ bool Pipeline::cleared_to_cross(Flow& f, Direction dir, rte_mbuf* m, BurstOutput
 bool Pipeline::release_one(const HeldPacket& h, bool timed_out, int64_t now_ns,
                            BurstOutput& out) noexcept {
   Flow& f = flows_.slot(h.slot);
-  const bool alive = f.in_use && f.id == h.flow_id;
+  const bool alive = f.in_use && f.cold().id == h.flow_id;
   const bool durable =
-      alive && f.cold->open_ticket != 0 && sink_->durable(worker_id_, f.cold->open_ticket);
+      alive && f.cold().open_ticket != 0 && sink_->durable(worker_id_, f.cold().open_ticket);
   if (!durable && !timed_out && alive) return false;
   if (!alive) {
     drop_pkt(h.m, DropReason::kAuditUnavailable, out);
@@ -97,11 +98,11 @@ bool Pipeline::release_one(const HeldPacket& h, bool timed_out, int64_t now_ns,
     // The record did not become durable in time: the audit trail cannot commit for this flow.
     ++counters_.record_hold_timeouts;
     f.flags |= pflag::kAuditUnavailable;
-    if (!f.cold->adm.sni_pending)
+    if (!f.cold().adm.sni_pending)
       apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
   }
   if (!durable || f.verdict == FlowVerdict::kBlock) {
-    ++f.dropped_packets;
+    ++f.cold().dropped_packets;
     drop_pkt(h.m, f.verdict == FlowVerdict::kBlock ? f.block_reason : DropReason::kAuditUnavailable,
              out);
   } else {

@@ -89,7 +89,7 @@ void Pipeline::refuse_unaccepted(Flow& f, unsigned di, rte_mbuf* m, DropReason r
                                  BurstOutput& out) noexcept {
   ++f.dir[di].packets;
   f.dir[di].bytes += rte_pktmbuf_pkt_len(m);
-  ++f.dropped_packets;
+  ++f.cold().dropped_packets;
   drop_pkt(m, r, out);
 }
 
@@ -139,8 +139,8 @@ bool Pipeline::normalise_tcp(Flow& f, Direction dir, inspect::Decoded& d, rte_mb
       // Before admission nothing says whether the direction is inspected: assume it is.
       const bool inspected =
           f.verdict == FlowVerdict::kPending ||
-          (dir == Direction::kForward ? f.cold->adm.inspect_forward || f.cold->adm.sni_pending
-                                      : f.cold->adm.inspect_reverse);
+          (dir == Direction::kForward ? f.cold().adm.inspect_forward || f.cold().adm.sni_pending
+                                      : f.cold().adm.inspect_reverse);
       if (inspected) f.flags |= pflag::kUrgentData;
     }
   }

@@ -118,7 +118,7 @@ rte_mbuf* make_tcp_reset(rte_mempool* pool, const uint8_t* frame, const inspect:
 
 void Pipeline::drop_blocked(Flow& f, const inspect::Decoded& d, rte_mbuf* m,
                             BurstOutput& out) noexcept {
-  ++f.dropped_packets;
+  ++f.cold().dropped_packets;
   if (settings_.reset_on_block && settings_.tx_pool != nullptr && !f.reset_sent &&
       d.proto == inspect::kProtoTcp && !(d.tcp_flags & kRst) && out.n_back < 256) {
     f.reset_sent = true;

@@ -44,11 +44,11 @@ void Pipeline::tls_release_held(Flow& f, TlsCtx& t, uint64_t upto, BurstOutput* 
     rte_mbuf* m = h.m;
     t.pop_held();
     if (out == nullptr) {
-      ++f.dropped_packets;
+      ++f.cold().dropped_packets;
       counters_.drop(DropReason::kTlsKeyWait);
       rte_pktmbuf_free(m);
     } else if (f.verdict == FlowVerdict::kBlock) {
-      ++f.dropped_packets;
+      ++f.cold().dropped_packets;
       drop_pkt(m, f.block_reason, *out);
     } else {
       forward_pkt(f, dir, m, *out);
@@ -102,7 +102,7 @@ bool Pipeline::tls_poll_one(TlsCtx& t, uint16_t in_port, int64_t now_ns,
       out.n_drop + t.held_n >= BurstOutput::kCapacity)
     return false;  // no room in this turn's output: the next turn
   Flow& f = flows_.slot(t.flow_slot);
-  if (!f.in_use || f.id != t.flow_id || f.inspect_ctx == kNoInspectCtx) return true;
+  if (!f.in_use || f.cold().id != t.flow_id || f.inspect_ctx == kNoInspectCtx) return true;
   InspectCtx& ctx = pool_.at(f.inspect_ctx);
   cur_port_ = in_port;
   cur_now_ns_ = now_ns;

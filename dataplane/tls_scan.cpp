@@ -23,7 +23,7 @@ void TlsPlainScan::on_plaintext(inspect::tls::Direction d, std::span<const uint8
   if (flow_ == nullptr || data.empty()) return;
   const unsigned di = d == inspect::tls::Direction::kClientToServer ? 0 : 1;
   const bool content =
-      di == 0 ? flow_->cold->adm.inspect_forward : flow_->cold->adm.inspect_reverse;
+      di == 0 ? flow_->cold().adm.inspect_forward : flow_->cold().adm.inspect_reverse;
   if (!content) return;
   counters_.tls_plaintext_bytes += data.size();
   if (is_export(di) && t_->outcome == TlsOutcome::kNone) {

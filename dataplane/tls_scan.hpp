@@ -39,7 +39,7 @@ class TlsPlainScan final : public inspect::tls::PlaintextSink {
 
  private:
   bool is_export(unsigned di) const noexcept {
-    return di == 0 ? flow_->cold->adm.forward_is_export() : flow_->cold->adm.reverse_is_export();
+    return di == 0 ? flow_->cold().adm.forward_is_export() : flow_->cold().adm.reverse_is_export();
   }
   void scan_plain(unsigned di, std::span<const uint8_t> data) noexcept;
   void decode(unsigned di, std::span<const uint8_t> data) noexcept;

@@ -30,19 +30,21 @@ struct TcpSender {
   uint32_t edge = 0;       // right edge of the receive window it advertised: ack + scaled window
   uint32_t ts_recent = 0;  // its newest TSval its receiver keeps as TS.Recent (RFC 7323 §4.3)
   uint8_t wscale = 0;      // window scale shift it offered in its SYN (RFC 7323 §2.2)
-  bool seen = false;       // snd_end is known
-  bool syn_seen = false;   // its SYN passed
-  bool acked = false;      // it sent a segment with ACK
-  bool wscale_sent = false;
-  bool ts_sent = false;          // its SYN carried the Timestamps option (RFC 7323 §3.2)
-  bool ts_recent_valid = false;  // ts_recent holds a TSval
-  bool edge_valid = false;       // edge holds a window it advertised after its SYN was seen
-  bool urg_pending = false;      // urg_seq designates a byte the receiver has not read yet
+  // One bit each (the flow slot holds two senders: 32 bytes each, both in one cache line).
+  bool seen : 1 = false;      // snd_end is known
+  bool syn_seen : 1 = false;  // its SYN passed
+  bool acked : 1 = false;     // it sent a segment with ACK
+  bool wscale_sent : 1 = false;
+  bool ts_sent : 1 = false;          // its SYN carried the Timestamps option (RFC 7323 §3.2)
+  bool ts_recent_valid : 1 = false;  // ts_recent holds a TSval
+  bool edge_valid : 1 = false;       // edge holds a window it advertised after its SYN was seen
+  bool urg_pending : 1 = false;      // urg_seq designates a byte the receiver has not read yet
 };
 
 struct TcpNormState {
   TcpSender side[2];  // indexed by the flow's Direction of the sender (0: opener)
 };
+static_assert(sizeof(TcpSender) == 32 && sizeof(TcpNormState) == 64);
 
 // RFC 5961 §3.2 for a RST from side `from`, against what the other side would accept.
 enum class RstCheck : uint8_t {

@@ -233,28 +233,28 @@ TEST(FlowTable, BulkLookupFindsFlowsWithDirectionsAndMisses) {
   ft->lookup_bulk(tuples, 0, found, dirs);  // nothing to look up: no effect
 }
 
-// Cold state lives beside the slot, is reached from the hot entry and is reset on reuse.
+// Cold state lives beside the slot, is reached from the hot entry's slot number and is reset on
+// reuse.
 TEST(FlowTable, ColdStateIsPerSlotAndResetForANewFlow) {
   auto ft = make_table(8);
   FlowTuple a = tcp4(0x0a010001, 40000, 0xcb00710a, 443);
   Flow* f = ft->create_flow(a, tf::kSyn, 5 * kSec);
   ASSERT_NE(f, nullptr);
-  ASSERT_NE(f->cold, nullptr);
-  EXPECT_EQ(f->cold->first_seen_ns, 5 * kSec);
-  f->cold->open_ticket = 7;
-  f->cold->adm.border = true;
+  EXPECT_EQ(f->cold().first_seen_ns, 5 * kSec);
+  f->cold().open_ticket = 7;
+  f->cold().adm.border = true;
   Flow* g = ft->create_flow(tcp4(0x0a010001, 40001, 0xcb00710a, 443), tf::kSyn, 6 * kSec);
   ASSERT_NE(g, nullptr);
-  EXPECT_NE(g->cold, f->cold);
+  EXPECT_NE(&g->cold(), &f->cold());
   const uint32_t slot = f->slot;
   ft->remove(f);
   Flow* h = ft->create_flow(tcp4(0x0a010003, 1, 0xcb00710a, 443), tf::kSyn, 9 * kSec);
   ASSERT_NE(h, nullptr);
   if (h->slot == slot) {
-    EXPECT_EQ(h->cold->open_ticket, 0u);
-    EXPECT_FALSE(h->cold->adm.border);
+    EXPECT_EQ(h->cold().open_ticket, 0u);
+    EXPECT_FALSE(h->cold().adm.border);
   }
-  EXPECT_EQ(h->cold->first_seen_ns, 9 * kSec);
+  EXPECT_EQ(h->cold().first_seen_ns, 9 * kSec);
 }
 
 TEST(FlowTable, PerDirectionCountersAndTcpStates) {
@@ -323,7 +323,7 @@ TEST(FlowTable, IdleTimeoutsPerProtocolAndState) {
   } rows[] = {{5 * kSec, 4}, {6 * kSec, 3}, {8 * kSec, 2}, {21 * kSec, 1}, {101 * kSec, 0}};
   std::vector<uint64_t> expired_ids;
   for (const auto& r : rows) {
-    ft->expire_some(r.at, 64, [&](Flow& f) { expired_ids.push_back(f.id); });
+    ft->expire_some(r.at, 64, [&](Flow& f) { expired_ids.push_back(f.cold().id); });
     EXPECT_EQ(ft->stats().active, r.active_after) << "at " << r.at / kSec << "s";
   }
   EXPECT_EQ(expired_ids.size(), 4u);
