@@ -2,9 +2,9 @@
 // references.
 #include "dataplane/flow_table_key.hpp"
 
-#include "dataplane/flow_table_key_inline.hpp"
-
 #include <cstring>
+
+#include "dataplane/flow_table_key_inline.hpp"
 
 namespace dc::dataplane {
 

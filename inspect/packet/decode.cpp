@@ -6,12 +6,12 @@
 // frame is known to be at most 65535 bytes long.
 #include "inspect/packet/decode.hpp"
 
-#include "inspect/packet/decode_internal.hpp"
-
 #include <emmintrin.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "inspect/packet/decode_internal.hpp"
 
 namespace dc::inspect {
 namespace {

@@ -424,7 +424,8 @@ TEST(HttpDecodeViews, HeldViewsDecodeTheSameInRandomSegments) {
   std::mt19937 rng(21);
   auto w = worker();
   const char* types[] = {"application/json", "application/x-www-form-urlencoded", "text/html"};
-  const char* changes[][3] = {{"\\n", "\\u0041", "\\\""}, {"%41", "+", "%2"}, {"&amp;", "&#65;", "&x"}};
+  const char* changes[][3] = {
+      {"\\n", "\\u0041", "\\\""}, {"%41", "+", "%2"}, {"&amp;", "&#65;", "&x"}};
   std::size_t with_runs = 0;
   for (int t = 0; t < 60; ++t) {
     const unsigned kind = static_cast<unsigned>(t) % 3;
@@ -446,7 +447,8 @@ TEST(HttpDecodeViews, HeldViewsDecodeTheSameInRandomSegments) {
       }
     }
     const std::string req = std::string("POST /u HTTP/1.1\r\nContent-Type: ") + types[kind] +
-                            "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+                            "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                            body;
     const RecordSink want = run_flow_bytewise(req, "", *w);
     for (const auto& [path, data] : want.data)
       if (path.find("base64-run") != std::string::npos && data.size() > 1) ++with_runs;

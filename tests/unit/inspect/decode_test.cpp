@@ -8,8 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include "inspect/packet/decode_internal.hpp"
-
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -17,6 +15,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "inspect/packet/decode_internal.hpp"
 
 namespace dc::inspect {
 // gtest printer so address mismatches are readable.
