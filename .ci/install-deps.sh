@@ -10,7 +10,7 @@ pkgs="build-essential cmake ninja-build pkg-config python3 \
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev clang-format-14 \
   libhiredis-dev liblmdb-dev lmdb-utils redis-server iproute2 ethtool procps curl \
   libnghttp2-dev nghttp2-server nghttp2-client openssl chromium libsystemd-dev dpdk-dev \
-  libcrypt-dev debootstrap"
+  libcrypt-dev debootstrap help2man"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
