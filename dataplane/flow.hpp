@@ -160,12 +160,15 @@ static_assert(offsetof(Flow, crossed) == 64 && offsetof(Flow, engine) == 128 &&
                   offsetof(Flow, norm) == 192 && sizeof(Flow) == 256,
               "hot flow entry: four cache lines, norm alone in the last");
 
-inline FlowCold& Flow::cold() const noexcept {
-  // Why arithmetic: a pointer per slot would cost 8 bytes of every flow; slot i's hot entry is
-  // slots[i], its cold entry sits (i + 1) entries below slots[0] in the same allocation.
-  const std::size_t i = slot;
-  char* hot0 = const_cast<char*>(reinterpret_cast<const char*>(this)) - i * sizeof(Flow);
-  return *reinterpret_cast<FlowCold*>(hot0 - (i + 1) * sizeof(FlowCold));
+// Slot i's cold entry, given the table's hot slot 0: it sits (i + 1) entries below slots[0] in
+// the same allocation (FlowTable::create). Why arithmetic: a pointer per slot would cost 8 bytes
+// of every flow. Also used by FlowTable::lookup_bulk to prefetch a hit's cold entry before the
+// hot entry (and its `slot`) has been read.
+inline FlowCold* cold_entry(const Flow* slots0, std::size_t i) noexcept {
+  char* hot0 = const_cast<char*>(reinterpret_cast<const char*>(slots0));
+  return reinterpret_cast<FlowCold*>(hot0 - (i + 1) * sizeof(FlowCold));
 }
+
+inline FlowCold& Flow::cold() const noexcept { return *cold_entry(this - slot, slot); }
 
 }  // namespace dc::dataplane

@@ -123,8 +123,8 @@ void FlowTable::lookup_bulk(const FlowTuple* const* tuples, uint32_t n, Flow** f
     if (tuples[i]->proto == inspect::kProtoTcp)  // line 3: the TCP normaliser's
       rte_prefetch0(reinterpret_cast<const char*>(f) + offsetof(Flow, norm));
     // The admission facts every packet's verdict reads (FlowCold, same slot; 80 bytes, so it
-    // spans two lines), from the slot number (Flow::cold()'s layout) rather than from the entry.
-    const FlowCold* c = reinterpret_cast<const FlowCold*>(slots_) - ((v >> 1) + 1);
+    // spans two lines), found from the slot number rather than from the entry.
+    const FlowCold* c = cold_entry(slots_, v >> 1);
     rte_prefetch0(c);
     rte_prefetch0(reinterpret_cast<const char*>(c + 1) - 1);
     flows[i] = f;
