@@ -140,6 +140,12 @@ struct DetectorDbBuilder {
     info.detector = members.front();
     info.group = static_cast<uint16_t>(db.groups_.size());
     db.groups_.push_back(members);
+    info.shared_begin = static_cast<uint16_t>(db.shared_.size());
+    info.shared_count = static_cast<uint16_t>(members.size());
+    for (uint16_t m : members) {
+      const DetectorInfo& d = db.detectors_[m];
+      db.shared_.push_back({d.filter, d.token_judge, m, d.lead_in});
+    }
     for (const auto& t : shared_triggers(kind)) {
       info.extractor = t.extractor;
       info.length = t.length;

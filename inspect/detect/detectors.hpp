@@ -96,6 +96,9 @@ struct PatternInfo {  // indexed by Hyperscan pattern id
   uint16_t text = 0;    // keywords: index into DetectorDb::text()
   uint16_t group = 0;   // keywords: index into DetectorDb::group() (detectors it supports)
   Confidence fixed_confidence = Confidence::kPossible;  // keyword findings
+  // Shared triggers: the rows they feed, DetectorDb::shared_members() (fits the padding).
+  uint16_t shared_begin = 0;
+  uint16_t shared_count = 0;
 };
 
 struct DetectorInfo {
@@ -105,6 +108,16 @@ struct DetectorInfo {
   // Built-in rows fed by the shared digit/letter triggers (DetectorRow::shared ...).
   const Judge* token_judge = nullptr;
   TokenFilter filter = {};
+  LeadIn lead_in = LeadIn::kNone;
+};
+
+// A row fed by a shared trigger, as offer_shared() reads it: the members of a trigger sit side by
+// side (the five digit rows in four cache lines) instead of one DetectorInfo each (its name
+// string first; one line per row, each a miss after Hyperscan's scan evicted it).
+struct SharedMember {
+  TokenFilter filter = {};
+  const Judge* judge = nullptr;
+  uint16_t detector = 0;
   LeadIn lead_in = LeadIn::kNone;
 };
 
@@ -132,6 +145,10 @@ class DetectorDb {
   // The detectors a keyword pattern speaks for. A keyword shared by several detectors (卡号,
   // orderId ...) is compiled once, so one occurrence costs one Hyperscan match.
   std::span<const uint16_t> group(uint16_t i) const noexcept { return groups_[i]; }
+  // The rows a shared trigger's token is offered to, in detector order (= group(p.group)).
+  std::span<const SharedMember> shared_members(const PatternInfo& p) const noexcept {
+    return {shared_.data() + p.shared_begin, p.shared_count};
+  }
   bool in_group(uint16_t g, uint16_t detector) const noexcept {
     for (uint16_t d : groups_[g])
       if (d == detector) return true;
@@ -153,6 +170,7 @@ class DetectorDb {
   std::vector<PatternInfo> patterns_;
   std::vector<std::string> texts_;
   std::vector<std::vector<uint16_t>> groups_;
+  std::vector<SharedMember> shared_;
   uint32_t max_proximity_ = 0;
   size_t stream_size_ = 0;
   bool eod_matches_ = false;

@@ -89,10 +89,13 @@ G check_uscc(Bytes t, CivilDate today, Evaluation* e) noexcept {
 
 // Cards: `unionpay` selects UnionPay (62) or every other brand.
 G check_card(Bytes t, CivilDate today, Evaluation* e, bool want_unionpay) noexcept {
+  // Digit runs (most tokens) have nothing to strip: judged in place, without the copy.
+  const bool bare =
+      t.size() <= 19 && std::all_of(t.begin(), t.end(), [](uint8_t b) { return is_digit(b); });
   uint8_t buf[64];
-  const size_t n = strip(t, buf, sizeof buf, false);
+  const size_t n = bare ? t.size() : strip(t, buf, sizeof buf, false);
   if (n < 12 || n > 19) return G::kReject;
-  const Bytes d(buf, n);
+  const Bytes d(bare ? t.data() : buf, n);
   const CardCheck cc = validate_card(d);
   const bool unionpay = cc.brand == CardBrand::kUnionPay;
   if (want_unionpay != unionpay || cc.brand == CardBrand::kNone) return G::kReject;
@@ -102,7 +105,7 @@ G check_card(Bytes t, CivilDate today, Evaluation* e, bool want_unionpay) noexce
   // Pre-2002 domestic BINs do not all follow Luhn (detectors.md §2.4): keyword-gated.
   const bool old_bin = cc.check == Check::kChecksum && unionpay;
   if (cc.check != Check::kValid && !old_bin) return G::kReject;
-  set_value(e, buf, n);
+  set_value(e, d.data(), n);
   if (old_bin) return G::kKeywordOnly;
   return cc.test_number ? G::kVariant : G::kValid;
 }

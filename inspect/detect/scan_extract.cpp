@@ -48,13 +48,12 @@ uint64_t ScanEngine::lead_in(LeadIn kind, uint64_t start) const noexcept {
 void ScanEngine::offer_shared(const PatternInfo& p, uint64_t start, uint64_t end,
                               const uint8_t* tok, size_t pre, size_t n, unsigned digits) noexcept {
   const Bytes token(tok + pre, n - pre);
-  for (uint16_t det : db.group(p.group)) {
-    const DetectorInfo& d = db.detector(det);
-    if (!d.filter.accepts(token, digits)) continue;
-    uint64_t st = d.lead_in == LeadIn::kNone ? start : lead_in(d.lead_in, start);
+  for (const SharedMember& m : db.shared_members(p)) {
+    if (!m.filter.accepts(token, digits)) continue;
+    uint64_t st = m.lead_in == LeadIn::kNone ? start : lead_in(m.lead_in, start);
     if (start - st > pre) st = start;  // lead-in bytes not in the copy
     const size_t extra = static_cast<size_t>(start - st);
-    confirm(det, *d.token_judge, st, end, Bytes(tok + pre - extra, n - pre + extra));
+    confirm(m.detector, *m.judge, st, end, Bytes(tok + pre - extra, n - pre + extra));
   }
 }
 

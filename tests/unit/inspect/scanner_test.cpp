@@ -420,6 +420,62 @@ TEST(Scanner, ResidentIdInACardRangeIsCountedOnce) {
   }
 }
 
+// The USCC pattern fires only on codes with a letter: an all-digit code (legal when its check
+// character is a digit) is the digit-run trigger's token, and the pattern's match on a 19-digit
+// order number after a quote was a quarter of all matches on order JSON (performance.md,
+// "scanner, session 10"). Counts the pattern's own Hyperscan matches.
+TEST(Scanner, UsccPatternFiresOnlyWithALetter) {
+  auto db = builtins();
+  ASSERT_TRUE(db);
+  const int uscc = db->find("cn_uscc");
+  ASSERT_GE(uscc, 0);
+  unsigned id = 0;
+  size_t n_patterns = 0;
+  for (unsigned i = 0; i < db->pattern_count(); ++i) {
+    const PatternInfo& p = db->pattern(i);
+    if (p.detector == uscc && p.role == Role::kCandidate && p.extractor == Extractor::kMixedToken)
+      id = i, ++n_patterns;
+  }
+  ASSERT_EQ(n_patterns, 1u);
+  struct Count {
+    unsigned id;
+    unsigned n = 0;
+  };
+  hs_scratch_t* scratch = nullptr;
+  ASSERT_EQ(hs_alloc_scratch(db->hs(), &scratch), HS_SUCCESS);
+  auto matches = [&](const std::string& text) {
+    Count c{id};
+    auto on = [](unsigned i, unsigned long long, unsigned long long, unsigned, void* ctx) {
+      auto* k = static_cast<Count*>(ctx);
+      if (i == k->id) ++k->n;
+      return 0;
+    };
+    hs_stream_t* s = nullptr;
+    EXPECT_EQ(hs_open_stream(db->hs(), 0, &s), HS_SUCCESS);
+    EXPECT_EQ(
+        hs_scan_stream(s, text.data(), static_cast<unsigned>(text.size()), 0, scratch, on, &c),
+        HS_SUCCESS);
+    EXPECT_EQ(hs_close_stream(s, scratch, on, &c), HS_SUCCESS);
+    return c.n;
+  };
+  const std::string pre = "{\"orderId\":\"", post = "\"}";
+  EXPECT_EQ(matches(pre + "1234567890123456789" + post), 0u);
+  EXPECT_EQ(matches(pre + "121200004013590816" + post), 0u);  // all-digit USCC: digit run
+  EXPECT_EQ(scan_text(pre + "121200004013590816" + post).of("cn_uscc").size(), 1u);
+  // One letter at each position its alphabet allows (positions 3-8 are the region code).
+  const std::string digits = "913101150000000000";
+  for (size_t k = 0; k < digits.size(); ++k) {
+    if (k >= 2 && k < 8) continue;
+    std::string code = digits;
+    code[k] = 'M';
+    SCOPED_TRACE(code);
+    EXPECT_EQ(matches(pre + code + post), 1u);
+  }
+  EXPECT_EQ(matches(pre + "91310115MA1K3BTP2B" + post), 1u);
+  EXPECT_EQ(matches(pre + "91310115MA1K3BTP2" + post), 0u);  // 17 characters
+  hs_free_scratch(scratch);
+}
+
 TEST(Scanner, ConfidenceRulesPerDetector) {
   struct Case {
     std::string text;
