@@ -112,8 +112,8 @@ struct DetectorInfo {
 };
 
 // A row fed by a shared trigger, as offer_shared() reads it: the members of a trigger sit side by
-// side (the five digit rows in four cache lines) instead of one DetectorInfo each (its name
-// string first; one line per row, each a miss after Hyperscan's scan evicted it).
+// side (40 bytes each) instead of one DetectorInfo each (its name string first; a cache line per
+// row, each a likely miss after Hyperscan's scan evicted it).
 struct SharedMember {
   TokenFilter filter = {};
   const Judge* judge = nullptr;
