@@ -54,6 +54,7 @@ class FlowFindings final : public inspect::FindingSink {
     count_categories(f.detector);
     if (!is_export_ || flow_->policy == nullptr) return;
     flow_->policy->add_finding(ctx_->tally, f.detector, f.confidence);
+    ++ctx_->tally_gen;  // reevaluate() decides again
     if (tap_ != nullptr &&
         flow_->policy->person_key_kind(f.detector) != policy::PersonKeyKind::kNone)
       tap_->on_person(*flow_, f);

@@ -44,6 +44,8 @@ static DropReason drop_reason_for(const policy::Verdict& v) noexcept {
 
 void Pipeline::set_admission(Flow& f, const policy::Admission& a) noexcept {
   f.cold().adm = a;  // the facts
+  // New facts: reevaluate()'s last decision no longer stands for them.
+  if (f.inspect_ctx != kNoInspectCtx) pool_.at(f.inspect_ctx).decided.policy = nullptr;
   const uint32_t idx = verdicts_->intern(a.verdict);
   verdicts_->release(f.cold().adm_verdict);
   f.cold().adm_verdict = idx;
@@ -80,11 +82,38 @@ void Pipeline::apply_interned(Flow& f, uint32_t idx, int64_t now_ns) noexcept {
   }
 }
 
+// Called after every delivered segment of an inspected flow; nearly all of them change neither
+// the tally nor the flags. decide() is a function of the snapshot, the admission facts, the tally,
+// the flags and the time, and cannot change by time alone before next_change_ns(): when none of
+// the others changed since the last decision (InspectCtx::decided) and the time is still inside
+// its window, the verdict is the one interned then, and applying it again would release and
+// intern the same entry and leave f.verdict as it is. The skip is exact, not a cache that can be
+// stale: every record is the same as when deciding every time (the replay goldens).
 void Pipeline::reevaluate(Flow& f, int64_t now_ns) noexcept {
   if (f.policy == nullptr || f.verdict == FlowVerdict::kBlock) return;
   if (f.cold().adm.sni_pending) return;  // decided when the ClientHello is complete
-  apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
-  f.recheck_ns = f.policy->next_change_ns(admission_of(f), now_ns);
+  InspectCtx* ctx = f.inspect_ctx != kNoInspectCtx ? &pool_.at(f.inspect_ctx) : nullptr;
+  if (ctx != nullptr) {
+    const InspectCtx::Decided& m = ctx->decided;
+    if (m.policy == f.policy && m.flags == f.flags && m.tally_gen == ctx->tally_gen &&
+        m.verdict == f.cold().last && now_ns >= m.from_ns && now_ns < m.until_ns) {
+      const policy::Action act = verdicts_->get(m.verdict).action;
+      if (act == policy::Action::kAlert) {
+        f.verdict = FlowVerdict::kAlert;  // (not kBlock: returned above)
+        return;
+      }
+      if (act == policy::Action::kAllow) {
+        if (f.verdict == FlowVerdict::kPending) f.verdict = FlowVerdict::kAllow;
+        return;
+      }
+      // A block is applied (and its record written) by the full path below.
+    }
+  }
+  const policy::Admission a = admission_of(f);
+  apply_verdict(f, f.policy->decide(a, tally_of(f), f.flags, now_ns), now_ns);
+  f.recheck_ns = f.policy->next_change_ns(a, now_ns);
+  if (ctx != nullptr && f.verdict != FlowVerdict::kBlock)
+    ctx->decided = {f.policy, f.flags, ctx->tally_gen, f.cold().last, now_ns, f.recheck_ns};
 }
 
 // After f.cold().adm was (re)computed: conditions already raised on the flow (audit unavailable,

@@ -26,6 +26,8 @@ void InspectCtx::reset() noexcept {
   samples_n = 0;
   findings = 0;
   tally = policy::CategoryTally{};
+  ++tally_gen;
+  decided = Decided{};
   owner = 0xffffffff;
   next_free = keep;
 }

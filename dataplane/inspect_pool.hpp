@@ -69,6 +69,22 @@ struct InspectCtx {
   // Findings in exported bytes per category (Snapshot::add_finding): only inspected flows have
   // any, so the tally lives here and not in every flow (Pipeline::tally_of).
   policy::CategoryTally tally{};
+  // Bumped whenever `tally` may have changed (FlowFindings::on_finding, a reset): with the flags,
+  // the flow's snapshot and the time window below it tells reevaluate() that decide() would
+  // return the verdict it returned last time (flow_verdict.cpp).
+  uint32_t tally_gen = 0;
+  // The inputs of reevaluate()'s last decide() and what it interned. Valid while `policy` is not
+  // null: set_admission() (the admission facts changed) and reset() clear it. Within
+  // [from_ns, until_ns) (until_ns = Snapshot::next_change_ns of that decision) decide() cannot
+  // change by time alone, so the same policy, flags and tally give the same verdict.
+  struct Decided {
+    const policy::Snapshot* policy = nullptr;
+    uint32_t flags = 0;
+    uint32_t tally_gen = 0;
+    uint32_t verdict = 0;  // the VerdictTable index it interned (FlowCold::last after it)
+    int64_t from_ns = 0;
+    int64_t until_ns = 0;
+  } decided;
   uint32_t next_free = 0;
   uint32_t owner = 0xffffffff;  // the flow slot using it (0xffffffff: free)
   // The flow's TLS decryption context (dataplane/tls_flow.hpp; 0xffffffff: none) and whether

@@ -302,7 +302,10 @@ void Pipeline::readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns)
   f.policy = snap_;
   set_admission(f, a);
   // Category ids of the old policy mean nothing here.
-  if (f.inspect_ctx != kNoInspectCtx) pool_.at(f.inspect_ctx).tally = policy::CategoryTally{};
+  if (f.inspect_ctx != kNoInspectCtx) {
+    pool_.at(f.inspect_ctx).tally = policy::CategoryTally{};
+    ++pool_.at(f.inspect_ctx).tally_gen;
+  }
   apply_verdict(f, a.verdict, now_ns);
 }
 

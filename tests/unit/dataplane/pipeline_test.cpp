@@ -243,6 +243,30 @@ TEST_F(PipelineTest, BlockedAfterCleanDataSaysWhatCrossed) {
   EXPECT_EQ(rec.crossed_bytes, ev.crossed[0].bytes + ev.crossed[1].bytes);
 }
 
+// reevaluate() skips decide() while the flow's snapshot, admission, tally and flags are those of
+// its last decision and the time is inside that decision's window (flow_verdict.cpp): a clean
+// segment after the counterparty's only legal basis expired (EX-TRANSIT-2026, 2027-12-31) must
+// still be decided again and cut, though nothing else about the flow changed.
+TEST_F(PipelineTest, LegalBasisExpiryCutsALiveFlowAtItsNextSegment) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  const std::string clean = R"({"shipment":"SH-1","containers":4})";
+  for (uint32_t i = 0; i < 3; ++i)
+    ASSERT_EQ(send(u.data(i * static_cast<uint32_t>(clean.size()), clean)).size(), 1u) << i;
+  EXPECT_TRUE(sink_.events.empty());
+  now_ = kT0 + int64_t{2 * 365 + 1} * 86400 * 1'000'000'000;  // 2028-01-02: the basis expired
+  int dropped = 0;
+  EXPECT_TRUE(send(u.data(3 * static_cast<uint32_t>(clean.size()), clean), &dropped).empty());
+  EXPECT_EQ(dropped, 1);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  EXPECT_EQ(sink_.events[0].verdict, audit::OutcomeVerdict::kBlock);
+  EXPECT_NE(kind_names(sink_.events[0]).find("basis_expired"), std::string::npos)
+      << kind_names(sink_.events[0]);
+  EXPECT_EQ(sink_.events[0].crossed[0].packets, 5u) << "SYN, ACK and the three clean segments";
+}
+
 TEST_F(PipelineTest, IdEndingExactlyAtTheSegmentEndIsBlockedBeforeItLeaves) {
   Upload u;
   send(u.syn());
