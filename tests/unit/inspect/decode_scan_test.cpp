@@ -205,8 +205,8 @@ std::vector<Hidden> hidden(const std::string& id) {
        "GET /q?id=" + id.substr(0, 12) + percent(id.substr(12)) + " HTTP/1.1\r\nHost: h\r\n\r\n",
        "http.request.target"},
       {"long_query_string_partly_encoded",
-       "GET /" + std::string(MessageDecoder::kMaxLine - 1 - 4 - 6, 'a') + "?id=" + id.substr(0, 12) +
-           percent(id.substr(12)) + " HTTP/1.1\r\nHost: h\r\n\r\n",
+       "GET /" + std::string(MessageDecoder::kMaxLine - 1 - 4 - 6, 'a') +
+           "?id=" + id.substr(0, 12) + percent(id.substr(12)) + " HTTP/1.1\r\nHost: h\r\n\r\n",
        "http.request.target"},
       {"json_base64_field",
        post("Content-Type: application/json\r\n",
