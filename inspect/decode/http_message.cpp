@@ -206,8 +206,12 @@ void MessageDecoder::start_byte(uint8_t c, Ctx& x) noexcept {
 
 void MessageDecoder::target_out(std::span<const uint8_t> b, Ctx& x) noexcept {
   static const Path kTarget = Path{}.child(LayerKind::kRequestTarget);
-  static const Path kRun = kTarget.child(LayerKind::kBase64Run);
   x.sink.on_data(kTarget, b);
+  target_runs(b, x);
+}
+
+void MessageDecoder::target_runs(std::span<const uint8_t> b, Ctx& x) noexcept {
+  static const Path kRun = Path{}.child(LayerKind::kRequestTarget).child(LayerKind::kBase64Run);
   struct RunCtx {
     DecodeSink* sink;
   } rc{&x.sink};
@@ -239,6 +243,8 @@ void MessageDecoder::request_line_byte(uint8_t c, Ctx& x) noexcept {
       st_ = St::kTarget;
       target_.begin(PercentDecoder::Mode::kTarget);
       target_run_.begin();
+      line_len_ = 0;  // line_ holds the target while it is unchanged
+      target_same_ = true;
       return;
     }
     if (!((c >= 'A' && c <= 'Z') || (line_len_ > 0 && (c == '-' || c == '_'))) || line_len_ >= 20) {
@@ -247,12 +253,32 @@ void MessageDecoder::request_line_byte(uint8_t c, Ctx& x) noexcept {
     line_[line_len_++] = static_cast<char>(c);
   } else if (st_ == St::kTarget) {
     if (c == ' ') {
-      target_.finish(to_target);
+      // An unchanged target is not handed on: the raw stream has the same bytes in the same
+      // order (its base64 runs were decoded as it went). A changed one was handed on whole.
+      if (!target_same_) target_.finish(to_target);
+      target_same_ = false;
       line_len_ = 0;
       st_ = St::kVersion;
       return;
     }
     if (c < 0x21 || c == 0x7f) return bad_start(x);  // no CTL or whitespace in a target
+    if (target_same_) {
+      if (c != '%' && c != '+' && line_len_ < kMaxLine) {
+        // Only '%' and '+' change a target (PercentDecoder, kTarget mode): c is its own
+        // decoded form. The decoder still sees it (the query starts at '?'), its output is
+        // c again and not needed; the base64-run search reads it as before.
+        target_.feed({&c, 1}, ByteOut{nullptr, [](void*, std::span<const uint8_t>) noexcept {}});
+        line_[line_len_++] = static_cast<char>(c);
+        target_runs({&c, 1}, x);
+        return;
+      }
+      // The first change (or a target longer than line_): the decoded target starts with the
+      // bytes held so far (their base64 runs were searched already) and goes on from here.
+      target_same_ = false;
+      if (line_len_ > 0)
+        x.sink.on_data(Path{}.child(LayerKind::kRequestTarget),
+                       {reinterpret_cast<const uint8_t*>(line_), line_len_});
+    }
     target_.feed({&c, 1}, to_target);
   } else {
     if (c == '\r') {

@@ -121,7 +121,8 @@ class MessageDecoder {
   void fatal_to_close(HttpAnomaly a, Ctx& x) noexcept;
   void anomaly(HttpAnomaly a, Ctx& x) noexcept;
   void bad_start(Ctx& x) noexcept;
-  void target_out(std::span<const uint8_t> b, Ctx& x) noexcept;
+  void target_out(std::span<const uint8_t> b, Ctx& x) noexcept;   // decoded target bytes
+  void target_runs(std::span<const uint8_t> b, Ctx& x) noexcept;  // its base64-run search
 
   BodyDecoder body_;
   BodySpec spec_;
@@ -164,6 +165,9 @@ class MessageDecoder {
   bool upgrade_ = false;            // this request asked for Upgrade
   bool upgrade_requested_ = false;  // some request of the flow did (request direction)
   bool trailer_ = false;            // field lines are trailer fields
+  // The request target so far is its own decoded form (no '%' or '+' yet): its bytes are held in
+  // line_ instead of handed on (the raw stream holds them unchanged; request_line_byte()).
+  bool target_same_ = false;
 };
 
 }  // namespace dc::inspect::decoding

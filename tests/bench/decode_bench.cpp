@@ -11,8 +11,10 @@
 #include <brotli/encode.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <random>
@@ -180,36 +182,64 @@ struct Engine {
   Engine() { scratch.set_today(CivilDate{2025, 6, 1}); }
 };
 
-// The per-packet path over the uploads: each segment scanned raw (unless `raw_scan` is false: the
-// decoding layer's own cost), then (if `decode`) decoded and the decoded streams scanned and
-// settled, as dataplane/inspect_payload.cpp does.
+// One pass of the per-packet path over the uploads: each segment scanned raw (unless `raw_scan` is
+// false: the decoding layer's own cost), then (if `decode`) decoded and the decoded streams
+// scanned and settled, as dataplane/inspect_payload.cpp does.
+void one_pass(Engine& e, ScanDecoded& decoded, const std::vector<Upload>& ups, bool decode,
+              bool raw_scan) {
+  for (const auto& u : ups) {
+    Stream* raw = e.pool->acquire();
+    e.flow->reset();
+    const auto* p = reinterpret_cast<const uint8_t*>(u.request.data());
+    for (size_t off = 0; off < u.request.size(); off += kSegment) {
+      std::span<const uint8_t> seg(p + off, std::min(kSegment, u.request.size() - off));
+      if (raw_scan) {
+        scan(*raw, e.scratch, seg, e.sink);
+        settle(*raw, e.scratch, e.sink);
+      }
+      if (!decode) continue;
+      e.flow->feed(dec::FlowSide::kClient, seg, *e.worker, decoded);
+      decoded.settle_all();
+    }
+    if (decode) e.flow->finish(dec::FlowSide::kClient, *e.worker, decoded);
+    decoded.close_all();
+    close(*raw, e.scratch, e.sink);
+    e.pool->release(raw);
+  }
+}
+
+// The same work as one_pass(e, decoded, ups, true, true), but not interleaved per segment: each
+// upload's segments are all scanned raw first, then all decoded (a diagnostic: decode-on costs
+// more than this when the layer and the raw scan slow each other down, e.g. through the caches).
+void split_pass(Engine& e, ScanDecoded& decoded, const std::vector<Upload>& ups) {
+  for (const auto& u : ups) {
+    Stream* raw = e.pool->acquire();
+    e.flow->reset();
+    const auto* p = reinterpret_cast<const uint8_t*>(u.request.data());
+    for (size_t off = 0; off < u.request.size(); off += kSegment) {
+      std::span<const uint8_t> seg(p + off, std::min(kSegment, u.request.size() - off));
+      scan(*raw, e.scratch, seg, e.sink);
+      settle(*raw, e.scratch, e.sink);
+    }
+    for (size_t off = 0; off < u.request.size(); off += kSegment) {
+      std::span<const uint8_t> seg(p + off, std::min(kSegment, u.request.size() - off));
+      e.flow->feed(dec::FlowSide::kClient, seg, *e.worker, decoded);
+      decoded.settle_all();
+    }
+    e.flow->finish(dec::FlowSide::kClient, *e.worker, decoded);
+    decoded.close_all();
+    close(*raw, e.scratch, e.sink);
+    e.pool->release(raw);
+  }
+}
+
 void run_path(benchmark::State& state, const std::vector<Upload>& ups, bool decode,
               bool raw_scan = true) {
   Engine e;
   ScanDecoded decoded(*e.pool, e.scratch, e.sink);
   uint64_t json_bytes = 0, wire_bytes = 0;
   for (const auto& u : ups) json_bytes += u.json.size(), wire_bytes += u.request.size();
-  for (auto _ : state) {
-    for (const auto& u : ups) {
-      Stream* raw = e.pool->acquire();
-      e.flow->reset();
-      const auto* p = reinterpret_cast<const uint8_t*>(u.request.data());
-      for (size_t off = 0; off < u.request.size(); off += kSegment) {
-        std::span<const uint8_t> seg(p + off, std::min(kSegment, u.request.size() - off));
-        if (raw_scan) {
-          scan(*raw, e.scratch, seg, e.sink);
-          settle(*raw, e.scratch, e.sink);
-        }
-        if (!decode) continue;
-        e.flow->feed(dec::FlowSide::kClient, seg, *e.worker, decoded);
-        decoded.settle_all();
-      }
-      if (decode) e.flow->finish(dec::FlowSide::kClient, *e.worker, decoded);
-      decoded.close_all();
-      close(*raw, e.scratch, e.sink);
-      e.pool->release(raw);
-    }
-  }
+  for (auto _ : state) one_pass(e, decoded, ups, decode, raw_scan);
   e.flow->release();
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * json_bytes));
   state.counters["wire/json"] =
@@ -219,6 +249,51 @@ void run_path(benchmark::State& state, const std::vector<Upload>& ups, bool deco
   state.counters["findings/iter"] =
       benchmark::Counter(static_cast<double>(e.sink.n) / state.iterations());
   state.counters["conditions"] = benchmark::Counter(static_cast<double>(decoded.conditions));
+}
+
+double thread_cpu_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_nsec);
+}
+
+// The raw path and decode on in one process, pass after pass (rotating which goes first) on one
+// Engine: the same scratch, scanner streams and memory. `paired_ratio` is the median over the
+// iterations of raw ÷ decode-on thread CPU time of neighbouring passes, so load that changes
+// between two separate benchmark runs (or where each run's Engine lands in memory) does not
+// enter it; `raw_ms` / `on_ms` are the medians of each pass. `split_ratio`: raw ÷ split_pass()
+// (the same work, raw scan and decoding of an upload one after the other, not per segment).
+void run_paired(benchmark::State& state, const std::vector<Upload>& ups) {
+  Engine e;
+  ScanDecoded decoded(*e.pool, e.scratch, e.sink);
+  std::vector<double> raw, on, ratio, split;
+  unsigned first = 0;
+  for (auto _ : state) {
+    double t[3] = {};
+    for (unsigned k = 0; k < 3; ++k) {
+      const unsigned mode = (first + k) % 3;  // 0 raw, 1 decode on, 2 split
+      const double t0 = thread_cpu_ns();
+      if (mode == 2) {
+        split_pass(e, decoded, ups);
+      } else {
+        one_pass(e, decoded, ups, mode == 1, true);
+      }
+      t[mode] = thread_cpu_ns() - t0;
+    }
+    first = (first + 1) % 3;
+    raw.push_back(t[0] / 1e6), on.push_back(t[1] / 1e6);
+    ratio.push_back(t[0] / t[1]), split.push_back(t[0] / t[2]);
+  }
+  e.flow->release();
+  auto median = [](std::vector<double> v) {
+    if (v.empty()) return 0.0;
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  };
+  state.counters["raw_ms"] = benchmark::Counter(median(raw));
+  state.counters["on_ms"] = benchmark::Counter(median(on));
+  state.counters["paired_ratio"] = benchmark::Counter(median(ratio));
+  state.counters["split_ratio"] = benchmark::Counter(median(split));
 }
 
 void BM_GzipJsonDecodeScan(benchmark::State& state) { run_path(state, gz_uploads(), true); }
@@ -240,6 +315,9 @@ void BM_CleanOctetLayerOnly(benchmark::State& state) {
 void BM_CleanFormLayerOnly(benchmark::State& state) {
   run_path(state, form_uploads(), true, false);
 }
+void BM_PairedCleanJson(benchmark::State& state) { run_paired(state, plain_uploads()); }
+void BM_PairedCleanOctet(benchmark::State& state) { run_paired(state, octet_uploads()); }
+void BM_PairedCleanForm(benchmark::State& state) { run_paired(state, form_uploads()); }
 
 int noop(unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) {
   ++*static_cast<uint64_t*>(ctx);
@@ -366,6 +444,9 @@ BENCHMARK(BM_CleanFormRawOnly)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CleanJsonLayerOnly)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CleanOctetLayerOnly)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CleanFormLayerOnly)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PairedCleanJson)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PairedCleanOctet)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PairedCleanForm)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MemoryPerFlow)->Iterations(1);
 BENCHMARK(BM_BrotliMemoryPerFlow)->Arg(16)->Arg(19)->Arg(22)->Arg(24)->Iterations(1);
 

@@ -39,7 +39,8 @@ std::vector<Case> cases() {
                resp("Content-Length: 5\r\n", "hello"),
                {},
                {},
-               {{"http.request.target", "/a|"}, {"http.response.body > base64-run", "|"}}});
+               // "/a" is its own decoded form: not handed on (the raw scan reads it), only ended.
+               {{"http.request.target", "|"}, {"http.response.body > base64-run", "|"}}});
   c.push_back({"chunked_extensions_trailers",
                "GET / HTTP/1.1\r\n\r\n",
                resp("Transfer-Encoding: chunked\r\n",

@@ -198,6 +198,16 @@ std::vector<Hidden> hidden(const std::string& id) {
        "http.request.body > deflate > form"},
       {"query_string", "GET /q?id=" + percent(id) + " HTTP/1.1\r\nHost: h\r\n\r\n",
        "http.request.target"},
+      // The target is held while unchanged: an ID that starts in the held bytes and ends after
+      // the first '%' is whole in the target's decoded stream; so is one whose clear digits
+      // cross the end of the hold (MessageDecoder::kMaxLine target bytes, handed on unchanged).
+      {"query_string_partly_encoded",
+       "GET /q?id=" + id.substr(0, 12) + percent(id.substr(12)) + " HTTP/1.1\r\nHost: h\r\n\r\n",
+       "http.request.target"},
+      {"long_query_string_partly_encoded",
+       "GET /" + std::string(MessageDecoder::kMaxLine - 1 - 4 - 6, 'a') +
+           "?id=" + id.substr(0, 12) + percent(id.substr(12)) + " HTTP/1.1\r\nHost: h\r\n\r\n",
+       "http.request.target"},
       {"json_base64_field",
        post("Content-Type: application/json\r\n",
             "{\"blob\":\"" + base64("{\"id\":\"" + id + "\"}") + "\"}"),
@@ -225,6 +235,21 @@ TEST(DecodeScan, HiddenIdsAreFoundAtEverySplitWithTheirPath) {
         ASSERT_EQ(fx.decode_and_scan(h.request, cut), whole) << "cut " << cut;
       }
     }
+  }
+  EXPECT_EQ(fx.w->arena().in_use(), 0u);
+}
+
+// A request target without '%' or '+' is its own decoded form: it is not handed on a second
+// time (the raw scan reads the same bytes), so an ID in clear in it is found raw, and no decoded
+// stream shows it at any split; its end is still reported.
+TEST(DecodeScan, UnchangedTargetIsLeftToTheRawScan) {
+  Fixture fx;
+  const auto ids = valid_resident_ids();
+  ASSERT_GE(ids.size(), 1u);
+  const std::string req = "GET /q?id=" + ids[0] + "&n=1 HTTP/1.1\r\nHost: h\r\n\r\n";
+  EXPECT_GE(fx.raw_findings(req), 1u);
+  for (std::size_t cut = 0; cut <= req.size(); ++cut) {
+    EXPECT_TRUE(fx.decode_and_scan(req, cut).empty()) << "cut " << cut;
   }
   EXPECT_EQ(fx.w->arena().in_use(), 0u);
 }
