@@ -102,13 +102,33 @@ struct FlowCold {
 };
 static_assert(sizeof(FlowCold) == 80);
 
+// Flow::facts bits: the admission facts (policy::AdmissionFacts) the per-packet path reads.
+namespace fact {
+inline constexpr uint8_t kBorder = 1 << 0, kReversePayloadAllowed = 1 << 1, kSniPending = 1 << 2,
+                         kDeclaration = 1 << 3, kInspectForward = 1 << 4, kInspectReverse = 1 << 5,
+                         kForwardExport = 1 << 6, kReverseExport = 1 << 7;
+}
+inline uint8_t facts_of(const policy::AdmissionFacts& a) noexcept {
+  return static_cast<uint8_t>((a.border ? fact::kBorder : 0) |
+                              (a.reverse_payload_allowed ? fact::kReversePayloadAllowed : 0) |
+                              (a.sni_pending ? fact::kSniPending : 0) |
+                              (a.declaration != policy::kNoDeclaration ? fact::kDeclaration : 0) |
+                              (a.inspect_forward ? fact::kInspectForward : 0) |
+                              (a.inspect_reverse ? fact::kInspectReverse : 0) |
+                              (a.forward_is_export() ? fact::kForwardExport : 0) |
+                              (a.reverse_is_export() ? fact::kReverseExport : 0));
+}
+// A new flow's facts: those of a default AdmissionFacts (flow_table_test checks it).
+inline constexpr uint8_t kDefaultFacts = fact::kReversePayloadAllowed;
+
 // ---- Hot flow entry ----
 // One flow slot in the worker's flow table: what the per-packet path reads and writes. Inspection
 // state (reorder queues, scanner streams, TLS/HTTP parsers) lives in a separate pool
 // (dataplane/inspect_pool.hpp) and only inspected flows take a slot there; cold state is in
 // FlowCold. Four cache lines, ordered by use: line 0 is what every packet reads and writes (time,
-// counters, state bytes), line 1 what a forwarded packet adds (crossed counters, accounting test,
-// policy), line 2 the tuple and what inspected or border flows read, line 3 the TCP normaliser
+// counters, state bytes, the hot copy of the admission facts), line 1 what a forwarded packet adds
+// (crossed counters, policy, a border flow's re-decision time), line 2 the tuple and the
+// accounting state (read at decisions, records and by inspected flows), line 3 the TCP normaliser
 // (TCP packets only). No pointer to the cold state: Flow::cold() computes it from the slot number
 // (the flow table lays the cold array out just before the hot one, FlowTable::create).
 struct alignas(64) Flow {
@@ -123,42 +143,63 @@ struct alignas(64) Flow {
   TcpState tcp = TcpState::kNone;
   uint8_t fin_seen = 0;                         // bit per direction
   FlowVerdict verdict = FlowVerdict::kPending;  // the flow's sticky outcome so far
-  bool reported = false;       // the flow's record was emitted (a block is final at once)
-  bool finished = false;       // TCP closed both ways: inspection ended, record emitted
-  bool reset_sent = false;     // RSTs sent to both ends (block action "reset")
-  bool evidence_lost = false;  // an evidence copy failed (before admission: border not known)
+  bool reported = false;  // the flow's record was emitted (a block is final at once)
+  bool finished = false;  // TCP closed both ways: inspection ended, record emitted
+  // Rare events, one byte for the three (room in this line for `facts` and `updates`).
+  bool reset_sent : 1 = false;     // RSTs sent to both ends (block action "reset")
+  bool evidence_lost : 1 = false;  // an evidence copy failed (before admission: border not known)
+  bool midstream : 1 = false;      // first seen without a SYN: its opener is a guess (`midstream`)
   DropReason block_reason = DropReason::kNone;
-  bool midstream = false;  // first seen without a SYN: its opener is a guess (`midstream`)
   // Record before release (dataplane/record_hold.cpp): a border flow's payload crosses only once
   // its flow_open record (FlowCold::open_ticket) is durable.
   bool open_durable = true;  // false: payload waits for the flow_open record
+  // The admission facts a packet reads (fact:: bits of FlowCold::adm, facts_of()), here so that
+  // no packet of an admitted flow reads its cold entry. Written only with FlowCold::adm
+  // (Pipeline::set_admission, Flow::clear_sni_pending).
+  uint8_t facts = kDefaultFacts;
+  bool updates = false;  // flow_update records are due (FlowCold::next_update_ns set)
   // -- line 1
   DirCounters crossed[2];  // forwarded by the appliance, per direction (what actually crossed)
-  FlowAccounting acct{};   // customs accounting: claims in flight, held packets
   // `policy` is the snapshot the flow was admitted with; `engine` scans with that snapshot's
   // detector database (FlowCold::readmitted_generation: re-admission after a reload).
   const policy::Snapshot* policy = nullptr;
-  // -- line 2
   InspectEngine* engine = nullptr;
   int64_t recheck_ns = 0;  // re-decide by time alone from here on (Snapshot::next_change_ns)
-  FlowTuple initiator;     // tuple of the first packet seen (its source is the initiator)
   uint16_t src_zone = 0xffff;
   uint16_t dst_zone = 0xffff;
   uint16_t held = 0;  // packets of the flow waiting in the hold queues
   // Its inspection context went back to the pool while the flow was idle (Pipeline::park_idle):
   // a context taken again resumes the streams where the receivers are, not at the SYN.
   bool inspect_parked = false;
+  // -- line 2
+  FlowAccounting acct{};  // customs accounting: claims in flight, held packets
+  FlowTuple initiator;    // tuple of the first packet seen (its source is the initiator)
   // -- line 3: TCP normaliser state of both senders (dataplane/tcp_normalise.cpp).
   inspect::TcpNormState norm{};
 
   // This slot's cold state (FlowTable::create: cold entry i lies (i + 1) entries before hot slot
   // 0). Computed, not stored: 8 bytes less per slot. Only for flows inside a FlowTable.
   FlowCold& cold() const noexcept;
+
+  // The hot copies of the admission facts (`facts`).
+  bool border() const noexcept { return facts & fact::kBorder; }
+  bool sni_pending() const noexcept { return facts & fact::kSniPending; }
+  bool has_declaration() const noexcept { return facts & fact::kDeclaration; }
+  bool reverse_payload_allowed() const noexcept { return facts & fact::kReversePayloadAllowed; }
+  bool inspects(Direction d) const noexcept {
+    return facts & (d == Direction::kForward ? fact::kInspectForward : fact::kInspectReverse);
+  }
+  bool exports(Direction d) const noexcept {
+    return facts & (d == Direction::kForward ? fact::kForwardExport : fact::kReverseExport);
+  }
+  void set_admission_facts(const policy::AdmissionFacts& a) noexcept;
+  void clear_sni_pending() noexcept;
 };
 static_assert(sizeof(FlowTuple) == 40 && sizeof(FlowAccounting) == 24);
-static_assert(offsetof(Flow, crossed) == 64 && offsetof(Flow, engine) == 128 &&
-                  offsetof(Flow, norm) == 192 && sizeof(Flow) == 256,
-              "hot flow entry: four cache lines, norm alone in the last");
+static_assert(offsetof(Flow, crossed) == 64 && offsetof(Flow, recheck_ns) < 128 &&
+                  offsetof(Flow, acct) == 128 && offsetof(Flow, norm) == 192 && sizeof(Flow) == 256,
+              "hot flow entry: four cache lines (a border flow's time re-decision in line 1), norm "
+              "alone in the last");
 
 // Slot i's cold entry, given the table's hot slot 0: it sits (i + 1) entries below slots[0] in
 // the same allocation (FlowTable::create). Why arithmetic: a pointer per slot would cost 8 bytes
@@ -170,5 +211,14 @@ inline FlowCold* cold_entry(const Flow* slots0, std::size_t i) noexcept {
 }
 
 inline FlowCold& Flow::cold() const noexcept { return *cold_entry(this - slot, slot); }
+
+inline void Flow::set_admission_facts(const policy::AdmissionFacts& a) noexcept {
+  cold().adm = a;
+  facts = facts_of(a);
+}
+inline void Flow::clear_sni_pending() noexcept {
+  cold().adm.sni_pending = false;
+  facts &= static_cast<uint8_t>(~fact::kSniPending);
+}
 
 }  // namespace dc::dataplane

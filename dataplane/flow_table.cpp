@@ -122,11 +122,8 @@ void FlowTable::lookup_bulk(const FlowTuple* const* tuples, uint32_t n, Flow** f
     rte_prefetch0(reinterpret_cast<const char*>(f) + RTE_CACHE_LINE_SIZE);
     if (tuples[i]->proto == inspect::kProtoTcp)  // line 3: the TCP normaliser's
       rte_prefetch0(reinterpret_cast<const char*>(f) + offsetof(Flow, norm));
-    // The admission facts every packet's verdict reads (FlowCold, same slot; 80 bytes, so it
-    // spans two lines), found from the slot number rather than from the entry.
-    const FlowCold* c = cold_entry(slots_, v >> 1);
-    rte_prefetch0(c);
-    rte_prefetch0(reinterpret_cast<const char*>(c + 1) - 1);
+    // No prefetch of the cold entry: an admitted flow's packets read the hot copy of its
+    // admission facts (Flow::facts), so the cold lines are fetched only at decisions.
     flows[i] = f;
     // The orientation comes with the slot number: no entry is read before its prefetch lands.
     dirs[i] =
@@ -209,9 +206,7 @@ void FlowTable::remove(Flow* flow) noexcept {
 void FlowTable::on_packet(Flow& f, Direction dir, uint8_t flags, uint32_t len,
                           int64_t now_ns) noexcept {
   auto d = static_cast<unsigned>(dir);
-  f.dir[d].packets++;
-  f.dir[d].bytes += len;
-  if (now_ns > f.last_seen_ns) f.last_seen_ns = now_ns;
+  count_packet(f, dir, len, now_ns);
   if (f.tcp == TcpState::kNone) return;  // not TCP (create_flow sets a state for every TCP flow)
   using namespace inspect::tcpflag;
   // A simplified RFC 9293 §3.3.2 state machine, tracking what a middlebox can observe.

@@ -83,6 +83,14 @@ class FlowTable {
   // Updates TCP state / counters for a packet of `len` bytes in direction `dir`.
   void on_packet(Flow& flow, Direction dir, uint8_t tcp_flags, uint32_t len,
                  int64_t now_ns) noexcept;
+  // What on_packet does for every packet (counters, last-seen time), and all it does for a flow
+  // that is not TCP; inline for the pipeline's quiet path.
+  static void count_packet(Flow& f, Direction dir, uint32_t len, int64_t now_ns) noexcept {
+    DirCounters& c = f.dir[static_cast<unsigned>(dir)];
+    ++c.packets;
+    c.bytes += len;
+    if (now_ns > f.last_seen_ns) f.last_seen_ns = now_ns;
+  }
 
   // Visits up to `budget` slots (round robin) and expires idle flows, at most `max_expired` of
   // them; calls on_expire(flow) before removal. Only the compact deadline array is read for a

@@ -43,7 +43,7 @@ static DropReason drop_reason_for(const policy::Verdict& v) noexcept {
 }
 
 void Pipeline::set_admission(Flow& f, const policy::Admission& a) noexcept {
-  f.cold().adm = a;  // the facts
+  f.set_admission_facts(a);  // the facts, and their hot copy
   // New facts: reevaluate()'s last decision no longer stands for them.
   if (f.inspect_ctx != kNoInspectCtx) pool_.at(f.inspect_ctx).decided.policy = nullptr;
   const uint32_t idx = verdicts_->intern(a.verdict);

@@ -64,7 +64,7 @@ void Pipeline::fragment_evasion(Flow& f, Direction dir, const inspect::Decoded& 
   f.flags |= pflag::kEvasion;
   if (f.verdict == FlowVerdict::kPending) admit_new(f, d, now_ns);
   if (f.verdict != FlowVerdict::kBlock && f.policy != nullptr) {
-    f.cold().adm.sni_pending = false;
+    f.clear_sni_pending();
     apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
   }
   if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);

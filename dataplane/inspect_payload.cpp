@@ -154,7 +154,7 @@ bool Pipeline::refuse_segment(Flow& f, InspectCtx& ctx, Direction dir, inspect::
       for (const auto& dl : flushed.deliveries())
         drop_pkt(static_cast<rte_mbuf*>(dl.pkt), DropReason::kStreamEvasion, out);
       // Evasion always blocks (docs/policy-reference.md); decide() records why.
-      f.cold().adm.sni_pending = false;
+      f.clear_sni_pending();
       apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
       break;
     }
@@ -238,8 +238,7 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
 bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d, rte_mbuf* m,
                                int64_t now_ns, BurstOutput& out) noexcept {
   const bool forward_dir = dir == Direction::kForward;
-  const bool content = forward_dir ? f.cold().adm.inspect_forward : f.cold().adm.inspect_reverse;
-  if (!content && !(forward_dir && f.cold().adm.sni_pending)) return true;
+  if (!f.inspects(dir) && !(forward_dir && f.sni_pending())) return true;
   // Nothing to inspect yet (SYN, SYN-ACK, bare ACKs): no context is taken for it. A FIN takes
   // one, so that the reorderer knows where the stream ends.
   if (d.payload_len == 0 &&
@@ -250,7 +249,7 @@ bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d
     // [defaults] fragments = "block": a fragmented datagram of an inspected flow blocks the flow
     // (its record says why) instead of being inspected.
     f.flags |= pflag::kFragmented;
-    f.cold().adm.sni_pending = false;
+    f.clear_sni_pending();
     apply_verdict(f, f.policy->decide(admission_of(f), tally_of(f), f.flags, now_ns), now_ns);
     drop_pkt(m, DropReason::kFragmentUninspected, out);
     return false;

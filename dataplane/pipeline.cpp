@@ -87,6 +87,12 @@ Result<std::unique_ptr<Pipeline>> Pipeline::create(uint16_t worker_id, FlowTable
     p->own_engine_ = std::move(e.value());
     p->engine_ = p->own_engine_.get();
     p->snap_ = settings.policy;
+    try {
+      p->own_sources_ = ZoneSources::build(*settings.policy);
+    } catch (const std::bad_alloc&) {
+      return make_error(ErrorCode::kUnavailable, "not enough memory for the zones' source table");
+    }
+    p->sources_ = &p->own_sources_;
   }
   if (sink != nullptr && sink->records_opens() && settings.hold_for_record) {
     try {
@@ -144,6 +150,7 @@ void Pipeline::adopt(const PolicyEpoch* e) noexcept {
   engine_ = e->engines[worker_id_].get();
   port_zone_ = e->port_zone;
   port_peer_zone_ = e->port_peer_zone;
+  sources_ = &e->sources;
 }
 
 inspect::Scratch* Pipeline::scratch_for(Flow& f) noexcept {
@@ -215,6 +222,9 @@ void Pipeline::decode_batch(uint16_t in_port, rte_mbuf* const* pkts, uint16_t k,
   const bool port_zoned = live && here != kNoZone;
   const policy::Snapshot* snap = snap_;
   const bool check_src = port_zoned && snap != nullptr && snap->zone_has_prefixes(here);
+  // The port zone's IPv4 sources: one short uint32_t search per packet (zone_sources.hpp).
+  const ZoneSources::Set* src_set =
+      check_src && sources_ != nullptr ? sources_->set(here) : nullptr;
   const bool fcs = in_port <= kMaxPorts && settings_.port_fcs_strip[in_port];  // strip_fcs()
   uint64_t rx_bytes = 0;  // summed here, added to the port's counter once per batch
   for (uint16_t i = 0; i < k; ++i) {
@@ -229,7 +239,7 @@ void Pipeline::decode_batch(uint16_t in_port, rte_mbuf* const* pkts, uint16_t k,
     if (port_zoned) {
       b.src_zone = here;
       b.dst_zone = there;
-      if (check_src && snap->zone_of(b.d.src) != here) {  // Snapshot::zone_contains
+      if (check_src && !source_in_zone(src_set, *snap, here, b.d.src)) {
         drop_pkt(m, DropReason::kSpoofedSource, out);
         b.go = false;
         continue;
@@ -312,7 +322,13 @@ void Pipeline::readmit(Flow& f, Direction dir, uint16_t in_port, int64_t now_ns)
 void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, BatchPacket& b, int64_t now_ns,
                            BurstOutput& out) noexcept {
   cur_flow_ = nullptr;
-  if (b.go) process_packet(in_port, m, b, now_ns, out);
+  if (b.go) {
+    // The quiet path: an allowed flow with nothing to inspect, hold or decide only counts and
+    // crosses (what process_packet would do for it, without its calls and tests).
+    if (b.flow != nullptr && quiet(*b.flow, b.dir, b.d, now_ns)) [[likely]]
+      return forward_quiet(*b.flow, b.dir, m, now_ns, out);
+    process_packet(in_port, m, b, now_ns, out);
+  }
   if (cur_flow_ != nullptr) finish_if_closed(*cur_flow_, now_ns);
 }
 
@@ -435,7 +451,7 @@ void Pipeline::note_packet(Flow& f, Direction dir, const inspect::Decoded& d, rt
     if (!sink_->evidence(f.cold().id, rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m),
                          now_ns)) {
       f.evidence_lost = true;  // a first packet's loss counts once admission says "border"
-      if (f.cold().adm.border) f.flags |= pflag::kEvidenceUnavailable;
+      if (f.border()) f.flags |= pflag::kEvidenceUnavailable;
     }
   }
 }
@@ -457,19 +473,17 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
   }
   if (f.policy != nullptr) {
     // Payload back on a one-way link.
-    if (dir == Direction::kReverse && d.payload_len > 0 && !f.cold().adm.reverse_payload_allowed)
+    if (dir == Direction::kReverse && d.payload_len > 0 && !f.reverse_payload_allowed())
       f.flags |= pflag::kReversePayload;
     // Expiry is judged at this packet's time: decide() again whenever a validity window of the
     // flow's counterparty or bases may have opened or closed since the last decision (the
     // result is the same as deciding on every packet, at a fraction of the cost).
-    if ((f.cold().adm.border && now_ns >= f.recheck_ns) || (f.flags & pflag::kReversePayload))
+    if ((f.border() && now_ns >= f.recheck_ns) || (f.flags & pflag::kReversePayload))
       reevaluate(f, now_ns);
     if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
     // Exported payload counts against its declaration's max_bytes (docs/policy-reference.md
     // "Declarations"): past it, the flow is blocked as declaration_exceeded.
-    const bool exported = dir == Direction::kForward ? f.cold().adm.forward_is_export()
-                                                     : f.cold().adm.reverse_is_export();
-    if (f.cold().adm.declaration != policy::kNoDeclaration && exported && d.payload_len > 0) {
+    if (f.has_declaration() && f.exports(dir) && d.payload_len > 0) {
       const auto c = f.policy->charge_declaration(f.cold().adm.declaration, d.payload_len);
       if (c == policy::Snapshot::Charge::kWait) {  // the ledger's byte budget: TCP retransmits
         ++f.cold().dropped_packets;
@@ -484,7 +498,7 @@ void Pipeline::judge_packet(Flow& f, Direction dir, const inspect::Decoded& d, r
     // Held, or judged together with the segments the reorderer released.
     if (!inspect_payload(f, dir, d, m, now_ns, out)) return;
     if (f.verdict == FlowVerdict::kBlock) return drop_blocked(f, d, m, out);
-    if (f.cold().next_update_ns != 0 && now_ns >= f.cold().next_update_ns) update_record(f, now_ns);
+    if (f.updates && now_ns >= f.cold().next_update_ns) update_record(f, now_ns);
   }
   forward_pkt(f, dir, m, out, d.payload_len > 0);
 }

@@ -187,6 +187,31 @@ class Pipeline {
                    BurstOutput& out) noexcept;
   void process_packet(uint16_t in_port, rte_mbuf* m, BatchPacket& b, int64_t now_ns,
                       BurstOutput& out) noexcept;
+  // A packet of flow `f` (found by the bulk lookup, so not a fragment) for which process_packet
+  // would only count it in the flow and forward it: allowed or alerted under the current policy
+  // (no re-admission), not TCP (no normaliser, no close), its direction not inspected, no server
+  // name pending, no flow_open hold, no flow_update due, no reverse payload on a one-way link;
+  // and for a border flow: no time re-decision due, no bytes to charge to a declaration, no
+  // evidence copy to make. Reads lines 0-1 of the entry (and the cold evidence count only for a
+  // border flow while evidence is being kept). Any other packet takes process_packet.
+  bool quiet(const Flow& f, Direction dir, const inspect::Decoded& d,
+             int64_t now_ns) const noexcept {
+    if ((f.verdict != FlowVerdict::kAllow && f.verdict != FlowVerdict::kAlert) ||
+        f.tcp != TcpState::kNone || f.finished || !f.open_durable || f.updates || f.sni_pending() ||
+        f.inspects(dir) || f.policy != snap_ || (f.flags & policy::flag::kReversePayload) != 0)
+      return false;
+    if (dir == Direction::kReverse && d.payload_len > 0 && !f.reverse_payload_allowed())
+      return false;
+    if (!f.border()) return true;
+    return now_ns < f.recheck_ns && !(f.has_declaration() && f.exports(dir) && d.payload_len > 0) &&
+           !wants_evidence(f);
+  }
+  void forward_quiet(Flow& f, Direction dir, rte_mbuf* m, int64_t now_ns,
+                     BurstOutput& out) noexcept {
+    cur_flow_ = &f;
+    FlowTable::count_packet(f, dir, rte_pktmbuf_pkt_len(m), now_ns);  // note_packet, on_packet
+    cross(f, dir, m, out);                                            // judge_packet, forward_pkt
+  }
   bool decode_frame(rte_mbuf* m, inspect::Decoded& d, BurstOutput& out) noexcept;
   bool zones_of(uint16_t in_port, const inspect::Decoded& d, rte_mbuf* m, uint16_t& src_zone,
                 uint16_t& dst_zone, BurstOutput& out) noexcept;
@@ -200,9 +225,8 @@ class Pipeline {
   // Evidence: the first packets of every flow that is new, crosses the border or is blocked.
   bool wants_evidence(const Flow& f) const noexcept {
     return sink_ != nullptr && settings_.evidence_packets > 0 &&
-           f.cold().evidence_packets < settings_.evidence_packets &&
-           (f.verdict == FlowVerdict::kPending || f.cold().adm.border ||
-            f.verdict == FlowVerdict::kBlock);
+           (f.verdict == FlowVerdict::kPending || f.border() || f.verdict == FlowVerdict::kBlock) &&
+           f.cold().evidence_packets < settings_.evidence_packets;
   }
   void forward_pkt(rte_mbuf* m, BurstOutput& out) noexcept {
     if (Reassembler::owns(m)) return forward_fragments(m, out);  // one flag test otherwise
@@ -217,7 +241,7 @@ class Pipeline {
     // waits in the flow (a few packets, name_wait.cpp; its flow_open record follows the name);
     // otherwise it is dropped once inspected, and crosses with the sender's retransmission
     // (kDuplicate) once decided.
-    if (f.cold().adm.sni_pending && payload) {
+    if (f.sni_pending() && payload) {
       if (hold_ != nullptr && wait_for_name(f, dir, m)) return;
       ++f.cold().dropped_packets;
       return drop_pkt(m, DropReason::kServerNamePending, out);
@@ -408,6 +432,8 @@ class Pipeline {
   InspectEngine* engine_ = nullptr;
   const uint16_t* port_zone_ = nullptr;
   const uint16_t* port_peer_zone_ = nullptr;
+  const ZoneSources* sources_ = nullptr;  // snap_'s zones' IPv4 sources (zone_sources.hpp)
+  ZoneSources own_sources_;               // fixed mode: built from settings.policy
   const PolicyEpoch* epoch_seen_ = nullptr;
   uint32_t generation_ = 0;
   std::unique_ptr<InspectEngine> own_engine_;

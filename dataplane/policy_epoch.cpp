@@ -58,6 +58,7 @@ Result<std::unique_ptr<PolicyEpoch>> PolicyEpoch::build(
     if (!e) return e.error();
     ep->engines.push_back(std::move(e.value()));
   }
+  ep->sources = ZoneSources::build(*snapshot);
   ep->snapshot = std::move(snapshot);
   return ep;
 }

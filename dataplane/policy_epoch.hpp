@@ -16,6 +16,7 @@
 
 #include "base/result.hpp"
 #include "dataplane/counters.hpp"
+#include "dataplane/zone_sources.hpp"
 #include "inspect/detect/scanner.hpp"
 #include "policy/snapshot.hpp"
 
@@ -45,6 +46,7 @@ struct PolicyEpoch {
   std::shared_ptr<const policy::Snapshot> snapshot;
   uint16_t port_zone[kMaxPorts + 1];       // ingress port -> zone id under this snapshot
   uint16_t port_peer_zone[kMaxPorts + 1];  // ingress port -> zone of its paired port
+  ZoneSources sources;                     // each zone's IPv4 sources (anti-spoofing)
   std::vector<std::unique_ptr<InspectEngine>> engines;  // one per worker
 
   // Flows of every worker still bound to this generation's engines. Control thread.

@@ -39,8 +39,10 @@ void Pipeline::open_record(Flow& f, int64_t now_ns) noexcept {
   open_tickets_ = ticket;
   f.cold().open_ticket = ticket;
   if (!hold) f.open_durable = true;
-  if (settings_.update_interval_ns > 0)
+  if (settings_.update_interval_ns > 0) {
     f.cold().next_update_ns = now_ns + settings_.update_interval_ns;
+    f.updates = true;
+  }
 }
 
 // A long border flow's progress record (bytes and findings so far), at most once per interval.

@@ -257,6 +257,48 @@ TEST(FlowTable, ColdStateIsPerSlotAndResetForANewFlow) {
   EXPECT_EQ(h->cold().first_seen_ns, 9 * kSec);
 }
 
+// The hot copy of the admission facts (Flow::facts) starts as a default admission's and follows
+// every write of FlowCold::adm.
+TEST(FlowTable, HotFactsFollowTheAdmission) {
+  EXPECT_EQ(kDefaultFacts, facts_of(policy::AdmissionFacts{}));
+  auto ft = make_table(8);
+  Flow* f = ft->create_flow(tcp4(0x0a010001, 40000, 0xcb00710a, 443), tf::kSyn, 5 * kSec);
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->facts, facts_of(f->cold().adm));
+  policy::AdmissionFacts a;
+  a.border = true;
+  a.foreign = policy::Side::kResponder;
+  a.inspect_forward = true;
+  a.sni_pending = true;
+  a.reverse_payload_allowed = false;
+  a.declaration = 3;
+  f->set_admission_facts(a);
+  EXPECT_EQ(f->facts, facts_of(f->cold().adm));
+  EXPECT_TRUE(f->border() && f->sni_pending() && f->has_declaration());
+  EXPECT_TRUE(f->inspects(Direction::kForward));
+  EXPECT_FALSE(f->inspects(Direction::kReverse));
+  EXPECT_TRUE(f->exports(Direction::kForward));
+  EXPECT_FALSE(f->exports(Direction::kReverse));
+  EXPECT_FALSE(f->reverse_payload_allowed());
+  f->clear_sni_pending();
+  EXPECT_FALSE(f->cold().adm.sni_pending);
+  EXPECT_EQ(f->facts, facts_of(f->cold().adm));
+  a.foreign = policy::Side::kOpener;
+  a.inspect_forward = false;
+  a.inspect_reverse = true;
+  f->set_admission_facts(a);
+  EXPECT_TRUE(f->exports(Direction::kReverse) && f->inspects(Direction::kReverse));
+  EXPECT_EQ(f->facts, facts_of(f->cold().adm));
+  // A new flow in the same slot starts again from the default.
+  const uint32_t slot = f->slot;
+  ft->remove(f);
+  for (uint32_t i = 0; i < 8; ++i) {
+    Flow* g = ft->create_flow(tcp4(0x0a010002, 1000 + i, 0xcb00710a, 443), tf::kSyn, 6 * kSec);
+    ASSERT_NE(g, nullptr);
+    if (g->slot == slot) EXPECT_EQ(g->facts, kDefaultFacts);
+  }
+}
+
 TEST(FlowTable, PerDirectionCountersAndTcpStates) {
   auto ft = make_table(16);
   FlowTuple t = tcp4(1, 1000, 2, 80);
