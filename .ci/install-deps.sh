@@ -3,6 +3,9 @@
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 arch=$(dpkg --print-architecture)
+# libdpdk-dev also brings what a static DPDK link needs (DC_DPDK_STATIC, the default:
+# libibverbs-dev, libnuma-dev, libpcap-dev, libbsd-dev, libelf-dev, libbpf-dev, libxdp-dev, libfdt-dev,
+# libjansson-dev, libisal-dev, libipsec-mb-dev are among its Depends), so none is listed here.
 # Hyperscan is x86-64 only; Vectorscan is its API-compatible fork for other CPUs.
 if [ "$arch" = amd64 ]; then hs=libhyperscan-dev; else hs=libvectorscan-dev; fi
 pkgs="build-essential cmake ninja-build pkg-config python3 \

@@ -312,16 +312,27 @@ void vdev_device(Context& c, const std::string& key, const PortConfig& p, const 
 
 // Debian's DPDK loads its buses, its mempool handler and every poll-mode driver as plugins from
 // RTE_EAL_PMD_PATH, so a missing one shows only when EAL starts ("failed to parse device
-// 'net_null0'"): check the plugin files instead. A DPDK built with the drivers inside (no plugin
-// directory) skips this. The package name is the file's, hyphenated, with the directory's ABI.
+// 'net_null0'"): check the plugin files instead. A binary linked with DPDK's static libraries
+// (DC_DPDK_STATIC, packaging/dpdk.cmake) has its drivers inside and loads no plugin directory:
+// the build passes their names (DC_DPDK_LINKED_DRIVERS), and the same checks run against them.
+// The package name is the file's, hyphenated, with the directory's ABI.
 struct PluginDir {
-  fs::path dir;
+  fs::path dir;                    // empty: the drivers linked into this binary
   std::string abi;                 // "23" from ".../pmds-23.0"
   std::vector<std::string> names;  // "net_null" for librte_net_null.so.23
 };
 
 std::optional<PluginDir> plugin_dir() {
-#ifdef RTE_EAL_PMD_PATH
+#if defined(DC_DPDK_LINKED_DRIVERS)
+  PluginDir d{};
+  std::string_view list = DC_DPDK_LINKED_DRIVERS;
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    d.names.emplace_back(list.substr(0, comma));
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+  }
+  return d;
+#elif defined(RTE_EAL_PMD_PATH)
   PluginDir d{RTE_EAL_PMD_PATH, "", {}};
   std::error_code ec;
   if (!fs::is_directory(d.dir, ec)) return std::nullopt;
@@ -346,6 +357,18 @@ std::string plugin_package(const PluginDir& d, const std::string& name) {
   return pkg + d.abi;
 }
 
+// Where the drivers are, and how to add one, for the messages below.
+std::string plugin_where(const PluginDir& d) {
+  return d.dir.empty() ? std::string("this binary (DPDK linked statically)") : d.dir.string();
+}
+std::string plugin_fix(const PluginDir& d, const std::string& name) {
+  if (d.dir.empty())
+    return "rebuild datacustoms with it: cmake -DDC_DPDK_DRIVERS=\"...;" + name +
+           "\" (or \"all\"), or with -DDC_DPDK_STATIC=OFF to use Debian's plugins "
+           "(docs/operations.md \"DPDK drivers\")";
+  return "apt install " + plugin_package(d, name);
+}
+
 // A virtual device's driver is the plugin whose name starts its device name (net_pcap0 ->
 // net_pcap); DPDK's old eth_ aliases name the same net_ drivers.
 void vdev_plugin(Context& c, const std::string& key, const PortConfig& p, const std::string& dev,
@@ -357,11 +380,11 @@ void vdev_plugin(Context& c, const std::string& key, const PortConfig& p, const 
   std::string drv = canon;
   while (!drv.empty() && std::isdigit(static_cast<unsigned char>(drv.back()))) drv.pop_back();
   c.error(key,
-          "port '" + p.name + "': no DPDK driver for device '" + name + "' in " + d.dir.string() +
+          "port '" + p.name + "': no DPDK driver for device '" + name + "' in " + plugin_where(d) +
               " (EAL would fail to parse it)",
-          "a typo in the driver name (net_pcap, net_af_packet, net_null, net_ring, ...)? If "
-          "not, install its plugin: apt install " +
-              plugin_package(d, drv));
+          std::string("a typo in the driver name (net_pcap, net_af_packet, net_null, net_ring, "
+                      "...)? If not, ") +
+              (d.dir.empty() ? "" : "install its plugin: ") + plugin_fix(d, drv));
 }
 
 void required_plugins(Context& c, const PluginDir& d, bool vdevs, bool pcis) {
@@ -369,8 +392,10 @@ void required_plugins(Context& c, const PluginDir& d, bool vdevs, bool pcis) {
       {"mempool_ring", true}, {"bus_vdev", vdevs}, {"bus_pci", pcis}};
   for (const auto& [n, needed] : need)
     if (needed && std::find(d.names.begin(), d.names.end(), n) == d.names.end())
-      c.error("eal.args", "DPDK's " + n + " plugin is missing from " + d.dir.string(),
-              "apt install " + plugin_package(d, n));
+      c.error("eal.args",
+              "DPDK's " + n + (d.dir.empty() ? " driver is not in " : " plugin is missing from ") +
+                  plugin_where(d),
+              plugin_fix(d, n));
 }
 
 }  // namespace

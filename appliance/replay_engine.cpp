@@ -71,8 +71,9 @@ Result<void> replay_eal_init(uint32_t memory_mb) {
   static bool done = false;
   if (done) return {};
   const std::string mb = std::to_string(std::clamp<uint32_t>(memory_mb, 64, 512));
-  auto r = dataplane::eal_init({"--no-huge", "--no-pci", "--no-shconf", "-m", mb, "-l", "0",
-                                "--log-level=lib.eal:error", "--log-level=lib.telemetry:error"});
+  // --no-telemetry: replay serves no DPDK telemetry socket (no socket, no thread to start).
+  auto r = dataplane::eal_init({"--no-huge", "--no-pci", "--no-shconf", "--no-telemetry", "-m", mb,
+                                "-l", "0", "--log-level=lib.eal:error"});
   if (r) done = true;
   return r;
 }

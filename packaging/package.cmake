@@ -95,25 +95,30 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # library dependencies computed from the
 # example and the docs use; Recommends: the common NIC drivers and dpdk (dpdk-devbind.py,
 # dpdk-hugepages.py, which the operations guide uses). The package suffix is the EAL's soname
 # version (librte_eal.so.23 for DPDK 22.11 -> librte-*23).
-file(GLOB _dc_eal_sonames "${DPDK_LIBDIR}/librte_eal.so.*")
-set(_dc_rte_abi "")
-foreach(_so ${_dc_eal_sonames})
-  if(_so MATCHES "librte_eal\\.so\\.([0-9]+)$")
-    set(_dc_rte_abi ${CMAKE_MATCH_1})
-  endif()
-endforeach()
-if(_dc_rte_abi STREQUAL "")
-  message(FATAL_ERROR "packaging: no librte_eal.so.N under '${DPDK_LIBDIR}' (libdpdk-dev)")
-endif()
+# With DPDK linked statically (DC_DPDK_STATIC, packaging/dpdk.cmake) the drivers are inside the
+# binary and EAL loads no plugin: the shlibs scan sees every library they need (libibverbs for
+# mlx5, libpcap, libnuma, ...), so only dpdk (the tools) is recommended.
 set(_dc_rte_depends "")
-foreach(_drv bus-vdev bus-pci mempool-ring net-null net-pcap net-af-packet net-ring)
-  string(APPEND _dc_rte_depends ", librte-${_drv}${_dc_rte_abi}")
-endforeach()
 set(_dc_rte_recommends "dpdk")
-# Package names put a hyphen before the ABI when the driver name ends in a digit (e1000-23).
-foreach(_drv net-i40e net-iavf net-ice net-ixgbe net-mlx5- net-e1000- net-virtio net-vmxnet3-)
-  string(APPEND _dc_rte_recommends ", librte-${_drv}${_dc_rte_abi}")
-endforeach()
+if(NOT DC_DPDK_STATIC)
+  file(GLOB _dc_eal_sonames "${DPDK_LIBDIR}/librte_eal.so.*")
+  set(_dc_rte_abi "")
+  foreach(_so ${_dc_eal_sonames})
+    if(_so MATCHES "librte_eal\\.so\\.([0-9]+)$")
+      set(_dc_rte_abi ${CMAKE_MATCH_1})
+    endif()
+  endforeach()
+  if(_dc_rte_abi STREQUAL "")
+    message(FATAL_ERROR "packaging: no librte_eal.so.N under '${DPDK_LIBDIR}' (libdpdk-dev)")
+  endif()
+  foreach(_drv bus-vdev bus-pci mempool-ring net-null net-pcap net-af-packet net-ring)
+    string(APPEND _dc_rte_depends ", librte-${_drv}${_dc_rte_abi}")
+  endforeach()
+  # Package names put a hyphen before the ABI when the driver name ends in a digit (e1000-23).
+  foreach(_drv net-i40e net-iavf net-ice net-ixgbe net-mlx5- net-e1000- net-virtio net-vmxnet3-)
+    string(APPEND _dc_rte_recommends ", librte-${_drv}${_dc_rte_abi}")
+  endforeach()
+endif()
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser${_dc_rte_depends}")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "${_dc_rte_recommends}")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)

@@ -12,6 +12,7 @@ void SnapshotBuilder::custom_detectors() {
   // Detector index space: every detector some category references, in first-reference order.
   const auto& builtins = builtin_detectors();
   auto& custom = custom_;
+  std::vector<const PatternDoc*> regexes;
   for (const auto& det : doc_.detectors) {
     if (!check_id(det.id, "detector")) continue;
     if (std::find(builtins.begin(), builtins.end(), det.id.value) != builtins.end()) {
@@ -41,14 +42,17 @@ void SnapshotBuilder::custom_detectors() {
         d_.error(p.pos, "empty pattern");
         continue;
       }
-      if (p.literal) continue;
-      // Each regex is checked alone (inspect's flags and mode: inspect/detect/patterns.hpp) so
-      // that an error maps to this pattern's own line:col.
-      if (auto ok = inspect::check_custom_pattern(p.expression); !ok) {
-        d_.error(p.pos, "invalid pattern: " + ok.error().message);
-        bad_patterns_.insert({p.pos.line, p.pos.column});
-      }
+      if (!p.literal) regexes.push_back(&p);
     }
+  }
+  // Every regex of every detector (used or not) is checked with inspect's flags and mode
+  // (inspect/detect/patterns.hpp): all in one compile, each alone only when that fails, so that
+  // an error maps to its pattern's own line:col.
+  std::vector<std::string> exprs;
+  for (const auto* p : regexes) exprs.push_back(p->expression);
+  for (const auto& [i, msg] : inspect::check_custom_patterns(exprs)) {
+    d_.error(regexes[i]->pos, "invalid pattern: " + msg);
+    bad_patterns_.insert({regexes[i]->pos.line, regexes[i]->pos.column});
   }
 }
 

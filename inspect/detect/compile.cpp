@@ -109,15 +109,16 @@ struct DetectorDbBuilder {
       errs.push_back({di, kNoPattern, "custom detector \"" + s.name + "\" has no patterns"});
     for (size_t pi = 0; pi < s.patterns.size(); ++pi) {
       const PatternSpec& ps = s.patterns[pi];
-      // Compile alone first so that an error names its own pattern (style.md: every error, with
-      // its location).
-      if (auto ok = check_custom_pattern(ps.expression, ps.literal); !ok) {
-        errs.push_back({di, pi, ok.error().message});
+      // Parsed alone (not compiled: compile_all() compiles each alone only when the database
+      // fails) so that an error names its own pattern (style.md: every error, with its
+      // location).
+      auto eod = custom_pattern_info(ps.expression, ps.literal);
+      if (!eod) {
+        errs.push_back({di, pi, eod.error().message});
         continue;
       }
       any_som = true;
-      if (!db.eod_matches_)
-        db.eod_matches_ = custom_pattern_matches_at_eod(ps.expression, ps.literal);
+      db.eod_matches_ = db.eod_matches_ || eod.value();
       PatternInfo info;
       info.detector = det;
       info.extractor = Extractor::kSom;
@@ -175,12 +176,27 @@ struct DetectorDbBuilder {
     }
     if (hs_compile_multi(ptrs.data(), flags.data(), ids.data(), static_cast<unsigned>(ptrs.size()),
                          mode, nullptr, &raw, &ce) != HS_SUCCESS) {
-      size_t det = 0, pat = kNoPattern;
-      if (ce && ce->expression >= 0 && static_cast<size_t>(ce->expression) < origin.size())
-        std::tie(det, pat) = origin[ce->expression];
-      errs.push_back(
-          {det, pat,
-           std::string("database: ") + (ce && ce->message ? ce->message : "compile failed")});
+      // Only now is each custom pattern compiled alone, so that every one that fails is named
+      // (Hyperscan names only the first); if none fails alone, the database error stands.
+      for (size_t i = 0; i < exprs.size(); ++i) {
+        if (flags[i] != kCustomFlags || origin[i].second == kNoPattern) continue;
+        hs_database_t* one = nullptr;
+        hs_compile_error_t* oe = nullptr;
+        if (hs_compile(exprs[i].c_str(), flags[i], kCustomMode, nullptr, &one, &oe) != HS_SUCCESS) {
+          errs.push_back({origin[i].first, origin[i].second,
+                          oe && oe->message ? oe->message : "pattern does not compile"});
+          hs_free_compile_error(oe);
+        }
+        hs_free_database(one);
+      }
+      if (errs.empty()) {
+        size_t det = 0, pat = kNoPattern;
+        if (ce && ce->expression >= 0 && static_cast<size_t>(ce->expression) < origin.size())
+          std::tie(det, pat) = origin[ce->expression];
+        errs.push_back(
+            {det, pat,
+             std::string("database: ") + (ce && ce->message ? ce->message : "compile failed")});
+      }
       hs_free_compile_error(ce);
       return;
     }

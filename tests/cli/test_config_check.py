@@ -26,6 +26,14 @@ CASES = sorted(f[:-5] for f in os.listdir(os.path.join(FIXTURES, "cases")) if f.
 def normalise(text, root=None):
     if root:
         text = text.replace(root + "/", "")
+    # Where DPDK's drivers are and how to add one depend on the build (DC_DPDK_STATIC:
+    # linked in, or Debian's plugin directory): one neutral form for both.
+    text = re.sub(r" in (/[^ ]*/pmds-[0-9.]+|this binary \(DPDK linked statically\)) \(",
+                  " in DRIVERS (", text)
+    text = re.sub(r"install its plugin: apt install librte-([a-z0-9-]+?)-?[0-9]+$",
+                  lambda m: "add driver " + m.group(1), text, flags=re.M)
+    text = re.sub(r"rebuild datacustoms with it: cmake -DDC_DPDK_DRIVERS=\"\.\.\.;([a-z0-9_]+)\".*$",
+                  lambda m: "add driver " + m.group(1).replace("_", "-"), text, flags=re.M)
     text = re.sub(r"CPUs: [0-9,-]+\)", "CPUs: N)", text)
     return re.sub(r"among the CPUs [0-9,-]+,", "among the CPUs N,", text)
 

@@ -5,9 +5,9 @@
 # the user and keys, `config check` passes on the installed example as the service user,
 # `systemd-analyze verify` passes on the installed unit and `systemd-analyze security` rates it
 # at most MAX_EXPOSURE. Purge keeps the audit log. Needs root (mounts); exit 77 (skip) otherwise.
-# usage: test_package.sh BUILD_DIR VERSION MAX_EXPOSURE
+# usage: test_package.sh BUILD_DIR VERSION MAX_EXPOSURE DPDK_STATIC(ON|OFF)
 set -eu
-build=$1 version=$2 max=$3
+build=$1 version=$2 max=$3 static=$4
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root for the scratch root's mounts"; exit 77; }
 work=$(mktemp -d /tmp/dc-package.XXXXXX)
@@ -26,9 +26,20 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = datacustoms ] || fail "Package: $(field Package)"
 [ "$(field Version)" = "$debver" ] || fail "Version: $(field Version), want $debver"
 deps=$(field Depends)
-for d in adduser libc6 libhyperscan5 libssl3 libpcap0.8 librte-eal23 librte-ethdev23 libcivetweb; do
+for d in adduser libc6 libhyperscan5 libssl3 libpcap0.8 libcivetweb; do
   echo "$deps" | grep -q "$d" || fail "Depends lacks $d: $deps"
 done
+# DPDK: linked in (packaging/dpdk.cmake: no librte package, the drivers' own libraries, e.g.
+# libnuma1) or Debian's shared libraries and the plugins every start needs.
+case "$static" in
+  ON | on | 1 | TRUE | true)
+    echo "$deps" | grep -q "librte-" && fail "a static DPDK build depends on librte packages: $deps"
+    echo "$deps" | grep -q "libnuma1" || fail "Depends lacks libnuma1 (EAL's): $deps" ;;
+  *)
+    for d in librte-eal23 librte-ethdev23 librte-mempool-ring23 librte-bus-vdev23; do
+      echo "$deps" | grep -q "$d" || fail "Depends lacks $d: $deps"
+    done ;;
+esac
 for f in postinst prerm postrm conffiles; do
   echo "$info" | grep -q " $f\$\| $f " || fail "control archive lacks $f"
 done

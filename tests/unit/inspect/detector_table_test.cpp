@@ -321,5 +321,31 @@ TEST(CheckCustomPattern, SameRulesAsTheDatabase) {
   EXPECT_EQ(errors[0].message, bad.error().message);
 }
 
+// Patterns that parse but do not compile ("a*" matches the empty buffer) are found by the one
+// compile of the whole set and then named one by one, with the patterns that compile left out.
+TEST(CheckCustomPattern, OneCompileThenEachFailingOneNamed) {
+  EXPECT_TRUE(check_custom_patterns({"EMP-[0-9]{6}\\b", "ok[0-9]+"}).empty());
+  auto bad = check_custom_patterns({"ok[0-9]+", "a*", "(abc", "fine"});
+  ASSERT_EQ(bad.size(), 2u);
+  EXPECT_EQ(bad[0].first, 1u);
+  EXPECT_NE(bad[0].second.find("empty buffer"), std::string::npos) << bad[0].second;
+  EXPECT_EQ(bad[1].first, 2u);
+  EXPECT_NE(bad[1].second.find("parenthes"), std::string::npos) << bad[1].second;
+  // custom_pattern_info() only parses: "a*" passes it; DetectorDb::compile() still names it.
+  EXPECT_TRUE(custom_pattern_info("a*").has_value());
+  EXPECT_FALSE(custom_pattern_info("(abc").has_value());
+  EXPECT_FALSE(custom_pattern_info("lit(eral", true).value());
+  EXPECT_TRUE(custom_pattern_info("EMP-[0-9]{6}\\b").value());
+  DetectorSpec s;
+  s.name = "x";
+  s.builtin = false;
+  s.patterns = {{"ok[0-9]+"}, {"a*"}};
+  std::vector<PatternError> errors;
+  EXPECT_FALSE(DetectorDb::compile({s}, &errors).has_value());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].pattern_index, 1u);
+  EXPECT_NE(errors[0].message.find("empty buffer"), std::string::npos) << errors[0].message;
+}
+
 }  // namespace
 }  // namespace dc::inspect
