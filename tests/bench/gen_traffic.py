@@ -19,6 +19,7 @@ captures hold frames without it, so 64 B is a 60-byte frame):
   small.pcap         one 8-packet TCP flow (replay start-up)
 and flows.txt with the counts. IMIX is the simple 7:4:1 mix of 64, 594 and 1518-byte frames.
 """
+import argparse
 import os
 import random
 import sys
@@ -106,8 +107,12 @@ def inspect_frames(size, n_flows, per_flow, rng):
 
 
 def main():
-    out = sys.argv[1]
-    quick = "--quick" in sys.argv[2:]
+    ap = argparse.ArgumentParser(description="Benchmark traffic for tests/bench/run "
+                                 "(docs/performance.md).")
+    ap.add_argument("out_dir", help="directory for the captures and flows.txt (made if missing)")
+    ap.add_argument("--quick", action="store_true", help="fewer packets (tests/bench/run --quick)")
+    args = ap.parse_args()
+    out, quick = args.out_dir, args.quick
     os.makedirs(out, exist_ok=True)
     rng = random.Random(20261206)
     counts = []
