@@ -1,5 +1,6 @@
 #pragma once
-// Small byte helpers shared by the text decoders (text.cpp, entities.cpp). Internal to
+// Small byte helpers shared by the text decoders (text.cpp, entities.cpp) and the HTTP/1.x
+// framing (http_message.cpp, http_fields.cpp). Internal to
 // inspect/decode; noexcept, no allocation.
 #include <cstddef>
 #include <cstdint>
@@ -8,6 +9,22 @@
 #include "inspect/decode/text.hpp"
 
 namespace dc::inspect::decoding::text_detail {
+
+// `s[0..n)` equals `want` (lower case) in ASCII, case-insensitively (HTTP methods and field names).
+inline bool ascii_name_is(const char* s, std::size_t n, const char* want) noexcept {
+  if (std::strlen(want) != n) return false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = (s[i] >= 'A' && s[i] <= 'Z') ? static_cast<char>(s[i] + 32) : s[i];
+    if (c != want[i]) return false;
+  }
+  return true;
+}
+
+// A token character (RFC 9110 §5.6.2).
+inline bool is_tchar(uint8_t c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  return c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
 
 inline int hex_value(uint8_t c) noexcept {
   if (c >= '0' && c <= '9') return c - '0';
