@@ -18,6 +18,16 @@ captures hold frames without it, so 64 B is a 60-byte frame):
   newflows.pcap      one UDP packet per flow, every flow new (uninspected link)
   small.pcap         one 8-packet TCP flow (replay start-up)
 and flows.txt with the counts. IMIX is the simple 7:4:1 mix of 64, 594 and 1518-byte frames.
+
+  gen_traffic.py OUT_DIR --decode [--quick]
+
+writes only the decoding layer's pair (issue 11), 1500 B frames on the inspected link as above:
+  upload-http.pcap   one HTTP/1.1 POST per flow, Content-Type application/json, Content-Length
+                     framing, the body JSON order records (decoding layer active: JSON view,
+                     base64-run search)
+  upload-raw.pcap    the same bytes, but each flow's first byte is 0x01: not HTTP, so the layer
+                     stays inert and only the raw scan runs, as before the layer existed
+and flows-decode.txt.
 """
 import argparse
 import os
@@ -106,14 +116,55 @@ def inspect_frames(size, n_flows, per_flow, rng):
     return frames
 
 
+def upload_frames(http, n_flows, per_flow, rng):
+    """One JSON upload per flow (8 flows open at a time, segments interleaved), 1500 B frames."""
+    records = Records(rng)
+    seg = 1500 - 4 - ETH_IP_TCP
+    frames = []
+    active = 8
+    for base in range(0, n_flows, active):
+        convs = []
+        for i in range(base, min(n_flows, base + active)):
+            c = P.TcpConversation("10.1.%d.%d" % ((i // 250) % 256, 1 + i % 250),
+                                  "198.51.100.%d" % (1 + i % 62), 30000 + i % 30000, 8443)
+            frames += [f for _, f in c.handshake()]
+            head = ("POST /upload HTTP/1.1\r\nHost: collector.example.net\r\n"
+                    "Content-Type: application/json\r\nContent-Length: %07d\r\n\r\n")
+            body_len = seg * per_flow - len(head % 0)
+            data = (head % body_len).encode() + records.take(body_len)
+            if not http:
+                data = b"\x01" + data[1:]
+            convs.append((c, data))
+        for k in range(per_flow):
+            for c, data in convs:
+                frames += [f for _, f in c.send(True, data[k * seg:(k + 1) * seg], mss=seg)]
+                if k % 4 == 3:  # as inspect_frames: the server acknowledges every 4th segment
+                    frames.append(c._frame(False, P.ACK))
+        for c, _ in convs:
+            frames += [f for _, f in c.close()]
+    return frames
+
+
 def main():
     ap = argparse.ArgumentParser(description="Benchmark traffic for tests/bench/run "
                                  "(docs/performance.md).")
     ap.add_argument("out_dir", help="directory for the captures and flows.txt (made if missing)")
     ap.add_argument("--quick", action="store_true", help="fewer packets (tests/bench/run --quick)")
+    ap.add_argument("--decode", action="store_true",
+                    help="only the decoding layer's pair, upload-http.pcap and upload-raw.pcap")
     args = ap.parse_args()
     out, quick = args.out_dir, args.quick
     os.makedirs(out, exist_ok=True)
+    if args.decode:
+        n_flows, per_flow = (64, 48) if quick else (512, 160)
+        counts = []
+        for name, http in (("upload-http", True), ("upload-raw", False)):
+            frames = upload_frames(http, n_flows, per_flow, random.Random(20261207))
+            P.write_pcap(os.path.join(out, name + ".pcap"), frames, step=1e-5)
+            counts.append("%s %d packets %d flows" % (name, len(frames), n_flows))
+        with open(os.path.join(out, "flows-decode.txt"), "w") as f:
+            f.write("\n".join(counts) + "\n")
+        return
     rng = random.Random(20261206)
     counts = []
     fwd_packets = 4096 if quick else 16384
