@@ -91,21 +91,24 @@ def fwd_frames(size, n_packets, n_flows, rng, border=False, rare=400):
     return frames
 
 
-def inspect_frames(size, n_flows, per_flow, rng):
-    """TCP flows to sg-analytics, 8 flows open at a time, their segments interleaved."""
-    records = Records(rng)
+def conversations(n_flows, per_flow, group_payloads):
+    """TCP flows to sg-analytics, 8 open at a time: their handshakes, then their segments
+    interleaved, then their FIN closes. group_payloads(flow indices) returns payload(k, j), the
+    k-th segment of the group's j-th flow (called k-major)."""
     frames = []
     active = 8
     for base in range(0, n_flows, active):
+        flows = list(range(base, min(n_flows, base + active)))
         convs = []
-        for i in range(base, min(n_flows, base + active)):
+        for i in flows:
             c = P.TcpConversation("10.1.%d.%d" % ((i // 250) % 256, 1 + i % 250),
                                   "198.51.100.%d" % (1 + i % 62), 30000 + i % 30000, 8443)
             frames += [f for _, f in c.handshake()]
             convs.append(c)
-        for k, fs_list in enumerate(zip(*[frame_sizes(size, per_flow, rng) for _ in convs])):
-            for c, fs in zip(convs, fs_list):
-                data = records.take(max(1, fs - 4 - ETH_IP_TCP))
+        payload = group_payloads(flows)
+        for k in range(per_flow):
+            for j, c in enumerate(convs):
+                data = payload(k, j)
                 frames += [f for _, f in c.send(True, data, mss=len(data))]
                 # The server acknowledges every 4th segment: without ACKs the normaliser drops
                 # what goes beyond the first 64 KiB window (tcp_beyond_window), unscanned.
@@ -116,33 +119,32 @@ def inspect_frames(size, n_flows, per_flow, rng):
     return frames
 
 
+def inspect_frames(size, n_flows, per_flow, rng):
+    """JSON order records in frames of `size`, one stream of records across the flows."""
+    records = Records(rng)
+
+    def group(flows):
+        sizes = [frame_sizes(size, per_flow, rng) for _ in flows]
+        return lambda k, j: records.take(max(1, sizes[j][k] - 4 - ETH_IP_TCP))
+    return conversations(n_flows, per_flow, group)
+
+
 def upload_frames(http, n_flows, per_flow, rng):
-    """One JSON upload per flow (8 flows open at a time, segments interleaved), 1500 B frames."""
+    """One JSON upload per flow in 1500 B frames: an HTTP/1.1 POST, or (not `http`) the same
+    bytes with a first byte that no HTTP message starts with."""
     records = Records(rng)
     seg = 1500 - 4 - ETH_IP_TCP
-    frames = []
-    active = 8
-    for base in range(0, n_flows, active):
-        convs = []
-        for i in range(base, min(n_flows, base + active)):
-            c = P.TcpConversation("10.1.%d.%d" % ((i // 250) % 256, 1 + i % 250),
-                                  "198.51.100.%d" % (1 + i % 62), 30000 + i % 30000, 8443)
-            frames += [f for _, f in c.handshake()]
-            head = ("POST /upload HTTP/1.1\r\nHost: collector.example.net\r\n"
-                    "Content-Type: application/json\r\nContent-Length: %07d\r\n\r\n")
-            body_len = seg * per_flow - len(head % 0)
-            data = (head % body_len).encode() + records.take(body_len)
-            if not http:
-                data = b"\x01" + data[1:]
-            convs.append((c, data))
-        for k in range(per_flow):
-            for c, data in convs:
-                frames += [f for _, f in c.send(True, data[k * seg:(k + 1) * seg], mss=seg)]
-                if k % 4 == 3:  # as inspect_frames: the server acknowledges every 4th segment
-                    frames.append(c._frame(False, P.ACK))
-        for c, _ in convs:
-            frames += [f for _, f in c.close()]
-    return frames
+    head = ("POST /upload HTTP/1.1\r\nHost: collector.example.net\r\n"
+            "Content-Type: application/json\r\nContent-Length: %07d\r\n\r\n")
+    body_len = seg * per_flow - len(head % 0)
+
+    def group(flows):
+        data = []
+        for _ in flows:
+            d = (head % body_len).encode() + records.take(body_len)
+            data.append(d if http else b"\x01" + d[1:])
+        return lambda k, j: data[j][k * seg:(k + 1) * seg]
+    return conversations(n_flows, per_flow, group)
 
 
 def main():
