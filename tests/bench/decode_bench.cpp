@@ -184,49 +184,33 @@ struct Engine {
 
 // One pass of the per-packet path over the uploads: each segment scanned raw (unless `raw_scan` is
 // false: the decoding layer's own cost), then (if `decode`) decoded and the decoded streams
-// scanned and settled, as dataplane/inspect_payload.cpp does.
+// scanned and settled, as dataplane/inspect_payload.cpp does. With `split` (a diagnostic) the same
+// work not interleaved per segment: each upload's segments are all scanned raw first, then all
+// decoded (decode-on costs more than this when the layer and the raw scan slow each other down,
+// e.g. through the caches).
 void one_pass(Engine& e, ScanDecoded& decoded, const std::vector<Upload>& ups, bool decode,
-              bool raw_scan) {
+              bool raw_scan, bool split = false) {
   for (const auto& u : ups) {
     Stream* raw = e.pool->acquire();
     e.flow->reset();
     const auto* p = reinterpret_cast<const uint8_t*>(u.request.data());
-    for (size_t off = 0; off < u.request.size(); off += kSegment) {
-      std::span<const uint8_t> seg(p + off, std::min(kSegment, u.request.size() - off));
+    auto segments = [&](auto&& f) {
+      for (size_t off = 0; off < u.request.size(); off += kSegment)
+        f(std::span<const uint8_t>(p + off, std::min(kSegment, u.request.size() - off)));
+    };
+    auto decode_segment = [&](std::span<const uint8_t> seg) {
+      e.flow->feed(dec::FlowSide::kClient, seg, *e.worker, decoded);
+      decoded.settle_all();
+    };
+    segments([&](std::span<const uint8_t> seg) {
       if (raw_scan) {
         scan(*raw, e.scratch, seg, e.sink);
         settle(*raw, e.scratch, e.sink);
       }
-      if (!decode) continue;
-      e.flow->feed(dec::FlowSide::kClient, seg, *e.worker, decoded);
-      decoded.settle_all();
-    }
+      if (decode && !split) decode_segment(seg);
+    });
+    if (decode && split) segments(decode_segment);
     if (decode) e.flow->finish(dec::FlowSide::kClient, *e.worker, decoded);
-    decoded.close_all();
-    close(*raw, e.scratch, e.sink);
-    e.pool->release(raw);
-  }
-}
-
-// The same work as one_pass(e, decoded, ups, true, true), but not interleaved per segment: each
-// upload's segments are all scanned raw first, then all decoded (a diagnostic: decode-on costs
-// more than this when the layer and the raw scan slow each other down, e.g. through the caches).
-void split_pass(Engine& e, ScanDecoded& decoded, const std::vector<Upload>& ups) {
-  for (const auto& u : ups) {
-    Stream* raw = e.pool->acquire();
-    e.flow->reset();
-    const auto* p = reinterpret_cast<const uint8_t*>(u.request.data());
-    for (size_t off = 0; off < u.request.size(); off += kSegment) {
-      std::span<const uint8_t> seg(p + off, std::min(kSegment, u.request.size() - off));
-      scan(*raw, e.scratch, seg, e.sink);
-      settle(*raw, e.scratch, e.sink);
-    }
-    for (size_t off = 0; off < u.request.size(); off += kSegment) {
-      std::span<const uint8_t> seg(p + off, std::min(kSegment, u.request.size() - off));
-      e.flow->feed(dec::FlowSide::kClient, seg, *e.worker, decoded);
-      decoded.settle_all();
-    }
-    e.flow->finish(dec::FlowSide::kClient, *e.worker, decoded);
     decoded.close_all();
     close(*raw, e.scratch, e.sink);
     e.pool->release(raw);
@@ -261,7 +245,7 @@ double thread_cpu_ns() {
 // Engine: the same scratch, scanner streams and memory. `paired_ratio` is the median over the
 // iterations of raw ÷ decode-on thread CPU time of neighbouring passes, so load that changes
 // between two separate benchmark runs (or where each run's Engine lands in memory) does not
-// enter it; `raw_ms` / `on_ms` are the medians of each pass. `split_ratio`: raw ÷ split_pass()
+// enter it; `raw_ms` / `on_ms` are the medians of each pass. `split_ratio`: raw ÷ one_pass(…, split)
 // (the same work, raw scan and decoding of an upload one after the other, not per segment).
 void run_paired(benchmark::State& state, const std::vector<Upload>& ups) {
   Engine e;
@@ -273,11 +257,7 @@ void run_paired(benchmark::State& state, const std::vector<Upload>& ups) {
     for (unsigned k = 0; k < 3; ++k) {
       const unsigned mode = (first + k) % 3;  // 0 raw, 1 decode on, 2 split
       const double t0 = thread_cpu_ns();
-      if (mode == 2) {
-        split_pass(e, decoded, ups);
-      } else {
-        one_pass(e, decoded, ups, mode == 1, true);
-      }
+      one_pass(e, decoded, ups, mode != 0, true, mode == 2);
       t[mode] = thread_cpu_ns() - t0;
     }
     first = (first + 1) % 3;
