@@ -245,8 +245,9 @@ double thread_cpu_ns() {
 // Engine: the same scratch, scanner streams and memory. `paired_ratio` is the median over the
 // iterations of raw ÷ decode-on thread CPU time of neighbouring passes, so load that changes
 // between two separate benchmark runs (or where each run's Engine lands in memory) does not
-// enter it; `raw_ms` / `on_ms` are the medians of each pass. `split_ratio`: raw ÷ one_pass(…, split)
-// (the same work, raw scan and decoding of an upload one after the other, not per segment).
+// enter it; `raw_ms` / `on_ms` are the medians of each pass. `split_ratio`: raw ÷ the split
+// pass (one_pass with `split`: the same work, raw scan and decoding of an upload one after the
+// other, not per segment).
 void run_paired(benchmark::State& state, const std::vector<Upload>& ups) {
   Engine e;
   ScanDecoded decoded(*e.pool, e.scratch, e.sink);
