@@ -45,6 +45,8 @@ void usage(FILE* out) {
       "                    it, with [accounting] enabled, a fixed test key (said on stderr)\n"
       "  --decision-wait-ms N  how long exported bytes wait for their persons' count,\n"
       "                    on the captures' clock (default 50, as [accounting])\n"
+      "  --burst N         packets judged together, as a live worker's receive burst\n"
+      "                    (1-256; default 1: each packet at its own capture time)\n"
       "  --timing          also print on stderr the CPU seconds of building the tables\n"
       "                    and of replaying: {\"replay_timing\":{...}}\n"
       "  --cache-dir DIR   keep compiled detector databases here, keyed by their\n"
@@ -114,6 +116,7 @@ struct Options {
   uint32_t key_wait_ms = 200;
   std::string accounting_key;
   uint32_t decision_wait_ms = 50;
+  uint32_t burst = 1;
   std::string cache_dir = inspect::default_detector_cache_dir();  // empty: no cache
   std::vector<std::string> captures;
 };
@@ -155,6 +158,12 @@ int parse_args(const std::vector<std::string>& args, Options& o) {
     } else if (a == "--flows" || a == "--inspect-flows") {
       if (!next(v) || !parse_u32(v, a == "--flows" ? o.flows : o.inspect_flows)) {
         std::fprintf(stderr, "datacustoms replay: %s needs a positive integer\n", a.c_str());
+        return 2;
+      }
+    } else if (a == "--burst") {
+      if (!next(v) || !parse_u32(v, o.burst) || o.burst > kMaxReplayBurst) {
+        std::fprintf(stderr, "datacustoms replay: --burst needs a number from 1 to %u\n",
+                     unsigned{kMaxReplayBurst});
         return 2;
       }
     } else if (a == "--keylog") {
@@ -318,6 +327,7 @@ int replay_and_report(const Options& o, const policy::Snapshot& snap,
   ro.keylogs = o.keylogs;
   ro.tls_key_wait_ms = o.key_wait_ms;
   ro.accounting_wait_ms = o.decision_wait_ms;
+  ro.burst = static_cast<uint16_t>(o.burst);
   audit::AccountingKey key{};
   if (!o.accounting_key.empty()) {
     auto k = audit::load_accounting_key(o.accounting_key);

@@ -149,6 +149,7 @@ struct alignas(64) Flow {
   bool reset_sent : 1 = false;     // RSTs sent to both ends (block action "reset")
   bool evidence_lost : 1 = false;  // an evidence copy failed (before admission: border not known)
   bool midstream : 1 = false;      // first seen without a SYN: its opener is a guess (`midstream`)
+  bool decode_deferred : 1 = false;  // a segment waits for its decoding (Pipeline::defer_decode)
   DropReason block_reason = DropReason::kNone;
   // Record before release (dataplane/record_hold.cpp): a border flow's payload crosses only once
   // its flow_open record (FlowCold::open_ticket) is durable.

@@ -184,12 +184,18 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
   const bool content = forward_dir ? f.cold().adm.inspect_forward : f.cold().adm.inspect_reverse;
   const unsigned di = static_cast<unsigned>(dir);
   const uint32_t base_seq = ctx.order[di].base_seq;
+  // One in-order segment of a plaintext direction, nothing waiting for a name: its decoding may
+  // wait until the burst's raw scans are done (defer_decode), the rest goes on at once.
+  const bool may_defer = deferring_ && content && rel.count == 1 && !rel.fin &&
+                         ctx.tls_ctx == kNoTlsCtx && ctx.name_wait_n == 0 && !f.sni_pending() &&
+                         !cur_reassembled_;
   std::bitset<inspect::kReorderQueueCapacity + 1> held;  // waiting for TLS keys
+  inspect::UrgentView v;
   for (std::size_t i = 0; i < rel.count; ++i) {
     const inspect::Delivery& dl = rel.items[i];
     // What the receiver reads: without a pending urgent byte, the bytes themselves.
-    const inspect::UrgentView v = inspect::urgent_view(
-        f.norm.side[di], base_seq + static_cast<uint32_t>(dl.stream_offset), dl.scan);
+    v = inspect::urgent_view(f.norm.side[di], base_seq + static_cast<uint32_t>(dl.stream_offset),
+                             dl.scan);
     if (forward_dir) {  // SNI / Host of the opener's stream; a TLS session if escrow-eligible
       (void)tls_admit(f, ctx, v);
       meta_bytes(f, ctx, v.part[0], now_ns);
@@ -197,10 +203,18 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
     }
     if (content) {
       scan_view(f, ctx, dir, v, now_ns);  // the raw bytes, always
-      decode_view(f, ctx, dir, v);        // and what HTTP framing and codings hide in them
+      // and what HTTP framing and codings hide in them
+      if (!may_defer) decode_view(f, ctx, dir, v);
     }
     // And what TLS hides, with escrowed keys (both directions: the session follows both).
     held[i] = tls_view(f, ctx, dir, v, static_cast<rte_mbuf*>(dl.pkt), now_ns, out);
+  }
+  if (may_defer) {
+    if (!held[0] && ctx.tls_ctx == kNoTlsCtx && !f.sni_pending() && decode_wanted(ctx)) {
+      defer_decode({&f, &ctx, m, static_cast<rte_mbuf*>(rel.items[0].pkt), v, d, now_ns, dir});
+      return;
+    }
+    decode_view(f, ctx, dir, v);
   }
   if (rel.fin) {
     close_stream(f, ctx, static_cast<unsigned>(dir));
@@ -254,6 +268,7 @@ bool Pipeline::inspect_payload(Flow& f, Direction dir, const inspect::Decoded& d
     drop_pkt(m, DropReason::kFragmentUninspected, out);
     return false;
   }
+  if (f.decode_deferred) settle_deferred(out);  // the flow's earlier segment first
   InspectCtx* ctx = ctx_of(f);
   if (ctx == nullptr) {
     f.flags |= pflag::kStreamUnavailable;

@@ -189,15 +189,19 @@ void Pipeline::process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int6
   ++counters_.bursts;
   cur_port_ = in_port;
   cur_now_ns_ = now_ns;
+  cur_out_ = &out;
   refresh_epoch();  // a newly published policy generation applies from this burst on
   set_today(now_ns);
   // In batches: decode and zone every packet, look their flows up in bulk (the hash's bucket
   // and key loads overlap instead of stalling one packet at a time), then judge each in order.
+  deferring_ = true;
   for (uint16_t base = 0; base < n; base += kBatch) {
     const uint16_t k = std::min<uint16_t>(kBatch, n - base);
     decode_batch(in_port, pkts + base, k, out);
     for (uint16_t i = 0; i < k; ++i) process_one(in_port, pkts[base + i], batch_[i], now_ns, out);
   }
+  deferring_ = false;
+  if (n_deferred_ > 0) settle_deferred(out);   // decoding after the burst's raw scans
   if (reasm_ != nullptr) reasm_->end_burst();  // the mbufs rte_ip_frag gave up
 }
 
@@ -323,13 +327,16 @@ void Pipeline::process_one(uint16_t in_port, rte_mbuf* m, BatchPacket& b, int64_
                            BurstOutput& out) noexcept {
   cur_flow_ = nullptr;
   if (b.go) {
+    // A segment of this flow waits for its decoding (defer_decode): it is settled first. A flow
+    // not found in bulk may be one made earlier in the batch.
+    if (n_deferred_ > 0 && (b.flow == nullptr || b.flow->decode_deferred)) settle_deferred(out);
     // The quiet path: an allowed flow with nothing to inspect, hold or decide only counts and
     // crosses (what process_packet would do for it, without its calls and tests).
     if (b.flow != nullptr && quiet(*b.flow, b.dir, b.d, now_ns)) [[likely]]
       return forward_quiet(*b.flow, b.dir, m, now_ns, out);
     process_packet(in_port, m, b, now_ns, out);
   }
-  if (cur_flow_ != nullptr) finish_if_closed(*cur_flow_, now_ns);
+  if (cur_flow_ != nullptr && !cur_flow_->decode_deferred) finish_if_closed(*cur_flow_, now_ns);
 }
 
 // A TCP flow closed both ways (FINs or RST) with nothing left out of order and nothing waiting

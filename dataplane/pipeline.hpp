@@ -7,6 +7,7 @@
 // Never allocates, locks, throws or does I/O on the packet path.
 #include <rte_mbuf.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -314,6 +315,22 @@ class Pipeline {
   bool decode_wanted(const InspectCtx& ctx) const noexcept;
   void decode_view(Flow& f, InspectCtx& ctx, Direction dir, const inspect::UrgentView& v) noexcept;
   void decode_fin(Flow& f, InspectCtx& ctx, Direction dir) noexcept;
+  // Decoding after the burst's raw scans (inspect_decode.cpp): one in-order segment of a plain
+  // HTTP/1.x direction is scanned raw at once; its decoding, the flow's judgement and the
+  // segment's fate wait until the burst's raw scans are done (or the flow's next packet).
+  struct DeferredSegment {
+    Flow* f;
+    InspectCtx* ctx;
+    rte_mbuf* m;   // the packet being processed (resets come from it if it decides a block)
+    rte_mbuf* pm;  // the packet the reorderer released
+    inspect::UrgentView v;
+    inspect::Decoded d;
+    int64_t now_ns;
+    Direction dir;
+  };
+  static constexpr uint16_t kMaxDeferred = 256;
+  void defer_decode(const DeferredSegment& s) noexcept;
+  void settle_deferred(BurstOutput& out) noexcept;
   void end_decoding(Flow& f, InspectCtx& ctx) noexcept;
   void meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes,
                   int64_t now_ns) noexcept;
@@ -440,12 +457,16 @@ class Pipeline {
   inspect::CivilDate today_ = inspect::kNoDateLimit;
   FlowFindings findings_;
   DecodedScan decoded_scan_{findings_, counters_};
+  std::array<DeferredSegment, kMaxDeferred> deferred_;
+  uint16_t n_deferred_ = 0;
+  bool deferring_ = false;  // in process(): segments may wait for the burst's end
   int64_t today_day_ = -1;
   int64_t next_expiry_ns_ = INT64_MIN;     // expire() does nothing before this time
   int64_t next_key_sweep_ns_ = INT64_MIN;  // expired escrowed keys are wiped once a second
   Flow* cur_flow_ = nullptr;               // the flow of the packet being processed
   uint16_t cur_port_ = 0;                  // the ingress port of the burst being processed
   int64_t cur_now_ns_ = 0;
+  BurstOutput* cur_out_ = nullptr;     // the output of the burst being processed
   std::unique_ptr<HoldQueue[]> hold_;  // per ingress port (kMaxPorts + 1), or null: no holding
   // TLS decryption: the worker's OpenSSL contexts, escrowed keys, sessions, plaintext scanning,
   // and the sessions whose flows wait for keys (indices into tls_pool_; reserved at creation).

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Runs one tests/replay/<case>/: generates its captures, replays them, checks expected.json.
 
-usage: run_case.py CASE_DIR DATACUSTOMS SOURCE_DIR [--keep DIR] [-v]
+usage: run_case.py CASE_DIR DATACUSTOMS SOURCE_DIR [--keep DIR] [--burst N] [-v]
+
+--burst N replays every run with `datacustoms replay --burst N` (packets judged in bursts of N, as
+a live worker receives them): the same expectations must hold.
 
 CASE_DIR holds gen.py (generate(outdir) -> {capture name: path}), expected.json and README.md.
 expected.json:
@@ -84,6 +87,7 @@ class Replay:
         self.captures = load_gen(case_dir).generate(workdir)
         self.results = {}
         self.known_bugs = {}  # test name -> expected_failure text
+        self.extra_args = []  # for every replay (--burst)
 
     def policy_path(self, run):
         p = run["policy"]
@@ -95,7 +99,7 @@ class Replay:
 
     def argv(self, run):
         return [self.binary, "replay", "--policy", self.policy_path(run)] + \
-               [self.subst(a) for a in run.get("args", [])] + \
+               [self.subst(a) for a in run.get("args", [])] + self.extra_args + \
                [self.captures[c] for c in run["captures"]]
 
     def run(self, run):
@@ -216,6 +220,11 @@ def main():
         i = args.index("--keep")
         keep = args[i + 1]
         del args[i:i + 2]
+    burst = None
+    if "--burst" in args:
+        i = args.index("--burst")
+        burst = args[i + 1]
+        del args[i:i + 2]
     if len(args) != 3:
         print(__doc__, file=sys.stderr)
         return 2
@@ -224,6 +233,8 @@ def main():
         work = keep or tmp
         os.makedirs(work, exist_ok=True)
         replay = Replay(case_dir, binary, source_dir, work)
+        if burst is not None:
+            replay.extra_args = ["--burst", burst]
         suite = unittest.defaultTestLoader.loadTestsFromTestCase(make_tests(replay))
         res = unittest.TextTestRunner(verbosity=2 if verbose else 1, stream=sys.stdout).run(suite)
         for name in (getattr(t, "_testMethodName", "") for t, _ in res.expectedFailures):

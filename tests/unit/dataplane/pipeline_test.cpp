@@ -109,6 +109,32 @@ class PipelineTest : public ::testing::Test {
     return fwd;
   }
 
+  // Sends frames as one burst. Returns the frames forwarded, in the order they left.
+  std::vector<std::vector<uint8_t>> send_burst(const std::vector<std::vector<uint8_t>>& frames,
+                                               int* dropped = nullptr) {
+    std::vector<rte_mbuf*> ms;
+    for (const auto& frame : frames) {
+      rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+      EXPECT_NE(m, nullptr);
+      std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), frame.data(), frame.size());
+      m->data_len = static_cast<uint16_t>(frame.size());
+      m->pkt_len = static_cast<uint32_t>(frame.size());
+      ms.push_back(m);
+    }
+    out_.clear();
+    now_ += 1'000'000;
+    pipeline_->process(kReplayPort, ms.data(), static_cast<uint16_t>(ms.size()), now_, out_);
+    std::vector<std::vector<uint8_t>> fwd;
+    for (uint32_t i = 0; i < out_.n_fwd; ++i) {
+      const uint8_t* d = rte_pktmbuf_mtod(out_.fwd[i], const uint8_t*);
+      fwd.emplace_back(d, d + rte_pktmbuf_data_len(out_.fwd[i]));
+      rte_pktmbuf_free(out_.fwd[i]);
+    }
+    if (dropped) *dropped = static_cast<int>(out_.n_drop);
+    for (uint32_t i = 0; i < out_.n_drop; ++i) rte_pktmbuf_free(out_.drop[i]);
+    return fwd;
+  }
+
   static inline rte_mempool* pool_ = nullptr;
   static inline std::shared_ptr<const policy::Snapshot> snap_;
   std::unique_ptr<FlowTable> flows_;
@@ -324,6 +350,68 @@ TEST_F(PipelineTest, GzipBodyIdIsFoundThroughDecodingBeforeTheSegmentLeaves) {
   ASSERT_EQ(rec.values.size(), 1u);
   EXPECT_EQ(rec.values[0].path, "http.request.body > gzip");  // seen first after gunzip
   EXPECT_EQ(audit::flow_record_body(rec)["values"][0]["path"], "http.request.body > gzip");
+}
+
+// A burst's segments are decoded after the burst's raw scans (Pipeline::defer_decode): a flow
+// blocked by what decoding finds loses its segment, and the other flows of the burst cross
+// whole and in their order.
+TEST_F(PipelineTest, DecodingAfterTheBurstBlocksOnlyItsFlowAndKeepsTheOthersInOrder) {
+  Upload u, v;
+  v.cport = 40009;
+  send_burst({u.syn(), v.syn(), u.synack(), v.synack(), u.ack(), v.ack()});
+  const std::string clean = R"({"shipment":"SH-1","containers":4})";
+  const std::string req1 =
+      "POST /a HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(clean.size()) + "\r\n\r\n" + clean;
+  const std::string req2 = req1;  // keep-alive: the flow's next request
+  const std::string gz = gzip_of(std::string(R"({"idcard":")") + kId + R"("})");
+  const std::string secret =
+      "POST /b HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+      "Content-Encoding: gzip\r\nContent-Length: " +
+      std::to_string(gz.size()) + "\r\n\r\n" + gz;
+  const auto u1 = u.data(0, req1);
+  const auto u2 = u.data(static_cast<uint32_t>(req1.size()), req2);
+  int dropped = 0;
+  const auto fwd = send_burst({u1, v.data(0, secret), u2}, &dropped);
+  EXPECT_EQ(dropped, 1);
+  ASSERT_EQ(fwd.size(), 2u);
+  EXPECT_EQ(fwd[0], u1);
+  EXPECT_EQ(fwd[1], u2);
+  pipeline_->expire_all(now_);
+  ASSERT_EQ(sink_.events.size(), 2u);
+  for (const auto& ev : sink_.events) {
+    const bool is_v = ev.initiator.sport == v.cport;
+    EXPECT_EQ(ev.verdict, is_v ? audit::OutcomeVerdict::kBlock : audit::OutcomeVerdict::kAllow);
+    EXPECT_EQ(kind_names(ev), is_v ? "category_not_allowed,whitelisted" : "whitelisted");
+  }
+}
+
+// A flow's later segment in the same burst waits until its earlier one is decoded and judged:
+// the flow sees its bytes in the order it would one packet at a time (the second request's
+// phone number is never scanned: the flow is blocked by the first one's decoded ID).
+TEST_F(PipelineTest, ASecondSegmentOfTheFlowInTheBurstComesAfterTheFirstsDecoding) {
+  Upload u;
+  send(u.syn());
+  send(u.synack());
+  send(u.ack());
+  const std::string gz = gzip_of(std::string(R"({"idcard":")") + kId + R"("})");
+  const std::string secret =
+      "POST /b HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\n"
+      "Content-Encoding: gzip\r\nContent-Length: " +
+      std::to_string(gz.size()) + "\r\n\r\n" + gz;
+  const std::string next =
+      "POST /c HTTP/1.1\r\nHost: h\r\nContent-Length: 24\r\n\r\n"
+      R"({"mobile":"13812345678"})";
+  int dropped = 0;
+  EXPECT_TRUE(
+      send_burst({u.data(0, secret), u.data(static_cast<uint32_t>(secret.size()), next)}, &dropped)
+          .empty());
+  EXPECT_EQ(dropped, 2);
+  ASSERT_EQ(sink_.events.size(), 1u);
+  const auto& ev = sink_.events[0];
+  EXPECT_EQ(ev.verdict, audit::OutcomeVerdict::kBlock);
+  ASSERT_EQ(ev.samples_n, 1u);
+  EXPECT_STREQ(ev.samples[0].masked, "110105********002X");
 }
 
 // Content-Length next to Transfer-Encoding: chunked is blocked (http_anomaly) and the record's
