@@ -55,11 +55,16 @@ void Pipeline::defer_decode(const DeferredSegment& s) noexcept {
 
 // What deliver() does after the scans, for one released segment without FIN, TLS or name waits.
 void Pipeline::settle_deferred(BurstOutput& out) noexcept {
+  // Every waiting segment is decoded first, back to back, then each flow is judged (a flow has
+  // one segment here at most, so its decisions still follow its own decoding).
+  for (uint16_t i = 0; i < n_deferred_; ++i) {
+    const DeferredSegment& s = deferred_[i];
+    decode_view(*s.f, *s.ctx, s.dir, s.v);
+  }
   for (uint16_t i = 0; i < n_deferred_; ++i) {
     const DeferredSegment& s = deferred_[i];
     Flow& f = *s.f;
     f.decode_deferred = false;
-    decode_view(f, *s.ctx, s.dir, s.v);
     reevaluate(f, s.now_ns);
     if (f.verdict != FlowVerdict::kBlock) {
       if (acct_holds(f, s.dir))
