@@ -91,12 +91,11 @@ def fwd_frames(size, n_packets, n_flows, rng, border=False, rare=400):
     return frames
 
 
-def conversations(n_flows, per_flow, group_payloads):
-    """TCP flows to sg-analytics, 8 open at a time: their handshakes, then their segments
+def conversations(n_flows, per_flow, group_payloads, active=8):
+    """TCP flows to sg-analytics, `active` open at a time: their handshakes, then their segments
     interleaved, then their FIN closes. group_payloads(flow indices) returns payload(k, j), the
     k-th segment of the group's j-th flow (called k-major)."""
     frames = []
-    active = 8
     for base in range(0, n_flows, active):
         flows = list(range(base, min(n_flows, base + active)))
         convs = []
@@ -130,8 +129,9 @@ def inspect_frames(size, n_flows, per_flow, rng):
 
 
 def upload_frames(http, n_flows, per_flow, rng):
-    """One JSON upload per flow in 1500 B frames: an HTTP/1.1 POST, or (not `http`) the same
-    bytes with a first byte that no HTTP message starts with."""
+    """One JSON upload per flow in 1500 B frames, 64 open at a time (a border link carries many
+    uploads at once; with 8, a burst of 32 packets would hold ~4 segments of each): an HTTP/1.1
+    POST, or (not `http`) the same bytes with a first byte that no HTTP message starts with."""
     records = Records(rng)
     seg = 1500 - 4 - ETH_IP_TCP
     head = ("POST /upload HTTP/1.1\r\nHost: collector.example.net\r\n"
@@ -144,7 +144,7 @@ def upload_frames(http, n_flows, per_flow, rng):
             d = (head % body_len).encode() + records.take(body_len)
             data.append(d if http else b"\x01" + d[1:])
         return lambda k, j: data[j][k * seg:(k + 1) * seg]
-    return conversations(n_flows, per_flow, group)
+    return conversations(n_flows, per_flow, group, active=64)
 
 
 def main():
