@@ -8,6 +8,7 @@ usage: test_bad_inputs.py DATACUSTOMS_BINARY SOURCE_DIR [unittest options]
 Hermetic: everything is written to a temporary directory removed afterwards; no DPDK port is
 ever started (every case fails before the ports come up).
 """
+import json
 import os
 import re
 import shutil
@@ -85,6 +86,22 @@ class BadInputTest(unittest.TestCase):
         for bad in ("/dev/zero", self.dir, self.link, self.empty):
             with self.subTest(bad=bad):
                 self.refused(["replay", "--policy", self.policy, bad], re.escape(bad))
+
+    def test_replay_burst(self):
+        for bad in ("0", "257", "-1", "32x", ""):
+            with self.subTest(burst=bad):
+                self.refused(["replay", "--policy", self.policy, "--burst", bad, self.capture],
+                             re.escape("--burst needs a number from 1 to 256"))
+        # The largest burst judges the demo capture as one packet at a time does.
+        def verdicts(args):
+            rc, out, err = run(["replay", "--policy", self.policy] + args + [self.capture])
+            self.assertEqual(rc, 0, err)
+            flows = [json.loads(line) for line in out.splitlines()]
+            return sorted((f["community_id"], f["verdict"], json.dumps(f["reasons"]))
+                          for f in flows)
+        one = verdicts([])
+        self.assertTrue(one)
+        self.assertEqual(verdicts(["--burst", "256"]), one)
 
     # ---- audit tools ----------------------------------------------------------------------
     def test_audit_verify_keys_and_dirs(self):
