@@ -84,32 +84,11 @@ class PipelineTest : public ::testing::Test {
   // pipeline forwarded as a result (possibly earlier, held ones) and whether it dropped any.
   std::vector<std::vector<uint8_t>> send(const std::vector<uint8_t>& frame,
                                          int* dropped = nullptr) {
-    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-    EXPECT_NE(m, nullptr);
-    std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), frame.data(), frame.size());
-    m->data_len = static_cast<uint16_t>(frame.size());
-    m->pkt_len = static_cast<uint32_t>(frame.size());
-    out_.clear();
-    now_ += 1'000'000;
-    pipeline_->process(kReplayPort, &m, 1, now_, out_);
-    std::vector<std::vector<uint8_t>> fwd;
-    for (uint32_t i = 0; i < out_.n_fwd; ++i) {
-      const uint8_t* d = rte_pktmbuf_mtod(out_.fwd[i], const uint8_t*);
-      fwd.emplace_back(d, d + rte_pktmbuf_data_len(out_.fwd[i]));
-      rte_pktmbuf_free(out_.fwd[i]);
-    }
-    back_.clear();
-    for (uint32_t i = 0; i < out_.n_back; ++i) {
-      const uint8_t* d = rte_pktmbuf_mtod(out_.back[i], const uint8_t*);
-      back_.emplace_back(d, d + rte_pktmbuf_data_len(out_.back[i]));
-      rte_pktmbuf_free(out_.back[i]);
-    }
-    if (dropped) *dropped = static_cast<int>(out_.n_drop);
-    for (uint32_t i = 0; i < out_.n_drop; ++i) rte_pktmbuf_free(out_.drop[i]);
-    return fwd;
+    return send_burst({frame}, dropped);
   }
 
-  // Sends frames as one burst. Returns the frames forwarded, in the order they left.
+  // Sends frames as one burst. Returns the frames forwarded, in the order they left; the frames
+  // sent back out of the ingress port are in back_.
   std::vector<std::vector<uint8_t>> send_burst(const std::vector<std::vector<uint8_t>>& frames,
                                                int* dropped = nullptr) {
     std::vector<rte_mbuf*> ms;
@@ -124,12 +103,17 @@ class PipelineTest : public ::testing::Test {
     out_.clear();
     now_ += 1'000'000;
     pipeline_->process(kReplayPort, ms.data(), static_cast<uint16_t>(ms.size()), now_, out_);
-    std::vector<std::vector<uint8_t>> fwd;
-    for (uint32_t i = 0; i < out_.n_fwd; ++i) {
-      const uint8_t* d = rte_pktmbuf_mtod(out_.fwd[i], const uint8_t*);
-      fwd.emplace_back(d, d + rte_pktmbuf_data_len(out_.fwd[i]));
-      rte_pktmbuf_free(out_.fwd[i]);
-    }
+    auto take = [](rte_mbuf* const* bufs, uint32_t n) {
+      std::vector<std::vector<uint8_t>> frames_out;
+      for (uint32_t i = 0; i < n; ++i) {
+        const uint8_t* d = rte_pktmbuf_mtod(bufs[i], const uint8_t*);
+        frames_out.emplace_back(d, d + rte_pktmbuf_data_len(bufs[i]));
+        rte_pktmbuf_free(bufs[i]);
+      }
+      return frames_out;
+    };
+    std::vector<std::vector<uint8_t>> fwd = take(out_.fwd, out_.n_fwd);
+    back_ = take(out_.back, out_.n_back);
     if (dropped) *dropped = static_cast<int>(out_.n_drop);
     for (uint32_t i = 0; i < out_.n_drop; ++i) rte_pktmbuf_free(out_.drop[i]);
     return fwd;
