@@ -42,7 +42,7 @@ struct ReplayOptions {
   uint32_t accounting_wait_ms = 50;
   // Packets per call of the engine (`replay --burst`, 1 to kMaxReplayBurst): 1 judges each
   // packet at its own capture time; more groups them as a live worker's receive bursts do, at
-  // the time of a burst's last packet (the same verdicts: tests/replay/burst_test.cpp).
+  // the time of a burst's last packet (the same verdicts: the replay cases' `_burst32` runs).
   uint16_t burst = 1;
   // replay_packet_bound() of the captures when the caller has it already (0: counted here).
   uint64_t packet_bound = 0;
