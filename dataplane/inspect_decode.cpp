@@ -47,8 +47,9 @@ void Pipeline::decode_view(Flow& f, InspectCtx& ctx, Direction dir,
 // packet in the burst settles its waiting segment first (process_one), so a flow sees the same
 // scans, decisions and forwarding, in the same order, as without the wait; only packets of
 // different flows leave in another order.
-void Pipeline::defer_decode(const DeferredSegment& s) noexcept {
-  if (n_deferred_ == kMaxDeferred) settle_deferred(*cur_out_);
+void Pipeline::defer_decode(const DeferredSegment& s, BurstOutput& out) noexcept {
+  // Packets released from earlier bursts within this one may add to the burst's own.
+  if (n_deferred_ == kMaxDeferred) settle_deferred(out);
   s.f->decode_deferred = true;
   deferred_[n_deferred_++] = s;
 }

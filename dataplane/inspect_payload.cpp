@@ -210,8 +210,9 @@ void Pipeline::deliver(Flow& f, InspectCtx& ctx, Direction dir, const inspect::R
     held[i] = tls_view(f, ctx, dir, v, static_cast<rte_mbuf*>(dl.pkt), now_ns, out);
   }
   if (may_defer) {
-    if (!held[0] && ctx.tls_ctx == kNoTlsCtx && !f.sni_pending() && decode_wanted(ctx)) {
-      defer_decode({&f, &ctx, m, static_cast<rte_mbuf*>(rel.items[0].pkt), v, d, now_ns, dir});
+    // (tls_admit may have opened a TLS session for it meanwhile.)
+    if (!held[0] && ctx.tls_ctx == kNoTlsCtx && decode_wanted(ctx)) {
+      defer_decode({&f, &ctx, m, static_cast<rte_mbuf*>(rel.items[0].pkt), v, d, now_ns, dir}, out);
       return;
     }
     decode_view(f, ctx, dir, v);

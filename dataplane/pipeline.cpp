@@ -189,7 +189,6 @@ void Pipeline::process(uint16_t in_port, rte_mbuf* const* pkts, uint16_t n, int6
   ++counters_.bursts;
   cur_port_ = in_port;
   cur_now_ns_ = now_ns;
-  cur_out_ = &out;
   refresh_epoch();  // a newly published policy generation applies from this burst on
   set_today(now_ns);
   // In batches: decode and zone every packet, look their flows up in bulk (the hash's bucket

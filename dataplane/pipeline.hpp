@@ -329,7 +329,7 @@ class Pipeline {
     Direction dir;
   };
   static constexpr uint16_t kMaxDeferred = 256;
-  void defer_decode(const DeferredSegment& s) noexcept;
+  void defer_decode(const DeferredSegment& s, BurstOutput& out) noexcept;
   void settle_deferred(BurstOutput& out) noexcept;
   void end_decoding(Flow& f, InspectCtx& ctx) noexcept;
   void meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes,
@@ -466,7 +466,6 @@ class Pipeline {
   Flow* cur_flow_ = nullptr;               // the flow of the packet being processed
   uint16_t cur_port_ = 0;                  // the ingress port of the burst being processed
   int64_t cur_now_ns_ = 0;
-  BurstOutput* cur_out_ = nullptr;     // the output of the burst being processed
   std::unique_ptr<HoldQueue[]> hold_;  // per ingress port (kMaxPorts + 1), or null: no holding
   // TLS decryption: the worker's OpenSSL contexts, escrowed keys, sessions, plaintext scanning,
   // and the sessions whose flows wait for keys (indices into tls_pool_; reserved at creation).
