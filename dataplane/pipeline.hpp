@@ -331,6 +331,7 @@ class Pipeline {
   static constexpr uint16_t kMaxDeferred = 256;
   void defer_decode(const DeferredSegment& s, BurstOutput& out) noexcept;
   void settle_deferred(BurstOutput& out) noexcept;
+  static void prefetch_payload(const DeferredSegment& s) noexcept;
   void end_decoding(Flow& f, InspectCtx& ctx) noexcept;
   void meta_bytes(Flow& f, InspectCtx& ctx, std::span<const uint8_t> bytes,
                   int64_t now_ns) noexcept;
