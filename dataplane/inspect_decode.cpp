@@ -55,8 +55,8 @@ void Pipeline::defer_decode(const DeferredSegment& s, BurstOutput& out) noexcept
 }
 
 // The segment's bytes, scanned raw earlier in the burst (up to 255 segments of other flows since):
-// loaded while the segment before it is decoded. Through the whole appliance ~0.9 % less CPU
-// with the layer active (0-1.7 % in seven A/B sets, docs/performance.md "Session 13");
+// loaded while the segment before it is decoded. Through the whole appliance ~0.5 % less CPU
+// with the layer active (-0.2 to 1.7 % in seven A/B sets, docs/performance.md "Session 13");
 // prefetching the flow's decoder state too, or packing its hot members, gained nothing.
 void Pipeline::prefetch_payload(const DeferredSegment& s) noexcept {
   for (const auto& part : s.v.part) {
