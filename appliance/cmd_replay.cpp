@@ -374,9 +374,11 @@ int replay_and_report(const Options& o, const policy::Snapshot& snap,
     const auto& dc = inspect::detector_cache_stats();
     std::fprintf(stderr,
                  "{\"replay_timing\":{\"packets\":%llu,\"rig_cpu_s\":%.6f,\"run_cpu_s\":%.6f,"
+                 "\"run_user_s\":%.6f,"
                  "\"detector_cache\":{\"hits\":%llu,\"misses\":%llu,\"rejected\":%llu}}}\n",
                  static_cast<unsigned long long>(stats->packets), stats->rig_cpu_s,
-                 stats->run_cpu_s, static_cast<unsigned long long>(dc.hits.load()),
+                 stats->run_cpu_s, stats->run_user_s,
+                 static_cast<unsigned long long>(dc.hits.load()),
                  static_cast<unsigned long long>(dc.misses.load()),
                  static_cast<unsigned long long>(dc.rejected.load()));
   }

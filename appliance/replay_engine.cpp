@@ -3,6 +3,7 @@
 
 #include <pcap/pcap.h>
 #include <rte_mbuf.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -334,6 +335,12 @@ Result<ReplayRig> build_rig(const policy::Snapshot& policy, const ReplayOptions&
   return rig;
 }
 
+double user_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
+}
+
 double cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -365,6 +372,7 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
     k.wipe();
   }
   const double t1 = cpu_seconds();
+  const double u1 = user_seconds();
   stats.rig_cpu_s = t1 - t0;
   Result<void> status;
   for (auto& in : *inputs)
@@ -412,6 +420,7 @@ Result<ReplayStats> replay_captures(const policy::Snapshot& policy,
   if (rig->accounting) (void)rig->accounting->release_bytes();  // the store: the bytes that crossed
   free_output(*rig->out);
   stats.run_cpu_s = cpu_seconds() - t1;
+  stats.run_user_s = user_seconds() - u1;
   if (!status) return status.error();
   if (sink.lost > 0)
     return make_error(std::to_string(sink.lost) + " flow records could not be processed");

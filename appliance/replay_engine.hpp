@@ -60,6 +60,10 @@ struct ReplayStats {
   // Process CPU time (CLOCK_PROCESS_CPUTIME_ID) building the tables and pools, and replaying the
   // packets (to the last flow record): `datacustoms replay --timing`, tests/bench/run.
   double rig_cpu_s = 0, run_cpu_s = 0;
+  // The user part of run_cpu_s (getrusage): without the kernel's reads of the capture files,
+  // which the live path does not do and whose cost moves by several percent between two files
+  // of the same bytes with the page cache's state (docs/performance.md, "Session 14").
+  double run_user_s = 0;
   dataplane::WorkerCounters counters{};
 };
 

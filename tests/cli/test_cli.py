@@ -368,6 +368,22 @@ class CliTest(unittest.TestCase):
                 self.assertExit(r, 2, "replay of " + name)
                 self.assertIn(cap, r[2])
 
+    def test_replay_timing_line(self):
+        # The benchmark's input (tests/bench/run): one JSON line on stderr with the replay loop's
+        # CPU seconds and their user-space part, which can never exceed the whole.
+        cap = os.path.join(SRC, "examples", "demo", "outside-rx.pcap")
+        r = run(["replay", "--quiet", "--timing", "--policy", self.demo_policy, cap], cwd=self.tmp)
+        self.assertExit(r, 0, "replay --timing")
+        lines = [json.loads(l) for l in r[2].splitlines() if l.startswith('{"replay_timing"')]
+        self.assertEqual(len(lines), 1, r[2])
+        t = lines[0]["replay_timing"]
+        self.assertGreater(t["packets"], 0)
+        for key in ("rig_cpu_s", "run_cpu_s", "run_user_s"):
+            self.assertIsInstance(t[key], float, key)
+            self.assertGreaterEqual(t[key], 0.0, key)
+        # Two clocks of different resolution (getrusage: microseconds): a tick of slack.
+        self.assertLessEqual(t["run_user_s"], t["run_cpu_s"] + 0.01)
+
 
 def main():
     global BIN, SRC
