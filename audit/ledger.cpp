@@ -48,10 +48,10 @@ std::string scope_key(ScopeSlot slot, uint16_t year, std::string_view exporter,
 }
 
 void Ledger::adopt(std::shared_ptr<const policy::Snapshot> s) {
-  if (!s || snapshot(s.get()) != nullptr) return;
+  if (!s || kept(s.get()) != nullptr) return;
   // Declarations compiled from now on start with no byte budget: this ledger grants them.
   if (s->declaration_usage() != nullptr) s->declaration_usage()->set_granting();
-  kept_.push_back(std::move(s));
+  kept_.push_back({std::move(s), ++generations_});
   if (kept_.size() > kKeptGenerations) kept_.pop_front();
 }
 
@@ -60,9 +60,9 @@ Result<void> Ledger::release_bytes() {
   return store_.flush();
 }
 
-const policy::Snapshot* Ledger::snapshot(const policy::Snapshot* p) const noexcept {
+const Ledger::Kept* Ledger::kept(const policy::Snapshot* p) const noexcept {
   for (const auto& k : kept_)
-    if (k.get() == p) return p;
+    if (k.snapshot.get() == p) return &k;
   return nullptr;
 }
 
@@ -103,11 +103,10 @@ uint8_t scope_plan(const policy::Snapshot& s, const ScopeNames& n,
   return mask;
 }
 
-// The scopes a person of claim `c` counts in, with their limits; `slots[i]` names scope i (in the
-// order non-sensitive then sensitive; exporter, basis, counterparty, declaration).
-std::size_t Ledger::build_scopes(const policy::Snapshot& s, const PersonClaim& c, ScopeSlot* slots,
-                                 std::vector<ScopeLimit>& out) const {
-  out.clear();
+// The scopes a person of claim `c` counts in, with their limits, in the order non-sensitive then
+// sensitive; exporter, basis, counterparty, declaration.
+void Ledger::build_scopes(const policy::Snapshot& s, uint64_t generation, const PersonClaim& c,
+                          ScopeSet& set) {
   uint64_t limits[kScopeSlots] = {};
   const uint8_t mask =
       scope_plan(s, {c.exporter, c.counterparty, c.basis, c.declaration, c.kinds}, limits);
@@ -118,51 +117,55 @@ std::size_t Ledger::build_scopes(const policy::Snapshot& s, const PersonClaim& c
                                   ? std::string_view(s.counterparty(c.counterparty).id)
                                   : "-";
   const std::string_view decl = declaration_name(s, c.declaration);
+  set.scopes.clear();
+  set.n = 0;
   for (unsigned sens = 0; sens < 2; ++sens) {
     for (unsigned kind = 0; kind < kScopeSlots / 2; ++kind) {
       const auto slot = static_cast<ScopeSlot>(kind * 2 + sens);
       if (!(mask >> slot & 1)) continue;
-      slots[out.size()] = slot;
-      out.push_back({scope_key(slot, c.year, exporter, cp, basis, decl), limits[slot]});
+      set.slots[set.n] = slot;
+      set.limits[set.n] = limits[slot];
+      // The store's 0 means "no limit"; a limit of 0 persons is the ledger's to refuse.
+      set.scopes.push_back({scope_key(slot, c.year, exporter, cp, basis, decl),
+                            limits[slot] == policy::kUnlimited ? 0 : limits[slot]});
+      ++set.n;
     }
   }
-  return out.size();
+  set.generation = generation;
+  set.year = c.year;
+  set.exporter = c.exporter;
+  set.counterparty = c.counterparty;
+  set.basis = c.basis;
+  set.declaration = c.declaration;
+  set.kinds = c.kinds;
 }
 
-void Ledger::claim_one(const policy::Snapshot& s, const PersonClaim& c, const PersonDigest& d,
+void Ledger::claim_one(const policy::Snapshot& s, const ScopeSet& set, const PersonDigest& d,
                        ClaimAnswer& a) {
-  ScopeSlot slots[kScopeSlots];
-  std::vector<ScopeLimit> scopes;
-  const std::size_t n = build_scopes(s, c, slots, scopes);
-  std::vector<uint64_t> limits(n);
+  const std::size_t n = set.n;
   bool zero_refused = false;
   std::size_t zero_at = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    limits[i] = scopes[i].limit;
-    // The store's 0 means "no limit"; a limit of 0 persons is the ledger's to refuse.
-    if (scopes[i].limit == policy::kUnlimited) {
-      scopes[i].limit = 0;
-    } else if (scopes[i].limit == 0 && !zero_refused) {
-      auto in = store_.contains(scopes[i].scope, d);
-      if (!in) {
-        a.status = ClaimStatus::kUnavailable;
-        return;
-      }
-      zero_refused = !*in;
-      zero_at = i;
+  for (std::size_t i = 0; i < n && !zero_refused; ++i) {
+    if (set.limits[i] != 0) continue;
+    auto in = store_.contains(set.scopes[i].scope, d);
+    if (!in) {
+      a.status = ClaimStatus::kUnavailable;
+      return;
     }
+    zero_refused = !*in;
+    zero_at = i;
   }
   ClaimResult r;
   if (zero_refused) {
     r.refused = true;
     r.refused_scope = zero_at;
     for (std::size_t i = 0; i < n; ++i) {
-      auto cnt = store_.count(scopes[i].scope);
+      auto cnt = store_.count(set.scopes[i].scope);
       r.counts.push_back(cnt ? *cnt : 0);
       r.added.push_back(false);
     }
   } else {
-    auto got = store_.claim(d, scopes);
+    auto got = store_.claim(d, set.scopes);
     if (!got) {
       a.status = ClaimStatus::kUnavailable;
       return;
@@ -172,17 +175,17 @@ void Ledger::claim_one(const policy::Snapshot& s, const PersonClaim& c, const Pe
   const double warn = s.accounting().warn_fraction;
   bool added = false;
   for (std::size_t i = 0; i < n && i < r.counts.size(); ++i) {
-    a.used |= static_cast<uint8_t>(1u << slots[i]);
-    a.counts[slots[i]] = r.counts[i];
-    a.limits[slots[i]] = limits[i];
+    a.used |= static_cast<uint8_t>(1u << set.slots[i]);
+    a.counts[set.slots[i]] = r.counts[i];
+    a.limits[set.slots[i]] = set.limits[i];
     added = added || r.added[i];
-    if (limits[i] != policy::kUnlimited && limits[i] > 0 &&
-        static_cast<double>(r.counts[i]) >= warn * static_cast<double>(limits[i]))
+    if (set.limits[i] != policy::kUnlimited && set.limits[i] > 0 &&
+        static_cast<double>(r.counts[i]) >= warn * static_cast<double>(set.limits[i]))
       a.warn = true;
   }
   if (r.refused) {
     a.status = ClaimStatus::kRefused;
-    a.refused_slot = slots[r.refused_scope];
+    a.refused_slot = set.slots[r.refused_scope];
   } else if (added) {
     ++a.added;
   }
@@ -198,27 +201,29 @@ bool Ledger::handle(const PersonClaim& c, ClaimAnswer& a) {
   a.flow_id = c.flow_id;
   a.gen = c.gen;
   a.year = c.year;
-  const policy::Snapshot* s = snapshot(c.policy);
-  if (s == nullptr) {
+  const Kept* k = kept(c.policy);
+  if (k == nullptr) {
     a.status = ClaimStatus::kUnavailable;
     return true;
   }
+  const policy::Snapshot& s = *k->snapshot;
   FlowPersons& fp = flows_[c.flow_id];
+  if (!fp.scopes.built_for(k->generation, c)) build_scopes(s, k->generation, c, fp.scopes);
   if (c.op == ClaimOp::kReclaim) {
     fp.last.kinds = c.kinds;
     for (const PersonDigest& d : fp.who) {
-      claim_one(*s, c, d, a);
+      claim_one(s, fp.scopes, d, a);
       if (a.status != ClaimStatus::kCounted) break;
     }
     a.flow_persons = static_cast<uint32_t>(fp.who.size());
     return true;
   }
-  auto d = person_digest(key_, c.key_kind, {c.key, c.key_len});
+  auto d = digester_.digest(c.key_kind, {c.key, c.key_len});
   if (!d) {
     a.status = ClaimStatus::kUnavailable;
     return true;
   }
-  claim_one(*s, c, *d, a);
+  claim_one(s, fp.scopes, *d, a);
   if (a.status == ClaimStatus::kCounted && fp.who.size() < kMaxPersonsPerFlow &&
       std::find(fp.who.begin(), fp.who.end(), *d) == fp.who.end())
     fp.who.push_back(*d);

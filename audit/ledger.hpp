@@ -104,8 +104,8 @@ nlohmann::ordered_json accounting_json(const AccountingOutcome& a, const policy:
 
 class Ledger {
  public:
-  Ledger(PersonStore& store, const AccountingKey& key) : store_(store), key_(key), bytes_(store) {}
-  ~Ledger() { key_.fill(0); }
+  Ledger(PersonStore& store, const AccountingKey& key)
+      : store_(store), digester_(key), bytes_(store) {}
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
 
@@ -116,26 +116,53 @@ class Ledger {
   Result<void> flush() { return store_.flush(); }
   // Declaration byte budgets of the newest adopted generation (audit/ledger_bytes.hpp): reserve
   // (true: flush, then publish_bytes with the flush's outcome), and give back at a clean stop.
-  bool plan_bytes() { return !kept_.empty() && bytes_.plan(*kept_.back()); }
+  bool plan_bytes() { return !kept_.empty() && bytes_.plan(*kept_.back().snapshot); }
   void publish_bytes(bool flushed) { bytes_.publish(flushed); }
   Result<void> release_bytes();
   const ByteGrants& byte_grants() const noexcept { return bytes_; }
   std::size_t flows() const noexcept { return flows_.size(); }
 
  private:
+  struct Kept {
+    std::shared_ptr<const policy::Snapshot> snapshot;
+    uint64_t generation = 0;  // numbers adopt() calls: a freed snapshot's address may come back
+  };
+  // The scopes of a flow's claims and their limits, built once for the claim's policy generation,
+  // year, exporter, counterparty, basis, declaration and kinds, and reused while those stay: a
+  // flow's claims name the same scopes one after another, and each scope key is a string.
+  struct ScopeSet {
+    uint64_t generation = 0;  // 0: nothing built yet
+    uint16_t year = 0;
+    uint16_t exporter = kNoExporterId;
+    policy::CounterpartyId counterparty = policy::kNoCounterparty;
+    policy::BasisId basis = policy::kNoBasis;
+    uint16_t declaration = kNoDeclarationId;
+    uint8_t kinds = 0;
+    std::size_t n = 0;
+    ScopeSlot slots[kScopeSlots] = {};  // scope i's slot
+    uint64_t limits[kScopeSlots] = {};  // scope i's limit (policy::kUnlimited: none)
+    std::vector<ScopeLimit> scopes;     // as the store takes them (limit 0: none)
+    bool built_for(uint64_t gen, const PersonClaim& c) const noexcept {
+      return generation == gen && year == c.year && exporter == c.exporter &&
+             counterparty == c.counterparty && basis == c.basis && declaration == c.declaration &&
+             kinds == c.kinds;
+    }
+  };
   struct FlowPersons {
     std::vector<PersonDigest> who;
     PersonClaim last;  // scopes of the latest claim (exporter, basis, ...) and its kinds
+    ScopeSet scopes;
   };
-  const policy::Snapshot* snapshot(const policy::Snapshot* p) const noexcept;
-  void claim_one(const policy::Snapshot& s, const PersonClaim& c, const PersonDigest& d,
+  const Kept* kept(const policy::Snapshot* p) const noexcept;
+  void claim_one(const policy::Snapshot& s, const ScopeSet& set, const PersonDigest& d,
                  ClaimAnswer& a);
-  std::size_t build_scopes(const policy::Snapshot& s, const PersonClaim& c, ScopeSlot* slots,
-                           std::vector<ScopeLimit>& out) const;
+  static void build_scopes(const policy::Snapshot& s, uint64_t generation, const PersonClaim& c,
+                           ScopeSet& set);
 
   PersonStore& store_;
-  AccountingKey key_;
-  std::deque<std::shared_ptr<const policy::Snapshot>> kept_;
+  PersonDigester digester_;
+  std::deque<Kept> kept_;
+  uint64_t generations_ = 0;
   std::unordered_map<uint64_t, FlowPersons> flows_;  // by flow id, until kEnd
   ByteGrants bytes_;
 };

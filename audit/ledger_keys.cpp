@@ -1,9 +1,11 @@
-// Person keys for customs accounting: normalisation, keyed digests (OpenSSL EVP_Q_mac), the
+// Person keys for customs accounting: normalisation, keyed digests (OpenSSL EVP_MAC), the
 // accounting key file.
 #include "audit/ledger_keys.hpp"
 
 #include <fcntl.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -90,6 +92,42 @@ Result<PersonDigest> person_digest(const AccountingKey& key, PersonKeyKind kind,
   if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(), msg,
                 2 + normalised.size(), mac, sizeof mac, &len) == nullptr ||
       len != sizeof mac)
+    return make_error(ErrorCode::kUnavailable, "HMAC-SHA256 of a person key failed (OpenSSL)");
+  PersonDigest d;
+  std::memcpy(d.data(), mac, d.size());
+  return d;
+}
+
+PersonDigester::PersonDigester(const AccountingKey& key) {
+  mac_ = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (mac_ != nullptr) keyed_ = EVP_MAC_CTX_new(mac_);
+  if (keyed_ == nullptr) return;
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_END};
+  if (EVP_MAC_init(keyed_, key.data(), key.size(), params) != 1) {
+    EVP_MAC_CTX_free(keyed_);
+    keyed_ = nullptr;
+  }
+}
+
+PersonDigester::~PersonDigester() {
+  EVP_MAC_CTX_free(keyed_);  // clears the keyed state
+  EVP_MAC_free(mac_);
+}
+
+Result<PersonDigest> PersonDigester::digest(PersonKeyKind kind,
+                                            std::span<const uint8_t> normalised) {
+  uint8_t msg[2 + kPersonKeyMax];
+  if (normalised.size() > kPersonKeyMax) return make_error("person key too long");
+  msg[0] = static_cast<uint8_t>(kind);
+  msg[1] = 0;
+  std::memcpy(msg + 2, normalised.data(), normalised.size());
+  uint8_t mac[32];
+  std::size_t len = 0;
+  if (keyed_ == nullptr || EVP_MAC_init(keyed_, nullptr, 0, nullptr) != 1 ||
+      EVP_MAC_update(keyed_, msg, 2 + normalised.size()) != 1 ||
+      EVP_MAC_final(keyed_, mac, &len, sizeof mac) != 1 || len != sizeof mac)
     return make_error(ErrorCode::kUnavailable, "HMAC-SHA256 of a person key failed (OpenSSL)");
   PersonDigest d;
   std::memcpy(d.data(), mac, d.size());

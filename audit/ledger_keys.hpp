@@ -2,6 +2,8 @@
 // Person keys for customs accounting (docs/accounting.md): normalising a person-key finding's
 // value (worker side: pure, no allocation) and its keyed digest (ledger side: HMAC-SHA256 with
 // OpenSSL EVP, truncated to 128 bits), and the site's accounting key file.
+#include <openssl/types.h>
+
 #include <array>
 #include <cstdint>
 #include <span>
@@ -27,6 +29,27 @@ std::size_t normalise_person_key(policy::PersonKeyKind kind, std::span<const uin
 // The first 16 bytes of HMAC-SHA256(key, kind || 0x00 || normalised). Empty on an OpenSSL error.
 Result<PersonDigest> person_digest(const AccountingKey& key, policy::PersonKeyKind kind,
                                    std::span<const uint8_t> normalised);
+
+// person_digest() under one key for many persons: the HMAC is fetched and keyed once. OpenSSL 3's
+// one-shot EVP_Q_mac looks "HMAC" and "SHA256" up in the provider store (under its lock) and
+// makes and frees a context on every call; the ledger digests every claim. Each digest here
+// restarts the keyed context (EVP_MAC_init with no key keeps the key, OpenSSL 3.0 and later;
+// ledger_test `PersonKeys.DigesterMatchesTheOneShotDigest` checks it against person_digest).
+// Not thread-safe: one per ledger thread.
+class PersonDigester {
+ public:
+  explicit PersonDigester(const AccountingKey& key);
+  ~PersonDigester();
+  PersonDigester(const PersonDigester&) = delete;
+  PersonDigester& operator=(const PersonDigester&) = delete;
+  // The same digest as person_digest(key, kind, normalised); an error when OpenSSL fails (also
+  // when the HMAC could not be set up at construction).
+  Result<PersonDigest> digest(policy::PersonKeyKind kind, std::span<const uint8_t> normalised);
+
+ private:
+  EVP_MAC* mac_ = nullptr;
+  EVP_MAC_CTX* keyed_ = nullptr;  // initialised with the key; null when that failed
+};
 
 // The accounting key: 32 random bytes in a file (mode 0600), the same on every appliance of a
 // site (their counts are shared). `keygen` refuses to overwrite an existing file.

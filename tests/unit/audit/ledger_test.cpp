@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "base/hash.hpp"
 #include "base/time.hpp"
@@ -66,6 +67,43 @@ TEST(PersonKeys, Digests) {
   const auto d = digest(PersonKeyKind::kMobile, "13812345678");
   EXPECT_EQ(base::to_hex(std::span<const uint8_t>(d.data(), d.size())),
             "c3a1b04a1d34c1f0cc49e80d72858e26");
+}
+
+// The ledger's digester (one keyed HMAC context, restarted per person) gives the one-shot
+// digest, whatever the order and however often it is asked.
+TEST(PersonKeys, DigesterMatchesTheOneShotDigest) {
+  const std::pair<PersonKeyKind, std::string> keys[] = {
+      {PersonKeyKind::kMobile, "13812345678"},
+      {PersonKeyKind::kMobile, "13812345679"},
+      {PersonKeyKind::kBankCard, "6222021234567890128"},
+      {PersonKeyKind::kResidentId, "11010519491231002X"},
+      {PersonKeyKind::kMobile, ""}};
+  for (uint8_t salt : {uint8_t{1}, uint8_t{2}}) {
+    audit::AccountingKey key{};
+    key.fill(salt);
+    audit::PersonDigester digester(key);
+    for (int round = 0; round < 3; ++round) {
+      for (const auto& [kind, value] : keys) {
+        const std::span<const uint8_t> v(reinterpret_cast<const uint8_t*>(value.data()),
+                                         value.size());
+        auto got = digester.digest(kind, v);
+        auto want = audit::person_digest(key, kind, v);
+        ASSERT_TRUE(got.has_value());
+        ASSERT_TRUE(want.has_value());
+        EXPECT_EQ(got.value(), want.value()) << "salt " << int{salt} << " round " << round;
+      }
+    }
+    if (salt == 1) {  // the known answer of PersonKeys.Digests
+      const std::string m = "13812345678";
+      auto d = digester.digest(PersonKeyKind::kMobile,
+                               {reinterpret_cast<const uint8_t*>(m.data()), m.size()});
+      ASSERT_TRUE(d.has_value());
+      EXPECT_EQ(base::to_hex(std::span<const uint8_t>(d->data(), d->size())),
+                "c3a1b04a1d34c1f0cc49e80d72858e26");
+    }
+    const uint8_t too_long[audit::kPersonKeyMax + 1] = {};
+    EXPECT_FALSE(digester.digest(PersonKeyKind::kMobile, too_long).has_value());
+  }
 }
 
 TEST(Thresholds, MechanismTable) {
@@ -414,6 +452,56 @@ TEST_F(Fixture, StandardContractMillionLineAtNMinus1NNPlus1) {
   EXPECT_EQ(claim(4, mobile(1), "SCC").status, audit::ClaimStatus::kCounted);  // known
   EXPECT_EQ(count("2026/e=-/n"), 999'999u);
   EXPECT_EQ(count("2026/e=-/b=SCC/n"), 1u);  // a refused claim counted nowhere
+}
+
+// The ledger builds a flow's scopes once and reuses them: every claim of one flow must still
+// count where its own year, basis, kinds and policy generation say.
+TEST_F(Fixture, OneFlowsClaimsCountInTheirOwnScopes) {
+  const uint64_t flow = 7;
+  EXPECT_EQ(claim(flow, mobile(1), "SCC").status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(count("2026/e=-/b=SCC/n"), 1u);
+  auto a = claim(flow, mobile(2), "CAP3");  // the flow's basis changed
+  EXPECT_EQ(a.status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(a.limits[audit::kBasisN], 3u);
+  EXPECT_EQ(count("2026/e=-/b=CAP3/n"), 1u);
+  EXPECT_EQ(count("2026/e=-/b=SCC/n"), 1u);
+  EXPECT_EQ(claim(flow, mobile(3), "CAP3", policy::kPersonsNonSensitive, 2027).status,
+            audit::ClaimStatus::kCounted);  // a new calendar year
+  EXPECT_EQ(count("2027/e=-/b=CAP3/n"), 1u);
+  EXPECT_EQ(count("2026/e=-/b=CAP3/n"), 1u);
+  a = claim(flow, mobile(4), "CAP3", policy::kPersonsSensitive);  // other kinds
+  EXPECT_EQ(a.status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(a.limits[audit::kBasisS], 2u);
+  EXPECT_EQ(count("2026/e=-/b=CAP3/s"), 1u);
+  EXPECT_EQ(count("2026/e=-/b=CAP3/n"), 1u);
+  // A reloaded policy (a new generation) with another cap: the flow's next claim has its limit.
+  std::string text = kPolicy;
+  const std::string cap = "max_persons = 3";
+  text.replace(text.find(cap), cap.size(), "max_persons = 5");
+  policy::Diagnostics d;
+  auto next = policy::compile_policy_text(text, "acct.toml", d);
+  ASSERT_TRUE(next) << d.format();
+  ledger->adopt(next);
+  audit::PersonClaim c;
+  c.kinds = policy::kPersonsNonSensitive;
+  c.key_kind = PersonKeyKind::kMobile;
+  const std::string n = norm(PersonKeyKind::kMobile, mobile(5));
+  c.key_len = static_cast<uint8_t>(n.size());
+  std::copy(n.begin(), n.end(), c.key);
+  c.year = 2026;
+  c.counterparty = next->find_counterparty("hq");
+  c.basis = basis("CAP3");  // the same policy text: the same ids
+  c.flow_id = flow;
+  c.policy = next.get();
+  audit::ClaimAnswer b;
+  ASSERT_TRUE(ledger->handle(c, b));
+  EXPECT_EQ(b.status, audit::ClaimStatus::kCounted);
+  EXPECT_EQ(b.limits[audit::kBasisN], 5u);
+  EXPECT_EQ(count("2026/e=-/b=CAP3/n"), 2u);
+  // And back to the first generation's limit with a claim that names it.
+  a = claim(flow, mobile(6), "CAP3");
+  EXPECT_EQ(a.limits[audit::kBasisN], 3u);
+  EXPECT_EQ(a.counts[audit::kBasisN], 3u);
 }
 
 TEST_F(Fixture, UnknownGenerationIsUnavailable) {
