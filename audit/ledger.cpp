@@ -107,9 +107,11 @@ uint8_t scope_plan(const policy::Snapshot& s, const ScopeNames& n,
 // sensitive; exporter, basis, counterparty, declaration.
 void Ledger::build_scopes(const policy::Snapshot& s, uint64_t generation, const PersonClaim& c,
                           ScopeSet& set) {
+  set.generation = generation;
+  set.year = c.year;
+  set.names = {c.exporter, c.counterparty, c.basis, c.declaration, c.kinds};
   uint64_t limits[kScopeSlots] = {};
-  const uint8_t mask =
-      scope_plan(s, {c.exporter, c.counterparty, c.basis, c.declaration, c.kinds}, limits);
+  const uint8_t mask = scope_plan(s, set.names, limits);
   const std::string_view exporter = exporter_name(s, c.exporter);
   const std::string_view basis =
       c.basis < s.basis_count() ? std::string_view(s.basis(c.basis).id) : "-";
@@ -131,13 +133,6 @@ void Ledger::build_scopes(const policy::Snapshot& s, uint64_t generation, const 
       ++set.n;
     }
   }
-  set.generation = generation;
-  set.year = c.year;
-  set.exporter = c.exporter;
-  set.counterparty = c.counterparty;
-  set.basis = c.basis;
-  set.declaration = c.declaration;
-  set.kinds = c.kinds;
 }
 
 void Ledger::claim_one(const policy::Snapshot& s, const ScopeSet& set, const PersonDigest& d,

@@ -133,19 +133,15 @@ class Ledger {
   struct ScopeSet {
     uint64_t generation = 0;  // 0: nothing built yet
     uint16_t year = 0;
-    uint16_t exporter = kNoExporterId;
-    policy::CounterpartyId counterparty = policy::kNoCounterparty;
-    policy::BasisId basis = policy::kNoBasis;
-    uint16_t declaration = kNoDeclarationId;
-    uint8_t kinds = 0;
+    ScopeNames names;
     std::size_t n = 0;
     ScopeSlot slots[kScopeSlots] = {};  // scope i's slot
     uint64_t limits[kScopeSlots] = {};  // scope i's limit (policy::kUnlimited: none)
     std::vector<ScopeLimit> scopes;     // as the store takes them (limit 0: none)
     bool built_for(uint64_t gen, const PersonClaim& c) const noexcept {
-      return generation == gen && year == c.year && exporter == c.exporter &&
-             counterparty == c.counterparty && basis == c.basis && declaration == c.declaration &&
-             kinds == c.kinds;
+      return generation == gen && year == c.year && names.exporter == c.exporter &&
+             names.counterparty == c.counterparty && names.basis == c.basis &&
+             names.declaration == c.declaration && names.kinds == c.kinds;
     }
   };
   struct FlowPersons {

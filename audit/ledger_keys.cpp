@@ -80,22 +80,11 @@ std::size_t normalise_person_key(PersonKeyKind kind, std::span<const uint8_t> va
   }
 }
 
+// One digester per call (the ledger keeps one: PersonDigester).
 Result<PersonDigest> person_digest(const AccountingKey& key, PersonKeyKind kind,
                                    std::span<const uint8_t> normalised) {
-  uint8_t msg[2 + kPersonKeyMax];
-  if (normalised.size() > kPersonKeyMax) return make_error("person key too long");
-  msg[0] = static_cast<uint8_t>(kind);
-  msg[1] = 0;
-  std::memcpy(msg + 2, normalised.data(), normalised.size());
-  uint8_t mac[32];
-  std::size_t len = 0;
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(), msg,
-                2 + normalised.size(), mac, sizeof mac, &len) == nullptr ||
-      len != sizeof mac)
-    return make_error(ErrorCode::kUnavailable, "HMAC-SHA256 of a person key failed (OpenSSL)");
-  PersonDigest d;
-  std::memcpy(d.data(), mac, d.size());
-  return d;
+  PersonDigester digester(key);
+  return digester.digest(kind, normalised);
 }
 
 PersonDigester::PersonDigester(const AccountingKey& key) {

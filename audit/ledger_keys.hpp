@@ -27,6 +27,7 @@ std::size_t normalise_person_key(policy::PersonKeyKind kind, std::span<const uin
                                  std::span<uint8_t, kPersonKeyMax> out) noexcept;
 
 // The first 16 bytes of HMAC-SHA256(key, kind || 0x00 || normalised). Empty on an OpenSSL error.
+// Sets the HMAC up for this one digest (PersonDigester below, for many).
 Result<PersonDigest> person_digest(const AccountingKey& key, policy::PersonKeyKind kind,
                                    std::span<const uint8_t> normalised);
 
@@ -34,7 +35,8 @@ Result<PersonDigest> person_digest(const AccountingKey& key, policy::PersonKeyKi
 // one-shot EVP_Q_mac looks "HMAC" and "SHA256" up in the provider store (under its lock) and
 // makes and frees a context on every call; the ledger digests every claim. Each digest here
 // restarts the keyed context (EVP_MAC_init with no key keeps the key, OpenSSL 3.0 and later;
-// ledger_test `PersonKeys.DigesterMatchesTheOneShotDigest` checks it against person_digest).
+// ledger_test `PersonKeys.DigesterMatchesTheOneShotDigest` checks a reused digester against a
+// fresh one per digest, and the known answer).
 // Not thread-safe: one per ledger thread.
 class PersonDigester {
  public:

@@ -69,8 +69,8 @@ TEST(PersonKeys, Digests) {
             "c3a1b04a1d34c1f0cc49e80d72858e26");
 }
 
-// The ledger's digester (one keyed HMAC context, restarted per person) gives the one-shot
-// digest, whatever the order and however often it is asked.
+// The ledger's digester (one keyed HMAC context, restarted per person) gives the digest of a
+// fresh context (person_digest) and the known answer, whatever the order and however often.
 TEST(PersonKeys, DigesterMatchesTheOneShotDigest) {
   const std::pair<PersonKeyKind, std::string> keys[] = {
       {PersonKeyKind::kMobile, "13812345678"},
