@@ -6,6 +6,7 @@
 //   <build>/tests/bench/ledger_bench --benchmark_min_time=1
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
